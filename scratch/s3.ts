@@ -1,0 +1,10 @@
+console.error('start');
+const { openDatabase } = await import('../src/db/database');
+console.error('imported');
+const d = await openDatabase({});
+console.error('opened');
+const { sql } = await import('kysely');
+console.error((await sql`select 1 as x`.execute(d.db)).rows);
+const { migrateToLatest } = await import('../src/db/migrate');
+console.error('migrating');
+console.error(await migrateToLatest(d.db));

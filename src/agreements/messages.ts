@@ -1,0 +1,7 @@
+import type { Messages } from '../i18n/index';
+
+/** Messages of the agreements capability (same keys in both languages). */
+export const messages: Messages = {
+  en: {},
+  fr: {},
+};

@@ -1,0 +1,34 @@
+/**
+ * Configuration, read only from environment variables (documented in README.md).
+ */
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  publicBaseUrl: string;
+  logLevel: string;
+  /** 'production' disables development conveniences (dev login, built-in OIDC provider). */
+  env: 'development' | 'production' | 'test';
+  seedDir: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be an integer between 0 and 65535, got "${env.PORT}"`);
+  }
+  const mode = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  return {
+    port,
+    host: env.HOST ?? '127.0.0.1',
+    dataDir: path.resolve(env.GUICHET_DATA_DIR ?? './data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    env: mode,
+    seedDir: path.resolve(env.GUICHET_SEED_DIR ?? new URL('../seed', import.meta.url).pathname),
+  };
+}

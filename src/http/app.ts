@@ -1,0 +1,115 @@
+/**
+ * Builds the Fastify application: plumbing (logs, errors, metrics, sessions, OpenAPI, static assets) and every
+ * capability's routes. Each capability exports `routes(app, deps)` from src/<capability>/routes.ts.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from '../config';
+import type { OpenedDatabase } from '../db/database';
+import { isLang, langFromHeader } from '../i18n/index';
+import { installErrorHandlers } from './errors';
+import { installMetrics } from './metrics';
+import { installSessions } from './session';
+import { installPages, renderErrorPage } from '../web/render';
+import { ensureAssets } from '../web/assets';
+import type { AppDeps } from './deps';
+import { routes as platformRoutes } from './platform-routes';
+import { routes as catalogueRoutes } from '../catalogue/routes';
+import { routes as staffRoutes } from '../staff/routes';
+import { routes as clientsRoutes } from '../clients/routes';
+import { routes as noticesRoutes } from '../notices/routes';
+import { routes as casesRoutes } from '../cases/routes';
+import { routes as countersRoutes } from '../counters/routes';
+import { routes as agreementsRoutes } from '../agreements/routes';
+import { routes as performanceRoutes } from '../performance/routes';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export type App = FastifyInstance;
+
+export interface BuildOptions {
+  config: Config;
+  database: OpenedDatabase;
+  /** Set once the catalogue is seeded; /healthz answers 503 until then. */
+  ready?: () => boolean;
+  logger?: boolean | object;
+}
+
+export async function buildApp(opts: BuildOptions): Promise<App> {
+  const { config, database } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.logLevel },
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+    disableRequestLogging: config.env === 'test',
+    ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const deps: AppDeps = { config, database, db: database.db, ready: opts.ready ?? (() => true) };
+
+  app.decorateRequest('lang', 'en');
+  app.addHook('onRequest', async (request) => {
+    const seg = request.url.slice(1, 3);
+    const next = request.url.charAt(3);
+    if ((seg === 'fr' || seg === 'en') && (next === '' || next === '/' || next === '?')) request.lang = seg;
+    else {
+      const q = request.query as Record<string, unknown> | undefined;
+      const qlang = q && typeof q === 'object' ? q.lang : undefined;
+      request.lang = isLang(qlang) ? qlang : langFromHeader(request.headers['accept-language']);
+    }
+  });
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 256 * 1024 });
+  installPages(app);
+  installErrorHandlers(app, renderErrorPage);
+  installMetrics(app);
+  installSessions(app, database.db, { secureCookies: config.publicBaseUrl.startsWith('https://') });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Guichet API',
+        description: 'Integrated service delivery platform: catalogue, accounts, tell us once, cases, counters. Errors are JSON `{ error: { code, message, details? } }` in the language of `lang` or Accept-Language.',
+        version: '1.0.0',
+      },
+      servers: [{ url: config.publicBaseUrl }],
+      components: {
+        securitySchemes: {
+          partnerKey: { type: 'http', scheme: 'bearer', description: 'Partner API key (per organisation)' },
+        },
+      },
+    },
+    hideUntagged: true,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, staticCSP: false });
+
+  const assetsDir = await ensureAssets();
+  await app.register(fastifyStatic, { root: assetsDir, prefix: '/assets/', decorateReply: false, maxAge: '1h' });
+  await app.register(fastifyStatic, {
+    root: path.resolve(here, '../../node_modules/govuk-frontend/dist/govuk/assets/images'),
+    prefix: '/assets/govuk/images/',
+    decorateReply: false,
+  });
+
+  await platformRoutes(app, deps);
+  await catalogueRoutes(app, deps);
+  await staffRoutes(app, deps);
+  await clientsRoutes(app, deps);
+  await noticesRoutes(app, deps);
+  await casesRoutes(app, deps);
+  await countersRoutes(app, deps);
+  await agreementsRoutes(app, deps);
+  await performanceRoutes(app, deps);
+
+  return app;
+}

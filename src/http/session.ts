@@ -1,0 +1,141 @@
+/**
+ * Sessions and CSRF for browser users (staff and clients).
+ *
+ * - Session cookie `guichet_sid`: random 256-bit token, HttpOnly, SameSite=Lax, Secure behind https; the database
+ *   keeps only its SHA-256. Idle timeout 30 minutes, absolute lifetime 12 hours; "sign out everywhere" revokes all
+ *   sessions of a subject.
+ * - CSRF: double-submit token. Cookie `guichet_csrf` (HttpOnly, SameSite=Strict) and the same value in each form
+ *   (hidden `_csrf`) or in the `x-csrf-token` header. Every state-changing browser request must match; API calls that
+ *   authenticate with a bearer token (no session cookie) are exempt because browsers never attach those.
+ */
+import crypto from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Database } from '../db/database';
+import { AppError } from './errors';
+
+export const SESSION_COOKIE = 'guichet_sid';
+export const CSRF_COOKIE = 'guichet_csrf';
+export const IDLE_MS = 30 * 60 * 1000;
+export const ABSOLUTE_MS = 12 * 60 * 60 * 1000;
+
+export interface SessionInfo {
+  id: string;
+  kind: 'staff' | 'client';
+  subjectId: string;
+  data: Record<string, unknown>;
+}
+
+export interface StaffPrincipal {
+  id: string;
+  name: string;
+  email: string;
+  orgId: string;
+  roles: string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    session: SessionInfo | null;
+    staff: StaffPrincipal | null;
+    client: { id: string } | null;
+    csrfToken: string;
+  }
+}
+
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+export function installSessions(app: FastifyInstance, db: Database, opts: { secureCookies: boolean }) {
+  app.decorateRequest('session', null);
+  app.decorateRequest('staff', null);
+  app.decorateRequest('client', null);
+  app.decorateRequest('csrfToken', '');
+
+  app.addHook('onRequest', async (request, reply) => {
+    const cookies = request.cookies ?? {};
+    let csrf = cookies[CSRF_COOKIE];
+    if (!csrf || !/^[A-Za-z0-9_-]{32,64}$/.test(csrf)) {
+      if (!request.url.startsWith('/api/')) {
+        csrf = crypto.randomBytes(24).toString('base64url');
+        reply.setCookie(CSRF_COOKIE, csrf, { path: '/', httpOnly: true, sameSite: 'strict', secure: opts.secureCookies });
+      } else csrf = '';
+    }
+    request.csrfToken = csrf;
+
+    const token = cookies[SESSION_COOKIE];
+    if (!token) return;
+    const id = sha256(token);
+    const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    const now = Date.now();
+    if (!row || row.revoked_at || row.expires_at.getTime() < now || row.last_seen_at.getTime() + IDLE_MS < now) {
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return;
+    }
+    request.session = { id, kind: row.kind, subjectId: row.subject_id, data: row.data };
+    if (now - row.last_seen_at.getTime() > 60_000) {
+      await db.updateTable('sessions').set({ last_seen_at: new Date() }).where('id', '=', id).execute();
+    }
+    if (row.kind === 'staff') {
+      const s = await db
+        .selectFrom('staff_users')
+        .select(['id', 'name', 'email', 'org_id', 'roles', 'active'])
+        .where('id', '=', row.subject_id)
+        .executeTakeFirst();
+      if (s && s.active) request.staff = { id: s.id, name: s.name, email: s.email, orgId: s.org_id, roles: s.roles };
+    } else {
+      request.client = { id: row.subject_id };
+    }
+  });
+
+  // CSRF check on every state-changing browser request.
+  app.addHook('preHandler', async (request) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+    const usesCookies = Boolean(request.cookies?.[SESSION_COOKIE]) || !request.url.startsWith('/api/');
+    if (!usesCookies) return;
+    if (request.headers.authorization) return; // bearer / API key calls
+    if (request.routeOptions.config && (request.routeOptions.config as any).csrf === false) return;
+    const body = request.body as Record<string, unknown> | undefined;
+    const sent = (typeof body?._csrf === 'string' ? body._csrf : undefined) ?? (request.headers['x-csrf-token'] as string | undefined);
+    const expected = request.cookies?.[CSRF_COOKIE];
+    if (!sent || !expected || sent.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) {
+      throw new AppError(403, 'CSRF_INVALID');
+    }
+  });
+}
+
+/** Start a new session (rotating any previous one) and set the cookie. */
+export async function startSession(
+  db: Database,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  kind: 'staff' | 'client',
+  subjectId: string,
+  data: Record<string, unknown> = {},
+  secureCookies = false,
+) {
+  if (request.session) await db.updateTable('sessions').set({ revoked_at: new Date() }).where('id', '=', request.session.id).execute();
+  const token = crypto.randomBytes(32).toString('base64url');
+  await db
+    .insertInto('sessions')
+    .values({ id: sha256(token), kind, subject_id: subjectId, data: JSON.stringify(data), expires_at: new Date(Date.now() + ABSOLUTE_MS) })
+    .execute();
+  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies });
+}
+
+export async function endSession(db: Database, request: FastifyRequest, reply: FastifyReply, everywhere = false) {
+  if (request.session) {
+    let q = db.updateTable('sessions').set({ revoked_at: new Date() }).where('revoked_at', 'is', null);
+    q = everywhere
+      ? q.where('kind', '=', request.session.kind).where('subject_id', '=', request.session.subjectId)
+      : q.where('id', '=', request.session.id);
+    await q.execute();
+  }
+  reply.clearCookie(SESSION_COOKIE, { path: '/' });
+}
+
+/** Require a signed-in staff member, optionally with one of the given roles. */
+export function requireStaff(request: FastifyRequest, roles?: string[]): StaffPrincipal {
+  const s = request.staff;
+  if (!s) throw new AppError(401, 'UNAUTHENTICATED');
+  if (roles && !roles.some((r) => s.roles.includes(r))) throw new AppError(403, 'FORBIDDEN');
+  return s;
+}

@@ -1,0 +1,38 @@
+/**
+ * `npm start`: open the database (PGlite in GUICHET_DATA_DIR, or PostgreSQL at DATABASE_URL), migrate, seed the
+ * real catalogue and the demo set on an empty database, start background work, and serve HTTP.
+ */
+import { loadConfig } from './config';
+import { openDatabase } from './db/database';
+import { migrateToLatest } from './db/migrate';
+import { buildApp } from './http/app';
+import { seedIfEmpty } from './catalogue/seed';
+import { startBackground } from './jobs/index';
+
+const config = loadConfig();
+const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
+let ready = false;
+const app = await buildApp({ config, database, ready: () => ready });
+
+const applied = await migrateToLatest(database.db);
+if (applied.length) app.log.info({ applied }, 'migrations applied');
+const seeded = await seedIfEmpty(database.db, config.seedDir, app.log);
+if (seeded) app.log.info(seeded, 'catalogue seeded');
+const background = await startBackground({ config, database, log: app.log });
+ready = true;
+
+await app.listen({ port: config.port, host: config.host });
+app.log.info(`Guichet listening on ${config.publicBaseUrl} (database: ${database.kind})`);
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await background.stop();
+    await database.close();
+    process.exit(0);
+  });
+}

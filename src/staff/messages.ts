@@ -1,0 +1,23 @@
+import type { Messages } from '../i18n/index';
+
+/** Messages of the staff capability (same keys in both languages). */
+export const messages: Messages = {
+  en: {
+    'staff.devLogin.warning': 'Development sign-in: choose a demonstration staff member. Not available in production.',
+    'staff.devLogin.who': 'Sign in as',
+    'staff.warning': 'Warning',
+    'staff.signIn': 'Sign in',
+    'staff.home.signedInAs': 'Signed in as {name}, {org}.',
+    'staff.home.roles': 'Roles:',
+    'staff.link.catalogue': 'Service descriptions (information bank and editing)',
+  },
+  fr: {
+    'staff.devLogin.warning': 'Connexion de développement : choisissez un membre du personnel de démonstration. Non offerte en production.',
+    'staff.devLogin.who': 'Se connecter en tant que',
+    'staff.warning': 'Avertissement',
+    'staff.signIn': 'Se connecter',
+    'staff.home.signedInAs': 'Connecté en tant que {name}, {org}.',
+    'staff.home.roles': 'Rôles :',
+    'staff.link.catalogue': 'Descriptions de services (banque d’information et rédaction)',
+  },
+};

@@ -1,0 +1,62 @@
+/**
+ * Staff sign-in and the staff home page.
+ * Development login (not in production): pick a seeded staff member. The clients/accounts work moves staff onto
+ * OpenID Connect; authorisation is always decided on the server from the staff member's organisation and roles.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../http/deps';
+import { AppError } from '../http/errors';
+import { endSession, requireStaff, startSession } from '../http/session';
+import { bilingualRoute } from '../web/render';
+
+export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { db, config } = deps;
+  const devLogin = config.env !== 'production';
+
+  bilingualRoute(app, 'GET', { en: '/en/staff/login', fr: '/fr/personnel/connexion' }, async (request, reply, lang) => {
+    if (!devLogin) throw new AppError(404, 'NOT_FOUND');
+    const staff = await db
+      .selectFrom('staff_users')
+      .innerJoin('organisations', 'organisations.id', 'staff_users.org_id')
+      .select(['staff_users.id', 'staff_users.name', 'staff_users.roles', 'organisations.name_en', 'organisations.name_fr'])
+      .where('staff_users.active', '=', true)
+      .orderBy('staff_users.name')
+      .execute();
+    return reply.page('staff/views/login.njk', {
+      title: lang === 'fr' ? 'Connexion du personnel' : 'Staff sign-in',
+      items: staff.map((s) => ({
+        value: s.id,
+        text: `${s.name} — ${lang === 'fr' ? s.name_fr : s.name_en} (${s.roles.join(', ')})`,
+      })),
+    });
+  });
+
+  bilingualRoute(
+    app,
+    'POST',
+    { en: '/en/staff/login', fr: '/fr/personnel/connexion' },
+    async (request, reply, lang) => {
+      if (!devLogin) throw new AppError(404, 'NOT_FOUND');
+      const { staffId } = request.body as { staffId?: string };
+      const s = staffId ? await db.selectFrom('staff_users').select(['id', 'active']).where('id', '=', staffId).executeTakeFirst() : undefined;
+      if (!s || !s.active) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'staffId', code: 'required' }]);
+      await startSession(db, request, reply, 'staff', s.id, {}, config.publicBaseUrl.startsWith('https://'));
+      return reply.redirect(lang === 'fr' ? '/fr/personnel' : '/en/staff', 303);
+    },
+    { schema: { body: Type.Object({ staffId: Type.Optional(Type.String({ maxLength: 100 })), _csrf: Type.Optional(Type.String()) }) } },
+  );
+
+  bilingualRoute(app, 'POST', { en: '/en/staff/logout', fr: '/fr/personnel/deconnexion' }, async (request, reply, lang) => {
+    const everywhere = (request.body as Record<string, string> | undefined)?.everywhere === 'yes';
+    await endSession(db, request, reply, everywhere);
+    return reply.redirect(`/${lang}`, 303);
+  });
+
+  bilingualRoute(app, 'GET', { en: '/en/staff', fr: '/fr/personnel' }, async (request, reply, lang) => {
+    if (!request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
+    const staff = requireStaff(request);
+    const org = await db.selectFrom('organisations').selectAll().where('id', '=', staff.orgId).executeTakeFirstOrThrow();
+    return reply.page('staff/views/home.njk', { title: lang === 'fr' ? 'Espace du personnel' : 'Staff area', org });
+  });
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestApp, staffCookie, type TestApp } from './support/app';
+import { allMessages } from '../src/i18n/index';
+
+describe('foundation', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ catalogue: true });
+  });
+  after(async () => t.close());
+
+  it('answers /healthz once migrated and seeded', async () => {
+    const res = await t.app.inject('/healthz');
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.json().status, 'ok');
+  });
+
+  it('serves Prometheus metrics including request durations', async () => {
+    await t.app.inject('/healthz');
+    const res = await t.app.inject('/metrics');
+    assert.equal(res.statusCode, 200);
+    assert.match(res.headers['content-type'] as string, /text\/plain/);
+    assert.match(res.body, /guichet_http_request_duration_seconds_bucket\{[^}]*route="\/healthz"/);
+    assert.match(res.body, /guichet_process_cpu_user_seconds_total/);
+  });
+
+  it('serves the OpenAPI document and its UI at /docs', async () => {
+    const ui = await t.app.inject('/docs/');
+    assert.equal(ui.statusCode, 200);
+    const json = await t.app.inject('/docs/json');
+    assert.equal(json.statusCode, 200);
+    const doc = json.json();
+    assert.equal(doc.openapi, '3.1.0');
+    assert.ok(!Object.keys(doc.paths ?? {}).some((p) => p.startsWith('/en/') || p.startsWith('/fr/')), 'pages are not in the API document');
+  });
+
+  it('answers unknown API routes with a translated JSON 404', async () => {
+    const en = await t.app.inject({ url: '/api/v1/nope', headers: { 'accept-language': 'en-CA' } });
+    assert.equal(en.statusCode, 404);
+    assert.equal(en.json().error.code, 'ROUTE_NOT_FOUND');
+    assert.match(en.json().error.message, /No such address/);
+    const fr = await t.app.inject({ url: '/api/v1/nope?lang=fr' });
+    assert.equal(fr.json().error.code, 'ROUTE_NOT_FOUND');
+    assert.match(fr.json().error.message, /n’existe pas/);
+  });
+
+  it('answers unknown pages with an HTML 404 in the page language', async () => {
+    const res = await t.app.inject({ url: '/fr/pas-une-page', headers: { accept: 'text/html' } });
+    assert.equal(res.statusCode, 404);
+    assert.match(res.headers['content-type'] as string, /text\/html/);
+    assert.match(res.body, /<html lang="fr"/);
+    assert.match(res.body, /Page introuvable/);
+  });
+
+  it('shows the language chooser at /', async () => {
+    const res = await t.app.inject('/');
+    assert.equal(res.statusCode, 200);
+    assert.match(res.body, /href="\/en"/);
+    assert.match(res.body, /href="\/fr"/);
+  });
+
+  it('rejects a form post without a CSRF token with a translated 403', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/fr/personnel/connexion', payload: { staffId: 'staff-agent' }, headers: { accept: 'text/html' } });
+    assert.equal(res.statusCode, 403);
+    assert.match(res.body, /formulaire a expiré/);
+  });
+
+  it('signs staff in with the development login and out again', async () => {
+    const cookie = await staffCookie(t.app, 'staff-reviewer');
+    const home = await t.app.inject({ url: '/en/staff', headers: { cookie } });
+    assert.equal(home.statusCode, 200);
+    assert.match(home.body, /Renée Reviewer/);
+    const csrf = /guichet_csrf=([^;]+)/.exec(cookie)![1];
+    const out = await t.app.inject({ method: 'POST', url: '/en/staff/logout', headers: { cookie }, payload: { _csrf: csrf } });
+    assert.equal(out.statusCode, 303);
+    const again = await t.app.inject({ url: '/en/staff', headers: { cookie } });
+    assert.equal(again.statusCode, 303, 'revoked session no longer signs in');
+  });
+
+  it('has every message in both languages', () => {
+    const en = Object.keys(allMessages.en).sort();
+    const fr = Object.keys(allMessages.fr).sort();
+    assert.deepEqual(en.filter((k) => !fr.includes(k)), [], 'keys missing in French');
+    assert.deepEqual(fr.filter((k) => !en.includes(k)), [], 'keys missing in English');
+  });
+});

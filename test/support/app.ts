@@ -1,0 +1,48 @@
+/** A Guichet app on a fresh test database, driven with app.inject() or over real HTTP (listen on port 0). */
+import { loadConfig, type Config } from '../../src/config';
+import { buildApp, type App } from '../../src/http/app';
+import { createTestDb, SEED_DIR, type TestDatabase } from './db';
+
+export interface TestApp {
+  app: App;
+  database: TestDatabase;
+  db: TestDatabase['db'];
+  config: Config;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(opts: { catalogue?: boolean; env?: Record<string, string> } = {}): Promise<TestApp> {
+  const database = await createTestDb({ catalogue: opts.catalogue });
+  const config = { ...loadConfig({ NODE_ENV: 'test', GUICHET_SEED_DIR: SEED_DIR, ...opts.env }), databaseUrl: database.url };
+  const app = await buildApp({ config, database, logger: false });
+  await app.ready();
+  return {
+    app,
+    database,
+    db: database.db,
+    config,
+    close: async () => {
+      await app.close();
+      await database.cleanup();
+    },
+  };
+}
+
+/** Sign in as a seeded staff member through the development login; returns the cookie header to send. */
+export async function staffCookie(app: App, staffId: string): Promise<string> {
+  const page = await app.inject({ method: 'GET', url: '/en/staff/login' });
+  const csrf = page.cookies.find((c) => c.name === 'guichet_csrf')!.value;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/en/staff/login',
+    payload: { staffId, _csrf: csrf },
+    headers: { cookie: `guichet_csrf=${csrf}` },
+  });
+  const sid = res.cookies.find((c) => c.name === 'guichet_sid');
+  if (!sid) throw new Error(`dev login failed for ${staffId}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+  return `guichet_csrf=${csrf}; guichet_sid=${sid.value}`;
+}
+
+export function csrfFrom(cookie: string): string {
+  return /guichet_csrf=([^;]+)/.exec(cookie)![1];
+}
