@@ -1,7 +1,11 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { migrations as search } from './search/migrations';
+import { migrations as cpsv } from './cpsv/migrations';
+import { migrations as portal } from './portal/migrations';
+import { migrations as editor } from './editor/migrations';
 
 /** Migrations of the catalogue capability, by name (ordered alphabetically within the capability). */
-export const migrations: Record<string, Migration> = {
+const core: Record<string, Migration> = {
   '001_init': {
     async up(db: Kysely<any>) {
       await sql`
@@ -201,3 +205,6 @@ export const migrations: Record<string, Migration> = {
     },
   },
 };
+
+/** Core first, then the sub-modules' migrations (each named '<submodule>_NNN_...', so they sort after '001_init'). */
+export const migrations: Record<string, Migration> = { ...core, ...search, ...cpsv, ...portal, ...editor };

@@ -5,6 +5,10 @@
  */
 import { messages as common } from './common-messages';
 import { messages as catalogue } from '../catalogue/messages';
+import { messages as catalogueSearch } from '../catalogue/search/messages';
+import { messages as catalogueCpsv } from '../catalogue/cpsv/messages';
+import { messages as cataloguePortal } from '../catalogue/portal/messages';
+import { messages as catalogueEditor } from '../catalogue/editor/messages';
 import { messages as staff } from '../staff/messages';
 import { messages as clients } from '../clients/messages';
 import { messages as notices } from '../notices/messages';
@@ -17,7 +21,7 @@ export type Lang = 'en' | 'fr';
 export const LANGS: Lang[] = ['en', 'fr'];
 export type Messages = { en: Record<string, string>; fr: Record<string, string> };
 
-export const bundles: Messages[] = [common, catalogue, staff, clients, notices, cases, counters, agreements, performance];
+export const bundles: Messages[] = [common, catalogue, catalogueSearch, catalogueCpsv, cataloguePortal, catalogueEditor, staff, clients, notices, cases, counters, agreements, performance];
 
 const table: Record<Lang, Record<string, string>> = { en: {}, fr: {} };
 for (const b of bundles) {
