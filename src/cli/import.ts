@@ -24,7 +24,7 @@ try {
     for (const p of problems) console.error(`${p.file}:${p.line}: ${p.reason}`);
     process.exitCode = problems.length ? 1 : 0;
   } else if (kind === 'cpsv') {
-    const { importCpsvFile } = await import('../catalogue/cpsv-import');
+    const { importCpsvFile } = await import('../catalogue/cpsv/import');
     const report = await importCpsvFile(database.db, source);
     console.log(JSON.stringify(report, null, 2));
   } else {
