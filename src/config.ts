@@ -13,6 +13,11 @@ export interface Config {
   /** 'production' disables development conveniences (dev login, built-in OIDC provider). */
   env: 'development' | 'production' | 'test';
   seedDir: string;
+  /**
+   * OpenID Connect sign-in (src/clients/oidc.ts). Without OIDC_ISSUER, outside production, `npm start` runs the
+   * built-in development provider on 127.0.0.1:OIDC_DEV_PORT and fills issuer/clientId/clientSecret at startup.
+   */
+  oidc: { issuer: string | undefined; clientId: string; clientSecret: string; devPort: number };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -30,5 +35,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     env: mode,
     seedDir: path.resolve(env.GUICHET_SEED_DIR ?? new URL('../seed', import.meta.url).pathname),
+    oidc: {
+      issuer: env.OIDC_ISSUER || undefined,
+      clientId: env.OIDC_CLIENT_ID ?? 'guichet',
+      clientSecret: env.OIDC_CLIENT_SECRET ?? '',
+      devPort: Number(env.OIDC_DEV_PORT ?? 3001),
+    },
   };
 }

@@ -10,6 +10,9 @@ import { seedIfEmpty } from './catalogue/seed';
 import { startBackground } from './jobs/index';
 
 const config = loadConfig();
+// development identity provider (OpenID Connect) when no OIDC_ISSUER is configured; never in production
+const devIdp = config.oidc.issuer || config.env === 'production' ? undefined
+  : await (await import('./clients/dev-oidc-provider')).startDevIdentityProviderIfNeeded(config, console);
 const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
 let ready = false;
 const app = await buildApp({ config, database, ready: () => ready });
@@ -23,6 +26,7 @@ ready = true;
 
 await app.listen({ port: config.port, host: config.host });
 app.log.info(`Guichet listening on ${config.publicBaseUrl} (database: ${database.kind})`);
+if (!config.oidc.issuer) app.log.warn('OIDC_ISSUER is not set: client and staff sign-in are unavailable');
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -32,6 +36,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     app.log.info({ signal }, 'shutting down');
     await app.close();
     await background.stop();
+    await devIdp?.close();
     await database.close();
     process.exit(0);
   });

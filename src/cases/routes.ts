@@ -1,5 +1,347 @@
-import type { FastifyInstance } from 'fastify';
+/**
+ * API routes and pages of the cases capability:
+ *   - JSON API /api/v1/cases (api.ts) and Open311 GeoReport v2 (open311.ts);
+ *   - client pages: /en/my-file/requests, /fr/mon-dossier/demandes;
+ *   - staff pages: /en/staff/cases (queue and case), /en/staff/console (agent console).
+ * Pages work without JavaScript: every action is a form post followed by a redirect (or the page again with errors).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import type { AppDeps } from '../http/deps';
+import { AppError, describeError } from '../http/errors';
+import { requireStaff } from '../http/session';
+import { t, type Lang } from '../i18n/index';
+import { bilingualRoute, fillPath } from '../web/render';
+import { actorOf, apiRoutes, checkCodeRate, noteCodeFailure } from './api';
+import { casesMailer } from './integration';
+import { sendNotifications } from './notify';
+import { open311Routes } from './open311';
+import {
+  answerReferral,
+  caseDetail,
+  CASE_ROLES,
+  CASE_STATUSES,
+  changeStatus,
+  CHANNELS,
+  createAccessCode,
+  createCase,
+  listCases,
+  logInteraction,
+  OUTCOMES,
+  postMessage,
+  redeemAccessCode,
+  referCase,
+  referralStats,
+  servedClient,
+  type Ctx,
+} from './service';
+import { localDate } from './due-date';
+import type { CaseChannel, CaseStatus } from './tables';
 
-/** API routes and pages of the cases capability. */
-export async function routes(_app: FastifyInstance, _deps: AppDeps): Promise<void> {}
+export const P = {
+  myList: { en: '/en/my-file/requests', fr: '/fr/mon-dossier/demandes' },
+  myNew: { en: '/en/my-file/requests/new', fr: '/fr/mon-dossier/demandes/nouvelle' },
+  myCode: { en: '/en/my-file/requests/agent-code', fr: '/fr/mon-dossier/demandes/code-agent' },
+  myCase: { en: '/en/my-file/requests/:id', fr: '/fr/mon-dossier/demandes/:id' },
+  myMessage: { en: '/en/my-file/requests/:id/messages', fr: '/fr/mon-dossier/demandes/:id/messages' },
+  myWithdraw: { en: '/en/my-file/requests/:id/withdraw', fr: '/fr/mon-dossier/demandes/:id/retirer' },
+  queue: { en: '/en/staff/cases', fr: '/fr/personnel/dossiers' },
+  staffCase: { en: '/en/staff/cases/:id', fr: '/fr/personnel/dossiers/:id' },
+  staffStatus: { en: '/en/staff/cases/:id/status', fr: '/fr/personnel/dossiers/:id/statut' },
+  staffInteraction: { en: '/en/staff/cases/:id/interactions', fr: '/fr/personnel/dossiers/:id/interactions' },
+  staffMessage: { en: '/en/staff/cases/:id/messages', fr: '/fr/personnel/dossiers/:id/messages' },
+  staffRefer: { en: '/en/staff/cases/:id/referrals', fr: '/fr/personnel/dossiers/:id/aiguillages' },
+  staffAnswer: { en: '/en/staff/cases/:id/referrals/:rid/answer', fr: '/fr/personnel/dossiers/:id/aiguillages/:rid/reponse' },
+  console: { en: '/en/staff/console', fr: '/fr/personnel/console' },
+  consoleCode: { en: '/en/staff/console/code', fr: '/fr/personnel/console/code' },
+  consoleOpen: { en: '/en/staff/console/cases', fr: '/fr/personnel/console/dossiers' },
+};
+
+const path = (lang: Lang, p: { en: string; fr: string }, params: Record<string, string> = {}) => fillPath(p[lang], params);
+
+function paths(lang: Lang) {
+  const o: Record<string, string> = {};
+  for (const [k, v] of Object.entries(P)) o[k] = v[lang];
+  return o;
+}
+
+/** Field errors of a failed command, for the error summary and the fields (or null when it is not a user error). */
+function userErrors(err: unknown, lang: Lang): { summary: string; fields: Record<string, string>; list: Array<{ text: string; href: string }>; status: number } | null {
+  const d = describeError(err as Error, lang);
+  if (d.status >= 500 || d.status === 404 || d.status === 401) return null;
+  const fields: Record<string, string> = {};
+  const list: Array<{ text: string; href: string }> = [];
+  for (const x of d.details ?? []) {
+    const text = t(lang, `cases.field.${x.field}`) + ' — ' + (x.message ?? '');
+    fields[x.field] = x.message ?? '';
+    list.push({ text, href: `#${x.field}` });
+  }
+  if (!list.length) list.push({ text: d.message, href: '#main-content' });
+  return { summary: d.message, fields, list, status: d.status };
+}
+
+function requireClient(request: FastifyRequest): string {
+  if (!request.client) throw new AppError(401, 'UNAUTHENTICATED');
+  return request.client.id;
+}
+
+export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { db, config } = deps;
+  const ctx: Ctx = { db, publicBaseUrl: config.publicBaseUrl };
+  await apiRoutes(app, deps, ctx);
+  await open311Routes(app, deps, ctx);
+  const flush = async (ids: number[]) => {
+    if (ids.length) await sendNotifications(db, casesMailer(app.log), ids).catch((err) => app.log.error({ err }, 'case notification failed'));
+  };
+
+  const common = (lang: Lang) => ({ p: paths(lang), statuses: CASE_STATUSES, channels: CHANNELS, outcomes: OUTCOMES, today: localDate(new Date()) });
+
+  // ---------- client pages ----------
+  bilingualRoute(app, 'GET', P.myList, async (request, reply, lang) => {
+    const clientId = requireClient(request);
+    const items = await listCases(db, { kind: 'client', clientId }, { limit: 200 });
+    return reply.page('cases/views/my-requests.njk', { ...common(lang), title: t(lang, 'cases.my.title'), items });
+  });
+
+  async function newRequestPage(request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) {
+    const services = await db
+      .selectFrom('services')
+      .select(['id', 'title_en', 'title_fr'])
+      .where('status', '=', 'published')
+      .where('is_demo', '=', true)
+      .orderBy(lang === 'fr' ? 'title_fr' : 'title_en')
+      .execute();
+    const q = request.query as { service?: string };
+    return reply.page('cases/views/new-request.njk', { ...common(lang), title: t(lang, 'cases.new.title'), services, selected: q?.service ?? '', ...extra }, status);
+  }
+
+  bilingualRoute(app, 'GET', P.myNew, async (request, reply, lang) => {
+    requireClient(request);
+    return newRequestPage(request, reply, lang);
+  });
+
+  bilingualRoute(app, 'POST', P.myNew, async (request, reply, lang) => {
+    const clientId = requireClient(request);
+    const b = (request.body ?? {}) as Record<string, string>;
+    try {
+      const r = await createCase(ctx, { kind: 'client', clientId }, { serviceId: b.serviceId ?? '', summary: b.summary ?? '' });
+      await flush(r.notificationIds);
+      return reply.redirect(path(lang, P.myCase, { id: r.id }), 303);
+    } catch (err) {
+      const e = userErrors(err, lang);
+      if (!e) throw err;
+      return newRequestPage(request, reply, lang, { errors: e, values: b, selected: b.serviceId }, e.status);
+    }
+  });
+
+  bilingualRoute(app, 'POST', P.myCode, async (request, reply, lang) => {
+    const clientId = requireClient(request);
+    const r = await createAccessCode(db, clientId);
+    return reply.page('cases/views/agent-code.njk', { ...common(lang), title: t(lang, 'cases.code.title'), code: `${r.code.slice(0, 4)} ${r.code.slice(4)}`, expiresAt: r.expiresAt });
+  });
+
+  async function myCasePage(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, extra: Record<string, unknown> = {}, status = 200) {
+    const clientId = requireClient(request);
+    const d = await caseDetail(db, { kind: 'client', clientId }, id);
+    const pending = d.referrals.find((r) => r.status === 'pending');
+    return reply.page('cases/views/my-request.njk', { ...common(lang), title: `${t(lang, 'cases.case')} ${d.case.reference}`, d, pending, ...extra }, status);
+  }
+
+  bilingualRoute(app, 'GET', P.myCase, async (request, reply, lang) => myCasePage(request, reply, lang, (request.params as { id: string }).id));
+
+  bilingualRoute(app, 'POST', P.myMessage, async (request, reply, lang) => {
+    const clientId = requireClient(request);
+    const id = (request.params as { id: string }).id;
+    const b = (request.body ?? {}) as Record<string, string>;
+    try {
+      const r = await postMessage(ctx, { kind: 'client', clientId }, id, b.body ?? '');
+      await flush(r.notificationIds);
+      return reply.redirect(`${path(lang, P.myCase, { id })}#messages`, 303);
+    } catch (err) {
+      const e = userErrors(err, lang);
+      if (!e) throw err;
+      return myCasePage(request, reply, lang, id, { errors: e, values: b }, e.status);
+    }
+  });
+
+  bilingualRoute(app, 'POST', P.myWithdraw, async (request, reply, lang) => {
+    const clientId = requireClient(request);
+    const id = (request.params as { id: string }).id;
+    try {
+      const r = await changeStatus(ctx, { kind: 'client', clientId }, id, { status: 'withdrawn', channel: 'web' });
+      await flush(r.notificationIds);
+      return reply.redirect(path(lang, P.myCase, { id }), 303);
+    } catch (err) {
+      const e = userErrors(err, lang);
+      if (!e) throw err;
+      return myCasePage(request, reply, lang, id, { errors: e }, e.status);
+    }
+  });
+
+  // ---------- staff pages ----------
+  const staffOrRedirect = (request: FastifyRequest, reply: FastifyReply, lang: Lang) => {
+    if (!request.staff) {
+      reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
+      return null;
+    }
+    return requireStaff(request, CASE_ROLES);
+  };
+
+  bilingualRoute(app, 'GET', P.queue, async (request, reply, lang) => {
+    const staff = staffOrRedirect(request, reply, lang);
+    if (!staff) return reply;
+    const q = request.query as { queue?: string; status?: string };
+    const queue = (['all', 'referred', 'mine', 'overdue'] as const).find((x) => x === q.queue) ?? 'all';
+    const status = CASE_STATUSES.find((s) => s === q.status);
+    const items = await listCases(db, { kind: 'staff', staff }, { queue, status: status ? [status] : undefined, limit: 200 });
+    const stats = await referralStats(db, staff);
+    const refunds = await db
+      .selectFrom('guarantee_refunds')
+      .select([sql<number>`count(*)::int`.as('n'), sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('cents')])
+      .where('org_id', '=', staff.orgId)
+      .where('status', '=', 'owed')
+      .executeTakeFirstOrThrow();
+    return reply.page('cases/views/staff-queue.njk', { ...common(lang), title: t(lang, 'cases.queue.title'), items, queue, status: status ?? '', stats, refunds });
+  });
+
+  async function staffCasePage(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, extra: Record<string, unknown> = {}, status = 200) {
+    const staff = requireStaff(request, CASE_ROLES);
+    const d = await caseDetail(db, { kind: 'staff', staff }, id);
+    const orgs = await db
+      .selectFrom('organisations')
+      .select(['id', 'name_en', 'name_fr'])
+      .where((eb) => eb.or([eb('is_demo', '=', true), eb('id', 'in', ['esdc-edsc', 'cra-arc'])]))
+      .where('id', '<>', d.case.responsible_org_id)
+      .orderBy(lang === 'fr' ? 'name_fr' : 'name_en')
+      .execute();
+    const client = await db.selectFrom('clients').select(['given_name', 'family_name', 'business_name', 'preferred_lang']).where('id', '=', d.case.client_id).executeTakeFirst();
+    const pendingForMe = d.referrals.find((r) => r.status === 'pending' && r.to_org_id === staff.orgId);
+    const pending = d.referrals.find((r) => r.status === 'pending');
+    return reply.page('cases/views/staff-case.njk', { ...common(lang), title: `${t(lang, 'cases.case')} ${d.case.reference}`, d, orgs, client, pendingForMe, pending, ...extra }, status);
+  }
+
+  bilingualRoute(app, 'GET', P.staffCase, async (request, reply, lang) => {
+    const staff = staffOrRedirect(request, reply, lang);
+    if (!staff) return reply;
+    return staffCasePage(request, reply, lang, (request.params as { id: string }).id);
+  });
+
+  /** A staff form post: run the command, redirect to the case, or show the case again with the errors. */
+  function staffPost(p: { en: string; fr: string }, run: (request: FastifyRequest, b: Record<string, string>, id: string) => Promise<number[] | void>, anchor = '') {
+    bilingualRoute(app, 'POST', p, async (request, reply, lang) => {
+      requireStaff(request, CASE_ROLES);
+      const id = (request.params as { id: string }).id;
+      const b = (request.body ?? {}) as Record<string, string>;
+      try {
+        const ids = await run(request, b, id);
+        if (ids) await flush(ids);
+        return reply.redirect(`${path(lang, P.staffCase, { id })}${anchor}`, 303);
+      } catch (err) {
+        const e = userErrors(err, lang);
+        if (!e) throw err;
+        return staffCasePage(request, reply, lang, id, { errors: e, values: b }, e.status);
+      }
+    });
+  }
+
+  staffPost(P.staffStatus, async (request, b, id) => {
+    const r = await changeStatus(ctx, actorOf(request), id, {
+      status: b.status as CaseStatus,
+      note: b.note || undefined,
+      decision: b.decision || undefined,
+      channel: (CHANNELS as readonly string[]).includes(b.channel) ? (b.channel as CaseChannel) : undefined,
+      version: b.version ? Number(b.version) : undefined,
+    });
+    return r.notificationIds;
+  });
+  staffPost(P.staffInteraction, async (request, b, id) => {
+    await logInteraction(ctx, actorOf(request), id, { channel: b.channel as CaseChannel, outcome: b.outcome as any, note: b.note || undefined });
+  }, '#interactions');
+  staffPost(P.staffMessage, async (request, b, id) => {
+    await postMessage(ctx, actorOf(request), id, b.body ?? '');
+  }, '#messages');
+  staffPost(P.staffRefer, async (request, b, id) => {
+    await referCase(ctx, actorOf(request), id, { toOrgId: b.toOrgId ?? '', summary: b.summary ?? '', clientConsent: b.clientConsent === 'yes', channel: (CHANNELS as readonly string[]).includes(b.channel) ? (b.channel as CaseChannel) : undefined });
+  });
+  staffPost(P.staffAnswer, async (request, b, id) => {
+    const rid = (request.params as { rid: string }).rid;
+    const accept = b.answer === 'accept';
+    if (b.answer !== 'accept' && b.answer !== 'decline') throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'answer', code: 'required' }]);
+    const r = await answerReferral(ctx, actorOf(request), id, rid, {
+      accept,
+      noRepeat: accept ? (b.noRepeat === 'yes' ? true : b.noRepeat === 'no' ? false : undefined) : undefined,
+      note: b.note || undefined,
+    });
+    return r.notificationIds;
+  });
+
+  // ---------- agent console ----------
+  async function consolePage(request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) {
+    const staff = requireStaff(request, CASE_ROLES);
+    const q = request.query as { q?: string; client?: string };
+    const text = (q.q ?? '').trim().slice(0, 200);
+    let results: Array<{ id: string; title_en: string; title_fr: string; agent_notes_en: string | null; agent_notes_fr: string | null; org_en: string; org_fr: string }> = [];
+    if (text) {
+      const like = `%${text.replace(/[%_\\]/g, (m) => `\\${m}`)}%`;
+      results = await db
+        .selectFrom('services')
+        .innerJoin('organisations', 'organisations.id', 'services.owner_org_id')
+        .select(['services.id', 'services.title_en', 'services.title_fr', 'services.agent_notes_en', 'services.agent_notes_fr', 'organisations.name_en as org_en', 'organisations.name_fr as org_fr'])
+        .where('services.status', '=', 'published')
+        .where((eb) =>
+          eb.or([
+            eb(lang === 'fr' ? 'services.title_fr' : 'services.title_en', 'ilike', like),
+            eb(lang === 'fr' ? 'services.agent_notes_fr' : 'services.agent_notes_en', 'ilike', like),
+          ]),
+        )
+        .orderBy('services.is_demo', 'desc')
+        .orderBy('services.id')
+        .limit(20)
+        .execute();
+    }
+    let client = null;
+    let clientCases: Awaited<ReturnType<typeof listCases>> = [];
+    const clientId = (extra.clientId as string | undefined) ?? q.client;
+    if (clientId) {
+      client = await servedClient(db, staff, clientId);
+      clientCases = await listCases(db, { kind: 'staff', staff }, { clientId });
+    }
+    const services = await db.selectFrom('services').select(['id', 'title_en', 'title_fr']).where('status', '=', 'published').where('is_demo', '=', true).orderBy(lang === 'fr' ? 'title_fr' : 'title_en').execute();
+    return reply.page('cases/views/console.njk', { ...common(lang), title: t(lang, 'cases.console.title'), q: text, results, client, clientCases, services, ...extra }, status);
+  }
+
+  bilingualRoute(app, 'GET', P.console, async (request, reply, lang) => {
+    const staff = staffOrRedirect(request, reply, lang);
+    if (!staff) return reply;
+    return consolePage(request, reply, lang);
+  });
+
+  bilingualRoute(app, 'POST', P.consoleCode, async (request, reply, lang) => {
+    const staff = requireStaff(request, CASE_ROLES);
+    const b = (request.body ?? {}) as Record<string, string>;
+    try {
+      checkCodeRate(staff.id);
+      const r = await redeemAccessCode(db, staff, b.code ?? '');
+      return reply.redirect(`${path(lang, P.console)}?client=${encodeURIComponent(r.client.id)}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'ACCESS_CODE_INVALID' || err.code === 'VALIDATION_ERROR')) noteCodeFailure(staff.id);
+      const e = userErrors(err, lang) ?? (err instanceof AppError && err.code === 'ACCESS_CODE_INVALID' ? { summary: t(lang, 'errors.ACCESS_CODE_INVALID'), fields: { code: t(lang, 'errors.ACCESS_CODE_INVALID') }, list: [{ text: t(lang, 'errors.ACCESS_CODE_INVALID'), href: '#code' }], status: 404 } : null);
+      if (!e) throw err;
+      return consolePage(request, reply, lang, { errors: e, values: b }, e.status);
+    }
+  });
+
+  bilingualRoute(app, 'POST', P.consoleOpen, async (request, reply, lang) => {
+    const staff = requireStaff(request, CASE_ROLES);
+    const b = (request.body ?? {}) as Record<string, string>;
+    try {
+      const r = await createCase(ctx, { kind: 'staff', staff }, { serviceId: b.serviceId ?? '', summary: b.summary ?? '', channel: b.channel as CaseChannel, clientId: b.clientId ?? '' });
+      await flush(r.notificationIds);
+      return reply.redirect(path(lang, P.staffCase, { id: r.id }), 303);
+    } catch (err) {
+      const e = userErrors(err, lang);
+      if (!e) throw err;
+      return consolePage(request, reply, lang, { errors: e, values: b, clientId: b.clientId }, e.status);
+    }
+  });
+}

@@ -1,5 +1,569 @@
-import type { FastifyInstance } from 'fastify';
+/**
+ * Clients capability: OpenID Connect sign-in (clients and staff), "My file" / "Mon dossier" (profile, addresses,
+ * consents, access log, one-time agent code, businesses), agents opening a client's file with that code, and the
+ * JSON API of the signed-in client (/api/v1/me...).
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
+import { AppError, describeError, type FieldError } from '../http/errors';
+import { endSession, requireStaff, startSession } from '../http/session';
+import { pick, t, type Lang } from '../i18n/index';
+import { bilingualRoute, fillPath } from '../web/render';
+import {
+  addAddress,
+  addRepresentative,
+  addressHistory,
+  businessesFor,
+  createClient,
+  currentAddress,
+  displayName,
+  getClient,
+  PROVINCES,
+  updateProfile,
+  type ClientRow,
+} from './accounts';
+import { AGENT_ACCESS_PURPOSE, createAgentAccessCode, redeemAgentAccessCode, requireClientAccess } from './access';
+import { accessLogFor } from './access-log';
+import { allConsents, withdrawConsent } from './consent';
+import { beginSignIn, CALLBACK_PATH, completeSignIn, OIDC_STATE_COOKIE, safeReturnTo } from './oidc';
 
-/** API routes and pages of the clients capability. */
-export async function routes(_app: FastifyInstance, _deps: AppDeps): Promise<void> {}
+export const CLIENT_PATHS = {
+  signIn: { en: '/en/sign-in', fr: '/fr/connexion' },
+  signOut: { en: '/en/sign-out', fr: '/fr/deconnexion' },
+  staffSignIn: { en: '/en/staff/sign-in', fr: '/fr/personnel/se-connecter' },
+  myFile: { en: '/en/my-file', fr: '/fr/mon-dossier' },
+  profile: { en: '/en/my-file/profile', fr: '/fr/mon-dossier/profil' },
+  addresses: { en: '/en/my-file/addresses', fr: '/fr/mon-dossier/adresses' },
+  consents: { en: '/en/my-file/consents', fr: '/fr/mon-dossier/consentements' },
+  withdraw: { en: '/en/my-file/consents/:consentId/withdraw', fr: '/fr/mon-dossier/consentements/:consentId/retirer' },
+  accessLog: { en: '/en/my-file/access-log', fr: '/fr/mon-dossier/journal-des-acces' },
+  agentCode: { en: '/en/my-file/agent-code', fr: '/fr/mon-dossier/code-agent' },
+  businesses: { en: '/en/my-file/businesses', fr: '/fr/mon-dossier/entreprises' },
+  /** Written by other capabilities; linked from My file. */
+  notices: { en: '/en/my-file/notices', fr: '/fr/mon-dossier/avis' },
+  requests: { en: '/en/my-file/requests', fr: '/fr/mon-dossier/demandes' },
+  staffLookup: { en: '/en/staff/clients/lookup', fr: '/fr/personnel/clients/recherche' },
+  staffClient: { en: '/en/staff/clients/:clientId', fr: '/fr/personnel/clients/:clientId' },
+} as const;
+const P = CLIENT_PATHS;
+
+const STAFF_LOOKUP_ROLES = ['agent', 'partner', 'manager'];
+
+/** Field errors → what the templates need: a summary list and a message per input id. */
+export function formErrors(lang: Lang, details: FieldError[] | undefined) {
+  const list = (details ?? []).map((d) => ({
+    id: d.field.replace(/\./g, '-'),
+    text: d.message ?? t(lang, `field.${d.code}`),
+    code: d.code,
+    field: d.field,
+  }));
+  const byField: Record<string, string> = {};
+  for (const e of list) if (!byField[e.id]) byField[e.id] = e.text;
+  return { errorList: list.map((e) => ({ text: e.text, href: `#${e.id}`, attributes: { 'data-field': e.field, 'data-code': e.code } })), fieldErrors: byField };
+}
+
+function isValidation(e: unknown): e is AppError {
+  return e instanceof AppError && e.status === 400 && Boolean(e.details?.length);
+}
+
+export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { db, config } = deps;
+  const secure = config.publicBaseUrl.startsWith('https://');
+  const devProvider = config.env !== 'production';
+
+  const signInUrl = (lang: Lang, returnTo?: string) => `${P.signIn[lang]}${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`;
+
+  /** The signed-in client, or a redirect to sign-in (returns null). */
+  async function pageClient(request: FastifyRequest, reply: FastifyReply, lang: Lang): Promise<ClientRow | null> {
+    if (request.client) {
+      const c = await getClient(db, request.client.id);
+      if (c) return c;
+      await endSession(db, request, reply);
+    }
+    reply.redirect(signInUrl(lang, request.method === 'GET' ? request.url : P.myFile[lang]), 303);
+    return null;
+  }
+
+  function apiClient(request: FastifyRequest): string {
+    if (!request.client) throw new AppError(401, 'UNAUTHENTICATED');
+    return request.client.id;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Sign-in and sign-out (OpenID Connect)
+
+  async function startLogin(request: FastifyRequest, reply: FastifyReply, lang: Lang, kind: 'client' | 'staff') {
+    const body = (request.body ?? {}) as { returnTo?: string };
+    const { url, state } = await beginSignIn(db, config, { kind, lang, returnTo: safeReturnTo(body.returnTo) });
+    reply.setCookie(OIDC_STATE_COOKIE, state, { path: CALLBACK_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: 600 });
+    return reply.redirect(url.toString(), 303);
+  }
+
+  const signInBody = { body: Type.Object({ returnTo: Type.Optional(Type.String({ maxLength: 500 })), _csrf: Type.Optional(Type.String({ maxLength: 100 })) }) };
+
+  bilingualRoute(app, 'GET', P.signIn, async (request, reply, lang) => {
+    const returnTo = safeReturnTo((request.query as Record<string, unknown>).returnTo);
+    if (request.client && (await getClient(db, request.client.id))) return reply.redirect(returnTo ?? P.myFile[lang], 303);
+    return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.signIn.title'), kind: 'client', returnTo, devProvider, action: P.signIn[lang] });
+  });
+  bilingualRoute(app, 'POST', P.signIn, (request, reply, lang) => startLogin(request, reply, lang, 'client'), { schema: signInBody });
+
+  bilingualRoute(app, 'GET', P.staffSignIn, async (request, reply, lang) => {
+    if (request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel' : '/en/staff', 303);
+    return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.staffSignIn.title'), kind: 'staff', devProvider, action: P.staffSignIn[lang] });
+  });
+  bilingualRoute(app, 'POST', P.staffSignIn, (request, reply, lang) => startLogin(request, reply, lang, 'staff'), { schema: signInBody });
+
+  app.get(CALLBACK_PATH, { schema: { hide: true } }, async (request, reply) => {
+    const url = new URL(request.url, `${config.publicBaseUrl}/`);
+    const callbackUrl = new URL(`${config.publicBaseUrl}${CALLBACK_PATH}${url.search}`);
+    const browserState = request.cookies?.[OIDC_STATE_COOKIE];
+    reply.clearCookie(OIDC_STATE_COOKIE, { path: CALLBACK_PATH });
+    try {
+      const r = await completeSignIn(db, config, callbackUrl, browserState, request.log);
+      request.lang = r.lang;
+      await startSession(db, request, reply, r.kind, r.subjectId, { via: 'oidc', iss: r.issuer, sub: r.sub }, secure);
+      const home = r.kind === 'staff' ? (r.lang === 'fr' ? '/fr/personnel' : '/en/staff') : P.myFile[r.lang];
+      return reply.redirect(r.returnTo ?? home, 303);
+    } catch (e) {
+      const lang = request.lang;
+      if (e instanceof AppError && e.status < 500) {
+        const d = describeError(e, lang);
+        return reply.page('clients/views/sign-in-error.njk', { title: t(lang, 'error.title'), message: d.message, retry: P.signIn[lang] }, e.status);
+      }
+      throw e;
+    }
+  });
+
+  bilingualRoute(app, 'POST', P.signOut, async (request, reply, lang) => {
+    const everywhere = (request.body as Record<string, string> | undefined)?.everywhere === 'yes';
+    await endSession(db, request, reply, everywhere);
+    return reply.redirect(`/${lang}`, 303);
+  });
+
+  // ---------------------------------------------------------------------------------------------------------
+  // My file
+
+  bilingualRoute(app, 'GET', P.myFile, async (request, reply, lang) => {
+    const client = await pageClient(request, reply, lang);
+    if (!client) return reply;
+    const [address, businesses] = await Promise.all([currentAddress(db, client.id), businessesFor(db, client.id)]);
+    return reply.page('clients/views/my-file.njk', {
+      title: t(lang, 'clients.myFile.title'),
+      me: client,
+      name: displayName(client),
+      address,
+      businesses,
+      paths: pathsFor(lang),
+      saved: (request.query as Record<string, string>).saved,
+    });
+  });
+
+  // Profile ---------------------------------------------------------------------------------------------------
+  const profileForm = (body: Record<string, string | undefined>) => ({
+    givenName: body.givenName,
+    familyName: body.familyName,
+    businessName: body.businessName,
+    businessNumber: body.businessNumber,
+    birthDate: body.birthDate,
+    email: body.email,
+    phone: body.phone,
+    preferredLang: body.preferredLang,
+    contactPreferences: Object.fromEntries(['email', 'sms', 'mail'].map((k) => [k, ([] as string[]).concat(body.contact ?? []).includes(k)])),
+    accessibilityNeeds: body.accessibilityNeeds,
+  });
+  const formBody = Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 2000 }), Type.Array(Type.String({ maxLength: 20 }), { maxItems: 10 })]));
+
+  bilingualRoute(app, 'GET', P.profile, async (request, reply, lang) => {
+    const client = await pageClient(request, reply, lang);
+    if (!client) return reply;
+    return reply.page('clients/views/profile.njk', { title: t(lang, 'clients.profile.title'), me: client, values: profileValues(client), paths: pathsFor(lang) });
+  });
+  bilingualRoute(
+    app,
+    'POST',
+    P.profile,
+    async (request, reply, lang) => {
+      const client = await pageClient(request, reply, lang);
+      if (!client) return reply;
+      const body = request.body as Record<string, string | undefined>;
+      try {
+        await updateProfile(db, client.id, profileForm(body));
+      } catch (e) {
+        if (!isValidation(e)) throw e;
+        const contact = ([] as string[]).concat(body.contact ?? []);
+        return reply.page(
+          'clients/views/profile.njk',
+          { title: t(lang, 'clients.profile.title'), me: client, values: { ...body, contact }, paths: pathsFor(lang), ...formErrors(lang, e.details) },
+          400,
+        );
+      }
+      return reply.redirect(`${P.myFile[lang]}?saved=profile`, 303);
+    },
+    { schema: { body: formBody } },
+  );
+
+  // Addresses -------------------------------------------------------------------------------------------------
+  const addressPage = async (lang: Lang, client: ClientRow, extra: Record<string, unknown> = {}) => ({
+    title: t(lang, 'clients.addresses.title'),
+    me: client,
+    history: await addressHistory(db, client.id),
+    provinces: PROVINCES,
+    paths: pathsFor(lang),
+    values: {},
+    ...extra,
+  });
+  bilingualRoute(app, 'GET', P.addresses, async (request, reply, lang) => {
+    const client = await pageClient(request, reply, lang);
+    if (!client) return reply;
+    return reply.page('clients/views/addresses.njk', await addressPage(lang, client, { saved: (request.query as Record<string, string>).saved }));
+  });
+  bilingualRoute(
+    app,
+    'POST',
+    P.addresses,
+    async (request, reply, lang) => {
+      const client = await pageClient(request, reply, lang);
+      if (!client) return reply;
+      const body = request.body as Record<string, string | undefined>;
+      try {
+        await addAddress(db, client.id, { line1: body.line1, line2: body.line2, city: body.city, province: body.province, postalCode: body.postalCode, validFrom: body.validFrom });
+      } catch (e) {
+        if (!isValidation(e)) throw e;
+        return reply.page('clients/views/addresses.njk', await addressPage(lang, client, { values: body, ...formErrors(lang, e.details) }), 400);
+      }
+      return reply.redirect(`${P.addresses[lang]}?saved=1`, 303);
+    },
+    { schema: { body: formBody } },
+  );
+
+  // Consents --------------------------------------------------------------------------------------------------
+  bilingualRoute(app, 'GET', P.consents, async (request, reply, lang) => {
+    const client = await pageClient(request, reply, lang);
+    if (!client) return reply;
+    const rows = await allConsents(db, client.id);
+    const now = Date.now();
+    return reply.page('clients/views/consents.njk', {
+      title: t(lang, 'clients.consents.title'),
+      consents: rows.map((r) => ({
+        ...r,
+        orgName: pick({ name_en: r.org_name_en, name_fr: r.org_name_fr }, 'name', lang),
+        status: r.withdrawn_at ? 'withdrawn' : r.valid_until && r.valid_until.getTime() <= now ? 'expired' : 'active',
+        purposeText: purposeText(lang, r.purpose),
+        fieldsText: r.fields.map((f) => fieldText(lang, f)).join(', '),
+        withdrawUrl: fillPath(P.withdraw[lang], { consentId: r.id }),
+      })),
+      paths: pathsFor(lang),
+      saved: (request.query as Record<string, string>).saved,
+    });
+  });
+  bilingualRoute(
+    app,
+    'POST',
+    P.withdraw,
+    async (request, reply, lang) => {
+      const client = await pageClient(request, reply, lang);
+      if (!client) return reply;
+      await withdrawConsent(db, client.id, (request.params as { consentId: string }).consentId);
+      return reply.redirect(`${P.consents[lang]}?saved=withdrawn`, 303);
+    },
+    { schema: { params: Type.Object({ consentId: Type.String({ maxLength: 64 }) }) } },
+  );
+
+  // Access log ------------------------------------------------------------------------------------------------
+  bilingualRoute(app, 'GET', P.accessLog, async (request, reply, lang) => {
+    const client = await pageClient(request, reply, lang);
+    if (!client) return reply;
+    const rows = await accessLogFor(db, client.id);
+    return reply.page('clients/views/access-log.njk', {
+      title: t(lang, 'clients.log.title'),
+      entries: rows.map((r) => ({ ...r, ...describeEntry(lang, r) })),
+      paths: pathsFor(lang),
+    });
+  });
+
+  // One-time code for an agent ----------------------------------------------------------------------------------
+  bilingualRoute(app, 'POST', P.agentCode, async (request, reply, lang) => {
+    const client = await pageClient(request, reply, lang);
+    if (!client) return reply;
+    const { code, expiresAt } = await createAgentAccessCode(db, client.id);
+    reply.header('Cache-Control', 'no-store');
+    return reply.page('clients/views/agent-code.njk', {
+      title: t(lang, 'clients.agentCode.title'),
+      code,
+      spokenCode: `${code.slice(0, 4)} ${code.slice(4)}`,
+      expiresAt,
+      paths: pathsFor(lang),
+    });
+  });
+
+  // Businesses I own --------------------------------------------------------------------------------------------
+  bilingualRoute(app, 'GET', P.businesses, async (request, reply, lang) => {
+    const client = await pageClient(request, reply, lang);
+    if (!client) return reply;
+    return reply.page('clients/views/business.njk', { title: t(lang, 'clients.business.title'), values: {}, paths: pathsFor(lang) });
+  });
+  bilingualRoute(
+    app,
+    'POST',
+    P.businesses,
+    async (request, reply, lang) => {
+      const client = await pageClient(request, reply, lang);
+      if (!client) return reply;
+      const body = request.body as Record<string, string | undefined>;
+      try {
+        await db.transaction().execute(async (trx) => {
+          const id = await createClient(trx, { kind: 'business', businessName: body.businessName, businessNumber: body.businessNumber, email: body.email, preferredLang: lang });
+          await trx.insertInto('business_representatives').values({ business_id: id, person_id: client.id, role: 'owner' }).execute();
+        });
+      } catch (e) {
+        if (!isValidation(e)) throw e;
+        return reply.page('clients/views/business.njk', { title: t(lang, 'clients.business.title'), values: body, paths: pathsFor(lang), ...formErrors(lang, e.details) }, 400);
+      }
+      return reply.redirect(`${P.myFile[lang]}?saved=business`, 303);
+    },
+    { schema: { body: formBody } },
+  );
+  void addRepresentative;
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Staff: open a client's file with the client's one-time code
+
+  const staffGate = (request: FastifyRequest, reply: FastifyReply, lang: Lang) => {
+    if (!request.staff) {
+      reply.redirect(P.staffSignIn[lang], 303);
+      return null;
+    }
+    return requireStaff(request, STAFF_LOOKUP_ROLES);
+  };
+
+  bilingualRoute(app, 'GET', P.staffLookup, async (request, reply, lang) => {
+    const staff = staffGate(request, reply, lang);
+    if (!staff) return reply;
+    return reply.page('clients/views/staff-lookup.njk', { title: t(lang, 'clients.staff.lookup.title'), values: {} });
+  });
+  bilingualRoute(
+    app,
+    'POST',
+    P.staffLookup,
+    async (request, reply, lang) => {
+      const staff = staffGate(request, reply, lang);
+      if (!staff) return reply;
+      const body = request.body as { code?: string };
+      try {
+        const r = await redeemAgentAccessCode(db, staff, body.code);
+        return reply.redirect(fillPath(P.staffClient[lang], { clientId: r.clientId }), 303);
+      } catch (e) {
+        if (!(e instanceof AppError) || e.status >= 500) throw e;
+        const d = describeError(e, lang);
+        const details = e.details?.length ? e.details : [{ field: 'code', code: 'custom', message: d.message }];
+        return reply.page('clients/views/staff-lookup.njk', { title: t(lang, 'clients.staff.lookup.title'), values: {}, ...formErrors(lang, details) }, e.status);
+      }
+    },
+    { schema: { body: Type.Object({ code: Type.Optional(Type.String({ maxLength: 40 })), _csrf: Type.Optional(Type.String({ maxLength: 100 })) }) } },
+  );
+
+  bilingualRoute(
+    app,
+    'GET',
+    P.staffClient,
+    async (request, reply, lang) => {
+      const staff = staffGate(request, reply, lang);
+      if (!staff) return reply;
+      const { clientId } = request.params as { clientId: string };
+      const grant = await requireClientAccess(db, staff, clientId, AGENT_ACCESS_PURPOSE);
+      const client = (await getClient(db, clientId))!;
+      const consent = await db.selectFrom('consents').select(['valid_until', 'law_reference']).where('id', '=', grant.consentId).executeTakeFirstOrThrow();
+      const allowed = new Set(grant.fields);
+      const address = allowed.has('address') ? await currentAddress(db, clientId) : undefined;
+      reply.header('Cache-Control', 'no-store');
+      return reply.page('clients/views/staff-client.njk', {
+        title: t(lang, 'clients.staff.client.title'),
+        c: client,
+        name: displayName(client),
+        address,
+        allowed: Object.fromEntries([...allowed].map((f) => [f, true])),
+        basis:
+          grant.legalBasis === 'law'
+            ? t(lang, 'clients.staff.client.basis.law', { law: consent.law_reference ?? '' })
+            : t(lang, 'clients.staff.client.basis.consent'),
+        until: consent.valid_until,
+      });
+    },
+    { schema: { params: Type.Object({ clientId: Type.String({ maxLength: 64 }) }) } },
+  );
+
+  // ---------------------------------------------------------------------------------------------------------
+  // JSON API of the signed-in client
+
+  const ProfileBody = Type.Object(
+    {
+      givenName: Type.Optional(Type.String({ maxLength: 200 })),
+      familyName: Type.Optional(Type.String({ maxLength: 200 })),
+      businessName: Type.Optional(Type.String({ maxLength: 300 })),
+      businessNumber: Type.Optional(Type.String({ maxLength: 20 })),
+      birthDate: Type.Optional(Type.String({ maxLength: 10 })),
+      email: Type.Optional(Type.String({ maxLength: 300 })),
+      phone: Type.Optional(Type.String({ maxLength: 40 })),
+      preferredLang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('fr')])),
+      contactPreferences: Type.Optional(
+        Type.Object({ email: Type.Optional(Type.Boolean()), sms: Type.Optional(Type.Boolean()), mail: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      ),
+      accessibilityNeeds: Type.Optional(Type.String({ maxLength: 1000 })),
+    },
+    { additionalProperties: false },
+  );
+  const AddressBody = Type.Object(
+    {
+      line1: Type.String({ maxLength: 300 }),
+      line2: Type.Optional(Type.String({ maxLength: 300 })),
+      city: Type.String({ maxLength: 200 }),
+      province: Type.String({ maxLength: 2 }),
+      postalCode: Type.String({ maxLength: 10 }),
+      validFrom: Type.Optional(Type.String({ maxLength: 10 })),
+    },
+    { additionalProperties: false },
+  );
+  const tags = ['clients'];
+
+  const meView = async (id: string) => {
+    const c = (await getClient(db, id))!;
+    const a = await currentAddress(db, id);
+    return {
+      id: c.id,
+      kind: c.kind,
+      givenName: c.given_name,
+      familyName: c.family_name,
+      businessName: c.business_name,
+      businessNumber: c.business_number,
+      birthDate: c.birth_date,
+      email: c.email,
+      phone: c.phone,
+      preferredLang: c.preferred_lang,
+      contactPreferences: c.contact_preferences,
+      accessibilityNeeds: c.accessibility_needs,
+      currentAddress: a ? { line1: a.line1, line2: a.line2, city: a.city, province: a.province, postalCode: a.postal_code, validFrom: a.valid_from } : null,
+    };
+  };
+
+  app.get('/api/v1/me', { schema: { tags, summary: 'The signed-in client’s profile and current address' } }, async (request) => {
+    const id = apiClient(request);
+    if (!(await getClient(db, id))) throw new AppError(401, 'UNAUTHENTICATED');
+    return meView(id);
+  });
+  app.put(
+    '/api/v1/me/profile',
+    { schema: { tags, summary: 'Replace the editable profile (400 VALIDATION_ERROR with field codes; nothing stored on error)', body: ProfileBody } },
+    async (request) => {
+      const id = apiClient(request);
+      await updateProfile(db, id, request.body as Record<string, unknown>);
+      return meView(id);
+    },
+  );
+  app.post(
+    '/api/v1/me/addresses',
+    { schema: { tags, summary: 'Add a new address (the current one is closed and kept in the history)', body: AddressBody } },
+    async (request, reply) => {
+      const id = apiClient(request);
+      await addAddress(db, id, request.body as Record<string, unknown>);
+      return reply.status(201).send(await meView(id));
+    },
+  );
+  app.get('/api/v1/me/addresses', { schema: { tags, summary: 'Address history, current first' } }, async (request) => {
+    const id = apiClient(request);
+    return (await addressHistory(db, id)).map((a) => ({ line1: a.line1, line2: a.line2, city: a.city, province: a.province, postalCode: a.postal_code, validFrom: a.valid_from, validTo: a.valid_to }));
+  });
+  app.get('/api/v1/me/consents', { schema: { tags, summary: 'The client’s consent register (active, expired and withdrawn)' } }, async (request) => {
+    const id = apiClient(request);
+    return (await allConsents(db, id)).map((c) => ({
+      id: c.id,
+      orgId: c.org_id,
+      purpose: c.purpose,
+      fields: c.fields,
+      legalBasis: c.legal_basis,
+      lawReference: c.law_reference,
+      grantedAt: c.granted_at,
+      validUntil: c.valid_until,
+      withdrawnAt: c.withdrawn_at,
+    }));
+  });
+  app.post(
+    '/api/v1/me/consents/:consentId/withdraw',
+    { schema: { tags, summary: 'Withdraw a consent (recorded; legal bases cannot be withdrawn: 409)', params: Type.Object({ consentId: Type.String({ maxLength: 64 }) }) } },
+    async (request, reply) => {
+      const id = apiClient(request);
+      await withdrawConsent(db, id, (request.params as { consentId: string }).consentId);
+      return reply.status(204).send();
+    },
+  );
+  app.get('/api/v1/me/access-log', { schema: { tags, summary: 'Who read or received the client’s information (newest first)' } }, async (request) => {
+    const id = apiClient(request);
+    return (await accessLogFor(db, id)).map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      actorKind: r.actor_kind,
+      actorId: r.actor_id,
+      actorName: r.staff_name,
+      orgId: r.org_id,
+      action: r.action,
+      fields: r.fields,
+      purpose: r.purpose,
+      legalBasis: r.legal_basis,
+    }));
+  });
+}
+
+function pathsFor(lang: Lang) {
+  return Object.fromEntries(Object.entries(P).map(([k, v]) => [k, v[lang]])) as Record<keyof typeof P, string>;
+}
+
+function profileValues(c: ClientRow) {
+  const prefs = c.contact_preferences ?? {};
+  return {
+    givenName: c.given_name ?? '',
+    familyName: c.family_name ?? '',
+    businessName: c.business_name ?? '',
+    businessNumber: c.business_number ?? '',
+    birthDate: c.birth_date ?? '',
+    email: c.email ?? '',
+    phone: c.phone ?? '',
+    preferredLang: c.preferred_lang,
+    contact: (['email', 'sms', 'mail'] as const).filter((k) => prefs[k]),
+    accessibilityNeeds: c.accessibility_needs ?? '',
+  };
+}
+
+function purposeText(lang: Lang, purpose: string): string {
+  const key = `clients.purpose.${purpose}`;
+  const v = t(lang, key);
+  return v === key ? purpose : v;
+}
+
+function fieldText(lang: Lang, field: string): string {
+  const key = `clients.field.${field}`;
+  const v = t(lang, key);
+  return v === key ? field : v;
+}
+
+function describeEntry(
+  lang: Lang,
+  r: { actor_kind: string; actor_id: string; staff_name: string | null; org_name_en: string | null; org_name_fr: string | null; action: string; fields: string[]; purpose: string; legal_basis: string | null },
+) {
+  const org = pick({ name_en: r.org_name_en ?? '', name_fr: r.org_name_fr ?? '' }, 'name', lang);
+  const who =
+    r.actor_kind === 'staff'
+      ? t(lang, 'clients.log.actor.staff', { name: r.staff_name ?? r.actor_id, org })
+      : r.actor_kind === 'partner'
+        ? t(lang, 'clients.log.actor.partner', { org: org || r.actor_id })
+        : t(lang, `clients.log.actor.${r.actor_kind}`);
+  const actionKey = `clients.log.action.${r.action}`;
+  const action = t(lang, actionKey) === actionKey ? r.action : t(lang, actionKey);
+  const basis =
+    r.legal_basis === 'consent'
+      ? t(lang, 'clients.consents.basis.consent')
+      : r.legal_basis?.startsWith('law')
+        ? t(lang, 'clients.consents.basis.law', { law: r.legal_basis.replace(/^law:?\s*/, '') })
+        : (r.legal_basis ?? '');
+  return { who, what: `${action}: ${r.fields.map((f) => fieldText(lang, f)).join(', ')}`, why: purposeText(lang, r.purpose), basis };
+}

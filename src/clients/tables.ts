@@ -59,6 +59,9 @@ export interface ConsentsTable {
   granted_at: Generated<Date>;
   valid_until: Date | null;
   withdrawn_at: Date | null;
+  /** Who recorded the decision: 'client:<id>', 'staff:<id>', 'partner:<org>' (migration 002). */
+  granted_by: ColumnType<string | null, string | null | undefined, string | null>;
+  withdrawn_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /**
@@ -80,10 +83,47 @@ export interface AccessLogTable {
   hash: string;
 }
 
-export interface ClientsTables {
+export interface ClientsTables extends IdentityTables {
   clients: ClientsTable;
   client_addresses: ClientAddressesTable;
   business_representatives: BusinessRepresentativesTable;
   consents: ConsentsTable;
   access_log: AccessLogTable;
+}
+
+/** One-time codes a client reads out to an agent to grant time-limited access (only the code's SHA-256 is kept). */
+export interface ClientAccessCodesTable {
+  id: string;
+  client_id: string;
+  code_hash: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  used_at: Date | null;
+  used_by: string | null; // staff id
+  consent_id: string | null;
+}
+
+/** Code entries by agents (to throttle guessing). */
+export interface AgentCodeAttemptsTable {
+  id: Generated<number>;
+  staff_id: string;
+  at: Generated<Date>;
+  ok: boolean;
+}
+
+/** Pending OpenID Connect sign-ins: state → PKCE verifier and nonce (single use, 10 minutes). */
+export interface OidcLoginsTable {
+  state: string;
+  kind: 'client' | 'staff';
+  code_verifier: string;
+  nonce: string;
+  return_to: string | null;
+  lang: 'en' | 'fr';
+  created_at: Generated<Date>;
+}
+
+export interface IdentityTables {
+  client_access_codes: ClientAccessCodesTable;
+  agent_code_attempts: AgentCodeAttemptsTable;
+  oidc_logins: OidcLoginsTable;
 }

@@ -1,4 +1,149 @@
-import type { Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /** Migrations of the counters capability, by name (ordered alphabetically within the capability). */
-export const migrations: Record<string, Migration> = {};
+export const migrations: Record<string, Migration> = {
+  '001_counters_queue_appointments': {
+    async up(db: Kysely<any>) {
+      await sql`
+        create table counters (
+          id uuid primary key default gen_random_uuid(),
+          office_id text not null references offices(id) on delete cascade,
+          label text not null,
+          org_id text references organisations(id),
+          active boolean not null default true,
+          agent_id text references staff_users(id),
+          opened_at timestamptz,
+          created_at timestamptz not null default now(),
+          unique (office_id, label)
+        );
+        create unique index counters_one_agent on counters(agent_id) where agent_id is not null;
+        create table agent_profiles (
+          staff_id text primary key references staff_users(id) on delete cascade,
+          skills text[] not null default '{}',
+          languages text[] not null default '{en,fr}',
+          lent_to_org_id text references organisations(id),
+          updated_at timestamptz not null default now()
+        );
+        create table agent_shifts (
+          id uuid primary key default gen_random_uuid(),
+          office_id text not null references offices(id) on delete cascade,
+          staff_id text not null references staff_users(id) on delete cascade,
+          counter_id uuid references counters(id) on delete set null,
+          starts_at timestamptz not null,
+          ends_at timestamptz not null,
+          check (ends_at > starts_at)
+        );
+        create index agent_shifts_office on agent_shifts(office_id, starts_at);
+        create table ticket_sequences (
+          office_id text not null references offices(id) on delete cascade,
+          day date not null,
+          last_seq integer not null,
+          primary key (office_id, day)
+        );
+        create table tickets (
+          id uuid primary key default gen_random_uuid(),
+          office_id text not null references offices(id) on delete cascade,
+          day date not null,
+          seq integer not null,
+          number text not null,
+          service_id text not null references services(id),
+          org_id text not null references organisations(id),
+          pending_services text[] not null default '{}',
+          language text not null,
+          priority text not null check (priority in ('none','accessibility','appointment')),
+          appointment_id uuid,
+          appointment_at timestamptz,
+          client_id text,
+          case_id text,
+          email text,
+          phone text,
+          status text not null check (status in ('waiting','called','serving','held','done','no_show','abandoned')),
+          queued_at timestamptz not null,
+          waiting_since timestamptz not null,
+          arrived_at timestamptz not null,
+          called_at timestamptz,
+          served_at timestamptz,
+          done_at timestamptz,
+          abandoned_at timestamptz,
+          counter_id uuid references counters(id) on delete set null,
+          agent_id text,
+          target_counter_id uuid references counters(id) on delete set null,
+          recalls integer not null default 0,
+          near_notified boolean not null default false,
+          result text,
+          channel text not null,
+          updated_at timestamptz not null default now(),
+          unique (office_id, day, seq)
+        );
+        create index tickets_waiting on tickets(office_id, queued_at) where status = 'waiting';
+        create index tickets_office_day on tickets(office_id, day, status);
+        create index tickets_at_counter on tickets(counter_id) where status in ('called','serving','held');
+        create table ticket_visits (
+          id uuid primary key default gen_random_uuid(),
+          ticket_id uuid not null references tickets(id) on delete cascade,
+          office_id text not null,
+          service_id text not null,
+          org_id text not null,
+          counter_id uuid,
+          agent_id text,
+          queued_at timestamptz not null,
+          called_at timestamptz,
+          served_at timestamptz,
+          done_at timestamptz,
+          outcome text not null,
+          result text,
+          case_id text,
+          wait_seconds double precision,
+          service_seconds double precision
+        );
+        create index ticket_visits_office on ticket_visits(office_id, queued_at);
+        create index ticket_visits_ticket on ticket_visits(ticket_id);
+        create table ticket_events (
+          id bigserial primary key,
+          ticket_id uuid not null references tickets(id) on delete cascade,
+          office_id text not null,
+          kind text not null,
+          at timestamptz not null default now(),
+          counter_id uuid,
+          agent_id text,
+          detail jsonb not null default '{}'
+        );
+        create index ticket_events_ticket on ticket_events(ticket_id);
+        create index ticket_events_office_at on ticket_events(office_id, at);
+        create table appointment_slots (
+          office_id text not null references offices(id) on delete cascade,
+          starts_at timestamptz not null,
+          booked integer not null default 0 check (booked >= 0),
+          primary key (office_id, starts_at)
+        );
+        create table appointments (
+          id uuid primary key default gen_random_uuid(),
+          reference text not null unique,
+          office_id text not null references offices(id) on delete cascade,
+          service_id text not null references services(id),
+          starts_at timestamptz not null,
+          ends_at timestamptz not null,
+          name text not null,
+          email text,
+          phone text,
+          language text not null,
+          accessibility boolean not null default false,
+          channel text not null check (channel in ('online','phone','reception')),
+          status text not null check (status in ('booked','cancelled','checked_in','no_show')),
+          client_id text,
+          ticket_id uuid references tickets(id) on delete set null,
+          booked_by text,
+          reminder_sent_at timestamptz,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now()
+        );
+        create index appointments_office_start on appointments(office_id, starts_at);
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      for (const t of ['appointments', 'appointment_slots', 'ticket_events', 'ticket_visits', 'tickets', 'ticket_sequences', 'agent_shifts', 'agent_profiles', 'counters']) {
+        await sql`drop table if exists ${sql.table(t)} cascade`.execute(db);
+      }
+    },
+  },
+};

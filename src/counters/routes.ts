@@ -1,5 +1,416 @@
-import type { FastifyInstance } from 'fastify';
+/**
+ * Counters capability: JSON API under /api/v1/offices/{officeId}/... (tag 'counters') and pages: greeter (reception),
+ * self-service kiosk, agent's counter, display board (server-sent events), appointments, measurements, staffing.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import type { AppDeps } from '../http/deps';
+import { AppError } from '../http/errors';
+import { requireStaff, type StaffPrincipal } from '../http/session';
+import type { Database } from '../db/database';
+import { bilingualRoute } from '../web/render';
+import { pick, type Lang } from '../i18n/index';
+import { book, cancel, checkIn, claimReminders, findByReference, listSlots, reschedule, type Appointment } from './appointments';
+import { ensureDemoCounters } from './demo';
+import { staffingPlan } from './erlang';
+import { createNotifier, notifyTurnNear, sendAppointmentMail, type Notifier } from './notify';
+import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
+import { waitStats } from './stats';
+import { localDate } from './time';
 
-/** API routes and pages of the counters capability. */
-export async function routes(_app: FastifyInstance, _deps: AppDeps): Promise<void> {}
+const TAGS = ['counters'];
+const AGENT_ROLES = ['agent', 'manager', 'admin'];
+const MANAGER_ROLES = ['manager', 'admin'];
+
+const Err = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(Type.Any())) }) });
+const OfficeParams = Type.Object({ officeId: Type.String({ maxLength: 100 }) });
+const TicketParams = Type.Object({ officeId: Type.String({ maxLength: 100 }), ticketId: Type.String({ maxLength: 40 }) });
+const CounterParams = Type.Object({ officeId: Type.String({ maxLength: 100 }), counterId: Type.String({ maxLength: 40 }) });
+const RefParams = Type.Object({ reference: Type.String({ maxLength: 20 }) });
+
+const TicketOut = Type.Object({
+  id: Type.String(), number: Type.String(), status: Type.String(), serviceId: Type.String(), orgId: Type.String(), pendingServices: Type.Array(Type.String()),
+  language: Type.String(), priority: Type.String(), counterId: Type.Union([Type.String(), Type.Null()]), arrivedAt: Type.String(),
+  calledAt: Type.Union([Type.String(), Type.Null()]), servedAt: Type.Union([Type.String(), Type.Null()]), doneAt: Type.Union([Type.String(), Type.Null()]),
+  recalls: Type.Number(), result: Type.Union([Type.String(), Type.Null()]), caseId: Type.Union([Type.String(), Type.Null()]),
+  estimate: Type.Optional(Type.Union([Type.Null(), Type.Object({ position: Type.Number(), waitMinutes: Type.Number() })])),
+});
+
+export function ticketJson(t: Ticket) {
+  return {
+    id: t.id, number: t.number, status: t.status, serviceId: t.service_id, orgId: t.org_id, pendingServices: t.pending_services, language: t.language,
+    priority: t.priority, counterId: t.counter_id, arrivedAt: t.arrived_at.toISOString(), calledAt: t.called_at?.toISOString() ?? null,
+    servedAt: t.served_at?.toISOString() ?? null, doneAt: t.done_at?.toISOString() ?? null, recalls: t.recalls, result: t.result, caseId: t.case_id,
+  };
+}
+
+function appointmentJson(a: Appointment) {
+  return {
+    id: a.id, reference: a.reference, officeId: a.office_id, serviceId: a.service_id, startsAt: a.starts_at.toISOString(), endsAt: a.ends_at.toISOString(),
+    name: a.name, language: a.language, accessibility: a.accessibility, channel: a.channel, status: a.status, ticketId: a.ticket_id,
+  };
+}
+const AppointmentOut = Type.Object({
+  id: Type.String(), reference: Type.String(), officeId: Type.String(), serviceId: Type.String(), startsAt: Type.String(), endsAt: Type.String(),
+  name: Type.String(), language: Type.String(), accessibility: Type.Boolean(), channel: Type.String(), status: Type.String(), ticketId: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** Staff who may work at an office: staff of an organisation hosted there (or admins). */
+async function requireOfficeStaff(db: Database, request: FastifyRequest, officeId: string, roles = AGENT_ROLES): Promise<StaffPrincipal> {
+  const staff = requireStaff(request, roles);
+  await getOffice(db, officeId);
+  if (staff.roles.includes('admin')) return staff;
+  const hosted = await db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId).where('org_id', '=', staff.orgId).executeTakeFirst();
+  const lent = await db.selectFrom('agent_profiles').select('lent_to_org_id').where('staff_id', '=', staff.id).executeTakeFirst();
+  const lentHosted = lent?.lent_to_org_id
+    ? await db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId).where('org_id', '=', lent.lent_to_org_id).executeTakeFirst()
+    : undefined;
+  if (!hosted && !lentHosted) throw new AppError(404, 'OFFICE_NOT_FOUND');
+  return staff;
+}
+
+/** Shared board pollers: one database poll per office per process, fanned out to every SSE client. */
+class BoardHub {
+  private subs = new Map<string, { clients: Set<FastifyReply>; last: string; timer: NodeJS.Timeout }>();
+  constructor(private db: Database, private intervalMs: number) {}
+  subscribe(officeId: string, reply: FastifyReply, initial: string) {
+    let s = this.subs.get(officeId);
+    if (!s) {
+      const entry = { clients: new Set<FastifyReply>(), last: initial, timer: setInterval(() => void this.poll(officeId), this.intervalMs) };
+      entry.timer.unref();
+      this.subs.set(officeId, entry);
+      s = entry;
+    }
+    s.clients.add(reply);
+    return () => {
+      s!.clients.delete(reply);
+      if (!s!.clients.size) {
+        clearInterval(s!.timer);
+        this.subs.delete(officeId);
+      }
+    };
+  }
+  private async poll(officeId: string) {
+    const s = this.subs.get(officeId);
+    if (!s) return;
+    try {
+      const state = JSON.stringify(await boardState(this.db, officeId));
+      if (state !== s.last) {
+        s.last = state;
+        for (const c of s.clients) c.raw.write(`event: board\ndata: ${state}\n\n`);
+      } else for (const c of s.clients) c.raw.write(`: ping\n\n`);
+    } catch {
+      /* database briefly unavailable: try again next tick */
+    }
+  }
+  close() {
+    for (const s of this.subs.values()) {
+      clearInterval(s.timer);
+      for (const c of s.clients) c.raw.end();
+    }
+    this.subs.clear();
+  }
+}
+
+export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { db } = deps;
+  const notifier: Notifier = createNotifier(app.log);
+  const hub = new BoardHub(db, Number(process.env.COUNTERS_BOARD_POLL_MS ?? 1500));
+  const base = deps.config.publicBaseUrl;
+  app.addHook('onReady', async () => {
+    await ensureDemoCounters(db).catch((err) => app.log.warn({ err }, 'demo counters not created'));
+  });
+  app.addHook('onClose', async () => {
+    hub.close();
+    notifier.mailer.close();
+  });
+
+  const serviceTitle = async (serviceId: string, lang: Lang) => {
+    const s = await db.selectFrom('services').select(['title_en', 'title_fr']).where('id', '=', serviceId).executeTakeFirst();
+    return s ? pick(s, 'title', lang) : serviceId;
+  };
+  const appointmentMail = async (a: Appointment, kind: 'confirmation' | 'reminder' | 'cancellation') => {
+    const office = await getOffice(db, a.office_id);
+    const lang: Lang = a.language === 'fr' ? 'fr' : 'en';
+    await sendAppointmentMail(notifier, {
+      reference: a.reference, starts_at: a.starts_at, ends_at: a.ends_at, email: a.email, language: a.language, name: a.name,
+      serviceTitle: await serviceTitle(a.service_id, lang), officeName: pick(office, 'name', lang), officeAddress: `${office.address}, ${office.city}`,
+      timezone: office.timezone, manageUrl: `${base}/${lang}/${lang === 'fr' ? 'rendez-vous' : 'appointments'}/${a.reference}`,
+    }, kind);
+  };
+  const sendNear = (near: Ticket[], officeId: string) => {
+    if (!near.length) return;
+    void (async () => {
+      const office = await getOffice(db, officeId);
+      for (const n of near) await notifyTurnNear(notifier, n, pick(office, 'name', n.language === 'fr' ? 'fr' : 'en'));
+    })().catch((err) => app.log.warn({ err }, 'turn-near notice failed'));
+  };
+  /** Exposed for tests and the background job. */
+  (app as any).countersNotifier = notifier;
+  (app as any).countersSendReminders = async (now = new Date()) => {
+    const due = await claimReminders(db, now);
+    for (const a of due) await appointmentMail(a, 'reminder');
+    return due.length;
+  };
+
+  // ---------------------------------------------------------------- API: queue
+  app.post('/api/v1/offices/:officeId/tickets', {
+    schema: {
+      tags: TAGS, summary: 'Create a walk-in ticket (greeter or kiosk)',
+      params: OfficeParams,
+      body: Type.Object({
+        services: Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 5 }),
+        language: Type.String({ maxLength: 3 }),
+        accessibility: Type.Optional(Type.Boolean()),
+        clientId: Type.Optional(Type.String({ maxLength: 100 })),
+        caseId: Type.Optional(Type.String({ maxLength: 100 })),
+        email: Type.Optional(Type.String({ maxLength: 200 })),
+        phone: Type.Optional(Type.String({ maxLength: 30 })),
+      }, { additionalProperties: false }),
+      response: { 201: TicketOut, 400: Err, 401: Err, 404: Err },
+    },
+  }, async (request, reply) => {
+    const { officeId } = request.params as { officeId: string };
+    await requireOfficeStaff(db, request, officeId);
+    const b = request.body as { services: string[]; language: string; accessibility?: boolean; clientId?: string; caseId?: string; email?: string; phone?: string };
+    const t = await createTicket(db, officeId, { ...b, channel: 'api' });
+    return reply.status(201).send({ ...ticketJson(t), estimate: await estimateFor(db, t) });
+  });
+
+  app.get('/api/v1/offices/:officeId/tickets', {
+    schema: { tags: TAGS, summary: 'Tickets of today at the office', params: OfficeParams, querystring: Type.Object({ status: Type.Optional(Type.String({ maxLength: 20 })) }), response: { 200: Type.Object({ tickets: Type.Array(TicketOut) }) } },
+  }, async (request) => {
+    const { officeId } = request.params as { officeId: string };
+    await requireOfficeStaff(db, request, officeId);
+    const office = await getOffice(db, officeId);
+    let q = db.selectFrom('tickets').selectAll().where('office_id', '=', officeId).where('day', '=', localDate(new Date(), office.timezone));
+    const st = (request.query as { status?: string }).status;
+    if (st) q = q.where('status', '=', st as Ticket['status']);
+    return { tickets: (await q.orderBy('queued_at').limit(1000).execute()).map(ticketJson) };
+  });
+
+  app.get('/api/v1/offices/:officeId/tickets/:ticketId', {
+    schema: { tags: TAGS, summary: 'A ticket with its position and estimated wait', params: TicketParams, response: { 200: TicketOut, 404: Err } },
+  }, async (request) => {
+    const { officeId, ticketId } = request.params as { officeId: string; ticketId: string };
+    const t = await getTicket(db, officeId, ticketId); // the id is an unguessable UUID printed on the ticket
+    return { ...ticketJson(t), estimate: await estimateFor(db, t) };
+  });
+
+  app.get('/api/v1/offices/:officeId/counters', {
+    schema: { tags: TAGS, summary: 'Counters of the office and who is open at each', params: OfficeParams },
+  }, async (request) => {
+    const { officeId } = request.params as { officeId: string };
+    await requireOfficeStaff(db, request, officeId);
+    const cs = await openCounters(db, officeId);
+    return { counters: cs.map((c) => ({ id: c.id, label: c.label, orgId: c.org_id, agentId: c.agent_id, agentName: c.agent_name })) };
+  });
+
+  app.post('/api/v1/offices/:officeId/counters', {
+    schema: { tags: TAGS, summary: 'Add a counter (owned by an organisation, or shared when orgId is null)', params: OfficeParams, body: Type.Object({ label: Type.String({ minLength: 1, maxLength: 10 }), orgId: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])) }, { additionalProperties: false }) },
+  }, async (request, reply) => {
+    const { officeId } = request.params as { officeId: string };
+    await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
+    const b = request.body as { label: string; orgId?: string | null };
+    if (b.orgId) {
+      const hosted = await db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId).where('org_id', '=', b.orgId).executeTakeFirst();
+      if (!hosted) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'orgId', code: 'notHosted' }]);
+    }
+    const exists = await db.selectFrom('counters').select('id').where('office_id', '=', officeId).where('label', '=', b.label).executeTakeFirst();
+    if (exists) throw new AppError(409, 'COUNTER_EXISTS');
+    const c = await db.insertInto('counters').values({ office_id: officeId, label: b.label, org_id: b.orgId ?? null, agent_id: null, opened_at: null }).returning(['id', 'label', 'org_id']).executeTakeFirstOrThrow();
+    return reply.status(201).send({ id: c.id, label: c.label, orgId: c.org_id });
+  });
+
+  app.put('/api/v1/offices/:officeId/agents/:staffId', {
+    schema: {
+      tags: TAGS, summary: "Set an agent's skills, languages and loan to another organisation (borrowed counter)",
+      params: Type.Object({ officeId: Type.String({ maxLength: 100 }), staffId: Type.String({ maxLength: 100 }) }),
+      body: Type.Object({ skills: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 200 }), languages: Type.Array(Type.String({ pattern: '^[a-z]{2,3}$' }), { minItems: 1, maxItems: 10 }), lentToOrgId: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])) }, { additionalProperties: false }),
+    },
+  }, async (request) => {
+    const { officeId, staffId } = request.params as { officeId: string; staffId: string };
+    await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
+    const b = request.body as { skills: string[]; languages: string[]; lentToOrgId?: string | null };
+    const s = await db.selectFrom('staff_users').select('id').where('id', '=', staffId).executeTakeFirst();
+    if (!s) throw new AppError(404, 'STAFF_NOT_FOUND');
+    if (b.lentToOrgId) {
+      const hosted = await db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId).where('org_id', '=', b.lentToOrgId).executeTakeFirst();
+      if (!hosted) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'lentToOrgId', code: 'notHosted' }]);
+    }
+    await db.insertInto('agent_profiles').values({ staff_id: staffId, skills: b.skills, languages: b.languages, lent_to_org_id: b.lentToOrgId ?? null })
+      .onConflict((oc) => oc.column('staff_id').doUpdateSet({ skills: b.skills, languages: b.languages, lent_to_org_id: b.lentToOrgId ?? null, updated_at: new Date() })).execute();
+    return { staffId, skills: b.skills, languages: b.languages, lentToOrgId: b.lentToOrgId ?? null };
+  });
+
+  app.post('/api/v1/offices/:officeId/shifts', {
+    schema: { tags: TAGS, summary: 'Schedule an agent (capacity for appointments and staffing)', params: OfficeParams, body: Type.Object({ staffId: Type.String({ maxLength: 100 }), counterId: Type.Optional(Type.String({ maxLength: 40 })), startsAt: Type.String({ format: 'date-time' }), endsAt: Type.String({ format: 'date-time' }) }, { additionalProperties: false }) },
+  }, async (request, reply) => {
+    const { officeId } = request.params as { officeId: string };
+    await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
+    const b = request.body as { staffId: string; counterId?: string; startsAt: string; endsAt: string };
+    if (Date.parse(b.endsAt) <= Date.parse(b.startsAt)) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'endsAt', code: 'invalid' }]);
+    const s = await db.selectFrom('staff_users').select('id').where('id', '=', b.staffId).executeTakeFirst();
+    if (!s) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'staffId', code: 'invalid' }]);
+    if (b.counterId) {
+      const c = /^[0-9a-f-]{36}$/i.test(b.counterId) ? await db.selectFrom('counters').select('id').where('id', '=', b.counterId).where('office_id', '=', officeId).executeTakeFirst() : undefined;
+      if (!c) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'counterId', code: 'invalid' }]);
+    }
+    const row = await db.insertInto('agent_shifts').values({ office_id: officeId, staff_id: b.staffId, counter_id: b.counterId ?? null, starts_at: new Date(b.startsAt), ends_at: new Date(b.endsAt) }).returning('id').executeTakeFirstOrThrow();
+    return reply.status(201).send({ id: row.id });
+  });
+
+  for (const action of ['open', 'close'] as const) {
+    app.post(`/api/v1/offices/:officeId/counters/:counterId/${action}`, {
+      schema: { tags: TAGS, summary: action === 'open' ? 'Open the counter for the signed-in agent' : 'Close the counter', params: CounterParams },
+    }, async (request) => {
+      const { officeId, counterId } = request.params as { officeId: string; counterId: string };
+      const staff = await requireOfficeStaff(db, request, officeId);
+      if (action === 'open') await openCounter(db, officeId, counterId, staff.id);
+      else await closeCounter(db, officeId, counterId, staff.id);
+      return { counterId, open: action === 'open' };
+    });
+  }
+
+  app.post('/api/v1/offices/:officeId/counters/:counterId/call-next', {
+    schema: { tags: TAGS, summary: 'Call the next ticket by the routing policy (skills, language, priority, longest wait, no starvation)', params: CounterParams, response: { 200: Type.Object({ ticket: Type.Union([TicketOut, Type.Null()]) }), 404: Err, 409: Err } },
+  }, async (request) => {
+    const { officeId, counterId } = request.params as { officeId: string; counterId: string };
+    const staff = await requireOfficeStaff(db, request, officeId);
+    const r = await callNext(db, officeId, counterId, staff.id);
+    sendNear(r.near, officeId);
+    return { ticket: r.ticket ? ticketJson(r.ticket) : null };
+  });
+
+  const actions: Record<string, 'serve' | 'recall' | 'hold' | 'no_show' | 'complete' | 'transfer' | 'abandon'> = {
+    serve: 'serve', recall: 'recall', hold: 'hold', 'no-show': 'no_show', complete: 'complete', transfer: 'transfer', abandon: 'abandon',
+  };
+  for (const [path, action] of Object.entries(actions)) {
+    app.post(`/api/v1/offices/:officeId/tickets/:ticketId/${path}`, {
+      schema: {
+        tags: TAGS, summary: `Ticket: ${path}`, params: TicketParams,
+        body: Type.Optional(Type.Object({
+          result: Type.Optional(Type.String({ maxLength: 500 })), caseId: Type.Optional(Type.String({ maxLength: 100 })),
+          serviceId: Type.Optional(Type.String({ maxLength: 100 })), counterId: Type.Optional(Type.String({ maxLength: 40 })),
+        }, { additionalProperties: false })),
+        response: { 200: TicketOut, 400: Err, 404: Err, 409: Err },
+      },
+    }, async (request) => {
+      const { officeId, ticketId } = request.params as { officeId: string; ticketId: string };
+      const staff = await requireOfficeStaff(db, request, officeId);
+      const body = (request.body ?? {}) as { result?: string; caseId?: string; serviceId?: string; counterId?: string };
+      const mine = await db.selectFrom('counters').select('id').where('agent_id', '=', staff.id).where('office_id', '=', officeId).executeTakeFirst();
+      const t = await ticketAction(db, officeId, ticketId, action, staff.id, body, new Date(), action === 'recall' ? mine?.id : undefined);
+      return ticketJson(t);
+    });
+  }
+
+  app.get('/api/v1/offices/:officeId/board', {
+    schema: { tags: TAGS, summary: 'Display board: tickets called and waits per service', params: OfficeParams },
+  }, async (request) => boardState(db, (request.params as { officeId: string }).officeId));
+
+  app.get('/api/v1/offices/:officeId/board/events', {
+    schema: { tags: TAGS, summary: 'Display board as server-sent events (event: board)', params: OfficeParams },
+  }, async (request, reply) => {
+    const { officeId } = request.params as { officeId: string };
+    const state = JSON.stringify(await boardState(db, officeId));
+    reply.hijack();
+    reply.raw.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    reply.raw.write(`retry: 3000\nevent: board\ndata: ${state}\n\n`);
+    const off = hub.subscribe(officeId, reply, state);
+    request.raw.on('close', off);
+  });
+
+  // ---------------------------------------------------------------- API: appointments
+  app.get('/api/v1/offices/:officeId/slots', {
+    schema: { tags: TAGS, summary: 'Bookable appointment slots of a day for a service', params: OfficeParams, querystring: Type.Object({ serviceId: Type.String({ maxLength: 100 }), date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) }) },
+  }, async (request) => {
+    const { officeId } = request.params as { officeId: string };
+    const q = request.query as { serviceId: string; date: string };
+    return { slots: await listSlots(db, officeId, q.serviceId, q.date) };
+  });
+
+  app.post('/api/v1/offices/:officeId/appointments', {
+    schema: {
+      tags: TAGS, summary: 'Book an appointment (online; staff may book by phone or at reception)', params: OfficeParams,
+      body: Type.Object({
+        serviceId: Type.String({ maxLength: 100 }), startsAt: Type.String({ format: 'date-time' }), name: Type.String({ minLength: 1, maxLength: 200 }),
+        email: Type.Optional(Type.String({ maxLength: 200 })), phone: Type.Optional(Type.String({ maxLength: 30 })), language: Type.String({ maxLength: 3 }),
+        accessibility: Type.Optional(Type.Boolean()), channel: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('phone'), Type.Literal('reception')])),
+      }, { additionalProperties: false }),
+      response: { 201: AppointmentOut, 400: Err, 409: Err },
+    },
+  }, async (request, reply) => {
+    const { officeId } = request.params as { officeId: string };
+    const b = request.body as { serviceId: string; startsAt: string; name: string; email?: string; phone?: string; language: string; accessibility?: boolean; channel?: 'online' | 'phone' | 'reception' };
+    const channel = b.channel ?? 'online';
+    let bookedBy: string | null = null;
+    if (channel !== 'online') bookedBy = (await requireOfficeStaff(db, request, officeId)).id;
+    const a = await book(db, officeId, { ...b, channel, bookedBy, clientId: request.client?.id ?? null });
+    await appointmentMail(a, 'confirmation').catch((err) => request.log.warn({ err }, 'confirmation e-mail failed'));
+    return reply.status(201).send(appointmentJson(a));
+  });
+
+  app.get('/api/v1/appointments/:reference', {
+    schema: { tags: TAGS, summary: 'An appointment by its reference', params: RefParams, response: { 200: AppointmentOut, 404: Err } },
+  }, async (request) => appointmentJson(await findByReference(db, (request.params as { reference: string }).reference)));
+
+  app.post('/api/v1/appointments/:reference/cancel', {
+    schema: { tags: TAGS, summary: 'Cancel an appointment', params: RefParams, response: { 200: AppointmentOut, 404: Err, 409: Err } },
+  }, async (request) => {
+    const a = await cancel(db, (request.params as { reference: string }).reference);
+    await appointmentMail(a, 'cancellation').catch((err) => request.log.warn({ err }, 'cancellation e-mail failed'));
+    return appointmentJson(a);
+  });
+
+  app.post('/api/v1/appointments/:reference/reschedule', {
+    schema: { tags: TAGS, summary: 'Move an appointment to another slot', params: RefParams, body: Type.Object({ startsAt: Type.String({ format: 'date-time' }) }, { additionalProperties: false }), response: { 200: AppointmentOut, 400: Err, 404: Err, 409: Err } },
+  }, async (request) => {
+    const a = await reschedule(db, (request.params as { reference: string }).reference, (request.body as { startsAt: string }).startsAt);
+    await appointmentMail(a, 'confirmation').catch((err) => request.log.warn({ err }, 'confirmation e-mail failed'));
+    return appointmentJson(a);
+  });
+
+  app.post('/api/v1/offices/:officeId/appointments/:reference/check-in', {
+    schema: { tags: TAGS, summary: 'Check in on arrival: queue the client at appointment priority', params: Type.Object({ officeId: Type.String({ maxLength: 100 }), reference: Type.String({ maxLength: 20 }) }), response: { 200: Type.Object({ appointment: AppointmentOut, ticket: TicketOut }), 404: Err, 409: Err } },
+  }, async (request) => {
+    const { officeId, reference } = request.params as { officeId: string; reference: string };
+    await requireOfficeStaff(db, request, officeId);
+    const r = await checkIn(db, officeId, reference);
+    return { appointment: appointmentJson(r.appointment), ticket: ticketJson(r.ticket) };
+  });
+
+  // ---------------------------------------------------------------- API: measurements and staffing
+  app.get('/api/v1/offices/:officeId/wait-stats', {
+    schema: { tags: TAGS, summary: 'Waits per service, organisation and hour (from every ticket visit)', params: OfficeParams, querystring: Type.Object({ from: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })), to: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })), targetMinutes: Type.Optional(Type.Number({ minimum: 1, maximum: 600 })) }) },
+  }, async (request) => {
+    const { officeId } = request.params as { officeId: string };
+    await requireOfficeStaff(db, request, officeId);
+    const q = request.query as { from?: string; to?: string; targetMinutes?: number };
+    return waitStats(db, officeId, q);
+  });
+
+  app.get('/api/v1/counters/staffing', {
+    schema: {
+      tags: TAGS, summary: 'Erlang C: counters needed per hour to meet a target',
+      querystring: Type.Object({
+        arrivals: Type.String({ maxLength: 500, pattern: '^\\s*\\d+(\\.\\d+)?(\\s*,\\s*\\d+(\\.\\d+)?)*\\s*$' }),
+        meanServiceMin: Type.Number({ exclusiveMinimum: 0, maximum: 480 }), share: Type.Optional(Type.Number({ minimum: 0.01, maximum: 0.999 })),
+        withinMin: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })), opens: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}$' })),
+      }),
+    },
+  }, async (request) => {
+    const q = request.query as { arrivals: string; meanServiceMin: number; share?: number; withinMin?: number; opens?: string };
+    const rates = q.arrivals.split(',').map((x) => Number(x.trim()));
+    if (rates.length > 24) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'arrivals', code: 'tooLong' }]);
+    const start = q.opens ? Number(q.opens.slice(0, 2)) : 8;
+    const rows = staffingPlan(rates.map((r, i) => ({ hour: `${String((start + i) % 24).padStart(2, '0')}:00`, arrivalsPerHour: r })), q.meanServiceMin, { share: q.share ?? 0.8, withinMin: q.withinMin ?? 15 });
+    return { target: { share: q.share ?? 0.8, withinMin: q.withinMin ?? 15 }, hours: rows };
+  });
+
+  // ---------------------------------------------------------------- pages
+  const { pageRoutes } = await import('./pages');
+  await pageRoutes(app, { db, notifier, requireOfficeStaff: (r, o, roles) => requireOfficeStaff(db, r, o, roles), appointmentMail, sendNear, serviceTitle });
+  void sql;
+}

@@ -1,5 +1,783 @@
-import type { FastifyInstance } from 'fastify';
+/**
+ * Tell Us Once: client pages (declare, choose recipients, follow each notice), the public list of who can be told,
+ * staff management (subscriptions, partner API keys, alerts), the client and partner JSON APIs, and (outside
+ * production) a demo partner inbox that verifies signatures, so `npm start` shows notices reaching "delivered".
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
+import { AppError, describeError, type FieldError } from '../http/errors';
+import { requireStaff } from '../http/session';
+import { bilingualRoute, fillPath } from '../web/render';
+import { t, type Lang } from '../i18n/index';
+import {
+  EVENT_TYPES,
+  eventBySlug,
+  eventTypes,
+  flattenData,
+  inputName,
+  itemKeys,
+  PROVINCES,
+  validateEventData,
+  ALL_ITEM_KEYS,
+  type EventData,
+  type EventTypeDef,
+} from './events';
+import {
+  addRecipients,
+  clientDeclarations,
+  createApiKey,
+  declare,
+  listSubscriptions,
+  MAX_RECIPIENTS,
+  openAlerts,
+  orgForApiKey,
+  pullFeed,
+  relationshipOrgs,
+  saveSubscription,
+  settleNotice,
+  type SubscriptionInput,
+  type SubscriptionRow,
+} from './service';
+import { verifySignature } from './signing';
 
-/** API routes and pages of the notices capability. */
-export async function routes(_app: FastifyInstance, _deps: AppDeps): Promise<void> {}
+const P = {
+  start: { en: '/en/tell-us-once', fr: '/fr/dites-le-nous-une-fois' },
+  who: { en: '/en/tell-us-once/who-can-be-told', fr: '/fr/dites-le-nous-une-fois/qui-peut-etre-informe' },
+  form: { en: '/en/tell-us-once/:slug', fr: '/fr/dites-le-nous-une-fois/:slug' },
+  check: { en: '/en/tell-us-once/:slug/check', fr: '/fr/dites-le-nous-une-fois/:slug/verifier' },
+  send: { en: '/en/tell-us-once/:slug/send', fr: '/fr/dites-le-nous-une-fois/:slug/envoyer' },
+  mine: { en: '/en/my-file/notices', fr: '/fr/mon-dossier/avis' },
+  declaration: { en: '/en/my-file/notices/:id', fr: '/fr/mon-dossier/avis/:id' },
+  add: { en: '/en/my-file/notices/:id/recipients', fr: '/fr/mon-dossier/avis/:id/destinataires' },
+  staff: { en: '/en/staff/tell-us-once', fr: '/fr/personnel/dites-le-nous-une-fois' },
+  staffNew: { en: '/en/staff/tell-us-once/subscriptions/new', fr: '/fr/personnel/dites-le-nous-une-fois/abonnements/nouveau' },
+  staffEdit: { en: '/en/staff/tell-us-once/subscriptions/:id', fr: '/fr/personnel/dites-le-nous-une-fois/abonnements/:id' },
+  staffKey: { en: '/en/staff/tell-us-once/api-keys', fr: '/fr/personnel/dites-le-nous-une-fois/cles-api' },
+  staffResolve: { en: '/en/staff/tell-us-once/alerts/:id/resolve', fr: '/fr/personnel/dites-le-nous-une-fois/alertes/:id/traiter' },
+};
+const SIGN_IN = { en: '/en/my-file', fr: '/fr/mon-dossier' };
+const STAFF_ROLES = ['admin', 'manager'];
+
+const path = (p: { en: string; fr: string }, lang: Lang, params: Record<string, string> = {}) => fillPath(p[lang], params);
+
+/** Field errors with their translated messages and field labels (for the error summary). */
+function describeFields(lang: Lang, errors: FieldError[], label: (field: string) => string = () => '') {
+  return errors.map((e) => ({ ...e, message: e.message ?? t(lang, `field.${e.code}`), label: label(e.field) }));
+}
+
+function inputLabel(lang: Lang, event: EventTypeDef, field: string): string {
+  const [item, input] = field.split('.');
+  const def = event.items.find((i) => i.key === item);
+  if (!def) return '';
+  if (!input || (def.inputs.length === 1 && def.inputs[0].name === item)) return t(lang, `notices.item.${item}`);
+  return `${t(lang, `notices.item.${item}`)} – ${t(lang, `notices.input.${input}`)}`;
+}
+
+function formSections(lang: Lang, event: EventTypeDef, values: Record<string, string>, errors: FieldError[]) {
+  const errorFor = (name: string) => {
+    const e = errors.find((x) => x.field === name);
+    return e ? (e.message ?? t(lang, `field.${e.code}`)) : undefined;
+  };
+  return event.items.map((item) => {
+    const single = item.inputs.length === 1 && item.inputs[0].name === item.key;
+    return {
+      key: item.key,
+      label: t(lang, `notices.item.${item.key}`),
+      single,
+      inputs: item.inputs.map((input) => {
+        const name = inputName(item, input);
+        const value = values[name] ?? '';
+        let options: Array<{ value: string; text: string; selected?: boolean }> | undefined;
+        if (input.kind === 'province')
+          options = [{ value: '', text: t(lang, 'notices.selectPrompt') }, ...PROVINCES.map((p) => ({ value: p, text: t(lang, `notices.province.${p}`), selected: value === p }))];
+        if (input.kind === 'select')
+          options = [{ value: '', text: t(lang, 'notices.selectPrompt') }, ...input.options!.map((o) => ({ value: o, text: t(lang, `notices.option.${o}`), selected: value === o }))];
+        const autocomplete: Record<string, string> = { line1: 'address-line1', line2: 'address-line2', city: 'address-level2', province: 'address-level1', postalCode: 'postal-code', newEmail: 'email', newPhone: 'tel' };
+        return {
+          name,
+          id: `f-${name.replace(/\./g, '-')}`,
+          label: single ? t(lang, `notices.item.${item.key}`) : t(lang, `notices.input.${input.name}`),
+          kind: input.kind,
+          value,
+          options,
+          hint: input.kind === 'date' ? t(lang, 'notices.dateHint') : input.kind === 'postalCode' ? t(lang, 'notices.postalHint') : undefined,
+          autocomplete: item.key === 'newAddress' || input.kind === 'email' || input.kind === 'phone' ? autocomplete[input.name] : undefined,
+          error: errorFor(name),
+        };
+      }),
+    };
+  });
+}
+
+function fieldLabel(lang: Lang, key: string): string {
+  return t(lang, `notices.item.${key}`);
+}
+
+function displayValue(lang: Lang, v: unknown): string {
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, string>;
+    if ('line1' in o) return [o.line1, o.line2, `${o.city ?? ''} ${o.province ?? ''}  ${o.postalCode ?? ''}`.trim()].filter(Boolean).join(', ');
+    if ('givenName' in o || 'familyName' in o) return `${o.givenName ?? ''} ${o.familyName ?? ''}`.trim();
+    return Object.values(o).join(', ');
+  }
+  const s = String(v ?? '');
+  const opt = `notices.option.${s}`;
+  const tr = t(lang, opt);
+  return tr !== opt ? tr : s;
+}
+
+function recipientItems(lang: Lang, subs: SubscriptionRow[], event: EventTypeDef, preselect: (s: SubscriptionRow) => boolean) {
+  const offered = new Set(itemKeys(event));
+  return subs.map((s) => {
+    const fields = s.fields.filter((f) => offered.has(f)).map((f) => fieldLabel(lang, f));
+    const basis = s.legal_basis === 'law' ? t(lang, 'notices.basis.law', { law: s.law_reference ?? '' }) : t(lang, 'notices.basis.consent');
+    return {
+      value: s.id,
+      text: `${lang === 'fr' ? s.program_fr : s.program_en} (${lang === 'fr' ? s.org_name_fr : s.org_name_en})`,
+      hint: { text: `${lang === 'fr' ? s.purpose_fr : s.purpose_en} ${t(lang, 'notices.receives', { fields: fields.join(', ') })}. ${basis}` },
+      checked: preselect(s),
+    };
+  });
+}
+
+function splitBody(body: Record<string, unknown> | undefined) {
+  const data: Record<string, string> = {};
+  let recipients: unknown;
+  for (const [k, v] of Object.entries(body ?? {})) {
+    if (k === '_csrf') continue;
+    if (k === 'recipients') recipients = v;
+    else if (typeof v === 'string') data[k] = v;
+    else data[k] = Array.isArray(v) ? (v as unknown[]).join(',') : String(v);
+  }
+  return { data, recipients };
+}
+
+/** Only string form values reach the validator (multiple values for one name are invalid). */
+const FormBody = Type.Record(Type.String({ maxLength: 200 }), Type.Union([Type.String({ maxLength: 2000 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: MAX_RECIPIENTS * 2 })]));
+
+const NoticeSchema = Type.Object({
+  id: Type.String({ description: 'Notice id: also the Idempotency-Key of webhook deliveries and the SET `jti`' }),
+  seq: Type.Integer({ description: 'Feed position (use as `after` to page)' }),
+  status: Type.String({ enum: ['pending', 'delivered', 'acknowledged', 'rejected', 'failed'] }),
+  eventType: Type.String({ enum: [...EVENT_TYPES] }),
+  createdAt: Type.String({ format: 'date-time' }),
+  payload: Type.Object(
+    {
+      iss: Type.String(),
+      jti: Type.String(),
+      iat: Type.Integer(),
+      aud: Type.String({ description: 'Recipient organisation id' }),
+      txn: Type.String({ description: 'Declaration id (shared by the notices of one declaration)' }),
+      sub_id: Type.Object({ format: Type.Literal('opaque'), id: Type.String({ description: 'Pairwise subject identifier (differs per organisation)' }) }),
+      version: Type.Literal('1'),
+      events: Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), { description: 'One event, keyed `urn:guichet:tell-us-once:event:<type>:v1`, with only the entitled items' }),
+    },
+    { description: 'Security Event Token claim set (RFC 8417), payload version 1' },
+  ),
+});
+const ErrorSchema = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(Type.Object({ field: Type.String(), code: Type.String(), message: Type.String() }))) }) });
+
+export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { db, config } = deps;
+  const issuer = config.publicBaseUrl;
+  const allowLoopback = config.env !== 'production';
+
+  const signInPage = (reply: FastifyReply, lang: Lang) => reply.page('notices/views/signin.njk', { title: t(lang, 'notices.title'), signInUrl: SIGN_IN[lang] }, 401);
+
+  // ------------------------------------------------------------------ public pages
+  bilingualRoute(app, 'GET', P.start, async (request, reply, lang) => {
+    const audience = request.client ? (await db.selectFrom('clients').select('kind').where('id', '=', request.client.id).executeTakeFirst())?.kind : undefined;
+    const events = Object.values(eventTypes)
+      .filter((e) => !audience || e.audience === audience)
+      .map((e) => ({ id: e.id, href: path(P.form, lang, { slug: e.slug[lang] }) }));
+    return reply.page('notices/views/start.njk', { title: t(lang, 'notices.title'), events, whoUrl: P.who[lang], myUrl: P.mine[lang], signInUrl: SIGN_IN[lang] });
+  });
+
+  bilingualRoute(app, 'GET', P.who, async (_request, reply, lang) => {
+    const subs = await listSubscriptions(db, { activeOnly: true });
+    return reply.page('notices/views/who.njk', {
+      title: t(lang, 'notices.whoTitle'),
+      subscriptions: subs.map((s) => ({
+        ...s,
+        rows: [
+          { key: { text: t(lang, 'notices.whoWhy') }, value: { text: lang === 'fr' ? s.purpose_fr : s.purpose_en } },
+          { key: { text: t(lang, 'notices.whoEvents') }, value: { text: s.event_types.map((e) => t(lang, `notices.event.${e}`)).join(', ') } },
+          { key: { text: t(lang, 'notices.whoFields') }, value: { text: s.fields.map((f) => fieldLabel(lang, f)).join(', ') } },
+          {
+            key: { text: t(lang, 'notices.whoBasis') },
+            value: { text: `${s.legal_basis === 'law' ? t(lang, 'notices.basis.law', { law: s.law_reference ?? '' }) : t(lang, 'notices.basis.consent')} ${t(lang, `notices.whoDelivery.${s.delivery}`)}` },
+          },
+        ],
+      })),
+    });
+  });
+
+  // ------------------------------------------------------------------ declaring (client)
+  const eventFor = (slug: string, lang: Lang) => {
+    const e = eventBySlug(slug);
+    if (!e || e.slug[lang] !== slug) throw new AppError(404, 'NOT_FOUND');
+    return e;
+  };
+
+  const renderForm = (reply: FastifyReply, lang: Lang, event: EventTypeDef, values: Record<string, string>, errors: FieldError[], status = 200) =>
+    reply.page(
+      'notices/views/form.njk',
+      {
+        title: t(lang, `notices.event.${event.id}`),
+        eventId: event.id,
+        startUrl: P.start[lang],
+        action: path(P.check, lang, { slug: event.slug[lang] }),
+        formSections: formSections(lang, event, values, errors),
+        errors: describeFields(lang, errors, (f) => inputLabel(lang, event, f)),
+      },
+      status,
+    );
+
+  async function renderCheck(request: FastifyRequest, reply: FastifyReply, lang: Lang, event: EventTypeDef, data: EventData, chosen: string[] | null, errors: FieldError[] = []) {
+    const subs = await listSubscriptions(db, { activeOnly: true, eventType: event.id });
+    const related = await relationshipOrgs(db, request.client!.id);
+    const answers = event.items
+      .filter((i) => data[i.key] !== undefined)
+      .map((i) => ({ key: { text: t(lang, `notices.item.${i.key}`) }, value: { text: displayValue(lang, data[i.key]) } }));
+    const recipientsError = errors.find((e) => e.field === 'recipients');
+    return reply.page(
+      'notices/views/check.njk',
+      {
+        title: t(lang, 'notices.checkTitle'),
+        eventId: event.id,
+        answers,
+        hidden: flattenData(data),
+        editAction: `${path(P.form, lang, { slug: event.slug[lang] })}?edit=1`,
+        sendAction: path(P.send, lang, { slug: event.slug[lang] }),
+        recipientItems: recipientItems(lang, subs, event, (s) => (chosen ? chosen.includes(s.id) : related.has(s.org_id))),
+        recipientsError: recipientsError ? t(lang, `field.${recipientsError.code}`) : undefined,
+        errors: describeFields(lang, errors, () => t(lang, 'notices.recipientsLegend')),
+      },
+      errors.length ? 400 : 200,
+    );
+  }
+
+  bilingualRoute(app, 'GET', P.form, async (request, reply, lang) => {
+    const event = eventFor((request.params as { slug: string }).slug, lang);
+    if (!request.client) return signInPage(reply, lang);
+    return renderForm(reply, lang, event, {}, []);
+  });
+
+  // "Change" from the check page: the form again, filled in.
+  bilingualRoute(
+    app,
+    'POST',
+    P.form,
+    async (request, reply, lang) => {
+      const event = eventFor((request.params as { slug: string }).slug, lang);
+      if (!request.client) return signInPage(reply, lang);
+      return renderForm(reply, lang, event, splitBody(request.body as Record<string, unknown>).data, []);
+    },
+    { schema: { body: FormBody } },
+  );
+
+  bilingualRoute(
+    app,
+    'POST',
+    P.check,
+    async (request, reply, lang) => {
+      const event = eventFor((request.params as { slug: string }).slug, lang);
+      if (!request.client) return signInPage(reply, lang);
+      const { data: raw } = splitBody(request.body as Record<string, unknown>);
+      const v = validateEventData(event, raw);
+      if (v.errors.length) return renderForm(reply, lang, event, raw, v.errors, 400);
+      return renderCheck(request, reply, lang, event, v.data, null);
+    },
+    { schema: { body: FormBody } },
+  );
+
+  bilingualRoute(
+    app,
+    'POST',
+    P.send,
+    async (request, reply, lang) => {
+      const event = eventFor((request.params as { slug: string }).slug, lang);
+      if (!request.client) return signInPage(reply, lang);
+      const { data: raw, recipients } = splitBody(request.body as Record<string, unknown>);
+      const v = validateEventData(event, raw);
+      if (v.errors.length) return renderForm(reply, lang, event, raw, v.errors, 400);
+      try {
+        const r = await declare(db, { clientId: request.client.id, eventType: event.id, data: v.data, recipients: recipients ?? [] }, { issuer });
+        return reply.redirect(`${path(P.declaration, lang, { id: r.declarationId })}?sent=1`, 303);
+      } catch (err) {
+        if (err instanceof AppError && err.status === 400 && err.details) {
+          const chosen = typeof recipients === 'string' ? [recipients] : Array.isArray(recipients) ? (recipients as string[]) : [];
+          return renderCheck(request, reply, lang, event, v.data, chosen, err.details.map((d) => ({ ...d, field: d.field.startsWith('data.') ? d.field.slice(5) : d.field })));
+        }
+        throw err;
+      }
+    },
+    { schema: { body: FormBody } },
+  );
+
+  // ------------------------------------------------------------------ the client's notices
+  bilingualRoute(app, 'GET', P.mine, async (request, reply, lang) => {
+    if (!request.client) return signInPage(reply, lang);
+    const decls = await clientDeclarations(db, request.client.id);
+    return reply.page('notices/views/mine.njk', {
+      title: t(lang, 'notices.myTitle'),
+      declarations: decls.map((d) => ({ ...d, href: path(P.declaration, lang, { id: d.id }) })),
+      startUrl: P.start[lang],
+    });
+  });
+
+  async function renderDeclaration(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, banner?: string, errors: FieldError[] = []) {
+    const [d] = await clientDeclarations(db, request.client!.id, id);
+    if (!d) throw new AppError(404, 'DECLARATION_NOT_FOUND');
+    const event = eventTypes[d.event_type as keyof typeof eventTypes];
+    const told = new Set(d.notices.map((n) => n.subscription_id));
+    const subs = (await listSubscriptions(db, { activeOnly: true, eventType: d.event_type })).filter((s) => !told.has(s.id));
+    const recipientsError = errors.find((e) => e.field === 'recipients');
+    return reply.page(
+      'notices/views/declaration.njk',
+      {
+        title: t(lang, `notices.event.${d.event_type}`),
+        declaration: d,
+        banner,
+        myUrl: P.mine[lang],
+        addAction: path(P.add, lang, { id }),
+        recipientItems: event ? recipientItems(lang, subs, event, () => false) : [],
+        recipientsError: recipientsError ? t(lang, `field.${recipientsError.code}`) : undefined,
+        errors: describeFields(lang, errors, () => t(lang, 'notices.recipientsLegend')),
+      },
+      errors.length ? 400 : 200,
+    );
+  }
+
+  bilingualRoute(app, 'GET', P.declaration, async (request, reply, lang) => {
+    if (!request.client) return signInPage(reply, lang);
+    const { id } = request.params as { id: string };
+    const q = request.query as Record<string, string>;
+    const banner = q.sent ? t(lang, 'notices.sent') : q.added ? t(lang, 'notices.added') : undefined;
+    return renderDeclaration(request, reply, lang, id, banner);
+  });
+
+  bilingualRoute(
+    app,
+    'POST',
+    P.add,
+    async (request, reply, lang) => {
+      if (!request.client) return signInPage(reply, lang);
+      const { id } = request.params as { id: string };
+      const { recipients } = splitBody(request.body as Record<string, unknown>);
+      try {
+        await addRecipients(db, request.client.id, id, recipients ?? [], { issuer });
+      } catch (err) {
+        if (err instanceof AppError && err.status === 400 && err.details) return renderDeclaration(request, reply, lang, id, undefined, err.details);
+        throw err;
+      }
+      return reply.redirect(`${path(P.declaration, lang, { id })}?added=1`, 303);
+    },
+    { schema: { body: FormBody } },
+  );
+
+  // ------------------------------------------------------------------ staff pages
+  const staffPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}) => {
+    const subs = await listSubscriptions(db);
+    const alerts = await openAlerts(db);
+    const orgs = await db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).where('level', '!=', 'federal').orderBy('name_en').execute();
+    const fed = await db.selectFrom('notice_subscriptions').innerJoin('organisations', 'organisations.id', 'notice_subscriptions.org_id').select(['organisations.id', 'organisations.name_en', 'organisations.name_fr']).distinct().execute();
+    const all = [...new Map([...orgs, ...fed].map((o) => [o.id, o])).values()];
+    return reply.page('notices/views/staff.njk', {
+      title: t(lang, 'notices.staffTitle'),
+      subscriptions: subs,
+      alerts,
+      orgItems: all.map((o) => ({ value: o.id, text: lang === 'fr' ? o.name_fr : o.name_en })),
+      newUrl: P.staffNew[lang],
+      editUrl: P.staffEdit[lang],
+      keyAction: P.staffKey[lang],
+      resolveAction: P.staffResolve[lang],
+      ...extra,
+    });
+  };
+
+  const requireManager = (request: FastifyRequest, reply: FastifyReply, lang: Lang) => {
+    if (!request.staff) {
+      reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
+      return null;
+    }
+    return requireStaff(request, STAFF_ROLES);
+  };
+
+  bilingualRoute(app, 'GET', P.staff, async (request, reply, lang) => {
+    if (!requireManager(request, reply, lang)) return reply;
+    return staffPage(request, reply, lang);
+  });
+
+  bilingualRoute(
+    app,
+    'POST',
+    P.staffKey,
+    async (request, reply, lang) => {
+      const staff = requireManager(request, reply, lang);
+      if (!staff) return reply;
+      const b = request.body as { orgId?: string; label?: string };
+      const { key } = await createApiKey(db, b.orgId ?? '', b.label ?? '', staff.id);
+      return staffPage(request, reply, lang, { newKey: key });
+    },
+    { schema: { body: Type.Object({ orgId: Type.Optional(Type.String({ maxLength: 100 })), label: Type.Optional(Type.String({ maxLength: 200 })), _csrf: Type.Optional(Type.String()) }) } },
+  );
+
+  bilingualRoute(app, 'POST', P.staffResolve, async (request, reply, lang) => {
+    const staff = requireManager(request, reply, lang);
+    if (!staff) return reply;
+    const id = Number((request.params as { id: string }).id);
+    if (!Number.isInteger(id)) throw new AppError(404, 'NOT_FOUND');
+    await db.updateTable('notice_alerts').set({ resolved_at: new Date(), resolved_by: staff.id }).where('id', '=', id).where('resolved_at', 'is', null).execute();
+    return reply.redirect(P.staff[lang], 303);
+  });
+
+  const subscriptionForm = async (reply: FastifyReply, lang: Lang, opts: { isNew: boolean; id?: string; v: Record<string, any>; errors?: FieldError[]; secret?: string | null; status?: number }) => {
+    const orgs = await db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).orderBy('name_en').execute();
+    const errs = describeFields(lang, opts.errors ?? [], (f) => t(lang, `notices.form.${f}`));
+    const err = Object.fromEntries(errs.map((e) => [e.field, e.message]));
+    const v = opts.v;
+    return reply.page(
+      'notices/views/subscription.njk',
+      {
+        title: opts.isNew ? t(lang, 'notices.staffNew') : `${t(lang, 'notices.staffEdit')}: ${v.programEn ?? ''}`,
+        isNew: opts.isNew,
+        action: opts.isNew ? P.staffNew[lang] : path(P.staffEdit, lang, { id: opts.id! }),
+        listUrl: P.staff[lang],
+        v,
+        err,
+        errors: errs,
+        secret: opts.secret,
+        orgItems: [{ value: '', text: t(lang, 'notices.selectPrompt') }, ...orgs.map((o) => ({ value: o.id, text: lang === 'fr' ? o.name_fr : o.name_en, selected: o.id === v.orgId }))],
+        eventItems: EVENT_TYPES.map((e) => ({ value: e, text: t(lang, `notices.event.${e}`), checked: (v.eventTypes ?? []).includes(e) })),
+        fieldItems: ALL_ITEM_KEYS.map((f) => ({ value: f, text: `${fieldLabel(lang, f)} (${f})`, checked: (v.fields ?? []).includes(f) })),
+        basisItems: ['consent', 'law'].map((b) => ({ value: b, text: t(lang, `notices.form.legalBasis.${b}`), checked: v.legalBasis === b })),
+        deliveryItems: ['webhook', 'pull'].map((d) => ({ value: d, text: t(lang, `notices.form.delivery.${d}`), checked: v.delivery === d })),
+      },
+      opts.status ?? 200,
+    );
+  };
+
+  const asList = (x: unknown) => (Array.isArray(x) ? x.map(String) : typeof x === 'string' && x ? [x] : []);
+  const formToInput = (b: Record<string, unknown>): SubscriptionInput & { active: boolean } => ({
+    id: typeof b.id === 'string' && b.id ? b.id : undefined,
+    orgId: String(b.orgId ?? ''),
+    programEn: String(b.programEn ?? ''),
+    programFr: String(b.programFr ?? ''),
+    purposeEn: String(b.purposeEn ?? ''),
+    purposeFr: String(b.purposeFr ?? ''),
+    eventTypes: asList(b.eventTypes),
+    fields: asList(b.fields),
+    legalBasis: b.legalBasis as 'consent' | 'law',
+    lawReference: typeof b.lawReference === 'string' ? b.lawReference : null,
+    delivery: b.delivery as 'webhook' | 'pull',
+    webhookUrl: typeof b.webhookUrl === 'string' ? b.webhookUrl : null,
+    active: b.active === 'yes',
+  });
+
+  bilingualRoute(app, 'GET', P.staffNew, async (request, reply, lang) => {
+    if (!requireManager(request, reply, lang)) return reply;
+    return subscriptionForm(reply, lang, { isNew: true, v: { active: true, delivery: 'webhook', legalBasis: 'consent' } });
+  });
+
+  bilingualRoute(
+    app,
+    'POST',
+    P.staffNew,
+    async (request, reply, lang) => {
+      const staff = requireManager(request, reply, lang);
+      if (!staff) return reply;
+      const input = formToInput(request.body as Record<string, unknown>);
+      try {
+        const r = await saveSubscription(db, input, { staffId: staff.id, allowLoopback });
+        return subscriptionForm(reply, lang, { isNew: false, id: r.id, v: input, secret: r.signingSecret, status: 201 });
+      } catch (err) {
+        if (err instanceof AppError && err.details) return subscriptionForm(reply, lang, { isNew: true, v: input, errors: err.details, status: 400 });
+        throw err;
+      }
+    },
+    { schema: { body: FormBody } },
+  );
+
+  bilingualRoute(app, 'GET', P.staffEdit, async (request, reply, lang) => {
+    if (!requireManager(request, reply, lang)) return reply;
+    const { id } = request.params as { id: string };
+    const s = await db.selectFrom('notice_subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!s) throw new AppError(404, 'SUBSCRIPTION_NOT_FOUND');
+    return subscriptionForm(reply, lang, {
+      isNew: false,
+      id,
+      v: {
+        orgId: s.org_id, programEn: s.program_en, programFr: s.program_fr, purposeEn: s.purpose_en, purposeFr: s.purpose_fr, eventTypes: s.event_types,
+        fields: s.fields, legalBasis: s.legal_basis, lawReference: s.law_reference, delivery: s.delivery, webhookUrl: s.webhook_url, active: s.active,
+      },
+    });
+  });
+
+  bilingualRoute(
+    app,
+    'POST',
+    P.staffEdit,
+    async (request, reply, lang) => {
+      const staff = requireManager(request, reply, lang);
+      if (!staff) return reply;
+      const { id } = request.params as { id: string };
+      const input = { ...formToInput(request.body as Record<string, unknown>), id: undefined };
+      try {
+        const r = await saveSubscription(db, input, { staffId: staff.id, allowLoopback, existingId: id });
+        return subscriptionForm(reply, lang, { isNew: false, id, v: input, secret: r.signingSecret });
+      } catch (err) {
+        if (err instanceof AppError && err.details) return subscriptionForm(reply, lang, { isNew: false, id, v: input, errors: err.details, status: 400 });
+        throw err;
+      }
+    },
+    { schema: { body: FormBody } },
+  );
+
+  // ------------------------------------------------------------------ JSON API: public
+  app.get(
+    '/api/v1/tell-us-once/subscriptions',
+    {
+      schema: {
+        tags: ['notices'],
+        summary: 'Who can be told: active subscriptions in plain language (no delivery secrets)',
+        querystring: Type.Object({ eventType: Type.Optional(Type.String({ enum: [...EVENT_TYPES] })), lang: Type.Optional(Type.String({ enum: ['en', 'fr'] })) }),
+      },
+    },
+    async (request) => {
+      const q = request.query as { eventType?: string };
+      const subs = await listSubscriptions(db, { activeOnly: true, eventType: q.eventType });
+      return {
+        subscriptions: subs.map((s) => ({
+          id: s.id,
+          orgId: s.org_id,
+          organisation: { en: s.org_name_en, fr: s.org_name_fr },
+          program: { en: s.program_en, fr: s.program_fr },
+          purpose: { en: s.purpose_en, fr: s.purpose_fr },
+          eventTypes: s.event_types,
+          fields: s.fields,
+          legalBasis: s.legal_basis,
+          lawReference: s.law_reference,
+          delivery: s.delivery,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/tell-us-once/event-types',
+    { schema: { tags: ['notices'], summary: 'Event types, their items (entitlement keys) and form inputs' } },
+    async () => ({
+      eventTypes: Object.values(eventTypes).map((e) => ({
+        id: e.id,
+        audience: e.audience,
+        items: itemKeys(e),
+        inputs: e.items.flatMap((i) => i.inputs.map((inp) => ({ name: inputName(i, inp), kind: inp.kind, required: inp.required, maxLength: inp.maxLength, options: inp.options }))),
+      })),
+    }),
+  );
+
+  // ------------------------------------------------------------------ JSON API: the signed-in client
+  const requireClient = (request: FastifyRequest) => {
+    if (!request.client) throw new AppError(401, 'UNAUTHENTICATED');
+    return request.client.id;
+  };
+
+  app.post(
+    '/api/v1/me/declarations',
+    {
+      bodyLimit: 32 * 1024,
+      schema: {
+        tags: ['notices'],
+        summary: 'Declare a change once and choose the recipients (signed-in client; CSRF header required)',
+        body: Type.Object(
+          {
+            eventType: Type.String({ maxLength: 60 }),
+            data: Type.Record(Type.String({ maxLength: 100 }), Type.Unknown()),
+            recipients: Type.Array(Type.String({ maxLength: 80 }), { maxItems: MAX_RECIPIENTS }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ declarationId: Type.String(), notices: Type.Array(Type.Object({ id: Type.String(), subscriptionId: Type.String(), status: Type.String() })) }), 400: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const clientId = requireClient(request);
+      const b = request.body as { eventType: string; data: unknown; recipients: string[] };
+      const r = await declare(db, { clientId, eventType: b.eventType, data: b.data, recipients: b.recipients }, { issuer });
+      return reply.status(201).send({ declarationId: r.declarationId, notices: r.notices.map((n) => ({ id: n.id, subscriptionId: n.subscriptionId, status: 'pending' })) });
+    },
+  );
+
+  app.get('/api/v1/me/declarations', { schema: { tags: ['notices'], summary: 'The signed-in client’s declarations and the status of each notice' } }, async (request) => {
+    const clientId = requireClient(request);
+    const decls = await clientDeclarations(db, clientId);
+    return {
+      declarations: decls.map((d) => ({
+        id: d.id,
+        eventType: d.event_type,
+        createdAt: d.created_at,
+        notices: d.notices.map((n) => ({ id: n.id, subscriptionId: n.subscription_id, orgId: undefined, program: { en: n.program_en, fr: n.program_fr }, status: n.status, reason: n.reason, fields: n.fields })),
+      })),
+    };
+  });
+
+  app.post(
+    '/api/v1/me/declarations/:id/recipients',
+    {
+      schema: {
+        tags: ['notices'],
+        summary: 'Tell more programs about an earlier declaration',
+        params: Type.Object({ id: Type.String({ maxLength: 60 }) }),
+        body: Type.Object({ recipients: Type.Array(Type.String({ maxLength: 80 }), { maxItems: MAX_RECIPIENTS }) }, { additionalProperties: false }),
+      },
+    },
+    async (request, reply) => {
+      const clientId = requireClient(request);
+      const { id } = request.params as { id: string };
+      const notices = await addRecipients(db, clientId, id, (request.body as { recipients: string[] }).recipients, { issuer });
+      return reply.status(201).send({ notices: notices.map((n) => ({ id: n.id, subscriptionId: n.subscriptionId, status: 'pending' })) });
+    },
+  );
+
+  // ------------------------------------------------------------------ JSON API: staff
+  const SubscriptionBody = Type.Object(
+    {
+      id: Type.Optional(Type.String({ maxLength: 80 })),
+      orgId: Type.String({ maxLength: 100 }),
+      programEn: Type.String({ maxLength: 200 }),
+      programFr: Type.String({ maxLength: 200 }),
+      purposeEn: Type.String({ maxLength: 1000 }),
+      purposeFr: Type.String({ maxLength: 1000 }),
+      serviceId: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+      eventTypes: Type.Array(Type.String({ enum: [...EVENT_TYPES] }), { minItems: 1, maxItems: EVENT_TYPES.length }),
+      fields: Type.Array(Type.String({ maxLength: 60 }), { minItems: 1, maxItems: 60 }),
+      legalBasis: Type.String({ enum: ['consent', 'law'] }),
+      lawReference: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+      delivery: Type.String({ enum: ['webhook', 'pull'] }),
+      webhookUrl: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+      active: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  );
+
+  app.post(
+    '/api/v1/notice-subscriptions',
+    { schema: { tags: ['notices'], summary: 'Register a partner program’s subscription (staff: admin or manager). Returns the webhook signing secret once.', body: SubscriptionBody } },
+    async (request, reply) => {
+      const staff = requireStaff(request, STAFF_ROLES);
+      const r = await saveSubscription(db, request.body as SubscriptionInput, { staffId: staff.id, allowLoopback });
+      return reply.status(201).send({ id: r.id, signingSecret: r.signingSecret });
+    },
+  );
+
+  app.put(
+    '/api/v1/notice-subscriptions/:id',
+    { schema: { tags: ['notices'], summary: 'Update a subscription (staff: admin or manager)', params: Type.Object({ id: Type.String({ maxLength: 80 }) }), body: SubscriptionBody } },
+    async (request) => {
+      const staff = requireStaff(request, STAFF_ROLES);
+      const { id } = request.params as { id: string };
+      const r = await saveSubscription(db, { ...(request.body as SubscriptionInput), id: undefined }, { staffId: staff.id, allowLoopback, existingId: id });
+      return { id: r.id, signingSecret: r.signingSecret };
+    },
+  );
+
+  app.post(
+    '/api/v1/partner-api-keys',
+    {
+      schema: {
+        tags: ['notices'],
+        summary: 'Create a partner API key (staff: admin or manager). The key is returned once; only its hash is kept.',
+        body: Type.Object({ orgId: Type.String({ maxLength: 100 }), label: Type.String({ maxLength: 100 }) }, { additionalProperties: false }),
+      },
+    },
+    async (request, reply) => {
+      const staff = requireStaff(request, STAFF_ROLES);
+      const b = request.body as { orgId: string; label: string };
+      const r = await createApiKey(db, b.orgId, b.label, staff.id);
+      return reply.status(201).send(r);
+    },
+  );
+
+  // ------------------------------------------------------------------ JSON API: partners (pull feed)
+  /** The partner's organisation from its API key; any other organisation in the path answers 404 (no leak). */
+  const partnerOrg = async (request: FastifyRequest) => {
+    const org = await orgForApiKey(db, request.headers.authorization);
+    if (!org) throw new AppError(401, 'PARTNER_KEY_INVALID');
+    const { org: pathOrg } = request.params as { org: string };
+    if (pathOrg !== org) throw new AppError(404, 'NOT_FOUND');
+    return org;
+  };
+
+  app.get(
+    '/api/v1/partners/:org/notices',
+    {
+      schema: {
+        tags: ['notices'],
+        summary: 'Pull feed: notices for your organisation not yet acknowledged or rejected, after a cursor',
+        description:
+          'Authorization: Bearer <partner API key>. Pending notices become "delivered" when listed (recorded in the client’s access log). Notices stay in the feed until acknowledged or rejected, so a partner that polls from the start never misses one.',
+        security: [{ partnerKey: [] }],
+        params: Type.Object({ org: Type.String({ maxLength: 100 }) }),
+        querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
+        response: { 200: Type.Object({ notices: Type.Array(NoticeSchema), next: Type.Integer() }) },
+      },
+    },
+    async (request) => {
+      const org = await partnerOrg(request);
+      const q = request.query as { after?: number; limit?: number };
+      return pullFeed(db, org, q.after ?? 0, q.limit ?? 100);
+    },
+  );
+
+  app.post(
+    '/api/v1/partners/:org/notices/:id/ack',
+    {
+      schema: {
+        tags: ['notices'],
+        summary: 'Acknowledge a notice (your system applied it)',
+        security: [{ partnerKey: [] }],
+        params: Type.Object({ org: Type.String({ maxLength: 100 }), id: Type.String({ maxLength: 60 }) }),
+        response: { 200: Type.Object({ id: Type.String(), status: Type.String() }) },
+      },
+    },
+    async (request) => {
+      const org = await partnerOrg(request);
+      return settleNotice(db, org, (request.params as { id: string }).id, 'acknowledged');
+    },
+  );
+
+  app.post(
+    '/api/v1/partners/:org/notices/:id/reject',
+    {
+      schema: {
+        tags: ['notices'],
+        summary: 'Reject a notice with a reason in plain language (shown to the client)',
+        security: [{ partnerKey: [] }],
+        params: Type.Object({ org: Type.String({ maxLength: 100 }), id: Type.String({ maxLength: 60 }) }),
+        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ id: Type.String(), status: Type.String() }) },
+      },
+    },
+    async (request) => {
+      const org = await partnerOrg(request);
+      return settleNotice(db, org, (request.params as { id: string }).id, 'rejected', (request.body as { reason: string }).reason);
+    },
+  );
+
+  // ------------------------------------------------------------------ demo partner inbox (not in production)
+  if (config.env !== 'production') {
+    app.post('/demo/partner-inbox/:sub', { config: { csrf: false }, schema: { hide: true } }, async (request, reply) => {
+      const { sub } = request.params as { sub: string };
+      const s = await db.selectFrom('notice_subscriptions').select(['signing_secret', 'is_demo']).where('id', '=', sub).executeTakeFirst();
+      if (!s || !s.is_demo || !s.signing_secret) throw new AppError(404, 'NOT_FOUND');
+      const raw = JSON.stringify(request.body);
+      if (!verifySignature(s.signing_secret, raw, request.headers['guichet-signature'] as string | undefined)) {
+        const d = describeError(new AppError(401, 'SIGNATURE_INVALID'), request.lang);
+        return reply.status(401).send({ error: { code: d.code, message: d.message } });
+      }
+      return reply.status(200).send({ status: 'received' });
+    });
+  }
+}

@@ -15,7 +15,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   const devLogin = config.env !== 'production';
 
   bilingualRoute(app, 'GET', { en: '/en/staff/login', fr: '/fr/personnel/connexion' }, async (request, reply, lang) => {
-    if (!devLogin) throw new AppError(404, 'NOT_FOUND');
+    // production: staff sign in with OpenID Connect only (src/clients/routes.ts)
+    if (!devLogin) return reply.redirect(lang === 'fr' ? '/fr/personnel/se-connecter' : '/en/staff/sign-in', 303);
     const staff = await db
       .selectFrom('staff_users')
       .innerJoin('organisations', 'organisations.id', 'staff_users.org_id')

@@ -2,26 +2,32 @@
 import { loadConfig, type Config } from '../../src/config';
 import { buildApp, type App } from '../../src/http/app';
 import { createTestDb, SEED_DIR, type TestDatabase } from './db';
+import { startBackground, type Background } from '../../src/jobs/index';
 
 export interface TestApp {
   app: App;
   database: TestDatabase;
   db: TestDatabase['db'];
   config: Config;
+  /** Set with { background: true }: the durable job queue (pg-boss) with its workers. */
+  background?: Background;
   close(): Promise<void>;
 }
 
-export async function createTestApp(opts: { catalogue?: boolean; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function createTestApp(opts: { catalogue?: boolean; env?: Record<string, string>; background?: boolean } = {}): Promise<TestApp> {
   const database = await createTestDb({ catalogue: opts.catalogue });
   const config = { ...loadConfig({ NODE_ENV: 'test', GUICHET_SEED_DIR: SEED_DIR, ...opts.env }), databaseUrl: database.url };
   const app = await buildApp({ config, database, logger: false });
   await app.ready();
+  const background = opts.background ? await startBackground({ config, database, log: app.log, env: { ...process.env, ...opts.env } }) : undefined;
   return {
     app,
     database,
     db: database.db,
     config,
+    background,
     close: async () => {
+      await background?.stop();
       await app.close();
       await database.cleanup();
     },

@@ -1,4 +1,45 @@
 import type { Messages } from '../../i18n/index';
 
-/** Messages of catalogue/search (same keys in both languages). */
-export const messages: Messages = { en: {}, fr: {} };
+/** Messages of catalogue/search (same keys in both languages): facet labels. */
+export const messages: Messages = {
+  en: {
+    'search.audience.PERSON': 'Individuals',
+    'search.audience.ECONOM': 'Businesses',
+    'search.audience.NGO': 'Non-profit organisations',
+    'search.audience.PTC': 'Provinces, territories and communities',
+    'search.audience.FOR': 'Foreign entities',
+    'search.audience.INTERN_GOV': 'Government (internal)',
+    'search.channel.online': 'Online',
+    'search.channel.phone': 'Phone',
+    'search.channel.in_person': 'In person',
+    'search.channel.mail': 'Mail',
+    'search.channel.email': 'Email',
+    'search.channel.fax': 'Fax',
+    'search.channel.kiosk': 'Kiosk',
+    'search.level.federal': 'Federal',
+    'search.level.provincial': 'Provincial or territorial',
+    'search.level.municipal': 'Municipal',
+    'search.level.indigenous': 'Indigenous',
+    'search.level.ngo': 'Community organisation',
+  },
+  fr: {
+    'search.audience.PERSON': 'Particuliers',
+    'search.audience.ECONOM': 'Entreprises',
+    'search.audience.NGO': 'Organismes sans but lucratif',
+    'search.audience.PTC': 'Provinces, territoires et collectivités',
+    'search.audience.FOR': 'Entités étrangères',
+    'search.audience.INTERN_GOV': 'Gouvernement (interne)',
+    'search.channel.online': 'En ligne',
+    'search.channel.phone': 'Téléphone',
+    'search.channel.in_person': 'En personne',
+    'search.channel.mail': 'Poste',
+    'search.channel.email': 'Courriel',
+    'search.channel.fax': 'Télécopieur',
+    'search.channel.kiosk': 'Borne',
+    'search.level.federal': 'Fédéral',
+    'search.level.provincial': 'Provincial ou territorial',
+    'search.level.municipal': 'Municipal',
+    'search.level.indigenous': 'Autochtone',
+    'search.level.ngo': 'Organisme communautaire',
+  },
+};

@@ -1,0 +1,199 @@
+/**
+ * Authorisation matrix: every case route × every kind of caller, on a real case and on guessed ids.
+ * A caller who may not see a case gets exactly the same answer for it as for an id that does not exist.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createTestApp, staffCookie, type TestApp } from '../../test/support/app';
+import { call, csrf, makeClient, makeStaff, serve } from './test/helpers';
+
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), crypto.randomBytes(64)]);
+
+function multipart(cookie: string | null, name: string, type: string, content: Buffer) {
+  const boundary = '----guichet' + crypto.randomBytes(6).toString('hex');
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: ${type}\r\n\r\n`),
+    content,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  const headers: Record<string, string> = { 'content-type': `multipart/form-data; boundary=${boundary}` };
+  if (cookie) {
+    headers.cookie = cookie;
+    headers['x-csrf-token'] = csrf(cookie);
+  }
+  return { headers, payload: body };
+}
+
+describe('cases authorisation matrix', () => {
+  let t: TestApp;
+  const who: Record<string, string | null> = {};
+  let caseId: string;
+  let referralId: string;
+  let docId: string;
+  let ownerId: string;
+  before(async () => {
+    t = await createTestApp({ catalogue: true });
+    const owner = await makeClient(t);
+    ownerId = owner.id;
+    const other = await makeClient(t);
+    who.anonymous = null;
+    who.owner = owner.cookie;
+    who.otherClient = other.cookie;
+    who.ownerOrg = await makeStaff(t, 'staff-org-a', 'on-org', ['agent']);
+    who.referredOrg = await makeStaff(t, 'staff-moh-a', 'on-moh', ['agent']);
+    who.otherOrg = await makeStaff(t, 'staff-mto-a', 'on-mto', ['agent']);
+    who.editorOwnerOrg = await makeStaff(t, 'staff-org-ed', 'on-org', ['editor']);
+    who.oneStopServing = await staffCookie(t.app, 'staff-agent');
+    who.oneStopNotServing = await makeStaff(t, 'staff-agent-2', 'guichet', ['agent']);
+    // A case, referred (pending) to MOH, with a document; the one-stop agent serves the owner.
+    const c = await call(t, owner.cookie, 'POST', '/api/v1/cases', { serviceId: 'demo-birth-certificate', summary: 'Matrix case' });
+    caseId = c.body.id;
+    await serve(t, owner.cookie, who.oneStopServing!);
+    // The other client gave the second one-stop agent access to THEIR file: it must not open the owner's case.
+    await serve(t, other.cookie, who.oneStopNotServing!);
+    const r = await call(t, who.ownerOrg, 'POST', `/api/v1/cases/${caseId}/referrals`, { toOrgId: 'on-moh', summary: 'Health card question', clientConsent: true });
+    referralId = r.body.id;
+    const up = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/documents`, ...multipart(owner.cookie, 'proof.png', 'image/png', PNG) });
+    assert.equal(up.statusCode, 201, up.body);
+    docId = up.json().id;
+  });
+  after(async () => t.close());
+
+  type Expect = Record<string, number>;
+  const read: Expect = { anonymous: 401, owner: 200, otherClient: 404, ownerOrg: 200, referredOrg: 200, otherOrg: 404, editorOwnerOrg: 403, oneStopServing: 200, oneStopNotServing: 404 };
+  const deny = { anonymous: 401, otherClient: 404, otherOrg: 404, editorOwnerOrg: 403, oneStopNotServing: 404 };
+
+  const routes: Array<{ name: string; method: 'GET' | 'POST'; url: (id: string) => string; body?: unknown; expect: Expect }> = [
+    { name: 'GET case', method: 'GET', url: (id) => `/api/v1/cases/${id}`, expect: read },
+    { name: 'GET document', method: 'GET', url: (id) => `/api/v1/cases/${id}/documents/${docId}`, expect: read },
+    { name: 'POST message', method: 'POST', url: (id) => `/api/v1/cases/${id}/messages`, body: { body: 'hi' }, expect: { ...deny, owner: 201, ownerOrg: 201, referredOrg: 201, oneStopServing: 201 } },
+    { name: 'POST interaction', method: 'POST', url: (id) => `/api/v1/cases/${id}/interactions`, body: { channel: 'phone', outcome: 'information_given' }, expect: { ...deny, otherClient: 403, owner: 403, ownerOrg: 201, referredOrg: 201, oneStopServing: 201 } },
+    { name: 'POST assign', method: 'POST', url: (id) => `/api/v1/cases/${id}/assign`, body: { team: 'Vital statistics' }, expect: { ...deny, otherClient: 403, owner: 403, ownerOrg: 200, referredOrg: 403, oneStopServing: 403 } },
+    { name: 'POST status', method: 'POST', url: (id) => `/api/v1/cases/${id}/status`, body: { status: 'in_progress' }, expect: { ...deny, owner: 403, ownerOrg: 200, referredOrg: 403, oneStopServing: 409 } },
+    { name: 'POST referral', method: 'POST', url: (id) => `/api/v1/cases/${id}/referrals`, body: { toOrgId: 'ottawa', summary: 's', clientConsent: true }, expect: { ...deny, otherClient: 403, owner: 403, ownerOrg: 409, referredOrg: 403, oneStopServing: 409 } },
+  ];
+
+  for (const route of routes) {
+    it(`${route.name}: every caller gets the expected answer; guessed ids are indistinguishable`, async () => {
+      for (const [role, expected] of Object.entries(route.expect)) {
+        const r = await call(t, who[role], route.method, route.url(caseId), route.body);
+        assert.equal(r.status, expected, `${route.name} as ${role}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+        if (!(role in deny)) {
+          // Callers who may see this case: a guessed id is simply not found (or refused by role), never served.
+          const g = await call(t, who[role], route.method, route.url(crypto.randomUUID()), route.body);
+          assert.ok(g.status === 404 || (g.status === 403 && expected === 403), `${role} guessing: ${g.status}`);
+        } else {
+          if (expected === 404) assert.equal(r.body.error.code, 'CASE_NOT_FOUND', `${role} learns nothing`);
+          for (const guess of [crypto.randomUUID(), 'G-2026-000001', '../../etc/passwd', "1' or '1'='1"]) {
+            const g = await call(t, who[role], route.method, route.url(encodeURIComponent(guess)), route.body);
+            assert.equal(g.status, expected, `${role} guessing ${guess}`);
+            assert.deepEqual(g.body.error, r.body.error, `${role}: same answer for a guessed id as for a real one`);
+          }
+        }
+      }
+    });
+  }
+
+  it('answering a referral: only the receiving organisation', async () => {
+    const url = `/api/v1/cases/${caseId}/referrals/${referralId}/answer`;
+    for (const role of ['ownerOrg', 'oneStopServing']) {
+      const r = await call(t, who[role], 'POST', url, { accept: true, noRepeat: true });
+      assert.equal(r.status, 404, role);
+      assert.equal(r.body.error.code, 'REFERRAL_NOT_FOUND');
+    }
+    for (const role of ['otherOrg', 'oneStopNotServing']) {
+      const r = await call(t, who[role], 'POST', url, { accept: true, noRepeat: true });
+      assert.equal(r.status, 404, role);
+      assert.equal(r.body.error.code, 'CASE_NOT_FOUND');
+    }
+    assert.equal((await call(t, who.otherClient, 'POST', url, { accept: true, noRepeat: true })).status, 403, 'clients never answer referrals');
+    const guess = await call(t, who.referredOrg, 'POST', `/api/v1/cases/${caseId}/referrals/${crypto.randomUUID()}/answer`, { accept: true, noRepeat: true });
+    assert.equal(guess.status, 404);
+    const ok = await call(t, who.referredOrg, 'POST', url, { accept: false, note: 'Not ours' });
+    assert.equal(ok.status, 200);
+    const again = await call(t, who.referredOrg, 'GET', `/api/v1/cases/${caseId}`);
+    assert.equal(again.status, 404, 'a declined referral no longer opens the case');
+  });
+
+  it('lists: each caller sees only what they may', async () => {
+    const expectIn: Record<string, boolean> = { owner: true, otherClient: false, ownerOrg: true, otherOrg: false, oneStopServing: true, oneStopNotServing: false };
+    for (const [role, visible] of Object.entries(expectIn)) {
+      const r = await call(t, who[role], 'GET', '/api/v1/cases');
+      assert.equal(r.status, 200, role);
+      assert.equal(r.body.items.some((x: any) => x.id === caseId), visible, role);
+    }
+    assert.equal((await call(t, null, 'GET', '/api/v1/cases')).status, 401);
+    assert.equal((await call(t, who.editorOwnerOrg, 'GET', '/api/v1/cases')).status, 403);
+    const served = await call(t, who.oneStopNotServing, 'GET', `/api/v1/cases/agent/clients/${ownerId}`);
+    assert.equal(served.status, 404);
+    const serving = await call(t, who.oneStopServing, 'GET', `/api/v1/cases/agent/clients/${ownerId}`);
+    assert.equal(serving.status, 200);
+    assert.ok(serving.body.cases.some((x: any) => x.id === caseId));
+  });
+
+  it('the one-stop loses access when the consent ends', async () => {
+    await t.db.updateTable('consents').set({ withdrawn_at: new Date() }).where('client_id', '=', ownerId).where('org_id', '=', 'guichet').execute();
+    const r = await call(t, who.oneStopServing, 'GET', `/api/v1/cases/${caseId}`);
+    assert.equal(r.status, 404);
+    const list = await call(t, who.oneStopServing, 'GET', '/api/v1/cases');
+    assert.ok(!list.body.items.some((x: any) => x.id === caseId));
+  });
+
+  it('one-time codes: single use, wrong codes rejected, brute force throttled', async () => {
+    const c = await makeClient(t);
+    const code = await call(t, c.cookie, 'POST', '/api/v1/cases/access-codes', {});
+    assert.match(code.body.code, /^\d{8}$/);
+    const a = await makeStaff(t, 'staff-agent-3', 'guichet', ['agent']);
+    assert.equal((await call(t, a, 'POST', '/api/v1/cases/agent/redeem', { code: code.body.code })).status, 200);
+    const reuse = await call(t, a, 'POST', '/api/v1/cases/agent/redeem', { code: code.body.code });
+    assert.equal(reuse.status, 404);
+    assert.equal(reuse.body.error.code, 'ACCESS_CODE_INVALID');
+    const staffOnly = await call(t, c.cookie, 'POST', '/api/v1/cases/agent/redeem', { code: code.body.code });
+    assert.equal(staffOnly.status, 401);
+    const b = await makeStaff(t, 'staff-agent-4', 'guichet', ['agent']);
+    let last = 0;
+    for (let i = 0; i < 11; i++) last = (await call(t, b, 'POST', '/api/v1/cases/agent/redeem', { code: String(10000000 + i) })).status;
+    assert.equal(last, 429);
+  });
+
+  it('documents: type checked by content, size limited, nothing stored on refusal, served only to those who may see the case', async () => {
+    const fake = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/documents`, ...multipart(who.owner, 'x.pdf', 'application/pdf', Buffer.from('MZ not a pdf')) });
+    assert.equal(fake.statusCode, 415);
+    assert.equal(fake.json().error.code, 'DOCUMENT_TYPE_NOT_ALLOWED');
+    const big = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/documents`, ...multipart(who.owner, 'big.pdf', 'application/pdf', Buffer.concat([Buffer.from('%PDF-'), Buffer.alloc(5 * 1024 * 1024)])) });
+    assert.equal(big.statusCode, 413);
+    const stranger = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/documents`, ...multipart(who.otherClient, 'p.png', 'image/png', PNG) });
+    assert.equal(stranger.statusCode, 404);
+    const docs = await t.db.selectFrom('case_documents').select('id').where('case_id', '=', caseId).execute();
+    assert.equal(docs.length, 1);
+    const dl = await t.app.inject({ url: `/api/v1/cases/${caseId}/documents/${docId}`, headers: { cookie: who.owner! } });
+    assert.equal(dl.statusCode, 200);
+    assert.equal(dl.headers['content-type'], 'image/png');
+    assert.match(String(dl.headers['content-disposition']), /^attachment/);
+    assert.ok(dl.rawPayload.equals(PNG));
+    const wrongCase = await makeClient(t);
+    const other = await call(t, wrongCase.cookie, 'POST', '/api/v1/cases', { serviceId: 'demo-dog-licence', summary: 'x' });
+    const cross = await t.app.inject({ url: `/api/v1/cases/${other.body.id}/documents/${docId}`, headers: { cookie: wrongCase.cookie } });
+    assert.equal(cross.statusCode, 404, 'a document id under another case is not served');
+  });
+
+  it('pages follow the same rules', async () => {
+    const html = (cookie: string | null, url: string) => t.app.inject({ url, headers: { accept: 'text/html', ...(cookie ? { cookie } : {}) } });
+    assert.equal((await html(who.owner, `/en/my-file/requests/${caseId}`)).statusCode, 200);
+    assert.equal((await html(who.otherClient, `/fr/mon-dossier/demandes/${caseId}`)).statusCode, 404);
+    assert.equal((await html(null, `/en/my-file/requests/${caseId}`)).statusCode, 401);
+    assert.equal((await html(who.ownerOrg, `/en/staff/cases/${caseId}`)).statusCode, 200);
+    assert.equal((await html(who.otherOrg, `/en/staff/cases/${caseId}`)).statusCode, 404);
+    assert.equal((await html(who.otherOrg, `/en/staff/cases/${crypto.randomUUID()}`)).statusCode, 404);
+    assert.equal((await html(who.editorOwnerOrg, `/en/staff/cases/${caseId}`)).statusCode, 403);
+    assert.equal((await html(null, '/en/staff/cases')).statusCode, 303);
+    const post = await t.app.inject({
+      method: 'POST',
+      url: `/en/staff/cases/${caseId}/interactions`,
+      headers: { cookie: who.otherOrg!, accept: 'text/html' },
+      payload: { _csrf: csrf(who.otherOrg!), channel: 'phone', outcome: 'other' },
+    });
+    assert.equal(post.statusCode, 404);
+  });
+});

@@ -1,0 +1,695 @@
+/**
+ * Cases: the commands and queries behind the API, the pages, the agent console and Open311.
+ * Every command runs in one transaction; authorisation is decided here, on the server, for every call:
+ *   - a client sees their own cases (and those of a business they represent);
+ *   - staff of an organisation see the cases it is responsible for or that were referred to it;
+ *   - staff of the one-stop see a client's cases only while serving that client (an active agent-access consent,
+ *     given by a one-time code the client reads out, or a recorded legal basis);
+ * anything else is 404 CASE_NOT_FOUND, whether the case exists or not.
+ */
+import crypto from 'node:crypto';
+import { sql } from 'kysely';
+import type { Database } from '../db/database';
+import { AppError, type FieldError } from '../http/errors';
+import type { StaffPrincipal } from '../http/session';
+import { ONE_STOP_ORG_ID } from '../catalogue/demo-data';
+import { addBusinessDays, businessDaysBetween, computeDueDate, localDate, type DurationUnit } from './due-date';
+import { AGENT_ACCESS_MINUTES, AGENT_ACCESS_PURPOSE, auditStaffRead, grantAgentAccess, grantReferralConsent, staffMayServe } from './integration';
+import { queueNotification, type NotifyContext } from './notify';
+import type { CaseChannel, CaseStatus, DueRule } from './tables';
+import { CASE_STATUSES, CHANNELS } from './tables';
+
+export { CASE_STATUSES, CHANNELS };
+export const OUTCOMES = [
+  'case_opened',
+  'information_given',
+  'documents_received',
+  'status_changed',
+  'referred',
+  'referral_accepted',
+  'callback_needed',
+  'resolved_first_contact',
+  'escalated',
+  'guarantee_breached',
+  'other',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+/** Roles that work on cases. Editors, reviewers and auditors do not see clients' cases. */
+export const CASE_ROLES = ['agent', 'manager', 'partner', 'admin'];
+
+export const TRANSITIONS: Record<CaseStatus, CaseStatus[]> = {
+  submitted: ['in_progress', 'waiting_client', 'decided', 'withdrawn'],
+  in_progress: ['waiting_client', 'decided', 'withdrawn'],
+  waiting_client: ['in_progress', 'decided', 'withdrawn'],
+  decided: ['closed', 'in_progress'],
+  closed: [],
+  withdrawn: [],
+};
+export const OPEN_STATUSES: CaseStatus[] = ['submitted', 'in_progress', 'waiting_client'];
+
+export type Actor = { kind: 'client'; clientId: string } | { kind: 'staff'; staff: StaffPrincipal };
+
+export interface CaseAccess {
+  /** 'owner' client, 'org' responsible organisation, 'referral' referred to, 'serving' one-stop serving the client */
+  via: 'owner' | 'org' | 'referral' | 'serving';
+  /** May change status, assign, refer (responsible organisation or the one-stop serving the client). */
+  canAct: boolean;
+}
+
+export interface Ctx {
+  db: Database;
+  publicBaseUrl: string;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const notFound = () => new AppError(404, 'CASE_NOT_FOUND');
+const invalid = (details: FieldError[]) => new AppError(400, 'VALIDATION_ERROR', undefined, undefined, details);
+
+export function requireCaseRole(staff: StaffPrincipal) {
+  if (!CASE_ROLES.some((r) => staff.roles.includes(r))) throw new AppError(403, 'FORBIDDEN');
+}
+
+async function isRepresentative(db: Database, personId: string, businessId: string): Promise<boolean> {
+  const r = await db.selectFrom('business_representatives').select('person_id').where('business_id', '=', businessId).where('person_id', '=', personId).executeTakeFirst();
+  return Boolean(r);
+}
+
+/** Load a case the actor may see, or throw 404 CASE_NOT_FOUND (also for malformed ids). */
+export async function loadCase(db: Database, actor: Actor, caseId: string, opts: { audit?: boolean } = {}) {
+  if (actor.kind === 'staff') requireCaseRole(actor.staff);
+  if (!UUID_RE.test(caseId)) throw notFound();
+  const row = await db.selectFrom('cases').selectAll().where('id', '=', caseId).executeTakeFirst();
+  if (!row) throw notFound();
+  const access = await accessTo(db, actor, row);
+  if (!access) throw notFound();
+  if (opts.audit && actor.kind === 'staff') {
+    await auditStaffRead(db, actor.staff, row.client_id, ['cases'], access.via === 'serving' ? AGENT_ACCESS_PURPOSE : 'case-handling', access.via === 'serving' ? 'consent' : null);
+  }
+  return { row, access };
+}
+
+export async function accessTo(
+  db: Database,
+  actor: Actor,
+  row: { id: string; client_id: string; responsible_org_id: string },
+): Promise<CaseAccess | null> {
+  if (actor.kind === 'client') {
+    if (row.client_id === actor.clientId) return { via: 'owner', canAct: false };
+    if (await isRepresentative(db, actor.clientId, row.client_id)) return { via: 'owner', canAct: false };
+    return null;
+  }
+  const staff = actor.staff;
+  if (!CASE_ROLES.some((r) => staff.roles.includes(r))) return null;
+  if (row.responsible_org_id === staff.orgId) return { via: 'org', canAct: true };
+  if (staff.orgId === ONE_STOP_ORG_ID && (await staffMayServe(db, staff, row.client_id))) return { via: 'serving', canAct: true };
+  const ref = await db
+    .selectFrom('case_referrals')
+    .select('id')
+    .where('case_id', '=', row.id)
+    .where('to_org_id', '=', staff.orgId)
+    .where('status', '<>', 'declined')
+    .executeTakeFirst();
+  if (ref) return { via: 'referral', canAct: false };
+  return null;
+}
+
+/** The standard that sets a service's clock: the newest with a duration, timeliness standards first. */
+export async function dueRuleFor(db: Database, serviceId: string, jurisdiction: string): Promise<DueRule | null> {
+  const std = await db
+    .selectFrom('service_standards')
+    .select(['id', 'duration_value', 'duration_unit', 'type', 'fiscal_year'])
+    .where('service_id', '=', serviceId)
+    .where('duration_value', 'is not', null)
+    .where('duration_unit', 'is not', null)
+    .orderBy(sql`case when type = 'TML' then 0 else 1 end`)
+    .orderBy('fiscal_year', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!std || !std.duration_value || !std.duration_unit) return null;
+  return { value: std.duration_value, unit: std.duration_unit, jurisdiction, source: 'standard', standardId: std.id, pausedDays: 0 };
+}
+
+async function nextReference(db: Database, at: Date): Promise<string> {
+  const r = await sql<{ n: number }>`select nextval('case_reference_seq')::int as n`.execute(db);
+  return `G-${at.getUTCFullYear()}-${String(r.rows[0].n).padStart(6, '0')}`;
+}
+
+async function notifyContext(db: Database, caseId: string): Promise<NotifyContext> {
+  const c = await db
+    .selectFrom('cases')
+    .innerJoin('services', 'services.id', 'cases.service_id')
+    .innerJoin('organisations', 'organisations.id', 'cases.responsible_org_id')
+    .select([
+      'cases.id',
+      'cases.reference',
+      'cases.client_id',
+      'cases.due_date',
+      'cases.contact_email',
+      'services.title_en',
+      'services.title_fr',
+      'organisations.name_en',
+      'organisations.name_fr',
+    ])
+    .where('cases.id', '=', caseId)
+    .executeTakeFirstOrThrow();
+  return {
+    caseId: c.id,
+    reference: c.reference,
+    clientId: c.client_id,
+    serviceTitle: { en: c.title_en, fr: c.title_fr },
+    orgName: { en: c.name_en, fr: c.name_fr },
+    dueDate: c.due_date,
+    contactEmail: c.contact_email,
+  };
+}
+
+function actorIds(actor: Actor) {
+  return actor.kind === 'client'
+    ? { actor_kind: 'client' as const, actor_id: actor.clientId, org_id: null }
+    : { actor_kind: 'staff' as const, actor_id: actor.staff.id, org_id: actor.staff.orgId };
+}
+
+export interface CreateCaseInput {
+  serviceId: string;
+  summary: string;
+  channel?: CaseChannel;
+  clientId?: string;
+  latitude?: number | null;
+  longitude?: number | null;
+  addressString?: string | null;
+  contactEmail?: string | null;
+  /** Open311: the partner organisation whose API key submitted the request. */
+  partnerOrgId?: string;
+}
+
+export interface CommandResult {
+  id: string;
+  notificationIds: number[];
+}
+
+/** Open a case (client online, staff on the client's behalf, or a partner's 311 app). */
+export async function createCase(ctx: Ctx, actor: Actor | { kind: 'partner'; orgId: string; clientId: string }, input: CreateCaseInput, now = new Date()): Promise<CommandResult> {
+  const errors: FieldError[] = [];
+  const summary = (input.summary ?? '').trim();
+  if (!summary) errors.push({ field: 'summary', code: 'required' });
+  else if (summary.length > 4000) errors.push({ field: 'summary', code: 'tooLong' });
+  let channel: CaseChannel;
+  let clientId: string;
+  if (actor.kind === 'client') {
+    channel = input.channel === 'kiosk' ? 'kiosk' : 'web';
+    clientId = actor.clientId;
+  } else if (actor.kind === 'staff') {
+    requireCaseRole(actor.staff);
+    if (!input.channel) errors.push({ field: 'channel', code: 'required' });
+    else if (!CHANNELS.includes(input.channel)) errors.push({ field: 'channel', code: 'notAllowed' });
+    if (!input.clientId) errors.push({ field: 'clientId', code: 'required' });
+    channel = input.channel ?? 'counter';
+    clientId = input.clientId ?? '';
+  } else {
+    channel = 'web';
+    clientId = actor.clientId;
+  }
+  if (!input.serviceId) errors.push({ field: 'serviceId', code: 'required' });
+  if (errors.length) throw invalid(errors);
+
+  return ctx.db.transaction().execute(async (trx) => {
+    const service = await trx
+      .selectFrom('services')
+      .innerJoin('organisations', 'organisations.id', 'services.owner_org_id')
+      .select(['services.id', 'services.status', 'services.owner_org_id', 'services.guarantee_days', 'organisations.jurisdiction'])
+      .where('services.id', '=', input.serviceId)
+      .executeTakeFirst();
+    if (!service || service.status !== 'published') throw invalid([{ field: 'serviceId', code: 'notFound' }]);
+    if (actor.kind === 'staff') {
+      // Staff open a case only for a client who lets them serve them right now (or on a recorded legal basis).
+      const client = await trx.selectFrom('clients').select('id').where('id', '=', clientId).executeTakeFirst();
+      if (!client || !(await staffMayServe(trx, actor.staff, clientId))) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
+    }
+    const rule = await dueRuleFor(trx, service.id, service.jurisdiction);
+    const dueDate = rule ? computeDueDate(now, rule.value, rule.unit as DurationUnit, rule.jurisdiction) : null;
+    const guaranteeDue = service.guarantee_days ? addBusinessDays(localDate(now), service.guarantee_days, service.jurisdiction) : null;
+    const id = crypto.randomUUID();
+    const reference = await nextReference(trx, now);
+    const createdBy =
+      actor.kind === 'client' ? { k: 'client' as const, id: actor.clientId } : actor.kind === 'staff' ? { k: 'staff' as const, id: actor.staff.id } : { k: 'partner' as const, id: actor.orgId };
+    await trx
+      .insertInto('cases')
+      .values({
+        id,
+        reference,
+        client_id: clientId,
+        service_id: service.id,
+        origin_channel: channel,
+        responsible_org_id: service.owner_org_id,
+        assigned_team: null,
+        assigned_staff_id: null,
+        summary,
+        decision: null,
+        submitted_at: now,
+        due_date: dueDate,
+        due_rule: JSON.stringify(rule),
+        guarantee_due_date: guaranteeDue,
+        guarantee_breached_at: null,
+        waiting_since: null,
+        decided_at: null,
+        closed_at: null,
+        latitude: input.latitude ?? null,
+        longitude: input.longitude ?? null,
+        address_string: input.addressString ?? null,
+        contact_email: input.contactEmail ?? null,
+        created_by_kind: createdBy.k,
+        created_by_id: createdBy.id,
+      })
+      .execute();
+    const who =
+      actor.kind === 'partner' ? { actor_kind: 'partner' as const, actor_id: actor.orgId, org_id: actor.orgId } : actorIds(actor);
+    await trx.insertInto('case_status_history').values({ case_id: id, from_status: null, to_status: 'submitted', actor_kind: who.actor_kind, actor_id: who.actor_id, note: null }).execute();
+    await trx.insertInto('case_interactions').values({ case_id: id, channel, ...who, outcome: 'case_opened', note: null }).execute();
+    const n = await queueNotification(trx, await notifyContext(trx, id), { kind: 'status', status: 'submitted' }, ctx.publicBaseUrl);
+    return { id, notificationIds: n ? [n] : [] };
+  });
+}
+
+export interface ChangeStatusInput {
+  status: CaseStatus;
+  note?: string;
+  decision?: string;
+  version?: number;
+  channel?: CaseChannel;
+}
+
+export async function changeStatus(ctx: Ctx, actor: Actor, caseId: string, input: ChangeStatusInput, now = new Date()): Promise<CommandResult> {
+  if (!CASE_STATUSES.includes(input.status)) throw invalid([{ field: 'status', code: 'notAllowed' }]);
+  if (input.status === 'decided' && !input.decision?.trim()) throw invalid([{ field: 'decision', code: 'required' }]);
+  if (input.note && input.note.length > 2000) throw invalid([{ field: 'note', code: 'tooLong' }]);
+  return ctx.db.transaction().execute(async (trx) => {
+    const { row, access } = await loadCase(trx, actor, caseId);
+    if (actor.kind === 'client') {
+      if (input.status !== 'withdrawn') throw new AppError(403, 'FORBIDDEN');
+    } else if (!access.canAct) throw new AppError(403, 'CASE_NOT_RESPONSIBLE');
+    if (input.version !== undefined && input.version !== row.version) throw new AppError(409, 'CONFLICT');
+    const from = row.status;
+    if (!TRANSITIONS[from].includes(input.status)) {
+      throw new AppError(409, 'CASE_TRANSITION_NOT_ALLOWED', undefined, { from, to: input.status });
+    }
+    const patch: Record<string, unknown> = { status: input.status, version: row.version + 1, updated_at: now };
+    const rule = row.due_rule as DueRule | null;
+    if (input.status === 'waiting_client') patch.waiting_since = now;
+    if (from === 'waiting_client' && row.waiting_since) {
+      // The clock stops while we wait for the client: push the due dates by the working days spent waiting.
+      const jurisdiction = rule?.jurisdiction ?? 'CA';
+      const paused = businessDaysBetween(localDate(row.waiting_since), localDate(now), jurisdiction);
+      if (paused > 0) {
+        if (row.due_date) patch.due_date = addBusinessDays(row.due_date, paused, jurisdiction);
+        if (row.guarantee_due_date) patch.guarantee_due_date = addBusinessDays(row.guarantee_due_date, paused, jurisdiction);
+        if (rule) patch.due_rule = JSON.stringify({ ...rule, pausedDays: (rule.pausedDays ?? 0) + paused });
+      }
+      patch.waiting_since = null;
+    }
+    if (input.status === 'decided') {
+      patch.decided_at = now;
+      patch.decision = input.decision!.trim().slice(0, 2000);
+    }
+    if (input.status === 'closed') patch.closed_at = now;
+    if (input.status === 'in_progress' && from === 'decided') {
+      patch.decided_at = null;
+      patch.decision = null;
+    }
+    const upd = await trx.updateTable('cases').set(patch).where('id', '=', row.id).where('version', '=', row.version).executeTakeFirst();
+    if (Number(upd.numUpdatedRows) !== 1) throw new AppError(409, 'CONFLICT');
+    const who = actorIds(actor);
+    await trx.insertInto('case_status_history').values({ case_id: row.id, from_status: from, to_status: input.status, actor_kind: who.actor_kind, actor_id: who.actor_id, note: input.note?.trim() || null }).execute();
+    await trx
+      .insertInto('case_interactions')
+      .values({ case_id: row.id, channel: input.channel ?? (actor.kind === 'client' ? 'web' : 'counter'), ...who, outcome: 'status_changed', note: `${from} → ${input.status}` })
+      .execute();
+    const n = await queueNotification(trx, await notifyContext(trx, row.id), { kind: 'status', status: input.status }, ctx.publicBaseUrl);
+    return { id: row.id, notificationIds: n ? [n] : [] };
+  });
+}
+
+export async function logInteraction(ctx: Ctx, actor: Actor, caseId: string, input: { channel: CaseChannel; outcome: Outcome; note?: string }) {
+  const errors: FieldError[] = [];
+  if (!CHANNELS.includes(input.channel)) errors.push({ field: 'channel', code: 'notAllowed' });
+  if (!OUTCOMES.includes(input.outcome)) errors.push({ field: 'outcome', code: 'notAllowed' });
+  if (input.note && input.note.length > 4000) errors.push({ field: 'note', code: 'tooLong' });
+  if (errors.length) throw invalid(errors);
+  if (actor.kind !== 'staff') throw new AppError(403, 'FORBIDDEN');
+  return ctx.db.transaction().execute(async (trx) => {
+    const { row } = await loadCase(trx, actor, caseId);
+    const r = await trx
+      .insertInto('case_interactions')
+      .values({ case_id: row.id, channel: input.channel, ...actorIds(actor), outcome: input.outcome, note: input.note?.trim() || null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx.updateTable('cases').set({ updated_at: new Date() }).where('id', '=', row.id).execute();
+    return { id: r.id };
+  });
+}
+
+export async function postMessage(ctx: Ctx, actor: Actor, caseId: string, body: string, now = new Date()) {
+  const text = (body ?? '').trim();
+  if (!text) throw invalid([{ field: 'body', code: 'required' }]);
+  if (text.length > 5000) throw invalid([{ field: 'body', code: 'tooLong' }]);
+  return ctx.db.transaction().execute(async (trx) => {
+    const { row } = await loadCase(trx, actor, caseId);
+    if (row.status === 'closed' || row.status === 'withdrawn') throw new AppError(409, 'CASE_CLOSED');
+    const who = actorIds(actor);
+    const m = await trx
+      .insertInto('case_messages')
+      .values({ case_id: row.id, sender_kind: who.actor_kind, sender_id: who.actor_id, org_id: who.org_id, body: text })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const notificationIds: number[] = [];
+    if (actor.kind === 'client' && row.status === 'waiting_client') {
+      // The client answered: the clock runs again.
+      const jurisdiction = (row.due_rule as DueRule | null)?.jurisdiction ?? 'CA';
+      const paused = row.waiting_since ? businessDaysBetween(localDate(row.waiting_since), localDate(now), jurisdiction) : 0;
+      await trx
+        .updateTable('cases')
+        .set({
+          status: 'in_progress',
+          waiting_since: null,
+          version: row.version + 1,
+          updated_at: now,
+          due_date: row.due_date && paused ? addBusinessDays(row.due_date, paused, jurisdiction) : row.due_date,
+          guarantee_due_date: row.guarantee_due_date && paused ? addBusinessDays(row.guarantee_due_date, paused, jurisdiction) : row.guarantee_due_date,
+        })
+        .where('id', '=', row.id)
+        .execute();
+      await trx.insertInto('case_status_history').values({ case_id: row.id, from_status: 'waiting_client', to_status: 'in_progress', actor_kind: 'client', actor_id: actor.clientId, note: null }).execute();
+      const n = await queueNotification(trx, await notifyContext(trx, row.id), { kind: 'status', status: 'in_progress' }, ctx.publicBaseUrl);
+      if (n) notificationIds.push(n);
+    } else {
+      await trx.updateTable('cases').set({ updated_at: now }).where('id', '=', row.id).execute();
+    }
+    await trx.insertInto('case_interactions').values({ case_id: row.id, channel: 'web', ...who, outcome: 'information_given', note: null }).execute();
+    return { id: m.id, notificationIds };
+  });
+}
+
+export async function assignCase(ctx: Ctx, actor: Actor, caseId: string, input: { team?: string | null; staffId?: string | null }) {
+  if (actor.kind !== 'staff') throw new AppError(403, 'FORBIDDEN');
+  if (input.team && input.team.length > 100) throw invalid([{ field: 'team', code: 'tooLong' }]);
+  return ctx.db.transaction().execute(async (trx) => {
+    const { row, access } = await loadCase(trx, actor, caseId);
+    if (access.via !== 'org') throw new AppError(403, 'CASE_NOT_RESPONSIBLE');
+    if (input.staffId) {
+      const s = await trx.selectFrom('staff_users').select(['id', 'org_id', 'active']).where('id', '=', input.staffId).executeTakeFirst();
+      if (!s || !s.active || s.org_id !== row.responsible_org_id) throw invalid([{ field: 'staffId', code: 'notFound' }]);
+    }
+    await trx
+      .updateTable('cases')
+      .set({ assigned_team: input.team?.trim() || null, assigned_staff_id: input.staffId || null, version: row.version + 1, updated_at: new Date() })
+      .where('id', '=', row.id)
+      .execute();
+    return { id: row.id };
+  });
+}
+
+export async function referCase(ctx: Ctx, actor: Actor, caseId: string, input: { toOrgId: string; summary: string; clientConsent: boolean; channel?: CaseChannel }) {
+  if (actor.kind !== 'staff') throw new AppError(403, 'FORBIDDEN');
+  const errors: FieldError[] = [];
+  if (!input.toOrgId) errors.push({ field: 'toOrgId', code: 'required' });
+  const summary = (input.summary ?? '').trim();
+  if (!summary) errors.push({ field: 'summary', code: 'required' });
+  else if (summary.length > 4000) errors.push({ field: 'summary', code: 'tooLong' });
+  if (input.clientConsent !== true) errors.push({ field: 'clientConsent', code: 'required' });
+  if (errors.length) throw invalid(errors);
+  return ctx.db.transaction().execute(async (trx) => {
+    const { row, access } = await loadCase(trx, actor, caseId);
+    if (!access.canAct) throw new AppError(403, 'CASE_NOT_RESPONSIBLE');
+    if (OPEN_STATUSES.indexOf(row.status) < 0) throw new AppError(409, 'CASE_CLOSED');
+    const org = await trx.selectFrom('organisations').select('id').where('id', '=', input.toOrgId).executeTakeFirst();
+    if (!org) throw invalid([{ field: 'toOrgId', code: 'notFound' }]);
+    if (org.id === row.responsible_org_id) throw invalid([{ field: 'toOrgId', code: 'sameOrganisation' }]);
+    const pending = await trx.selectFrom('case_referrals').select('id').where('case_id', '=', row.id).where('status', '=', 'pending').executeTakeFirst();
+    if (pending) throw new AppError(409, 'REFERRAL_PENDING');
+    const consentId = await grantReferralConsent(trx, row.client_id, org.id);
+    const id = crypto.randomUUID();
+    await trx
+      .insertInto('case_referrals')
+      .values({ id, case_id: row.id, from_org_id: row.responsible_org_id, to_org_id: org.id, referred_by: actor.staff.id, summary, consent_id: consentId, accepted_by: null, accepted_at: null, no_repeat: null })
+      .execute();
+    await trx
+      .insertInto('case_interactions')
+      .values({ case_id: row.id, channel: input.channel ?? 'phone', ...actorIds(actor), outcome: 'referred', note: `→ ${org.id}` })
+      .execute();
+    await trx.updateTable('cases').set({ version: row.version + 1, updated_at: new Date() }).where('id', '=', row.id).execute();
+    return { id };
+  });
+}
+
+export async function answerReferral(
+  ctx: Ctx,
+  actor: Actor,
+  caseId: string,
+  referralId: string,
+  input: { accept: boolean; noRepeat?: boolean; note?: string },
+): Promise<CommandResult> {
+  if (actor.kind !== 'staff') throw new AppError(403, 'FORBIDDEN');
+  if (input.accept && typeof input.noRepeat !== 'boolean') throw invalid([{ field: 'noRepeat', code: 'required' }]);
+  return ctx.db.transaction().execute(async (trx) => {
+    const { row } = await loadCase(trx, actor, caseId);
+    if (!UUID_RE.test(referralId)) throw new AppError(404, 'REFERRAL_NOT_FOUND');
+    const ref = await trx.selectFrom('case_referrals').selectAll().where('id', '=', referralId).where('case_id', '=', row.id).executeTakeFirst();
+    if (!ref || ref.to_org_id !== actor.staff.orgId) throw new AppError(404, 'REFERRAL_NOT_FOUND');
+    if (ref.status !== 'pending') throw new AppError(409, 'REFERRAL_ALREADY_ANSWERED');
+    const now = new Date();
+    await trx
+      .updateTable('case_referrals')
+      .set({ status: input.accept ? 'accepted' : 'declined', accepted_by: actor.staff.id, accepted_at: now, no_repeat: input.accept ? input.noRepeat! : null })
+      .where('id', '=', ref.id)
+      .execute();
+    const notificationIds: number[] = [];
+    if (input.accept) {
+      await trx
+        .updateTable('cases')
+        .set({ responsible_org_id: ref.to_org_id, assigned_team: null, assigned_staff_id: null, version: row.version + 1, updated_at: now })
+        .where('id', '=', row.id)
+        .execute();
+      const n = await queueNotification(trx, await notifyContext(trx, row.id), { kind: 'referral_accepted' }, ctx.publicBaseUrl);
+      if (n) notificationIds.push(n);
+    }
+    await trx
+      .insertInto('case_interactions')
+      .values({ case_id: row.id, channel: 'phone', ...actorIds(actor), outcome: input.accept ? 'referral_accepted' : 'other', note: input.note?.trim().slice(0, 2000) || null })
+      .execute();
+    return { id: ref.id, notificationIds };
+  });
+}
+
+/** Referrals answered by an organisation (or every organisation for the one-stop's managers) and the no-repeat rate. */
+export async function referralStats(db: Database, staff: StaffPrincipal) {
+  requireCaseRole(staff);
+  let q = db
+    .selectFrom('case_referrals')
+    .select([
+      sql<number>`count(*) filter (where status = 'accepted')::int`.as('accepted'),
+      sql<number>`count(*) filter (where status = 'accepted' and no_repeat)::int`.as('no_repeat'),
+      sql<number>`count(*) filter (where status = 'pending')::int`.as('pending'),
+      sql<number>`count(*) filter (where status = 'declined')::int`.as('declined'),
+    ]);
+  const all = staff.orgId === ONE_STOP_ORG_ID && staff.roles.includes('manager');
+  if (!all) q = q.where((eb) => eb.or([eb('to_org_id', '=', staff.orgId), eb('from_org_id', '=', staff.orgId)]));
+  const r = await q.executeTakeFirstOrThrow();
+  return { scope: all ? 'all' : staff.orgId, accepted: r.accepted, noRepeat: r.no_repeat, pending: r.pending, declined: r.declined, noRepeatRate: r.accepted ? r.no_repeat / r.accepted : null };
+}
+
+export interface ListFilter {
+  status?: CaseStatus[];
+  clientId?: string;
+  queue?: 'all' | 'referred' | 'mine' | 'overdue';
+  limit?: number;
+  offset?: number;
+}
+
+/** Cases the actor may see, newest first. */
+export async function listCases(db: Database, actor: Actor, f: ListFilter = {}) {
+  let q = db
+    .selectFrom('cases')
+    .innerJoin('services', 'services.id', 'cases.service_id')
+    .innerJoin('organisations', 'organisations.id', 'cases.responsible_org_id')
+    .select([
+      'cases.id',
+      'cases.reference',
+      'cases.client_id',
+      'cases.service_id',
+      'cases.status',
+      'cases.origin_channel',
+      'cases.responsible_org_id',
+      'cases.assigned_team',
+      'cases.assigned_staff_id',
+      'cases.due_date',
+      'cases.guarantee_due_date',
+      'cases.guarantee_breached_at',
+      'cases.submitted_at',
+      'cases.updated_at',
+      'services.title_en as service_title_en',
+      'services.title_fr as service_title_fr',
+      'organisations.name_en as org_name_en',
+      'organisations.name_fr as org_name_fr',
+    ]);
+  if (actor.kind === 'client') {
+    q = q.where((eb) =>
+      eb.or([
+        eb('cases.client_id', '=', actor.clientId),
+        eb('cases.client_id', 'in', eb.selectFrom('business_representatives').select('business_id').where('person_id', '=', actor.clientId)),
+      ]),
+    );
+  } else {
+    const staff = actor.staff;
+    requireCaseRole(staff);
+    const org = staff.orgId;
+    q = q.where((eb) => {
+      const ors = [
+        eb('cases.responsible_org_id', '=', org),
+        eb('cases.id', 'in', eb.selectFrom('case_referrals').select('case_id').where('to_org_id', '=', org).where('status', '<>', 'declined')),
+      ];
+      if (org === ONE_STOP_ORG_ID) {
+        ors.push(
+          eb(
+            'cases.client_id',
+            'in',
+            eb
+              .selectFrom('consents')
+              .select('consents.client_id')
+              .where('consents.org_id', '=', org)
+              .where('consents.purpose', '=', AGENT_ACCESS_PURPOSE)
+              .where('consents.withdrawn_at', 'is', null)
+              .where((e2) => e2.or([e2('consents.valid_until', 'is', null), e2('consents.valid_until', '>', sql<Date>`now()`)]))
+              .where((e2) =>
+                e2.or([
+                  e2('consents.legal_basis', '=', 'law'),
+                  e2(
+                    'consents.client_id',
+                    'in',
+                    e2
+                      .selectFrom('agent_access_codes')
+                      .select('agent_access_codes.client_id')
+                      .where('agent_access_codes.used_by', '=', staff.id)
+                      .where('agent_access_codes.used_at', '>', new Date(Date.now() - AGENT_ACCESS_MINUTES * 60_000)),
+                  ),
+                ]),
+              ),
+          ),
+        );
+      }
+      return eb.or(ors);
+    });
+    if (f.queue === 'referred') {
+      q = q.where('cases.id', 'in', (eb) => eb.selectFrom('case_referrals').select('case_id').where('to_org_id', '=', org).where('status', '=', 'pending'));
+    } else if (f.queue === 'mine') q = q.where('cases.assigned_staff_id', '=', staff.id);
+    else if (f.queue === 'overdue') q = q.where('cases.due_date', '<', localDate(new Date())).where('cases.status', 'in', OPEN_STATUSES);
+  }
+  if (f.clientId) q = q.where('cases.client_id', '=', f.clientId);
+  if (f.status?.length) q = q.where('cases.status', 'in', f.status);
+  return q
+    .orderBy('cases.submitted_at', 'desc')
+    .orderBy('cases.id')
+    .limit(Math.min(f.limit ?? 50, 200))
+    .offset(f.offset ?? 0)
+    .execute();
+}
+
+/** Everything about one case the actor may see (staff reads are written to the client's access log). */
+export async function caseDetail(db: Database, actor: Actor, caseId: string) {
+  const { row, access } = await loadCase(db, actor, caseId, { audit: true });
+  const [service, org, history, interactions, messages, referrals, documents, refund] = await Promise.all([
+    db.selectFrom('services').select(['id', 'title_en', 'title_fr', 'owner_org_id', 'guarantee_days']).where('id', '=', row.service_id).executeTakeFirstOrThrow(),
+    db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).where('id', '=', row.responsible_org_id).executeTakeFirstOrThrow(),
+    db.selectFrom('case_status_history').selectAll().where('case_id', '=', row.id).orderBy('id').execute(),
+    db
+      .selectFrom('case_interactions')
+      .leftJoin('staff_users', (j) => j.onRef('staff_users.id', '=', 'case_interactions.actor_id').on('case_interactions.actor_kind', '=', 'staff'))
+      .selectAll('case_interactions')
+      .select('staff_users.name as staff_name')
+      .where('case_id', '=', row.id)
+      .orderBy('case_interactions.id')
+      .execute(),
+    db
+      .selectFrom('case_messages')
+      .leftJoin('organisations', 'organisations.id', 'case_messages.org_id')
+      .selectAll('case_messages')
+      .select(['organisations.name_en as org_name_en', 'organisations.name_fr as org_name_fr'])
+      .where('case_id', '=', row.id)
+      .orderBy('case_messages.id')
+      .execute(),
+    db
+      .selectFrom('case_referrals')
+      .innerJoin('organisations as t', 't.id', 'case_referrals.to_org_id')
+      .innerJoin('organisations as f', 'f.id', 'case_referrals.from_org_id')
+      .selectAll('case_referrals')
+      .select(['t.name_en as to_name_en', 't.name_fr as to_name_fr', 'f.name_en as from_name_en', 'f.name_fr as from_name_fr'])
+      .where('case_id', '=', row.id)
+      .orderBy('case_referrals.created_at')
+      .execute(),
+    db.selectFrom('case_documents').select(['id', 'filename', 'content_type', 'size_bytes', 'uploaded_by_kind', 'created_at']).where('case_id', '=', row.id).orderBy('created_at').execute(),
+    db.selectFrom('guarantee_refunds').select(['amount_cents', 'status', 'detected_at']).where('case_id', '=', row.id).executeTakeFirst(),
+  ]);
+  // Clients see who acted for which organisation, not staff names or internal interaction notes.
+  const forClient = actor.kind === 'client';
+  return {
+    case: row,
+    access,
+    service,
+    org,
+    history,
+    interactions: forClient ? interactions.map((i) => ({ ...i, actor_id: i.actor_kind === 'staff' ? '' : i.actor_id, staff_name: null, note: null })) : interactions,
+    messages: forClient ? messages.map((m) => ({ ...m, sender_id: m.sender_kind === 'staff' ? '' : m.sender_id })) : messages,
+    referrals: forClient ? referrals.map((r) => ({ ...r, referred_by: '', accepted_by: null, summary: '' })) : referrals,
+    documents,
+    refund: refund ?? null,
+    nextStatuses: actor.kind === 'client' ? (TRANSITIONS[row.status].includes('withdrawn') ? ['withdrawn'] : []) : access.canAct ? TRANSITIONS[row.status] : [],
+  };
+}
+
+/** A one-time code the client reads out to an agent (valid 10 minutes, single use). */
+export async function createAccessCode(db: Database, clientId: string): Promise<{ code: string; expiresAt: Date }> {
+  const code = String(crypto.randomInt(0, 100_000_000)).padStart(8, '0');
+  const expiresAt = new Date(Date.now() + 10 * 60_000);
+  await db.insertInto('agent_access_codes').values({ code_hash: hashCode(code), client_id: clientId, expires_at: expiresAt, used_at: null, used_by: null }).execute();
+  return { code, expiresAt };
+}
+
+export function hashCode(code: string) {
+  return crypto.createHash('sha256').update(`agent-code:${code}`).digest('hex');
+}
+
+
+/** The agent types the client's code: their organisation may serve the client for the next hour. */
+export async function redeemAccessCode(db: Database, staff: StaffPrincipal, code: string) {
+  requireCaseRole(staff);
+  const clean = (code ?? '').replace(/\s+/g, '');
+  if (!/^\d{8}$/.test(clean)) throw invalid([{ field: 'code', code: 'invalid' }]);
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('agent_access_codes')
+      .set({ used_at: new Date(), used_by: staff.id })
+      .where('code_hash', '=', hashCode(clean))
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', new Date())
+      .returning('client_id')
+      .executeTakeFirst();
+    if (!row) throw new AppError(404, 'ACCESS_CODE_INVALID');
+    const consentId = await grantAgentAccess(trx, row.client_id, staff.orgId, AGENT_ACCESS_MINUTES);
+    await auditStaffRead(trx, staff, row.client_id, ['profile.name', 'profile.contact'], AGENT_ACCESS_PURPOSE, 'consent');
+    const client = await trx
+      .selectFrom('clients')
+      .select(['id', 'kind', 'given_name', 'family_name', 'business_name', 'email', 'phone', 'preferred_lang'])
+      .where('id', '=', row.client_id)
+      .executeTakeFirstOrThrow();
+    return { client, consentId, validForMinutes: AGENT_ACCESS_MINUTES };
+  });
+}
+
+/** The client, as an agent serving them may see it (404 unless serving them now). */
+export async function servedClient(db: Database, staff: StaffPrincipal, clientId: string) {
+  requireCaseRole(staff);
+  if (!clientId || !(await staffMayServe(db, staff, clientId))) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
+  return db
+    .selectFrom('clients')
+    .select(['id', 'kind', 'given_name', 'family_name', 'business_name', 'email', 'phone', 'preferred_lang'])
+    .where('id', '=', clientId)
+    .executeTakeFirstOrThrow();
+}

@@ -1,0 +1,391 @@
+/**
+ * In-process full-text engine: an inverted index with BM25F weights (field boosts and per-field length
+ * normalisation), bilingual terms (every term is 'en:<stem>' or 'fr:<stem>'), one-edit typo tolerance through a
+ * symmetric-delete dictionary, and query expansion with the bilingual synonym list.
+ *
+ * Pure: knows nothing of the database. Build once from documents, then query synchronously.
+ */
+import { analyse, deletes1, editDistance, fold, isStopWord, stem, words, type SearchLang } from './normalise';
+import { SYNONYMS } from './synonyms';
+
+export interface FieldDef {
+  name: string;
+  boost: number;
+  /** BM25 length normalisation for this field (0 = none, 1 = full). */
+  b: number;
+}
+
+export interface FieldText {
+  field: number; // index in the field definitions
+  lang: SearchLang;
+  text: string;
+}
+
+export const K1 = 1.2;
+/** Weight of a word matched in the other language than the query's (a French word typed on the English site). */
+export const CROSS_LANG = 0.4;
+/** Weight of a one-edit typo correction. */
+export const FUZZY = 0.75;
+/** Weight of a synonym of the words typed (same language; halved again across languages). */
+export const SYNONYM = 0.8;
+
+const LANG_BIT: Record<SearchLang, number> = { en: 1, fr: 2 };
+const other = (l: SearchLang): SearchLang => (l === 'en' ? 'fr' : 'en');
+
+interface Posting {
+  docs: Int32Array;
+  scores: Float32Array;
+}
+
+interface Variant {
+  key: string;
+  weight: number;
+}
+interface Term {
+  variants: Variant[];
+}
+interface Alternative {
+  terms: Term[];
+  weight: number;
+  requireAll: boolean;
+}
+interface Clause {
+  alternatives: Alternative[];
+}
+
+export interface QueryPlan {
+  clauses: Clause[];
+  /** For explanations and tests: what each word became. */
+  explain: string[];
+}
+
+export interface Matches {
+  /** Matching document numbers (unordered) and their scores; only the first `count` entries are valid. */
+  docs: Int32Array;
+  scores: Float64Array;
+  count: number;
+}
+
+/** Synonym phrases by language and stem sequence ('en|pleasur craft') -> group numbers. */
+const synonymIndex = new Map<string, number[]>();
+const synonymPhrases: Array<Array<{ lang: SearchLang; stems: string[] }>> = [];
+const MAX_PHRASE = 5;
+SYNONYMS.forEach((group, g) => {
+  const phrases: Array<{ lang: SearchLang; stems: string[] }> = [];
+  for (const lang of ['en', 'fr'] as const) {
+    for (const p of group[lang]) {
+      const stems = analyse(p, lang).map((a) => a.stem);
+      if (!stems.length || stems.length > MAX_PHRASE) continue;
+      phrases.push({ lang, stems });
+      const key = `${lang}|${stems.join(' ')}`;
+      const list = synonymIndex.get(key) ?? [];
+      if (!list.includes(g)) list.push(g);
+      synonymIndex.set(key, list);
+    }
+  }
+  synonymPhrases.push(phrases);
+});
+
+export class TextIndex {
+  readonly size: number;
+  private readonly postings = new Map<string, Posting>();
+  /** Folded surface words -> languages they occur in (bit 1 en, bit 2 fr). */
+  private readonly vocabulary = new Map<string, number>();
+  /** Symmetric-delete dictionary: a word and each of its one-deletion forms -> the vocabulary words. */
+  private readonly deletes = new Map<string, string[]>();
+  // Scratch space reused by every query (search is synchronous, so never shared between two queries).
+  private readonly altScore: Float64Array;
+  private readonly altStamp: Int32Array;
+  private readonly altCount: Uint8Array;
+  private readonly termStamp: Int32Array;
+  private readonly clauseScore: Float64Array;
+  private readonly clauseStamp: Int32Array;
+  private readonly total: Float64Array;
+  private readonly totalStamp: Int32Array;
+  private readonly matched: Uint8Array;
+  private serial = 0;
+
+  private constructor(size: number) {
+    this.size = size;
+    this.altScore = new Float64Array(size);
+    this.altStamp = new Int32Array(size);
+    this.altCount = new Uint8Array(size);
+    this.termStamp = new Int32Array(size);
+    this.clauseScore = new Float64Array(size);
+    this.clauseStamp = new Int32Array(size);
+    this.total = new Float64Array(size);
+    this.totalStamp = new Int32Array(size);
+    this.matched = new Uint8Array(size);
+  }
+
+  /** Builds the index. `docs(i)` gives the texts of document i (called twice per document). */
+  static build(size: number, fields: FieldDef[], docs: (i: number) => FieldText[]): TextIndex {
+    const index = new TextIndex(size);
+    // Pass 1: field lengths (content words) per field and language, for length normalisation.
+    const slot = (f: FieldText) => f.field * 2 + (f.lang === 'fr' ? 1 : 0);
+    const lengths = fields.flatMap(() => [new Float32Array(size), new Float32Array(size)]);
+    const sums = lengths.map(() => 0);
+    // Folded word -> term number (-1 for a stop word); one cache per language. Terms are keys 'en:<stem>'.
+    const termNo: Record<SearchLang, Map<string, number>> = { en: new Map(), fr: new Map() };
+    const keys: string[] = [];
+    const keyNo = new Map<string, number>();
+    const termOf = (w: string, lang: SearchLang) => {
+      const cache = termNo[lang];
+      let n = cache.get(w);
+      if (n === undefined) {
+        if (isStopWord(w, lang)) n = -1;
+        else {
+          const key = `${lang}:${stem(w, lang)}`;
+          n = keyNo.get(key);
+          if (n === undefined) {
+            n = keys.length;
+            keys.push(key);
+            keyNo.set(key, n);
+          }
+          index.vocabulary.set(w, (index.vocabulary.get(w) ?? 0) | LANG_BIT[lang]);
+        }
+        cache.set(w, n);
+      }
+      return n;
+    };
+    for (let i = 0; i < size; i++) {
+      for (const f of docs(i)) {
+        let n = 0;
+        for (const w of words(f.text)) if (termOf(w, f.lang) >= 0) n++;
+        lengths[slot(f)][i] += n;
+        sums[slot(f)] += n;
+      }
+    }
+    const avg = sums.map((s) => Math.max(1, s / Math.max(1, size)));
+    // Pass 2: BM25F pseudo term frequencies per (term, document).
+    const pDocs: number[][] = [];
+    const pW: number[][] = [];
+    let local = new Float64Array(Math.max(1024, keys.length));
+    const touched: number[] = [];
+    for (let i = 0; i < size; i++) {
+      for (const f of docs(i)) {
+        const def = fields[f.field];
+        const norm = 1 - def.b + (def.b * lengths[slot(f)][i]) / avg[slot(f)];
+        const inc = def.boost / norm;
+        for (const w of words(f.text)) {
+          const t = termOf(w, f.lang);
+          if (t < 0) continue;
+          if (t >= local.length) {
+            const bigger = new Float64Array(local.length * 2 + t);
+            bigger.set(local);
+            local = bigger;
+          }
+          if (local[t] === 0) touched.push(t);
+          local[t] += inc;
+        }
+      }
+      for (const t of touched) {
+        if (pDocs[t] === undefined) {
+          pDocs[t] = [];
+          pW[t] = [];
+        }
+        pDocs[t].push(i);
+        pW[t].push(local[t]);
+        local[t] = 0;
+      }
+      touched.length = 0;
+    }
+    for (let t = 0; t < keys.length; t++) {
+      const docsOf = pDocs[t];
+      if (!docsOf) continue;
+      const w = pW[t];
+      const df = docsOf.length;
+      const idf = Math.log(1 + (size - df + 0.5) / (df + 0.5));
+      const scores = new Float32Array(df);
+      for (let j = 0; j < df; j++) scores[j] = (idf * w[j] * (K1 + 1)) / (K1 + w[j]);
+      index.postings.set(keys[t], { docs: Int32Array.from(docsOf), scores });
+    }
+    for (const word of index.vocabulary.keys()) {
+      if (word.length < 4 || /^[0-9]+$/.test(word)) continue;
+      for (const d of [word, ...deletes1(word)]) {
+        const list = index.deletes.get(d);
+        if (list) {
+          if (list[list.length - 1] !== word) list.push(word);
+        } else index.deletes.set(d, [word]);
+      }
+    }
+    return index;
+  }
+
+  get terms(): number {
+    return this.postings.size;
+  }
+
+  private df(key: string): number {
+    return this.postings.get(key)?.docs.length ?? 0;
+  }
+
+  /** Vocabulary words one edit away from a word of 5+ letters that the catalogue does not contain. */
+  corrections(word: string): string[] {
+    if (word.length < 5 || this.vocabulary.has(word) || /[0-9]/.test(word)) return [];
+    const found = new Set<string>();
+    for (const d of [word, ...deletes1(word)]) {
+      for (const c of this.deletes.get(d) ?? []) if (c !== word && !found.has(c) && editDistance(word, c, 1) <= 1) found.add(c);
+    }
+    const freq = (c: string) => Math.max(this.df(`en:${stem(c, 'en')}`), this.df(`fr:${stem(c, 'fr')}`));
+    return [...found].sort((a, b) => freq(b) - freq(a) || (a < b ? -1 : 1)).slice(0, 3);
+  }
+
+  private term(word: string, lang: SearchLang): Term {
+    const variants = new Map<string, number>();
+    const add = (key: string, weight: number) => {
+      if (this.postings.has(key) && (variants.get(key) ?? 0) < weight) variants.set(key, weight);
+    };
+    add(`${lang}:${stem(word, lang)}`, 1);
+    add(`${other(lang)}:${stem(word, other(lang))}`, CROSS_LANG);
+    for (const c of this.corrections(word)) {
+      const bits = this.vocabulary.get(c) ?? 0;
+      if (bits & LANG_BIT[lang]) add(`${lang}:${stem(c, lang)}`, FUZZY);
+      if (bits & LANG_BIT[other(lang)]) add(`${other(lang)}:${stem(c, other(lang))}`, FUZZY * CROSS_LANG);
+    }
+    return { variants: [...variants].map(([key, weight]) => ({ key, weight })) };
+  }
+
+  /** Turns the citizen's words into clauses: each word (or synonym phrase) with its variants and alternatives. */
+  plan(query: string, lang: SearchLang): QueryPlan {
+    const o = other(lang);
+    const tokens: string[] = [];
+    for (const w of words(query)) {
+      if (tokens.length >= 32) break;
+      if (isStopWord(w, lang)) continue;
+      if (isStopWord(w, o) && !this.postings.has(`${lang}:${stem(w, lang)}`)) continue;
+      tokens.push(w);
+    }
+    // For synonym matching, an unknown word counts as its best correction.
+    const surface = tokens.map((w) => this.corrections(w)[0] ?? w);
+    const stems = { en: surface.map((w) => stem(w, 'en')), fr: surface.map((w) => stem(w, 'fr')) };
+    const clauses: Clause[] = [];
+    const explain: string[] = [];
+    let i = 0;
+    while (i < tokens.length) {
+      let groups: number[] | undefined;
+      let len = 0;
+      for (let l = Math.min(MAX_PHRASE, tokens.length - i); l >= 1 && !groups; l--) {
+        for (const pl of [lang, o]) {
+          const g = synonymIndex.get(`${pl}|${stems[pl].slice(i, i + l).join(' ')}`);
+          if (g) {
+            groups = g;
+            len = l;
+            break;
+          }
+        }
+      }
+      if (!groups) {
+        const t = this.term(tokens[i], lang);
+        if (t.variants.length) clauses.push({ alternatives: [{ terms: [t], weight: 1, requireAll: false }] });
+        explain.push(`${tokens[i]}→${t.variants.map((v) => v.key).join('|') || '∅'}`);
+        i++;
+        continue;
+      }
+      const alternatives: Alternative[] = [];
+      const original = tokens.slice(i, i + len).map((w) => this.term(w, lang)).filter((t) => t.variants.length);
+      if (original.length) alternatives.push({ terms: original, weight: 1, requireAll: false });
+      const seen = new Set<string>();
+      for (const g of groups) {
+        for (const p of synonymPhrases[g]) {
+          const keys = p.stems.map((s) => `${p.lang}:${s}`);
+          const id = keys.join(' ');
+          if (seen.has(id) || !keys.every((k) => this.postings.has(k))) continue;
+          seen.add(id);
+          alternatives.push({
+            terms: keys.map((key) => ({ variants: [{ key, weight: 1 }] })),
+            weight: SYNONYM * (p.lang === lang ? 1 : 0.5),
+            requireAll: true,
+          });
+        }
+      }
+      if (alternatives.length) clauses.push({ alternatives });
+      explain.push(`${tokens.slice(i, i + len).join(' ')}⇒${[...seen].join('|') || '∅'}`);
+      i += len;
+    }
+    return { clauses, explain };
+  }
+
+  /** Documents matching enough clauses, with BM25F scores and a coordination factor. */
+  search(query: string, lang: SearchLang): Matches {
+    const { clauses } = this.plan(query, lang);
+    const n = clauses.length;
+    if (this.serial > 2_000_000_000) {
+      for (const a of [this.altStamp, this.termStamp, this.clauseStamp, this.totalStamp]) a.fill(0);
+      this.serial = 0;
+    }
+    const out: Matches = { docs: new Int32Array(0), scores: new Float64Array(0), count: 0 };
+    if (!n) return out;
+    const minMatch = n <= 2 ? 1 : Math.max(2, Math.floor(n / 2));
+    const qStamp = ++this.serial;
+    const touched: number[] = [];
+    const { altScore, altStamp, altCount, termStamp, clauseScore, clauseStamp, total, totalStamp, matched } = this;
+    for (const clause of clauses) {
+      const cStamp = ++this.serial;
+      const clauseTouched: number[] = [];
+      for (const alt of clause.alternatives) {
+        const aStamp = ++this.serial;
+        const altTouched: number[] = [];
+        for (const term of alt.terms) {
+          const tStamp = ++this.serial;
+          for (const v of term.variants) {
+            const p = this.postings.get(v.key)!;
+            const { docs, scores } = p;
+            const w = v.weight;
+            for (let j = 0; j < docs.length; j++) {
+              const d = docs[j];
+              if (altStamp[d] !== aStamp) {
+                altStamp[d] = aStamp;
+                altScore[d] = 0;
+                altCount[d] = 0;
+                altTouched.push(d);
+              }
+              altScore[d] += w * scores[j];
+              if (termStamp[d] !== tStamp) {
+                termStamp[d] = tStamp;
+                altCount[d]++;
+              }
+            }
+          }
+        }
+        const need = alt.requireAll ? alt.terms.length : 1;
+        for (const d of altTouched) {
+          if (altCount[d] < need) continue;
+          // Partial matches of a multi-word original phrase count in proportion.
+          const s = altScore[d] * alt.weight * (alt.requireAll ? 1 : altCount[d] / alt.terms.length);
+          if (clauseStamp[d] !== cStamp) {
+            clauseStamp[d] = cStamp;
+            clauseScore[d] = s;
+            clauseTouched.push(d);
+          } else if (s > clauseScore[d]) clauseScore[d] = s;
+        }
+      }
+      for (const d of clauseTouched) {
+        if (totalStamp[d] !== qStamp) {
+          totalStamp[d] = qStamp;
+          total[d] = 0;
+          matched[d] = 0;
+          touched.push(d);
+        }
+        total[d] += clauseScore[d];
+        matched[d]++;
+      }
+    }
+    out.docs = new Int32Array(touched.length);
+    out.scores = new Float64Array(touched.length);
+    let k = 0;
+    for (const d of touched) {
+      const m = matched[d];
+      if (m < minMatch) continue;
+      const coord = m === n ? 1 : Math.pow(m / n, 1.5);
+      out.docs[k] = d;
+      out.scores[k] = total[d] * coord;
+      k++;
+    }
+    out.count = k;
+    return out;
+  }
+}
+
+/** For callers that only need the folded form (filters, sort keys). */
+export { fold };

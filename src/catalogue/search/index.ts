@@ -1,0 +1,506 @@
+/**
+ * Catalogue search: services and organisations, for the search API, the portal pages and the agent console.
+ *
+ * The published catalogue is read once from the database into an in-process index (see engine.ts) on first use;
+ * invalidateSearchIndex() marks every index stale, and the next search rebuilds it (the editor calls it after a
+ * change of a published service). Queries never touch the database. Results of recent queries are kept in a small
+ * LRU cache that is dropped with the index.
+ *
+ * "All published services" includes the demo services (status 'published', is_demo true, flagged `isDemo` in the
+ * items): on a database holding only the GC Service Inventory the total is exactly 1,716.
+ */
+import type { Database } from '../../db/database';
+import { t, type Lang } from '../../i18n/index';
+import { TextIndex, type FieldDef, type FieldText } from './engine';
+import type { FacetValue, OrgSearchParams, OrgSearchResult, SearchItem, SearchParams, SearchResult } from './types';
+
+/** Field boosts: title > keywords > program > description > organisation name. */
+export const SERVICE_FIELDS: FieldDef[] = [
+  { name: 'title', boost: 4, b: 0.5 },
+  { name: 'keywords', boost: 2.5, b: 0.3 },
+  { name: 'program', boost: 1, b: 0.5 },
+  { name: 'description', boost: 1, b: 0.75 },
+  { name: 'organisation', boost: 0.5, b: 0.3 },
+];
+const F_TITLE = 0;
+const F_KEYWORDS = 1;
+const F_PROGRAM = 2;
+const F_DESCRIPTION = 3;
+const F_ORG = 4;
+
+const ORG_FIELDS: FieldDef[] = [
+  { name: 'name', boost: 3, b: 0.3 },
+  { name: 'acronym', boost: 3, b: 0 },
+];
+
+/** Optional filter by the owner's level of government (the `level` facet); an extension of the shared contract. */
+export type ServiceSearchParams = SearchParams & { level?: string[] };
+
+interface OrgRow {
+  id: string;
+  name_en: string;
+  name_fr: string;
+  acronym_en: string | null;
+  acronym_fr: string | null;
+  level: string;
+  services: number;
+}
+
+interface Catalogue {
+  builtAt: number;
+  buildMs: number;
+  index: TextIndex;
+  orgIndex: TextIndex;
+  size: number;
+  ids: string[];
+  identifiers: string[];
+  title: Record<Lang, string[]>;
+  description: Record<Lang, string[]>;
+  org: Int32Array;
+  isDemo: Uint8Array;
+  audiences: number[][];
+  channels: number[][];
+  events: number[][];
+  orgs: OrgRow[];
+  orgLevel: Int32Array; // org number -> level number
+  audienceCodes: string[];
+  channelCodes: string[];
+  levelCodes: string[];
+  eventList: Array<{ id: string; title_en: string; title_fr: string }>;
+  /** Documents in title order, and each document's rank in that order (tie-break of equal scores). */
+  order: Record<Lang, Int32Array>;
+  rank: Record<Lang, Int32Array>;
+  orgOrder: Record<Lang, Int32Array>;
+  cache: Map<string, SearchResult>;
+}
+
+const CHANNEL_ORDER = ['online', 'phone', 'in_person', 'mail', 'email', 'fax', 'kiosk'];
+const LEVEL_ORDER = ['federal', 'provincial', 'municipal', 'indigenous', 'ngo'];
+const CACHE_SIZE = 1000;
+const READ_CHUNK = 5000;
+
+let generation = 0;
+const catalogues = new WeakMap<Database, { generation: number; promise: Promise<Catalogue> }>();
+
+/** Marks every search index stale: the next search rebuilds it from the database. */
+export function invalidateSearchIndex(): void {
+  generation++;
+}
+
+async function getCatalogue(db: Database): Promise<Catalogue> {
+  const entry = catalogues.get(db);
+  if (entry && entry.generation === generation) return entry.promise;
+  const gen = generation;
+  const promise = loadCatalogue(db);
+  catalogues.set(db, { generation: gen, promise });
+  promise.catch(() => {
+    if (catalogues.get(db)?.promise === promise) catalogues.delete(db);
+  });
+  return promise;
+}
+
+/** Size and build time of the current index (builds it when needed); for the benchmark and monitoring. */
+export async function searchIndexStats(db: Database): Promise<{ services: number; organisations: number; terms: number; buildMs: number }> {
+  const c = await getCatalogue(db);
+  return { services: c.size, organisations: c.orgs.length, terms: c.index.terms, buildMs: c.buildMs };
+}
+
+/** How the engine reads a query (words, stems, corrections, synonyms): for tests and troubleshooting. */
+export async function explainQuery(db: Database, q: string, lang: Lang): Promise<string[]> {
+  return (await getCatalogue(db)).index.plan(q, lang).explain;
+}
+
+function intern(list: string[], map: Map<string, number>, value: string): number {
+  let i = map.get(value);
+  if (i === undefined) {
+    i = list.length;
+    list.push(value);
+    map.set(value, i);
+  }
+  return i;
+}
+
+async function loadCatalogue(db: Database): Promise<Catalogue> {
+  const started = performance.now();
+  const orgRows = await db
+    .selectFrom('organisations')
+    .select(['id', 'name_en', 'name_fr', 'acronym_en', 'acronym_fr', 'level'])
+    .orderBy('id')
+    .execute();
+  const orgs: OrgRow[] = orgRows.map((o) => ({ ...o, services: 0 }));
+  const orgNo = new Map(orgs.map((o, i) => [o.id, i]));
+  const levelCodes: string[] = [];
+  const levelNo = new Map<string, number>();
+  for (const l of LEVEL_ORDER) intern(levelCodes, levelNo, l);
+  const orgLevel = Int32Array.from(orgs.map((o) => intern(levelCodes, levelNo, o.level)));
+
+  type Row = {
+    id: string; identifier: string; owner_org_id: string; title_en: string; title_fr: string; description_en: string; description_fr: string;
+    keywords_en: string[]; keywords_fr: string[]; program_name_en: string | null; program_name_fr: string | null; audiences: string[]; is_demo: boolean;
+  };
+  const rows: Row[] = [];
+  let after = '';
+  for (;;) {
+    const chunk = await db
+      .selectFrom('services')
+      .select([
+        'id', 'identifier', 'owner_org_id', 'title_en', 'title_fr', 'description_en', 'description_fr', 'keywords_en', 'keywords_fr',
+        'program_name_en', 'program_name_fr', 'audiences', 'is_demo',
+      ])
+      .where('status', '=', 'published')
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(READ_CHUNK)
+      .execute();
+    rows.push(...chunk);
+    if (chunk.length < READ_CHUNK) break;
+    after = chunk[chunk.length - 1].id;
+  }
+  const size = rows.length;
+  const docNo = new Map(rows.map((r, i) => [r.id, i]));
+
+  const audienceCodes: string[] = [];
+  const audienceNo = new Map<string, number>();
+  for (const a of ['PERSON', 'ECONOM', 'NGO', 'PTC', 'FOR', 'INTERN_GOV']) intern(audienceCodes, audienceNo, a);
+  const channelCodes: string[] = [];
+  const channelNo = new Map<string, number>();
+  for (const c of CHANNEL_ORDER) intern(channelCodes, channelNo, c);
+
+  const org = new Int32Array(size);
+  const isDemo = new Uint8Array(size);
+  const audiences: number[][] = [];
+  rows.forEach((r, i) => {
+    let o = orgNo.get(r.owner_org_id);
+    if (o === undefined) o = -1;
+    else orgs[o].services++;
+    org[i] = o;
+    isDemo[i] = r.is_demo ? 1 : 0;
+    audiences.push([...new Set(r.audiences ?? [])].map((a) => intern(audienceCodes, audienceNo, a)));
+  });
+
+  const channels: number[][] = rows.map(() => []);
+  const channelRows = await db.selectFrom('service_channels').select(['service_id', 'channel']).execute();
+  for (const c of channelRows) {
+    const d = docNo.get(c.service_id);
+    if (d === undefined) continue;
+    const ch = intern(channelCodes, channelNo, c.channel);
+    if (!channels[d].includes(ch)) channels[d].push(ch);
+  }
+  for (const list of channels) list.sort((a, b) => a - b);
+
+  const events: number[][] = rows.map(() => []);
+  const eventRows = await db
+    .selectFrom('event_steps')
+    .innerJoin('events', 'events.id', 'event_steps.event_id')
+    .select(['event_steps.service_id', 'events.id', 'events.title_en', 'events.title_fr', 'events.position'])
+    .where('event_steps.service_id', 'is not', null)
+    .orderBy('events.position')
+    .orderBy('events.id')
+    .execute();
+  const eventList: Catalogue['eventList'] = [];
+  const eventNo = new Map<string, number>();
+  for (const e of eventRows) {
+    let n = eventNo.get(e.id);
+    if (n === undefined) {
+      n = eventList.length;
+      eventList.push({ id: e.id, title_en: e.title_en, title_fr: e.title_fr });
+      eventNo.set(e.id, n);
+    }
+    const d = docNo.get(e.service_id!);
+    if (d !== undefined && !events[d].includes(n)) events[d].push(n);
+  }
+
+  const texts = (i: number): FieldText[] => {
+    const r = rows[i];
+    const o = org[i] >= 0 ? orgs[org[i]] : null;
+    const out: FieldText[] = [
+      { field: F_TITLE, lang: 'en', text: r.title_en },
+      { field: F_TITLE, lang: 'fr', text: r.title_fr },
+      { field: F_DESCRIPTION, lang: 'en', text: r.description_en },
+      { field: F_DESCRIPTION, lang: 'fr', text: r.description_fr },
+    ];
+    if (r.keywords_en?.length) out.push({ field: F_KEYWORDS, lang: 'en', text: r.keywords_en.join(' , ') });
+    if (r.keywords_fr?.length) out.push({ field: F_KEYWORDS, lang: 'fr', text: r.keywords_fr.join(' , ') });
+    if (r.program_name_en) out.push({ field: F_PROGRAM, lang: 'en', text: r.program_name_en });
+    if (r.program_name_fr) out.push({ field: F_PROGRAM, lang: 'fr', text: r.program_name_fr });
+    if (o) {
+      out.push({ field: F_ORG, lang: 'en', text: `${o.name_en} ${o.acronym_en ?? ''}` });
+      out.push({ field: F_ORG, lang: 'fr', text: `${o.name_fr} ${o.acronym_fr ?? ''}` });
+    }
+    return out;
+  };
+  const index = TextIndex.build(size, SERVICE_FIELDS, texts);
+  const orgIndex = TextIndex.build(orgs.length, ORG_FIELDS, (i) => {
+    const o = orgs[i];
+    return [
+      { field: 0, lang: 'en', text: o.name_en },
+      { field: 0, lang: 'fr', text: o.name_fr },
+      { field: 1, lang: 'en', text: o.acronym_en ?? '' },
+      { field: 1, lang: 'fr', text: o.acronym_fr ?? '' },
+    ];
+  });
+
+  const title = { en: rows.map((r) => r.title_en), fr: rows.map((r) => r.title_fr) };
+  const sortBy = (n: number, lang: Lang, key: (i: number) => string) => {
+    const collator = new Intl.Collator(lang === 'fr' ? 'fr-CA' : 'en-CA', { sensitivity: 'base', numeric: true });
+    const keys = Array.from({ length: n }, (_, i) => key(i));
+    return Int32Array.from(Array.from({ length: n }, (_, i) => i).sort((a, b) => collator.compare(keys[a], keys[b]) || a - b));
+  };
+  const order = { en: sortBy(size, 'en', (i) => title.en[i]), fr: sortBy(size, 'fr', (i) => title.fr[i]) };
+  const rank = { en: new Int32Array(size), fr: new Int32Array(size) };
+  for (const l of ['en', 'fr'] as const) order[l].forEach((d, r) => (rank[l][d] = r));
+  const orgOrder = { en: sortBy(orgs.length, 'en', (i) => orgs[i].name_en), fr: sortBy(orgs.length, 'fr', (i) => orgs[i].name_fr) };
+
+  return {
+    builtAt: Date.now(),
+    buildMs: performance.now() - started,
+    index,
+    orgIndex,
+    size,
+    ids: rows.map((r) => r.id),
+    identifiers: rows.map((r) => r.identifier),
+    title,
+    description: { en: rows.map((r) => r.description_en), fr: rows.map((r) => r.description_fr) },
+    org,
+    isDemo,
+    audiences,
+    channels,
+    events,
+    orgs,
+    orgLevel,
+    audienceCodes,
+    channelCodes,
+    levelCodes,
+    eventList,
+    order,
+    rank,
+    orgOrder,
+    cache: new Map(),
+  };
+}
+
+/** Picks the top `k` of `docs` by score (desc), then title order; returns their positions in `docs`, in order. */
+function topK(docs: number[], scores: number[], k: number, rank: Int32Array): number[] {
+  const better = (a: number, b: number) => scores[a] > scores[b] || (scores[a] === scores[b] && rank[docs[a]] < rank[docs[b]]);
+  const idx = Array.from({ length: docs.length }, (_, i) => i);
+  if (k >= docs.length / 4) {
+    idx.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+    return idx.slice(0, k);
+  }
+  // Min-heap of the best k so far (root = worst of them).
+  const heap: number[] = [];
+  const up = (i: number) => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!better(heap[p], heap[i])) break;
+      [heap[p], heap[i]] = [heap[i], heap[p]];
+      i = p;
+    }
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && better(heap[m], heap[l])) m = l;
+      if (r < heap.length && better(heap[m], heap[r])) m = r;
+      if (m === i) break;
+      [heap[m], heap[i]] = [heap[i], heap[m]];
+      i = m;
+    }
+  };
+  for (const i of idx) {
+    if (heap.length < k) {
+      heap.push(i);
+      up(heap.length - 1);
+    } else if (k > 0 && better(i, heap[0])) {
+      heap[0] = i;
+      down(0);
+    }
+  }
+  heap.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+  return heap;
+}
+
+function label(lang: Lang, key: string, fallback: string): string {
+  const v = t(lang, key);
+  return v === key ? fallback : v;
+}
+
+function cached<T extends SearchResult>(c: Catalogue, key: string, make: () => T): T {
+  const hit = c.cache.get(key);
+  if (hit) {
+    c.cache.delete(key);
+    c.cache.set(key, hit);
+    return hit as T;
+  }
+  const value = make();
+  c.cache.set(key, value);
+  if (c.cache.size > CACHE_SIZE) c.cache.delete(c.cache.keys().next().value!);
+  return value;
+}
+
+/** Services matching the query and filters, ranked (by relevance with q, by title without), with facet counts. */
+export async function searchServices(db: Database, params: ServiceSearchParams): Promise<SearchResult> {
+  const c = await getCatalogue(db);
+  const lang: Lang = params.lang === 'fr' ? 'fr' : 'en';
+  const q = (params.q ?? '').trim();
+  const page = Math.max(1, Math.floor(params.page || 1));
+  const pageSize = Math.max(1, Math.min(1000, Math.floor(params.pageSize || 10)));
+  const norm = (v?: string[] | string) => [...new Set((Array.isArray(v) ? v : v ? [v] : []).filter(Boolean))].sort();
+  const audience = norm(params.audience);
+  const organisation = norm(params.organisation);
+  const channel = norm(params.channel);
+  const level = norm(params.level);
+  const lifeEvent = params.lifeEvent || '';
+  const key = JSON.stringify([lang, q, audience, organisation, channel, level, lifeEvent, page, pageSize]);
+  const result = cached(c, key, () => runServiceSearch(c, { lang, q, audience, organisation, channel, level, lifeEvent, page, pageSize }));
+  // Callers get their own copy of the top level (the cached value must stay intact).
+  return { total: result.total, items: result.items.map((i) => ({ ...i })), facets: result.facets };
+}
+
+function runServiceSearch(
+  c: Catalogue,
+  p: { lang: Lang; q: string; audience: string[]; organisation: string[]; channel: string[]; level: string[]; lifeEvent: string; page: number; pageSize: number },
+): SearchResult {
+  const { lang } = p;
+  const toSet = (values: string[], codes: string[] | ((v: string) => number)) => {
+    if (!values.length) return null;
+    const set = new Set<number>();
+    for (const v of values) {
+      const n = typeof codes === 'function' ? codes(v) : codes.indexOf(v);
+      set.add(n); // -1 for an unknown value: matches nothing
+    }
+    return set;
+  };
+  const orgIndexOf = (id: string) => c.orgs.findIndex((o) => o.id === id);
+  const fAud = toSet(p.audience, c.audienceCodes);
+  const fOrg = toSet(p.organisation, orgIndexOf);
+  const fCh = toSet(p.channel, c.channelCodes);
+  const fLvl = toSet(p.level, c.levelCodes);
+  const fEv = p.lifeEvent ? toSet([p.lifeEvent], (v) => c.eventList.findIndex((e) => e.id === v)) : null;
+
+  let candidates: ArrayLike<number>;
+  let count: number;
+  let scoreOf: Float64Array | null = null;
+  if (p.q) {
+    const m = c.index.search(p.q, lang);
+    candidates = m.docs;
+    count = m.count;
+    scoreOf = m.scores;
+  } else {
+    candidates = c.order[lang];
+    count = c.size;
+  }
+
+  const audCount = new Int32Array(c.audienceCodes.length);
+  const orgCount = new Int32Array(c.orgs.length);
+  const chCount = new Int32Array(c.channelCodes.length);
+  const evCount = new Int32Array(c.eventList.length);
+  const lvlCount = new Int32Array(c.levelCodes.length);
+  const hitDocs: number[] = [];
+  const hitScores: number[] = [];
+  const anyIn = (values: number[], set: Set<number>) => {
+    for (const v of values) if (set.has(v)) return true;
+    return false;
+  };
+  for (let j = 0; j < count; j++) {
+    const d = candidates[j];
+    const o = c.org[d];
+    const okAud = !fAud || anyIn(c.audiences[d], fAud);
+    const okOrg = !fOrg || fOrg.has(o);
+    const okCh = !fCh || anyIn(c.channels[d], fCh);
+    const okEv = !fEv || anyIn(c.events[d], fEv);
+    const okLvl = !fLvl || (o >= 0 && fLvl.has(c.orgLevel[o]));
+    const fails = (okAud ? 0 : 1) + (okOrg ? 0 : 1) + (okCh ? 0 : 1) + (okEv ? 0 : 1) + (okLvl ? 0 : 1);
+    if (fails > 1) continue;
+    // Disjunctive facets: each facet counts the documents that pass every other filter.
+    if (fails === 0) {
+      hitDocs.push(d);
+      if (scoreOf) hitScores.push(scoreOf[j]);
+    }
+    if (okOrg && okCh && okEv && okLvl) for (const a of c.audiences[d]) audCount[a]++;
+    if (okAud && okCh && okEv && okLvl && o >= 0) orgCount[o]++;
+    if (okAud && okOrg && okEv && okLvl) for (const ch of c.channels[d]) chCount[ch]++;
+    if (okAud && okOrg && okCh && okLvl) for (const e of c.events[d]) evCount[e]++;
+    if (okAud && okOrg && okCh && okEv && o >= 0) lvlCount[c.orgLevel[o]]++;
+  }
+
+  const start = (p.page - 1) * p.pageSize;
+  const end = start + p.pageSize;
+  let pageDocs: number[];
+  const scoreByDoc = new Map<number, number>();
+  if (start >= hitDocs.length) pageDocs = [];
+  else if (scoreOf) {
+    const positions = topK(hitDocs, hitScores, end, c.rank[lang]).slice(start, end);
+    pageDocs = positions.map((i) => hitDocs[i]);
+    for (const i of positions) scoreByDoc.set(hitDocs[i], hitScores[i]);
+  } else pageDocs = hitDocs.slice(start, end);
+
+  const items: SearchItem[] = pageDocs.map((d) => {
+    const o = c.org[d] >= 0 ? c.orgs[c.org[d]] : null;
+    const item: SearchItem = {
+      id: c.ids[d],
+      identifier: c.identifiers[d],
+      title: c.title[lang][d],
+      description: c.description[lang][d],
+      organisation: o ? { id: o.id, name: lang === 'fr' ? o.name_fr : o.name_en, level: o.level } : { id: '', name: '', level: '' },
+      channels: c.channels[d].map((ch) => c.channelCodes[ch]),
+      url: `/${lang}/services/${encodeURIComponent(c.ids[d])}`,
+      isDemo: c.isDemo[d] === 1,
+    };
+    if (scoreOf) item.score = Math.round((scoreByDoc.get(d) ?? 0) * 1e4) / 1e4;
+    return item;
+  });
+
+  const facet = (counts: Int32Array, value: (i: number) => string, lab: (i: number) => string, selected: string[]): FacetValue[] => {
+    const out: FacetValue[] = [];
+    for (let i = 0; i < counts.length; i++) {
+      const v = value(i);
+      if (counts[i] > 0 || selected.includes(v)) out.push({ value: v, label: lab(i), count: counts[i] });
+    }
+    return out.sort((a, b) => b.count - a.count || a.label.localeCompare(b.label, lang));
+  };
+  const facets: SearchResult['facets'] = {
+    audience: facet(audCount, (i) => c.audienceCodes[i], (i) => label(lang, `search.audience.${c.audienceCodes[i]}`, c.audienceCodes[i]), p.audience),
+    organisation: facet(orgCount, (i) => c.orgs[i].id, (i) => (lang === 'fr' ? c.orgs[i].name_fr : c.orgs[i].name_en), p.organisation),
+    channel: facet(chCount, (i) => c.channelCodes[i], (i) => label(lang, `search.channel.${c.channelCodes[i]}`, c.channelCodes[i]), p.channel),
+    lifeEvent: facet(evCount, (i) => c.eventList[i].id, (i) => (lang === 'fr' ? c.eventList[i].title_fr : c.eventList[i].title_en), p.lifeEvent ? [p.lifeEvent] : []),
+    level: facet(lvlCount, (i) => c.levelCodes[i], (i) => label(lang, `search.level.${c.levelCodes[i]}`, c.levelCodes[i]), p.level),
+  };
+  return { total: hitDocs.length, items, facets };
+}
+
+/** Organisations by name or acronym (either language, typos tolerated), or all of them by name; with service counts. */
+export async function searchOrganisations(db: Database, params: OrgSearchParams): Promise<OrgSearchResult> {
+  const c = await getCatalogue(db);
+  const lang: Lang = params.lang === 'fr' ? 'fr' : 'en';
+  const q = (params.q ?? '').trim();
+  const page = Math.max(1, Math.floor(params.page || 1));
+  const pageSize = Math.max(1, Math.min(1000, Math.floor(params.pageSize || 20)));
+  let list: number[];
+  if (q) {
+    const m = c.orgIndex.search(q, lang);
+    const docs = Array.from(m.docs.subarray(0, m.count));
+    const scores = Array.from(m.scores.subarray(0, m.count));
+    const orgRank = new Int32Array(c.orgs.length);
+    c.orgOrder[lang].forEach((d, r) => (orgRank[d] = r));
+    list = topK(docs, scores, docs.length, orgRank).map((i) => docs[i]);
+  } else list = Array.from(c.orgOrder[lang]);
+  if (params.level) list = list.filter((i) => c.orgs[i].level === params.level);
+  const start = (page - 1) * pageSize;
+  return {
+    total: list.length,
+    items: list.slice(start, start + pageSize).map((i) => {
+      const o = c.orgs[i];
+      return {
+        id: o.id,
+        name: lang === 'fr' ? o.name_fr : o.name_en,
+        acronym: (lang === 'fr' ? o.acronym_fr : o.acronym_en) ?? null,
+        level: o.level,
+        services: o.services,
+        url: `/${lang}/organisations/${encodeURIComponent(o.id)}`,
+      };
+    }),
+  };
+}

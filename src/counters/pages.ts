@@ -1,0 +1,304 @@
+/** Server-rendered pages of the counters capability (work without JavaScript; the board is enhanced by SSE). */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Database } from '../db/database';
+import { AppError, describeError, type FieldError } from '../http/errors';
+import type { StaffPrincipal } from '../http/session';
+import { pick, t, type Lang } from '../i18n/index';
+import { bilingualRoute } from '../web/render';
+import { book, cancel, checkIn, findByReference, listSlots, reschedule, type Appointment } from './appointments';
+import { countersNeeded, staffingPlan } from './erlang';
+import type { Notifier } from './notify';
+import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
+import { waitStats } from './stats';
+import { localDate } from './time';
+
+interface PageDeps {
+  db: Database;
+  notifier: Notifier;
+  requireOfficeStaff(request: FastifyRequest, officeId: string, roles?: string[]): Promise<StaffPrincipal>;
+  appointmentMail(a: Appointment, kind: 'confirmation' | 'reminder' | 'cancellation'): Promise<void>;
+  sendNear(near: Ticket[], officeId: string): void;
+  serviceTitle(id: string, lang: Lang): Promise<string>;
+}
+
+export const paths = {
+  offices: { en: '/en/staff/counters', fr: '/fr/personnel/comptoirs' },
+  reception: { en: '/en/staff/offices/:officeId/reception', fr: '/fr/personnel/bureaux/:officeId/accueil' },
+  counter: { en: '/en/staff/offices/:officeId/counter', fr: '/fr/personnel/bureaux/:officeId/comptoir' },
+  stats: { en: '/en/staff/offices/:officeId/waits', fr: '/fr/personnel/bureaux/:officeId/attentes' },
+  staffing: { en: '/en/staff/offices/:officeId/staffing', fr: '/fr/personnel/bureaux/:officeId/effectifs' },
+  board: { en: '/en/offices/:officeId/board', fr: '/fr/bureaux/:officeId/tableau' },
+  kiosk: { en: '/en/offices/:officeId/kiosk', fr: '/fr/bureaux/:officeId/borne' },
+  ticket: { en: '/en/offices/:officeId/tickets/:ticketId', fr: '/fr/bureaux/:officeId/billets/:ticketId' },
+  book: { en: '/en/offices/:officeId/appointments', fr: '/fr/bureaux/:officeId/rendez-vous' },
+  appointment: { en: '/en/appointments/:reference', fr: '/fr/rendez-vous/:reference' },
+};
+
+export function urlFor(name: keyof typeof paths, lang: Lang, params: Record<string, string> = {}): string {
+  return paths[name][lang].replace(/:(\w+)/g, (_m, k: string) => encodeURIComponent(params[k] ?? ''));
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
+
+export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
+  const { db } = d;
+
+  const officeServices = async (officeId: string, lang: Lang) => {
+    const rows = await db.selectFrom('office_services').innerJoin('services', 'services.id', 'office_services.service_id')
+      .innerJoin('organisations', 'organisations.id', 'services.owner_org_id')
+      .select(['services.id', 'services.title_en', 'services.title_fr', 'organisations.name_en as org_en', 'organisations.name_fr as org_fr'])
+      .where('office_services.office_id', '=', officeId).execute();
+    return rows.map((r) => ({ id: r.id, title: pick(r, 'title', lang), org: lang === 'fr' ? r.org_fr : r.org_en })).sort((a, b) => a.title.localeCompare(b.title, lang));
+  };
+  const officeCtx = async (officeId: string, lang: Lang) => {
+    const o = await getOffice(db, officeId);
+    const links = Object.fromEntries(Object.keys(paths).map((k) => [k, urlFor(k as keyof typeof paths, lang, { officeId })]));
+    return { office: { ...o, name: pick(o, 'name', lang) }, links };
+  };
+  /** Render an AppError as a form error summary (status 400/409) instead of an error page. */
+  const formErrors = (err: unknown, lang: Lang): { status: number; errors: FieldError[]; message: string } => {
+    if (!(err instanceof AppError) || err.status >= 500) throw err;
+    const dsc = describeError(err, lang);
+    return { status: dsc.status, message: dsc.message, errors: dsc.details ?? [] };
+  };
+  const ticketView = async (tk: Ticket, lang: Lang) => ({ ...tk, serviceTitle: await d.serviceTitle(tk.service_id, lang), waitedMin: Math.max(0, Math.round((Date.now() - tk.waiting_since.getTime()) / 60000)) });
+
+  // ---------------------------------------------------------------- staff: offices
+  bilingualRoute(app, 'GET', paths.offices, async (request, reply, lang) => {
+    if (!request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
+    const staff = request.staff;
+    let q = db.selectFrom('offices').select(['offices.id', 'offices.name_en', 'offices.name_fr']).orderBy('offices.name_en');
+    if (!staff.roles.includes('admin')) q = q.where('offices.id', 'in', db.selectFrom('office_organisations').select('office_id').where('org_id', '=', staff.orgId));
+    const offices = (await q.execute()).map((o) => ({ id: o.id, name: pick(o, 'name', lang), links: Object.fromEntries(Object.keys(paths).map((k) => [k, urlFor(k as keyof typeof paths, lang, { officeId: o.id })])) }));
+    return reply.page('counters/views/offices.njk', { title: t(lang, 'counters.offices.title'), offices });
+  });
+
+  // ---------------------------------------------------------------- greeter
+  const receptionPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
+    const { officeId } = request.params as { officeId: string };
+    await d.requireOfficeStaff(request, officeId);
+    const ctx = await officeCtx(officeId, lang);
+    const day = localDate(new Date(), ctx.office.timezone);
+    const waiting = await db.selectFrom('tickets').selectAll().where('office_id', '=', officeId).where('day', '=', day).where('status', 'in', ['waiting', 'held']).orderBy('queued_at').limit(200).execute();
+    const created = str((request.query as Record<string, unknown>)?.created);
+    let createdTicket = null;
+    if (created) {
+      const tk = await getTicket(db, officeId, created).catch(() => null);
+      if (tk) createdTicket = { ...(await ticketView(tk, lang)), estimate: await estimateFor(db, tk), url: urlFor('ticket', lang, { officeId, ticketId: tk.id }) };
+    }
+    return reply.page('counters/views/reception.njk', {
+      title: t(lang, 'counters.reception.title'), ...ctx, services: await officeServices(officeId, lang),
+      waiting: await Promise.all(waiting.map((w) => ticketView(w, lang))), createdTicket, ...extra,
+    }, status);
+  };
+  bilingualRoute(app, 'GET', paths.reception, (request, reply, lang) => receptionPage(request, reply, lang));
+  bilingualRoute(app, 'POST', paths.reception, async (request, reply, lang) => {
+    const { officeId } = request.params as { officeId: string };
+    const staff = await d.requireOfficeStaff(request, officeId);
+    const b = (request.body ?? {}) as Record<string, unknown>;
+    const self = urlFor('reception', lang, { officeId });
+    try {
+      if (b.action === 'checkin') {
+        const r = await checkIn(db, officeId, str(b.reference));
+        return reply.redirect(`${self}?created=${r.ticket.id}`, 303);
+      }
+      if (b.action === 'abandon') {
+        await ticketAction(db, officeId, str(b.ticketId), 'abandon', staff.id);
+        return reply.redirect(self, 303);
+      }
+      const tk = await createTicket(db, officeId, {
+        services: list(b.services), language: str(b.language), accessibility: b.accessibility === 'yes', clientId: str(b.clientId) || null,
+        email: str(b.email) || null, phone: str(b.phone) || null, channel: 'greeter',
+      });
+      return reply.redirect(`${self}?created=${tk.id}`, 303);
+    } catch (err) {
+      const e = formErrors(err, lang);
+      return receptionPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b }, e.status);
+    }
+  });
+
+  // ---------------------------------------------------------------- kiosk (public, large touch targets)
+  const kioskPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
+    const { officeId } = request.params as { officeId: string };
+    const ctx = await officeCtx(officeId, lang);
+    return reply.page('counters/views/kiosk.njk', { title: t(lang, 'counters.kiosk.title'), ...ctx, services: await officeServices(officeId, lang), ...extra }, status);
+  };
+  bilingualRoute(app, 'GET', paths.kiosk, (request, reply, lang) => kioskPage(request, reply, lang));
+  bilingualRoute(app, 'POST', paths.kiosk, async (request, reply, lang) => {
+    const { officeId } = request.params as { officeId: string };
+    const b = (request.body ?? {}) as Record<string, unknown>;
+    try {
+      const tk = await createTicket(db, officeId, { services: list(b.services), language: str(b.language) || lang, accessibility: b.accessibility === 'yes', email: str(b.email) || null, phone: str(b.phone) || null, channel: 'kiosk' });
+      return reply.redirect(urlFor('ticket', lang, { officeId, ticketId: tk.id }), 303);
+    } catch (err) {
+      const e = formErrors(err, lang);
+      return kioskPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b }, e.status);
+    }
+  }, { config: { rateLimit: false } as any });
+
+  bilingualRoute(app, 'GET', paths.ticket, async (request, reply, lang) => {
+    const { officeId, ticketId } = request.params as { officeId: string; ticketId: string };
+    const ctx = await officeCtx(officeId, lang);
+    const tk = await getTicket(db, officeId, ticketId);
+    const counter = tk.counter_id ? await db.selectFrom('counters').select('label').where('id', '=', tk.counter_id).executeTakeFirst() : undefined;
+    return reply.page('counters/views/ticket.njk', { title: t(lang, 'counters.ticket.title', { number: tk.number }), ...ctx, ticket: await ticketView(tk, lang), estimate: await estimateFor(db, tk), counterLabel: counter?.label ?? null });
+  });
+
+  // ---------------------------------------------------------------- agent's counter
+  const counterPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
+    const { officeId } = request.params as { officeId: string };
+    const staff = await d.requireOfficeStaff(request, officeId);
+    const ctx = await officeCtx(officeId, lang);
+    const counters = await openCounters(db, officeId);
+    const mine = counters.find((c) => c.agent_id === staff.id) ?? null;
+    let current = null;
+    let held: unknown[] = [];
+    if (mine) {
+      const cur = await db.selectFrom('tickets').selectAll().where('counter_id', '=', mine.id).where('status', 'in', ['called', 'serving']).executeTakeFirst();
+      if (cur) current = await ticketView(cur, lang);
+      held = await Promise.all((await db.selectFrom('tickets').selectAll().where('agent_id', '=', staff.id).where('office_id', '=', officeId).where('status', '=', 'held').execute()).map((h) => ticketView(h, lang)));
+    }
+    const board = await boardState(db, officeId);
+    const orgs = await db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).where('id', 'in', ['', ...counters.map((c) => c.org_id ?? '')]).execute();
+    return reply.page('counters/views/counter.njk', {
+      title: t(lang, 'counters.counter.title'), ...ctx, counters: counters.map((c) => ({ ...c, orgName: c.org_id ? pick(orgs.find((o) => o.id === c.org_id) ?? { name_en: c.org_id, name_fr: c.org_id }, 'name', lang) : null })),
+      mine, current, held, services: await officeServices(officeId, lang), waiting: board.waiting, ...extra,
+    }, status);
+  };
+  bilingualRoute(app, 'GET', paths.counter, (request, reply, lang) => counterPage(request, reply, lang));
+  bilingualRoute(app, 'POST', paths.counter, async (request, reply, lang) => {
+    const { officeId } = request.params as { officeId: string };
+    const staff = await d.requireOfficeStaff(request, officeId);
+    const b = (request.body ?? {}) as Record<string, unknown>;
+    const self = urlFor('counter', lang, { officeId });
+    const mine = await db.selectFrom('counters').select('id').where('agent_id', '=', staff.id).where('office_id', '=', officeId).executeTakeFirst();
+    try {
+      const action = str(b.action);
+      if (action === 'open') await openCounter(db, officeId, str(b.counterId), staff.id);
+      else if (action === 'close') {
+        if (!mine) throw new AppError(409, 'COUNTER_NOT_YOURS');
+        await closeCounter(db, officeId, mine.id, staff.id);
+      } else if (action === 'call') {
+        if (!mine) throw new AppError(409, 'COUNTER_NOT_YOURS');
+        const r = await callNext(db, officeId, mine.id, staff.id);
+        d.sendNear(r.near, officeId);
+        if (!r.ticket) return counterPage(request, reply, lang, { notice: t(lang, 'counters.counter.nobody') });
+      } else if (['serve', 'recall', 'hold', 'no_show', 'complete', 'transfer'].includes(action)) {
+        const target = str(b.transferTo);
+        const input = action === 'transfer'
+          ? target.startsWith('counter:') ? { counterId: target.slice(8) } : target.startsWith('service:') ? { serviceId: target.slice(8) } : {}
+          : { result: str(b.result) || undefined, caseId: str(b.caseId) || undefined };
+        await ticketAction(db, officeId, str(b.ticketId), action as 'serve', staff.id, input, new Date(), mine?.id);
+      } else throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'action', code: 'invalid' }]);
+      return reply.redirect(self, 303);
+    } catch (err) {
+      const e = formErrors(err, lang);
+      return counterPage(request, reply, lang, { errors: e.errors, errorMessage: e.message }, e.status);
+    }
+  });
+
+  // ---------------------------------------------------------------- display board (public)
+  bilingualRoute(app, 'GET', paths.board, async (request, reply, lang) => {
+    const { officeId } = request.params as { officeId: string };
+    const ctx = await officeCtx(officeId, lang);
+    const board = await boardState(db, officeId);
+    return reply.page('counters/views/board.njk', { title: t(lang, 'counters.board.title'), ...ctx, board, eventsUrl: `/api/v1/offices/${encodeURIComponent(officeId)}/board/events` });
+  });
+
+  // ---------------------------------------------------------------- appointments (public)
+  const bookPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
+    const { officeId } = request.params as { officeId: string };
+    const ctx = await officeCtx(officeId, lang);
+    const q = (request.query ?? {}) as Record<string, unknown>;
+    const values = { ...(q as Record<string, string>), ...((extra.values as Record<string, string>) ?? {}) };
+    const services = await officeServices(officeId, lang);
+    let slots = null;
+    let slotError = null;
+    const date = str(values.date) || localDate(new Date(Date.now() + 86400_000), ctx.office.timezone);
+    if (str(values.serviceId)) {
+      try {
+        slots = (await listSlots(db, officeId, str(values.serviceId), date)).filter((s) => s.available > 0);
+      } catch (err) {
+        slotError = formErrors(err, lang).message;
+      }
+    }
+    return reply.page('counters/views/book.njk', { title: t(lang, 'counters.book.title'), ...ctx, services, slots, slotError, values: { ...values, date }, staffBooking: Boolean(request.staff), ...extra }, status);
+  };
+  bilingualRoute(app, 'GET', paths.book, (request, reply, lang) => bookPage(request, reply, lang));
+  bilingualRoute(app, 'POST', paths.book, async (request, reply, lang) => {
+    const { officeId } = request.params as { officeId: string };
+    const b = (request.body ?? {}) as Record<string, string>;
+    try {
+      let channel: 'online' | 'phone' | 'reception' = 'online';
+      let bookedBy: string | null = null;
+      if (b.channel === 'phone' || b.channel === 'reception') {
+        channel = b.channel;
+        bookedBy = (await d.requireOfficeStaff(request, officeId)).id;
+      }
+      if (!str(b.startsAt)) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'startsAt', code: 'required' }]);
+      const a = await book(db, officeId, { serviceId: str(b.serviceId), startsAt: str(b.startsAt), name: str(b.name), email: str(b.email) || null, phone: str(b.phone) || null, language: str(b.language) || lang, accessibility: b.accessibility === 'yes', channel, bookedBy, clientId: request.client?.id ?? null });
+      await d.appointmentMail(a, 'confirmation').catch((err) => request.log.warn({ err }, 'confirmation e-mail failed'));
+      return reply.redirect(`${urlFor('appointment', lang, { reference: a.reference })}?booked=1`, 303);
+    } catch (err) {
+      const e = formErrors(err, lang);
+      return bookPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b }, e.status);
+    }
+  });
+
+  const appointmentPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
+    const { reference } = request.params as { reference: string };
+    const a = await findByReference(db, reference);
+    const ctx = await officeCtx(a.office_id, lang);
+    const q = (request.query ?? {}) as Record<string, string>;
+    const date = str(q.date);
+    const slots = date ? (await listSlots(db, a.office_id, a.service_id, date).catch(() => [])).filter((s) => s.available > 0) : null;
+    const when = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-CA' : 'en-CA', { timeZone: ctx.office.timezone, dateStyle: 'full', timeStyle: 'short' }).format(a.starts_at);
+    return reply.page('counters/views/appointment.njk', { title: t(lang, 'counters.appointment.title'), ...ctx, appointment: a, when, serviceTitle: await d.serviceTitle(a.service_id, lang), booked: q.booked === '1', slots, date, ...extra }, status);
+  };
+  bilingualRoute(app, 'GET', paths.appointment, (request, reply, lang) => appointmentPage(request, reply, lang));
+  bilingualRoute(app, 'POST', paths.appointment, async (request, reply, lang) => {
+    const { reference } = request.params as { reference: string };
+    const b = (request.body ?? {}) as Record<string, string>;
+    try {
+      const a = b.action === 'cancel' ? await cancel(db, reference) : await reschedule(db, reference, str(b.startsAt));
+      await d.appointmentMail(a, b.action === 'cancel' ? 'cancellation' : 'confirmation').catch((err) => request.log.warn({ err }, 'e-mail failed'));
+      return reply.redirect(urlFor('appointment', lang, { reference: a.reference }), 303);
+    } catch (err) {
+      const e = formErrors(err, lang);
+      return appointmentPage(request, reply, lang, { errors: e.errors, errorMessage: e.message }, e.status);
+    }
+  });
+
+  // ---------------------------------------------------------------- measurements and staffing (staff)
+  bilingualRoute(app, 'GET', paths.stats, async (request, reply, lang) => {
+    const { officeId } = request.params as { officeId: string };
+    await d.requireOfficeStaff(request, officeId);
+    const ctx = await officeCtx(officeId, lang);
+    const q = (request.query ?? {}) as Record<string, string>;
+    const isD = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s);
+    const stats = await waitStats(db, officeId, { from: isD(q.from ?? '') ? q.from : undefined, to: isD(q.to ?? '') ? q.to : undefined });
+    return reply.page('counters/views/stats.njk', { title: t(lang, 'counters.stats.title'), ...ctx, stats });
+  });
+
+  bilingualRoute(app, 'GET', paths.staffing, async (request, reply, lang) => {
+    const { officeId } = request.params as { officeId: string };
+    await d.requireOfficeStaff(request, officeId);
+    const ctx = await officeCtx(officeId, lang);
+    const q = (request.query ?? {}) as Record<string, string>;
+    const errors: FieldError[] = [];
+    const arrivalsText = q.arrivals ?? '20, 35, 40, 30, 25, 35, 30, 15';
+    const rates = arrivalsText.split(',').map((x) => Number(x.trim()));
+    if (!rates.length || rates.length > 24 || rates.some((r) => !Number.isFinite(r) || r < 0)) errors.push({ field: 'arrivals', code: 'invalid', message: t(lang, 'field.invalid') });
+    const mean = Number(q.meanServiceMin ?? 10);
+    if (!(mean > 0 && mean <= 480)) errors.push({ field: 'meanServiceMin', code: 'invalid', message: t(lang, 'field.invalid') });
+    const share = Number(q.share ?? 80) / 100;
+    if (!(share > 0 && share < 1)) errors.push({ field: 'share', code: 'invalid', message: t(lang, 'field.invalid') });
+    const within = Number(q.withinMin ?? 15);
+    if (!(within >= 0 && within <= 600)) errors.push({ field: 'withinMin', code: 'invalid', message: t(lang, 'field.invalid') });
+    const opens = Number((q.opens ?? '08').slice(0, 2)) || 8;
+    const plan = errors.length ? [] : staffingPlan(rates.map((r, i) => ({ hour: `${String((opens + i) % 24).padStart(2, '0')}:00`, arrivalsPerHour: r })), mean, { share, withinMin: within });
+    void countersNeeded;
+    return reply.page('counters/views/staffing.njk', { title: t(lang, 'counters.staffing.title'), ...ctx, plan, errors, values: { arrivals: arrivalsText, meanServiceMin: q.meanServiceMin ?? '10', share: q.share ?? '80', withinMin: q.withinMin ?? '15', opens: q.opens ?? '08' } }, errors.length ? 400 : 200);
+  });
+}

@@ -1,0 +1,465 @@
+/**
+ * The walk-in queue: tickets, call next (by the routing policy in ./routing.ts), transfer, hold and recall, no-show,
+ * several services in one visit, outcomes. All state is in the database; every command is one transaction, and the
+ * ticket a counter calls is claimed with SELECT ... FOR UPDATE SKIP LOCKED, so two counters (in one process or in
+ * several) never call the same ticket.
+ */
+import { sql } from 'kysely';
+import type { Database } from '../db/database';
+import { AppError, type FieldError } from '../http/errors';
+import { DEFAULT_POLICY, estimateWaitMinutes, isEligible, poolingFor, rankTickets, type CallingCounter, type Pooling, type Priority, type RoutingPolicy, type WaitingTicket } from './routing';
+import { localDate } from './time';
+import type { TicketsTable } from './tables';
+import type { Selectable } from 'kysely';
+
+export type Ticket = Selectable<TicketsTable>;
+type Trx = Database;
+
+/** Mean service time used for wait estimates when the office has no history yet (minutes). */
+export const DEFAULT_SERVICE_MIN = 8;
+/** "Your turn is near" is sent when this many tickets or fewer are ahead for the counter that called. */
+export const NEAR_AHEAD = 3;
+const LANG_RE = /^[a-z]{2,3}$/;
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PHONE_RE = /^\+?[0-9 ().-]{7,20}$/;
+
+export interface OfficeInfo {
+  id: string;
+  name_en: string;
+  name_fr: string;
+  timezone: string;
+  collaboration_model: string;
+  address: string;
+  city: string;
+}
+
+export async function getOffice(db: Database, officeId: string): Promise<OfficeInfo> {
+  const o = await db
+    .selectFrom('offices')
+    .select(['id', 'name_en', 'name_fr', 'timezone', 'collaboration_model', 'address', 'city'])
+    .where('id', '=', officeId)
+    .executeTakeFirst();
+  if (!o) throw new AppError(404, 'OFFICE_NOT_FOUND');
+  return o;
+}
+
+export interface NewTicket {
+  services: string[];
+  language: string;
+  accessibility?: boolean;
+  appointmentId?: string | null;
+  appointmentAt?: Date | null;
+  clientId?: string | null;
+  caseId?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  channel: 'greeter' | 'kiosk' | 'appointment' | 'api';
+}
+
+function validateNew(t: NewTicket): void {
+  const errs: FieldError[] = [];
+  if (!Array.isArray(t.services) || t.services.length === 0) errs.push({ field: 'services', code: 'required' });
+  else if (t.services.length > 5) errs.push({ field: 'services', code: 'tooLong' });
+  else if (new Set(t.services).size !== t.services.length) errs.push({ field: 'services', code: 'invalid' });
+  if (!LANG_RE.test(t.language ?? '')) errs.push({ field: 'language', code: 'invalid' });
+  if (t.email && !EMAIL_RE.test(t.email)) errs.push({ field: 'email', code: 'invalid' });
+  if (t.phone && !PHONE_RE.test(t.phone)) errs.push({ field: 'phone', code: 'invalid' });
+  if (errs.length) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, errs);
+}
+
+/** Services offered at the office, with their owning organisation (checked on every ticket). */
+async function officeServiceOrgs(db: Trx, officeId: string, serviceIds: string[]): Promise<Map<string, string>> {
+  const rows = await db
+    .selectFrom('office_services')
+    .innerJoin('services', 'services.id', 'office_services.service_id')
+    .select(['services.id', 'services.owner_org_id'])
+    .where('office_services.office_id', '=', officeId)
+    .where('services.id', 'in', serviceIds)
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.owner_org_id]));
+}
+
+async function logEvent(db: Trx, e: { ticket_id: string; office_id: string; kind: string; counter_id?: string | null; agent_id?: string | null; detail?: Record<string, unknown>; at?: Date }) {
+  await db
+    .insertInto('ticket_events')
+    .values({ ticket_id: e.ticket_id, office_id: e.office_id, kind: e.kind, counter_id: e.counter_id ?? null, agent_id: e.agent_id ?? null, detail: JSON.stringify(e.detail ?? {}), ...(e.at ? { at: e.at } : {}) } as any)
+    .execute();
+}
+
+/** Create a ticket (greeter, kiosk, appointment check-in or API). Runs inside the caller's transaction if given one. */
+export async function createTicket(db: Database, officeId: string, input: NewTicket, now = new Date(), trx?: Trx): Promise<Ticket> {
+  validateNew(input);
+  const office = await getOffice(trx ?? db, officeId);
+  const run = async (tx: Trx) => {
+    const orgs = await officeServiceOrgs(tx, officeId, input.services);
+    const missing = input.services.map((s, i) => (orgs.has(s) ? null : { field: `services.${i}`, code: 'notOffered' })).filter(Boolean) as FieldError[];
+    if (missing.length) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, missing);
+    const day = localDate(now, office.timezone);
+    const seqRow = await sql<{ last_seq: number }>`
+      insert into ticket_sequences (office_id, day, last_seq) values (${officeId}, ${day}, 1)
+      on conflict (office_id, day) do update set last_seq = ticket_sequences.last_seq + 1
+      returning last_seq`.execute(tx);
+    const seq = seqRow.rows[0].last_seq;
+    const priority: Priority = input.appointmentId ? 'appointment' : input.accessibility ? 'accessibility' : 'none';
+    const number = `${input.appointmentId ? 'R' : 'A'}${String(seq).padStart(3, '0')}`;
+    const [first, ...rest] = input.services;
+    const ticket = await tx
+      .insertInto('tickets')
+      .values({
+        office_id: officeId, day, seq, number, service_id: first, org_id: orgs.get(first)!, pending_services: rest,
+        language: input.language, priority, appointment_id: input.appointmentId ?? null, appointment_at: input.appointmentAt ?? null,
+        client_id: input.clientId ?? null, case_id: input.caseId ?? null, email: input.email || null, phone: input.phone || null,
+        status: 'waiting', queued_at: now, waiting_since: now, arrived_at: now, counter_id: null, agent_id: null, target_counter_id: null,
+        called_at: null, served_at: null, done_at: null, abandoned_at: null, result: null, channel: input.channel, updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await logEvent(tx, { ticket_id: ticket.id, office_id: officeId, kind: 'created', detail: { services: input.services, channel: input.channel }, at: now });
+    return ticket;
+  };
+  return trx ? run(trx) : db.transaction().execute(run);
+}
+
+export async function getTicket(db: Database, officeId: string, ticketId: string): Promise<Ticket> {
+  if (!/^[0-9a-f-]{36}$/i.test(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
+  const t = await db.selectFrom('tickets').selectAll().where('id', '=', ticketId).where('office_id', '=', officeId).executeTakeFirst();
+  if (!t) throw new AppError(404, 'TICKET_NOT_FOUND');
+  return t;
+}
+
+interface CounterCtx {
+  id: string;
+  office_id: string;
+  label: string;
+  org_id: string | null;
+  agent_id: string | null;
+  agent_org: string | null;
+  skills: string[] | null;
+  languages: string[] | null;
+  lent_to_org_id: string | null;
+  collaboration_model: string;
+}
+
+async function loadCounter(db: Trx, officeId: string, counterId: string): Promise<CounterCtx> {
+  if (!/^[0-9a-f-]{36}$/i.test(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  const c = await db
+    .selectFrom('counters')
+    .innerJoin('offices', 'offices.id', 'counters.office_id')
+    .leftJoin('staff_users', 'staff_users.id', 'counters.agent_id')
+    .leftJoin('agent_profiles', 'agent_profiles.staff_id', 'counters.agent_id')
+    .select([
+      'counters.id', 'counters.office_id', 'counters.label', 'counters.org_id', 'counters.agent_id', 'staff_users.org_id as agent_org',
+      'agent_profiles.skills', 'agent_profiles.languages', 'agent_profiles.lent_to_org_id', 'offices.collaboration_model',
+    ])
+    .where('counters.id', '=', counterId)
+    .where('counters.office_id', '=', officeId)
+    .where('counters.active', '=', true)
+    .executeTakeFirst();
+  if (!c) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  return c as CounterCtx;
+}
+
+export function callingCounter(c: Pick<CounterCtx, 'id' | 'org_id' | 'agent_org' | 'skills' | 'languages' | 'lent_to_org_id'>): CallingCounter {
+  return {
+    counterId: c.id,
+    counterOrgId: c.org_id,
+    agentOrgIds: c.lent_to_org_id ? [c.lent_to_org_id] : c.agent_org ? [c.agent_org] : [],
+    skills: c.skills ?? [],
+    languages: c.languages ?? ['en', 'fr'],
+  };
+}
+
+function assertAgentAt(c: CounterCtx, staffId: string) {
+  if (c.agent_id !== staffId) throw new AppError(409, 'COUNTER_NOT_YOURS');
+}
+
+const toWaiting = (r: Pick<Ticket, 'id' | 'service_id' | 'org_id' | 'language' | 'priority' | 'queued_at' | 'appointment_at' | 'target_counter_id'>): WaitingTicket => ({
+  id: r.id, serviceId: r.service_id, orgId: r.org_id, language: r.language, priority: r.priority, queuedAt: r.queued_at.getTime(),
+  appointmentAt: r.appointment_at ? r.appointment_at.getTime() : null, targetCounterId: r.target_counter_id,
+});
+
+/** Open a counter for the signed-in agent (closing any other counter they had open). */
+export async function openCounter(db: Database, officeId: string, counterId: string, staffId: string, now = new Date()) {
+  return db.transaction().execute(async (trx) => {
+    const c = await loadCounter(trx, officeId, counterId);
+    if (c.agent_id && c.agent_id !== staffId) throw new AppError(409, 'COUNTER_TAKEN');
+    await trx.updateTable('counters').set({ agent_id: null, opened_at: null }).where('agent_id', '=', staffId).where('id', '!=', counterId).execute();
+    await trx.updateTable('counters').set({ agent_id: staffId, opened_at: now }).where('id', '=', counterId).execute();
+    return loadCounter(trx, officeId, counterId);
+  });
+}
+
+export async function closeCounter(db: Database, officeId: string, counterId: string, staffId: string) {
+  return db.transaction().execute(async (trx) => {
+    const c = await loadCounter(trx, officeId, counterId);
+    assertAgentAt(c, staffId);
+    const busy = await trx.selectFrom('tickets').select('id').where('counter_id', '=', counterId).where('status', 'in', ['called', 'serving']).executeTakeFirst();
+    if (busy) throw new AppError(409, 'COUNTER_BUSY');
+    await trx.updateTable('counters').set({ agent_id: null, opened_at: null }).where('id', '=', counterId).execute();
+  });
+}
+
+export interface CallResult {
+  ticket: Ticket | null;
+  /** Waiting tickets now close to their turn that have contact details and were not told yet (claimed for notice). */
+  near: Ticket[];
+}
+
+/** Call next: the routing policy picks, SKIP LOCKED claims. */
+export async function callNext(db: Database, officeId: string, counterId: string, staffId: string, now = new Date(), policy: RoutingPolicy = DEFAULT_POLICY): Promise<CallResult> {
+  return db.transaction().execute(async (trx) => {
+    const c = await loadCounter(trx, officeId, counterId);
+    assertAgentAt(c, staffId);
+    const busy = await trx.selectFrom('tickets').select('id').where('counter_id', '=', counterId).where('status', 'in', ['called', 'serving']).executeTakeFirst();
+    if (busy) throw new AppError(409, 'COUNTER_BUSY');
+    const rows = await trx
+      .selectFrom('tickets')
+      .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id'])
+      .where('office_id', '=', officeId)
+      .where('status', '=', 'waiting')
+      .orderBy('queued_at')
+      .limit(1000)
+      .execute();
+    const pooling: Pooling = poolingFor(c.collaboration_model);
+    const ranked = rankTickets(rows.map(toWaiting), callingCounter(c), { now: now.getTime(), pooling, policy });
+    let claimed: Ticket | null = null;
+    for (const cand of ranked.slice(0, 20)) {
+      const r = await sql<Ticket>`
+        update tickets set status = 'called', called_at = ${now}, counter_id = ${counterId}, agent_id = ${staffId}, target_counter_id = null, updated_at = ${now}
+        where id = (select id from tickets where id = ${cand.id} and status = 'waiting' for update skip locked)
+        returning *`.execute(trx);
+      if (r.rows[0]) {
+        claimed = r.rows[0];
+        break;
+      }
+    }
+    if (!claimed) return { ticket: null, near: [] };
+    await logEvent(trx, { ticket_id: claimed.id, office_id: officeId, kind: 'called', counter_id: counterId, agent_id: staffId, at: now });
+    const nearIds = ranked.filter((t) => t.id !== claimed!.id).slice(0, NEAR_AHEAD).map((t) => t.id);
+    let near: Ticket[] = [];
+    if (nearIds.length) {
+      near = await trx
+        .updateTable('tickets')
+        .set({ near_notified: true })
+        .where('id', 'in', nearIds)
+        .where('status', '=', 'waiting')
+        .where('near_notified', '=', false)
+        .where((eb) => eb.or([eb('email', 'is not', null), eb('phone', 'is not', null)]))
+        .returningAll()
+        .execute();
+      for (const n of near) await logEvent(trx, { ticket_id: n.id, office_id: officeId, kind: 'near_notified', at: now });
+    }
+    return { ticket: claimed, near };
+  });
+}
+
+type Action = 'serve' | 'recall' | 'hold' | 'no_show' | 'complete' | 'transfer' | 'abandon';
+
+async function lockTicket(trx: Trx, officeId: string, ticketId: string): Promise<Ticket> {
+  if (!/^[0-9a-f-]{36}$/i.test(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
+  const r = await sql<Ticket>`select * from tickets where id = ${ticketId} and office_id = ${officeId} for update`.execute(trx);
+  if (!r.rows[0]) throw new AppError(404, 'TICKET_NOT_FOUND');
+  return r.rows[0];
+}
+
+async function recordVisit(trx: Trx, t: Ticket, outcome: string, now: Date, extra: { result?: string | null; caseId?: string | null } = {}) {
+  const calledAt = t.called_at;
+  const servedAt = t.served_at;
+  await trx
+    .insertInto('ticket_visits')
+    .values({
+      ticket_id: t.id, office_id: t.office_id, service_id: t.service_id, org_id: t.org_id, counter_id: t.counter_id, agent_id: t.agent_id,
+      queued_at: t.waiting_since, called_at: calledAt, served_at: servedAt, done_at: now, outcome, result: extra.result ?? null, case_id: extra.caseId ?? null,
+      wait_seconds: calledAt ? (calledAt.getTime() - t.waiting_since.getTime()) / 1000 : (now.getTime() - t.waiting_since.getTime()) / 1000,
+      service_seconds: servedAt ? (now.getTime() - servedAt.getTime()) / 1000 : calledAt ? (now.getTime() - calledAt.getTime()) / 1000 : null,
+    })
+    .execute();
+}
+
+export interface ActionInput {
+  result?: string;
+  caseId?: string;
+  serviceId?: string;
+  counterId?: string;
+}
+
+/** Every command on a called/serving/held ticket, from the counter that holds it. */
+export async function ticketAction(
+  db: Database, officeId: string, ticketId: string, action: Action, staffId: string, input: ActionInput = {}, now = new Date(), counterId?: string,
+): Promise<Ticket> {
+  return db.transaction().execute(async (trx) => {
+    const t = await lockTicket(trx, officeId, ticketId);
+    const mine = t.agent_id === staffId;
+    const bad = () => new AppError(409, 'TICKET_STATE');
+    const upd = (set: Partial<Record<keyof Ticket, unknown>>) =>
+      trx.updateTable('tickets').set({ ...set, updated_at: now } as any).where('id', '=', t.id).returningAll().executeTakeFirstOrThrow();
+    let out: Ticket;
+    switch (action) {
+      case 'serve':
+        if (t.status !== 'called' || !mine) throw bad();
+        out = await upd({ status: 'serving', served_at: now });
+        break;
+      case 'recall': {
+        // re-announce a called ticket, or bring a held ticket back to the (free) counter of the agent
+        if (t.status === 'called' && mine) {
+          out = await upd({ recalls: t.recalls + 1, called_at: now });
+        } else if (t.status === 'held') {
+          const cid = counterId ?? t.counter_id;
+          if (!cid) throw bad();
+          const c = await loadCounter(trx, officeId, cid);
+          assertAgentAt(c, staffId);
+          const busy = await trx.selectFrom('tickets').select('id').where('counter_id', '=', cid).where('status', 'in', ['called', 'serving']).executeTakeFirst();
+          if (busy) throw new AppError(409, 'COUNTER_BUSY');
+          out = await upd({ status: 'called', counter_id: cid, agent_id: staffId, called_at: now, recalls: t.recalls + 1 });
+        } else throw bad();
+        break;
+      }
+      case 'hold':
+        if ((t.status !== 'called' && t.status !== 'serving') || !mine) throw bad();
+        out = await upd({ status: 'held' });
+        break;
+      case 'no_show':
+        if ((t.status !== 'called' && t.status !== 'held') || !mine) throw bad();
+        await recordVisit(trx, t, 'no_show', now);
+        out = await upd({ status: 'no_show', done_at: now });
+        break;
+      case 'abandon':
+        if (t.status !== 'waiting' && t.status !== 'held') throw bad();
+        await recordVisit(trx, t, 'abandoned', now);
+        out = await upd({ status: 'abandoned', abandoned_at: now });
+        break;
+      case 'complete': {
+        if ((t.status !== 'called' && t.status !== 'serving') || !mine) throw bad();
+        if (input.result && input.result.length > 500) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'result', code: 'tooLong' }]);
+        await recordVisit(trx, t, 'served', now, { result: input.result, caseId: input.caseId });
+        const [next, ...rest] = t.pending_services;
+        if (next) {
+          const orgs = await officeServiceOrgs(trx, officeId, [next]);
+          out = await upd({
+            status: 'waiting', service_id: next, org_id: orgs.get(next) ?? t.org_id, pending_services: rest, waiting_since: now,
+            counter_id: null, agent_id: null, called_at: null, served_at: null, target_counter_id: null, result: input.result ?? null, case_id: input.caseId ?? t.case_id,
+          });
+        } else {
+          out = await upd({ status: 'done', done_at: now, result: input.result ?? null, case_id: input.caseId ?? t.case_id });
+        }
+        break;
+      }
+      case 'transfer': {
+        if ((t.status !== 'called' && t.status !== 'serving' && t.status !== 'held') || !mine) throw bad();
+        if (!input.serviceId && !input.counterId) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'serviceId', code: 'required' }]);
+        let serviceId = t.service_id;
+        let orgId = t.org_id;
+        if (input.serviceId) {
+          const orgs = await officeServiceOrgs(trx, officeId, [input.serviceId]);
+          if (!orgs.has(input.serviceId)) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'serviceId', code: 'notOffered' }]);
+          serviceId = input.serviceId;
+          orgId = orgs.get(input.serviceId)!;
+        }
+        if (input.counterId) {
+          const target = await loadCounter(trx, officeId, input.counterId).catch(() => null);
+          if (!target) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'counterId', code: 'invalid' }]);
+        }
+        await recordVisit(trx, t, 'transferred', now, { result: input.result });
+        // the client keeps their place in line (queued_at unchanged)
+        out = await upd({ status: 'waiting', service_id: serviceId, org_id: orgId, target_counter_id: input.counterId ?? null, waiting_since: now, counter_id: null, agent_id: null, called_at: null, served_at: null });
+        break;
+      }
+    }
+    await logEvent(trx, { ticket_id: t.id, office_id: officeId, kind: action === 'serve' ? 'serving' : action, counter_id: t.counter_id, agent_id: staffId, detail: { ...input }, at: now });
+    return out;
+  });
+}
+
+export interface QueueEstimate {
+  position: number;
+  waitMinutes: number;
+}
+
+/** Mean service time per service at this office over the last 30 days (minutes). */
+export async function meanServiceMinutes(db: Database, officeId: string): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('ticket_visits')
+    .select(['service_id', sql<number>`avg(service_seconds)`.as('avg')])
+    .where('office_id', '=', officeId)
+    .where('outcome', '=', 'served')
+    .where('done_at', '>', sql<Date>`now() - interval '30 days'`)
+    .groupBy('service_id')
+    .execute();
+  return new Map(rows.filter((r) => r.avg != null).map((r) => [r.service_id, Math.max(1, Number(r.avg) / 60)]));
+}
+
+/** Position and estimated wait of a waiting ticket: tickets ranked ahead of it by the counters able to serve it. */
+export async function estimateFor(db: Database, ticket: Ticket, now = new Date()): Promise<QueueEstimate | null> {
+  if (ticket.status !== 'waiting') return null;
+  const office = await getOffice(db, ticket.office_id);
+  const pooling = poolingFor(office.collaboration_model);
+  const [waiting, counters, means] = await Promise.all([
+    db.selectFrom('tickets').select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id']).where('office_id', '=', ticket.office_id).where('status', '=', 'waiting').orderBy('queued_at').limit(1000).execute(),
+    openCounters(db, ticket.office_id),
+    meanServiceMinutes(db, ticket.office_id),
+  ]);
+  const me = toWaiting(ticket);
+  const able = counters.filter((c) => c.agent_id && isEligible(me, callingCounter(c), pooling));
+  const all = waiting.map(toWaiting);
+  let ahead = 0;
+  const ref = able[0] ? callingCounter(able[0]) : { counterId: '', counterOrgId: null, agentOrgIds: [], skills: [], languages: [] };
+  const ranked = rankTickets(all, ref, { now: now.getTime(), pooling });
+  const idx = ranked.findIndex((t) => t.id === me.id);
+  ahead = idx >= 0 ? idx : all.filter((t) => t.queuedAt < me.queuedAt && t.serviceId === me.serviceId).length;
+  return { position: ahead + 1, waitMinutes: estimateWaitMinutes(ahead, able.length, means.get(ticket.service_id) ?? DEFAULT_SERVICE_MIN) };
+}
+
+export async function openCounters(db: Database, officeId: string) {
+  return db
+    .selectFrom('counters')
+    .leftJoin('staff_users', 'staff_users.id', 'counters.agent_id')
+    .leftJoin('agent_profiles', 'agent_profiles.staff_id', 'counters.agent_id')
+    .select(['counters.id', 'counters.label', 'counters.org_id', 'counters.agent_id', 'staff_users.name as agent_name', 'staff_users.org_id as agent_org', 'agent_profiles.skills', 'agent_profiles.languages', 'agent_profiles.lent_to_org_id'])
+    .where('counters.office_id', '=', officeId)
+    .where('counters.active', '=', true)
+    .orderBy('counters.label')
+    .execute();
+}
+
+export interface BoardState {
+  officeId: string;
+  called: Array<{ number: string; counter: string; calledAt: string; status: string }>;
+  services: Array<{ serviceId: string; title_en: string; title_fr: string; waiting: number; longestWaitMin: number; estimatedWaitMin: number }>;
+  waiting: number;
+  openCounters: number;
+}
+
+/** What the waiting-room screen shows: the tickets called last and the waits per service. */
+export async function boardState(db: Database, officeId: string, now = new Date()): Promise<BoardState> {
+  const office = await getOffice(db, officeId);
+  const day = localDate(now, office.timezone);
+  const [called, waiting, counters, means] = await Promise.all([
+    db.selectFrom('tickets').innerJoin('counters', 'counters.id', 'tickets.counter_id')
+      .select(['tickets.number', 'counters.label', 'tickets.called_at', 'tickets.status'])
+      .where('tickets.office_id', '=', officeId).where('tickets.day', '=', day).where('tickets.status', 'in', ['called', 'serving'])
+      .orderBy('tickets.called_at', 'desc').limit(8).execute(),
+    db.selectFrom('tickets').innerJoin('services', 'services.id', 'tickets.service_id')
+      .select(['tickets.service_id', 'services.title_en', 'services.title_fr', sql<number>`count(*)`.as('n'), sql<Date>`min(tickets.waiting_since)`.as('oldest')])
+      .where('tickets.office_id', '=', officeId).where('tickets.status', '=', 'waiting')
+      .groupBy(['tickets.service_id', 'services.title_en', 'services.title_fr']).orderBy('services.title_en').execute(),
+    openCounters(db, officeId),
+    meanServiceMinutes(db, officeId),
+  ]);
+  const open = counters.filter((c) => c.agent_id);
+  const pooling = poolingFor(office.collaboration_model);
+  return {
+    officeId,
+    called: called.map((c) => ({ number: c.number, counter: c.label, calledAt: c.called_at!.toISOString(), status: c.status })),
+    services: waiting.map((w) => {
+      const probe: WaitingTicket = { id: '', serviceId: w.service_id, orgId: '', language: '', priority: 'none', queuedAt: 0 };
+      const able = open.filter((c) => (c.skills ?? []).length === 0 || (c.skills ?? []).includes(w.service_id)).length || (pooling === 'pooled' ? open.length : 0);
+      return {
+        serviceId: w.service_id, title_en: w.title_en, title_fr: w.title_fr, waiting: Number(w.n),
+        longestWaitMin: Math.max(0, Math.round((now.getTime() - new Date(w.oldest).getTime()) / 60000)),
+        estimatedWaitMin: estimateWaitMinutes(Number(w.n), able, means.get(probe.serviceId) ?? DEFAULT_SERVICE_MIN),
+      };
+    }),
+    waiting: waiting.reduce((s, w) => s + Number(w.n), 0),
+    openCounters: open.length,
+  };
+}

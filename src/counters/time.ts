@@ -1,0 +1,42 @@
+/** Office-local time helpers (each office has its own IANA time zone). */
+
+const fmtCache = new Map<string, Intl.DateTimeFormat>();
+function fmt(tz: string): Intl.DateTimeFormat {
+  let f = fmtCache.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    fmtCache.set(tz, f);
+  }
+  return f;
+}
+
+export function localParts(d: Date, tz: string) {
+  const p: Record<string, string> = {};
+  for (const x of fmt(tz).formatToParts(d)) p[x.type] = x.value;
+  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}`, hour: Number(p.hour), minute: Number(p.minute), weekday: new Date(`${p.year}-${p.month}-${p.day}T12:00:00Z`).getUTCDay() };
+}
+
+export function localDate(d: Date, tz: string): string {
+  return localParts(d, tz).date;
+}
+
+function offsetMs(ms: number, tz: string): number {
+  const p: Record<string, string> = {};
+  for (const x of fmt(tz).formatToParts(new Date(ms))) p[x.type] = x.value;
+  const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+/** The instant of a local date and 'HH:MM' in a time zone. */
+export function zonedTime(date: string, hhmm: string, tz: string): Date {
+  const [y, m, d] = date.split('-').map(Number);
+  const [h, mi] = hhmm.split(':').map(Number);
+  const guess = Date.UTC(y, m - 1, d, h, mi);
+  let t = guess - offsetMs(guess, tz);
+  t = guess - offsetMs(t, tz);
+  return new Date(t);
+}
+
+export const isDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));
+export const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+export const hhmmOf = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;

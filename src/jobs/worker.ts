@@ -1,0 +1,32 @@
+/**
+ * A worker process: runs the durable job queue's workers without serving HTTP (PostgreSQL deployments, where web
+ * nodes run with GUICHET_WORKERS=off). `tsx src/jobs/worker.ts` with the same environment as the web nodes.
+ * On PGlite there is a single process (`npm start` runs the workers itself).
+ */
+import pino from 'pino';
+import { loadConfig } from '../config';
+import { openDatabase } from '../db/database';
+import { migrateToLatest } from '../db/migrate';
+import { startBackground } from './index';
+
+const config = loadConfig();
+if (!config.databaseUrl) {
+  console.error('src/jobs/worker.ts needs DATABASE_URL (with PGlite, `npm start` runs the workers in the server process)');
+  process.exit(2);
+}
+const log = pino({ level: config.logLevel, base: { role: 'worker' } });
+const database = await openDatabase({ databaseUrl: config.databaseUrl, poolSize: 4 });
+await migrateToLatest(database.db);
+const background = await startBackground({ config, database, log: log as any, work: true });
+log.info('worker started');
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (closing) return;
+    closing = true;
+    await background.stop();
+    await database.close();
+    process.exit(0);
+  });
+}

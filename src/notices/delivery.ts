@@ -1,0 +1,200 @@
+/**
+ * Webhook delivery of notices (queue `notices.deliver`, one job per notice; job data { noticeId }).
+ *
+ * A worker takes a batch of jobs, POSTs each pending notice to its partner (signed body, Idempotency-Key = notice id),
+ * then settles the whole batch in ONE transaction: notice statuses, attempt log, access-log entries, retry jobs, and
+ * the completion of the batch's jobs. If the worker dies before that commit, pg-boss runs the jobs again after they
+ * expire; the partner then receives the same notice again and deduplicates it by its Idempotency-Key.
+ *
+ * Outcomes: 2xx → delivered (body {"status":"acknowledged"} → acknowledged); 409 → delivered (the partner already has
+ * it); 400/404/410/422 → rejected with the partner's reason; anything else (5xx, 408, 429, timeouts, refused
+ * connections) → retried with capped exponential backoff and jitter until the retry window (72 h) has passed since the
+ * first attempt, then failed (dead letter) with an alert for staff.
+ */
+import { sql } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../db/database';
+import type { Background, Job } from '../jobs/index';
+import { enqueueMany } from '../jobs/index';
+import type { AccessEntry } from '../clients/access-log';
+import { appendAccessEntries } from './access';
+import { cleanReason, DELIVER_QUEUE } from './service';
+import { retryDelaySeconds, type NoticeSettings } from './settings';
+import { sign } from './signing';
+
+export interface DeliveryJob {
+  noticeId: string;
+}
+
+type Outcome =
+  | { kind: 'delivered'; status: number; acknowledged: boolean }
+  | { kind: 'rejected'; status: number; reason: string }
+  | { kind: 'retry'; status: number | null; error: string };
+
+const REJECT_STATUSES = new Set([400, 404, 410, 422]);
+
+async function readReason(res: Response): Promise<string> {
+  const text = (await res.text().catch(() => '')).slice(0, 4000);
+  try {
+    const j = JSON.parse(text);
+    const r = j?.reason ?? j?.error?.message ?? j?.message ?? j?.error;
+    if (typeof r === 'string' && r.trim()) return cleanReason(r);
+  } catch {
+    /* not JSON */
+  }
+  return cleanReason(text) || `HTTP ${res.status}`;
+}
+
+export async function postNotice(url: string, secret: string, noticeId: string, body: string, timeoutMs: number): Promise<Outcome> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': noticeId,
+        'guichet-signature': sign(secret, body),
+        'guichet-payload-version': '1',
+        'user-agent': 'Guichet-TellUsOnce/1',
+      },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (res.status >= 200 && res.status < 300) {
+      const text = await res.text().catch(() => '');
+      let acknowledged = false;
+      try {
+        acknowledged = JSON.parse(text)?.status === 'acknowledged';
+      } catch {
+        /* empty or not JSON */
+      }
+      return { kind: 'delivered', status: res.status, acknowledged };
+    }
+    if (res.status === 409) {
+      await res.body?.cancel().catch(() => {});
+      return { kind: 'delivered', status: 409, acknowledged: false };
+    }
+    if (REJECT_STATUSES.has(res.status)) return { kind: 'rejected', status: res.status, reason: await readReason(res) };
+    await res.body?.cancel().catch(() => {});
+    return { kind: 'retry', status: res.status, error: `HTTP ${res.status}` };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    const msg = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timeout after ${timeoutMs} ms` : (e.cause?.code ?? e.message ?? 'network error');
+    return { kind: 'retry', status: null, error: String(msg).slice(0, 200) };
+  }
+}
+
+export function makeDeliveryHandler(deps: { db: Database; settings: NoticeSettings; log: FastifyBaseLogger; bg: Background }) {
+  const { db, settings, log, bg } = deps;
+  return async function deliver(jobs: Job<DeliveryJob>[]): Promise<void> {
+    const ids = [...new Set(jobs.map((j) => j.data?.noticeId).filter((x): x is string => typeof x === 'string'))];
+    const rows = ids.length
+      ? await db
+          .selectFrom('notices as n')
+          .innerJoin('notice_subscriptions as s', 's.id', 'n.subscription_id')
+          .select([
+            'n.id', 'n.status', 'n.payload', 'n.client_id', 'n.org_id', 'n.fields', 'n.event_type', 'n.first_attempt_at', 'n.attempts',
+            's.webhook_url', 's.signing_secret', 's.legal_basis', 's.law_reference', 's.program_en',
+          ])
+          .where('n.id', 'in', ids)
+          .execute()
+      : [];
+    // only pending notices are sent (a job run again after a crash finds its notice already settled)
+    const todo = rows.filter((r) => r.status === 'pending' && r.webhook_url && r.signing_secret);
+    const started = Date.now();
+    const results = await Promise.all(
+      todo.map(async (r) => {
+        const t0 = Date.now();
+        const outcome = await postNotice(r.webhook_url!, r.signing_secret!, r.id, JSON.stringify(r.payload), settings.httpTimeoutMs);
+        return { row: r, outcome, ms: Date.now() - t0 };
+      }),
+    );
+    const now = new Date();
+    const delivered = results.filter((x) => x.outcome.kind === 'delivered');
+    const rejected = results.filter((x) => x.outcome.kind === 'rejected');
+    const retries = results.filter((x) => x.outcome.kind === 'retry');
+    const windowMs = settings.retryWindowSeconds * 1000;
+    const failed = retries.filter((x) => now.getTime() - (x.row.first_attempt_at ?? new Date(started)).getTime() >= windowMs);
+    const again = retries.filter((x) => !failed.includes(x));
+
+    await db.transaction().execute(async (trx) => {
+      const acked = delivered.filter((x) => x.outcome.kind === 'delivered' && x.outcome.acknowledged).map((x) => x.row.id);
+      const plain = delivered.filter((x) => !acked.includes(x.row.id)).map((x) => x.row.id);
+      const base = { attempts: sql<number>`attempts + 1`, first_attempt_at: sql<Date>`coalesce(first_attempt_at, now())`, next_attempt_at: null, last_error: null };
+      if (plain.length)
+        await trx.updateTable('notices').set({ ...base, status: 'delivered', delivered_at: now }).where('id', 'in', plain).where('status', '=', 'pending').execute();
+      if (acked.length)
+        await trx.updateTable('notices').set({ ...base, status: 'acknowledged', delivered_at: now, acknowledged_at: now }).where('id', 'in', acked).where('status', '=', 'pending').execute();
+      for (const x of rejected) {
+        const o = x.outcome as Extract<Outcome, { kind: 'rejected' }>;
+        await trx
+          .updateTable('notices')
+          .set({ ...base, status: 'rejected', rejected_at: now, delivered_at: now, reason: o.reason })
+          .where('id', '=', x.row.id)
+          .where('status', '=', 'pending')
+          .execute();
+      }
+      const retryJobs: Array<{ data: DeliveryJob; startAfter: number }> = [];
+      for (const x of again) {
+        const o = x.outcome as Extract<Outcome, { kind: 'retry' }>;
+        const delay = retryDelaySeconds(settings, x.row.attempts + 1);
+        await trx
+          .updateTable('notices')
+          .set({ attempts: sql<number>`attempts + 1`, first_attempt_at: sql<Date>`coalesce(first_attempt_at, now())`, last_error: o.error, next_attempt_at: new Date(now.getTime() + delay * 1000) })
+          .where('id', '=', x.row.id)
+          .where('status', '=', 'pending')
+          .execute();
+        retryJobs.push({ data: { noticeId: x.row.id }, startAfter: delay });
+      }
+      for (const x of failed) {
+        const o = x.outcome as Extract<Outcome, { kind: 'retry' }>;
+        await trx
+          .updateTable('notices')
+          .set({ attempts: sql<number>`attempts + 1`, status: 'failed', failed_at: now, last_error: o.error, next_attempt_at: null })
+          .where('id', '=', x.row.id)
+          .where('status', '=', 'pending')
+          .execute();
+        await trx
+          .insertInto('notice_alerts')
+          .values({
+            notice_id: x.row.id,
+            org_id: x.row.org_id,
+            kind: 'dead-letter',
+            message: `Notice ${x.row.id} to ${x.row.program_en} failed after ${x.row.attempts + 1} attempts over ${settings.retryWindowSeconds} s: ${o.error}`,
+            resolved_at: null,
+            resolved_by: null,
+          })
+          .execute();
+      }
+      if (results.length) {
+        await trx
+          .insertInto('notice_attempts')
+          .values(
+            results.map((x) => ({
+              notice_id: x.row.id,
+              http_status: x.outcome.status,
+              outcome: x.outcome.kind === 'retry' ? (failed.includes(x) ? ('failed' as const) : ('retry' as const)) : x.outcome.kind,
+              error: x.outcome.kind === 'retry' ? x.outcome.error : x.outcome.kind === 'rejected' ? x.outcome.reason.slice(0, 200) : null,
+              duration_ms: x.ms,
+            })),
+          )
+          .execute();
+      }
+      const access: AccessEntry[] = [...delivered, ...rejected].map((x) => ({
+        clientId: x.row.client_id,
+        actorKind: 'partner',
+        actorId: x.row.org_id,
+        orgId: x.row.org_id,
+        action: 'received',
+        fields: x.row.fields,
+        purpose: `tell-us-once:${x.row.event_type}`,
+        legalBasis: x.row.legal_basis === 'law' ? x.row.law_reference : 'consent',
+      }));
+      await appendAccessEntries(trx, access);
+      await enqueueMany(trx, DELIVER_QUEUE, retryJobs);
+      // settle this batch's jobs with the same commit
+      await bg.complete(DELIVER_QUEUE, jobs.map((j) => j.id), { db: trx });
+    });
+    if (failed.length) log.error({ notices: failed.map((x) => x.row.id) }, 'notices failed after the retry window (dead letter)');
+  };
+}
