@@ -96,8 +96,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
       const b = request.body as { serviceId: string; summary: string; channel?: CaseChannel; clientId?: string };
       const r = await createCase(ctx, actor, b);
       await flush(r.notificationIds);
-      const d = await caseDetail(db, actor, r.id);
-      return reply.status(201).send(serialiseDetail(d));
+      return reply.status(201).send(await caseCreated(db, r.id, actor));
     },
   );
 
@@ -198,7 +197,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
       const actor = actorOf(request);
       const r = await changeStatus(ctx, actor, (request.params as { id: string }).id, request.body as any);
       await flush(r.notificationIds);
-      return serialiseDetail(await caseDetail(db, actor, r.id));
+      return serialiseDetail(await caseDetail(db, actor, r.id, { audit: false }));
     },
   );
 
@@ -386,6 +385,35 @@ export async function storeDocument(ctx: Ctx, actor: Actor, caseId: string, requ
       .execute();
   });
   return { id, filename, contentType: type, sizeBytes: buf.length };
+}
+
+/** The new case in one query (the full record is at GET /api/v1/cases/{id}). */
+async function caseCreated(db: AppDeps['db'], id: string, actor: Actor) {
+  const c = await db
+    .selectFrom('cases')
+    .innerJoin('services', 'services.id', 'cases.service_id')
+    .innerJoin('organisations', 'organisations.id', 'cases.responsible_org_id')
+    .selectAll('cases')
+    .select(['services.title_en', 'services.title_fr', 'services.guarantee_days', 'organisations.name_en', 'organisations.name_fr'])
+    .where('cases.id', '=', id)
+    .executeTakeFirstOrThrow();
+  return {
+    id: c.id,
+    reference: c.reference,
+    clientId: c.client_id,
+    serviceId: c.service_id,
+    service: { id: c.service_id, title_en: c.title_en, title_fr: c.title_fr, guaranteeDays: c.guarantee_days },
+    originChannel: c.origin_channel,
+    status: c.status,
+    responsibleOrg: { id: c.responsible_org_id, name_en: c.name_en, name_fr: c.name_fr },
+    summary: c.summary,
+    submittedAt: c.submitted_at,
+    dueDate: c.due_date,
+    dueRule: c.due_rule,
+    guaranteeDueDate: c.guarantee_due_date,
+    version: c.version,
+    access: actor.kind === 'client' ? 'owner' : c.responsible_org_id === actor.staff.orgId ? 'org' : 'serving',
+  };
 }
 
 export function serialiseDetail(d: Awaited<ReturnType<typeof caseDetail>>) {

@@ -31,8 +31,11 @@ describe('cases', () => {
     assert.equal(r.body.guaranteeDueDate, addBusinessDays(today, 15, 'CA-ON'));
     assert.equal(r.body.dueRule.unit, 'business_days');
     assert.equal(r.body.dueRule.value, 15);
-    assert.equal(r.body.interactions.length, 1);
-    assert.equal(r.body.interactions[0].outcome, 'case_opened');
+    const full = await call(t, c.cookie, 'GET', `/api/v1/cases/${r.body.id}`);
+    assert.equal(full.body.interactions.length, 1);
+    assert.equal(full.body.interactions[0].outcome, 'case_opened');
+    assert.equal(full.body.interactions[0].channel, 'web');
+    assert.deepEqual(full.body.history.map((h: any) => h.to_status), ['submitted']);
     const list = await call(t, c.cookie, 'GET', '/api/v1/cases');
     assert.deepEqual(list.body.items.map((x: any) => x.id), [r.body.id]);
   });
@@ -134,8 +137,18 @@ describe('cases', () => {
     assert.equal(ref.status, 201, JSON.stringify(ref.body));
     const consent = await t.db.selectFrom('consents').selectAll().where('client_id', '=', c.id).where('org_id', '=', 'on-mto').executeTakeFirst();
     assert.equal(consent?.purpose, 'case-referral');
+    const consentsBefore = (await t.db.selectFrom('consents').select('id').where('client_id', '=', c.id).execute()).length;
     const twice = await call(t, city, 'POST', `/api/v1/cases/${id}/referrals`, { toOrgId: 'on-moh', summary: 'x', clientConsent: true });
     assert.equal(twice.status, 409);
+    assert.equal(twice.body.error.code, 'REFERRAL_PENDING');
+    const unknown = await call(t, city, 'POST', `/api/v1/cases/${id}/referrals`, { toOrgId: 'no-such-org', summary: 'x', clientConsent: true });
+    assert.equal(unknown.status, 400);
+    assert.deepEqual(unknown.body.error.details.map((d: any) => [d.field, d.code]), [['toOrgId', 'notFound']]);
+    const same = await call(t, city, 'POST', `/api/v1/cases/${id}/referrals`, { toOrgId: 'ottawa', summary: 'x', clientConsent: true });
+    assert.equal(same.status, 400);
+    assert.equal(same.body.error.details[0].code, 'sameOrganisation');
+    const consentsAfter = (await t.db.selectFrom('consents').select('id').where('client_id', '=', c.id).execute()).length;
+    assert.equal(consentsAfter, consentsBefore, 'refused referrals leave no consent behind');
 
     // MTO sees it in its "referred" queue, can read it but not act until it accepts.
     const mto = await makeStaff(t, 'staff-mto-agent', 'on-mto', ['agent']);

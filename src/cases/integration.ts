@@ -7,7 +7,8 @@
  */
 import crypto from 'node:crypto';
 import type { Database } from '../db/database';
-import { findCoveringConsents, grantConsent } from '../clients/consent';
+import { sql } from 'kysely';
+import { grantConsent } from '../clients/consent';
 import { recordAccess } from '../clients/access-log';
 import { createMailer, type Mailer } from '../mail/mailer';
 import type { StaffPrincipal } from '../http/session';
@@ -25,17 +26,32 @@ export const AGENT_ACCESS_MINUTES = 60;
  * ends the access at once.
  */
 export async function staffMayServe(db: Database, staff: StaffPrincipal, clientId: string): Promise<boolean> {
-  const rows = await findCoveringConsents(db, { clientId, orgId: staff.orgId, purpose: AGENT_ACCESS_PURPOSE, fields: [] });
-  if (!rows.length) return false;
-  if (rows.some((r) => r.legal_basis === 'law')) return true;
-  const code = await db
-    .selectFrom('agent_access_codes')
-    .select('client_id')
-    .where('client_id', '=', clientId)
-    .where('used_by', '=', staff.id)
-    .where('used_at', '>', new Date(Date.now() - AGENT_ACCESS_MINUTES * 60_000))
+  // One round trip: an active agent-access consent of the organisation that is either a legal basis or backed by a
+  // code this agent redeemed within the hour.
+  const row = await db
+    .selectFrom('consents')
+    .select('consents.id')
+    .where('consents.client_id', '=', clientId)
+    .where('consents.org_id', '=', staff.orgId)
+    .where('consents.purpose', '=', AGENT_ACCESS_PURPOSE)
+    .where('consents.withdrawn_at', 'is', null)
+    .where((eb) => eb.or([eb('consents.valid_until', 'is', null), eb('consents.valid_until', '>', sql<Date>`now()`)]))
+    .where((eb) =>
+      eb.or([
+        eb('consents.legal_basis', '=', 'law'),
+        eb.exists(
+          eb
+            .selectFrom('agent_access_codes')
+            .select('agent_access_codes.client_id')
+            .where('agent_access_codes.client_id', '=', clientId)
+            .where('agent_access_codes.used_by', '=', staff.id)
+            .where('agent_access_codes.used_at', '>', new Date(Date.now() - AGENT_ACCESS_MINUTES * 60_000)),
+        ),
+      ]),
+    )
+    .limit(1)
     .executeTakeFirst();
-  return Boolean(code);
+  return Boolean(row);
 }
 
 /** Record in the client's access log that staff read their cases (in the caller's transaction when given one). */

@@ -166,4 +166,12 @@ export const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '002_one_pending_referral': {
+    async up(db: Kysely<any>) {
+      await sql`create unique index case_referrals_one_pending on case_referrals(case_id) where status = 'pending'`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index case_referrals_one_pending`.execute(db);
+    },
+  },
 };

@@ -14,6 +14,7 @@ export interface NotifyContext {
   orgName: { en: string; fr: string };
   dueDate: string | null;
   contactEmail?: string | null;
+  client: { email: string | null; preferred_lang: string; contact_preferences: { email?: boolean } | null };
 }
 
 /** Queue a status-change (or hand-over) e-mail; returns the outbox id, or null when the client gets no e-mail. */
@@ -23,14 +24,9 @@ export async function queueNotification(
   event: { kind: 'status'; status: string } | { kind: 'referral_accepted' },
   publicBaseUrl: string,
 ): Promise<number | null> {
-  const client = await trx
-    .selectFrom('clients')
-    .select(['email', 'preferred_lang', 'contact_preferences'])
-    .where('id', '=', ctx.clientId)
-    .executeTakeFirst();
-  const to = client?.email || ctx.contactEmail;
-  if (!client || !to || client.contact_preferences?.email === false) return null;
-  const lang: Lang = client.preferred_lang === 'fr' ? 'fr' : 'en';
+  const to = ctx.client.email || ctx.contactEmail;
+  if (!to || ctx.client.contact_preferences?.email === false) return null;
+  const lang: Lang = ctx.client.preferred_lang === 'fr' ? 'fr' : 'en';
   const params = {
     reference: ctx.reference,
     service: ctx.serviceTitle[lang],

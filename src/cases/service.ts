@@ -114,7 +114,20 @@ export async function accessTo(
 }
 
 /** The standard that sets a service's clock: the newest with a duration, timeliness standards first. */
+const ruleCache = new Map<string, { at: number; rule: DueRule | null }>();
+const RULE_TTL_MS = 60_000;
+
 export async function dueRuleFor(db: Database, serviceId: string, jurisdiction: string): Promise<DueRule | null> {
+  const key = `${serviceId}|${jurisdiction}`;
+  const hit = ruleCache.get(key);
+  if (hit && Date.now() - hit.at < RULE_TTL_MS) return hit.rule;
+  const rule = await loadDueRule(db, serviceId, jurisdiction);
+  if (ruleCache.size > 5000) ruleCache.clear();
+  ruleCache.set(key, { at: Date.now(), rule });
+  return rule;
+}
+
+async function loadDueRule(db: Database, serviceId: string, jurisdiction: string): Promise<DueRule | null> {
   const std = await db
     .selectFrom('service_standards')
     .select(['id', 'duration_value', 'duration_unit', 'type', 'fiscal_year'])
@@ -139,7 +152,11 @@ async function notifyContext(db: Database, caseId: string): Promise<NotifyContex
     .selectFrom('cases')
     .innerJoin('services', 'services.id', 'cases.service_id')
     .innerJoin('organisations', 'organisations.id', 'cases.responsible_org_id')
+    .innerJoin('clients', 'clients.id', 'cases.client_id')
     .select([
+      'clients.email',
+      'clients.preferred_lang',
+      'clients.contact_preferences',
       'cases.id',
       'cases.reference',
       'cases.client_id',
@@ -160,6 +177,7 @@ async function notifyContext(db: Database, caseId: string): Promise<NotifyContex
     orgName: { en: c.name_en, fr: c.name_fr },
     dueDate: c.due_date,
     contactEmail: c.contact_email,
+    client: { email: c.email, preferred_lang: c.preferred_lang, contact_preferences: c.contact_preferences },
   };
 }
 
@@ -221,9 +239,9 @@ export async function createCase(ctx: Ctx, actor: Actor | { kind: 'partner'; org
       .executeTakeFirst();
     if (!service || service.status !== 'published') throw invalid([{ field: 'serviceId', code: 'notFound' }]);
     if (actor.kind === 'staff') {
-      // Staff open a case only for a client who lets them serve them right now (or on a recorded legal basis).
-      const client = await trx.selectFrom('clients').select('id').where('id', '=', clientId).executeTakeFirst();
-      if (!client || !(await staffMayServe(trx, actor.staff, clientId))) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
+      // Staff open a case only for a client who lets them serve them right now (or on a recorded legal basis);
+      // the consent row exists only for an existing client, so an unknown id is refused the same way.
+      if (!(await staffMayServe(trx, actor.staff, clientId))) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
     }
     const rule = await dueRuleFor(trx, service.id, service.jurisdiction);
     const dueDate = rule ? computeDueDate(now, rule.value, rule.unit as DurationUnit, rule.jurisdiction) : null;
@@ -335,16 +353,14 @@ export async function logInteraction(ctx: Ctx, actor: Actor, caseId: string, inp
   if (input.note && input.note.length > 4000) errors.push({ field: 'note', code: 'tooLong' });
   if (errors.length) throw invalid(errors);
   if (actor.kind !== 'staff') throw new AppError(403, 'FORBIDDEN');
-  return ctx.db.transaction().execute(async (trx) => {
-    const { row } = await loadCase(trx, actor, caseId);
-    const r = await trx
-      .insertInto('case_interactions')
-      .values({ case_id: row.id, channel: input.channel, ...actorIds(actor), outcome: input.outcome, note: input.note?.trim() || null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await trx.updateTable('cases').set({ updated_at: new Date() }).where('id', '=', row.id).execute();
-    return { id: r.id };
-  });
+  // One row: no transaction needed (the access check reads, the insert is atomic on its own).
+  const { row } = await loadCase(ctx.db, actor, caseId);
+  const r = await ctx.db
+    .insertInto('case_interactions')
+    .values({ case_id: row.id, channel: input.channel, ...actorIds(actor), outcome: input.outcome, note: input.note?.trim() || null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: r.id };
 }
 
 export async function postMessage(ctx: Ctx, actor: Actor, caseId: string, body: string, now = new Date()) {
@@ -420,17 +436,27 @@ export async function referCase(ctx: Ctx, actor: Actor, caseId: string, input: {
     const { row, access } = await loadCase(trx, actor, caseId);
     if (!access.canAct) throw new AppError(403, 'CASE_NOT_RESPONSIBLE');
     if (OPEN_STATUSES.indexOf(row.status) < 0) throw new AppError(409, 'CASE_CLOSED');
-    const org = await trx.selectFrom('organisations').select('id').where('id', '=', input.toOrgId).executeTakeFirst();
-    if (!org) throw invalid([{ field: 'toOrgId', code: 'notFound' }]);
-    if (org.id === row.responsible_org_id) throw invalid([{ field: 'toOrgId', code: 'sameOrganisation' }]);
-    const pending = await trx.selectFrom('case_referrals').select('id').where('case_id', '=', row.id).where('status', '=', 'pending').executeTakeFirst();
-    if (pending) throw new AppError(409, 'REFERRAL_PENDING');
-    const consentId = await grantReferralConsent(trx, row.client_id, org.id);
+    if (input.toOrgId === row.responsible_org_id) throw invalid([{ field: 'toOrgId', code: 'sameOrganisation' }]);
+    const org = { id: input.toOrgId };
+    let consentId: string;
+    try {
+      consentId = await grantReferralConsent(trx, row.client_id, org.id);
+    } catch (err) {
+      // grantConsent checks that the organisation exists (field orgId); report it on our field.
+      if (err instanceof AppError && err.details?.some((d) => d.field === 'orgId')) throw invalid([{ field: 'toOrgId', code: 'notFound' }]);
+      throw err;
+    }
     const id = crypto.randomUUID();
-    await trx
-      .insertInto('case_referrals')
-      .values({ id, case_id: row.id, from_org_id: row.responsible_org_id, to_org_id: org.id, referred_by: actor.staff.id, summary, consent_id: consentId, accepted_by: null, accepted_at: null, no_repeat: null })
-      .execute();
+    // At most one pending referral per case (unique partial index, migration 002): a second one is a conflict.
+    try {
+      await trx
+        .insertInto('case_referrals')
+        .values({ id, case_id: row.id, from_org_id: row.responsible_org_id, to_org_id: org.id, referred_by: actor.staff.id, summary, consent_id: consentId, accepted_by: null, accepted_at: null, no_repeat: null })
+        .execute();
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new AppError(409, 'REFERRAL_PENDING');
+      throw err;
+    }
     await trx
       .insertInto('case_interactions')
       .values({ case_id: row.id, channel: input.channel ?? 'phone', ...actorIds(actor), outcome: 'referred', note: `→ ${org.id}` })
@@ -593,8 +619,8 @@ export async function listCases(db: Database, actor: Actor, f: ListFilter = {}) 
 }
 
 /** Everything about one case the actor may see (staff reads are written to the client's access log). */
-export async function caseDetail(db: Database, actor: Actor, caseId: string) {
-  const { row, access } = await loadCase(db, actor, caseId, { audit: true });
+export async function caseDetail(db: Database, actor: Actor, caseId: string, opts: { audit?: boolean } = {}) {
+  const { row, access } = await loadCase(db, actor, caseId, { audit: opts.audit ?? true });
   const [service, org, history, interactions, messages, referrals, documents, refund] = await Promise.all([
     db.selectFrom('services').select(['id', 'title_en', 'title_fr', 'owner_org_id', 'guarantee_days']).where('id', '=', row.service_id).executeTakeFirstOrThrow(),
     db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).where('id', '=', row.responsible_org_id).executeTakeFirstOrThrow(),

@@ -132,7 +132,7 @@ export async function createAgentAccessCode(db: Database, clientId: string): Pro
 /**
  * An agent enters the code the client read out. On success: the code is spent, a consent 'agent-access' for the
  * agent's organisation (every profile field, 2 hours) is recorded, and the client id is returned.
- * 400 VALIDATION_ERROR (code: invalid format), 400 ACCESS_CODE_INVALID (unknown, used or expired: one answer for
+ * 400 VALIDATION_ERROR (code: invalid format), 400 AGENT_CODE_INVALID (unknown, used or expired: one answer for
  * all), 429 TOO_MANY_ATTEMPTS after 10 failures in 15 minutes by the same agent.
  */
 export async function redeemAgentAccessCode(db: Database, staff: StaffPrincipal, rawCode: unknown): Promise<{ clientId: string; consentId: string; validUntil: Date }> {
@@ -174,7 +174,7 @@ export async function redeemAgentAccessCode(db: Database, staff: StaffPrincipal,
   });
   if (!result) {
     await db.insertInto('agent_code_attempts').values({ staff_id: staff.id, ok: false }).execute();
-    throw new AppError(400, 'ACCESS_CODE_INVALID');
+    throw new AppError(400, 'AGENT_CODE_INVALID');
   }
   return result;
 }

@@ -23,12 +23,16 @@ export interface DevAccount {
   email: string;
   birthdate?: string;
   locale?: 'en' | 'fr';
+  /** OIDC standard 'address' claim. */
+  address?: { street_address: string; locality: string; region: string; postal_code: string; country: 'CA' };
 }
 
 /** Demonstration clients (the subjects are stable, so their Guichet files persist across restarts). */
 export const DEV_CLIENT_ACCOUNTS: DevAccount[] = [
-  { sub: 'demo-camille', kind: 'client', given_name: 'Camille', family_name: 'Tremblay', name: 'Camille Tremblay', email: 'camille.tremblay@example.ca', birthdate: '1985-04-12', locale: 'fr' },
-  { sub: 'demo-jordan', kind: 'client', given_name: 'Jordan', family_name: 'Smith', name: 'Jordan Smith', email: 'jordan.smith@example.ca', birthdate: '1990-09-30', locale: 'en' },
+  { sub: 'demo-camille', kind: 'client', given_name: 'Camille', family_name: 'Tremblay', name: 'Camille Tremblay', email: 'camille.tremblay@example.ca', birthdate: '1985-04-12', locale: 'fr',
+    address: { street_address: '45 rue Laurier', locality: 'Gatineau', region: 'QC', postal_code: 'J8X 3V8', country: 'CA' } },
+  { sub: 'demo-jordan', kind: 'client', given_name: 'Jordan', family_name: 'Smith', name: 'Jordan Smith', email: 'jordan.smith@example.ca', birthdate: '1990-09-30', locale: 'en',
+    address: { street_address: '150 Elgin Street', locality: 'Ottawa', region: 'ON', postal_code: 'K2P 1L4', country: 'CA' } },
   { sub: 'demo-marc', kind: 'client', given_name: 'Marc', family_name: 'Gagnon', name: 'Marc Gagnon', email: 'marc@boulangerie-gagnon.example.ca', birthdate: '1972-01-20', locale: 'fr' },
 ];
 
@@ -114,11 +118,12 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
     jwks: { keys: [jwk] },
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
     pkce: { required: () => true },
-    scopes: ['openid', 'email', 'profile'],
+    scopes: ['openid', 'email', 'profile', 'address'],
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'birthdate', 'locale'],
+      address: ['address'],
     },
     features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: false }, revocation: { enabled: false } },
     ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
@@ -139,6 +144,7 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
             ...(a.family_name ? { family_name: a.family_name } : {}),
             ...(a.birthdate ? { birthdate: a.birthdate } : {}),
             locale: a.locale ?? 'en',
+            ...(a.address ? { address: a.address } : {}),
           };
         },
       };
@@ -148,7 +154,7 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
       const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
       if (grantId) return ctx.oidc.provider.Grant.find(grantId);
       const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-      grant.addOIDCScope('openid email profile');
+      grant.addOIDCScope('openid email profile address');
       await grant.save();
       return grant;
     },

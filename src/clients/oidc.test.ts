@@ -45,6 +45,8 @@ describe('OpenID Connect sign-in (development provider, real code flow)', () => 
     assert.equal(c.birth_date, '1985-04-12');
     assert.equal(c.email, 'camille.tremblay@example.ca');
     assert.equal(c.preferred_lang, 'fr');
+    const addr = await t.db.selectFrom('client_addresses').selectAll().where('client_id', '=', c.id).execute();
+    assert.deepEqual(addr.map((x) => [x.line1, x.city, x.province, x.postal_code, x.valid_to]), [['45 rue Laurier', 'Gatineau', 'QC', 'J8X 3V8', null]]);
     const session = await t.db.selectFrom('sessions').selectAll().where('subject_id', '=', c.id).executeTakeFirstOrThrow();
     assert.equal(session.kind, 'client');
     assert.equal((session.data as any).via, 'oidc');
@@ -175,7 +177,10 @@ describe('production mode: no development provider, no bypass', () => {
       // an http issuer is refused in production, even on loopback
       const page = await t.app.inject({ method: 'GET', url: '/en/sign-in' });
       const csrf = page.cookies.find((c) => c.name === 'guichet_csrf')!.value;
-      const start = await t.app.inject({ method: 'POST', url: '/en/sign-in', payload: { _csrf: csrf }, headers: { cookie: `guichet_csrf=${csrf}`, accept: 'text/html' } });
+      const elsewhere = await t.app.inject({ method: 'POST', url: '/en/sign-in', payload: { _csrf: csrf }, headers: { cookie: `guichet_csrf=${csrf}`, host: 'other.example', accept: 'text/html' } });
+      assert.equal(elsewhere.statusCode, 303, 'sign-in starts from the public origin');
+      assert.equal(elsewhere.headers.location, `${t.config.publicBaseUrl}/en/sign-in`);
+      const start = await t.app.inject({ method: 'POST', url: '/en/sign-in', payload: { _csrf: csrf }, headers: { cookie: `guichet_csrf=${csrf}`, host: new URL(t.config.publicBaseUrl).host, accept: 'text/html' } });
       assert.equal(start.statusCode, 503);
       assert.match(start.body, /Sign-in is not available/);
     } finally {

@@ -13,7 +13,7 @@ import type { Config } from '../config';
 import type { Database } from '../db/database';
 import { AppError } from '../http/errors';
 import type { Lang } from '../i18n/index';
-import { isIsoDate, today } from './accounts';
+import { isIsoDate, today, validateAddress } from './accounts';
 
 export const OIDC_STATE_COOKIE = 'guichet_oidc';
 export const PENDING_TTL_MS = 10 * 60 * 1000;
@@ -74,9 +74,11 @@ export async function beginSignIn(
     .insertInto('oidc_logins')
     .values({ state, kind: opts.kind, code_verifier: verifier, nonce, return_to: safeReturnTo(opts.returnTo) ?? null, lang: opts.lang })
     .execute();
+  // the standard 'address' scope only when the provider says it supports it
+  const scopes = cfg.serverMetadata().scopes_supported?.includes('address') ? 'openid email profile address' : 'openid email profile';
   const url = oidc.buildAuthorizationUrl(cfg, {
     redirect_uri: redirectUri(config),
-    scope: 'openid email profile',
+    scope: scopes,
     code_challenge: challenge,
     code_challenge_method: 'S256',
     state,
@@ -189,5 +191,12 @@ async function matchOrProvisionClient(db: Database, sub: string, info: oidc.User
     .onConflict((oc) => oc.column('oidc_subject').doNothing())
     .execute();
   const row = await db.selectFrom('clients').select('id').where('oidc_subject', '=', sub).executeTakeFirstOrThrow();
+  // a first address from the standard 'address' claim, when the provider gives a valid Canadian one
+  const a = info.address as Record<string, unknown> | undefined;
+  if (row.id === id && a && typeof a === 'object' && (a.country === undefined || a.country === 'CA')) {
+    const lines = typeof a.street_address === 'string' ? a.street_address.split(/\r?\n/) : [];
+    const { value } = validateAddress({ line1: lines[0], line2: lines.slice(1).join(', ') || undefined, city: a.locality, province: a.region, postalCode: a.postal_code });
+    if (value) await db.insertInto('client_addresses').values({ client_id: id, ...value, valid_to: null }).execute();
+  }
   return row.id;
 }

@@ -241,17 +241,17 @@ describe('clients: consent register, access log, accounts, staff access', () => 
       assert.ok(r.validUntil.getTime() > Date.now());
       await requireClientAccess(d.db, agent, c, 'agent-access');
       // the same code cannot be used twice (even by another organisation)
-      await rejects(redeemAgentAccessCode(d.db, craStaff, code), 400, 'ACCESS_CODE_INVALID');
+      await rejects(redeemAgentAccessCode(d.db, craStaff, code), 400, 'AGENT_CODE_INVALID');
       await rejects(requireClientAccess(d.db, craStaff, c, 'agent-access'), 404, 'CLIENT_NOT_FOUND');
       // a new code replaces the previous unused one
       const a = await createAgentAccessCode(d.db, c);
       const b = await createAgentAccessCode(d.db, c);
-      if (a.code !== b.code) await rejects(redeemAgentAccessCode(d.db, craStaff, a.code), 400, 'ACCESS_CODE_INVALID');
+      if (a.code !== b.code) await rejects(redeemAgentAccessCode(d.db, craStaff, a.code), 400, 'AGENT_CODE_INVALID');
       await redeemAgentAccessCode(d.db, craStaff, b.code.slice(0, 4) + ' ' + b.code.slice(4));
       // expired code
       const e = await createAgentAccessCode(d.db, c);
       await d.db.updateTable('client_access_codes').set({ expires_at: new Date(Date.now() - 1000) }).where('client_id', '=', c).execute();
-      await rejects(redeemAgentAccessCode(d.db, agent, e.code), 400, 'ACCESS_CODE_INVALID');
+      await rejects(redeemAgentAccessCode(d.db, agent, e.code), 400, 'AGENT_CODE_INVALID');
       await rejects(redeemAgentAccessCode(d.db, agent, '12ab'), 400, 'VALIDATION_ERROR', [['code', 'accessCode']]);
       // the client withdraws the agent access: denied again
       const consent = (await activeConsents(d.db, c)).find((x) => x.org_id === 'guichet')!;
@@ -259,7 +259,7 @@ describe('clients: consent register, access log, accounts, staff access', () => 
       await rejects(requireClientAccess(d.db, agent, c, 'agent-access'), 404, 'CLIENT_NOT_FOUND');
       // throttle: after 10 failures in 15 minutes, even a right code is refused
       const t: StaffPrincipal = { ...agent, id: 'staff-ottawa-editor', orgId: 'ottawa' };
-      for (let i = 0; i < 10; i++) await rejects(redeemAgentAccessCode(d.db, t, '00000000'.slice(0, 7) + String(i)), 400, 'ACCESS_CODE_INVALID');
+      for (let i = 0; i < 10; i++) await rejects(redeemAgentAccessCode(d.db, t, '00000000'.slice(0, 7) + String(i)), 400, 'AGENT_CODE_INVALID');
       const ok = await createAgentAccessCode(d.db, c);
       await rejects(redeemAgentAccessCode(d.db, t, ok.code), 429, 'TOO_MANY_ATTEMPTS');
     });

@@ -95,6 +95,12 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   async function startLogin(request: FastifyRequest, reply: FastifyReply, lang: Lang, kind: 'client' | 'staff') {
     const body = (request.body ?? {}) as { returnTo?: string };
+    // the provider sends the browser back to PUBLIC_BASE_URL: start from that origin, or the state cookie is lost
+    const publicHost = new URL(config.publicBaseUrl).host;
+    if (request.host && request.host !== publicHost) {
+      const page = kind === 'staff' ? P.staffSignIn[lang] : signInUrl(lang, safeReturnTo(body.returnTo));
+      return reply.redirect(`${config.publicBaseUrl}${page}`, 303);
+    }
     const { url, state } = await beginSignIn(db, config, { kind, lang, returnTo: safeReturnTo(body.returnTo) });
     reply.setCookie(OIDC_STATE_COOKIE, state, { path: CALLBACK_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: 600 });
     return reply.redirect(url.toString(), 303);

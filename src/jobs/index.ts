@@ -32,6 +32,7 @@ import type { Config } from '../config';
 import type { Database, OpenedDatabase } from '../db/database';
 import type { DB } from '../db/schema';
 import { registerJobs as noticesJobs } from '../notices/jobs';
+import { registerJobs as casesJobs } from '../cases/jobs';
 
 export interface BackgroundDeps {
   config: Config;
@@ -94,7 +95,7 @@ export interface Background {
 }
 
 /** Capabilities that own queues. Add yours here: `(bg) => Promise<void>`. */
-const capabilities: Array<(bg: Background, deps: BackgroundDeps) => Promise<void>> = [noticesJobs];
+const capabilities: Array<(bg: Background, deps: BackgroundDeps) => Promise<void>> = [noticesJobs, casesJobs];
 
 let current: Background | null = null;
 

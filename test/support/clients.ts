@@ -110,11 +110,11 @@ export function hiddenInput(html: string, name: string): string | undefined {
 }
 
 /**
- * Serve a test app over real HTTP on 127.0.0.1 (port 0) and start the development OpenID provider (port 0) for it;
+ * Serve a test app over real HTTP on 127.0.0.1 (port 0; kept if it already listens, e.g. a browser test env) and start the development OpenID provider (port 0) for it;
  * config.publicBaseUrl and config.oidc are pointed at them. Call close() before the app's own close().
  */
 export async function withDevOidc(t: { app: App; config: Config }): Promise<{ baseUrl: string; issuer: string; close(): Promise<void> }> {
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  if (!t.app.server.listening) await t.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (t.app.server.address() as AddressInfo).port;
   t.config.publicBaseUrl = `http://127.0.0.1:${port}`;
   const { startDevProvider } = await import('../../src/clients/dev-oidc-provider');
@@ -142,4 +142,28 @@ export async function oidcSignIn(jar: CookieJar, baseUrl: string, sub: string, o
     body: new URLSearchParams({ sub }),
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
   });
+}
+
+/** Minimal shape of a playwright Page used below (keeps playwright out of this module's imports). */
+interface BrowserPage {
+  goto(url: string): Promise<unknown>;
+  click(selector: string): Promise<void>;
+  check(selector: string): Promise<void>;
+  waitForURL(url: RegExp): Promise<void>;
+}
+
+/**
+ * In a real browser (playwright page, JavaScript on or off): sign in as `sub` through Guichet's sign-in page and the
+ * development provider's page. Needs withDevOidc() on the app first. Ends on My file (or `returnTo`).
+ */
+export async function signInClientInBrowser(page: BrowserPage, baseUrl: string, sub = 'demo-camille', opts: { lang?: 'en' | 'fr'; returnTo?: string } = {}) {
+  const lang = opts.lang ?? 'en';
+  const path = lang === 'fr' ? '/fr/connexion' : '/en/sign-in';
+  await page.goto(`${baseUrl}${path}${opts.returnTo ? `?returnTo=${encodeURIComponent(opts.returnTo)}` : ''}`);
+  await page.click('#sign-in');
+  await page.check(`input[name="sub"][value="${sub}"]`);
+  await page.click('button[type="submit"]');
+  const target = opts.returnTo ?? (lang === 'fr' ? '/fr/mon-dossier' : '/en/my-file');
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  await page.waitForURL(new RegExp(`^${esc(baseUrl)}${esc(target)}([?#].*)?$`));
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, csrfFrom, staffCookie, type TestApp } from '../../../test/support/app';
+import { searchServices } from '../search/index';
 import { formValues } from './form';
 import { edb, liveSnapshot, type Snapshot } from './model';
 
@@ -29,6 +30,8 @@ describe('editorial workflow (partners own their content)', () => {
       headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded', ...(who ? { cookie: c[who] } : {}) },
       payload: form({ _csrf: csrf ?? (who ? csrfFrom(c[who]) : undefined), ...values }),
     });
+  const found = async (q: string, id: string) =>
+    (await searchServices(t.db, { q, lang: 'en', page: 1, pageSize: 20 })).items.some((i) => i.id === id);
   const snap = async (id: string) => (await liveSnapshot(edb(t.db), id))!;
   const revision = (id: string) =>
     edb(t.db).selectFrom('service_versions').selectAll().where('service_id', '=', id).where('status', 'in', ['draft', 'in_review']).executeTakeFirst();
@@ -285,6 +288,7 @@ describe('editorial workflow (partners own their content)', () => {
     assert.equal((await get(`/en/staff/catalogue/${id}`, 'staff-ottawa-editor')).statusCode, 404);
     const pub = await get(`/en/services/${id}`);
     assert.notEqual(pub.statusCode, 200, 'a draft service is not public');
+    assert.equal(await found('accessible parking permit', id), false, 'not searchable while a draft');
     // Discarding a new service is refused; submitting and publishing makes it public.
     assert.equal((await post(`/en/staff/catalogue/${id}/discard`, 'staff-mto-editor')).statusCode, 409);
     assert.equal((await post(`/en/staff/catalogue/${id}/submit`, 'staff-mto-editor')).statusCode, 303);
@@ -295,6 +299,7 @@ describe('editorial workflow (partners own their content)', () => {
     assert.equal(live.status, 'published');
     assert.equal(live.version, 1);
     assert.ok(live.published_at);
+    assert.equal(await found('accessible parking permit', id), true, 'search reflects the publication at once');
     const hist = await get(`/en/staff/catalogue/${id}/history`, 'staff-mto-editor');
     assert.match(hist.body, /\[added: <\/span>Accessible parking permit/);
     assert.equal((await get(`/en/staff/services/${id}`, 'staff-agent')).statusCode, 200);
@@ -364,11 +369,13 @@ describe('editorial workflow (partners own their content)', () => {
 
   it('withdraws a published service (one-stop reviewer only, with a reason)', async () => {
     const id = 'demo-dog-licence';
+    assert.equal(await found('dog licence', id), true);
     assert.equal((await post(`/en/staff/catalogue/${id}/withdraw`, 'staff-ottawa-editor', { comment: 'x' })).statusCode, 403);
     assert.equal((await post(`/en/staff/catalogue/${id}/withdraw`, 'staff-reviewer', { comment: '' })).statusCode, 400);
     assert.equal((await post(`/en/staff/catalogue/${id}/withdraw`, 'staff-reviewer', { comment: 'Program ended' })).statusCode, 303);
     const svc = await t.db.selectFrom('services').select('status').where('id', '=', id).executeTakeFirstOrThrow();
     assert.equal(svc.status, 'withdrawn');
+    assert.equal(await found('dog licence', id), false, 'search reflects the withdrawal at once');
     assert.equal((await post(`/en/staff/catalogue/${id}/withdraw`, 'staff-reviewer', { comment: 'again' })).statusCode, 409);
     const bank = await get(`/en/staff/services/${id}`, 'staff-agent');
     assert.match(bank.body, /withdrawn from the public catalogue/);

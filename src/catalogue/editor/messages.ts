@@ -236,7 +236,7 @@ export const messages: Messages = {
     'editor.bank.contacts': 'Resource persons to call',
     'editor.bank.noContacts': 'No resource persons listed for this service.',
     'editor.bank.content': 'Service details',
-    'editor.bank.free': 'Free',
+    'editor.bank.free': 'No cost listed',
   },
   fr: {
     'errors.SERVICE_NOT_FOUND': 'Aucun service de ce nom dans le catalogue de votre organisation.',
@@ -472,6 +472,6 @@ export const messages: Messages = {
     'editor.bank.contacts': 'Personnes-ressources à appeler',
     'editor.bank.noContacts': 'Aucune personne-ressource pour ce service.',
     'editor.bank.content': 'Détails du service',
-    'editor.bank.free': 'Gratuit',
+    'editor.bank.free': 'Aucun coût indiqué',
   },
 };

@@ -264,7 +264,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
   );
 
   // ---- One service: overview, open revision and its diff, actions -------------------------------------------------
-  async function renderService(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, opts: { errors?: FieldError[]; done?: string; comment?: string } = {}) {
+  async function renderService(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, opts: { errors?: FieldError[]; done?: string; comment?: string; contact?: Record<string, string> } = {}) {
     const staff = requireEditorial(request);
     const svc = await serviceFor(xdb, staff, id, 'view');
     const [org, rev, live, contacts] = await Promise.all([
@@ -301,6 +301,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
         },
         done: opts.done && DONE.has(opts.done) ? opts.done : null,
         comment: opts.comment ?? '',
+        contact: opts.contact ?? {},
         fieldErrors: errorsByField(errors),
         errorList: errorList(errors),
         back: reviewer && !editable ? editorPath('queue', lang) : editorPath('list', lang),
@@ -419,7 +420,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
       if (v.phone && !/^[0-9+().\-\s]{3,30}(\s*(x|ext\.?|poste)\s*\d{1,6})?$/i.test(v.phone)) err('contact_phone', 'phone');
       if (v.email && !/^[^\s@<>()]+@[^\s@<>()]+\.[^\s@<>()]+$/.test(v.email)) err('contact_email', 'email');
       if (!v.phone && !v.email) err('contact_phone', 'contactMeans');
-      if (errors.length) return renderService(request, reply, lang, id, { errors });
+      if (errors.length) return renderService(request, reply, lang, id, { errors, contact: v });
       await addContact(db, staff, id, { name: v.name, role_en: v.role_en, role_fr: v.role_fr, phone: v.phone || null, email: v.email || null });
       return reply.redirect(`${editorPath('service', lang, { id })}?done=contactAdded`, 303);
     },

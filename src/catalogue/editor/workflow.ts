@@ -10,7 +10,7 @@ import { AppError, validationError } from '../../http/errors';
 import type { StaffPrincipal } from '../../http/session';
 import { t, type Lang } from '../../i18n/index';
 import { ONE_STOP_ORG_ID } from '../demo-data';
-import { invalidateSearch } from './search-hook';
+import { invalidateSearchIndex } from '../search/index';
 import { applySnapshot, edb, liveSnapshot, normaliseSnapshot, type EditorAction, type EditorDb, type Snapshot } from './model';
 
 export const isEditor = (s: StaffPrincipal) => s.roles.includes('editor');
@@ -216,7 +216,7 @@ export async function publish(db: Database, staff: StaffPrincipal, id: string, c
     await log(trx, id, 'published', staff, rev.version, c);
   });
   void lang;
-  await invalidateSearch();
+  invalidateSearchIndex();
 }
 
 /** One-stop reviewer: in review → draft, with a comment for the editor. */
@@ -243,7 +243,7 @@ export async function withdraw(db: Database, staff: StaffPrincipal, id: string, 
     await trx.updateTable('services').set({ status: 'withdrawn', updated_at: new Date() }).where('id', '=', id).execute();
     await log(trx, id, 'withdrawn', staff, svc.version, c);
   });
-  await invalidateSearch();
+  invalidateSearchIndex();
 }
 
 /** Owning editor or one-stop reviewer: the published content is still accurate. */

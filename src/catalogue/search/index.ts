@@ -242,7 +242,7 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
 
   const title = { en: rows.map((r) => r.title_en), fr: rows.map((r) => r.title_fr) };
   const sortBy = (n: number, lang: Lang, key: (i: number) => string) => {
-    const collator = new Intl.Collator(lang === 'fr' ? 'fr-CA' : 'en-CA', { sensitivity: 'base', numeric: true });
+    const collator = collators[lang];
     const keys = Array.from({ length: n }, (_, i) => key(i));
     return Int32Array.from(Array.from({ length: n }, (_, i) => i).sort((a, b) => collator.compare(keys[a], keys[b]) || a - b));
   };
@@ -282,8 +282,8 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
 /** Picks the top `k` of `docs` by score (desc), then title order; returns their positions in `docs`, in order. */
 function topK(docs: number[], scores: number[], k: number, rank: Int32Array): number[] {
   const better = (a: number, b: number) => scores[a] > scores[b] || (scores[a] === scores[b] && rank[docs[a]] < rank[docs[b]]);
-  const idx = Array.from({ length: docs.length }, (_, i) => i);
   if (k >= docs.length / 4) {
+    const idx = Array.from({ length: docs.length }, (_, i) => i);
     idx.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
     return idx.slice(0, k);
   }
@@ -309,7 +309,7 @@ function topK(docs: number[], scores: number[], k: number, rank: Int32Array): nu
       i = m;
     }
   };
-  for (const i of idx) {
+  for (let i = 0; i < docs.length; i++) {
     if (heap.length < k) {
       heap.push(i);
       up(heap.length - 1);
@@ -321,6 +321,11 @@ function topK(docs: number[], scores: number[], k: number, rank: Int32Array): nu
   heap.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
   return heap;
 }
+
+const collators: Record<Lang, Intl.Collator> = {
+  en: new Intl.Collator('en-CA', { sensitivity: 'base', numeric: true }),
+  fr: new Intl.Collator('fr-CA', { sensitivity: 'base', numeric: true }),
+};
 
 function label(lang: Lang, key: string, fallback: string): string {
   const v = t(lang, key);
@@ -340,8 +345,11 @@ function cached<T extends SearchResult>(c: Catalogue, key: string, make: () => T
   return value;
 }
 
-/** Services matching the query and filters, ranked (by relevance with q, by title without), with facet counts. */
-export async function searchServices(db: Database, params: ServiceSearchParams): Promise<SearchResult> {
+/**
+ * Services matching the query and filters, ranked (by relevance with q, by title without), with facet counts.
+ * `opts.cache: false` bypasses the result cache (benchmarks); so does GUICHET_SEARCH_CACHE=off.
+ */
+export async function searchServices(db: Database, params: ServiceSearchParams, opts: { cache?: boolean } = {}): Promise<SearchResult> {
   const c = await getCatalogue(db);
   const lang: Lang = params.lang === 'fr' ? 'fr' : 'en';
   const q = (params.q ?? '').trim();
@@ -354,7 +362,9 @@ export async function searchServices(db: Database, params: ServiceSearchParams):
   const level = norm(params.level);
   const lifeEvent = params.lifeEvent || '';
   const key = JSON.stringify([lang, q, audience, organisation, channel, level, lifeEvent, page, pageSize]);
-  const result = cached(c, key, () => runServiceSearch(c, { lang, q, audience, organisation, channel, level, lifeEvent, page, pageSize }));
+  const run = () => runServiceSearch(c, { lang, q, audience, organisation, channel, level, lifeEvent, page, pageSize });
+  const useCache = opts.cache ?? process.env.GUICHET_SEARCH_CACHE !== 'off';
+  const result = useCache ? cached(c, key, run) : run();
   // Callers get their own copy of the top level (the cached value must stay intact).
   return { total: result.total, items: result.items.map((i) => ({ ...i })), facets: result.facets };
 }
@@ -459,7 +469,7 @@ function runServiceSearch(
       const v = value(i);
       if (counts[i] > 0 || selected.includes(v)) out.push({ value: v, label: lab(i), count: counts[i] });
     }
-    return out.sort((a, b) => b.count - a.count || a.label.localeCompare(b.label, lang));
+    return out.sort((a, b) => b.count - a.count || collators[lang].compare(a.label, b.label));
   };
   const facets: SearchResult['facets'] = {
     audience: facet(audCount, (i) => c.audienceCodes[i], (i) => label(lang, `search.audience.${c.audienceCodes[i]}`, c.audienceCodes[i]), p.audience),

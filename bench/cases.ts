@@ -1,0 +1,203 @@
+/**
+ * npm run bench:cases
+ *
+ * 200 concurrent contact-centre agents for 60 s against PostgreSQL (DATABASE_URL; required). Each agent serves a
+ * client who gave them a one-time code, and loops over: search the information bank (agent console page), open a
+ * case on the client's behalf (POST /api/v1/cases, channel phone), log an interaction, and refer the case to
+ * another organisation with the client's consent (warm referral). Then the same server's /healthz throughput with
+ * the same number of connections, in the same run.
+ *
+ * The server runs in a child process (its own event loop and core); autocannon runs here.
+ * Environment: BENCH_AGENTS (200), BENCH_SECONDS (60), BENCH_BASELINE_SECONDS (15), BENCH_POOL (20).
+ * Last line: bench:cases agents=<n> rps=<x> p99_ms=<x> baseline_rps=<x> ratio=<x> errors=<n>
+ */
+import crypto from 'node:crypto';
+import { fork, type ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+
+const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? Math.min(SECONDS, 15));
+const POOL = Number(process.env.BENCH_POOL ?? 20);
+
+interface Fixture {
+  port: number;
+  agents: Array<{ cookie: string; csrf: string; clientId: string }>;
+}
+
+async function server(): Promise<void> {
+  const { createTestDb } = await import('../test/support/db');
+  const { loadConfig } = await import('../src/config');
+  const { buildApp } = await import('../src/http/app');
+  const database = await createTestDb({ catalogue: true, poolSize: POOL });
+  const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: database.url };
+  const app = await buildApp({ config, database, logger: false });
+  const db = database.db;
+  const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+  const agents: Fixture['agents'] = [];
+  const now = new Date();
+  const staffRows = [];
+  const clientRows = [];
+  const consentRows = [];
+  const codeRows = [];
+  const sessionRows = [];
+  for (let i = 0; i < AGENTS; i++) {
+    const staffId = `bench-agent-${i}`;
+    const clientId = crypto.randomUUID();
+    const token = crypto.randomBytes(32).toString('base64url');
+    const csrf = crypto.randomBytes(24).toString('base64url');
+    staffRows.push({ id: staffId, email: `${staffId}@guichet.example`, name: `Bench Agent ${i}`, org_id: 'guichet', roles: ['agent'], oidc_subject: null });
+    clientRows.push({
+      id: clientId, kind: 'person' as const, oidc_subject: `bench-${clientId}`, given_name: 'Bench', family_name: `Client ${i}`, business_name: null, business_number: null,
+      birth_date: null, email: null, phone: null, preferred_lang: i % 2 ? ('fr' as const) : ('en' as const), contact_preferences: JSON.stringify({ email: false }), accessibility_needs: null,
+    });
+    // The client read a one-time code to this agent: an agent-access consent and the redeemed code.
+    consentRows.push({ id: crypto.randomUUID(), client_id: clientId, org_id: 'guichet', purpose: 'agent-access', fields: ['profile', 'cases'], legal_basis: 'consent' as const, law_reference: null, valid_until: new Date(now.getTime() + 6 * 3600_000), withdrawn_at: null });
+    codeRows.push({ code_hash: sha(`bench-code-${i}-${clientId}`), client_id: clientId, expires_at: now, used_at: now, used_by: staffId });
+    sessionRows.push({ id: sha(token), kind: 'staff' as const, subject_id: staffId, data: JSON.stringify({}), expires_at: new Date(now.getTime() + 6 * 3600_000) });
+    agents.push({ cookie: `guichet_csrf=${csrf}; guichet_sid=${token}`, csrf, clientId });
+  }
+  await db.insertInto('staff_users').values(staffRows).execute();
+  await db.insertInto('clients').values(clientRows).execute();
+  await db.insertInto('consents').values(consentRows).execute();
+  await db.insertInto('agent_access_codes').values(codeRows).execute();
+  await db.insertInto('sessions').values(sessionRows).execute();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  const counts = async () => {
+    const c = await db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const r = await db.selectFrom('case_referrals').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const i = await db.selectFrom('case_interactions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return { cases: Number(c.n), referrals: Number(r.n), interactions: Number(i.n) };
+  };
+  process.send!({ type: 'ready', fixture: { port, agents } satisfies Fixture });
+  process.on('message', async (m: { type: string }) => {
+    if (m.type === 'counts') process.send!({ type: 'counts', counts: await counts() });
+    if (m.type === 'stop') {
+      await app.close();
+      await database.cleanup();
+      process.exit(0);
+    }
+  });
+}
+
+function ask<T>(child: ChildProcess, type: string, reply: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: any) => {
+      if (m?.type === reply) {
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+    if (type) child.send({ type });
+  });
+}
+
+async function main() {
+  if (!process.env.DATABASE_URL) {
+    console.error('bench:cases needs PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:55432/postgres)');
+    process.exit(2);
+  }
+  const child = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: 'server', NODE_ENV: 'test' }, execArgv: process.execArgv, stdio: 'inherit' });
+  const { fixture } = await ask<{ fixture: Fixture }>(child, '', 'ready');
+  const url = `http://127.0.0.1:${fixture.port}`;
+  console.log(`server ready on ${url}; ${fixture.agents.length} agents, each serving one client; ${SECONDS}s`);
+  const queries = ['birth', 'health card', 'licence', 'passport', 'address', 'permis', 'naissance', 'pension', 'tax', 'dog'];
+  const targets = ['on-mto', 'ottawa', 'on-mnr', 'on-pbr']; // never the owner of the two services used
+  let next = 0;
+  const unexpected: Record<string, number> = {};
+  const note = (step: string, status: number) => {
+    const k = `${step}:${status}`;
+    unexpected[k] = (unexpected[k] ?? 0) + 1;
+  };
+  const headersOf = (a: Fixture['agents'][number]) => ({ cookie: a.cookie, 'x-csrf-token': a.csrf, 'content-type': 'application/json', accept: 'application/json' });
+
+  const result = await autocannon({
+    url,
+    connections: AGENTS,
+    duration: SECONDS,
+    timeout: 30,
+    requests: [
+      {
+        // 1. search the information bank (agent console page)
+        method: 'GET',
+        setupRequest: (req: any, ctx: any) => {
+          ctx.agent = fixture.agents[next++ % fixture.agents.length];
+          ctx.n = next;
+          return { ...req, path: `/en/staff/console?q=${encodeURIComponent(queries[ctx.n % queries.length])}`, headers: { ...headersOf(ctx.agent), accept: 'text/html' } };
+        },
+        onResponse: (status: number) => {
+          if (status !== 200) note('search', status);
+        },
+      },
+      {
+        // 2. open a case on the client's behalf
+        method: 'POST',
+        setupRequest: (req: any, ctx: any) => ({
+          ...req,
+          path: '/api/v1/cases',
+          headers: headersOf(ctx.agent),
+          body: JSON.stringify({ serviceId: ctx.n % 2 ? 'demo-birth-certificate' : 'demo-health-card', summary: `Caller ${ctx.n} needs help; identity checked by code`, channel: 'phone', clientId: ctx.agent.clientId }),
+        }),
+        onResponse: (status: number, body: string, ctx: any) => {
+          if (status === 201) ctx.caseId = JSON.parse(body).id;
+          else note('open', status);
+        },
+      },
+      {
+        // 3. log the interaction
+        method: 'POST',
+        setupRequest: (req: any, ctx: any) =>
+          ctx.caseId
+            ? { ...req, path: `/api/v1/cases/${ctx.caseId}/interactions`, headers: headersOf(ctx.agent), body: JSON.stringify({ channel: 'phone', outcome: 'information_given', note: 'Explained the steps' }) }
+            : null,
+        onResponse: (status: number) => {
+          if (status !== 201) note('interaction', status);
+        },
+      },
+      {
+        // 4. warm referral with the client's consent
+        method: 'POST',
+        setupRequest: (req: any, ctx: any) =>
+          ctx.caseId
+            ? {
+                ...req,
+                path: `/api/v1/cases/${ctx.caseId}/referrals`,
+                headers: headersOf(ctx.agent),
+                body: JSON.stringify({ toOrgId: targets[ctx.n % targets.length], summary: 'Client also needs this; context verified, no need to ask again', clientConsent: true, channel: 'phone' }),
+              }
+            : null,
+        onResponse: (status: number) => {
+          if (status !== 201) note('refer', status);
+        },
+      },
+    ],
+  });
+  const counts = (await ask<{ counts: { cases: number; referrals: number; interactions: number } }>(child, 'counts', 'counts')).counts;
+  const baseline = await autocannon({ url: `${url}/healthz`, connections: AGENTS, duration: BASELINE_SECONDS });
+  child.send({ type: 'stop' });
+  await new Promise((r) => child.once('exit', r));
+
+  const rps = result.requests.average;
+  const p99 = result.latency.p99;
+  const errors = result.errors + result.timeouts + result.non2xx;
+  const baselineRps = baseline.requests.average;
+  console.log(`agents requests: total=${result.requests.total} avg_rps=${rps.toFixed(1)} latency p50=${result.latency.p50}ms p90=${result.latency.p90}ms p99=${p99}ms max=${result.latency.max}ms`);
+  console.log(`agents errors: socket=${result.errors} timeouts=${result.timeouts} non2xx=${result.non2xx} by step: ${JSON.stringify(unexpected)}`);
+  console.log(`written: cases=${counts.cases} interactions=${counts.interactions} referrals=${counts.referrals}`);
+  console.log(`/healthz baseline: ${BASELINE_SECONDS}s avg_rps=${baselineRps.toFixed(1)} p99=${baseline.latency.p99}ms errors=${baseline.errors + baseline.non2xx}`);
+  console.log(`bench:cases agents=${AGENTS} rps=${rps.toFixed(1)} p99_ms=${p99} baseline_rps=${baselineRps.toFixed(1)} ratio=${(rps / baselineRps).toFixed(3)} errors=${errors}`);
+}
+
+if (process.env.BENCH_ROLE === 'server') {
+  server().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

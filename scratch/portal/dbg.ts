@@ -1,0 +1,13 @@
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../../test/browser/support/browser';
+const t0 = Date.now();
+const log = (m: string) => console.log(((Date.now() - t0) / 1000).toFixed(1), m);
+log('launch');
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60000 });
+log('launched');
+const c = await b.newContext({ javaScriptEnabled: false });
+const p = await c.newPage();
+await p.setContent('<html lang="en"><title>x</title><main><h1>hi</h1></main></html>');
+log('content');
+await b.close();
+log('closed');

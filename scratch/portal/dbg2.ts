@@ -1,0 +1,15 @@
+import { startBrowserEnv, checkA11y, signInStaff } from '../../test/browser/support/browser';
+const t0 = Date.now();
+const log = (m: string) => console.log(((Date.now() - t0) / 1000).toFixed(1), m);
+log('start');
+const env = await startBrowserEnv();
+log('env ' + env.baseUrl);
+const page = await env.newPage({ javaScriptEnabled: false });
+await page.goto(env.url('/en'));
+log('goto');
+console.log(JSON.stringify(await checkA11y(page, { all: true })).slice(0, 2000));
+log('axe');
+await signInStaff(page, env, 'staff-reviewer');
+log('signed in ' + page.url());
+await env.close();
+log('closed');
