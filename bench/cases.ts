@@ -52,15 +52,16 @@ async function server(): Promise<void> {
       birth_date: null, email: null, phone: null, preferred_lang: i % 2 ? ('fr' as const) : ('en' as const), contact_preferences: JSON.stringify({ email: false }), accessibility_needs: null,
     });
     // The client read a one-time code to this agent: an agent-access consent and the redeemed code.
-    consentRows.push({ id: crypto.randomUUID(), client_id: clientId, org_id: 'guichet', purpose: 'agent-access', fields: ['profile', 'cases'], legal_basis: 'consent' as const, law_reference: null, valid_until: new Date(now.getTime() + 6 * 3600_000), withdrawn_at: null });
-    codeRows.push({ code_hash: sha(`bench-code-${i}-${clientId}`), client_id: clientId, expires_at: now, used_at: now, used_by: staffId });
+    const consentId = crypto.randomUUID();
+    consentRows.push({ id: consentId, client_id: clientId, org_id: 'guichet', purpose: 'agent-access', fields: ['profile', 'cases'], legal_basis: 'consent' as const, law_reference: null, valid_until: new Date(now.getTime() + 6 * 3600_000), withdrawn_at: null });
+    codeRows.push({ id: crypto.randomUUID(), code_hash: sha(`bench-code-${i}-${clientId}`), client_id: clientId, expires_at: now, used_at: now, used_by: staffId, consent_id: consentId });
     sessionRows.push({ id: sha(token), kind: 'staff' as const, subject_id: staffId, data: JSON.stringify({}), expires_at: new Date(now.getTime() + 6 * 3600_000) });
     agents.push({ cookie: `guichet_csrf=${csrf}; guichet_sid=${token}`, csrf, clientId });
   }
   await db.insertInto('staff_users').values(staffRows).execute();
   await db.insertInto('clients').values(clientRows).execute();
   await db.insertInto('consents').values(consentRows).execute();
-  await db.insertInto('agent_access_codes').values(codeRows).execute();
+  await db.insertInto('client_access_codes').values(codeRows).execute();
   await db.insertInto('sessions').values(sessionRows).execute();
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;

@@ -56,18 +56,6 @@ export const DOCUMENT_TYPES: Record<string, Buffer[]> = {
   'image/jpeg': [Buffer.from([0xff, 0xd8, 0xff])],
 };
 
-/** Failed one-time code attempts per staff member (in memory; 10 per 10 minutes). */
-const codeFailures = new Map<string, number[]>();
-export function checkCodeRate(staffId: string) {
-  const now = Date.now();
-  const recent = (codeFailures.get(staffId) ?? []).filter((t) => now - t < 10 * 60_000);
-  codeFailures.set(staffId, recent);
-  if (recent.length >= 10) throw new AppError(429, 'RATE_LIMITED');
-}
-export function noteCodeFailure(staffId: string) {
-  codeFailures.set(staffId, [...(codeFailures.get(staffId) ?? []), Date.now()]);
-}
-
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   const { db } = deps;
   const flush = async (ids: number[]) => {
@@ -279,7 +267,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   );
 
   // One-time codes: the client creates one in their file and reads it to the agent.
-  app.post('/api/v1/cases/access-codes', { schema: { tags, summary: 'Client: create a one-time code for an agent (10 minutes)' } }, async (request, reply) => {
+  app.post('/api/v1/cases/access-codes', { schema: { tags, summary: 'Client: create a one-time code for an agent (10 minutes, single use)' } }, async (request, reply) => {
     if (!request.client) throw new AppError(401, 'UNAUTHENTICATED');
     const r = await createAccessCode(db, request.client.id);
     return reply.status(201).send(r);
@@ -287,16 +275,10 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/agent/redeem',
-    { schema: { tags, summary: 'Agent: redeem the client’s one-time code (serve the client for one hour)', body: Type.Object({ code: Type.String({ maxLength: 20 }) }, { additionalProperties: false }) } },
+    { schema: { tags, summary: 'Agent: redeem the client’s one-time code (serve the client for two hours)', body: Type.Object({ code: Type.String({ maxLength: 20 }) }, { additionalProperties: false }) } },
     async (request) => {
       const staff = requireStaff(request, CASE_ROLES);
-      checkCodeRate(staff.id);
-      try {
-        return await redeemAccessCode(db, staff, (request.body as { code: string }).code);
-      } catch (err) {
-        if (err instanceof AppError && (err.code === 'ACCESS_CODE_INVALID' || err.code === 'VALIDATION_ERROR')) noteCodeFailure(staff.id);
-        throw err;
-      }
+      return redeemAccessCode(db, staff, (request.body as { code: string }).code);
     },
   );
 

@@ -140,18 +140,22 @@ describe('cases authorisation matrix', () => {
     assert.ok(!list.body.items.some((x: any) => x.id === caseId));
   });
 
-  it('one-time codes: single use, wrong codes rejected, brute force throttled', async () => {
+  it('one-time codes (src/clients/access.ts): single use, staff only, bound to the agent who redeemed it', async () => {
     const c = await makeClient(t);
     const code = await call(t, c.cookie, 'POST', '/api/v1/cases/access-codes', {});
     assert.match(code.body.code, /^\d{8}$/);
     const a = await makeStaff(t, 'staff-agent-3', 'guichet', ['agent']);
     assert.equal((await call(t, a, 'POST', '/api/v1/cases/agent/redeem', { code: code.body.code })).status, 200);
     const reuse = await call(t, a, 'POST', '/api/v1/cases/agent/redeem', { code: code.body.code });
-    assert.equal(reuse.status, 404);
-    assert.equal(reuse.body.error.code, 'ACCESS_CODE_INVALID');
+    assert.equal(reuse.status, 400);
+    assert.equal(reuse.body.error.code, 'AGENT_CODE_INVALID');
     const staffOnly = await call(t, c.cookie, 'POST', '/api/v1/cases/agent/redeem', { code: code.body.code });
     assert.equal(staffOnly.status, 401);
+    // The consent is the one-stop's, but only the agent who took the code serves the client.
+    const mine = await call(t, c.cookie, 'POST', '/api/v1/cases', { serviceId: 'demo-dog-licence', summary: 'x' });
     const b = await makeStaff(t, 'staff-agent-4', 'guichet', ['agent']);
+    assert.equal((await call(t, a, 'GET', `/api/v1/cases/${mine.body.id}`)).status, 200);
+    assert.equal((await call(t, b, 'GET', `/api/v1/cases/${mine.body.id}`)).status, 404);
     let last = 0;
     for (let i = 0; i < 11; i++) last = (await call(t, b, 'POST', '/api/v1/cases/agent/redeem', { code: String(10000000 + i) })).status;
     assert.equal(last, 429);

@@ -1,6 +1,7 @@
 /**
  * Everything the cases capability needs from other capabilities, in one place so that it is easy to rewire:
- * - client access for staff (consent at that moment or a recorded legal basis) + the access log (src/clients);
+ * - client access for staff (consent at that moment through the clients' one-time codes, or a recorded legal basis)
+ *   + the access log (src/clients);
  * - e-mail (src/mail);
  * - background schedules (src/jobs): until the durable queue exposes schedule(), `startCasesBackground` runs the
  *   cases' recurring work with a timer in the web process (idempotent: every job tolerates being run twice).
@@ -16,18 +17,14 @@ import type { StaffPrincipal } from '../http/session';
 export const AGENT_ACCESS_PURPOSE = 'agent-access';
 export const REFERRAL_PURPOSE = 'case-referral';
 
-/** How long a one-time code lets the agent who redeemed it serve the client. */
-export const AGENT_ACCESS_MINUTES = 60;
-
 /**
  * Is this staff member serving this client right now? Either their organisation holds a recorded legal basis
- * ('law') for agent access, or the client consented at that moment: an active agent-access consent of the
- * organisation AND a one-time code that this very agent redeemed within the last hour. Withdrawing the consent
- * ends the access at once.
+ * ('law') for agent access, or the client consented at that moment: an active agent-access consent that came from
+ * a one-time code THIS agent redeemed (src/clients/access.ts: 8 digits, 10 minutes, single use; the consent lasts
+ * 2 hours). Withdrawing the consent ends the access at once.
  */
 export async function staffMayServe(db: Database, staff: StaffPrincipal, clientId: string): Promise<boolean> {
-  // One round trip: an active agent-access consent of the organisation that is either a legal basis or backed by a
-  // code this agent redeemed within the hour.
+  // One round trip.
   const row = await db
     .selectFrom('consents')
     .select('consents.id')
@@ -41,11 +38,10 @@ export async function staffMayServe(db: Database, staff: StaffPrincipal, clientI
         eb('consents.legal_basis', '=', 'law'),
         eb.exists(
           eb
-            .selectFrom('agent_access_codes')
-            .select('agent_access_codes.client_id')
-            .where('agent_access_codes.client_id', '=', clientId)
-            .where('agent_access_codes.used_by', '=', staff.id)
-            .where('agent_access_codes.used_at', '>', new Date(Date.now() - AGENT_ACCESS_MINUTES * 60_000)),
+            .selectFrom('client_access_codes')
+            .select('client_access_codes.id')
+            .whereRef('client_access_codes.consent_id', '=', 'consents.id')
+            .where('client_access_codes.used_by', '=', staff.id),
         ),
       ]),
     )
@@ -54,21 +50,29 @@ export async function staffMayServe(db: Database, staff: StaffPrincipal, clientI
   return Boolean(row);
 }
 
+/** SQL condition "clients this agent serves now", for lists (same rule as staffMayServe). */
+export function servedClientIds(db: Database, staff: StaffPrincipal) {
+  return db
+    .selectFrom('consents')
+    .select('consents.client_id')
+    .where('consents.org_id', '=', staff.orgId)
+    .where('consents.purpose', '=', AGENT_ACCESS_PURPOSE)
+    .where('consents.withdrawn_at', 'is', null)
+    .where((eb) => eb.or([eb('consents.valid_until', 'is', null), eb('consents.valid_until', '>', sql<Date>`now()`)]))
+    .where((eb) =>
+      eb.or([
+        eb('consents.legal_basis', '=', 'law'),
+        eb.exists(eb.selectFrom('client_access_codes').select('client_access_codes.id').whereRef('client_access_codes.consent_id', '=', 'consents.id').where('client_access_codes.used_by', '=', staff.id)),
+      ]),
+    );
+}
+
+/** One-time codes are the clients capability's (src/clients/access.ts). */
+export { createAgentAccessCode as createAccessCode, redeemAgentAccessCode } from '../clients/access';
+
 /** Record in the client's access log that staff read their cases (in the caller's transaction when given one). */
 export async function auditStaffRead(db: Database, staff: StaffPrincipal, clientId: string, fields: string[], purpose: string, legalBasis: string | null) {
   await recordAccess(db, { clientId, actorKind: 'staff', actorId: staff.id, orgId: staff.orgId, action: 'read', fields, purpose, legalBasis });
-}
-
-/** The client read a code out to an agent: their organisation may serve them for `minutes`. */
-export async function grantAgentAccess(db: Database, clientId: string, orgId: string, minutes: number): Promise<string> {
-  return grantConsent(db, {
-    clientId,
-    orgId,
-    purpose: AGENT_ACCESS_PURPOSE,
-    fields: ['profile', 'cases'],
-    legalBasis: 'consent',
-    validUntil: new Date(Date.now() + minutes * 60_000),
-  });
 }
 
 /** The client agreed (to the referring agent) that the receiving organisation gets the case and its summary. */

@@ -174,4 +174,65 @@ export const migrations: Record<string, Migration> = {
       await sql`drop index case_referrals_one_pending`.execute(db);
     },
   },
+  '003_forms': {
+    async up(db: Kysely<any>) {
+      await sql`
+        create table case_forms (
+          service_id text not null references services(id),
+          version integer not null,
+          definition jsonb not null,
+          webhook_url text,
+          signing_secret text,
+          created_by text not null,
+          created_at timestamptz not null default now(),
+          primary key (service_id, version)
+        );
+        create table case_form_drafts (
+          id text primary key,
+          client_id text not null references clients(id) on delete cascade,
+          service_id text not null,
+          form_version integer not null,
+          data jsonb not null default '{}',
+          prefill_consent_id text references consents(id),
+          submitted_case_id text references cases(id),
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now(),
+          foreign key (service_id, form_version) references case_forms(service_id, version)
+        );
+        create index case_form_drafts_client_idx on case_form_drafts(client_id, service_id);
+        alter table cases add column form_version integer, add column form_data jsonb;
+        create table case_deliveries (
+          case_id text primary key references cases(id) on delete cascade,
+          org_id text not null references organisations(id),
+          url text not null,
+          status text not null default 'pending' check (status in ('pending','delivered','rejected','failed')),
+          attempts integer not null default 0,
+          last_status integer,
+          last_error text,
+          delivered_at timestamptz,
+          created_at timestamptz not null default now()
+        );
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`
+        drop table case_deliveries; alter table cases drop column form_version, drop column form_data;
+        drop table case_form_drafts; drop table case_forms;
+      `.execute(db);
+    },
+  },
+  '004_drop_agent_access_codes': {
+    // One-time codes moved to the clients capability (client_access_codes); this table never held live data.
+    async up(db: Kysely<any>) {
+      await sql`drop table if exists agent_access_codes`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`
+        create table agent_access_codes (
+          code_hash text primary key, client_id text not null references clients(id) on delete cascade,
+          expires_at timestamptz not null, used_at timestamptz, used_by text, created_at timestamptz not null default now()
+        )
+      `.execute(db);
+    },
+  },
 };

@@ -44,8 +44,9 @@ describe('case pages', () => {
     const code = /id="agent-code">(\d{4}) (\d{4})</.exec(codePage.body)!;
     const agent = await staffCookie(t.app, 'staff-agent');
     const wrong = await post(agent, '/en/staff/console/code', { code: '00000000' });
-    assert.equal(wrong.statusCode, 404);
+    assert.equal(wrong.statusCode, 400);
     assert.match(wrong.body, /This code is not valid/);
+    assert.match(wrong.body, /href="#code"/);
     const found = await post(agent, '/en/staff/console/code', { code: `${code[1]} ${code[2]}` });
     assert.equal(found.statusCode, 303);
     const consoleUrl = found.headers.location as string;

@@ -12,10 +12,11 @@ import { AppError, describeError } from '../http/errors';
 import { requireStaff } from '../http/session';
 import { t, type Lang } from '../i18n/index';
 import { bilingualRoute, fillPath } from '../web/render';
-import { actorOf, apiRoutes, checkCodeRate, noteCodeFailure } from './api';
+import { actorOf, apiRoutes } from './api';
 import { casesMailer } from './integration';
 import { sendNotifications } from './notify';
 import { open311Routes } from './open311';
+import { formRoutes } from './forms-routes';
 import {
   answerReferral,
   caseDetail,
@@ -90,6 +91,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   const ctx: Ctx = { db, publicBaseUrl: config.publicBaseUrl };
   await apiRoutes(app, deps, ctx);
   await open311Routes(app, deps, ctx);
+  await formRoutes(app, deps, ctx);
   const flush = async (ids: number[]) => {
     if (ids.length) await sendNotifications(db, casesMailer(app.log), ids).catch((err) => app.log.error({ err }, 'case notification failed'));
   };
@@ -320,13 +322,16 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const staff = requireStaff(request, CASE_ROLES);
     const b = (request.body ?? {}) as Record<string, string>;
     try {
-      checkCodeRate(staff.id);
       const r = await redeemAccessCode(db, staff, b.code ?? '');
       return reply.redirect(`${path(lang, P.console)}?client=${encodeURIComponent(r.client.id)}`, 303);
     } catch (err) {
-      if (err instanceof AppError && (err.code === 'ACCESS_CODE_INVALID' || err.code === 'VALIDATION_ERROR')) noteCodeFailure(staff.id);
-      const e = userErrors(err, lang) ?? (err instanceof AppError && err.code === 'ACCESS_CODE_INVALID' ? { summary: t(lang, 'errors.ACCESS_CODE_INVALID'), fields: { code: t(lang, 'errors.ACCESS_CODE_INVALID') }, list: [{ text: t(lang, 'errors.ACCESS_CODE_INVALID'), href: '#code' }], status: 404 } : null);
+      const e = userErrors(err, lang);
       if (!e) throw err;
+      if (!e.fields.code) {
+        // AGENT_CODE_INVALID / TOO_MANY_ATTEMPTS: show the message on the code field.
+        e.fields.code = e.summary;
+        e.list = [{ text: e.summary, href: '#code' }];
+      }
       return consolePage(request, reply, lang, { errors: e, values: b }, e.status);
     }
   });

@@ -14,7 +14,7 @@ import { AppError, type FieldError } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';
 import { ONE_STOP_ORG_ID } from '../catalogue/demo-data';
 import { addBusinessDays, businessDaysBetween, computeDueDate, localDate, type DurationUnit } from './due-date';
-import { AGENT_ACCESS_MINUTES, AGENT_ACCESS_PURPOSE, auditStaffRead, grantAgentAccess, grantReferralConsent, staffMayServe } from './integration';
+import { AGENT_ACCESS_PURPOSE, auditStaffRead, createAccessCode as createClientCode, grantReferralConsent, redeemAgentAccessCode, servedClientIds, staffMayServe } from './integration';
 import { queueNotification, type NotifyContext } from './notify';
 import type { CaseChannel, CaseStatus, DueRule } from './tables';
 import { CASE_STATUSES, CHANNELS } from './tables';
@@ -206,7 +206,13 @@ export interface CommandResult {
 }
 
 /** Open a case (client online, staff on the client's behalf, or a partner's 311 app). */
-export async function createCase(ctx: Ctx, actor: Actor | { kind: 'partner'; orgId: string; clientId: string }, input: CreateCaseInput, now = new Date()): Promise<CommandResult> {
+export async function createCase(
+  ctx: Ctx,
+  actor: Actor | { kind: 'partner'; orgId: string; clientId: string },
+  input: CreateCaseInput,
+  now = new Date(),
+  opts: { trx?: Database } = {},
+): Promise<CommandResult> {
   const errors: FieldError[] = [];
   const summary = (input.summary ?? '').trim();
   if (!summary) errors.push({ field: 'summary', code: 'required' });
@@ -230,7 +236,7 @@ export async function createCase(ctx: Ctx, actor: Actor | { kind: 'partner'; org
   if (!input.serviceId) errors.push({ field: 'serviceId', code: 'required' });
   if (errors.length) throw invalid(errors);
 
-  return ctx.db.transaction().execute(async (trx) => {
+  const run = async (trx: Database) => {
     const service = await trx
       .selectFrom('services')
       .innerJoin('organisations', 'organisations.id', 'services.owner_org_id')
@@ -285,7 +291,9 @@ export async function createCase(ctx: Ctx, actor: Actor | { kind: 'partner'; org
     await trx.insertInto('case_interactions').values({ case_id: id, channel, ...who, outcome: 'case_opened', note: null }).execute();
     const n = await queueNotification(trx, await notifyContext(trx, id), { kind: 'status', status: 'submitted' }, ctx.publicBaseUrl);
     return { id, notificationIds: n ? [n] : [] };
-  });
+  };
+  // Inside a caller's transaction (online forms: draft, case and delivery commit together), or in our own.
+  return opts.trx ? run(opts.trx) : ctx.db.transaction().execute(run);
 }
 
 export interface ChangeStatusInput {
@@ -573,33 +581,7 @@ export async function listCases(db: Database, actor: Actor, f: ListFilter = {}) 
         eb('cases.id', 'in', eb.selectFrom('case_referrals').select('case_id').where('to_org_id', '=', org).where('status', '<>', 'declined')),
       ];
       if (org === ONE_STOP_ORG_ID) {
-        ors.push(
-          eb(
-            'cases.client_id',
-            'in',
-            eb
-              .selectFrom('consents')
-              .select('consents.client_id')
-              .where('consents.org_id', '=', org)
-              .where('consents.purpose', '=', AGENT_ACCESS_PURPOSE)
-              .where('consents.withdrawn_at', 'is', null)
-              .where((e2) => e2.or([e2('consents.valid_until', 'is', null), e2('consents.valid_until', '>', sql<Date>`now()`)]))
-              .where((e2) =>
-                e2.or([
-                  e2('consents.legal_basis', '=', 'law'),
-                  e2(
-                    'consents.client_id',
-                    'in',
-                    e2
-                      .selectFrom('agent_access_codes')
-                      .select('agent_access_codes.client_id')
-                      .where('agent_access_codes.used_by', '=', staff.id)
-                      .where('agent_access_codes.used_at', '>', new Date(Date.now() - AGENT_ACCESS_MINUTES * 60_000)),
-                  ),
-                ]),
-              ),
-          ),
-        );
+        ors.push(eb('cases.client_id', 'in', servedClientIds(db, staff)));
       }
       return eb.or(ors);
     });
@@ -670,43 +652,22 @@ export async function caseDetail(db: Database, actor: Actor, caseId: string, opt
   };
 }
 
-/** A one-time code the client reads out to an agent (valid 10 minutes, single use). */
+/** A one-time code the client reads out to an agent (src/clients/access.ts: 8 digits, 10 minutes, single use). */
 export async function createAccessCode(db: Database, clientId: string): Promise<{ code: string; expiresAt: Date }> {
-  const code = String(crypto.randomInt(0, 100_000_000)).padStart(8, '0');
-  const expiresAt = new Date(Date.now() + 10 * 60_000);
-  await db.insertInto('agent_access_codes').values({ code_hash: hashCode(code), client_id: clientId, expires_at: expiresAt, used_at: null, used_by: null }).execute();
-  return { code, expiresAt };
+  return createClientCode(db, clientId);
 }
 
-export function hashCode(code: string) {
-  return crypto.createHash('sha256').update(`agent-code:${code}`).digest('hex');
-}
-
-
-/** The agent types the client's code: their organisation may serve the client for the next hour. */
+/** The agent types the client's code: they serve the client (2 hours, or until the client withdraws the consent). */
 export async function redeemAccessCode(db: Database, staff: StaffPrincipal, code: string) {
   requireCaseRole(staff);
-  const clean = (code ?? '').replace(/\s+/g, '');
-  if (!/^\d{8}$/.test(clean)) throw invalid([{ field: 'code', code: 'invalid' }]);
-  return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable('agent_access_codes')
-      .set({ used_at: new Date(), used_by: staff.id })
-      .where('code_hash', '=', hashCode(clean))
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', new Date())
-      .returning('client_id')
-      .executeTakeFirst();
-    if (!row) throw new AppError(404, 'ACCESS_CODE_INVALID');
-    const consentId = await grantAgentAccess(trx, row.client_id, staff.orgId, AGENT_ACCESS_MINUTES);
-    await auditStaffRead(trx, staff, row.client_id, ['profile.name', 'profile.contact'], AGENT_ACCESS_PURPOSE, 'consent');
-    const client = await trx
-      .selectFrom('clients')
-      .select(['id', 'kind', 'given_name', 'family_name', 'business_name', 'email', 'phone', 'preferred_lang'])
-      .where('id', '=', row.client_id)
-      .executeTakeFirstOrThrow();
-    return { client, consentId, validForMinutes: AGENT_ACCESS_MINUTES };
-  });
+  const r = await redeemAgentAccessCode(db, staff, code);
+  const client = await db
+    .selectFrom('clients')
+    .select(['id', 'kind', 'given_name', 'family_name', 'business_name', 'email', 'phone', 'preferred_lang'])
+    .where('id', '=', r.clientId)
+    .executeTakeFirstOrThrow();
+  await auditStaffRead(db, staff, r.clientId, ['given_name', 'family_name', 'business_name', 'email', 'phone', 'preferred_lang'], AGENT_ACCESS_PURPOSE, 'consent');
+  return { client, consentId: r.consentId, validUntil: r.validUntil };
 }
 
 /** The client, as an agent serving them may see it (404 unless serving them now). */

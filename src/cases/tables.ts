@@ -39,6 +39,8 @@ export interface CasesTable {
   closed_at: Date | null;
   latitude: number | null;
   longitude: number | null;
+  form_version: ColumnType<number | null, number | null | undefined, number | null>;
+  form_data: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   address_string: string | null;
   contact_email: string | null;
   created_by_kind: 'client' | 'staff' | 'partner';
@@ -126,15 +128,6 @@ export interface GuaranteeRefundsTable {
   settlement_ref: string | null;
 }
 
-export interface AgentAccessCodesTable {
-  code_hash: string;
-  client_id: string;
-  expires_at: Date;
-  used_at: Date | null;
-  used_by: string | null;
-  created_at: Generated<Date>;
-}
-
 export interface CaseDocumentsTable {
   id: string;
   case_id: string;
@@ -156,7 +149,44 @@ export interface Open311KeysTable {
   revoked_at: Date | null;
 }
 
+export interface CaseFormsTable {
+  service_id: string;
+  version: number;
+  definition: ColumnType<unknown, string, string>;
+  webhook_url: string | null;
+  signing_secret: string | null;
+  created_by: string;
+  created_at: Generated<Date>;
+}
+
+export interface CaseFormDraftsTable {
+  id: string;
+  client_id: string;
+  service_id: string;
+  form_version: number;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+  prefill_consent_id: string | null;
+  submitted_case_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface CaseDeliveriesTable {
+  case_id: string;
+  org_id: string;
+  url: string;
+  status: ColumnType<'pending' | 'delivered' | 'rejected' | 'failed', 'pending' | undefined, 'pending' | 'delivered' | 'rejected' | 'failed'>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 export interface CasesTables {
+  case_forms: CaseFormsTable;
+  case_form_drafts: CaseFormDraftsTable;
+  case_deliveries: CaseDeliveriesTable;
   cases: CasesTable;
   case_status_history: CaseStatusHistoryTable;
   case_interactions: CaseInteractionsTable;
@@ -164,7 +194,6 @@ export interface CasesTables {
   case_referrals: CaseReferralsTable;
   case_notifications: CaseNotificationsTable;
   guarantee_refunds: GuaranteeRefundsTable;
-  agent_access_codes: AgentAccessCodesTable;
   case_documents: CaseDocumentsTable;
   open311_keys: Open311KeysTable;
 }

@@ -138,6 +138,7 @@ describe('counters: queue and appointments', () => {
     assert.equal(c2.json().ticket.id, licence.id, 'longest wait first');
     // hold and recall
     const held = await api(agent, 'POST', `/api/v1/offices/${OFFICE}/tickets/${licence.id}/hold`);
+    assert.equal(held.statusCode, 200, held.body);
     assert.equal(held.json().status, 'held');
     const c3 = await api(agent, 'POST', `/api/v1/offices/${OFFICE}/counters/${counters['1']}/call-next`);
     assert.equal(c3.json().ticket.id, dog.id);

@@ -72,12 +72,12 @@ async function requireOfficeStaff(db: Database, request: FastifyRequest, officeI
 
 /** Shared board pollers: one database poll per office per process, fanned out to every SSE client. */
 class BoardHub {
-  private subs = new Map<string, { clients: Set<FastifyReply>; last: string; timer: NodeJS.Timeout }>();
+  private subs = new Map<string, { clients: Set<FastifyReply>; last: string; timer: NodeJS.Timeout; quiet: number }>();
   constructor(private db: Database, private intervalMs: number) {}
   subscribe(officeId: string, reply: FastifyReply, initial: string) {
     let s = this.subs.get(officeId);
     if (!s) {
-      const entry = { clients: new Set<FastifyReply>(), last: initial, timer: setInterval(() => void this.poll(officeId), this.intervalMs) };
+      const entry = { clients: new Set<FastifyReply>(), last: initial, quiet: 0, timer: setInterval(() => void this.poll(officeId), this.intervalMs) };
       entry.timer.unref();
       this.subs.set(officeId, entry);
       s = entry;
@@ -99,7 +99,7 @@ class BoardHub {
       if (state !== s.last) {
         s.last = state;
         for (const c of s.clients) c.raw.write(`event: board\ndata: ${state}\n\n`);
-      } else for (const c of s.clients) c.raw.write(`: ping\n\n`);
+      } else if (++s.quiet % Math.max(1, Math.round(15000 / this.intervalMs)) === 0) for (const c of s.clients) c.raw.write(`: ping\n\n`);
     } catch {
       /* database briefly unavailable: try again next tick */
     }

@@ -37,8 +37,8 @@ const ENV = {
   GUICHET_NOTICE_BATCH: '10',
   GUICHET_JOBS_MAINTENANCE_S: '1',
 };
-const DECLARATIONS = 30;
-const KILLS = 5;
+const DECLARATIONS = Number(process.env.CRASH_DECLARATIONS ?? 30);
+const KILLS = Number(process.env.CRASH_KILLS ?? 5);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -57,6 +57,12 @@ let child: ChildProcess | null = null;
 after(async () => {
   child?.kill('SIGKILL');
   for (const p of partners) await p.close();
+  if (fs.existsSync(childLog)) {
+    const errors = fs.readFileSync(childLog, 'utf8').split('\n').filter((l) => l && !/ExperimentalWarning|Deprecation|trace-warnings|oidc-provider WARNING/.test(l));
+    if (errors.length) console.log(`child stderr (last lines):\n${errors.slice(-15).join('\n')}`);
+    fs.rmSync(childLog, { force: true });
+  }
+  if (process.env.DEBUG_HANDLES) setTimeout(() => console.log((process as any)._getActiveHandles().map((h: any) => h.constructor?.name + ' ' + (h.remotePort ?? h.pid ?? ''))), 2000).unref();
 });
 
 async function setupPartners(db: Database): Promise<string[]> {
@@ -85,16 +91,16 @@ async function setupPartners(db: Database): Promise<string[]> {
   return ids;
 }
 
+const childLog = path.join(os.tmpdir(), `guichet-crash-${process.pid}.log`);
 function spawnProcess(args: string[], env: Record<string, string>): ChildProcess {
+  // stderr goes to a file (no pipe stays open in this process after a kill)
+  const fd = fs.openSync(childLog, 'a');
   const c = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: root,
     env: { ...process.env, ...ENV, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', fd],
   });
-  c.stderr!.on('data', (d) => {
-    const s = String(d);
-    if (!/ExperimentalWarning|Deprecation|trace-warnings|oidc-provider WARNING/.test(s)) process.stderr.write(`[child] ${s}`);
-  });
+  fs.closeSync(fd);
   return c;
 }
 
@@ -163,8 +169,10 @@ test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? '
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const start = async () => {
+      const t0 = Date.now();
       child = spawnProcess(['src/main.ts'], { NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', GUICHET_DATA_DIR: dataDir, PUBLIC_BASE_URL: url });
       await waitHealthy(url);
+      if (process.env.DEBUG_HANDLES) console.log('server up in', Date.now() - t0, 'ms');
     };
     await start();
     let sent = 0;
@@ -186,7 +194,14 @@ test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? '
             .catch(() => {}),
         );
       }
-      await sleep(150 + Math.random() * 1200);
+      if (kill === 0) {
+        // once: kill while declarations are being posted (those answered 201 must survive)
+        await sleep(Math.random() * 300);
+      } else {
+        // otherwise: kill at a random moment of the fan-out that follows
+        await Promise.all(posts);
+        await sleep(50 + Math.random() * 1500);
+      }
       await killHard(child!);
       await Promise.all(posts);
       await start();
@@ -235,7 +250,7 @@ test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? '
         const r = await t.app.inject({ method: 'POST', url: '/api/v1/me/declarations', headers: { cookie, 'x-csrf-token': csrfFrom(cookie) }, payload: declarationBody(sent, subs) });
         assert.equal(r.statusCode, 201, r.body);
       }
-      await sleep(1500 + Math.random() * 1500);
+      await sleep(500 + Math.random() * 3500);
       await killHard(child!);
       startWorker();
     }

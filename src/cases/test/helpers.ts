@@ -48,7 +48,7 @@ export async function makeStaff(t: TestApp, id: string, orgId: string, roles: st
 
 export const csrf = (cookie: string) => /guichet_csrf=([^;]+)/.exec(cookie)![1];
 
-export async function call(t: TestApp, cookie: string | null, method: 'GET' | 'POST', url: string, payload?: unknown) {
+export async function call(t: TestApp, cookie: string | null, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) {
   const headers: Record<string, string> = {};
   if (cookie) {
     headers.cookie = cookie;

@@ -95,7 +95,7 @@ describe('CPSV-AP 3.2.0 export', () => {
     const participants = store
       .getObjects(svc('demo-health-card'), P('cv', 'hasParticipation'), null)
       .flatMap((p) => store.getObjects(p, P('cv', 'hasParticipant'), null).map((o) => o.value));
-    assert.ok(participants.includes(`${base}/id/organisation/guichet`));
+    assert.ok(participants.includes(`${base}/id/organisation/guichet`), 'the one-stop participates');
     // Requirements with their evidence, outputs.
     const reqs = store.getObjects(svc('demo-health-card'), P('cv', 'holdsRequirement'), null);
     assert.equal(reqs.length, 3);
@@ -141,7 +141,9 @@ describe('CPSV-AP 3.2.0 export', () => {
     await t.db.updateTable('services').set({ status: 'withdrawn', updated_at: new Date() }).where('id', '=', 'demo-dog-licence').execute();
     invalidateCatalogueExport();
     const withdrawn = await t.app.inject('/api/v1/catalogue.jsonld');
-    assert.ok(!withdrawn.body.includes(`${base}/id/service/demo-dog-licence"`));
+    const graph = JSON.parse(withdrawn.body)['@graph'] as Array<Record<string, unknown>>;
+    assert.ok(!graph.some((n) => n['@id'] === `${base}/id/service/demo-dog-licence`), 'the withdrawn service is not described');
+    assert.ok(graph.some((n) => n['@id'] === `${base}/id/service/demo-property-tax-address`), 'other services still are');
     assert.ok(!withdrawn.body.includes('Dog, cat and rabbit licence'), 'a withdrawn service is not exported');
   });
 

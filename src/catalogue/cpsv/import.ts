@@ -637,6 +637,75 @@ async function notifySearchIndex(): Promise<void> {
   if (mod && typeof mod.invalidateSearchIndex === 'function') (mod.invalidateSearchIndex as () => void)();
 }
 
+/**
+ * Offset of the first JSON syntax error in `text` (JSON.parse no longer says where). A small recursive-descent
+ * scanner; only called once JSON.parse has failed.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        str();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return str();
+    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  const str = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      else if (text.charCodeAt(i) < 0x20) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : text.length;
+  } catch (at) {
+    return typeof at === 'number' ? Math.min(at, text.length) : 0;
+  }
+}
+
 /** CLI entry point (`npm run import -- cpsv <file.jsonld>`): reads, parses and imports a file. */
 export async function importCpsvFile(db: Database, file: string): Promise<CpsvImportReport> {
   const name = path.basename(file);
@@ -650,8 +719,8 @@ export async function importCpsvFile(db: Database, file: string): Promise<CpsvIm
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const line = m ? text.slice(0, Number(m[1])).split('\n').length : 0;
+    const at = jsonErrorOffset(text);
+    const line = text.slice(0, at).split('\n').length;
     const err = new CpsvImportError(400, 'INVALID_JSON', [{ field: name, code: 'invalid', reason: `not valid JSON: ${(e as Error).message}` }], name);
     err.problems[0].line = line;
     throw err;

@@ -103,6 +103,9 @@ export class TextIndex {
   private readonly total: Float64Array;
   private readonly totalStamp: Int32Array;
   private readonly matched: Uint8Array;
+  private readonly touched: Int32Array;
+  private readonly clauseTouched: Int32Array;
+  private readonly altTouched: Int32Array;
   private serial = 0;
 
   private constructor(size: number) {
@@ -116,6 +119,9 @@ export class TextIndex {
     this.total = new Float64Array(size);
     this.totalStamp = new Int32Array(size);
     this.matched = new Uint8Array(size);
+    this.touched = new Int32Array(size);
+    this.clauseTouched = new Int32Array(size);
+    this.altTouched = new Int32Array(size);
   }
 
   /** Builds the index. `docs(i)` gives the texts of document i (called twice per document). */
@@ -237,11 +243,12 @@ export class TextIndex {
       if (this.postings.has(key) && (variants.get(key) ?? 0) < weight) variants.set(key, weight);
     };
     add(`${lang}:${stem(word, lang)}`, 1);
-    add(`${other(lang)}:${stem(word, other(lang))}`, CROSS_LANG);
+    // The other language only for a word the query's language does not know (passeport on the English site).
+    if (!variants.size) add(`${other(lang)}:${stem(word, other(lang))}`, CROSS_LANG);
     for (const c of this.corrections(word)) {
       const bits = this.vocabulary.get(c) ?? 0;
       if (bits & LANG_BIT[lang]) add(`${lang}:${stem(c, lang)}`, FUZZY);
-      if (bits & LANG_BIT[other(lang)]) add(`${other(lang)}:${stem(c, other(lang))}`, FUZZY * CROSS_LANG);
+      else if (bits & LANG_BIT[other(lang)]) add(`${other(lang)}:${stem(c, other(lang))}`, FUZZY * CROSS_LANG);
     }
     return { variants: [...variants].map(([key, weight]) => ({ key, weight })) };
   }
@@ -265,12 +272,14 @@ export class TextIndex {
     while (i < tokens.length) {
       let groups: number[] | undefined;
       let len = 0;
+      let matchedLang: SearchLang = lang;
       for (let l = Math.min(MAX_PHRASE, tokens.length - i); l >= 1 && !groups; l--) {
         for (const pl of [lang, o]) {
           const g = synonymIndex.get(`${pl}|${stems[pl].slice(i, i + l).join(' ')}`);
           if (g) {
             groups = g;
             len = l;
+            matchedLang = pl;
             break;
           }
         }
@@ -288,6 +297,8 @@ export class TextIndex {
       const seen = new Set<string>();
       for (const g of groups) {
         for (const p of synonymPhrases[g]) {
+          // Phrases of the other language only when the words typed were of the other language.
+          if (p.lang !== lang && matchedLang === lang) continue;
           const keys = p.stems.map((s) => `${p.lang}:${s}`);
           const id = keys.join(' ');
           if (seen.has(id) || !keys.every((k) => this.postings.has(k))) continue;
@@ -318,19 +329,40 @@ export class TextIndex {
     if (!n) return out;
     const minMatch = n <= 2 ? 1 : Math.max(2, Math.floor(n / 2));
     const qStamp = ++this.serial;
-    const touched: number[] = [];
-    const { altScore, altStamp, altCount, termStamp, clauseScore, clauseStamp, total, totalStamp, matched } = this;
+    const { altScore, altStamp, altCount, termStamp, clauseScore, clauseStamp, total, totalStamp, matched, touched, clauseTouched, altTouched } = this;
+    let nTouched = 0;
     for (const clause of clauses) {
       const cStamp = ++this.serial;
-      const clauseTouched: number[] = [];
+      if (clause.alternatives.length === 1 && clause.alternatives[0].terms.length === 1) {
+        // Fast path (one word, possibly with typo or cross-language variants): straight into the totals.
+        for (const v of clause.alternatives[0].terms[0].variants) {
+          const { docs, scores } = this.postings.get(v.key)!;
+          const w = v.weight * clause.alternatives[0].weight;
+          for (let j = 0; j < docs.length; j++) {
+            const d = docs[j];
+            if (totalStamp[d] !== qStamp) {
+              totalStamp[d] = qStamp;
+              total[d] = 0;
+              matched[d] = 0;
+              touched[nTouched++] = d;
+            }
+            total[d] += w * scores[j];
+            if (clauseStamp[d] !== cStamp) {
+              clauseStamp[d] = cStamp;
+              matched[d]++;
+            }
+          }
+        }
+        continue;
+      }
+      let nClause = 0;
       for (const alt of clause.alternatives) {
         const aStamp = ++this.serial;
-        const altTouched: number[] = [];
+        let nAlt = 0;
         for (const term of alt.terms) {
           const tStamp = ++this.serial;
           for (const v of term.variants) {
-            const p = this.postings.get(v.key)!;
-            const { docs, scores } = p;
+            const { docs, scores } = this.postings.get(v.key)!;
             const w = v.weight;
             for (let j = 0; j < docs.length; j++) {
               const d = docs[j];
@@ -338,7 +370,7 @@ export class TextIndex {
                 altStamp[d] = aStamp;
                 altScore[d] = 0;
                 altCount[d] = 0;
-                altTouched.push(d);
+                altTouched[nAlt++] = d;
               }
               altScore[d] += w * scores[j];
               if (termStamp[d] !== tStamp) {
@@ -349,37 +381,40 @@ export class TextIndex {
           }
         }
         const need = alt.requireAll ? alt.terms.length : 1;
-        for (const d of altTouched) {
+        const nTerms = alt.terms.length;
+        for (let j = 0; j < nAlt; j++) {
+          const d = altTouched[j];
           if (altCount[d] < need) continue;
           // Partial matches of a multi-word original phrase count in proportion.
-          const s = altScore[d] * alt.weight * (alt.requireAll ? 1 : altCount[d] / alt.terms.length);
+          const s = altScore[d] * alt.weight * (alt.requireAll ? 1 : altCount[d] / nTerms);
           if (clauseStamp[d] !== cStamp) {
             clauseStamp[d] = cStamp;
             clauseScore[d] = s;
-            clauseTouched.push(d);
+            clauseTouched[nClause++] = d;
           } else if (s > clauseScore[d]) clauseScore[d] = s;
         }
       }
-      for (const d of clauseTouched) {
+      for (let j = 0; j < nClause; j++) {
+        const d = clauseTouched[j];
         if (totalStamp[d] !== qStamp) {
           totalStamp[d] = qStamp;
           total[d] = 0;
           matched[d] = 0;
-          touched.push(d);
+          touched[nTouched++] = d;
         }
         total[d] += clauseScore[d];
         matched[d]++;
       }
     }
-    out.docs = new Int32Array(touched.length);
-    out.scores = new Float64Array(touched.length);
+    out.docs = new Int32Array(nTouched);
+    out.scores = new Float64Array(nTouched);
     let k = 0;
-    for (const d of touched) {
+    for (let j = 0; j < nTouched; j++) {
+      const d = touched[j];
       const m = matched[d];
       if (m < minMatch) continue;
-      const coord = m === n ? 1 : Math.pow(m / n, 1.5);
       out.docs[k] = d;
-      out.scores[k] = total[d] * coord;
+      out.scores[k] = m === n ? total[d] : total[d] * Math.pow(m / n, 1.5);
       k++;
     }
     out.count = k;

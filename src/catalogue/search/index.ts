@@ -58,7 +58,9 @@ interface Catalogue {
   description: Record<Lang, string[]>;
   org: Int32Array;
   isDemo: Uint8Array;
-  audiences: number[][];
+  /** Audience and channel sets as bit masks (bit i = code i; the first 32 codes). */
+  audMask: Uint32Array;
+  chMask: Uint32Array;
   channels: number[][];
   events: number[][];
   orgs: OrgRow[];
@@ -168,14 +170,17 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
 
   const org = new Int32Array(size);
   const isDemo = new Uint8Array(size);
-  const audiences: number[][] = [];
+  const audMask = new Uint32Array(size);
   rows.forEach((r, i) => {
     let o = orgNo.get(r.owner_org_id);
     if (o === undefined) o = -1;
     else orgs[o].services++;
     org[i] = o;
     isDemo[i] = r.is_demo ? 1 : 0;
-    audiences.push([...new Set(r.audiences ?? [])].map((a) => intern(audienceCodes, audienceNo, a)));
+    for (const a of r.audiences ?? []) {
+      const bit = intern(audienceCodes, audienceNo, a);
+      if (bit < 32) audMask[i] |= 1 << bit;
+    }
   });
 
   const channels: number[][] = rows.map(() => []);
@@ -187,6 +192,10 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
     if (!channels[d].includes(ch)) channels[d].push(ch);
   }
   for (const list of channels) list.sort((a, b) => a - b);
+  const chMask = new Uint32Array(size);
+  channels.forEach((list, d) => {
+    for (const ch of list) if (ch < 32) chMask[d] |= 1 << ch;
+  });
 
   const events: number[][] = rows.map(() => []);
   const eventRows = await db
@@ -263,7 +272,8 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
     description: { en: rows.map((r) => r.description_en), fr: rows.map((r) => r.description_fr) },
     org,
     isDemo,
-    audiences,
+    audMask,
+    chMask,
     channels,
     events,
     orgs,
@@ -280,7 +290,7 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
 }
 
 /** Picks the top `k` of `docs` by score (desc), then title order; returns their positions in `docs`, in order. */
-function topK(docs: number[], scores: number[], k: number, rank: Int32Array): number[] {
+function topK(docs: ArrayLike<number>, scores: ArrayLike<number>, k: number, rank: Int32Array): number[] {
   const better = (a: number, b: number) => scores[a] > scores[b] || (scores[a] === scores[b] && rank[docs[a]] < rank[docs[b]]);
   if (k >= docs.length / 4) {
     const idx = Array.from({ length: docs.length }, (_, i) => i);
@@ -374,21 +384,20 @@ function runServiceSearch(
   p: { lang: Lang; q: string; audience: string[]; organisation: string[]; channel: string[]; level: string[]; lifeEvent: string; page: number; pageSize: number },
 ): SearchResult {
   const { lang } = p;
-  const toSet = (values: string[], codes: string[] | ((v: string) => number)) => {
-    if (!values.length) return null;
-    const set = new Set<number>();
-    for (const v of values) {
-      const n = typeof codes === 'function' ? codes(v) : codes.indexOf(v);
-      set.add(n); // -1 for an unknown value: matches nothing
-    }
-    return set;
-  };
-  const orgIndexOf = (id: string) => c.orgs.findIndex((o) => o.id === id);
-  const fAud = toSet(p.audience, c.audienceCodes);
-  const fOrg = toSet(p.organisation, orgIndexOf);
-  const fCh = toSet(p.channel, c.channelCodes);
-  const fLvl = toSet(p.level, c.levelCodes);
-  const fEv = p.lifeEvent ? toSet([p.lifeEvent], (v) => c.eventList.findIndex((e) => e.id === v)) : null;
+  // Filters: on/off, and the selected values as a bit mask or a membership table (an unknown value selects nothing).
+  const maskOf = (values: string[], codes: string[]) => values.reduce((m, v) => (codes.indexOf(v) >= 0 && codes.indexOf(v) < 32 ? m | (1 << codes.indexOf(v)) : m), 0);
+  const fAudOn = p.audience.length > 0;
+  const fAud = maskOf(p.audience, c.audienceCodes);
+  const fChOn = p.channel.length > 0;
+  const fCh = maskOf(p.channel, c.channelCodes);
+  const fOrgOn = p.organisation.length > 0;
+  const orgSel = new Uint8Array(c.orgs.length);
+  if (fOrgOn) c.orgs.forEach((o, i) => (orgSel[i] = p.organisation.includes(o.id) ? 1 : 0));
+  const fLvlOn = p.level.length > 0;
+  const lvlSel = new Uint8Array(c.levelCodes.length);
+  c.levelCodes.forEach((l, i) => (lvlSel[i] = p.level.includes(l) ? 1 : 0));
+  const fEvOn = p.lifeEvent !== '';
+  const fEv = fEvOn ? c.eventList.findIndex((e) => e.id === p.lifeEvent) : -1;
 
   let candidates: ArrayLike<number>;
   let count: number;
@@ -403,49 +412,63 @@ function runServiceSearch(
     count = c.size;
   }
 
-  const audCount = new Int32Array(c.audienceCodes.length);
-  const orgCount = new Int32Array(c.orgs.length);
-  const chCount = new Int32Array(c.channelCodes.length);
+  const audCount = new Int32Array(32);
+  const chCount = new Int32Array(32);
   const evCount = new Int32Array(c.eventList.length);
-  const lvlCount = new Int32Array(c.levelCodes.length);
-  const hitDocs: number[] = [];
-  const hitScores: number[] = [];
-  const anyIn = (values: number[], set: Set<number>) => {
-    for (const v of values) if (set.has(v)) return true;
-    return false;
-  };
+  const orgPass = new Int32Array(c.orgs.length); // documents passing every filter, by owner
+  const orgOnly = new Int32Array(c.orgs.length); // documents failing only the organisation filter
+  const lvlOnly = new Int32Array(c.orgs.length); // documents failing only the level filter
+  const hitDocs = new Int32Array(count);
+  const hitScores = new Float64Array(scoreOf ? count : 0);
+  let nHit = 0;
+  const { org, orgLevel, audMask, chMask, events } = c;
   for (let j = 0; j < count; j++) {
     const d = candidates[j];
-    const o = c.org[d];
-    const okAud = !fAud || anyIn(c.audiences[d], fAud);
-    const okOrg = !fOrg || fOrg.has(o);
-    const okCh = !fCh || anyIn(c.channels[d], fCh);
-    const okEv = !fEv || anyIn(c.events[d], fEv);
-    const okLvl = !fLvl || (o >= 0 && fLvl.has(c.orgLevel[o]));
+    const o = org[d];
+    const am = audMask[d];
+    const cm = chMask[d];
+    const okAud = !fAudOn || (am & fAud) !== 0;
+    const okOrg = !fOrgOn || (o >= 0 && orgSel[o] === 1);
+    const okCh = !fChOn || (cm & fCh) !== 0;
+    const okEv = !fEvOn || (fEv >= 0 && events[d].includes(fEv));
+    const okLvl = !fLvlOn || (o >= 0 && lvlSel[orgLevel[o]] === 1);
     const fails = (okAud ? 0 : 1) + (okOrg ? 0 : 1) + (okCh ? 0 : 1) + (okEv ? 0 : 1) + (okLvl ? 0 : 1);
     if (fails > 1) continue;
     // Disjunctive facets: each facet counts the documents that pass every other filter.
     if (fails === 0) {
-      hitDocs.push(d);
-      if (scoreOf) hitScores.push(scoreOf[j]);
+      hitDocs[nHit] = d;
+      if (scoreOf) hitScores[nHit] = scoreOf[j];
+      nHit++;
+      if (o >= 0) orgPass[o]++;
+    } else if (!okOrg) {
+      if (o >= 0) orgOnly[o]++;
+    } else if (!okLvl && o >= 0) {
+      lvlOnly[o]++;
     }
-    if (okOrg && okCh && okEv && okLvl) for (const a of c.audiences[d]) audCount[a]++;
-    if (okAud && okCh && okEv && okLvl && o >= 0) orgCount[o]++;
-    if (okAud && okOrg && okEv && okLvl) for (const ch of c.channels[d]) chCount[ch]++;
-    if (okAud && okOrg && okCh && okLvl) for (const e of c.events[d]) evCount[e]++;
-    if (okAud && okOrg && okCh && okEv && o >= 0) lvlCount[c.orgLevel[o]]++;
+    if (okOrg && okCh && okEv && okLvl) for (let m = am; m !== 0; m &= m - 1) audCount[31 - Math.clz32(m & -m)]++;
+    if (okAud && okOrg && okEv && okLvl) for (let m = cm; m !== 0; m &= m - 1) chCount[31 - Math.clz32(m & -m)]++;
+    if (okAud && okOrg && okCh && okLvl) {
+      const ev = events[d];
+      for (let k = 0; k < ev.length; k++) evCount[ev[k]]++;
+    }
+  }
+  const orgCount = new Int32Array(c.orgs.length);
+  const lvlCount = new Int32Array(c.levelCodes.length);
+  for (let o = 0; o < c.orgs.length; o++) {
+    orgCount[o] = orgPass[o] + orgOnly[o];
+    lvlCount[orgLevel[o]] += orgPass[o] + lvlOnly[o];
   }
 
   const start = (p.page - 1) * p.pageSize;
   const end = start + p.pageSize;
   let pageDocs: number[];
   const scoreByDoc = new Map<number, number>();
-  if (start >= hitDocs.length) pageDocs = [];
+  if (start >= nHit) pageDocs = [];
   else if (scoreOf) {
-    const positions = topK(hitDocs, hitScores, end, c.rank[lang]).slice(start, end);
+    const positions = topK(hitDocs.subarray(0, nHit), hitScores, end, c.rank[lang]).slice(start, end);
     pageDocs = positions.map((i) => hitDocs[i]);
     for (const i of positions) scoreByDoc.set(hitDocs[i], hitScores[i]);
-  } else pageDocs = hitDocs.slice(start, end);
+  } else pageDocs = Array.from(hitDocs.subarray(start, Math.min(end, nHit)));
 
   const items: SearchItem[] = pageDocs.map((d) => {
     const o = c.org[d] >= 0 ? c.orgs[c.org[d]] : null;
@@ -472,13 +495,13 @@ function runServiceSearch(
     return out.sort((a, b) => b.count - a.count || collators[lang].compare(a.label, b.label));
   };
   const facets: SearchResult['facets'] = {
-    audience: facet(audCount, (i) => c.audienceCodes[i], (i) => label(lang, `search.audience.${c.audienceCodes[i]}`, c.audienceCodes[i]), p.audience),
+    audience: facet(audCount.subarray(0, Math.min(32, c.audienceCodes.length)), (i) => c.audienceCodes[i], (i) => label(lang, `search.audience.${c.audienceCodes[i]}`, c.audienceCodes[i]), p.audience),
     organisation: facet(orgCount, (i) => c.orgs[i].id, (i) => (lang === 'fr' ? c.orgs[i].name_fr : c.orgs[i].name_en), p.organisation),
-    channel: facet(chCount, (i) => c.channelCodes[i], (i) => label(lang, `search.channel.${c.channelCodes[i]}`, c.channelCodes[i]), p.channel),
+    channel: facet(chCount.subarray(0, Math.min(32, c.channelCodes.length)), (i) => c.channelCodes[i], (i) => label(lang, `search.channel.${c.channelCodes[i]}`, c.channelCodes[i]), p.channel),
     lifeEvent: facet(evCount, (i) => c.eventList[i].id, (i) => (lang === 'fr' ? c.eventList[i].title_fr : c.eventList[i].title_en), p.lifeEvent ? [p.lifeEvent] : []),
     level: facet(lvlCount, (i) => c.levelCodes[i], (i) => label(lang, `search.level.${c.levelCodes[i]}`, c.levelCodes[i]), p.level),
   };
-  return { total: hitDocs.length, items, facets };
+  return { total: nHit, items, facets };
 }
 
 /** Organisations by name or acronym (either language, typos tolerated), or all of them by name; with service counts. */
