@@ -11,4 +11,6 @@ const result = await autocannon({
   duration,
   ...(paths ? { requests: [{ setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] }) }] } : {}),
 });
-parentPort.postMessage({ rps: result.requests.average, non2xx: result.non2xx, errors: result.errors, latencyP99: result.latency.p99 });
+// Inside a worker thread autocannon returns raw counters (histograms encoded): requests per second from the totals.
+const seconds = (Number(result.finish) - Number(result.start)) / 1000 || duration;
+parentPort.postMessage({ rps: (result["2xx"] ?? 0) / seconds, completed: result.totalCompletedRequests, seconds, non2xx: result.non2xx, errors: result.errors });

@@ -75,7 +75,7 @@ async function mrr(run: (q: Q) => Promise<string[]>): Promise<number> {
 }
 
 /** autocannon in a worker thread (its response parsing must not run on the server's event loop). */
-function cannon(url: string, paths: string[] | null): Promise<{ rps: number; non2xx: number; errors: number; latencyP99: number }> {
+function cannon(url: string, paths: string[] | null): Promise<{ rps: number; non2xx: number; errors: number }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./search-load.mjs', import.meta.url), { workerData: { url, paths, connections: 50, duration: HTTP_SECONDS } });
     worker.once('message', resolve);

@@ -67,7 +67,7 @@ function capacityFor(shifts: ShiftRow[], start: Date, end: Date, serviceId: stri
   const agents = new Set<string>();
   for (const s of shifts) {
     if (s.starts_at > start || s.ends_at < end) continue;
-    if (s.skills && s.skills.length && !s.skills.includes(serviceId)) continue;
+    if (serviceId && s.skills && s.skills.length && !s.skills.includes(serviceId)) continue;
     if (!pooled) {
       const orgs = [s.lent_to_org_id ?? s.org_id, s.counter_org].filter(Boolean);
       if (s.counter_org !== null && !orgs.includes(orgId)) continue;

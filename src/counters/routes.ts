@@ -121,10 +121,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   app.addHook('onReady', async () => {
     await ensureDemoCounters(db).catch((err) => app.log.warn({ err }, 'demo counters not created'));
   });
-  app.addHook('onClose', async () => {
-    hub.close();
-    notifier.mailer.close();
-  });
+  app.addHook('preClose', async () => hub.close());
+  app.addHook('onClose', async () => notifier.mailer.close());
 
   const serviceTitle = async (serviceId: string, lang: Lang) => {
     const s = await db.selectFrom('services').select(['title_en', 'title_fr']).where('id', '=', serviceId).executeTakeFirst();
@@ -295,6 +293,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
           serviceId: Type.Optional(Type.String({ maxLength: 100 })), counterId: Type.Optional(Type.String({ maxLength: 40 })),
         }, { additionalProperties: false })),
         response: { 200: TicketOut, 400: Err, 404: Err, 409: Err },
+      },
+      preValidation: async (request) => {
+        if (request.body == null) request.body = {};
       },
     }, async (request) => {
       const { officeId, ticketId } = request.params as { officeId: string; ticketId: string };

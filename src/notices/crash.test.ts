@@ -17,7 +17,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestDb } from '../../test/support/db';
+import { pgliteCatalogueDump } from '../../test/support/db';
+import { migrateToLatest } from '../db/migrate';
 import { createTestApp, csrfFrom, type TestApp } from '../../test/support/app';
 import { clientCookie, createTestClient } from '../../test/support/clients';
 import { startPartner, type Partner } from '../../test/support/partners';
@@ -156,14 +157,12 @@ function assertExactlyOnce(noticeIds: string[], bySub: Map<string, string>, subs
 test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? 'PostgreSQL: separate worker process' : 'PGlite: server process over a data dir'})`, { timeout: 240_000 }, async () => {
   if (!usePg) {
     // prepare a data directory: the seeded catalogue, a client, subscriptions pointing at our partners
-    const mem = await createTestDb({ catalogue: true });
-    const subs = await setupPartners(mem.db);
-    const clientId = await createTestClient(mem.db);
-    const cookie = await clientCookie(null as any, mem.db, clientId);
-    const dump = await mem.pglite!.dumpDataDir('none');
-    await mem.cleanup();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'guichet-crash-'));
-    const disk = await openDatabase({ dataDir, loadDataDir: dump });
+    const disk = await openDatabase({ dataDir, loadDataDir: await pgliteCatalogueDump() });
+    await migrateToLatest(disk.db);
+    const subs = await setupPartners(disk.db);
+    const clientId = await createTestClient(disk.db);
+    const cookie = await clientCookie(null as any, disk.db, clientId);
     await disk.close();
 
     const port = await freePort();

@@ -44,7 +44,7 @@ async function seed(db: OpenedDatabase) {
   await seedIfEmpty(db.db, SEED_DIR);
 }
 
-async function pgliteCatalogueDump(): Promise<Blob> {
+export async function pgliteCatalogueDump(): Promise<Blob> {
   const dir = path.join(root, '.build/test-cache');
   const file = path.join(dir, `catalogue-${schemaHash()}.tar`);
   if (fs.existsSync(file)) return new Blob([fs.readFileSync(file)]);

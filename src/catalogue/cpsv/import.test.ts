@@ -126,6 +126,24 @@ describe('CPSV-AP 3.2.0 import', () => {
     assert.notEqual(row.title_en, 'Should not be written');
   });
 
+  it('reports values the database could not hold instead of failing (duplicate source identifiers, huge numbers)', async () => {
+    const doc = (await buildCatalogueJsonLd(source.db, { baseUrl: BASE, serviceIds: ['demo-outdoors-card', 'demo-birth-certificate'] })) as any;
+    for (const id of ['demo-outdoors-card', 'demo-birth-certificate']) {
+      const n = doc['@graph'].find((x: any) => x['@id'] === `${BASE}/id/service/${id}`);
+      n['gch:source'] = 'other-catalogue';
+      n['gch:sourceIdentifier'] = 'same-id';
+      n['gch:version'] = { '@value': '99999999999', '@type': 'xsd:integer' };
+      n['gch:guaranteeDays'] = { '@value': '99999999999', '@type': 'xsd:integer' };
+    }
+    await assert.rejects(importCpsv(target.db, doc), (e: unknown) => {
+      assert.ok(e instanceof CpsvImportError, 'a CpsvImportError');
+      assert.equal(e.code, 'CPSV_INVALID');
+      assert.ok(e.issues.some((p) => p.code === 'cpsvConflict' && p.reason.includes('same-id')), JSON.stringify(e.issues));
+      assert.ok(e.issues.some((p) => p.field.endsWith('gch:guaranteeDays')), JSON.stringify(e.issues));
+      return true;
+    });
+  });
+
   it('refuses remote contexts and documents without services', async () => {
     await assert.rejects(importCpsv(target.db, { '@context': 'https://example.org/ctx.jsonld', '@id': 'x' }), (e: any) => e.code === 'CPSV_INVALID_JSONLD' && e.status === 400);
     await assert.rejects(importCpsv(target.db, { '@context': { dct: 'http://purl.org/dc/terms/' }, '@id': 'http://example.org/x', 'dct:title': 'x' }), (e: any) => e.code === 'CPSV_EMPTY' && e.status === 422);
@@ -223,6 +241,15 @@ describe('CPSV-AP import API', () => {
     assert.equal(row.title_fr, 'Permis d’animal');
     const exp = await t.app.inject('/api/v1/catalogue.jsonld');
     assert.ok(exp.body.includes('Permis d’animal'), 'the export was refreshed');
+  });
+
+  it('accepts application/json and files larger than the 1 MB default body limit', async () => {
+    const admin = await staffCookie(t.app, 'staff-admin');
+    const big = JSON.stringify(doc, null, 1) + ' '.repeat(1_500_000);
+    assert.ok(big.length > 1024 * 1024, 'body over 1 MB');
+    const res = await post(big, admin, { 'content-type': 'application/json' });
+    assert.equal(res.statusCode, 200, res.body.slice(0, 500));
+    assert.deepEqual(res.json().services, { inserted: 0, updated: 1 });
   });
 
   it('answers bad input with translated 4xx errors', async () => {

@@ -15,6 +15,7 @@ import { DataFactory } from 'n3';
 import type { Database } from '../../db/database';
 import { AppError, type FieldError } from '../../http/errors';
 import type { ChannelType, GovernmentLevel, ServiceStatus } from '../tables';
+import { invalidateSearchIndex } from '../search/index';
 import { invalidateCatalogueExport } from './export';
 import { jsonLdToStore, remoteContextCause, validateCpsv, type Violation } from './rdf';
 import { NS } from './vocabularies';
@@ -55,7 +56,7 @@ export class CpsvImportError extends AppError {
   constructor(status: number, code: string, readonly issues: CpsvProblem[], file = 'input') {
     const details: FieldError[] = issues.slice(0, 200).map((p) => ({ field: p.field, code: p.code }));
     super(status, code, undefined, { count: issues.length }, details.length ? details : undefined);
-    this.problems = issues.map((p) => ({ file, line: 0, reason: `${p.field}: ${p.reason}` }));
+    this.problems = issues.map((p) => ({ file, line: 0, reason: p.field ? `${p.field}: ${p.reason}` : p.reason }));
     this.message = `${code}: ${issues.length} problem(s)${issues[0] ? `; first: ${issues[0].field}: ${issues[0].reason}` : ''}`;
   }
 }
@@ -157,6 +158,8 @@ class Graph {
   }
 }
 
+/** A whole number that fits the integer columns (versions, positions, days); null otherwise. */
+const small = (v: number | null): v is number => v !== null && Number.isInteger(v) && v >= 0 && v <= 1_000_000;
 const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 const ID_RE = /^[^\s/?#]{1,200}$/;
 
@@ -259,6 +262,7 @@ export async function importCpsv(db: Database, doc: unknown, opts: ImportOptions
   const services: Svc[] = [];
   const serviceIdByIri = new Map<string, string>();
   const seenServiceIds = new Set<string>();
+  const sourceKeys = new Set<string>();
   const orgRef = (node: Term, prop: string, iriTerm: Term): string | null => {
     const id = orgIdByIri.get(iriTerm.value);
     if (id) return id;
@@ -299,7 +303,7 @@ export async function importCpsv(db: Database, doc: unknown, opts: ImportOptions
     const statusCode = g.codes(s, P('adms', 'status')).find((c) => (STATUSES as string[]).includes(c)) as ServiceStatus | undefined;
     const c = g.contacts(s);
     const guarantee = g.num(s, P('gch', 'guaranteeDays'));
-    if (guarantee !== null && !(Number.isInteger(guarantee) && guarantee > 0)) problem(s, 'gch:guaranteeDays', 'invalid', 'guarantee days must be a positive integer');
+    if (guarantee !== null && !(small(guarantee) && guarantee > 0 && guarantee <= 3650)) problem(s, 'gch:guaranteeDays', 'invalid', 'guarantee days must be a whole number from 1 to 3650');
     const onlineRaw = g.str(s, P('gch', 'onlineStatus'));
     let online: Record<string, unknown> = {};
     if (onlineRaw) {
@@ -326,7 +330,7 @@ export async function importCpsv(db: Database, doc: unknown, opts: ImportOptions
       fee_applies: g.bool(s, P('gch', 'feeApplies')) ?? (g.objects(s, P('cv', 'hasCost')).length ? true : null),
       online_status: JSON.stringify(online), url_en: c.url_en, url_fr: c.url_fr,
       fiscal_year: g.str(s, P('gch', 'fiscalYear')), last_review_fy: g.str(s, P('gch', 'lastReviewFiscalYear')),
-      status, version: version !== null && Number.isInteger(version) && version > 0 ? version : 1, content_hash: null,
+      status, version: small(version) && version > 0 ? version : 1, content_hash: null,
       is_demo: g.bool(s, P('gch', 'demo')) ?? false, guarantee_days: guarantee, published_at: status === 'published' ? issuedDate : null,
       updated_at: new Date(),
     };
@@ -378,7 +382,7 @@ export async function importCpsv(db: Database, doc: unknown, opts: ImportOptions
       const t = g.text(r, P('dct', 'title'));
       if (!t) return problem(r, 'dct:title', 'required', 'requirement has no title');
       const d = g.optText(r, P('dct', 'description'));
-      requirements.push({ service_id: id, position: pos !== null && Number.isInteger(pos) ? pos : i + 1, name_en: t.en, name_fr: t.fr, description_en: d.en, description_fr: d.fr });
+      requirements.push({ service_id: id, position: small(pos) ? pos : i + 1, name_en: t.en, name_fr: t.fr, description_en: d.en, description_fr: d.fr });
     });
 
     const outputs: Svc['outputs'] = [];
@@ -408,7 +412,7 @@ export async function importCpsv(db: Database, doc: unknown, opts: ImportOptions
       };
       const count = (p: string) => {
         const v = g.num(st, P('gch', p));
-        if (v !== null && (v < 0 || !Number.isInteger(v))) problem(st, `gch:${p}`, 'invalid', `${p} must be a whole number`);
+        if (v !== null && (v < 0 || !Number.isSafeInteger(v))) problem(st, `gch:${p}`, 'invalid', `${p} must be a whole number`);
         return v;
       };
       standards.push({
@@ -418,7 +422,7 @@ export async function importCpsv(db: Database, doc: unknown, opts: ImportOptions
         target: ratio('target'), performance: ratio('performance'),
         volume_meeting_target: count('volumeMeetingTarget'), total_volume: count('totalVolume'),
         target_met: g.bool(st, P('gch', 'targetMet')), missing: JSON.stringify(missing),
-        duration_value: dv !== null && Number.isInteger(dv) ? dv : null, duration_unit: unit && DURATION_UNITS.includes(unit) ? unit : null,
+        duration_value: small(dv) ? dv : null, duration_unit: unit && DURATION_UNITS.includes(unit) ? unit : null,
         standard_url_en: g.str(st, P('gch', 'standardPageEn')), standard_url_fr: g.str(st, P('gch', 'standardPageFr')),
         results_url_en: g.str(st, P('gch', 'resultsPageEn')), results_url_fr: g.str(st, P('gch', 'resultsPageFr')),
       });
@@ -431,6 +435,9 @@ export async function importCpsv(db: Database, doc: unknown, opts: ImportOptions
         if (oid) delivering.add(oid);
       }
     }
+    const sourceKey = `${row.source}\u0000${row.identifier}`;
+    if (sourceKeys.has(sourceKey)) problem(s, 'gch:sourceIdentifier', 'cpsvConflict', `source identifier ${row.source}/${row.identifier} is used by two services of the file`);
+    sourceKeys.add(sourceKey);
     services.push({ row, channels, costs, requirements, outputs, standards, delivering: [...delivering].sort() });
   }
 
@@ -457,7 +464,7 @@ export async function importCpsv(db: Database, doc: unknown, opts: ImportOptions
     const stepNodes = g.objects(n, P('gch', 'hasStep'));
     if (stepNodes.length) {
       stepNodes
-        .map((st) => ({ st, pos: g.num(st, P('gch', 'position')) ?? 0 }))
+        .map((st, i) => { const p = g.num(st, P('gch', 'position')); return { st, pos: small(p) ? p : i + 1 }; })
         .sort((a, b) => a.pos - b.pos || natural(a.st.value, b.st.value))
         .forEach(({ st, pos: p }) => {
           const t = g.text(st, P('dct', 'title'));
@@ -483,7 +490,7 @@ export async function importCpsv(db: Database, doc: unknown, opts: ImportOptions
       });
     }
     events.push({
-      row: { id, kind, title_en: title.en, title_fr: title.fr, description_en: d.en ?? d.fr ?? '', description_fr: d.fr ?? d.en ?? '', position: pos !== null && Number.isInteger(pos) ? pos : ePos },
+      row: { id, kind, title_en: title.en, title_fr: title.fr, description_en: d.en ?? d.fr ?? '', description_fr: d.fr ?? d.en ?? '', position: small(pos) ? pos : ePos },
       steps,
     });
     ePos++;
@@ -622,19 +629,13 @@ export async function importCpsv(db: Database, doc: unknown, opts: ImportOptions
   });
 
   invalidateCatalogueExport();
-  await notifySearchIndex();
+  invalidateSearchIndex();
   return { ...result, ...counts, triples: store.size, warnings, durationMs: Date.now() - started };
 }
 
 function lastSegment(iri: string): string {
   const m = /[/#]([^/#]+)\/?$/.exec(iri);
   return m ? decodeURIComponent(m[1]) : iri;
-}
-
-/** Tells the search index the catalogue changed (when the search module provides invalidateSearchIndex). */
-async function notifySearchIndex(): Promise<void> {
-  const mod: Record<string, unknown> | null = await import('../search/index' as string).catch(() => null);
-  if (mod && typeof mod.invalidateSearchIndex === 'function') (mod.invalidateSearchIndex as () => void)();
 }
 
 /**
@@ -713,7 +714,7 @@ export async function importCpsvFile(db: Database, file: string): Promise<CpsvIm
   try {
     text = await fs.promises.readFile(file, 'utf8');
   } catch (e) {
-    throw new CpsvImportError(400, 'CPSV_UNREADABLE', [{ field: name, code: 'invalid', reason: (e as Error).message }], name);
+    throw new CpsvImportError(400, 'CPSV_UNREADABLE', [{ field: '', code: 'invalid', reason: (e as Error).message }], name);
   }
   let doc: unknown;
   try {
@@ -721,7 +722,7 @@ export async function importCpsvFile(db: Database, file: string): Promise<CpsvIm
   } catch (e) {
     const at = jsonErrorOffset(text);
     const line = text.slice(0, at).split('\n').length;
-    const err = new CpsvImportError(400, 'INVALID_JSON', [{ field: name, code: 'invalid', reason: `not valid JSON: ${(e as Error).message}` }], name);
+    const err = new CpsvImportError(400, 'INVALID_JSON', [{ field: '', code: 'invalid', reason: `not valid JSON: ${(e as Error).message.split('\n')[0]}` }], name);
     err.problems[0].line = line;
     throw err;
   }

@@ -40,7 +40,8 @@ export async function cpsvRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     async (request, reply) => {
       const out = await exportCatalogue(deps.db, deps.config.publicBaseUrl);
       reply.header('etag', out.etag).header('cache-control', 'public, max-age=0, must-revalidate').header('x-guichet-services', String(out.services));
-      if (request.headers['if-none-match'] === out.etag) return reply.status(304).send();
+      const inm = request.headers['if-none-match'];
+      if (inm && (inm.trim() === '*' || inm.split(',').some((x) => x.trim().replace(/^W\//, '') === out.etag))) return reply.status(304).send();
       return reply.type('application/ld+json; charset=utf-8').send(out.body);
     },
   );

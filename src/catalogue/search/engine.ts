@@ -29,6 +29,9 @@ export const FUZZY = 0.75;
 /** Weight of a synonym of the words typed (same language; halved again across languages). */
 export const SYNONYM = 0.8;
 
+/** Synonym phrases whose rarest word is in more than this share of the documents are not searched. */
+export const SYNONYM_MAX_DF = 0.05;
+
 const LANG_BIT: Record<SearchLang, number> = { en: 1, fr: 2 };
 const other = (l: SearchLang): SearchLang => (l === 'en' ? 'fr' : 'en');
 
@@ -302,6 +305,8 @@ export class TextIndex {
           const keys = p.stems.map((s) => `${p.lang}:${s}`);
           const id = keys.join(' ');
           if (seen.has(id) || !keys.every((k) => this.postings.has(k))) continue;
+          // A synonym made only of very common words discriminates little and costs a long scan: leave it out.
+          if (Math.min(...keys.map((k) => this.df(k))) > SYNONYM_MAX_DF * this.size) continue;
           seen.add(id);
           alternatives.push({
             terms: keys.map((key) => ({ variants: [{ key, weight: 1 }] })),

@@ -82,7 +82,17 @@ const CACHE_SIZE = 1000;
 const READ_CHUNK = 5000;
 
 let generation = 0;
-const catalogues = new WeakMap<Database, { generation: number; promise: Promise<Catalogue> }>();
+interface Entry {
+  generation: number;
+  promise: Promise<Catalogue>;
+  /** The index of this generation, once built. */
+  current?: Catalogue;
+  /** The previous index, answering while this one is built when its own build was slow (large catalogues). */
+  fallback?: Catalogue;
+}
+const catalogues = new WeakMap<Database, Entry>();
+/** Above this build time, searches keep using the previous index while the new one is built. */
+const STALE_WHILE_REBUILDING_MS = 2000;
 
 /** Marks every search index stale: the next search rebuilds it from the database. */
 export function invalidateSearchIndex(): void {
@@ -91,14 +101,22 @@ export function invalidateSearchIndex(): void {
 
 async function getCatalogue(db: Database): Promise<Catalogue> {
   const entry = catalogues.get(db);
-  if (entry && entry.generation === generation) return entry.promise;
-  const gen = generation;
-  const promise = loadCatalogue(db);
-  catalogues.set(db, { generation: gen, promise });
-  promise.catch(() => {
-    if (catalogues.get(db)?.promise === promise) catalogues.delete(db);
-  });
-  return promise;
+  if (entry && entry.generation === generation) return entry.current ?? entry.fallback ?? entry.promise;
+  const previous = entry?.current ?? entry?.fallback;
+  const next: Entry = { generation, promise: loadCatalogue(db) };
+  // A small catalogue rebuilds in well under a second: searches wait, so a change is visible to the very next one.
+  if (previous && previous.buildMs > STALE_WHILE_REBUILDING_MS) next.fallback = previous;
+  catalogues.set(db, next);
+  next.promise.then(
+    (c) => {
+      next.current = c;
+      next.fallback = undefined;
+    },
+    () => {
+      if (catalogues.get(db) === next) catalogues.delete(db);
+    },
+  );
+  return next.fallback ?? next.promise;
 }
 
 /** Size and build time of the current index (builds it when needed); for the benchmark and monitoring. */

@@ -27,6 +27,8 @@
  *   `assertNoA11yViolations(page)` fails with a readable list of them (rule, impact, help, selectors, HTML).
  *   Pages send a strict Content-Security-Policy; axe is injected through the DevTools protocol
  *   (`page.evaluate`), which CSP does not block.
+ * - `newPage({ javaScriptEnabled: false })` turns page scripts off through the DevTools protocol (see
+ *   disableScripts: with playwright's own option axe cannot run); `scriptsDisabled(page)` tells which mode.
  * - `signInStaff(page, env, staffId, lang?)` signs a seeded staff member in through the development login form
  *   (staff ids: see STAFF in src/catalogue/demo-data.ts, e.g. 'staff-reviewer', 'staff-agent', 'staff-admin').
  *   Works with JavaScript on or off (it only fills the form and presses the button).
@@ -37,7 +39,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type Page } from 'playwright-core';
 import { createTestApp, type TestApp } from '../../support/app';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -105,10 +107,12 @@ export async function startBrowserEnv(opts: StartOptions = {}): Promise<BrowserE
       browser: b,
       async newPage(o: NewPageOptions = {}) {
         const { javaScriptEnabled = true, ...rest } = o;
-        const context = await b.newContext({ javaScriptEnabled, baseURL: baseUrl, ...rest });
+        const context = await b.newContext({ baseURL: baseUrl, ...rest, javaScriptEnabled: true });
         context.setDefaultTimeout(15_000);
         contexts.push(context);
-        return context.newPage();
+        const page = await context.newPage();
+        if (!javaScriptEnabled) await disableScripts(page);
+        return page;
       },
       async close() {
         for (const c of contexts) await c.close().catch(() => {});
@@ -123,6 +127,26 @@ export async function startBrowserEnv(opts: StartOptions = {}): Promise<BrowserE
   }
 }
 
+/**
+ * JavaScript off, the way a visitor without JavaScript gets the page: page scripts never run (inline, module or
+ * external), across navigations and form submissions. We use the DevTools protocol
+ * (Emulation.setScriptExecutionDisabled) rather than the context option `javaScriptEnabled: false` because with
+ * the latter axe-core cannot run at all (its timers never fire); checkA11y turns scripts on only while axe runs,
+ * which does not re-run the page's own scripts.
+ */
+const noScriptSessions = new WeakMap<Page, CDPSession>();
+
+export async function disableScripts(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Emulation.setScriptExecutionDisabled', { value: true });
+  noScriptSessions.set(page, cdp);
+}
+
+/** True when the page was opened with newPage({ javaScriptEnabled: false }). */
+export function scriptsDisabled(page: Page): boolean {
+  return noScriptSessions.has(page);
+}
+
 export interface A11yViolation {
   id: string;
   impact: string | null;
@@ -135,13 +159,27 @@ export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 /**
  * Run axe-core (WCAG 2.0/2.1 A + AA) on the page as it is now. Returns the violations of impact serious or
- * critical (pass { all: true } for every impact). Works with JavaScript disabled in the page: the DevTools
- * protocol evaluates scripts regardless of the context's javaScriptEnabled setting.
+ * critical (pass { all: true } for every impact). Works on pages opened with JavaScript disabled (see
+ * disableScripts).
  */
 export async function checkA11y(page: Page, opts: { all?: boolean; exclude?: string[] } = {}): Promise<A11yViolation[]> {
+  const cdp = noScriptSessions.get(page);
+  if (cdp) await cdp.send('Emulation.setScriptExecutionDisabled', { value: false });
+  try {
+    return await runAxe(page, opts);
+  } finally {
+    if (cdp) await cdp.send('Emulation.setScriptExecutionDisabled', { value: true });
+  }
+}
+
+async function runAxe(page: Page, opts: { all?: boolean; exclude?: string[] }): Promise<A11yViolation[]> {
   const already = await page.evaluate(() => typeof (window as any).axe !== 'undefined');
   if (!already) await page.evaluate(AXE_SOURCE);
-  const violations = (await page.evaluate(
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => reject(new Error(`axe did not finish within 60 s on ${page.url()}`)), 60_000);
+  });
+  const run = page.evaluate(
     async ({ tags, exclude }) => {
       const ctx = exclude.length ? { exclude: exclude.map((s: string) => [s]) } : document;
       const r = await (window as any).axe.run(ctx, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
@@ -154,7 +192,8 @@ export async function checkA11y(page: Page, opts: { all?: boolean; exclude?: str
       }));
     },
     { tags: AXE_TAGS, exclude: opts.exclude ?? [] },
-  )) as A11yViolation[];
+  ) as Promise<A11yViolation[]>;
+  const violations = await Promise.race([run, timeout]).finally(() => clearTimeout(timer));
   return opts.all ? violations : violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
