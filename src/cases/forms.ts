@@ -78,7 +78,7 @@ export function validateDefinition(def: unknown): FieldError[] {
       const fa = `${at}.fields.${j}`;
       if (!f || typeof f !== 'object') return errs.push({ field: fa, code: 'invalid' });
       if (typeof f.name !== 'string' || !NAME_RE.test(f.name)) errs.push({ field: `${fa}.name`, code: 'invalid' });
-      else if (names.has(f.name)) errs.push({ field: `${fa}.name`, code: 'duplicate' });
+      else if (names.has(f.name)) errs.push({ field: `${fa}.name`, code: 'duplicateName' });
       names.add(f.name);
       if (!FIELD_TYPES.includes(f.type)) errs.push({ field: `${fa}.type`, code: 'notAllowed' });
       if (!isText(f.label)) errs.push({ field: `${fa}.label`, code: 'bilingualRequired' });
@@ -170,8 +170,8 @@ export function readPage(page: FormPage, body: Record<string, unknown>, data: An
       case 'date': {
         const ok = /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(new Date(`${s}T00:00:00Z`).getTime()) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
         if (!ok) errors.push({ field: f.name, code: 'invalidDate' });
-        else if (f.dateRange === 'past' && s > localDate(new Date())) errors.push({ field: f.name, code: 'dateInFuture' });
-        else if (f.dateRange === 'future' && s < localDate(new Date())) errors.push({ field: f.name, code: 'dateInPast' });
+        else if (f.dateRange === 'past' && s > localDate(new Date())) errors.push({ field: f.name, code: 'dateNotPast' });
+        else if (f.dateRange === 'future' && s < localDate(new Date())) errors.push({ field: f.name, code: 'dateNotFuture' });
         break;
       }
       case 'radio':

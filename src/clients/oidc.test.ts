@@ -30,6 +30,9 @@ describe('OpenID Connect sign-in (development provider, real code flow)', () => 
     assert.equal(meta.issuer, oidc.issuer);
     assert.ok(meta.response_types_supported.includes('code'));
     assert.ok(meta.code_challenge_methods_supported.includes('S256'));
+    // the sign-in page lets its form lead (through Guichet's redirect) to the provider, and nowhere else
+    const page = await fetch(`${base}/en/sign-in`);
+    assert.match(page.headers.get('content-security-policy') ?? '', new RegExp(`form-action 'self' ${oidc.issuer.replace(/[.]/g, '\\.')};`));
   });
 
   it('signs a new client in, creates their file from the provider claims, and lands on My file', async () => {

@@ -12,7 +12,6 @@ import { pick, t, type Lang } from '../i18n/index';
 import { bilingualRoute, fillPath } from '../web/render';
 import {
   addAddress,
-  addRepresentative,
   addressHistory,
   businessesFor,
   createClient,
@@ -26,7 +25,7 @@ import {
 import { AGENT_ACCESS_PURPOSE, createAgentAccessCode, redeemAgentAccessCode, requireClientAccess } from './access';
 import { accessLogFor } from './access-log';
 import { allConsents, withdrawConsent } from './consent';
-import { beginSignIn, CALLBACK_PATH, completeSignIn, OIDC_STATE_COOKIE, safeReturnTo } from './oidc';
+import { beginSignIn, CALLBACK_PATH, completeSignIn, OIDC_STATE_COOKIE, oidcConfiguration, safeReturnTo } from './oidc';
 
 export const CLIENT_PATHS = {
   signIn: { en: '/en/sign-in', fr: '/fr/connexion' },
@@ -106,19 +105,38 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return reply.redirect(url.toString(), 303);
   }
 
+  /**
+   * The sign-in form posts to Guichet, which redirects to the identity provider: browsers apply the page's CSP
+   * form-action to that redirect, so the sign-in pages allow the provider's authorization endpoint origin.
+   */
+  const allowProviderFormAction = {
+    onSend: async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      const csp = reply.getHeader('Content-Security-Policy');
+      if (typeof csp !== 'string' || !config.oidc.issuer) return payload;
+      try {
+        const cfg = await oidcConfiguration(config);
+        const origin = new URL(cfg.serverMetadata().authorization_endpoint ?? config.oidc.issuer).origin;
+        reply.header('Content-Security-Policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
+      } catch {
+        /* provider unreachable: the POST will answer SIGNIN_UNAVAILABLE */
+      }
+      return payload;
+    },
+  };
+
   const signInBody = { body: Type.Object({ returnTo: Type.Optional(Type.String({ maxLength: 500 })), _csrf: Type.Optional(Type.String({ maxLength: 100 })) }) };
 
   bilingualRoute(app, 'GET', P.signIn, async (request, reply, lang) => {
     const returnTo = safeReturnTo((request.query as Record<string, unknown>).returnTo);
     if (request.client && (await getClient(db, request.client.id))) return reply.redirect(returnTo ?? P.myFile[lang], 303);
     return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.signIn.title'), kind: 'client', returnTo, devProvider, action: P.signIn[lang] });
-  });
+  }, allowProviderFormAction);
   bilingualRoute(app, 'POST', P.signIn, (request, reply, lang) => startLogin(request, reply, lang, 'client'), { schema: signInBody });
 
   bilingualRoute(app, 'GET', P.staffSignIn, async (request, reply, lang) => {
     if (request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel' : '/en/staff', 303);
     return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.staffSignIn.title'), kind: 'staff', devProvider, action: P.staffSignIn[lang] });
-  });
+  }, allowProviderFormAction);
   bilingualRoute(app, 'POST', P.staffSignIn, (request, reply, lang) => startLogin(request, reply, lang, 'staff'), { schema: signInBody });
 
   app.get(CALLBACK_PATH, { schema: { hide: true } }, async (request, reply) => {
@@ -331,7 +349,6 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     },
     { schema: { body: formBody } },
   );
-  void addRepresentative;
 
   // ---------------------------------------------------------------------------------------------------------
   // Staff: open a client's file with the client's one-time code

@@ -138,6 +138,7 @@ interface CounterCtx {
   languages: string[] | null;
   lent_to_org_id: string | null;
   collaboration_model: string;
+  busy: boolean;
 }
 
 async function loadCounter(db: Trx, officeId: string, counterId: string): Promise<CounterCtx> {
@@ -150,6 +151,7 @@ async function loadCounter(db: Trx, officeId: string, counterId: string): Promis
     .select([
       'counters.id', 'counters.office_id', 'counters.label', 'counters.org_id', 'counters.agent_id', 'staff_users.org_id as agent_org',
       'agent_profiles.skills', 'agent_profiles.languages', 'agent_profiles.lent_to_org_id', 'offices.collaboration_model',
+      sql<boolean>`exists (select 1 from tickets b where b.counter_id = counters.id and b.status in ('called', 'serving'))`.as('busy'),
     ])
     .where('counters.id', '=', counterId)
     .where('counters.office_id', '=', officeId)
@@ -210,11 +212,11 @@ export async function callNext(db: Database, officeId: string, counterId: string
   return db.transaction().execute(async (trx) => {
     const c = await loadCounter(trx, officeId, counterId);
     assertAgentAt(c, staffId);
-    const busy = await trx.selectFrom('tickets').select('id').where('counter_id', '=', counterId).where('status', 'in', ['called', 'serving']).executeTakeFirst();
-    if (busy) throw new AppError(409, 'COUNTER_BUSY');
+    if (c.busy) throw new AppError(409, 'COUNTER_BUSY');
     const rows = await trx
       .selectFrom('tickets')
-      .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id'])
+      .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id',
+        sql<boolean>`(not near_notified and (email is not null or phone is not null))`.as('to_notify')])
       .where('office_id', '=', officeId)
       .where('status', '=', 'waiting')
       .orderBy('queued_at')
@@ -235,7 +237,8 @@ export async function callNext(db: Database, officeId: string, counterId: string
     }
     if (!claimed) return { ticket: null, near: [] };
     await logEvent(trx, { ticket_id: claimed.id, office_id: officeId, kind: 'called', counter_id: counterId, agent_id: staffId, at: now });
-    const nearIds = ranked.filter((t) => t.id !== claimed!.id).slice(0, NEAR_AHEAD).map((t) => t.id);
+    const notify = new Set(rows.filter((r) => r.to_notify).map((r) => r.id));
+    const nearIds = ranked.filter((t) => t.id !== claimed!.id).slice(0, NEAR_AHEAD).map((t) => t.id).filter((id) => notify.has(id));
     let near: Ticket[] = [];
     if (nearIds.length) {
       near = await trx

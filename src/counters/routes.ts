@@ -59,14 +59,16 @@ const AppointmentOut = Type.Object({
 /** Staff who may work at an office: staff of an organisation hosted there (or admins). */
 async function requireOfficeStaff(db: Database, request: FastifyRequest, officeId: string, roles = AGENT_ROLES): Promise<StaffPrincipal> {
   const staff = requireStaff(request, roles);
-  await getOffice(db, officeId);
-  if (staff.roles.includes('admin')) return staff;
-  const hosted = await db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId).where('org_id', '=', staff.orgId).executeTakeFirst();
-  const lent = await db.selectFrom('agent_profiles').select('lent_to_org_id').where('staff_id', '=', staff.id).executeTakeFirst();
-  const lentHosted = lent?.lent_to_org_id
-    ? await db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId).where('org_id', '=', lent.lent_to_org_id).executeTakeFirst()
-    : undefined;
-  if (!hosted && !lentHosted) throw new AppError(404, 'OFFICE_NOT_FOUND');
+  // one round trip: the office exists, and the staff member's organisation (or the one they are lent to) is hosted there
+  const r = await sql<{ hosted: boolean }>`
+    select exists (
+      select 1 from office_organisations oo
+      where oo.office_id = o.id
+        and (oo.org_id = ${staff.orgId} or oo.org_id = (select lent_to_org_id from agent_profiles where staff_id = ${staff.id}))
+    ) as hosted
+    from offices o where o.id = ${officeId}`.execute(db);
+  if (!r.rows[0]) throw new AppError(404, 'OFFICE_NOT_FOUND');
+  if (!r.rows[0].hosted && !staff.roles.includes('admin')) throw new AppError(404, 'OFFICE_NOT_FOUND');
   return staff;
 }
 
@@ -413,5 +415,4 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   // ---------------------------------------------------------------- pages
   const { pageRoutes } = await import('./pages');
   await pageRoutes(app, { db, notifier, requireOfficeStaff: (r, o, roles) => requireOfficeStaff(db, r, o, roles), appointmentMail, sendNear, serviceTitle });
-  void sql;
-}
+  }

@@ -38,8 +38,8 @@ const ENV = {
   GUICHET_NOTICE_BATCH: '10',
   GUICHET_JOBS_MAINTENANCE_S: '1',
 };
-const DECLARATIONS = Number(process.env.CRASH_DECLARATIONS ?? 30);
-const KILLS = Number(process.env.CRASH_KILLS ?? 5);
+const DECLARATIONS = Number(process.env.CRASH_DECLARATIONS ?? 28);
+const KILLS = Number(process.env.CRASH_KILLS ?? 4);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -166,10 +166,11 @@ test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? '
     await disk.close();
 
     const port = await freePort();
+    const idpPort = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const start = async () => {
       const t0 = Date.now();
-      child = spawnProcess(['src/main.ts'], { NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', GUICHET_DATA_DIR: dataDir, PUBLIC_BASE_URL: url });
+      child = spawnProcess(['src/main.ts'], { NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', GUICHET_DATA_DIR: dataDir, PUBLIC_BASE_URL: url, OIDC_DEV_PORT: String(idpPort) });
       await waitHealthy(url);
       if (process.env.DEBUG_HANDLES) console.log('server up in', Date.now() - t0, 'ms');
     };
@@ -246,7 +247,7 @@ test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? '
     for (let kill = 0; kill < KILLS; kill++) {
       const batch = Math.ceil(DECLARATIONS / KILLS);
       for (let j = 0; j < batch && sent < DECLARATIONS; j++, sent++) {
-        const r = await t.app.inject({ method: 'POST', url: '/api/v1/me/declarations', headers: { cookie, 'x-csrf-token': csrfFrom(cookie) }, payload: declarationBody(sent, subs) });
+        const r: { statusCode: number; body: string } = await t.app.inject({ method: 'POST', url: '/api/v1/me/declarations', headers: { cookie, 'x-csrf-token': csrfFrom(cookie) }, payload: declarationBody(sent, subs) });
         assert.equal(r.statusCode, 201, r.body);
       }
       await sleep(500 + Math.random() * 3500);

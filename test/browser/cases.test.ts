@@ -34,7 +34,9 @@ before(async () => {
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
   process.env.SMTP_URL = `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`;
   resetCasesMailer();
+  if (process.env.DEBUG_CASES) console.log('smtp ready');
   env = await startBrowserEnv();
+  if (process.env.DEBUG_CASES) console.log('env ready');
 });
 after(async () => {
   await env?.close();

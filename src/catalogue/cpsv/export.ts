@@ -442,10 +442,12 @@ interface CacheEntry {
   services: number;
 }
 let cache: CacheEntry | null = null;
+let generation = 0;
 
 /** Drops the cached export (call after any change to services, organisations or events). */
 export function invalidateCatalogueExport(): void {
   cache = null;
+  generation++;
 }
 
 /** A cheap fingerprint of everything the export shows: counts and last update times. */
@@ -463,6 +465,7 @@ async function fingerprint(db: Database): Promise<string> {
 
 /** The serialised export, from the cache when the catalogue has not changed since it was built. */
 export async function exportCatalogue(db: Database, baseUrl: string): Promise<{ body: string; etag: string; cached: boolean; services: number }> {
+  const gen = generation;
   const fp = await fingerprint(db);
   if (cache && cache.db === db && cache.baseUrl === baseUrl && cache.fingerprint === fp) {
     return { body: cache.body, etag: cache.etag, cached: true, services: cache.services };
@@ -471,6 +474,7 @@ export async function exportCatalogue(db: Database, baseUrl: string): Promise<{ 
   const body = JSON.stringify(doc);
   const etag = `"cpsv-${crypto.createHash('sha256').update(body).digest('hex').slice(0, 24)}"`;
   const services = ((doc['@graph'] as Node[])[0]['dct:hasPart'] as unknown[] | undefined)?.length ?? 0;
-  cache = { db, baseUrl, fingerprint: fp, body, etag, services };
+  // An invalidation while building means the document may already be stale: serve it, but do not keep it.
+  if (gen === generation) cache = { db, baseUrl, fingerprint: fp, body, etag, services };
   return { body, etag, cached: false, services };
 }

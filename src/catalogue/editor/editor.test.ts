@@ -32,6 +32,15 @@ describe('editorial workflow (partners own their content)', () => {
     });
   const found = async (q: string, id: string) =>
     (await searchServices(t.db, { q, lang: 'en', page: 1, pageSize: 20 })).items.some((i) => i.id === id);
+  /** Search answers from the previous index while a slow rebuild runs: wait (bounded) for the expected answer. */
+  const eventuallyFound = async (q: string, id: string, expected: boolean) => {
+    const end = Date.now() + 30_000;
+    for (;;) {
+      const f = await found(q, id);
+      if (f === expected || Date.now() > end) return f;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
   const snap = async (id: string) => (await liveSnapshot(edb(t.db), id))!;
   const revision = (id: string) =>
     edb(t.db).selectFrom('service_versions').selectAll().where('service_id', '=', id).where('status', 'in', ['draft', 'in_review']).executeTakeFirst();
@@ -299,7 +308,7 @@ describe('editorial workflow (partners own their content)', () => {
     assert.equal(live.status, 'published');
     assert.equal(live.version, 1);
     assert.ok(live.published_at);
-    assert.equal(await found('accessible parking permit', id), true, 'search reflects the publication at once');
+    assert.equal(await eventuallyFound('accessible parking permit', id, true), true, 'search reflects the publication');
     const hist = await get(`/en/staff/catalogue/${id}/history`, 'staff-mto-editor');
     assert.match(hist.body, /\[added: <\/span>Accessible parking permit/);
     assert.equal((await get(`/en/staff/services/${id}`, 'staff-agent')).statusCode, 200);
@@ -375,7 +384,7 @@ describe('editorial workflow (partners own their content)', () => {
     assert.equal((await post(`/en/staff/catalogue/${id}/withdraw`, 'staff-reviewer', { comment: 'Program ended' })).statusCode, 303);
     const svc = await t.db.selectFrom('services').select('status').where('id', '=', id).executeTakeFirstOrThrow();
     assert.equal(svc.status, 'withdrawn');
-    assert.equal(await found('dog licence', id), false, 'search reflects the withdrawal at once');
+    assert.equal(await eventuallyFound('dog licence', id, false), false, 'search reflects the withdrawal');
     assert.equal((await post(`/en/staff/catalogue/${id}/withdraw`, 'staff-reviewer', { comment: 'again' })).statusCode, 409);
     const bank = await get(`/en/staff/services/${id}`, 'staff-agent');
     assert.match(bank.body, /withdrawn from the public catalogue/);

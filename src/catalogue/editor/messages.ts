@@ -99,8 +99,8 @@ export const messages: Messages = {
     'editor.form.outputN': 'Output {n}',
     'editor.form.name_en': 'Name (English)',
     'editor.form.name_fr': 'Name (French)',
-    'editor.form.description_en': 'Description (English)',
-    'editor.form.description_fr': 'Description (French)',
+    'editor.form.description_en': 'What the cost is for (English)',
+    'editor.form.description_fr': 'What the cost is for (French)',
     'editor.form.amount': 'Amount',
     'editor.form.daysSuffix': 'days',
 
@@ -335,8 +335,8 @@ export const messages: Messages = {
     'editor.form.outputN': 'Résultat {n}',
     'editor.form.name_en': 'Nom (anglais)',
     'editor.form.name_fr': 'Nom (français)',
-    'editor.form.description_en': 'Description (anglais)',
-    'editor.form.description_fr': 'Description (français)',
+    'editor.form.description_en': 'Objet du coût (anglais)',
+    'editor.form.description_fr': 'Objet du coût (français)',
     'editor.form.amount': 'Montant',
     'editor.form.daysSuffix': 'jours',
 

@@ -29,7 +29,9 @@ export const FUZZY = 0.75;
 /** Weight of a synonym of the words typed (same language; halved again across languages). */
 export const SYNONYM = 0.8;
 
-/** Synonym phrases whose rarest word is in more than this share of the documents are not searched. */
+/** A clause matching more than this share of the documents (and 50) is a "common term" (see search()). */
+export const COMMON_DF = 0.25;
+/** Synonym phrases whose rarest word is in more than this share of the documents (and 1,000) are not searched. */
 export const SYNONYM_MAX_DF = 0.05;
 
 const LANG_BIT: Record<SearchLang, number> = { en: 1, fr: 2 };
@@ -296,7 +298,9 @@ export class TextIndex {
       }
       const alternatives: Alternative[] = [];
       const original = tokens.slice(i, i + len).map((w) => this.term(w, lang)).filter((t) => t.variants.length);
-      if (original.length) alternatives.push({ terms: original, weight: 1, requireAll: false });
+      // The words as typed must all be there when they form a known phrase ("regime de pension du canada" must not
+      // match every document that says "canada").
+      if (original.length) alternatives.push({ terms: original, weight: 1, requireAll: original.length > 1 });
       const seen = new Set<string>();
       for (const g of groups) {
         for (const p of synonymPhrases[g]) {
@@ -306,7 +310,7 @@ export class TextIndex {
           const id = keys.join(' ');
           if (seen.has(id) || !keys.every((k) => this.postings.has(k))) continue;
           // A synonym made only of very common words discriminates little and costs a long scan: leave it out.
-          if (Math.min(...keys.map((k) => this.df(k))) > SYNONYM_MAX_DF * this.size) continue;
+          if (Math.min(...keys.map((k) => this.df(k))) > Math.max(1000, SYNONYM_MAX_DF * this.size)) continue;
           seen.add(id);
           alternatives.push({
             terms: keys.map((key) => ({ variants: [{ key, weight: 1 }] })),
@@ -336,9 +340,20 @@ export class TextIndex {
     const qStamp = ++this.serial;
     const { altScore, altStamp, altCount, termStamp, clauseScore, clauseStamp, total, totalStamp, matched, touched, clauseTouched, altTouched } = this;
     let nTouched = 0;
+    // Common-terms handling: a one-word clause whose word is in more than COMMON_DF of the documents ("canada",
+    // "services") does not make a document match on its own when the query has rarer words; it only adds its score
+    // to the documents those match (looked up by binary search instead of scanning a posting list of every document).
+    const isSimple = (c: Clause) => c.alternatives.length === 1 && c.alternatives[0].terms.length === 1;
+    // Estimated documents matched by a clause: per alternative, its rarest word (all variants together).
+    const estimate = (c: Clause) =>
+      c.alternatives.reduce((sum, a) => sum + Math.min(...a.terms.map((t) => t.variants.reduce((x, v) => x + this.df(v.key), 0))), 0);
+    const isCommon = (c: Clause) => estimate(c) > Math.max(50, COMMON_DF * this.size);
+    const common = clauses.filter(isCommon);
+    const deferred = common.length < n ? new Set(common) : new Set<Clause>();
     for (const clause of clauses) {
+      if (deferred.has(clause)) continue;
       const cStamp = ++this.serial;
-      if (clause.alternatives.length === 1 && clause.alternatives[0].terms.length === 1) {
+      if (isSimple(clause)) {
         // Fast path (one word, possibly with typo or cross-language variants): straight into the totals.
         for (const v of clause.alternatives[0].terms[0].variants) {
           const { docs, scores } = this.postings.get(v.key)!;
@@ -409,6 +424,51 @@ export class TextIndex {
         }
         total[d] += clauseScore[d];
         matched[d]++;
+      }
+    }
+    const find = (docs: Int32Array, d: number) => {
+      let lo = 0;
+      let hi = docs.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const x = docs[mid];
+        if (x < d) lo = mid + 1;
+        else if (x > d) hi = mid - 1;
+        else return mid;
+      }
+      return -1;
+    };
+    for (const clause of deferred) {
+      const alts = clause.alternatives.map((a) => ({
+        weight: a.weight,
+        requireAll: a.requireAll,
+        terms: a.terms.map((t) => t.variants.map((v) => ({ ...this.postings.get(v.key)!, w: v.weight }))),
+      }));
+      for (let j = 0; j < nTouched; j++) {
+        const d = touched[j];
+        let best = 0;
+        for (const a of alts) {
+          let sc = 0;
+          let cnt = 0;
+          for (const variants of a.terms) {
+            let hit = false;
+            for (const v of variants) {
+              const at = find(v.docs, d);
+              if (at >= 0) {
+                sc += v.w * v.scores[at];
+                hit = true;
+              }
+            }
+            if (hit) cnt++;
+          }
+          if (cnt === 0 || (a.requireAll && cnt < a.terms.length)) continue;
+          const s = sc * a.weight * (a.requireAll ? 1 : cnt / a.terms.length);
+          if (s > best) best = s;
+        }
+        if (best > 0) {
+          total[d] += best;
+          matched[d]++;
+        }
       }
     }
     out.docs = new Int32Array(nTouched);

@@ -394,7 +394,13 @@ export async function searchServices(db: Database, params: ServiceSearchParams, 
   const useCache = opts.cache ?? process.env.GUICHET_SEARCH_CACHE !== 'off';
   const result = useCache ? cached(c, key, run) : run();
   // Callers get their own copy of the top level (the cached value must stay intact).
-  return { total: result.total, items: result.items.map((i) => ({ ...i })), facets: result.facets };
+  const f = result.facets;
+  const copy = (list: FacetValue[]) => list.map((v) => ({ ...v }));
+  return {
+    total: result.total,
+    items: result.items.map((i) => ({ ...i, organisation: { ...i.organisation }, channels: [...i.channels] })),
+    facets: { audience: copy(f.audience), organisation: copy(f.organisation), channel: copy(f.channel), lifeEvent: copy(f.lifeEvent), level: copy(f.level) },
+  };
 }
 
 function runServiceSearch(

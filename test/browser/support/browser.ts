@@ -108,7 +108,9 @@ export async function startBrowserEnv(opts: StartOptions = {}): Promise<BrowserE
       async newPage(o: NewPageOptions = {}) {
         const { javaScriptEnabled = true, ...rest } = o;
         const context = await b.newContext({ baseURL: baseUrl, ...rest, javaScriptEnabled: true });
-        context.setDefaultTimeout(15_000);
+        // Generous: the machine running the tests may be busy, and the first request builds the search index.
+        context.setDefaultTimeout(30_000);
+        context.setDefaultNavigationTimeout(60_000);
         contexts.push(context);
         const page = await context.newPage();
         if (!javaScriptEnabled) await disableScripts(page);
