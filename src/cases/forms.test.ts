@@ -90,6 +90,8 @@ describe('online forms', () => {
   it('a client fills it in without JavaScript: pre-fill with consent, per-field errors, conditional page, draft, submission, signed delivery', async () => {
     const c = await makeClient(t, { given: 'Chloé', email: 'chloe.forms@client.example', lang: 'fr' });
     const headers = { cookie: c.cookie, accept: 'text/html' };
+    const chooser = await t.app.inject({ url: '/fr/mon-dossier/demandes/nouvelle', headers });
+    assert.match(chooser.body, /href="\/fr\/mon-dossier\/formulaires\/demo-birth-certificate"/);
     const start = await t.app.inject({ url: '/fr/mon-dossier/formulaires/demo-birth-certificate', headers });
     assert.equal(start.statusCode, 200);
     assert.match(start.body, /Utiliser les renseignements de votre dossier/);

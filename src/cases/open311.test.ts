@@ -46,6 +46,25 @@ describe('Open311 GeoReport v2', () => {
     assert.equal(def.json().service_code, 'demo-dog-licence');
     assert.equal(def.json().attributes[0].code, 'contact_preference');
     assert.equal(def.json().attributes[0].datatype, 'singlevaluelist');
+    // A service with an online form exposes its fields as attributes.
+    const part = await makeStaff(t, 'staff-ottawa-partner', 'ottawa', ['partner']);
+    const form = await call(t, part, 'PUT', '/api/v1/cases/forms/demo-dog-licence', {
+      definition: {
+        title: { en: 'Pet licence', fr: 'Permis d’animal' },
+        pages: [{ id: 'pet', title: { en: 'Your pet', fr: 'Votre animal' }, fields: [
+          { name: 'species', type: 'radio', required: true, label: { en: 'Species', fr: 'Espèce' }, options: [{ value: 'dog', label: { en: 'Dog', fr: 'Chien' } }, { value: 'cat', label: { en: 'Cat', fr: 'Chat' } }] },
+          { name: 'pet_name', type: 'text', label: { en: 'Name', fr: 'Nom' } },
+        ] }],
+      },
+    });
+    assert.equal(form.status, 201, JSON.stringify(form.body));
+    const withForm = (await t.app.inject('/open311/v2/services/demo-dog-licence.json?lang=fr')).json();
+    const species = withForm.attributes.find((a: any) => a.code === 'species');
+    assert.equal(species.datatype, 'singlevaluelist');
+    assert.equal(species.required, true);
+    assert.equal(species.description, 'Espèce');
+    assert.deepEqual(species.values, [{ key: 'dog', name: 'Chien' }, { key: 'cat', name: 'Chat' }]);
+    assert.equal(withForm.attributes.find((a: any) => a.code === 'pet_name').datatype, 'string');
     const missing = await t.app.inject('/open311/v2/services/nope.json');
     assert.equal(missing.statusCode, 404);
     assert.deepEqual(Object.keys(missing.json()[0]).sort(), ['code', 'description']);
@@ -82,8 +101,15 @@ describe('Open311 GeoReport v2', () => {
     assert.equal(c.responsible_org_id, 'ottawa');
     assert.equal(c.latitude, 45.4215);
     assert.equal(c.created_by_kind, 'partner');
+    assert.deepEqual(c.form_data, { open311_attributes: { contact_preference: 'email' } });
     const reporter = await t.db.selectFrom('clients').selectAll().where('id', '=', c.client_id).executeTakeFirstOrThrow();
     assert.equal(reporter.oidc_subject, null, 'an unverified contact, never merged into a signed-in account');
+    assert.equal(reporter.contact_preferences.email, true);
+    const quiet = await t.app.inject({ method: 'POST', url: '/open311/v2/requests.json', headers: FORM, payload: form({ api_key: apiKey, service_code: 'demo-dog-licence', address_string: 'Bank St', email: 'quiet@example.org', 'attribute[contact_preference]': 'none' }) });
+    assert.equal(quiet.statusCode, 200);
+    const quietCase = await t.db.selectFrom('cases').select('client_id').where('reference', '=', quiet.json()[0].service_request_id).executeTakeFirstOrThrow();
+    const quietClient = await t.db.selectFrom('clients').select('contact_preferences').where('id', '=', quietCase.client_id).executeTakeFirstOrThrow();
+    assert.equal(quietClient.contact_preferences.email, false, 'attribute[contact_preference]=none is honoured');
 
     const one = await t.app.inject(`/open311/v2/requests/${created.service_request_id}.json?api_key=${encodeURIComponent(apiKey)}`);
     assert.equal(one.statusCode, 200);

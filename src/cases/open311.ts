@@ -16,6 +16,19 @@ import { t, type Lang } from '../i18n/index';
 import { casesMailer, sha256 } from './integration';
 import { sendNotifications } from './notify';
 import { createCase, OPEN_STATUSES, type Ctx } from './service';
+import { latestForm, type FieldType, type FormDefinition } from './forms';
+
+/** Form field types as Open311 attribute datatypes. */
+const OPEN311_TYPES: Record<FieldType, string> = {
+  text: 'string',
+  textarea: 'text',
+  email: 'string',
+  number: 'number',
+  date: 'datetime',
+  radio: 'singlevaluelist',
+  select: 'singlevaluelist',
+  checkboxes: 'multivaluelist',
+};
 
 const tags = ['open311'];
 
@@ -127,6 +140,21 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     const [s] = await serviceRows(undefined, code);
     if (!s) throw new Open311Error(404, 'serviceNotFound', { code });
     // Every service takes a free-text description; structured attributes come from the service's online form.
+    const form = await latestForm(db, s.id);
+    const formAttributes = form
+      ? (form.definition as FormDefinition).pages
+          .flatMap((p) => p.fields)
+          .map((f, i) => ({
+            variable: true,
+            code: f.name,
+            datatype: OPEN311_TYPES[f.type],
+            required: Boolean(f.required) && !f.condition,
+            datatype_description: f.help ? f.help[lang] : '',
+            order: i + 2,
+            description: f.label[lang],
+            ...(f.options ? { values: f.options.map((o) => ({ key: o.value, name: o.label[lang] })) } : {}),
+          }))
+      : [];
     return {
       service_code: s.id,
       attributes: [
@@ -143,6 +171,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
             { key: 'none', name: t(lang, 'cases.open311.attr.contact.none') },
           ],
         },
+        ...formAttributes,
       ],
     };
   }));
@@ -176,8 +205,14 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     const email = str(b.email, 254);
     if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Open311Error(400, 'emailInvalid');
     const description = str(b.description, 4000) ?? '';
-    const attrs = (b.attribute ?? {}) as Record<string, unknown>;
-    const contactPref = typeof attrs === 'object' && attrs ? str((attrs as Record<string, unknown>).contact_preference, 20) : undefined;
+    // attribute[code]=value (form-encoded keys are flat: "attribute[code]" or "attribute[code][]" for lists).
+    const attrs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(b)) {
+      const m = /^attribute\[([^\]]{1,60})\](\[\])?$/.exec(k);
+      if (m) attrs[m[1]] = m[2] ? (Array.isArray(v) ? v : [v]) : v;
+    }
+    if (b.attribute && typeof b.attribute === 'object') Object.assign(attrs, b.attribute as Record<string, unknown>);
+    const contactPref = str(attrs.contact_preference, 20);
     const firstName = str(b.first_name, 100) ?? null;
     const lastName = str(b.last_name, 100) ?? null;
     const phone = str(b.phone, 40) ?? null;
@@ -209,6 +244,15 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
         })
         .execute();
     }
+    // Posted attributes (attribute[code]=value) are kept with the case, as strings (at most 50, 500 characters each).
+    const attributes: Record<string, string | string[]> = {};
+    {
+      for (const [k, v] of Object.entries(attrs).slice(0, 50)) {
+        if (!/^[a-z][a-z0-9_]{0,49}$/.test(k)) continue;
+        const vals = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string').map((x) => x.slice(0, 500));
+        if (vals.length) attributes[k] = Array.isArray(v) ? vals : vals[0];
+      }
+    }
     const r = await createCase(ctx, { kind: 'partner', orgId, clientId }, {
       serviceId: svc.id,
       summary: description || t(request.lang, 'cases.open311.noDescription'),
@@ -217,6 +261,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
       addressString: address ?? null,
       contactEmail: email ?? null,
     });
+    if (Object.keys(attributes).length) await db.updateTable('cases').set({ form_data: JSON.stringify({ open311_attributes: attributes }) }).where('id', '=', r.id).execute();
     if (r.notificationIds.length) await sendNotifications(db, casesMailer(app.log), r.notificationIds).catch(() => undefined);
     const c = await db.selectFrom('cases').select(['reference']).where('id', '=', r.id).executeTakeFirstOrThrow();
     return reply.status(200).send([{ service_request_id: c.reference, service_notice: t(request.lang, 'cases.open311.notice'), account_id: null }]);

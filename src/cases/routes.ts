@@ -113,8 +113,15 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       .where('is_demo', '=', true)
       .orderBy(lang === 'fr' ? 'title_fr' : 'title_en')
       .execute();
+    const withForms = await db
+      .selectFrom('case_forms')
+      .innerJoin('services', 'services.id', 'case_forms.service_id')
+      .select(['services.id', 'services.title_en', 'services.title_fr'])
+      .where('services.status', '=', 'published')
+      .distinct()
+      .execute();
     const q = request.query as { service?: string };
-    return reply.page('cases/views/new-request.njk', { ...common(lang), title: t(lang, 'cases.new.title'), services, selected: q?.service ?? '', ...extra }, status);
+    return reply.page('cases/views/new-request.njk', { ...common(lang), title: t(lang, 'cases.new.title'), services, withForms, formBase: lang === 'fr' ? '/fr/mon-dossier/formulaires/' : '/en/my-file/forms/', selected: q?.service ?? '', ...extra }, status);
   }
 
   bilingualRoute(app, 'GET', P.myNew, async (request, reply, lang) => {

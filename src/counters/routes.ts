@@ -11,10 +11,11 @@ import { requireStaff, type StaffPrincipal } from '../http/session';
 import type { Database } from '../db/database';
 import { bilingualRoute } from '../web/render';
 import { pick, type Lang } from '../i18n/index';
-import { book, cancel, checkIn, claimReminders, findByReference, listSlots, reschedule, type Appointment } from './appointments';
+import { book, cancel, checkIn, findByReference, listSlots, reschedule, type Appointment } from './appointments';
 import { ensureDemoCounters } from './demo';
 import { staffingPlan } from './erlang';
-import { createNotifier, notifyTurnNear, sendAppointmentMail, type Notifier } from './notify';
+import { createNotifier, notifyTurnNear, type Notifier } from './notify';
+import { mailAppointment, sendAppointmentReminders } from './reminders';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
 import { waitStats } from './stats';
 import { localDate } from './time';
@@ -130,15 +131,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const s = await db.selectFrom('services').select(['title_en', 'title_fr']).where('id', '=', serviceId).executeTakeFirst();
     return s ? pick(s, 'title', lang) : serviceId;
   };
-  const appointmentMail = async (a: Appointment, kind: 'confirmation' | 'reminder' | 'cancellation') => {
-    const office = await getOffice(db, a.office_id);
-    const lang: Lang = a.language === 'fr' ? 'fr' : 'en';
-    await sendAppointmentMail(notifier, {
-      reference: a.reference, starts_at: a.starts_at, ends_at: a.ends_at, email: a.email, language: a.language, name: a.name,
-      serviceTitle: await serviceTitle(a.service_id, lang), officeName: pick(office, 'name', lang), officeAddress: `${office.address}, ${office.city}`,
-      timezone: office.timezone, manageUrl: `${base}/${lang}/${lang === 'fr' ? 'rendez-vous' : 'appointments'}/${a.reference}`,
-    }, kind);
-  };
+  const appointmentMail = (a: Appointment, kind: 'confirmation' | 'reminder' | 'cancellation') => mailAppointment(db, notifier, base, a, kind);
   const sendNear = (near: Ticket[], officeId: string) => {
     if (!near.length) return;
     void (async () => {
@@ -148,11 +141,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   };
   /** Exposed for tests and the background job. */
   (app as any).countersNotifier = notifier;
-  (app as any).countersSendReminders = async (now = new Date()) => {
-    const due = await claimReminders(db, now);
-    for (const a of due) await appointmentMail(a, 'reminder');
-    return due.length;
-  };
+  (app as any).countersSendReminders = (now = new Date()) => sendAppointmentReminders(db, notifier, base, now);
 
   // ---------------------------------------------------------------- API: queue
   app.post('/api/v1/offices/:officeId/tickets', {

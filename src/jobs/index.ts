@@ -33,6 +33,7 @@ import type { Database, OpenedDatabase } from '../db/database';
 import type { DB } from '../db/schema';
 import { registerJobs as noticesJobs } from '../notices/jobs';
 import { registerJobs as casesJobs } from '../cases/jobs';
+import { registerJobs as countersJobs } from '../counters/jobs';
 
 export interface BackgroundDeps {
   config: Config;
@@ -95,7 +96,7 @@ export interface Background {
 }
 
 /** Capabilities that own queues. Add yours here: `(bg) => Promise<void>`. */
-const capabilities: Array<(bg: Background, deps: BackgroundDeps) => Promise<void>> = [noticesJobs, casesJobs];
+const capabilities: Array<(bg: Background, deps: BackgroundDeps) => Promise<void>> = [noticesJobs, casesJobs, countersJobs];
 
 let current: Background | null = null;
 

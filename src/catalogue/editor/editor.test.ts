@@ -198,6 +198,10 @@ describe('editorial workflow (partners own their content)', () => {
       assert.equal(res.statusCode, 403, who);
       assert.equal((await revision(DL))!.status, 'in_review');
     }
+    // Agents read the information bank but do not edit.
+    assert.equal((await get(`/en/staff/catalogue/${DL}/edit`, 'staff-agent')).statusCode, 403);
+    assert.equal((await post(`/en/staff/catalogue/${DL}/edit`, 'staff-agent', formValues(await snap(DL), 'en'))).statusCode, 403);
+    assert.equal((await post('/en/staff/catalogue/new', 'staff-agent', formValues(await snap(DL), 'en'))).statusCode, 403);
     assert.equal((await get('/en/staff/catalogue/review', 'staff-mto-reviewer')).statusCode, 403);
     assert.equal((await get('/en/staff/catalogue/review', 'staff-mto-editor')).statusCode, 403);
   });

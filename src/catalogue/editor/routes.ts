@@ -106,9 +106,6 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
   const { db } = deps;
   const xdb = edb(db);
 
-  // The staff home links to /{lang}/staff/catalogue: send French staff to the French path.
-  app.get('/fr/staff/catalogue', { schema: { hide: true } }, async (_request, reply) => reply.redirect(PATHS.list.fr, 301));
-
   async function renderEdit(
     reply: FastifyReply,
     lang: Lang,

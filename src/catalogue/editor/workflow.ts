@@ -11,6 +11,7 @@ import type { StaffPrincipal } from '../../http/session';
 import { t, type Lang } from '../../i18n/index';
 import { ONE_STOP_ORG_ID } from '../demo-data';
 import { invalidateSearchIndex } from '../search/index';
+import { invalidateCatalogueExport } from '../cpsv/export';
 import { applySnapshot, edb, liveSnapshot, normaliseSnapshot, type EditorAction, type EditorDb, type Snapshot } from './model';
 
 export const isEditor = (s: StaffPrincipal) => s.roles.includes('editor');
@@ -217,6 +218,7 @@ export async function publish(db: Database, staff: StaffPrincipal, id: string, c
   });
   void lang;
   invalidateSearchIndex();
+  invalidateCatalogueExport();
 }
 
 /** One-stop reviewer: in review → draft, with a comment for the editor. */
@@ -244,6 +246,7 @@ export async function withdraw(db: Database, staff: StaffPrincipal, id: string, 
     await log(trx, id, 'withdrawn', staff, svc.version, c);
   });
   invalidateSearchIndex();
+  invalidateCatalogueExport();
 }
 
 /** Owning editor or one-stop reviewer: the published content is still accurate. */

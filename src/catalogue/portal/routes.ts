@@ -62,6 +62,11 @@ function baseUrlOf(request: FastifyRequest, configured: string): string {
   return configured.replace(/\/$/, '') || `${request.protocol}://${request.host}`;
 }
 
+/** Only http(s) links reach a page (never javascript: or data: from edited content). */
+function safeUrl(u: string | null): string | null {
+  return u && /^https?:\/\//i.test(u) ? u : null;
+}
+
 /** Distinct online addresses of a service: its online channels' URLs, else the service's own URL. */
 function onlineLinks(channels: Array<{ url_en: string | null; url_fr: string | null }>, lang: Lang, fallback: string | null): string[] {
   const links = [...new Set(channels.map((c) => (lang === 'fr' ? c.url_fr ?? c.url_en : c.url_en ?? c.url_fr) ?? '').filter((u) => /^https?:\/\//i.test(u)))];
@@ -252,7 +257,9 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         audiences: service.audiences.map((a) => ({ code: a, label: audienceLabel(a), url: `${portalUrl('search', lang)}?audience=${encodeURIComponent(a)}` })),
         onlineLinks: onlineLinks(byChannel('online'), lang, lang === 'fr' ? service.url_fr ?? service.url_en : service.url_en ?? service.url_fr),
         phones: byChannel('phone'),
-        otherChannels: channels.filter((c) => !['online', 'phone', 'in_person'].includes(c.channel)),
+        otherChannels: channels
+          .filter((c) => !['online', 'phone', 'in_person'].includes(c.channel))
+          .map((c) => ({ ...c, url_en: safeUrl(c.url_en), url_fr: safeUrl(c.url_fr) })),
         inPerson: byChannel('in_person').length > 0 || offices.length > 0,
         offices: offices.map((o) => ({ ...o, url: portalUrl('office', lang, o.id) })),
         officesSearchUrl: `${portalUrl('offices', lang)}?service=${encodeURIComponent(id)}`,
@@ -329,7 +336,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
       if (page > pages) throw new AppError(404, 'NOT_FOUND');
       return reply.page('catalogue/portal/views/organisation.njk', {
         title: lang === 'fr' ? org.name_fr : org.name_en,
-        org: { ...org, jurisdictionName: jurisdictionName(org.jurisdiction, lang) },
+        org: { ...org, website_en: safeUrl(org.website_en), website_fr: safeUrl(org.website_fr), jurisdictionName: jurisdictionName(org.jurisdiction, lang) },
         parent: parent ? { ...parent, url: portalUrl('organisation', lang, parent.id) } : null,
         total,
         services: services.map((s) => ({ ...s, url: portalUrl('service', lang, s.id) })),
