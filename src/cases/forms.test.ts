@@ -118,6 +118,9 @@ describe('online forms', () => {
     // Save and come back later keeps partial answers.
     const saved = await form('given_name=Chlo%C3%A9&email=chloe.forms%40client.example&action=save');
     assert.equal(saved.statusCode, 303);
+    const mine = await t.app.inject({ url: saved.headers.location as string, headers });
+    assert.match(mine.body, /Vos réponses sont enregistrées/);
+    assert.match(mine.body, /id="my-drafts"[\s\S]*href="\/fr\/mon-dossier\/formulaires\/demo-birth-certificate"/);
     const resumed = await t.app.inject({ method: 'POST', url: '/fr/mon-dossier/formulaires/demo-birth-certificate', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${csrf(c.cookie)}` });
     assert.equal(resumed.headers.location, page1Url, 'resumes on the first incomplete page');
 

@@ -102,7 +102,23 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'GET', P.myList, async (request, reply, lang) => {
     const clientId = requireClient(request);
     const items = await listCases(db, { kind: 'client', clientId }, { limit: 200 });
-    return reply.page('cases/views/my-requests.njk', { ...common(lang), title: t(lang, 'cases.my.title'), items });
+    const drafts = await db
+      .selectFrom('case_form_drafts')
+      .innerJoin('services', 'services.id', 'case_form_drafts.service_id')
+      .select(['case_form_drafts.service_id', 'case_form_drafts.updated_at', 'services.title_en', 'services.title_fr'])
+      .where('case_form_drafts.client_id', '=', clientId)
+      .where('case_form_drafts.submitted_case_id', 'is', null)
+      .orderBy('case_form_drafts.updated_at', 'desc')
+      .execute();
+    const q = request.query as { draft?: string; brouillon?: string };
+    return reply.page('cases/views/my-requests.njk', {
+      ...common(lang),
+      title: t(lang, 'cases.my.title'),
+      items,
+      drafts,
+      formBase: lang === 'fr' ? '/fr/mon-dossier/formulaires/' : '/en/my-file/forms/',
+      draftSaved: q.draft === 'saved' || q.brouillon === 'enregistre',
+    });
   });
 
   async function newRequestPage(request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) {

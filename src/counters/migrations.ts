@@ -146,4 +146,13 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '002_one_current_ticket_per_counter': {
+    // a counter serves one client at a time, guaranteed by the database (call next runs without a long transaction)
+    async up(db: Kysely<any>) {
+      await sql`create unique index tickets_one_current_per_counter on tickets(counter_id) where status in ('called', 'serving')`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index if exists tickets_one_current_per_counter`.execute(db);
+    },
+  },
 };

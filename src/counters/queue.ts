@@ -207,13 +207,15 @@ export interface CallResult {
   near: Ticket[];
 }
 
-/** Call next: the routing policy picks, SKIP LOCKED claims. */
+/**
+ * Call next: the routing policy picks, SKIP LOCKED claims. Few round trips: the counter and the waiting tickets are
+ * read together, then one statement claims the chosen ticket and logs the call; the unique index
+ * tickets_one_current_per_counter guarantees one current client per counter even under double clicks.
+ */
 export async function callNext(db: Database, officeId: string, counterId: string, staffId: string, now = new Date(), policy: RoutingPolicy = DEFAULT_POLICY): Promise<CallResult> {
-  return db.transaction().execute(async (trx) => {
-    const c = await loadCounter(trx, officeId, counterId);
-    assertAgentAt(c, staffId);
-    if (c.busy) throw new AppError(409, 'COUNTER_BUSY');
-    const rows = await trx
+  const [c, rows] = await Promise.all([
+    loadCounter(db, officeId, counterId),
+    db
       .selectFrom('tickets')
       .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id',
         sql<boolean>`(not near_notified and (email is not null or phone is not null))`.as('to_notify')])
@@ -221,39 +223,53 @@ export async function callNext(db: Database, officeId: string, counterId: string
       .where('status', '=', 'waiting')
       .orderBy('queued_at')
       .limit(1000)
-      .execute();
-    const pooling: Pooling = poolingFor(c.collaboration_model);
-    const ranked = rankTickets(rows.map(toWaiting), callingCounter(c), { now: now.getTime(), pooling, policy });
-    let claimed: Ticket | null = null;
-    for (const cand of ranked.slice(0, 20)) {
+      .execute(),
+  ]);
+  assertAgentAt(c, staffId);
+  if (c.busy) throw new AppError(409, 'COUNTER_BUSY');
+  const pooling: Pooling = poolingFor(c.collaboration_model);
+  const ranked = rankTickets(rows.map(toWaiting), callingCounter(c), { now: now.getTime(), pooling, policy });
+  let claimed: Ticket | null = null;
+  for (const cand of ranked.slice(0, 20)) {
+    try {
       const r = await sql<Ticket>`
-        update tickets set status = 'called', called_at = ${now}, counter_id = ${counterId}, agent_id = ${staffId}, target_counter_id = null, updated_at = ${now}
-        where id = (select id from tickets where id = ${cand.id} and status = 'waiting' for update skip locked)
-        returning *`.execute(trx);
+        with claimed as (
+          update tickets set status = 'called', called_at = ${now}, counter_id = ${counterId}, agent_id = ${staffId}, target_counter_id = null, updated_at = ${now}
+          where id = (select id from tickets where id = ${cand.id} and status = 'waiting' for update skip locked)
+          returning *
+        ), ev as (
+          insert into ticket_events (ticket_id, office_id, kind, at, counter_id, agent_id, detail)
+          select id, office_id, 'called', ${now}, ${counterId}, ${staffId}, '{}'::jsonb from claimed
+        )
+        select * from claimed`.execute(db);
       if (r.rows[0]) {
         claimed = r.rows[0];
         break;
       }
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_BUSY');
+      throw err;
     }
-    if (!claimed) return { ticket: null, near: [] };
-    await logEvent(trx, { ticket_id: claimed.id, office_id: officeId, kind: 'called', counter_id: counterId, agent_id: staffId, at: now });
-    const notify = new Set(rows.filter((r) => r.to_notify).map((r) => r.id));
-    const nearIds = ranked.filter((t) => t.id !== claimed!.id).slice(0, NEAR_AHEAD).map((t) => t.id).filter((id) => notify.has(id));
-    let near: Ticket[] = [];
-    if (nearIds.length) {
-      near = await trx
+  }
+  if (!claimed) return { ticket: null, near: [] };
+  const notify = new Set(rows.filter((r) => r.to_notify).map((r) => r.id));
+  const nearIds = ranked.filter((t) => t.id !== claimed!.id).slice(0, NEAR_AHEAD).map((t) => t.id).filter((id) => notify.has(id));
+  let near: Ticket[] = [];
+  if (nearIds.length) {
+    near = await db.transaction().execute(async (trx) => {
+      const got = await trx
         .updateTable('tickets')
         .set({ near_notified: true })
         .where('id', 'in', nearIds)
         .where('status', '=', 'waiting')
         .where('near_notified', '=', false)
-        .where((eb) => eb.or([eb('email', 'is not', null), eb('phone', 'is not', null)]))
         .returningAll()
         .execute();
-      for (const n of near) await logEvent(trx, { ticket_id: n.id, office_id: officeId, kind: 'near_notified', at: now });
-    }
-    return { ticket: claimed, near };
-  });
+      for (const n of got) await logEvent(trx, { ticket_id: n.id, office_id: officeId, kind: 'near_notified', at: now });
+      return got;
+    });
+  }
+  return { ticket: claimed, near };
 }
 
 type Action = 'serve' | 'recall' | 'hold' | 'no_show' | 'complete' | 'transfer' | 'abandon';
@@ -289,6 +305,15 @@ export interface ActionInput {
 /** Every command on a called/serving/held ticket, from the counter that holds it. */
 export async function ticketAction(
   db: Database, officeId: string, ticketId: string, action: Action, staffId: string, input: ActionInput = {}, now = new Date(), counterId?: string,
+): Promise<Ticket> {
+  return ticketActionTx(db, officeId, ticketId, action, staffId, input, now, counterId).catch((err) => {
+    if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_BUSY');
+    throw err;
+  });
+}
+
+function ticketActionTx(
+  db: Database, officeId: string, ticketId: string, action: Action, staffId: string, input: ActionInput, now: Date, counterId?: string,
 ): Promise<Ticket> {
   return db.transaction().execute(async (trx) => {
     const t = await lockTicket(trx, officeId, ticketId);

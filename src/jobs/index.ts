@@ -17,7 +17,7 @@
  *   // enqueue from a request, atomically with your own rows (same transaction; works on both engines):
  *   await db.transaction().execute(async (trx) => {
  *     await trx.insertInto('cases')...;
- *     await enqueue(trx, 'cases.reminder', { caseId }, { singletonKey: caseId, startAfter: 3600 });
+ *     await enqueue(trx, 'cases.reminder', { caseId }, { id: someUuid, startAfter: 3600 }); // same id twice = one job
  *   });
  *
  * Handlers receive a batch of jobs. Throwing fails the whole batch (each job is retried per its queue's policy);
@@ -58,6 +58,8 @@ export interface QueueOptions {
   deadLetter?: string;
   /** Jobs handed to one handler call. */
   batchSize?: number;
+  /** pg-boss queue policy (default 'standard'); 'short' keeps one queued job per singletonKey. */
+  policy?: 'standard' | 'short' | 'singleton' | 'stately';
   /** Parallel workers (each polls and runs one batch at a time). */
   workers?: number;
   /** Seconds between polls when the queue is empty (minimum 0.5). */
@@ -65,8 +67,14 @@ export interface QueueOptions {
 }
 
 export interface EnqueueOptions {
-  /** Deduplication key: at most one queued job per key (pg-boss singletonKey). */
+  /**
+   * pg-boss singletonKey. It deduplicates only with `singletonSeconds` (one job per key per time slot) or on a queue
+   * whose policy is 'short' (one queued job per key), 'singleton' (one active) or 'stately'. To make an enqueue
+   * idempotent on a standard queue, give an explicit `id` instead.
+   */
   singletonKey?: string;
+  /** With singletonKey: at most one job per key in each slot of this many seconds. */
+  singletonSeconds?: number;
   /** Seconds from now, or a Date. */
   startAfter?: number | Date;
   retryLimit?: number;
@@ -114,6 +122,7 @@ function sendOptions(o: EnqueueOptions = {}, db?: SqlExecutor): PgBoss.SendOptio
   const out: PgBoss.SendOptions & { db?: PgBoss.Db } = {};
   if (o.id) out.id = o.id;
   if (o.singletonKey) out.singletonKey = o.singletonKey;
+  if (o.singletonSeconds) out.singletonSeconds = o.singletonSeconds;
   if (o.startAfter !== undefined) out.startAfter = o.startAfter instanceof Date ? o.startAfter : Math.max(0, Math.ceil(o.startAfter));
   if (o.retryLimit !== undefined) out.retryLimit = o.retryLimit;
   if (o.retryDelay !== undefined) out.retryDelay = o.retryDelay;
@@ -125,7 +134,7 @@ function sendOptions(o: EnqueueOptions = {}, db?: SqlExecutor): PgBoss.SendOptio
 
 /**
  * Enqueue one job. Pass the transaction that writes your rows (`trx`) to make it atomic with them; with the plain
- * database it is sent on its own. Returns the job id (null when deduplicated by singletonKey).
+ * database it is sent on its own. Returns the job id (null when deduplicated: same id, or singletonKey rules).
  */
 export async function enqueue(db: SqlExecutor | Transaction<DB>, name: string, data: object, opts?: EnqueueOptions): Promise<string | null> {
   const bg = requireBackground();
@@ -201,7 +210,7 @@ export async function startBackground(deps: BackgroundDeps): Promise<Background>
     async registerQueue(name, handler, options = {}) {
       const queueOpts: PgBoss.Queue = {
         name,
-        policy: 'standard',
+        policy: options.policy ?? 'standard',
         retryLimit: options.retryLimit ?? 3,
         retryDelay: options.retryDelay ?? 30,
         retryBackoff: options.retryBackoff ?? true,

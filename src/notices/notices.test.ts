@@ -10,6 +10,8 @@ import { clientCookie, createTestClient } from '../../test/support/clients';
 import { startPartner, type Partner } from '../../test/support/partners';
 import { saveSubscription, createApiKey, type SubscriptionInput } from './service';
 import { verifyAccessLog } from '../clients/access-log';
+import { seedDemoSubscriptions } from './demo';
+import { sign } from './signing';
 
 const ENV = {
   GUICHET_NOTICE_RETRY_BASE_S: '0.2',
@@ -21,7 +23,7 @@ const ENV = {
   GUICHET_JOBS_MAINTENANCE_S: '1',
 };
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -104,8 +106,8 @@ describe('tell us once', () => {
     await waitFor('slow delivered', async () => (await statusOf('test-slow')).status === 'delivered');
     await waitFor('flapping delivered', async () => (await statusOf('test-flapping')).status === 'delivered');
     await waitFor('reject rejected', async () => (await statusOf('test-reject')).status === 'rejected');
-    await waitFor('fail failed', async () => (await statusOf('test-fail')).status === 'failed', 30_000);
-    await waitFor('timeout failed', async () => (await statusOf('test-timeout')).status === 'failed', 30_000);
+    await waitFor('fail failed', async () => (await statusOf('test-fail')).status === 'failed', 60_000);
+    await waitFor('timeout failed', async () => (await statusOf('test-timeout')).status === 'failed', 60_000);
 
     // each partner got ONLY its entitled items
     const fastPayload = partners.fast.payloads.get(idOf('test-fast'));
@@ -357,5 +359,17 @@ describe('tell us once', () => {
     const staffPage = await t.app.inject({ method: 'GET', url: '/en/staff/tell-us-once', headers: { cookie: admin, accept: 'text/html' } });
     assert.equal(staffPage.statusCode, 200);
     assert.equal((await t.app.inject({ method: 'GET', url: '/en/staff/tell-us-once', headers: { cookie: agent, accept: 'text/html' } })).statusCode, 403);
+  });
+
+  test('demo subscriptions (npm start): seeded once, their inbox verifies signatures', async () => {
+    assert.equal(await seedDemoSubscriptions(t.db, 'http://localhost:3000'), 6);
+    assert.equal(await seedDemoSubscriptions(t.db, 'http://localhost:3000'), 0, 'idempotent');
+    const s = await t.db.selectFrom('notice_subscriptions').select(['webhook_url', 'signing_secret']).where('id', '=', 'demo-health-card').executeTakeFirstOrThrow();
+    assert.equal(s.webhook_url, 'http://localhost:3000/demo/partner-inbox/demo-health-card');
+    const body = JSON.stringify({ jti: 'x' });
+    const ok = await t.app.inject({ method: 'POST', url: '/demo/partner-inbox/demo-health-card', headers: { 'content-type': 'application/json', 'guichet-signature': sign(s.signing_secret!, body) }, payload: body });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const bad = await t.app.inject({ method: 'POST', url: '/demo/partner-inbox/demo-health-card', headers: { 'content-type': 'application/json', 'guichet-signature': sign('wrong', body) }, payload: body });
+    assert.equal(bad.statusCode, 401);
   });
 });

@@ -618,7 +618,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         id: d.id,
         eventType: d.event_type,
         createdAt: d.created_at,
-        notices: d.notices.map((n) => ({ id: n.id, subscriptionId: n.subscription_id, orgId: undefined, program: { en: n.program_en, fr: n.program_fr }, status: n.status, reason: n.reason, fields: n.fields })),
+        notices: d.notices.map((n) => ({ id: n.id, subscriptionId: n.subscription_id, program: { en: n.program_en, fr: n.program_fr }, status: n.status, reason: n.reason, fields: n.fields })),
       })),
     };
   });

@@ -193,3 +193,59 @@ test('one request: online → contact centre → second organisation → counter
   assert.match((await client.textContent('#case-status')) ?? '', /Fermée/);
   await assertNoA11yViolations(client);
 });
+
+test('an online form without JavaScript: pre-fill, errors, conditional page, review, submit; every page axe-clean', async () => {
+  const { publishForm } = await import('../../src/cases/forms');
+  await publishForm(env.db, { id: 'staff-admin', orgId: 'on-org', roles: ['admin'] }, 'demo-register-birth', {
+    title: { en: 'Register a birth', fr: 'Enregistrer une naissance' },
+    pages: [
+      {
+        id: 'parent',
+        title: { en: 'About you', fr: 'À propos de vous' },
+        fields: [
+          { name: 'given_name', type: 'text', required: true, prefill: 'given_name', label: { en: 'Your given name', fr: 'Votre prénom' } },
+          { name: 'twins', type: 'radio', required: true, label: { en: 'More than one baby?', fr: 'Plus d’un bébé?' }, options: [{ value: 'no', label: { en: 'No', fr: 'Non' } }, { value: 'yes', label: { en: 'Yes', fr: 'Oui' } }] },
+        ],
+      },
+      {
+        id: 'baby',
+        title: { en: 'About the baby', fr: 'À propos du bébé' },
+        fields: [
+          { name: 'baby_name', type: 'text', required: true, label: { en: 'Baby’s full name', fr: 'Nom complet du bébé' } },
+          { name: 'born', type: 'date', required: true, dateRange: 'past', label: { en: 'Date of birth', fr: 'Date de naissance' }, help: { en: 'For example 2026-03-02', fr: 'Par exemple 2026-03-02' } },
+          { name: 'languages', type: 'checkboxes', label: { en: 'Languages spoken at home', fr: 'Langues parlées à la maison' }, options: [{ value: 'en', label: { en: 'English', fr: 'Anglais' } }, { value: 'fr', label: { en: 'French', fr: 'Français' } }] },
+        ],
+      },
+    ],
+  }, null);
+  const clientId = await createTestClient(env.db, { preferredLang: 'fr', givenName: 'Inès' });
+  const page = await env.newPage({ javaScriptEnabled: false });
+  await signInClient(page, await clientCookie(env.app, env.db, clientId));
+  await page.goto(env.url('/fr/mon-dossier/demandes/nouvelle'));
+  await page.click('#online-forms a[href="/fr/mon-dossier/formulaires/demo-register-birth"]');
+  await assertNoA11yViolations(page);
+  await page.check('#prefill');
+  await page.click('form button');
+  assert.equal(await page.inputValue('#given_name'), 'Inès');
+  await assertNoA11yViolations(page);
+  await page.click('button[value="continue"]');
+  assert.match((await page.textContent('.govuk-error-summary')) ?? '', /Plus d’un bébé/);
+  await assertNoA11yViolations(page);
+  await page.check('#twins-1');
+  await page.click('button[value="continue"]');
+  await page.fill('#baby_name', 'Lou Tremblay');
+  await page.fill('#born', '2999-01-01');
+  await page.click('button[value="continue"]');
+  assert.match((await page.textContent('#born-error')) ?? '', /aujourd’hui ou dans le passé/);
+  await assertNoA11yViolations(page);
+  await page.fill('#born', '2026-03-02');
+  await page.check('#languages-2');
+  await page.click('button[value="continue"]');
+  await page.waitForURL(/verification$/);
+  assert.match((await page.textContent('#answers')) ?? '', /Français/);
+  await assertNoA11yViolations(page);
+  await page.click('form button');
+  await page.waitForURL(/\/fr\/mon-dossier\/demandes\/[0-9a-f-]{36}$/);
+  assert.match((await page.textContent('#case-summary')) ?? '', /Lou Tremblay/);
+  await assertNoA11yViolations(page);
+});

@@ -78,6 +78,10 @@ describe('search', () => {
     assert.equal(fed.statusCode, 200);
     assert.match(fed.body, /href="\/en\/search\?level=federal&amp;page=3"/);
     assert.match(fed.body, /href="\/en\/search\?level=federal"/); // previous = page 1
+    assert.equal((fed.body.match(/aria-label="Page 3"/g) ?? []).length, 1, 'one aria-label per page link');
+    const frPage = await get('/fr/recherche?level=federal');
+    assert.match(frPage.body, /Suivante/);
+    assert.match(frPage.body, /aria-label="Pages de résultats"/);
   });
   test('French search page', async () => {
     const res = await get('/fr/recherche?q=permis');

@@ -43,7 +43,7 @@ export function paginationFor(lang: Lang, page: number, pages: number, hrefFor: 
   let gap = false;
   for (let p = 1; p <= pages; p++) {
     if (p === 1 || p === pages || Math.abs(p - page) <= 1) {
-      items.push({ number: formatNumber(p, lang), href: hrefFor(p), current: p === page, attributes: { 'aria-label': t(lang, 'portal.page.n', { n: p }) } });
+      items.push({ number: formatNumber(p, lang), href: hrefFor(p), current: p === page, visuallyHiddenText: t(lang, 'portal.page.n', { n: p }) });
       gap = false;
     } else if (!gap) {
       items.push({ ellipsis: true });
@@ -106,16 +106,18 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
       .innerJoin('services as s', 's.id', 'v.service_id')
       .innerJoin('organisations as o', 'o.id', 's.owner_org_id')
       .select((eb) => [
-        's.id', 's.title_en', 's.title_fr', 's.is_demo', 'o.name_en as org_en', 'o.name_fr as org_fr', 'v.metric',
+        's.id', 's.title_en', 's.title_fr', 's.is_demo', 's.audiences', 'o.name_en as org_en', 'o.name_fr as org_fr', 'v.metric',
         eb.fn.max('v.value').as('volume'),
       ])
       .where('s.status', '=', 'published')
       .where('v.metric', 'in', ['applications_total', 'website_visits'])
       .where('v.value', 'is not', null)
-      .groupBy(['s.id', 's.title_en', 's.title_fr', 's.is_demo', 'o.name_en', 'o.name_fr', 'v.metric'])
+      .groupBy(['s.id', 's.title_en', 's.title_fr', 's.is_demo', 's.audiences', 'o.name_en', 'o.name_fr', 'v.metric'])
       .execute();
     const best = new Map<string, (typeof rows)[number]>();
     for (const r of rows) {
+      // Internal government services (only for public servants) are not what the public looks for.
+      if (r.audiences.length > 0 && r.audiences.every((a) => a === 'INTERN_GOV')) continue;
       const cur = best.get(r.id);
       // applications beat website visits: a service is "popular" by what people do, not what they read.
       if (!cur || (cur.metric !== 'applications_total' && r.metric === 'applications_total')) best.set(r.id, r);

@@ -91,8 +91,8 @@ interface Entry {
   fallback?: Catalogue;
 }
 const catalogues = new WeakMap<Database, Entry>();
-/** Above this build time, searches keep using the previous index while the new one is built. */
-const STALE_WHILE_REBUILDING_MS = 2000;
+/** From this many services, searches keep using the previous index while the new one is built (builds take seconds). */
+const STALE_WHILE_REBUILDING_SIZE = 20_000;
 
 /** Marks every search index stale: the next search rebuilds it from the database. */
 export function invalidateSearchIndex(): void {
@@ -105,7 +105,7 @@ async function getCatalogue(db: Database): Promise<Catalogue> {
   const previous = entry?.current ?? entry?.fallback;
   const next: Entry = { generation, promise: loadCatalogue(db) };
   // A small catalogue rebuilds in well under a second: searches wait, so a change is visible to the very next one.
-  if (previous && previous.buildMs > STALE_WHILE_REBUILDING_MS) next.fallback = previous;
+  if (previous && previous.size >= STALE_WHILE_REBUILDING_SIZE) next.fallback = previous;
   catalogues.set(db, next);
   next.promise.then(
     (c) => {
@@ -119,9 +119,10 @@ async function getCatalogue(db: Database): Promise<Catalogue> {
   return next.fallback ?? next.promise;
 }
 
-/** Size and build time of the current index (builds it when needed); for the benchmark and monitoring. */
+/** Size and build time of the up-to-date index (waits for it to be built); for the benchmark and monitoring. */
 export async function searchIndexStats(db: Database): Promise<{ services: number; organisations: number; terms: number; buildMs: number }> {
-  const c = await getCatalogue(db);
+  await getCatalogue(db);
+  const c = await catalogues.get(db)!.promise;
   return { services: c.size, organisations: c.orgs.length, terms: c.index.terms, buildMs: c.buildMs };
 }
 
