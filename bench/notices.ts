@@ -196,6 +196,12 @@ async function main() {
     const perS = p2Deliveries / ((lastAt - p2Start) / 1000);
     console.log(`phase 2: ${p2Deliveries} deliveries in ${((lastAt - p2Start) / 1000).toFixed(1)} s = ${perS.toFixed(0)}/s`);
 
+    // wait for the last batches to settle in the database
+    for (let i = 0; i < 300; i++) {
+      const pending = await db.selectFrom('notices').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
+      if (Number(pending.n) === 0) break;
+      await sleep(100);
+    }
     // lost and duplicates
     let lost = 0;
     for (const [id, k] of subOf) if (partners[k].applied.get(id) !== 1) lost++;

@@ -403,8 +403,19 @@ export interface QueueEstimate {
   waitMinutes: number;
 }
 
-/** Mean service time per service at this office over the last 30 days (minutes). */
-export async function meanServiceMinutes(db: Database, officeId: string): Promise<Map<string, number>> {
+const meanCache = new Map<string, { at: number; value: Promise<Map<string, number>> }>();
+
+/** Mean service time per service at this office over the last 30 days (minutes); cached one minute per process. */
+export function meanServiceMinutes(db: Database, officeId: string): Promise<Map<string, number>> {
+  const hit = meanCache.get(officeId);
+  if (hit && Date.now() - hit.at < 60_000) return hit.value;
+  const value = computeMeanServiceMinutes(db, officeId);
+  meanCache.set(officeId, { at: Date.now(), value });
+  value.catch(() => meanCache.delete(officeId));
+  return value;
+}
+
+async function computeMeanServiceMinutes(db: Database, officeId: string): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom('ticket_visits')
     .select(['service_id', sql<number>`avg(service_seconds)`.as('avg')])

@@ -34,9 +34,7 @@ before(async () => {
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
   process.env.SMTP_URL = `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`;
   resetCasesMailer();
-  if (process.env.DEBUG_CASES) console.log('smtp ready');
   env = await startBrowserEnv();
-  if (process.env.DEBUG_CASES) console.log('env ready');
 });
 after(async () => {
   await env?.close();
@@ -194,7 +192,7 @@ test('one request: online → contact centre → second organisation → counter
   await assertNoA11yViolations(client);
 });
 
-test('an online form without JavaScript: pre-fill, errors, conditional page, review, submit; every page axe-clean', async () => {
+test('an online form without JavaScript: pre-fill with consent, per-field errors, checkboxes, review, submit; every page axe-clean', async () => {
   const { publishForm } = await import('../../src/cases/forms');
   await publishForm(env.db, { id: 'staff-admin', orgId: 'on-org', roles: ['admin'] }, 'demo-register-birth', {
     title: { en: 'Register a birth', fr: 'Enregistrer une naissance' },
