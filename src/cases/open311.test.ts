@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/support/app';
 import { call, makeStaff } from './test/helpers';
+import { endOfDayToronto } from './open311';
 
 const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -23,6 +24,11 @@ describe('Open311 GeoReport v2', () => {
     assert.equal((await call(t, agent, 'POST', '/api/v1/cases/open311-keys', { label: 'x' })).status, 403, 'only managers create keys');
   });
   after(async () => t.close());
+
+  it('expected_datetime carries the Toronto offset of that day (EST or EDT)', () => {
+    assert.equal(endOfDayToronto('2026-01-15'), '2026-01-15T23:59:59-05:00');
+    assert.equal(endOfDayToronto('2026-07-15'), '2026-07-15T23:59:59-04:00');
+  });
 
   it('GET services.json lists municipal services; jurisdiction_id filters; French with lang=fr', async () => {
     const res = await t.app.inject('/open311/v2/services.json');

@@ -78,6 +78,15 @@ function jsonName(file: string): string {
 
 const CLOSED = ['decided', 'closed', 'withdrawn'];
 
+/** 'YYYY-MM-DD' → that day's 23:59:59 in America/Toronto as a w3 date-time with the right offset (EST or EDT). */
+export function endOfDayToronto(day: string): string {
+  const noon = new Date(`${day}T12:00:00Z`);
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: 'America/Toronto', timeZoneName: 'shortOffset' }).formatToParts(noon).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT-5';
+  const m = /GMT([+-])(\d{1,2})(?::(\d{2}))?/.exec(name);
+  const offset = m ? `${m[1]}${m[2].padStart(2, '0')}:${m[3] ?? '00'}` : '-05:00';
+  return `${day}T23:59:59${offset}`;
+}
+
 export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   const { db } = deps;
 
@@ -318,7 +327,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     service_notice: null,
     requested_datetime: c.submitted_at.toISOString(),
     updated_datetime: c.updated_at.toISOString(),
-    expected_datetime: c.due_date ? `${c.due_date}T23:59:59-05:00` : null,
+    expected_datetime: c.due_date ? endOfDayToronto(c.due_date) : null,
     address: c.address_string,
     address_id: null,
     zipcode: null,

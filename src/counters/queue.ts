@@ -403,15 +403,17 @@ export interface QueueEstimate {
   waitMinutes: number;
 }
 
-const meanCache = new Map<string, { at: number; value: Promise<Map<string, number>> }>();
+const meanCaches = new WeakMap<Database, Map<string, { at: number; value: Promise<Map<string, number>> }>>();
 
 /** Mean service time per service at this office over the last 30 days (minutes); cached one minute per process. */
 export function meanServiceMinutes(db: Database, officeId: string): Promise<Map<string, number>> {
+  let meanCache = meanCaches.get(db);
+  if (!meanCache) meanCaches.set(db, (meanCache = new Map()));
   const hit = meanCache.get(officeId);
   if (hit && Date.now() - hit.at < 60_000) return hit.value;
   const value = computeMeanServiceMinutes(db, officeId);
   meanCache.set(officeId, { at: Date.now(), value });
-  value.catch(() => meanCache.delete(officeId));
+  value.catch(() => meanCache!.delete(officeId));
   return value;
 }
 
