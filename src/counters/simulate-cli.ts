@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runScenario, ScenarioError, type Scenario } from './simulation';
 import { writeReport } from './report';
+import { meanWaitMin, serviceLevel } from './erlang';
 
 const args = process.argv.slice(2);
 const file = args.find((a) => !a.startsWith('--'));
@@ -39,6 +40,11 @@ try {
   const sep = report.results.filter((r) => r.model === 'separate');
   const pool = report.results.filter((r) => r.model === 'pooled');
   if (sep[0] && pool[0] && pool[0].meanWaitMin > 0) console.log(`pooled_wait_gain=${(sep[0].meanWaitMin / pool[0].meanWaitMin).toFixed(2)} (${sep[0].policy})`);
+  const only = scenario.services.length === 1 ? scenario.services[0] : null;
+  if (only && only.serviceTime.dist === 'exponential' && typeof only.arrivalsPerHour === 'number') {
+    const p = { arrivalsPerHour: only.arrivalsPerHour, meanServiceMin: only.serviceTime.meanMin, counters: scenario.counters.reduce((n, c) => n + c.count, 0) };
+    console.log(`Erlang C (M/M/${p.counters}): mean wait ${meanWaitMin(p).toFixed(2)} min, within ${scenario.targetMinutes} min ${(serviceLevel(p, scenario.targetMinutes) * 100).toFixed(1)}%`);
+  }
   console.log(`report: ${out} (${Date.now() - started} ms)`);
 } catch (e) {
   if (e instanceof ScenarioError) {

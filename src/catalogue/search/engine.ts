@@ -65,7 +65,10 @@ export interface QueryPlan {
 }
 
 export interface Matches {
-  /** Matching document numbers (unordered) and their scores; only the first `count` entries are valid. */
+  /**
+   * Matching document numbers (unordered) and their scores; only the first `count` entries are valid, and only until
+   * the next search of the same index (the arrays are the index's scratch space: copy them to keep them).
+   */
   docs: Int32Array;
   scores: Float64Array;
   count: number;
@@ -111,6 +114,8 @@ export class TextIndex {
   private readonly touched: Int32Array;
   private readonly clauseTouched: Int32Array;
   private readonly altTouched: Int32Array;
+  private readonly outDocs: Int32Array;
+  private readonly outScores: Float64Array;
   private serial = 0;
 
   private constructor(size: number) {
@@ -127,6 +132,8 @@ export class TextIndex {
     this.touched = new Int32Array(size);
     this.clauseTouched = new Int32Array(size);
     this.altTouched = new Int32Array(size);
+    this.outDocs = new Int32Array(size);
+    this.outScores = new Float64Array(size);
   }
 
   /** Builds the index. `docs(i)` gives the texts of document i (called twice per document). */
@@ -471,8 +478,8 @@ export class TextIndex {
         }
       }
     }
-    out.docs = new Int32Array(nTouched);
-    out.scores = new Float64Array(nTouched);
+    out.docs = this.outDocs;
+    out.scores = this.outScores;
     let k = 0;
     for (let j = 0; j < nTouched; j++) {
       const d = touched[j];

@@ -73,7 +73,23 @@ interface Catalogue {
   order: Record<Lang, Int32Array>;
   rank: Record<Lang, Int32Array>;
   orgOrder: Record<Lang, Int32Array>;
+  /** Life events in compressed rows: the events of document d are evList[evStart[d] .. evStart[d + 1]). */
+  evStart: Int32Array;
+  evList: Int32Array;
+  /** Facet labels and their collation rank, per language, computed once (sorting labels per query is costly). */
+  facetMeta: Record<Lang, Record<FacetName, FacetMeta>>;
+  /** Scratch space of the query (searches are synchronous): the documents passing the filters and their scores. */
+  hitDocs: Int32Array;
+  hitScores: Float64Array;
   cache: Map<string, SearchResult>;
+}
+
+type FacetName = 'audience' | 'organisation' | 'channel' | 'lifeEvent' | 'level';
+interface FacetMeta {
+  values: string[];
+  labels: string[];
+  /** Position of each value in label order (collation of the language; equal labels in value order). */
+  rank: Int32Array;
 }
 
 const CHANNEL_ORDER = ['online', 'phone', 'in_person', 'mail', 'email', 'fax', 'kiosk'];
@@ -279,6 +295,31 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
   for (const l of ['en', 'fr'] as const) order[l].forEach((d, r) => (rank[l][d] = r));
   const orgOrder = { en: sortBy(orgs.length, 'en', (i) => orgs[i].name_en), fr: sortBy(orgs.length, 'fr', (i) => orgs[i].name_fr) };
 
+  const evStart = new Int32Array(size + 1);
+  for (let d = 0; d < size; d++) evStart[d + 1] = evStart[d] + events[d].length;
+  const evList = new Int32Array(evStart[size]);
+  for (let d = 0; d < size; d++) evList.set(events[d], evStart[d]);
+
+  const meta = (lang: Lang, values: string[], labels: string[]): FacetMeta => {
+    const collator = collators[lang];
+    const sorted = labels.map((_, i) => i).sort((a, b) => collator.compare(labels[a], labels[b]) || a - b);
+    const rank = new Int32Array(labels.length);
+    sorted.forEach((i, r) => (rank[i] = r));
+    return { values, labels, rank };
+  };
+  const facetMeta = {} as Catalogue['facetMeta'];
+  for (const lang of ['en', 'fr'] as const) {
+    const aud = audienceCodes.slice(0, 32);
+    const ch = channelCodes.slice(0, 32);
+    facetMeta[lang] = {
+      audience: meta(lang, aud, aud.map((a) => label(lang, `search.audience.${a}`, a))),
+      organisation: meta(lang, orgs.map((o) => o.id), orgs.map((o) => (lang === 'fr' ? o.name_fr : o.name_en))),
+      channel: meta(lang, ch, ch.map((c) => label(lang, `search.channel.${c}`, c))),
+      lifeEvent: meta(lang, eventList.map((e) => e.id), eventList.map((e) => (lang === 'fr' ? e.title_fr : e.title_en))),
+      level: meta(lang, levelCodes, levelCodes.map((l) => label(lang, `search.level.${l}`, l))),
+    };
+  }
+
   return {
     builtAt: Date.now(),
     buildMs: performance.now() - started,
@@ -304,51 +345,58 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
     order,
     rank,
     orgOrder,
+    evStart,
+    evList,
+    facetMeta,
+    hitDocs: new Int32Array(size),
+    hitScores: new Float64Array(size),
     cache: new Map(),
   };
 }
 
-/** Picks the top `k` of `docs` by score (desc), then title order; returns their positions in `docs`, in order. */
-function topK(docs: ArrayLike<number>, scores: ArrayLike<number>, k: number, rank: Int32Array): number[] {
+/**
+ * Picks the top `k` of the first `n` entries of `docs` by score (desc), then title order; returns their positions,
+ * in order. A bounded min-heap of k positions (typed array): O(n log k), and most documents are rejected by one
+ * comparison with the worst of the current top k.
+ */
+function topK(docs: ArrayLike<number>, scores: ArrayLike<number>, n: number, k: number, rank: Int32Array): number[] {
   const better = (a: number, b: number) => scores[a] > scores[b] || (scores[a] === scores[b] && rank[docs[a]] < rank[docs[b]]);
-  if (k >= docs.length / 4) {
-    const idx = Array.from({ length: docs.length }, (_, i) => i);
-    idx.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
-    return idx.slice(0, k);
-  }
-  // Min-heap of the best k so far (root = worst of them).
-  const heap: number[] = [];
-  const up = (i: number) => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!better(heap[p], heap[i])) break;
-      [heap[p], heap[i]] = [heap[i], heap[p]];
-      i = p;
-    }
-  };
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && better(heap[m], heap[l])) m = l;
-      if (r < heap.length && better(heap[m], heap[r])) m = r;
-      if (m === i) break;
-      [heap[m], heap[i]] = [heap[i], heap[m]];
-      i = m;
-    }
-  };
-  for (let i = 0; i < docs.length; i++) {
-    if (heap.length < k) {
-      heap.push(i);
-      up(heap.length - 1);
-    } else if (k > 0 && better(i, heap[0])) {
+  k = Math.min(k, n);
+  if (k <= 0) return [];
+  const heap = new Int32Array(k);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    if (size < k) {
+      // Sift up.
+      let j = size++;
+      heap[j] = i;
+      while (j > 0) {
+        const p = (j - 1) >> 1;
+        if (!better(heap[p], heap[j])) break;
+        const t = heap[p];
+        heap[p] = heap[j];
+        heap[j] = t;
+        j = p;
+      }
+    } else if (better(i, heap[0])) {
       heap[0] = i;
-      down(0);
+      // Sift down.
+      let j = 0;
+      for (;;) {
+        const l = 2 * j + 1;
+        const r = l + 1;
+        let m = j;
+        if (l < size && better(heap[m], heap[l])) m = l;
+        if (r < size && better(heap[m], heap[r])) m = r;
+        if (m === j) break;
+        const t = heap[m];
+        heap[m] = heap[j];
+        heap[j] = t;
+        j = m;
+      }
     }
   }
-  heap.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
-  return heap;
+  return Array.from(heap).sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
 }
 
 const collators: Record<Lang, Intl.Collator> = {
@@ -437,46 +485,90 @@ function runServiceSearch(
     count = c.size;
   }
 
+  // Facet counts. Audience and channel sets are counted as histograms of their bit masks (expanded at the end),
+  // so the loop over the matches only increments counters in typed arrays.
+  const nAudBits = Math.min(32, c.audienceCodes.length);
+  const nChBits = Math.min(32, c.channelCodes.length);
+  const audHist = nAudBits <= 12 ? new Int32Array(1 << nAudBits) : null;
+  const chHist = nChBits <= 12 ? new Int32Array(1 << nChBits) : null;
   const audCount = new Int32Array(32);
   const chCount = new Int32Array(32);
   const evCount = new Int32Array(c.eventList.length);
-  const orgPass = new Int32Array(c.orgs.length); // documents passing every filter, by owner
+  const orgPass = new Int32Array(c.orgs.length + 1); // documents passing every filter, by owner (last slot: no owner)
   const orgOnly = new Int32Array(c.orgs.length); // documents failing only the organisation filter
   const lvlOnly = new Int32Array(c.orgs.length); // documents failing only the level filter
-  const hitDocs = new Int32Array(count);
-  const hitScores = new Float64Array(scoreOf ? count : 0);
+  const noOrg = c.orgs.length;
+  let hitDocs: ArrayLike<number>;
+  let hitScores: ArrayLike<number> | null = scoreOf;
   let nHit = 0;
-  const { org, orgLevel, audMask, chMask, events } = c;
-  for (let j = 0; j < count; j++) {
-    const d = candidates[j];
-    const o = org[d];
-    const am = audMask[d];
-    const cm = chMask[d];
-    const okAud = !fAudOn || (am & fAud) !== 0;
-    const okOrg = !fOrgOn || (o >= 0 && orgSel[o] === 1);
-    const okCh = !fChOn || (cm & fCh) !== 0;
-    const okEv = !fEvOn || (fEv >= 0 && events[d].includes(fEv));
-    const okLvl = !fLvlOn || (o >= 0 && lvlSel[orgLevel[o]] === 1);
-    const fails = (okAud ? 0 : 1) + (okOrg ? 0 : 1) + (okCh ? 0 : 1) + (okEv ? 0 : 1) + (okLvl ? 0 : 1);
-    if (fails > 1) continue;
-    // Disjunctive facets: each facet counts the documents that pass every other filter.
-    if (fails === 0) {
-      hitDocs[nHit] = d;
-      if (scoreOf) hitScores[nHit] = scoreOf[j];
-      nHit++;
-      if (o >= 0) orgPass[o]++;
-    } else if (!okOrg) {
-      if (o >= 0) orgOnly[o]++;
-    } else if (!okLvl && o >= 0) {
-      lvlOnly[o]++;
+  const { org, orgLevel, audMask, chMask, evStart, evList } = c;
+  const anyFilter = fAudOn || fChOn || fOrgOn || fLvlOn || fEvOn;
+  if (!anyFilter) {
+    // Every match is a hit: no copy, and each facet counts every match.
+    hitDocs = candidates;
+    nHit = count;
+    for (let j = 0; j < count; j++) {
+      const d = candidates[j];
+      const o = org[d];
+      orgPass[o >= 0 ? o : noOrg]++;
+      if (audHist) audHist[audMask[d]]++;
+      else for (let m = audMask[d]; m !== 0; m &= m - 1) audCount[31 - Math.clz32(m & -m)]++;
+      if (chHist) chHist[chMask[d]]++;
+      else for (let m = chMask[d]; m !== 0; m &= m - 1) chCount[31 - Math.clz32(m & -m)]++;
+      for (let k = evStart[d], e = evStart[d + 1]; k < e; k++) evCount[evList[k]]++;
     }
-    if (okOrg && okCh && okEv && okLvl) for (let m = am; m !== 0; m &= m - 1) audCount[31 - Math.clz32(m & -m)]++;
-    if (okAud && okOrg && okEv && okLvl) for (let m = cm; m !== 0; m &= m - 1) chCount[31 - Math.clz32(m & -m)]++;
-    if (okAud && okOrg && okCh && okLvl) {
-      const ev = events[d];
-      for (let k = 0; k < ev.length; k++) evCount[ev[k]]++;
+  } else {
+    const outDocs = c.hitDocs;
+    const outScores = c.hitScores;
+    const hasEvent = (d: number) => {
+      for (let k = evStart[d], e = evStart[d + 1]; k < e; k++) if (evList[k] === fEv) return true;
+      return false;
+    };
+    for (let j = 0; j < count; j++) {
+      const d = candidates[j];
+      const o = org[d];
+      const am = audMask[d];
+      const cm = chMask[d];
+      const okAud = !fAudOn || (am & fAud) !== 0;
+      const okOrg = !fOrgOn || (o >= 0 && orgSel[o] === 1);
+      const okCh = !fChOn || (cm & fCh) !== 0;
+      const okEv = !fEvOn || (fEv >= 0 && hasEvent(d));
+      const okLvl = !fLvlOn || (o >= 0 && lvlSel[orgLevel[o]] === 1);
+      const fails = (okAud ? 0 : 1) + (okOrg ? 0 : 1) + (okCh ? 0 : 1) + (okEv ? 0 : 1) + (okLvl ? 0 : 1);
+      if (fails > 1) continue;
+      // Disjunctive facets: each facet counts the documents that pass every other filter.
+      if (fails === 0) {
+        outDocs[nHit] = d;
+        if (scoreOf) outScores[nHit] = scoreOf[j];
+        nHit++;
+        orgPass[o >= 0 ? o : noOrg]++;
+      } else if (!okOrg) {
+        if (o >= 0) orgOnly[o]++;
+      } else if (!okLvl && o >= 0) {
+        lvlOnly[o]++;
+      }
+      if (okOrg && okCh && okEv && okLvl) {
+        if (audHist) audHist[am]++;
+        else for (let m = am; m !== 0; m &= m - 1) audCount[31 - Math.clz32(m & -m)]++;
+      }
+      if (okAud && okOrg && okEv && okLvl) {
+        if (chHist) chHist[cm]++;
+        else for (let m = cm; m !== 0; m &= m - 1) chCount[31 - Math.clz32(m & -m)]++;
+      }
+      if (okAud && okOrg && okCh && okLvl) for (let k = evStart[d], e = evStart[d + 1]; k < e; k++) evCount[evList[k]]++;
     }
+    hitDocs = outDocs;
+    if (scoreOf) hitScores = outScores;
   }
+  const expand = (hist: Int32Array | null, counts: Int32Array) => {
+    if (!hist) return;
+    for (let m = 1; m < hist.length; m++) {
+      const n = hist[m];
+      if (n) for (let x = m; x !== 0; x &= x - 1) counts[31 - Math.clz32(x & -x)] += n;
+    }
+  };
+  expand(audHist, audCount);
+  expand(chHist, chCount);
   const orgCount = new Int32Array(c.orgs.length);
   const lvlCount = new Int32Array(c.levelCodes.length);
   for (let o = 0; o < c.orgs.length; o++) {
@@ -487,15 +579,18 @@ function runServiceSearch(
   const start = (p.page - 1) * p.pageSize;
   const end = start + p.pageSize;
   let pageDocs: number[];
-  const scoreByDoc = new Map<number, number>();
+  let pageScores: number[] = [];
   if (start >= nHit) pageDocs = [];
-  else if (scoreOf) {
-    const positions = topK(hitDocs.subarray(0, nHit), hitScores, end, c.rank[lang]).slice(start, end);
+  else if (hitScores) {
+    const positions = topK(hitDocs, hitScores, nHit, end, c.rank[lang]).slice(start, end);
     pageDocs = positions.map((i) => hitDocs[i]);
-    for (const i of positions) scoreByDoc.set(hitDocs[i], hitScores[i]);
-  } else pageDocs = Array.from(hitDocs.subarray(start, Math.min(end, nHit)));
+    pageScores = positions.map((i) => hitScores![i]);
+  } else {
+    pageDocs = [];
+    for (let i = start; i < Math.min(end, nHit); i++) pageDocs.push(hitDocs[i]);
+  }
 
-  const items: SearchItem[] = pageDocs.map((d) => {
+  const items: SearchItem[] = pageDocs.map((d, i) => {
     const o = c.org[d] >= 0 ? c.orgs[c.org[d]] : null;
     const item: SearchItem = {
       id: c.ids[d],
@@ -507,24 +602,24 @@ function runServiceSearch(
       url: `/${lang}/services/${encodeURIComponent(c.ids[d])}`,
       isDemo: c.isDemo[d] === 1,
     };
-    if (scoreOf) item.score = Math.round((scoreByDoc.get(d) ?? 0) * 1e4) / 1e4;
+    if (hitScores) item.score = Math.round(pageScores[i] * 1e4) / 1e4;
     return item;
   });
 
-  const facet = (counts: Int32Array, value: (i: number) => string, lab: (i: number) => string, selected: string[]): FacetValue[] => {
-    const out: FacetValue[] = [];
-    for (let i = 0; i < counts.length; i++) {
-      const v = value(i);
-      if (counts[i] > 0 || selected.includes(v)) out.push({ value: v, label: lab(i), count: counts[i] });
-    }
-    return out.sort((a, b) => b.count - a.count || collators[lang].compare(a.label, b.label));
+  const fm = c.facetMeta[lang];
+  // Values with a count (or selected), by count then label (precomputed collation rank).
+  const facet = (counts: Int32Array, m: FacetMeta, selected: string[]): FacetValue[] => {
+    const idx: number[] = [];
+    for (let i = 0; i < counts.length; i++) if (counts[i] > 0 || (selected.length && selected.includes(m.values[i]))) idx.push(i);
+    idx.sort((a, b) => counts[b] - counts[a] || m.rank[a] - m.rank[b]);
+    return idx.map((i) => ({ value: m.values[i], label: m.labels[i], count: counts[i] }));
   };
   const facets: SearchResult['facets'] = {
-    audience: facet(audCount.subarray(0, Math.min(32, c.audienceCodes.length)), (i) => c.audienceCodes[i], (i) => label(lang, `search.audience.${c.audienceCodes[i]}`, c.audienceCodes[i]), p.audience),
-    organisation: facet(orgCount, (i) => c.orgs[i].id, (i) => (lang === 'fr' ? c.orgs[i].name_fr : c.orgs[i].name_en), p.organisation),
-    channel: facet(chCount.subarray(0, Math.min(32, c.channelCodes.length)), (i) => c.channelCodes[i], (i) => label(lang, `search.channel.${c.channelCodes[i]}`, c.channelCodes[i]), p.channel),
-    lifeEvent: facet(evCount, (i) => c.eventList[i].id, (i) => (lang === 'fr' ? c.eventList[i].title_fr : c.eventList[i].title_en), p.lifeEvent ? [p.lifeEvent] : []),
-    level: facet(lvlCount, (i) => c.levelCodes[i], (i) => label(lang, `search.level.${c.levelCodes[i]}`, c.levelCodes[i]), p.level),
+    audience: facet(audCount.subarray(0, nAudBits), fm.audience, p.audience),
+    organisation: facet(orgCount, fm.organisation, p.organisation),
+    channel: facet(chCount.subarray(0, nChBits), fm.channel, p.channel),
+    lifeEvent: facet(evCount, fm.lifeEvent, p.lifeEvent ? [p.lifeEvent] : []),
+    level: facet(lvlCount, fm.level, p.level),
   };
   return { total: nHit, items, facets };
 }
@@ -543,7 +638,7 @@ export async function searchOrganisations(db: Database, params: OrgSearchParams)
     const scores = Array.from(m.scores.subarray(0, m.count));
     const orgRank = new Int32Array(c.orgs.length);
     c.orgOrder[lang].forEach((d, r) => (orgRank[d] = r));
-    list = topK(docs, scores, docs.length, orgRank).map((i) => docs[i]);
+    list = topK(docs, scores, docs.length, docs.length, orgRank).map((i) => docs[i]);
   } else list = Array.from(c.orgOrder[lang]);
   if (params.level) list = list.filter((i) => c.orgs[i].level === params.level);
   const start = (page - 1) * pageSize;

@@ -1,0 +1,67 @@
+/**
+ * Profiling helper for the catalogue search (not part of npm run bench:search):
+ *   DATABASE_URL=... npx tsx bench/search-profile.ts [--prof]
+ * Builds the 50x scale-up, then measures CPU time per query of searchServices (cache off) in a tight loop, the
+ * slowest queries, and the CPU per request of app.inject() for /healthz and /api/v1/services?q= (no cache).
+ * With --prof, writes a V8 CPU profile of the query loop only to bench-search.cpuprofile (in the current folder).
+ */
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { createTestApp } from '../test/support/app';
+import { searchIndexStats, searchServices } from '../src/catalogue/search/index';
+import { buildQueries, scaleUp } from './search-data';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+const ctx = await createTestApp({ catalogue: true });
+try {
+  const queries = await buildQueries(ctx);
+  if (process.env.BENCH_COPIES !== '0') await scaleUp(ctx);
+  let t = performance.now();
+  const stats = await searchIndexStats(ctx.db);
+  console.log(`index: ${stats.services} services, built in ${(performance.now() - t).toFixed(0)} ms`);
+  const run = (q: { q: string; lang: 'en' | 'fr' }) => searchServices(ctx.db, { q: q.q, lang: q.lang, page: 1, pageSize: 10 }, { cache: false });
+  for (const q of queries) await run(q);
+  const session = new Session();
+  if (process.argv.includes('--prof')) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const cpu: number[] = [];
+  const per = new Map<string, number>();
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const q of queries) {
+      const c = process.cpuUsage();
+      await run(q);
+      const d = process.cpuUsage(c);
+      const ms = (d.user + d.system) / 1000;
+      cpu.push(ms);
+      per.set(`${q.lang}:${q.q}`, Math.max(per.get(`${q.lang}:${q.q}`) ?? 0, ms));
+    }
+  }
+  if (process.argv.includes('--prof')) {
+    const { profile } = await session.post('Profiler.stop');
+    fs.writeFileSync('bench-search.cpuprofile', JSON.stringify(profile));
+  }
+  const mean = cpu.reduce((a, b) => a + b, 0) / cpu.length;
+  cpu.sort((a, b) => a - b);
+  console.log(`searchServices CPU per query: p50=${pct(cpu, 50).toFixed(3)} p90=${pct(cpu, 90).toFixed(3)} p99=${pct(cpu, 99).toFixed(3)} max=${cpu[cpu.length - 1].toFixed(3)} mean=${mean.toFixed(3)} ms (${cpu.length})`);
+  console.log('slowest:', [...per].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([q, ms]) => `${q} ${ms.toFixed(2)}`).join(' | '));
+  // CPU per request through Fastify (inject: no sockets), healthz vs search without cache.
+  process.env.GUICHET_SEARCH_CACHE = 'off';
+  const inject = async (urls: string[], n: number) => {
+    const c = process.cpuUsage();
+    let bytes = 0;
+    for (let i = 0; i < n; i++) bytes += (await ctx.app.inject({ method: 'GET', url: urls[i % urls.length] })).body.length;
+    const d = process.cpuUsage(c);
+    return { ms: (d.user + d.system) / 1000 / n, bytes: bytes / n };
+  };
+  const paths = queries.map((q) => `/api/v1/services?q=${encodeURIComponent(q.q)}&lang=${q.lang}`);
+  await inject(['/healthz'], 50);
+  const h = await inject(['/healthz'], 300);
+  const s = await inject(paths, paths.length);
+  console.log(`inject CPU per request: /healthz ${h.ms.toFixed(3)} ms, search ${s.ms.toFixed(3)} ms (${s.bytes.toFixed(0)} bytes), ratio ${(h.ms / s.ms).toFixed(2)}`);
+} finally {
+  await ctx.close();
+}
