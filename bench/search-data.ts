@@ -23,7 +23,7 @@ export async function buildQueries(ctx: TestApp): Promise<Q[]> {
 }
 
 /** 49 deterministic variants of every real service: place-named titles, rotated descriptions, same channels. */
-export async function scaleUp(ctx: TestApp) {
+export async function scaleUp(ctx: TestApp, opts: { fts?: boolean } = {}) {
   const places = [
     'Ottawa', 'Toronto', 'Montréal', 'Québec', 'Vancouver', 'Calgary', 'Edmonton', 'Winnipeg', 'Halifax', 'Regina', 'Saskatoon', 'Victoria',
     'Moncton', 'Fredericton', 'Charlottetown', 'St. John’s', 'Whitehorse', 'Yellowknife', 'Iqaluit', 'Gatineau', 'Sherbrooke', 'Laval',
@@ -66,6 +66,12 @@ export async function scaleUp(ctx: TestApp) {
   }
   await sql`alter table services enable trigger search_documents_sync`.execute(ctx.db);
   const t1 = performance.now();
+  if (opts.fts === false) {
+    // In-process engine only (profiling): PostgreSQL FTS documents and indexes are not rebuilt.
+    console.log(`scale-up: ${COPIES} variants per real service inserted in ${fmt((t1 - t0) / 1000)} s (no FTS documents)`);
+    invalidateSearchIndex();
+    return;
+  }
   await sql`
     insert into search_documents (service_id, published, tsv_en, tsv_fr)
     select id, status = 'published', search_tsv_en(title_en, keywords_en, description_en), search_tsv_fr(title_fr, keywords_fr, description_fr)

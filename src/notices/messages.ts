@@ -4,6 +4,7 @@ import type { Messages } from '../i18n/index';
 export const messages: Messages = {
   en: {
     'notices.title': 'Tell us once',
+    'notices.nav.tellUsOnce': 'Tell us once',
     'notices.intro': 'Tell us about a change once. You choose which programs are told; each one receives only the information it is entitled to.',
     'notices.chooseEvent': 'What has changed?',
     'notices.whoLink': 'Who can be told, and what they receive',
@@ -185,6 +186,7 @@ export const messages: Messages = {
   },
   fr: {
     'notices.title': 'Dites-le-nous une fois',
+    'notices.nav.tellUsOnce': 'Dites-le-nous une fois',
     'notices.intro': 'Signalez un changement une seule fois. Vous choisissez les programmes informés; chacun ne reçoit que les renseignements auxquels il a droit.',
     'notices.chooseEvent': 'Qu’est-ce qui a changé?',
     'notices.whoLink': 'Qui peut être informé, et ce qu’il reçoit',

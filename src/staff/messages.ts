@@ -10,6 +10,8 @@ export const messages: Messages = {
     'staff.home.signedInAs': 'Signed in as {name}, {org}.',
     'staff.home.roles': 'Roles:',
     'staff.link.catalogue': 'Service descriptions (information bank and editing)',
+    'staff.link.console': 'Agent console (counter and contact centre)',
+    'staff.link.cases': 'Cases of my organisation and referrals to us',
   },
   fr: {
     'staff.devLogin.warning': 'Connexion de développement : choisissez un membre du personnel de démonstration. Non offerte en production.',
@@ -19,5 +21,7 @@ export const messages: Messages = {
     'staff.home.signedInAs': 'Connecté en tant que {name}, {org}.',
     'staff.home.roles': 'Rôles :',
     'staff.link.catalogue': 'Descriptions de services (banque d’information et rédaction)',
+    'staff.link.console': 'Console de l’agent (comptoir et centre d’appels)',
+    'staff.link.cases': 'Dossiers de mon organisation et aiguillages reçus',
   },
 };
