@@ -65,30 +65,39 @@ export function entryHash(prevHash: string, row: ChainedRow): string {
   return crypto.createHash('sha256').update(prevHash + canonicalEntry(row)).digest('hex');
 }
 
-async function append(trx: Database, e: AccessEntry): Promise<{ seq: number; hash: string }> {
+/** Append entries in order: one lock, one read of the chain's head, one multi-row insert. */
+async function appendMany(trx: Database, entries: AccessEntry[]): Promise<Array<{ seq: number; hash: string }>> {
+  for (const e of entries) {
+    if (!e.clientId || !e.actorId || !e.action || !e.purpose) throw new Error('recordAccess: clientId, actorId, action and purpose are required');
+  }
+  if (!entries.length) return [];
   await sql`select pg_advisory_xact_lock(${ACCESS_LOG_LOCK})`.execute(trx);
   const last = await trx.selectFrom('access_log').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst();
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  const { rows } = await sql<{ seq: number }>`select nextval(pg_get_serial_sequence('access_log', 'seq'))::int8 as seq`.execute(trx);
-  const row: ChainedRow = {
-    seq: Number(rows[0].seq),
-    client_id: e.clientId,
-    // milliseconds only, so that the value read back from timestamptz is identical
-    at: new Date(Date.now()),
-    actor_kind: e.actorKind,
-    actor_id: e.actorId,
-    org_id: e.orgId ?? null,
-    action: e.action,
-    fields: [...e.fields],
-    purpose: e.purpose,
-    legal_basis: e.legalBasis ?? null,
-  };
-  const hash = entryHash(prevHash, row);
-  await trx
-    .insertInto('access_log')
-    .values({ ...row, actor_kind: e.actorKind, seq: row.seq as any, prev_hash: prevHash, hash })
-    .execute();
-  return { seq: row.seq, hash };
+  let prev = last?.hash ?? GENESIS_HASH;
+  const { rows } = await sql<{ seq: number }>`select nextval(pg_get_serial_sequence('access_log', 'seq'))::int8 as seq from generate_series(1, ${entries.length}::int)`.execute(trx);
+  const seqs = rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
+  // milliseconds only, so that the value read back from timestamptz is identical
+  const at = new Date(Date.now());
+  const values = entries.map((e, i) => {
+    const row: ChainedRow = {
+      seq: seqs[i],
+      client_id: e.clientId,
+      at,
+      actor_kind: e.actorKind,
+      actor_id: e.actorId,
+      org_id: e.orgId ?? null,
+      action: e.action,
+      fields: [...e.fields],
+      purpose: e.purpose,
+      legal_basis: e.legalBasis ?? null,
+    };
+    const hash = entryHash(prev, row);
+    const out = { ...row, actor_kind: e.actorKind, seq: row.seq as any, prev_hash: prev, hash };
+    prev = hash;
+    return out;
+  });
+  await trx.insertInto('access_log').values(values).execute();
+  return values.map((v) => ({ seq: Number(v.seq), hash: v.hash }));
 }
 
 /**
@@ -96,9 +105,14 @@ async function append(trx: Database, e: AccessEntry): Promise<{ seq: number; has
  * or rolls back with the read); with the plain database a short transaction of its own is used.
  */
 export async function recordAccess(db: Database, e: AccessEntry): Promise<{ seq: number; hash: string }> {
-  if (!e.clientId || !e.actorId || !e.action || !e.purpose) throw new Error('recordAccess: clientId, actorId, action and purpose are required');
-  if (db.isTransaction) return append(db, e);
-  return db.transaction().execute((trx) => append(trx, e));
+  const [r] = await recordAccessBatch(db, [e]);
+  return r;
+}
+
+/** Append several entries at once (e.g. a batch of notice deliveries), chained exactly as recordAccess chains one. */
+export async function recordAccessBatch(db: Database, entries: AccessEntry[]): Promise<Array<{ seq: number; hash: string }>> {
+  if (db.isTransaction) return appendMany(db, entries);
+  return db.transaction().execute((trx) => appendMany(trx, entries));
 }
 
 export interface VerifyResult {

@@ -1,8 +1,10 @@
 import type { Messages } from './index';
+import { provinceMessages } from './provinces';
 
 /** Messages shared by every page and API: layout, errors. */
 export const messages: Messages = {
   en: {
+    ...provinceMessages('en'),
     'brand.name': 'Guichet',
     'brand.tagline': 'Government services in one place',
     'layout.skip': 'Skip to main content',
@@ -50,6 +52,7 @@ export const messages: Messages = {
     'field.unknown': 'This field is not expected.',
   },
   fr: {
+    ...provinceMessages('fr'),
     'brand.name': 'Guichet',
     'brand.tagline': 'Les services gouvernementaux en un seul endroit',
     'layout.skip': 'Passer au contenu principal',

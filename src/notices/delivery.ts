@@ -17,7 +17,7 @@ import type { Database } from '../db/database';
 import type { Background, Job } from '../jobs/index';
 import { enqueueMany } from '../jobs/index';
 import type { AccessEntry } from '../clients/access-log';
-import { appendAccessEntries } from './access';
+import { recordAccessBatch } from '../clients/access-log';
 import { cleanReason, DELIVER_QUEUE } from './service';
 import { retryDelaySeconds, type NoticeSettings } from './settings';
 import { sign } from './signing';
@@ -190,7 +190,7 @@ export function makeDeliveryHandler(deps: { db: Database; settings: NoticeSettin
         purpose: `tell-us-once:${x.row.event_type}`,
         legalBasis: x.row.legal_basis === 'law' ? x.row.law_reference : 'consent',
       }));
-      await appendAccessEntries(trx, access);
+      await recordAccessBatch(trx, access);
       await enqueueMany(trx, DELIVER_QUEUE, retryJobs);
       // settle this batch's jobs with the same commit
       await bg.complete(DELIVER_QUEUE, jobs.map((j) => j.id), { db: trx });

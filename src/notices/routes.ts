@@ -90,7 +90,7 @@ function formSections(lang: Lang, event: EventTypeDef, values: Record<string, st
         const value = values[name] ?? '';
         let options: Array<{ value: string; text: string; selected?: boolean }> | undefined;
         if (input.kind === 'province')
-          options = [{ value: '', text: t(lang, 'notices.selectPrompt') }, ...PROVINCES.map((p) => ({ value: p, text: t(lang, `notices.province.${p}`), selected: value === p }))];
+          options = [{ value: '', text: t(lang, 'notices.selectPrompt') }, ...PROVINCES.map((p) => ({ value: p, text: t(lang, `province.${p}`), selected: value === p }))];
         if (input.kind === 'select')
           options = [{ value: '', text: t(lang, 'notices.selectPrompt') }, ...input.options!.map((o) => ({ value: o, text: t(lang, `notices.option.${o}`), selected: value === o }))];
         const autocomplete: Record<string, string> = { line1: 'address-line1', line2: 'address-line2', city: 'address-level2', province: 'address-level1', postalCode: 'postal-code', newEmail: 'email', newPhone: 'tel' };

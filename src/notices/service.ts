@@ -12,7 +12,7 @@ import { grantConsent } from '../clients/consent';
 import { enqueueMany } from '../jobs/index';
 import { ALL_ITEM_KEYS, eventTypes, isEventType, itemKeys, validateEventData, type EventData, type EventTypeDef, type EventTypeId } from './events';
 import { newSecret, sha256hex } from './signing';
-import { appendAccessEntries } from './access';
+import { recordAccessBatch } from '../clients/access-log';
 import type { DeliveryMode, NoticeStatus } from './tables';
 
 export const DELIVER_QUEUE = 'notices.deliver';
@@ -450,7 +450,7 @@ export async function pullFeed(db: Database, orgId: string, after: number, limit
         .where('id', 'in', fresh.map((r) => r.id))
         .where('status', '=', 'pending')
         .execute();
-      await appendAccessEntries(
+      await recordAccessBatch(
         trx,
         fresh.map((r) => ({
           clientId: r.client_id,
@@ -503,7 +503,7 @@ export async function settleNotice(db: Database, orgId: string, noticeId: string
       .execute();
     if (wasPending) {
       // the partner has the data (e.g. from a delivery whose answer was lost): record that it received it
-      await appendAccessEntries(trx, [
+      await recordAccessBatch(trx, [
         { clientId: n.client_id, actorKind: 'partner', actorId: orgId, orgId, action: 'received', fields: n.fields, purpose: `tell-us-once:${n.event_type}`, legalBasis: null },
       ]);
     }

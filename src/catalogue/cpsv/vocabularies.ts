@@ -4,6 +4,7 @@
  * area, level of government, ...) is published as a skos:Concept with English and French labels, a skos:notation
  * holding the code (what the import reads back) and skos:inScheme.
  */
+import { PROVINCES } from '../../i18n/provinces';
 
 export const NS = {
   cpsv: 'http://purl.org/vocab/cpsv#',
@@ -161,21 +162,6 @@ export const CURRENCY_LABELS: Record<string, Label> = {
   EUR: { en: 'Euro', fr: 'Euro' },
 };
 
-const PROVINCES: Record<string, Label> = {
-  AB: { en: 'Alberta', fr: 'Alberta' },
-  BC: { en: 'British Columbia', fr: 'Colombie-Britannique' },
-  MB: { en: 'Manitoba', fr: 'Manitoba' },
-  NB: { en: 'New Brunswick', fr: 'Nouveau-Brunswick' },
-  NL: { en: 'Newfoundland and Labrador', fr: 'Terre-Neuve-et-Labrador' },
-  NS: { en: 'Nova Scotia', fr: 'Nouvelle-Écosse' },
-  NT: { en: 'Northwest Territories', fr: 'Territoires du Nord-Ouest' },
-  NU: { en: 'Nunavut', fr: 'Nunavut' },
-  ON: { en: 'Ontario', fr: 'Ontario' },
-  PE: { en: 'Prince Edward Island', fr: 'Île-du-Prince-Édouard' },
-  QC: { en: 'Quebec', fr: 'Québec' },
-  SK: { en: 'Saskatchewan', fr: 'Saskatchewan' },
-  YT: { en: 'Yukon', fr: 'Yukon' },
-};
 
 /** 'CA' -> Canada, 'CA-ON' -> Ontario, 'CA-ON-ottawa' -> Ottawa (Ontario). */
 export function jurisdictionLabel(code: string): Label {

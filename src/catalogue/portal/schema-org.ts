@@ -6,6 +6,7 @@
  * jurisdiction; offers = the fees (integer cents → decimal price in CAD).
  */
 import type { Lang } from '../../i18n/index';
+import { PROVINCES } from '../../i18n/provinces';
 
 export interface OrgLike {
   id: string;
@@ -44,21 +45,6 @@ export interface ServiceJsonLdInput {
   audienceLabel: (code: string) => string;
 }
 
-const PROVINCES: Record<string, { en: string; fr: string }> = {
-  AB: { en: 'Alberta', fr: 'Alberta' },
-  BC: { en: 'British Columbia', fr: 'Colombie-Britannique' },
-  MB: { en: 'Manitoba', fr: 'Manitoba' },
-  NB: { en: 'New Brunswick', fr: 'Nouveau-Brunswick' },
-  NL: { en: 'Newfoundland and Labrador', fr: 'Terre-Neuve-et-Labrador' },
-  NS: { en: 'Nova Scotia', fr: 'Nouvelle-Écosse' },
-  NT: { en: 'Northwest Territories', fr: 'Territoires du Nord-Ouest' },
-  NU: { en: 'Nunavut', fr: 'Nunavut' },
-  ON: { en: 'Ontario', fr: 'Ontario' },
-  PE: { en: 'Prince Edward Island', fr: 'Île-du-Prince-Édouard' },
-  QC: { en: 'Quebec', fr: 'Québec' },
-  SK: { en: 'Saskatchewan', fr: 'Saskatchewan' },
-  YT: { en: 'Yukon', fr: 'Yukon' },
-};
 
 /** 'CA' → Canada, 'CA-ON' → Ontario, 'CA-ON-ottawa' → Ottawa (Ontario). */
 export function jurisdictionName(jurisdiction: string, lang: Lang): string {

@@ -94,6 +94,20 @@ SYNONYMS.forEach((group, g) => {
   synonymPhrases.push(phrases);
 });
 
+/** Position of document d in a posting list (ascending document numbers), or -1. */
+function find(docs: Int32Array, d: number): number {
+  let lo = 0;
+  let hi = docs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const x = docs[mid];
+    if (x < d) lo = mid + 1;
+    else if (x > d) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
+}
+
 export class TextIndex {
   readonly size: number;
   private readonly postings = new Map<string, Posting>();
@@ -386,11 +400,21 @@ export class TextIndex {
       for (const alt of clause.alternatives) {
         const aStamp = ++this.serial;
         let nAlt = 0;
-        for (const term of alt.terms) {
-          const tStamp = ++this.serial;
-          for (const v of term.variants) {
-            const { docs, scores } = this.postings.get(v.key)!;
-            const w = v.weight;
+        if (alt.requireAll && alt.terms.length > 1) {
+          // Every word is required: only the documents of the rarest word can match. They are the candidates; each
+          // word (in the phrase's order, so scores add up exactly as in a full scan) then either scans its postings
+          // for the candidates or, when its list is much longer than the candidates, finds them by binary search.
+          let rarest = alt.terms[0];
+          let rarestDf = Infinity;
+          for (const term of alt.terms) {
+            const df = term.variants.reduce((x, v) => x + this.df(v.key), 0);
+            if (df < rarestDf) {
+              rarest = term;
+              rarestDf = df;
+            }
+          }
+          for (const v of rarest.variants) {
+            const { docs } = this.postings.get(v.key)!;
             for (let j = 0; j < docs.length; j++) {
               const d = docs[j];
               if (altStamp[d] !== aStamp) {
@@ -399,10 +423,56 @@ export class TextIndex {
                 altCount[d] = 0;
                 altTouched[nAlt++] = d;
               }
-              altScore[d] += w * scores[j];
-              if (termStamp[d] !== tStamp) {
-                termStamp[d] = tStamp;
-                altCount[d]++;
+            }
+          }
+          for (const term of alt.terms) {
+            const tStamp = ++this.serial;
+            for (const v of term.variants) {
+              const { docs, scores } = this.postings.get(v.key)!;
+              const w = v.weight;
+              if (docs.length > 16 * nAlt) {
+                for (let j = 0; j < nAlt; j++) {
+                  const d = altTouched[j];
+                  const at = find(docs, d);
+                  if (at < 0) continue;
+                  altScore[d] += w * scores[at];
+                  if (termStamp[d] !== tStamp) {
+                    termStamp[d] = tStamp;
+                    altCount[d]++;
+                  }
+                }
+              } else {
+                for (let j = 0; j < docs.length; j++) {
+                  const d = docs[j];
+                  if (altStamp[d] !== aStamp) continue;
+                  altScore[d] += w * scores[j];
+                  if (termStamp[d] !== tStamp) {
+                    termStamp[d] = tStamp;
+                    altCount[d]++;
+                  }
+                }
+              }
+            }
+          }
+        } else {
+          for (const term of alt.terms) {
+            const tStamp = ++this.serial;
+            for (const v of term.variants) {
+              const { docs, scores } = this.postings.get(v.key)!;
+              const w = v.weight;
+              for (let j = 0; j < docs.length; j++) {
+                const d = docs[j];
+                if (altStamp[d] !== aStamp) {
+                  altStamp[d] = aStamp;
+                  altScore[d] = 0;
+                  altCount[d] = 0;
+                  altTouched[nAlt++] = d;
+                }
+                altScore[d] += w * scores[j];
+                if (termStamp[d] !== tStamp) {
+                  termStamp[d] = tStamp;
+                  altCount[d]++;
+                }
               }
             }
           }
@@ -433,18 +503,6 @@ export class TextIndex {
         matched[d]++;
       }
     }
-    const find = (docs: Int32Array, d: number) => {
-      let lo = 0;
-      let hi = docs.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const x = docs[mid];
-        if (x < d) lo = mid + 1;
-        else if (x > d) hi = mid - 1;
-        else return mid;
-      }
-      return -1;
-    };
     for (const clause of deferred) {
       const alts = clause.alternatives.map((a) => ({
         weight: a.weight,

@@ -359,13 +359,16 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
  * in order. A bounded min-heap of k positions (typed array): O(n log k), and most documents are rejected by one
  * comparison with the worst of the current top k.
  */
-function topK(docs: ArrayLike<number>, scores: ArrayLike<number>, n: number, k: number, rank: Int32Array): number[] {
+function topK(docs: Int32Array, scores: Float64Array, n: number, k: number, rank: Int32Array): number[] {
   const better = (a: number, b: number) => scores[a] > scores[b] || (scores[a] === scores[b] && rank[docs[a]] < rank[docs[b]]);
   k = Math.min(k, n);
   if (k <= 0) return [];
   const heap = new Int32Array(k);
   let size = 0;
+  // Score of the worst of the current top k (once full): most documents are rejected by this one comparison.
+  let floor = -Infinity;
   for (let i = 0; i < n; i++) {
+    if (size === k && scores[i] < floor) continue;
     if (size < k) {
       // Sift up.
       let j = size++;
@@ -395,6 +398,7 @@ function topK(docs: ArrayLike<number>, scores: ArrayLike<number>, n: number, k: 
         j = m;
       }
     }
+    if (size === k) floor = scores[heap[0]];
   }
   return Array.from(heap).sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
 }
@@ -472,7 +476,7 @@ function runServiceSearch(
   const fEvOn = p.lifeEvent !== '';
   const fEv = fEvOn ? c.eventList.findIndex((e) => e.id === p.lifeEvent) : -1;
 
-  let candidates: ArrayLike<number>;
+  let candidates: Int32Array;
   let count: number;
   let scoreOf: Float64Array | null = null;
   if (p.q) {
@@ -498,8 +502,8 @@ function runServiceSearch(
   const orgOnly = new Int32Array(c.orgs.length); // documents failing only the organisation filter
   const lvlOnly = new Int32Array(c.orgs.length); // documents failing only the level filter
   const noOrg = c.orgs.length;
-  let hitDocs: ArrayLike<number>;
-  let hitScores: ArrayLike<number> | null = scoreOf;
+  let hitDocs: Int32Array;
+  let hitScores: Float64Array | null = scoreOf;
   let nHit = 0;
   const { org, orgLevel, audMask, chMask, evStart, evList } = c;
   const anyFilter = fAudOn || fChOn || fOrgOn || fLvlOn || fEvOn;
@@ -634,8 +638,8 @@ export async function searchOrganisations(db: Database, params: OrgSearchParams)
   let list: number[];
   if (q) {
     const m = c.orgIndex.search(q, lang);
-    const docs = Array.from(m.docs.subarray(0, m.count));
-    const scores = Array.from(m.scores.subarray(0, m.count));
+    const docs = m.docs.slice(0, m.count);
+    const scores = m.scores.slice(0, m.count);
     const orgRank = new Int32Array(c.orgs.length);
     c.orgOrder[lang].forEach((d, r) => (orgRank[d] = r));
     list = topK(docs, scores, docs.length, docs.length, orgRank).map((i) => docs[i]);
