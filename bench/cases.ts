@@ -14,6 +14,7 @@
 import crypto from 'node:crypto';
 import { fork, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
+import { benchServer, sha256 } from './support';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -26,14 +27,8 @@ interface Fixture {
 }
 
 async function server(): Promise<void> {
-  const { createTestDb } = await import('../test/support/db');
-  const { loadConfig } = await import('../src/config');
-  const { buildApp } = await import('../src/http/app');
-  const database = await createTestDb({ catalogue: true, poolSize: POOL });
-  const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: database.url };
-  const app = await buildApp({ config, database, logger: false });
-  const db = database.db;
-  const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+  const { database, config, app, db } = await benchServer(POOL);
+  const sha = sha256;
   const agents: Fixture['agents'] = [];
   const now = new Date();
   const staffRows = [];

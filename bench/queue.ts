@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { benchServer, sha256 } from './support';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 100_000);
 const OFFICES = Number(process.env.BENCH_OFFICES ?? 50);
@@ -36,14 +37,8 @@ interface Fixture {
 }
 
 async function server(): Promise<void> {
-  const { createTestDb } = await import('../test/support/db');
-  const { loadConfig } = await import('../src/config');
-  const { buildApp } = await import('../src/http/app');
-  const database = await createTestDb({ catalogue: true, poolSize: POOL });
-  const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: database.url };
-  const app = await buildApp({ config, database, logger: false });
-  const db = database.db;
-  const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+  const { database, config, app, db } = await benchServer(POOL);
+  const sha = sha256;
   const tpl = await db.selectFrom('offices').selectAll().where('id', '=', 'ottawa-ben-franklin').executeTakeFirstOrThrow();
   const fixture: Fixture = { port: 0, offices: [] };
   const now = Date.now();

@@ -1,7 +1,7 @@
 /**
  * Tell Us Once in Chromium, without JavaScript (issue 3): a client signs in through the real development OpenID
  * provider, declares a change of address (first with an invalid postal code: translated error summary, in French and
- * in English), chooses programs on the check page, sends, and reloads "Your notices" until every chosen recipient
+ * in English), chooses programs on the check page (an empty choice is refused first), sends, and reloads "Your notices" until every chosen recipient
  * shows "Delivered". The pg-boss workers run (createTestApp({ background: true })) and deliver to real partner HTTP
  * servers on 127.0.0.1 (test/support/partners.ts), which verify the HMAC signature: each chosen partner must have
  * received exactly one signed notice with only its entitled fields, and a partner not chosen nothing. axe (WCAG 2.1

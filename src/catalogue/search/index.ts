@@ -142,6 +142,12 @@ export async function searchIndexStats(db: Database): Promise<{ services: number
   return { services: c.size, organisations: c.orgs.length, terms: c.index.terms, buildMs: c.buildMs };
 }
 
+/** The up-to-date service index itself: for benchmarks and troubleshooting (engine time without facets). */
+export async function serviceTextIndex(db: Database): Promise<TextIndex> {
+  await getCatalogue(db);
+  return (await catalogues.get(db)!.promise).index;
+}
+
 /** How the engine reads a query (words, stems, corrections, synonyms): for tests and troubleshooting. */
 export async function explainQuery(db: Database, q: string, lang: Lang): Promise<string[]> {
   return (await getCatalogue(db)).index.plan(q, lang).explain;

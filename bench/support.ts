@@ -1,0 +1,17 @@
+/**
+ * Shared set-up for the HTTP benchmarks: a Guichet server over a fresh seeded database (PGlite, or a new
+ * PostgreSQL database when DATABASE_URL is set), not yet listening.
+ */
+import crypto from 'node:crypto';
+
+export async function benchServer(poolSize: number) {
+  const { createTestDb } = await import('../test/support/db');
+  const { loadConfig } = await import('../src/config');
+  const { buildApp } = await import('../src/http/app');
+  const database = await createTestDb({ catalogue: true, poolSize });
+  const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: database.url };
+  const app = await buildApp({ config, database, logger: false });
+  return { database, config, app, db: database.db };
+}
+
+export const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
