@@ -3,9 +3,11 @@
  *   DATABASE_URL=... npx tsx bench/search-profile.ts [--prof]
  * Builds the 50x scale-up, then measures CPU time per query of searchServices (cache off) in a tight loop, the
  * slowest queries, and the CPU per request of app.inject() for /healthz and /api/v1/services?q= (no cache).
- * With --prof, writes a V8 CPU profile of the query loop only to bench-search.cpuprofile (in the current folder).
+ * With --prof, writes a V8 CPU profile of the query loop only to $TMPDIR/bench-search.cpuprofile (out of the repo).
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { createTestApp } from '../test/support/app';
 import { explainQuery, searchIndexStats, searchServices, serviceTextIndex } from '../src/catalogue/search/index';
@@ -58,7 +60,9 @@ try {
   console.log('slowest (min):', [...fullMin].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([q, ms]) => `${q} ${ms.toFixed(2)} (engine ${engineMin.get(q)!.toFixed(2)})`).join(' | '));
   if (process.argv.includes('--prof')) {
     const { profile } = await session.post('Profiler.stop');
-    fs.writeFileSync('bench-search.cpuprofile', JSON.stringify(profile));
+    const file = path.join(os.tmpdir(), 'bench-search.cpuprofile');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    console.log(`CPU profile of the query loop: ${file}`);
   }
   const mean = cpu.reduce((a, b) => a + b, 0) / cpu.length;
   cpu.sort((a, b) => a - b);
@@ -83,6 +87,9 @@ try {
   await inject(['/healthz'], 50);
   const h = await inject(['/healthz'], 300);
   const s = await inject(paths, paths.length);
+  const none = await inject(['/api/v1/services?q=zzzzqqqq&lang=en'], 300);
+  const one = await inject(paths.map((u) => `${u}&pageSize=1`), paths.length);
+  console.log(`inject CPU per request: no match ${none.ms.toFixed(3)} ms (${none.bytes.toFixed(0)} bytes), pageSize=1 ${one.ms.toFixed(3)} ms (${one.bytes.toFixed(0)} bytes)`);
   console.log(`inject CPU per request: /healthz ${h.ms.toFixed(3)} ms, search ${s.ms.toFixed(3)} ms (${s.bytes.toFixed(0)} bytes), ratio ${(h.ms / s.ms).toFixed(2)}`);
 } finally {
   await ctx.close();

@@ -376,7 +376,25 @@ export class TextIndex {
       const cStamp = ++this.serial;
       if (isSimple(clause)) {
         // Fast path (one word, possibly with typo or cross-language variants): straight into the totals.
-        for (const v of clause.alternatives[0].terms[0].variants) {
+        const variants = clause.alternatives[0].terms[0].variants;
+        if (variants.length === 1) {
+          // One form: a posting list holds each document once, so every posting is a new match of this clause.
+          const { docs, scores } = this.postings.get(variants[0].key)!;
+          const w = variants[0].weight * clause.alternatives[0].weight;
+          for (let j = 0; j < docs.length; j++) {
+            const d = docs[j];
+            if (totalStamp[d] !== qStamp) {
+              totalStamp[d] = qStamp;
+              total[d] = 0;
+              matched[d] = 0;
+              touched[nTouched++] = d;
+            }
+            total[d] += w * scores[j];
+            matched[d]++;
+          }
+          continue;
+        }
+        for (const v of variants) {
           const { docs, scores } = this.postings.get(v.key)!;
           const w = v.weight * clause.alternatives[0].weight;
           for (let j = 0; j < docs.length; j++) {
@@ -398,6 +416,23 @@ export class TextIndex {
       }
       let nClause = 0;
       for (const alt of clause.alternatives) {
+        if (alt.terms.length === 1 && alt.terms[0].variants.length === 1) {
+          // One word, one form (most synonyms): its score is the alternative's, straight into the clause's best.
+          const v = alt.terms[0].variants[0];
+          const { docs, scores } = this.postings.get(v.key)!;
+          const w = v.weight;
+          const aw = alt.weight;
+          for (let j = 0; j < docs.length; j++) {
+            const d = docs[j];
+            const s = w * scores[j] * aw;
+            if (clauseStamp[d] !== cStamp) {
+              clauseStamp[d] = cStamp;
+              clauseScore[d] = s;
+              clauseTouched[nClause++] = d;
+            } else if (s > clauseScore[d]) clauseScore[d] = s;
+          }
+          continue;
+        }
         const aStamp = ++this.serial;
         let nAlt = 0;
         if (alt.requireAll && alt.terms.length > 1) {
@@ -504,6 +539,26 @@ export class TextIndex {
       }
     }
     for (const clause of deferred) {
+      if (isSimple(clause) && clause.alternatives[0].terms[0].variants.length === 1) {
+        const v = clause.alternatives[0].terms[0].variants[0];
+        const { docs, scores } = this.postings.get(v.key)!;
+        const w = v.weight;
+        const aw = clause.alternatives[0].weight;
+        if (docs.length < 8 * nTouched) {
+          // The common word's list is not much longer than the documents found: one pass over it beats a binary
+          // search per document (same score as below: one term, one form).
+          for (let j = 0; j < docs.length; j++) {
+            const d = docs[j];
+            if (totalStamp[d] !== qStamp) continue;
+            const s = w * scores[j] * aw * 1;
+            if (s > 0) {
+              total[d] += s;
+              matched[d]++;
+            }
+          }
+          continue;
+        }
+      }
       const alts = clause.alternatives.map((a) => ({
         weight: a.weight,
         requireAll: a.requireAll,

@@ -517,15 +517,27 @@ function runServiceSearch(
     // Every match is a hit: no copy, and each facet counts every match.
     hitDocs = candidates;
     nHit = count;
-    for (let j = 0; j < count; j++) {
-      const d = candidates[j];
-      const o = org[d];
-      orgPass[o >= 0 ? o : noOrg]++;
-      if (audHist) audHist[audMask[d]]++;
-      else for (let m = audMask[d]; m !== 0; m &= m - 1) audCount[31 - Math.clz32(m & -m)]++;
-      if (chHist) chHist[chMask[d]]++;
-      else for (let m = chMask[d]; m !== 0; m &= m - 1) chCount[31 - Math.clz32(m & -m)]++;
-      for (let k = evStart[d], e = evStart[d + 1]; k < e; k++) evCount[evList[k]]++;
+    if (audHist && chHist) {
+      // The usual case (few audience and channel codes): typed-array increments only.
+      for (let j = 0; j < count; j++) {
+        const d = candidates[j];
+        const o = org[d];
+        orgPass[o >= 0 ? o : noOrg]++;
+        audHist[audMask[d]]++;
+        chHist[chMask[d]]++;
+        for (let k = evStart[d], e = evStart[d + 1]; k < e; k++) evCount[evList[k]]++;
+      }
+    } else {
+      for (let j = 0; j < count; j++) {
+        const d = candidates[j];
+        const o = org[d];
+        orgPass[o >= 0 ? o : noOrg]++;
+        if (audHist) audHist[audMask[d]]++;
+        else for (let m = audMask[d]; m !== 0; m &= m - 1) audCount[31 - Math.clz32(m & -m)]++;
+        if (chHist) chHist[chMask[d]]++;
+        else for (let m = chMask[d]; m !== 0; m &= m - 1) chCount[31 - Math.clz32(m & -m)]++;
+        for (let k = evStart[d], e = evStart[d + 1]; k < e; k++) evCount[evList[k]]++;
+      }
     }
   } else {
     const outDocs = c.hitDocs;
