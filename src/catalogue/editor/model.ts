@@ -3,10 +3,10 @@
  * A revision (service_versions row) holds the proposed snapshot (`snapshot`) and the live content it started from
  * (`base`), so that its diff stays readable after publication.
  */
-import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+import type { ColumnType, Generated, Kysely, Selectable, Transaction } from 'kysely';
 import type { DB } from '../../db/schema';
 import type { Database } from '../../db/database';
-import type { ChannelType, ServiceStatus } from '../tables';
+import type { ChannelType, ServiceChannelsTable, ServiceCostsTable, ServiceOutputsTable, ServiceRequirementsTable, ServiceStatus } from '../tables';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -14,30 +14,11 @@ export const CHANNEL_TYPES: ChannelType[] = ['online', 'phone', 'in_person', 'ma
 export const AUDIENCES = ['PERSON', 'ECONOM', 'NGO', 'PTC', 'INTERN_GOV', 'FOR'] as const;
 export const THEMES = ['health', 'transport', 'environment', 'civil-status', 'family', 'business', 'municipal', 'tax', 'indigenous', 'social', 'housing', 'education', 'employment', 'immigration', 'benefits'] as const;
 
-export interface ChannelSnap {
-  channel: ChannelType;
-  url_en: string | null;
-  url_fr: string | null;
-  phone: string | null;
-  email: string | null;
-  notes_en: string | null;
-  notes_fr: string | null;
-}
-export interface RequirementSnap {
-  name_en: string;
-  name_fr: string;
-  description_en: string | null;
-  description_fr: string | null;
-}
-export interface CostSnap {
-  amount_cents: number;
-  description_en: string;
-  description_fr: string;
-}
-export interface OutputSnap {
-  name_en: string;
-  name_fr: string;
-}
+/** Children of a service as stored (the live tables' columns, without ids). */
+export type ChannelSnap = Omit<Selectable<ServiceChannelsTable>, 'id' | 'service_id'>;
+export type RequirementSnap = Pick<ServiceRequirementsTable, 'name_en' | 'name_fr' | 'description_en' | 'description_fr'>;
+export type CostSnap = Pick<ServiceCostsTable, 'amount_cents' | 'description_en' | 'description_fr'>;
+export type OutputSnap = Pick<ServiceOutputsTable, 'name_en' | 'name_fr'>;
 
 /** The editable fields of a service. */
 export interface Snapshot {
