@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import type { Database } from '../db/database';
 import { AppError, type FieldError } from '../http/errors';
 import type { ClientAddressesTable, ClientsTable } from './tables';
+import { PROVINCE_CODES } from '../i18n/provinces';
 
 export type ClientRow = Omit<ClientsTable, 'created_at' | 'updated_at' | 'contact_preferences'> & {
   contact_preferences: ContactPreferences;
@@ -20,7 +21,8 @@ export interface ContactPreferences {
   mail?: boolean;
 }
 
-export const PROVINCES = ['AB', 'BC', 'MB', 'NB', 'NL', 'NS', 'NT', 'NU', 'ON', 'PE', 'QC', 'SK', 'YT'] as const;
+/** Province and territory codes (one list for the platform: src/i18n/provinces.ts). */
+export const PROVINCES: readonly string[] = PROVINCE_CODES;
 export const POSTAL_CODE_RE = /^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$/i;
 const EMAIL_RE = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]{2,}$/;
 

@@ -7,6 +7,7 @@
  * Each notice carries ONLY the items its subscription is entitled to.
  */
 import type { FieldError } from '../http/errors';
+import { PROVINCE_CODES } from '../i18n/provinces';
 
 export type InputKind = 'text' | 'date' | 'postalCode' | 'province' | 'select' | 'email' | 'phone';
 
@@ -49,7 +50,8 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventTypeId = (typeof EVENT_TYPES)[number];
 
-export const PROVINCES = ['AB', 'BC', 'MB', 'NB', 'NL', 'NS', 'NT', 'NU', 'ON', 'PE', 'QC', 'SK', 'YT'] as const;
+/** Province and territory codes (one list for the platform: src/i18n/provinces.ts). */
+export const PROVINCES: readonly string[] = PROVINCE_CODES;
 
 const address = (key: string, required = true): ItemDef => ({
   key,
