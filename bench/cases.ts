@@ -69,6 +69,7 @@ async function server(): Promise<void> {
   process.send!({ type: 'ready', fixture: { port, agents } satisfies Fixture });
   process.on('message', async (m: { type: string }) => {
     if (m.type === 'counts') process.send!({ type: 'counts', counts: await counts() });
+    if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
     if (m.type === 'stop') {
       await app.close();
       await database.cleanup();
@@ -109,6 +110,7 @@ async function main() {
   };
   const headersOf = (a: Fixture['agents'][number]) => ({ cookie: a.cookie, 'x-csrf-token': a.csrf, 'content-type': 'application/json', accept: 'application/json' });
 
+  const cpuBefore = (await ask<{ cpu: NodeJS.CpuUsage }>(child, 'cpu', 'cpu')).cpu;
   const result = await autocannon({
     url,
     connections: AGENTS,
@@ -170,6 +172,7 @@ async function main() {
       },
     ],
   });
+  const cpuAfter = (await ask<{ cpu: NodeJS.CpuUsage }>(child, 'cpu', 'cpu')).cpu;
   const counts = (await ask<{ counts: { cases: number; referrals: number; interactions: number } }>(child, 'counts', 'counts')).counts;
   const baseline = await autocannon({ url: `${url}/healthz`, connections: AGENTS, duration: BASELINE_SECONDS });
   child.send({ type: 'stop' });
@@ -180,6 +183,9 @@ async function main() {
   const errors = result.errors + result.timeouts + result.non2xx;
   const baselineRps = baseline.requests.average;
   console.log(`agents requests: total=${result.requests.total} avg_rps=${rps.toFixed(1)} latency p50=${result.latency.p50}ms p90=${result.latency.p90}ms p99=${p99}ms max=${result.latency.max}ms`);
+  // CPU time of the server process per request: independent of what else runs on the machine.
+  const serverCpuMs = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1000;
+  console.log(`server process CPU: ${(serverCpuMs / result.requests.total).toFixed(3)} ms per request (${(serverCpuMs / 1000).toFixed(1)} s over ${SECONDS} s)`);
   console.log(`agents errors: socket=${result.errors} timeouts=${result.timeouts} non2xx=${result.non2xx} by step: ${JSON.stringify(unexpected)}`);
   console.log(`written: cases=${counts.cases} interactions=${counts.interactions} referrals=${counts.referrals}`);
   console.log(`/healthz baseline: ${BASELINE_SECONDS}s avg_rps=${baselineRps.toFixed(1)} p99=${baseline.latency.p99}ms errors=${baseline.errors + baseline.non2xx}`);

@@ -3,7 +3,8 @@
  * created for the run and dropped at the end).
  *
  * Ten partner receivers on loopback (real HTTP servers verifying each HMAC signature and deduplicating on the
- * Idempotency-Key). 10,000 declarations, each fanned out to 3–7 recipients (5 on average):
+ * Idempotency-Key), in a separate process (bench/notices-partners.ts): they are other organisations' systems, so
+ * their work does not run on Guichet's event loop. 10,000 declarations, each fanned out to 3–7 recipients (5 on average):
  *   1. latency: declarations at a steady 100/s (BENCH_LATENCY_DECLARATIONS, default 2,000); p50/p99 from the moment
  *      the declaration is made to the moment the partner has applied the notice;
  *   2. throughput: delivery is paused, the remaining declarations are made as fast as possible, then delivery
@@ -21,7 +22,59 @@ import { startBackground } from '../src/jobs/index';
 import { declare, saveSubscription, DELIVER_QUEUE } from '../src/notices/service';
 import { makeDeliveryHandler } from '../src/notices/delivery';
 import { noticeSettings } from '../src/notices/settings';
-import { startPartner, type Partner } from '../test/support/partners';
+import { fork, type ChildProcess } from 'node:child_process';
+
+/** The partners' process: counts and, at the end, every delivery (notice id → times applied, time applied, requests). */
+interface PartnerDump {
+  applied: Map<string, number>;
+  appliedAt: Map<string, number>;
+  attempts: Map<string, number>;
+  badSignatures: number;
+}
+class Receivers {
+  private seq = 0;
+  private waiting = new Map<number, (m: any) => void>();
+  private constructor(
+    private child: ChildProcess,
+    readonly urls: string[],
+  ) {
+    child.on('message', (m: { seq?: number }) => {
+      if (m.seq !== undefined) {
+        this.waiting.get(m.seq)?.(m);
+        this.waiting.delete(m.seq);
+      }
+    });
+  }
+  static async start(): Promise<Receivers> {
+    const child = fork(new URL('./notices-partners.ts', import.meta.url).pathname, [], { execArgv: process.execArgv, env: { ...process.env, BENCH_PARTNERS: String(PARTNERS) } });
+    const urls = await new Promise<string[]>((resolve, reject) => {
+      child.once('message', (m: { type: string; urls: string[] }) => resolve(m.urls));
+      child.once('exit', (code) => reject(new Error(`partners exited ${code}`)));
+    });
+    return new Receivers(child, urls);
+  }
+  private ask<T>(type: string): Promise<T> {
+    const seq = ++this.seq;
+    return new Promise((resolve) => {
+      this.waiting.set(seq, resolve);
+      this.child.send({ type, seq });
+    });
+  }
+  setSecret(i: number, secret: string) {
+    this.child.send({ type: 'secret', i, secret });
+  }
+  async delivered(): Promise<number> {
+    return (await this.ask<{ n: number }>('count')).n;
+  }
+  async dump(): Promise<PartnerDump[]> {
+    const r = await this.ask<{ partners: Array<{ applied: [string, number][]; appliedAt: [string, number][]; attempts: [string, number][]; badSignatures: number }> }>('dump');
+    return r.partners.map((p) => ({ applied: new Map(p.applied), appliedAt: new Map(p.appliedAt), attempts: new Map(p.attempts), badSignatures: p.badSignatures }));
+  }
+  async close() {
+    this.child.send({ type: 'close' });
+    await new Promise((r) => this.child.once('exit', r));
+  }
+}
 
 const adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) {
@@ -71,7 +124,7 @@ async function main() {
   await admin.end();
   const url = withDb(adminUrl!, name);
   const log = pino({ level: 'warn' });
-  const partners: Partner[] = [];
+  let receivers: Receivers | null = null;
   let database: Awaited<ReturnType<typeof openDatabase>> | null = null;
   let stop: (() => Promise<void>) | null = null;
   try {
@@ -89,8 +142,10 @@ async function main() {
       .values(orgs.map((id, i) => ({ id, name_en: `Bench partner ${i}`, name_fr: `Partenaire ${i}`, acronym_en: null, acronym_fr: null, level: 'provincial', jurisdiction: 'CA-ON', parent_id: null, logo_url: null, website_en: null, website_fr: null, phone: null, email: null, is_demo: true, source: 'bench' })) as any)
       .execute();
     const subs: string[] = [];
+    receivers = await Receivers.start();
+    const rx = receivers;
     for (const [i, org] of orgs.entries()) {
-      const p = await startPartner({ behaviour: 'fast' });
+      const p = { url: rx.urls[i] };
       const r = await saveSubscription(
         db,
         {
@@ -100,8 +155,7 @@ async function main() {
         },
         { staffId: 'bench', allowLoopback: true },
       );
-      p.setSecret(r.signingSecret!);
-      partners.push(p);
+      rx.setSecret(i, r.signingSecret!);
       subs.push(`bench-${i}`);
     }
     const clients = Array.from({ length: 2000 }, () => crypto.randomUUID());
@@ -140,10 +194,10 @@ async function main() {
         if (failures < 5) console.error('declaration failed', (err as Error).message);
       }
     };
-    const delivered = () => partners.reduce((a, p) => a + p.applied.size, 0);
+    const delivered = () => rx.delivered();
     const waitAll = async (expected: () => number, timeoutMs: number) => {
       const end = Date.now() + timeoutMs;
-      while (delivered() < expected() && Date.now() < end) await sleep(50);
+      while ((await delivered()) < expected() && Date.now() < end) await sleep(50);
     };
 
     // phase 1: steady 100 declarations/s
@@ -159,6 +213,7 @@ async function main() {
     await Promise.all(inflight);
     const p1Ids = [...madeAt.keys()];
     await waitAll(() => p1Ids.length, 60_000);
+    let partners = await rx.dump();
     const latencies = p1Ids
       .map((id) => {
         const at = partners[subOf.get(id)!].appliedAt.get(id);
@@ -173,7 +228,7 @@ async function main() {
     // then a backlog of ~40,000 notices is drained: deliveries per second from restart to the last delivery.
     await bg.boss.offWork(DELIVER_QUEUE);
     await sleep(1500);
-    const before = delivered();
+    const before = await delivered();
     console.log(`phase 2: ${TOTAL - LATENCY_N} declarations, ${CONCURRENCY} at a time (delivery paused)`);
     const d0 = Date.now();
     let next = LATENCY_N;
@@ -191,8 +246,9 @@ async function main() {
       batchSize: settings.batchSize, workers: settings.workers, pollingIntervalSeconds: settings.pollingIntervalSeconds,
     });
     await waitAll(() => madeAt.size, 600_000);
+    partners = await rx.dump();
     const lastAt = Math.max(...partners.flatMap((p) => [...p.appliedAt.values()]));
-    const p2Deliveries = delivered() - before;
+    const p2Deliveries = (await delivered()) - before;
     const perS = p2Deliveries / ((lastAt - p2Start) / 1000);
     console.log(`phase 2: ${p2Deliveries} deliveries in ${((lastAt - p2Start) / 1000).toFixed(1)} s = ${perS.toFixed(0)}/s`);
 
@@ -202,7 +258,8 @@ async function main() {
       if (Number(pending.n) === 0) break;
       await sleep(100);
     }
-    // lost and duplicates
+    // lost and duplicates (every delivery, after the last batches settled)
+    partners = await rx.dump();
     let lost = 0;
     for (const [id, k] of subOf) if (partners[k].applied.get(id) !== 1) lost++;
     let duplicates = 0;
@@ -210,13 +267,13 @@ async function main() {
     const extra = partners.reduce((a, p) => a + [...p.applied.keys()].filter((id) => !subOf.has(id)).length, 0);
     const statuses = await db.selectFrom('notices').select(['status']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('status').execute();
     console.log(`notices by status: ${statuses.map((s) => `${s.status}=${s.n}`).join(' ')}; declaration failures: ${failures}; unexpected applications: ${extra}`);
-    const total = delivered();
+    const total = await delivered();
     console.log(
       `bench:notices deliveries=${total} per_s=${perS.toFixed(0)} p99_ms=${p99 === Number.POSITIVE_INFINITY ? -1 : p99} raw_insert_per_s=${raw.toFixed(0)} ratio=${(perS / raw).toFixed(2)} lost=${lost + failures} duplicates=${duplicates + extra}`,
     );
   } finally {
     await stop?.().catch(() => {});
-    for (const p of partners) await p.close();
+    await receivers?.close();
     await database?.close();
     const a = new pg.Client({ connectionString: adminUrl });
     await a.connect();

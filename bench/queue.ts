@@ -2,15 +2,22 @@
  * npm run bench:queue
  *
  * 50 offices × 20 counters (shared counters, one agent each), one compressed day of 100,000 walk-in tickets driven
- * over HTTP on PostgreSQL (DATABASE_URL; required): arrivals follow the hourly profile of the shared-office scenario,
- * each one is created (POST /tickets), called by a counter of its office (POST /call-next: routing policy + SKIP
- * LOCKED) and completed. Then the same server's /healthz throughput with the same number of connections.
+ * over HTTP on PostgreSQL (DATABASE_URL; required), open loop, as the day happens:
+ *   - arrivals: each ticket is created (POST /tickets, the greeter's or kiosk's call) at its own time, following the
+ *     hourly arrival profile of the shared-office scenario (busy hours denser), whatever the server's speed;
+ *   - counters: each of the 1,000 agents calls the next client (POST /call-next: routing policy + SKIP LOCKED),
+ *     serves them for a random service time (exponential, the same for every office, chosen so that the busiest hour
+ *     keeps the counters 85 % busy), completes the ticket (POST /complete), and calls again; with nobody waiting,
+ *     the agent looks again after a quarter of a mean service time.
+ * The day (8 opening hours) is compressed into BENCH_DAY_SECONDS (default 480 s: one hour per minute, 48× faster
+ * than real time), so the server sees in one minute the calls of one hour of a 1,000-counter network.
+ * Then the same server's /healthz throughput with the same number of connections.
  * pooled_wait_gain: simulated mean wait with separate queues per organisation / with the pooled shared counter, on
  * the same arrivals (src/counters/scenarios/shared-office.json, production routing code).
  *
  * The server runs in a child process (its own event loop); the load generator runs here.
- * Environment: BENCH_TICKETS (100000), BENCH_OFFICES (50), BENCH_COUNTERS (20), BENCH_CONNECTIONS (64),
- * BENCH_BASELINE_SECONDS (10), BENCH_POOL (20).
+ * Environment: BENCH_TICKETS (100000), BENCH_OFFICES (50), BENCH_COUNTERS (20), BENCH_DAY_SECONDS (480),
+ * BENCH_CONNECTIONS (64, the HTTP keep-alive sockets of the load generator), BENCH_BASELINE_SECONDS (10), BENCH_POOL (20).
  * Last line: bench:queue tickets=<n> call_next_p99_ms=<x> rps=<x> baseline_rps=<x> ratio=<x> pooled_wait_gain=<x>
  */
 import crypto from 'node:crypto';
@@ -26,6 +33,7 @@ const TICKETS = Number(process.env.BENCH_TICKETS ?? 100_000);
 const OFFICES = Number(process.env.BENCH_OFFICES ?? 50);
 const COUNTERS = Number(process.env.BENCH_COUNTERS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const DAY_SECONDS = Number(process.env.BENCH_DAY_SECONDS ?? 480);
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
 const POOL = Number(process.env.BENCH_POOL ?? 20);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,6 +72,7 @@ async function server(): Promise<void> {
   fixture.port = (app.server.address() as { port: number }).port;
   process.send!({ type: 'ready', fixture });
   process.on('message', async (m: { type: string }) => {
+    if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
     if (m.type === 'stop') {
       const left = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'not in', ['done']).executeTakeFirstOrThrow();
       const total = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -75,7 +84,8 @@ async function server(): Promise<void> {
   });
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+// One socket per agent at most (1,000 counters and the kiosks): requests never wait for a free socket here.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 2048 });
 function post(port: number, url: string, cookie: string, csrf: string, body?: unknown): Promise<{ status: number; json: any; ms: number }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const t0 = performance.now();
@@ -97,6 +107,8 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? 0;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
 async function main(): Promise<void> {
   if (!process.env.DATABASE_URL) {
     console.error('bench:queue needs DATABASE_URL (PostgreSQL)');
@@ -116,68 +128,123 @@ async function main(): Promise<void> {
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
   const port = fixture.port;
-  console.log(`server ready on :${port}: ${fixture.offices.length} offices × ${COUNTERS} counters; simulated mean wait separate ${sep.meanWaitMin.toFixed(2)} min, pooled ${pool.meanWaitMin.toFixed(2)} min`);
 
-  // one compressed day: arrivals per office in the order of the scenario's hourly profile (busy hours denser)
+  // The day: arrivals per office at their own times, hour by hour after the scenario's profile.
   const profile: number[] = scenario.services.reduce((acc: number[], s: { arrivalsPerHour: number[] }) => s.arrivalsPerHour.map((r, h) => (acc[h] ?? 0) + r), []);
   const total = profile.reduce((a, b) => a + b, 0);
-  const arrivals: Array<{ office: number; service: string; lang: string }> = [];
+  const hourMs = (DAY_SECONDS * 1000) / profile.length;
+  const arrivals: Array<{ at: number; office: number; service: string; lang: string }> = [];
   for (let h = 0; h < profile.length; h++) {
-    const n = Math.round((TICKETS * profile[h]) / total);
-    for (let i = 0; i < n && arrivals.length < TICKETS; i++) arrivals.push({ office: Math.floor(Math.random() * fixture.offices.length), service: SERVICES[Math.floor(Math.random() * SERVICES.length)], lang: Math.random() < 0.35 ? 'fr' : 'en' });
+    const n = h === profile.length - 1 ? TICKETS - arrivals.length : Math.round((TICKETS * profile[h]) / total);
+    for (let i = 0; i < n; i++) {
+      arrivals.push({ at: (h + Math.random()) * hourMs, office: Math.floor(Math.random() * fixture.offices.length), service: SERVICES[Math.floor(Math.random() * SERVICES.length)], lang: Math.random() < 0.35 ? 'fr' : 'en' });
+    }
   }
-  while (arrivals.length < TICKETS) arrivals.push({ office: Math.floor(Math.random() * fixture.offices.length), service: SERVICES[0], lang: 'en' });
+  arrivals.sort((a, b) => a.at - b.at);
+  // Mean service time: the busiest hour keeps an office's counters 85 % busy.
+  const peakPerOfficeMs = (TICKETS * Math.max(...profile)) / total / fixture.offices.length / hourMs;
+  const meanServiceMs = (0.85 * COUNTERS) / peakPerOfficeMs;
+  const idleRecheckMs = meanServiceMs / 4;
+  console.log(
+    `server ready on :${port}: ${fixture.offices.length} offices × ${COUNTERS} counters; ${TICKETS} tickets over ${DAY_SECONDS} s ` +
+      `(${(TICKETS / DAY_SECONDS).toFixed(0)} arrivals/s on average, busiest hour ${((TICKETS * Math.max(...profile)) / total / (hourMs / 1000)).toFixed(0)}/s); ` +
+      `mean service ${meanServiceMs.toFixed(0)} ms (compressed); simulated mean wait separate ${sep.meanWaitMin.toFixed(2)} min, pooled ${pool.meanWaitMin.toFixed(2)} min`,
+  );
 
+  const cpu = () => new Promise<NodeJS.CpuUsage>((resolve) => {
+    const on = (m: { type: string; cpu: NodeJS.CpuUsage }) => {
+      if (m.type === 'cpu') {
+        child.off('message', on);
+        resolve(m.cpu);
+      }
+    };
+    child.on('message', on);
+    child.send({ type: 'cpu' });
+  });
+  const cpuBefore = await cpu();
   const callMs: number[] = [];
+  const createMs: number[] = [];
+  const completeMs: number[] = [];
+  let emptyCalls = 0;
   let requests = 0;
   let errors = 0;
-  let cursor = 0;
+  let created = 0;
   let served = 0;
-  const nextCounter = fixture.offices.map(() => 0);
   const started = performance.now();
-  let lastLog = started;
-  const callAndComplete = async (o: number): Promise<boolean> => {
-    const office = fixture.offices[o];
-    const c = office.counters[nextCounter[o]++ % office.counters.length];
-    const r = await post(port, `/api/v1/offices/${office.id}/counters/${c.id}/call-next`, c.cookie, c.csrf);
-    requests++;
-    if (r.status === 409) return true; // this counter is still busy with a client called by another worker
-    if (r.status !== 200) {
-      errors++;
-      return false;
-    }
-    callMs.push(r.ms);
-    if (!r.json.ticket) return false;
-    const d = await post(port, `/api/v1/offices/${office.id}/tickets/${r.json.ticket.id}/complete`, c.cookie, c.csrf, {});
-    requests++;
-    if (d.status !== 200) errors++;
-    else served++;
-    return true;
-  };
-  const worker = async () => {
-    for (;;) {
-      const i = cursor++;
-      if (i >= arrivals.length) break;
-      const a = arrivals[i];
+  const dayEnd = DAY_SECONDS * 1000;
+  const now = () => performance.now() - started;
+  const expo = (mean: number) => -Math.log(1 - Math.random()) * mean;
+
+  // Kiosks and greeters: open loop, each arrival at its time whatever the answers' speed.
+  const pendingCreates = new Set<Promise<void>>();
+  const arrive = async () => {
+    for (const a of arrivals) {
+      const wait = a.at - now();
+      if (wait > 1) await sleep(wait);
       const office = fixture.offices[a.office];
       const greeter = office.counters[0];
-      const r = await post(port, `/api/v1/offices/${office.id}/tickets`, greeter.cookie, greeter.csrf, { services: [a.service], language: a.lang });
+      const p = post(port, `/api/v1/offices/${office.id}/tickets`, greeter.cookie, greeter.csrf, { services: [a.service], language: a.lang }).then(
+        (r) => {
+          requests++;
+          createMs.push(r.ms);
+          if (r.status !== 201) errors++;
+          else created++;
+        },
+        () => {
+          errors++;
+        },
+      );
+      pendingCreates.add(p);
+      void p.finally(() => pendingCreates.delete(p));
+    }
+    await Promise.all(pendingCreates);
+  };
+  let arrivalsDone = false;
+  const counter = async (o: number, c: number) => {
+    const office = fixture.offices[o];
+    const k = office.counters[c];
+    await sleep(Math.random() * idleRecheckMs); // agents do not all start on the same millisecond
+    let emptyAfterDay = 0;
+    for (;;) {
+      const r = await post(port, `/api/v1/offices/${office.id}/counters/${k.id}/call-next`, k.cookie, k.csrf).catch(() => null);
       requests++;
-      if (r.status !== 201) errors++;
-      // counters call at about the arrival rate; a backlog forms in busy hours and drains later
-      if (i % 10 !== 0) await callAndComplete(a.office);
-      if (performance.now() - lastLog > 10_000) {
-        lastLog = performance.now();
-        console.log(`  ${i} tickets, ${served} served, ${(requests / ((lastLog - started) / 1000)).toFixed(0)} req/s, call-next p99 ${pct(callMs.slice(-5000), 0.99).toFixed(1)} ms`);
+      if (!r || r.status !== 200) {
+        errors++;
+        if (errors <= 5) console.log(`  call-next answered ${r?.status ?? 'no response'}: ${JSON.stringify(r?.json)}`);
+        if (arrivalsDone) return;
+        await sleep(idleRecheckMs);
+        continue;
+      }
+      callMs.push(r.ms);
+      if (!r.json.ticket) {
+        emptyCalls++;
+        if (arrivalsDone && ++emptyAfterDay >= 2) return; // the office is empty at the end of the day
+        await sleep(idleRecheckMs);
+        continue;
+      }
+      emptyAfterDay = 0;
+      await sleep(expo(meanServiceMs));
+      const d = await post(port, `/api/v1/offices/${office.id}/tickets/${r.json.ticket.id}/complete`, k.cookie, k.csrf, {}).catch(() => null);
+      requests++;
+      if (!d || d.status !== 200) {
+        errors++;
+        if (errors <= 5) console.log(`  complete answered ${d?.status ?? 'no response'}: ${JSON.stringify(d?.json)}`);
+      } else {
+        served++;
+        completeMs.push(d.ms);
       }
     }
   };
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-  // end of day: drain every office
-  await Promise.all(fixture.offices.map(async (_, o) => {
-    let empty = 0;
-    while (empty < 3) empty = (await callAndComplete(o)) ? 0 : empty + 1;
-  }));
+  const progress = setInterval(() => {
+    const t = now() / 1000;
+    console.log(`  ${t.toFixed(0)} s: ${created} tickets created, ${served} served, ${(requests / t).toFixed(0)} req/s, call-next p99 ${pct(callMs.slice(-5000), 0.99).toFixed(1)} ms (last 5,000)`);
+  }, 30_000);
+  const counters = fixture.offices.flatMap((office, o) => office.counters.map((_, c) => counter(o, c)));
+  await arrive();
+  arrivalsDone = true;
+  await Promise.all(counters);
+  clearInterval(progress);
+  const cpuAfter = await cpu();
   const elapsed = (performance.now() - started) / 1000;
   const rps = requests / elapsed;
   const p99 = pct(callMs, 0.99);
@@ -189,7 +256,12 @@ async function main(): Promise<void> {
     child.send({ type: 'stop' });
   });
   agent.destroy();
-  console.log(`${arrivals.length} tickets, ${served} served, ${stopped.total} in the database, ${stopped.notDone} not done, ${errors} errors, ${requests} requests in ${elapsed.toFixed(1)} s; call-next p50 ${pct(callMs, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${callMs.length} calls)`);
+  console.log(`day ${dayEnd / 1000} s compressed, ${elapsed.toFixed(1)} s with the end-of-day drain; ${requests} requests (${rps.toFixed(0)}/s), ${errors} errors`);
+  const serverCpuS = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1e6;
+  console.log(`server process CPU: ${serverCpuS.toFixed(1)} s (${((serverCpuS / elapsed) * 100).toFixed(0)} % of one core), ${((serverCpuS * 1000) / requests).toFixed(3)} ms per request`);
+  console.log(`tickets: ${arrivals.length} arrived, ${created} created, ${served} served, ${stopped.total} in the database, ${stopped.notDone} not done`);
+  console.log(`create p50 ${pct(createMs, 0.5).toFixed(1)} ms p99 ${pct(createMs, 0.99).toFixed(1)} ms; complete p50 ${pct(completeMs, 0.5).toFixed(1)} ms p99 ${pct(completeMs, 0.99).toFixed(1)} ms`);
+  console.log(`call-next p50 ${pct(callMs, 0.5).toFixed(1)} ms p90 ${pct(callMs, 0.9).toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${pct(callMs, 1).toFixed(1)} ms (${callMs.length} calls, ${emptyCalls} with nobody waiting)`);
   console.log(`bench:queue tickets=${served} call_next_p99_ms=${p99.toFixed(1)} rps=${rps.toFixed(0)} baseline_rps=${baselineRps.toFixed(0)} ratio=${(rps / baselineRps).toFixed(3)} pooled_wait_gain=${gain.toFixed(2)}`);
 }
 

@@ -11,6 +11,9 @@ export async function benchServer(poolSize: number) {
   const database = await createTestDb({ catalogue: true, poolSize });
   const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: database.url };
   const app = await buildApp({ config, database, logger: false });
+  // as npm start does: the search index is built before the server takes requests
+  const { searchIndexStats } = await import('../src/catalogue/search/index');
+  await searchIndexStats(database.db);
   return { database, config, app, db: database.db };
 }
 

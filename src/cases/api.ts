@@ -33,9 +33,10 @@ import {
   type Actor,
   type Ctx,
 } from './service';
-import { CASE_ROLES } from './service';
+import { CASE_ROLES, type CreatedCase } from './service';
 import type { CaseChannel, CaseStatus } from './tables';
 import { detectGuaranteeBreaches } from './guarantee';
+import { allReferralStats } from './questions';
 
 const tags = ['cases'];
 const Id = Type.String({ maxLength: 100 });
@@ -84,7 +85,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
       const b = request.body as { serviceId: string; summary: string; channel?: CaseChannel; clientId?: string };
       const r = await createCase(ctx, actor, b);
       await flush(r.notificationIds);
-      return reply.status(201).send(await caseCreated(db, r.id, actor));
+      return reply.status(201).send(caseCreated(r.created, actor));
     },
   );
 
@@ -114,7 +115,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   app.get(
     '/api/v1/cases/referrals/stats',
     { schema: { tags, summary: 'Warm referrals answered and the share that needed no repeat of information' } },
-    async (request) => referralStats(db, requireStaff(request)),
+    async (request) => allReferralStats(db, requireStaff(request)),
   );
 
   app.get(
@@ -341,12 +342,21 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   );
 }
 
-export async function storeDocument(ctx: Ctx, actor: Actor, caseId: string, request: FastifyRequest) {
+/** `opts.verify` (pages: the CSRF token sent as a form field before the file) runs before the file is read. */
+export async function storeDocument(ctx: Ctx, actor: Actor, caseId: string, request: FastifyRequest, opts: { verify?: (fields: Record<string, unknown>) => void } = {}) {
   // Check access first: nothing is read from a caller who may not see the case.
   const { row } = await loadCase(ctx.db, actor, caseId);
   if (row.status === 'closed' || row.status === 'withdrawn') throw new AppError(409, 'CASE_CLOSED');
   const file = await request.file();
   if (!file) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'file', code: 'required' }]);
+  if (opts.verify) {
+    try {
+      opts.verify(file.fields as Record<string, unknown>);
+    } catch (err) {
+      file.file.resume(); // drain the upload we refuse
+      throw err;
+    }
+  }
   const buf = await file.toBuffer();
   if (file.file.truncated || buf.length > MAX_DOCUMENT_BYTES) throw new AppError(413, 'PAYLOAD_TOO_LARGE');
   if (buf.length === 0) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'file', code: 'required' }]);
@@ -369,33 +379,9 @@ export async function storeDocument(ctx: Ctx, actor: Actor, caseId: string, requ
   return { id, filename, contentType: type, sizeBytes: buf.length };
 }
 
-/** The new case in one query (the full record is at GET /api/v1/cases/{id}). */
-async function caseCreated(db: AppDeps['db'], id: string, actor: Actor) {
-  const c = await db
-    .selectFrom('cases')
-    .innerJoin('services', 'services.id', 'cases.service_id')
-    .innerJoin('organisations', 'organisations.id', 'cases.responsible_org_id')
-    .selectAll('cases')
-    .select(['services.title_en', 'services.title_fr', 'services.guarantee_days', 'organisations.name_en', 'organisations.name_fr'])
-    .where('cases.id', '=', id)
-    .executeTakeFirstOrThrow();
-  return {
-    id: c.id,
-    reference: c.reference,
-    clientId: c.client_id,
-    serviceId: c.service_id,
-    service: { id: c.service_id, title_en: c.title_en, title_fr: c.title_fr, guaranteeDays: c.guarantee_days },
-    originChannel: c.origin_channel,
-    status: c.status,
-    responsibleOrg: { id: c.responsible_org_id, name_en: c.name_en, name_fr: c.name_fr },
-    summary: c.summary,
-    submittedAt: c.submitted_at,
-    dueDate: c.due_date,
-    dueRule: c.due_rule,
-    guaranteeDueDate: c.guarantee_due_date,
-    version: c.version,
-    access: actor.kind === 'client' ? 'owner' : c.responsible_org_id === actor.staff.orgId ? 'org' : 'serving',
-  };
+/** The 201 answer: what createCase wrote (the full record is at GET /api/v1/cases/{id}). */
+function caseCreated(c: CreatedCase, actor: Actor) {
+  return { ...c, access: actor.kind === 'client' ? 'owner' : c.responsibleOrg.id === actor.staff.orgId ? 'org' : 'serving' };
 }
 
 export function serialiseDetail(d: Awaited<ReturnType<typeof caseDetail>>) {

@@ -32,6 +32,7 @@ describe('cases authorisation matrix', () => {
   let referralId: string;
   let docId: string;
   let ownerId: string;
+  let questionId: string;
   before(async () => {
     t = await createTestApp({ catalogue: true });
     const owner = await makeClient(t);
@@ -54,6 +55,10 @@ describe('cases authorisation matrix', () => {
     await serve(t, other.cookie, who.oneStopNotServing!);
     const r = await call(t, who.ownerOrg, 'POST', `/api/v1/cases/${caseId}/referrals`, { toOrgId: 'on-moh', summary: 'Health card question', clientConsent: true });
     referralId = r.body.id;
+    // A question the serving one-stop agent handed to MOH (warm referral without a case).
+    const q = await call(t, who.oneStopServing, 'POST', `/en/staff/console/clients/${ownerId}/questions`, { toOrgId: 'on-moh', question: 'Matrix question', summary: 'ctx', clientConsent: 'yes', channel: 'phone' });
+    assert.equal(q.status, 303);
+    questionId = String(q.res.headers.location).split('/').pop()!;
     const up = await t.app.inject({ method: 'POST', url: `/api/v1/cases/${caseId}/documents`, ...multipart(owner.cookie, 'proof.png', 'image/png', PNG) });
     assert.equal(up.statusCode, 201, up.body);
     docId = up.json().id;
@@ -72,6 +77,9 @@ describe('cases authorisation matrix', () => {
     { name: 'POST assign', method: 'POST', url: (id) => `/api/v1/cases/${id}/assign`, body: { team: 'Vital statistics' }, expect: { ...deny, otherClient: 403, owner: 403, ownerOrg: 200, referredOrg: 403, oneStopServing: 403 } },
     { name: 'POST status', method: 'POST', url: (id) => `/api/v1/cases/${id}/status`, body: { status: 'in_progress' }, expect: { ...deny, owner: 403, ownerOrg: 200, referredOrg: 403, oneStopServing: 409 } },
     { name: 'POST referral', method: 'POST', url: (id) => `/api/v1/cases/${id}/referrals`, body: { toOrgId: 'ottawa', summary: 's', clientConsent: true }, expect: { ...deny, otherClient: 403, owner: 403, ownerOrg: 409, referredOrg: 403, oneStopServing: 409 } },
+    // Staff page forms (staff only: clients are not signed in as staff → 401; no session cookie → CSRF 403).
+    { name: 'POST assign (page)', method: 'POST', url: (id) => `/en/staff/cases/${id}/assign`, body: { team: 'Vital statistics' }, expect: { ...deny, anonymous: 403, otherClient: 401, owner: 401, ownerOrg: 303, referredOrg: 403, oneStopServing: 403 } },
+    { name: 'POST interaction (page)', method: 'POST', url: (id) => `/fr/personnel/dossiers/${id}/interactions`, body: { channel: 'phone', outcome: 'other' }, expect: { ...deny, anonymous: 403, otherClient: 401, owner: 401, ownerOrg: 303, referredOrg: 303, oneStopServing: 303 } },
   ];
 
   for (const route of routes) {
@@ -82,7 +90,7 @@ describe('cases authorisation matrix', () => {
         if (!(role in deny)) {
           // Callers who may see this case: a guessed id is simply not found (or refused by role), never served.
           const g = await call(t, who[role], route.method, route.url(crypto.randomUUID()), route.body);
-          assert.ok(g.status === 404 || (g.status === 403 && expected === 403), `${role} guessing: ${g.status}`);
+          assert.ok(g.status === 404 || (g.status === expected && (expected === 403 || expected === 401)), `${role} guessing: ${g.status}`);
         } else {
           if (expected === 404) assert.equal(r.body.error.code, 'CASE_NOT_FOUND', `${role} learns nothing`);
           for (const guess of [crypto.randomUUID(), 'G-2026-000001', '../../etc/passwd', "1' or '1'='1"]) {
@@ -94,6 +102,74 @@ describe('cases authorisation matrix', () => {
       }
     });
   }
+
+  /** A matrix for routes keyed by another id (questions, served clients, drafts): real id vs guessed ids. */
+  async function matrix(name: string, method: 'GET' | 'POST', url: (id: string) => string, realId: string, expect: Expect, body?: unknown) {
+    for (const [role, expected] of Object.entries(expect)) {
+      const r = await call(t, who[role], method, url(realId), body);
+      assert.equal(r.status, expected, `${name} as ${role}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+      // Those who may not see it (or are refused by role / sign-in) get the same answer for guessed ids; those who see it
+      // (200, 400, or 403 for an action that is not theirs) get 404 for a guessed id.
+      const sees = ![401, 303, 404].includes(expected) && !(role === 'editorOwnerOrg' || (role === 'anonymous' && expected === 403));
+      for (const guess of [crypto.randomUUID(), 'G-2026-000001', "1' or '1'='1"]) {
+        const g = await call(t, who[role], method, url(encodeURIComponent(guess)), body);
+        assert.equal(g.status, sees ? 404 : expected, `${name} as ${role} guessing ${guess}`);
+        if (!sees && expected !== 303) assert.deepEqual(g.body.error, r.body.error, `${name} as ${role}: same answer for a guessed id`);
+      }
+    }
+  }
+  const staffPage = { anonymous: 303, owner: 303, otherClient: 303, editorOwnerOrg: 403 };
+  const staffPost = { anonymous: 403, owner: 401, otherClient: 401, editorOwnerOrg: 403 };
+
+  it('question referral pages: the client, the receiving organisation and the referring agent only', async () => {
+    await matrix('GET staff question', 'GET', (id) => `/en/staff/questions/${id}`, questionId, { ...staffPage, ownerOrg: 404, referredOrg: 200, otherOrg: 404, oneStopServing: 200, oneStopNotServing: 404 });
+    await matrix('GET question (API)', 'GET', (id) => `/api/v1/cases/questions/${id}`, questionId, { anonymous: 401, owner: 200, otherClient: 404, ownerOrg: 404, referredOrg: 200, otherOrg: 404, editorOwnerOrg: 403, oneStopServing: 200, oneStopNotServing: 404 });
+    await matrix('GET my question', 'GET', (id) => `/fr/mon-dossier/questions/${id}`, questionId, { anonymous: 401, owner: 200, otherClient: 404, ownerOrg: 401, referredOrg: 401, otherOrg: 401, oneStopServing: 401 });
+    // noRepeat missing: the receiving organisation reaches validation (400); the referring agent may not answer (403).
+    await matrix('POST answer question', 'POST', (id) => `/en/staff/questions/${id}/answer`, questionId, { ...staffPost, ownerOrg: 404, referredOrg: 400, otherOrg: 404, oneStopServing: 403, oneStopNotServing: 404 }, { answer: 'x' });
+    await matrix('POST convert question', 'POST', (id) => `/en/staff/questions/${id}/case`, questionId, { ...staffPost, ownerOrg: 404, referredOrg: 400, otherOrg: 404, oneStopServing: 403, oneStopNotServing: 404 }, { serviceId: '' });
+    await matrix('POST refer question', 'POST', (id) => `/en/staff/console/clients/${id}/questions`, ownerId, { ...staffPost, ownerOrg: 404, referredOrg: 404, otherOrg: 404, oneStopServing: 400, oneStopNotServing: 404 }, { toOrgId: 'on-mto' });
+    const row = await t.db.selectFrom('case_questions').select(['status']).where('id', '=', questionId).executeTakeFirstOrThrow();
+    assert.equal(row.status, 'pending', 'nothing changed by the refused calls');
+  });
+
+  it('assisted online form pages: only the agent serving the client', async () => {
+    const partner = await makeStaff(t, 'staff-org-partner-az', 'on-org', ['partner']);
+    const definition = {
+      title: { en: 'Order', fr: 'Commander' },
+      pages: [{ id: 'p', title: { en: 'Copies', fr: 'Copies' }, fields: [{ name: 'copies', type: 'number', label: { en: 'Copies', fr: 'Copies' }, required: true, min: 1, max: 5 }] }],
+    };
+    assert.equal((await call(t, partner, 'PUT', '/api/v1/cases/forms/demo-birth-certificate', { definition })).status, 201);
+    await matrix('GET assisted forms', 'GET', (id) => `/en/staff/console/clients/${id}/forms`, ownerId, { ...staffPage, ownerOrg: 404, referredOrg: 404, otherOrg: 404, oneStopServing: 200, oneStopNotServing: 404 });
+    await matrix('GET assisted start', 'GET', (id) => `/fr/personnel/console/clients/${id}/formulaires/demo-birth-certificate`, ownerId, { ...staffPage, ownerOrg: 404, referredOrg: 404, otherOrg: 404, oneStopServing: 200, oneStopNotServing: 404 });
+    // A draft of the owner's (started online by the owner): only the serving agent opens it, and may resume it.
+    const begun = await t.app.inject({ method: 'POST', url: '/en/my-file/forms/demo-birth-certificate', headers: { cookie: who.owner!, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${csrf(who.owner!)}` });
+    assert.equal(begun.statusCode, 303);
+    const draftId = String(begun.headers.location).split('/')[5];
+    await matrix('GET assisted draft page', 'GET', (id) => `/en/staff/console/drafts/${id}/pages/1`, draftId, { ...staffPage, ownerOrg: 404, referredOrg: 404, otherOrg: 404, oneStopServing: 200, oneStopNotServing: 404 });
+    // No channel picked: the serving agent reaches validation (400); nobody else learns the draft exists.
+    await matrix('POST assisted review', 'POST', (id) => `/en/staff/console/drafts/${id}/review`, draftId, { ...staffPost, ownerOrg: 404, referredOrg: 404, otherOrg: 404, oneStopServing: 400, oneStopNotServing: 404 }, {});
+    await matrix('POST assisted page', 'POST', (id) => `/en/staff/console/drafts/${id}/pages/1`, draftId, { ...staffPost, ownerOrg: 404, referredOrg: 404, otherOrg: 404, oneStopServing: 400, oneStopNotServing: 404 }, { copies: '' });
+    await matrix('POST assisted start', 'POST', (id) => `/en/staff/console/clients/${id}/forms/demo-birth-certificate`, ownerId, { ...staffPost, ownerOrg: 404, referredOrg: 404, otherOrg: 404, oneStopNotServing: 404 }, {});
+    const resumed = await call(t, who.oneStopServing, 'POST', `/en/staff/console/clients/${ownerId}/forms/demo-birth-certificate`, {});
+    assert.equal(resumed.status, 303);
+    assert.equal(resumed.res.headers.location, `/en/staff/console/drafts/${draftId}/pages/1`, 'the agent resumes the client’s own draft');
+    assert.equal((await t.db.selectFrom('cases').select('id').where('client_id', '=', ownerId).execute()).length, 1, 'no case created by any of these calls');
+  });
+
+  it('attaching from the case page (multipart): same answers as the API, guessed ids look the same', async () => {
+    const expect: Expect = { anonymous: 401, owner: 401, otherClient: 401, editorOwnerOrg: 403, otherOrg: 404, oneStopNotServing: 404 };
+    const before = (await t.db.selectFrom('case_documents').select('id').where('case_id', '=', caseId).execute()).length;
+    for (const [role, expected] of Object.entries(expect)) {
+      for (const id of [caseId, crypto.randomUUID(), 'G-2026-000001']) {
+        const m = multipart(who[role], 'p.png', 'image/png', PNG);
+        const r = await t.app.inject({ method: 'POST', url: `/en/staff/cases/${encodeURIComponent(id)}/documents`, headers: m.headers, payload: m.payload });
+        assert.equal(r.statusCode, expected, `${role} ${id}`);
+        if (expected === 404) assert.equal(r.json().error.code, 'CASE_NOT_FOUND');
+      }
+    }
+    assert.equal((await t.db.selectFrom('case_documents').select('id').where('case_id', '=', caseId).execute()).length, before);
+  });
 
   it('answering a referral: only the receiving organisation', async () => {
     const url = `/api/v1/cases/${caseId}/referrals/${referralId}/answer`;

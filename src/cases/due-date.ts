@@ -12,6 +12,7 @@
  * - seconds / minutes / hours: the result is due the same day (or the next working day if the hours run past it).
  */
 import Holidays from 'date-holidays';
+import { localDate as sharedLocalDate } from '../i18n/index';
 
 export type DurationUnit = 'seconds' | 'minutes' | 'hours' | 'days' | 'business_days' | 'weeks' | 'months';
 export const TIME_ZONE = 'America/Toronto';
@@ -49,7 +50,7 @@ function holidaysFor(jurisdiction: string, year: number): Set<string> {
 
 /** 'YYYY-MM-DD' of an instant in the given time zone. */
 export function localDate(at: Date, timeZone = TIME_ZONE): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return sharedLocalDate(at, timeZone);
 }
 
 function parse(d: string): Date {

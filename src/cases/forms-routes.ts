@@ -43,7 +43,7 @@ function requireClient(request: FastifyRequest): string {
   return request.client.id;
 }
 
-function errorView(errors: FieldError[], lang: Lang, labels: Record<string, string>) {
+export function errorView(errors: FieldError[], lang: Lang, labels: Record<string, string>) {
   const fields: Record<string, string> = {};
   const list = errors.map((e) => {
     const message = e.message ?? t(lang, `field.${e.code}`);
@@ -54,7 +54,7 @@ function errorView(errors: FieldError[], lang: Lang, labels: Record<string, stri
 }
 
 /** Fields to show on a page: hidden only when their condition depends on an answer from an earlier page. */
-function shownFields(page: FormPage, data: Answers) {
+export function shownFields(page: FormPage, data: Answers) {
   const onPage = new Set(page.fields.map((f) => f.name));
   return page.fields.filter((f) => !f.condition || onPage.has(f.condition.field) || conditionHolds(f.condition, data));
 }

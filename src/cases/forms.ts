@@ -10,6 +10,8 @@ import { AppError, type FieldError } from '../http/errors';
 import type { Lang } from '../i18n/index';
 import { grantConsent } from '../clients/consent';
 import { sign } from '../notices/signing';
+import type { StaffPrincipal } from '../http/session';
+import { AGENT_ACCESS_PURPOSE, auditStaffRead } from './integration';
 import { createCase, type Ctx } from './service';
 import { localDate } from './due-date';
 
@@ -219,8 +221,13 @@ export async function publishForm(db: Database, staff: { id: string; orgId: stri
   });
 }
 
-/** The client's open draft for this service, or a new one on the latest version (optionally pre-filled with consent). */
-export async function startDraft(db: Database, clientId: string, serviceId: string, prefill: boolean) {
+/**
+ * The client's open draft for this service, or a new one on the latest version (optionally pre-filled with consent).
+ * Assisted channel (`opts.staff`): an agent serving the client fills it in with them; only the profile fields the
+ * agent's access covers (`opts.allowedSources`) are pre-filled, the read is written to the client's access log, and
+ * the draft records the agent.
+ */
+export async function startDraft(db: Database, clientId: string, serviceId: string, prefill: boolean, opts: { staff?: StaffPrincipal; allowedSources?: string[] } = {}) {
   const form = await latestForm(db, serviceId);
   if (!form) throw new AppError(404, 'FORM_NOT_FOUND');
   const existing = await db
@@ -237,7 +244,7 @@ export async function startDraft(db: Database, clientId: string, serviceId: stri
   await db.transaction().execute(async (trx) => {
     let data: Answers = {};
     let consentId: string | null = null;
-    const wanted = def.pages.flatMap((p) => p.fields).filter((f) => f.prefill);
+    const wanted = def.pages.flatMap((p) => p.fields).filter((f) => f.prefill && (!opts.allowedSources || opts.allowedSources.includes(f.prefill)));
     if (prefill && wanted.length) {
       const svc = await trx.selectFrom('services').select('owner_org_id').where('id', '=', serviceId).executeTakeFirstOrThrow();
       // The client agrees, now, that these fields of their file go to the service's organisation with this form.
@@ -247,12 +254,14 @@ export async function startDraft(db: Database, clientId: string, serviceId: stri
         purpose: 'form-prefill',
         fields: [...new Set(wanted.map((f) => (f.prefill === 'address' ? 'address' : `profile.${f.prefill}`)))],
         legalBasis: 'consent',
+        ...(opts.staff ? { grantedBy: `client:${clientId} (assisted, staff:${opts.staff.id})` } : {}),
       });
       data = await prefillFromFile(trx, clientId, wanted);
+      if (opts.staff) await auditStaffRead(trx, opts.staff, clientId, [...new Set(wanted.map((f) => f.prefill!))], AGENT_ACCESS_PURPOSE, 'consent');
     }
     await trx
       .insertInto('case_form_drafts')
-      .values({ id, client_id: clientId, service_id: serviceId, form_version: form.version, data: JSON.stringify(data), prefill_consent_id: consentId, submitted_case_id: null })
+      .values({ id, client_id: clientId, service_id: serviceId, form_version: form.version, data: JSON.stringify(data), prefill_consent_id: consentId, submitted_case_id: null, assisted_by: opts.staff?.id ?? null })
       .execute();
   });
   return { id, resumed: false };
@@ -288,8 +297,10 @@ export async function loadDraft(db: Database, clientId: string, draftId: string)
   return { ...d, definition: d.definition as FormDefinition, data: (d.data ?? {}) as Answers };
 }
 
-export async function saveDraft(db: Database, draftId: string, data: Answers) {
-  await db.updateTable('case_form_drafts').set({ data: JSON.stringify(data), updated_at: new Date() }).where('id', '=', draftId).where('submitted_case_id', 'is', null).execute();
+export async function saveDraft(db: Database, draftId: string, data: Answers, assistedBy?: string) {
+  await db
+    .updateTable('case_form_drafts')
+    .set({ data: JSON.stringify(data), updated_at: new Date(), ...(assistedBy ? { assisted_by: assistedBy } : {}) }).where('id', '=', draftId).where('submitted_case_id', 'is', null).execute();
 }
 
 /** Human-readable answers (in the client's language) for the case summary and the review page. */
@@ -310,7 +321,15 @@ export function answerLines(def: FormDefinition, data: Answers, lang: Lang): Arr
  * Submit: validate every visible page again, create the case with the answers, mark the draft submitted and queue
  * the delivery to the partner, all in one transaction.
  */
-export async function submitDraft(ctx: Ctx, clientId: string, draftId: string, lang: Lang, enqueueDelivery?: (trx: Database, caseId: string) => Promise<void>) {
+export async function submitDraft(
+  ctx: Ctx,
+  clientId: string,
+  draftId: string,
+  lang: Lang,
+  enqueueDelivery?: (trx: Database, caseId: string) => Promise<void>,
+  /** Assisted channel: the agent serving the client submits with them (the case records the agent and the channel). */
+  assisted?: { staff: StaffPrincipal; channel: 'phone' | 'counter' },
+) {
   const draft = await loadDraft(ctx.db, clientId, draftId);
   if (draft.submitted_case_id) throw new AppError(409, 'DRAFT_ALREADY_SUBMITTED');
   const def = draft.definition;
@@ -327,9 +346,13 @@ export async function submitDraft(ctx: Ctx, clientId: string, draftId: string, l
     .slice(0, 4000);
   const form = await ctx.db.selectFrom('case_forms').select(['webhook_url']).where('service_id', '=', draft.service_id).where('version', '=', draft.form_version).executeTakeFirstOrThrow();
   const result = await ctx.db.transaction().execute(async (trx) => {
-    const r = await createCase(ctx, { kind: 'client', clientId }, { serviceId: draft.service_id, summary: summary || def.title[lang] }, new Date(), { trx });
+    const r = assisted
+      ? await createCase(ctx, { kind: 'staff', staff: assisted.staff }, { serviceId: draft.service_id, summary: summary || def.title[lang], channel: assisted.channel, clientId }, new Date(), { trx })
+      : await createCase(ctx, { kind: 'client', clientId }, { serviceId: draft.service_id, summary: summary || def.title[lang] }, new Date(), { trx });
     await trx.updateTable('cases').set({ form_version: draft.form_version, form_data: JSON.stringify(clean) }).where('id', '=', r.id).execute();
-    const upd = await trx.updateTable('case_form_drafts').set({ submitted_case_id: r.id, data: JSON.stringify(clean), updated_at: new Date() }).where('id', '=', draftId).where('submitted_case_id', 'is', null).executeTakeFirst();
+    const upd = await trx
+      .updateTable('case_form_drafts')
+      .set({ submitted_case_id: r.id, data: JSON.stringify(clean), updated_at: new Date(), ...(assisted ? { assisted_by: assisted.staff.id } : {}) }).where('id', '=', draftId).where('submitted_case_id', 'is', null).executeTakeFirst();
     if (Number(upd.numUpdatedRows) !== 1) throw new AppError(409, 'DRAFT_ALREADY_SUBMITTED');
     if (form.webhook_url) {
       const c = await trx.selectFrom('cases').select('responsible_org_id').where('id', '=', r.id).executeTakeFirstOrThrow();

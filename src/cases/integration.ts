@@ -25,10 +25,19 @@ export const REFERRAL_PURPOSE = 'case-referral';
  */
 export async function staffMayServe(db: Database, staff: StaffPrincipal, clientId: string): Promise<boolean> {
   // One round trip.
-  const row = await db
+  const row = await servingConsents(db, staff).where('consents.client_id', '=', clientId).limit(1).executeTakeFirst();
+  return Boolean(row);
+}
+
+/**
+ * The consents that let this staff member serve a client now (same rule as staffMayServe), not yet narrowed to a
+ * client: add `where consents.client_id = ...` (one client), or `whereRef(..., 'cases.client_id')` inside an
+ * EXISTS to check a case in the same statement as the command that uses it.
+ */
+export function servingConsents(db: Database, staff: StaffPrincipal) {
+  return db
     .selectFrom('consents')
-    .select('consents.id')
-    .where('consents.client_id', '=', clientId)
+    .select('consents.client_id')
     .where('consents.org_id', '=', staff.orgId)
     .where('consents.purpose', '=', AGENT_ACCESS_PURPOSE)
     .where('consents.withdrawn_at', 'is', null)
@@ -44,26 +53,6 @@ export async function staffMayServe(db: Database, staff: StaffPrincipal, clientI
             .where('client_access_codes.used_by', '=', staff.id),
         ),
       ]),
-    )
-    .limit(1)
-    .executeTakeFirst();
-  return Boolean(row);
-}
-
-/** SQL condition "clients this agent serves now", for lists (same rule as staffMayServe). */
-export function servedClientIds(db: Database, staff: StaffPrincipal) {
-  return db
-    .selectFrom('consents')
-    .select('consents.client_id')
-    .where('consents.org_id', '=', staff.orgId)
-    .where('consents.purpose', '=', AGENT_ACCESS_PURPOSE)
-    .where('consents.withdrawn_at', 'is', null)
-    .where((eb) => eb.or([eb('consents.valid_until', 'is', null), eb('consents.valid_until', '>', sql<Date>`now()`)]))
-    .where((eb) =>
-      eb.or([
-        eb('consents.legal_basis', '=', 'law'),
-        eb.exists(eb.selectFrom('client_access_codes').select('client_access_codes.id').whereRef('client_access_codes.consent_id', '=', 'consents.id').where('client_access_codes.used_by', '=', staff.id)),
-      ]),
     );
 }
 
@@ -76,8 +65,30 @@ export async function auditStaffRead(db: Database, staff: StaffPrincipal, client
 }
 
 /** The client agreed (to the referring agent) that the receiving organisation gets the case and its summary. */
+export const REFERRAL_FIELDS = ['case', 'profile.contact'];
 export async function grantReferralConsent(db: Database, clientId: string, toOrgId: string): Promise<string> {
-  return grantConsent(db, { clientId, orgId: toOrgId, purpose: REFERRAL_PURPOSE, fields: ['case', 'profile.contact'], legalBasis: 'consent' });
+  return grantConsent(db, { clientId, orgId: toOrgId, purpose: REFERRAL_PURPOSE, fields: REFERRAL_FIELDS, legalBasis: 'consent' });
+}
+
+/** The client agreed (to the referring agent) that the receiving organisation gets their question and the summary. */
+export async function grantQuestionReferralConsent(db: Database, clientId: string, toOrgId: string, staff: StaffPrincipal): Promise<string> {
+  return grantConsent(db, {
+    clientId,
+    orgId: toOrgId,
+    purpose: REFERRAL_PURPOSE,
+    fields: ['question', 'profile.contact'],
+    legalBasis: 'consent',
+    grantedBy: `client:${clientId} (told staff:${staff.id})`,
+  });
+}
+
+/**
+ * The profile fields the agent may read while serving this client: the fields of the active agent-access consents
+ * that let them serve (same rule as staffMayServe). Empty when they do not serve the client.
+ */
+export async function servingFields(db: Database, staff: StaffPrincipal, clientId: string): Promise<string[]> {
+  const rows = await servingConsents(db, staff).clearSelect().select('consents.fields').where('consents.client_id', '=', clientId).execute();
+  return [...new Set(rows.flatMap((r) => (r.fields ?? []) as string[]))];
 }
 
 let mailer: Mailer | null = null;

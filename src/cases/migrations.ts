@@ -235,4 +235,48 @@ export const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '005_questions_and_assisted_forms': {
+    // Warm referral of a question (no case yet), and the agent who helped fill in a client's online form.
+    async up(db: Kysely<any>) {
+      await sql`
+        create table case_questions (
+          id text primary key,
+          client_id text not null references clients(id) on delete cascade,
+          from_org_id text not null references organisations(id),
+          to_org_id text not null references organisations(id),
+          referred_by text not null references staff_users(id),
+          channel text not null check (channel in ('web','phone','counter','kiosk','mail','email')),
+          question text not null,
+          summary text not null,
+          consent_id text not null references consents(id),
+          status text not null default 'pending' check (status in ('pending','answered','declined','converted')),
+          answer text,
+          answered_by text references staff_users(id),
+          answered_at timestamptz,
+          no_repeat boolean,
+          case_id text references cases(id),
+          created_at timestamptz not null default now(),
+          check (from_org_id <> to_org_id),
+          check (status = 'pending' or answered_at is not null),
+          check (status <> 'converted' or case_id is not null)
+        );
+        create index case_questions_to_idx on case_questions(to_org_id, status, created_at desc);
+        create index case_questions_client_idx on case_questions(client_id, created_at desc);
+        alter table case_form_drafts add column assisted_by text references staff_users(id);
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`alter table case_form_drafts drop column assisted_by; drop table case_questions;`.execute(db);
+    },
+  },
+  '009_access_check_index': {
+    // The cases' access check (src/cases/integration.ts servingConsents) looks up the one-time code behind a
+    // consent on every staff command: index it, so it stays one index probe however many codes were ever issued.
+    async up(db: Kysely<any>) {
+      await sql`create index if not exists client_access_codes_consent_idx on client_access_codes(consent_id)`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index if exists client_access_codes_consent_idx`.execute(db);
+    },
+  },
 };

@@ -21,9 +21,19 @@ export interface NotifyContext {
 export async function queueNotification(
   trx: Database,
   ctx: NotifyContext,
-  event: { kind: 'status'; status: string } | { kind: 'referral_accepted' },
+  event: NotifyEvent,
   publicBaseUrl: string,
 ): Promise<number | null> {
+  const mail = renderNotification(ctx, event, publicBaseUrl);
+  if (!mail) return null;
+  const row = await trx.insertInto('case_notifications').values(mail).returning('id').executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export type NotifyEvent = { kind: 'status'; status: string } | { kind: 'referral_accepted' };
+
+/** The outbox row for this event in the client's language, or null when the client gets no e-mail. */
+export function renderNotification(ctx: NotifyContext, event: NotifyEvent, publicBaseUrl: string) {
   const to = ctx.client.email || ctx.contactEmail;
   if (!to || ctx.client.contact_preferences?.email === false) return null;
   const lang: Lang = ctx.client.preferred_lang === 'fr' ? 'fr' : 'en';
@@ -36,14 +46,7 @@ export async function queueNotification(
     url: `${publicBaseUrl}/${lang === 'fr' ? 'fr/mon-dossier/demandes' : 'en/my-file/requests'}/${ctx.caseId}`,
   };
   const key = event.kind === 'status' ? 'status' : 'referral';
-  const subject = t(lang, `cases.mail.${key}.subject`, params);
-  const body = t(lang, `cases.mail.${key}.body`, params);
-  const row = await trx
-    .insertInto('case_notifications')
-    .values({ case_id: ctx.caseId, to_address: to, lang, subject, body })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
+  return { case_id: ctx.caseId, to_address: to, lang, subject: t(lang, `cases.mail.${key}.subject`, params), body: t(lang, `cases.mail.${key}.body`, params) };
 }
 
 /** Send the given outbox rows (or every pending/failed one with fewer than 5 attempts). */

@@ -12,13 +12,22 @@ import { AppError, describeError } from '../http/errors';
 import { requireStaff } from '../http/session';
 import { t, type Lang } from '../i18n/index';
 import { bilingualRoute, fillPath } from '../web/render';
+import { searchServices } from '../catalogue/search/index';
 import { actorOf, apiRoutes } from './api';
 import { casesMailer } from './integration';
 import { sendNotifications } from './notify';
 import { open311Routes } from './open311';
 import { formRoutes } from './forms-routes';
+import multipart from '@fastify/multipart';
+import crypto from 'node:crypto';
+import { CSRF_COOKIE } from '../http/session';
+import { MAX_DOCUMENT_BYTES, storeDocument } from './api';
+import { assistedFormRoutes } from './assisted';
+import { allReferralStats, questionsForRecipient, questionsOfClient } from './questions';
+import { questionRoutes } from './questions-routes';
 import {
   answerReferral,
+  assignCase,
   caseDetail,
   CASE_ROLES,
   CASE_STATUSES,
@@ -53,6 +62,8 @@ export const P = {
   staffMessage: { en: '/en/staff/cases/:id/messages', fr: '/fr/personnel/dossiers/:id/messages' },
   staffRefer: { en: '/en/staff/cases/:id/referrals', fr: '/fr/personnel/dossiers/:id/aiguillages' },
   staffAnswer: { en: '/en/staff/cases/:id/referrals/:rid/answer', fr: '/fr/personnel/dossiers/:id/aiguillages/:rid/reponse' },
+  staffAssign: { en: '/en/staff/cases/:id/assign', fr: '/fr/personnel/dossiers/:id/attribution' },
+  staffDocument: { en: '/en/staff/cases/:id/documents', fr: '/fr/personnel/dossiers/:id/documents' },
   console: { en: '/en/staff/console', fr: '/fr/personnel/console' },
   consoleCode: { en: '/en/staff/console/code', fr: '/fr/personnel/console/code' },
   consoleOpen: { en: '/en/staff/console/cases', fr: '/fr/personnel/console/dossiers' },
@@ -67,7 +78,7 @@ function paths(lang: Lang) {
 }
 
 /** Field errors of a failed command, for the error summary and the fields (or null when it is not a user error). */
-function userErrors(err: unknown, lang: Lang): { summary: string; fields: Record<string, string>; list: Array<{ text: string; href: string }>; status: number } | null {
+export function userErrors(err: unknown, lang: Lang): { summary: string; fields: Record<string, string>; list: Array<{ text: string; href: string }>; status: number } | null {
   const d = describeError(err as Error, lang);
   if (d.status >= 500 || d.status === 404 || d.status === 401) return null;
   const fields: Record<string, string> = {};
@@ -92,6 +103,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   await apiRoutes(app, deps, ctx);
   await open311Routes(app, deps, ctx);
   await formRoutes(app, deps, ctx);
+  await assistedFormRoutes(app, deps, ctx);
+  await questionRoutes(app, deps, ctx);
   const flush = async (ids: number[]) => {
     if (ids.length) await sendNotifications(db, casesMailer(app.log), ids).catch((err) => app.log.error({ err }, 'case notification failed'));
   };
@@ -111,11 +124,14 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       .orderBy('case_form_drafts.updated_at', 'desc')
       .execute();
     const q = request.query as { draft?: string; brouillon?: string };
+    const questions = await questionsOfClient(db, clientId);
     return reply.page('cases/views/my-requests.njk', {
       ...common(lang),
       title: t(lang, 'cases.my.title'),
       items,
       drafts,
+      questions,
+      questionBase: lang === 'fr' ? '/fr/mon-dossier/questions/' : '/en/my-file/questions/',
       formBase: lang === 'fr' ? '/fr/mon-dossier/formulaires/' : '/en/my-file/forms/',
       draftSaved: q.draft === 'saved' || q.brouillon === 'enregistre',
     });
@@ -219,14 +235,25 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const queue = (['all', 'referred', 'mine', 'overdue'] as const).find((x) => x === q.queue) ?? 'all';
     const status = CASE_STATUSES.find((s) => s === q.status);
     const items = await listCases(db, { kind: 'staff', staff }, { queue, status: status ? [status] : undefined, limit: 200 });
-    const stats = await referralStats(db, staff);
+    const stats = await allReferralStats(db, staff);
+    const questions = queue === 'all' || queue === 'referred' ? await questionsForRecipient(db, staff) : [];
     const refunds = await db
       .selectFrom('guarantee_refunds')
       .select([sql<number>`count(*)::int`.as('n'), sql<number>`coalesce(sum(amount_cents), 0)::bigint`.as('cents')])
       .where('org_id', '=', staff.orgId)
       .where('status', '=', 'owed')
       .executeTakeFirstOrThrow();
-    return reply.page('cases/views/staff-queue.njk', { ...common(lang), title: t(lang, 'cases.queue.title'), items, queue, status: status ?? '', stats, refunds });
+    return reply.page('cases/views/staff-queue.njk', {
+      ...common(lang),
+      title: t(lang, 'cases.queue.title'),
+      items,
+      queue,
+      status: status ?? '',
+      stats,
+      refunds,
+      questions,
+      questionBase: lang === 'fr' ? '/fr/personnel/questions/' : '/en/staff/questions/',
+    });
   });
 
   async function staffCasePage(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, extra: Record<string, unknown> = {}, status = 200) {
@@ -242,7 +269,17 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const client = await db.selectFrom('clients').select(['given_name', 'family_name', 'business_name', 'preferred_lang']).where('id', '=', d.case.client_id).executeTakeFirst();
     const pendingForMe = d.referrals.find((r) => r.status === 'pending' && r.to_org_id === staff.orgId);
     const pending = d.referrals.find((r) => r.status === 'pending');
-    return reply.page('cases/views/staff-case.njk', { ...common(lang), title: `${t(lang, 'cases.case')} ${d.case.reference}`, d, orgs, client, pendingForMe, pending, ...extra }, status);
+    // Assignment is the responsible organisation's: its active staff who work on cases.
+    const assignees =
+      d.access.via === 'org'
+        ? (await db.selectFrom('staff_users').select(['id', 'name', 'roles']).where('org_id', '=', staff.orgId).where('active', '=', true).orderBy('name').limit(500).execute()).filter((s) =>
+            CASE_ROLES.some((r) => s.roles.includes(r)),
+          )
+        : [];
+    const assignedName = d.case.assigned_staff_id
+      ? ((await db.selectFrom('staff_users').select('name').where('id', '=', d.case.assigned_staff_id).executeTakeFirst())?.name ?? null)
+      : null;
+    return reply.page('cases/views/staff-case.njk', { ...common(lang), title: `${t(lang, 'cases.case')} ${d.case.reference}`, d, orgs, client, pendingForMe, pending, assignees, assignedName, ...extra }, status);
   }
 
   bilingualRoute(app, 'GET', P.staffCase, async (request, reply, lang) => {
@@ -300,29 +337,88 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return r.notificationIds;
   });
 
+  staffPost(P.staffAssign, async (request, b, id) => {
+    await assignCase(ctx, actorOf(request), id, { team: (b.team ?? '').trim() || null, staffId: b.staffId || null });
+  }, '#case-summary');
+
+  // Attach a document from the case page: a multipart form (no JavaScript), in its own encapsulated plugin with the
+  // same limits as the API. The CSRF token travels as the form's first field (`_csrf`, before the file), so it is
+  // checked by storeDocument's `verify` once the caller may see the case and before anything is stored.
+  await app.register(async (child) => {
+    await child.register(multipart, { limits: { fileSize: MAX_DOCUMENT_BYTES, files: 1, fields: 5, parts: 6 } });
+    bilingualRoute(
+      child,
+      'POST',
+      P.staffDocument,
+      async (request, reply, lang) => {
+        requireStaff(request, CASE_ROLES);
+        const id = (request.params as { id: string }).id;
+        const expected = request.cookies?.[CSRF_COOKIE] ?? '';
+        const verify = (fields: Record<string, unknown>) => {
+          const f = fields?._csrf as { value?: unknown } | undefined;
+          const sent = f && typeof f.value === 'string' ? f.value : String(request.headers['x-csrf-token'] ?? '');
+          if (!sent || !expected || sent.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) throw new AppError(403, 'CSRF_INVALID');
+        };
+        try {
+          if (!request.isMultipart()) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE');
+          await storeDocument(ctx, actorOf(request), id, request, { verify });
+          return reply.redirect(`${path(lang, P.staffCase, { id })}#documents`, 303);
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'CSRF_INVALID') throw err;
+          const e = userErrors(err, lang);
+          if (!e) throw err;
+          if (!e.fields.file) {
+            // Wrong type, too large: the message belongs to the file field.
+            e.fields.file = e.summary;
+            e.list = [{ text: `${t(lang, 'cases.field.file')} — ${e.summary}`, href: '#file' }];
+          }
+          return staffCasePage(request, reply, lang, id, { errors: e }, e.status);
+        }
+      },
+      { config: { csrf: false } as Record<string, unknown> },
+    );
+  });
+
   // ---------- agent console ----------
+  /** The services an agent may open a case for (the demo partners' published services), re-read every 10 s. */
+  const servicesCache = new Map<Lang, { at: number; rows: Promise<Array<{ id: string; title_en: string; title_fr: string }>> }>();
+  function caseServices(lang: Lang) {
+    const hit = servicesCache.get(lang);
+    if (hit && Date.now() - hit.at < 10_000) return hit.rows;
+    const rows = db.selectFrom('services').select(['id', 'title_en', 'title_fr']).where('status', '=', 'published').where('is_demo', '=', true).orderBy(lang === 'fr' ? 'title_fr' : 'title_en').execute();
+    servicesCache.set(lang, { at: Date.now(), rows });
+    rows.catch(() => servicesCache.delete(lang));
+    return rows;
+  }
+
   async function consolePage(request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) {
     const staff = requireStaff(request, CASE_ROLES);
     const q = request.query as { q?: string; client?: string };
     const text = (q.q ?? '').trim().slice(0, 200);
-    let results: Array<{ id: string; title_en: string; title_fr: string; agent_notes_en: string | null; agent_notes_fr: string | null; org_en: string; org_fr: string }> = [];
+    let results: Array<{ id: string; title: string; org: string; agent_notes: string | null }> = [];
     if (text) {
+      // The information bank is the portal's search (ranking, synonyms, typos, both languages), plus what only
+      // agents see: services whose agent notes mention the words, and the notes of every result (one query).
+      const found = await searchServices(db, { q: text, lang, page: 1, pageSize: 20 });
+      const ids = found.items.map((i) => i.id);
+      const notesCol = lang === 'fr' ? 'services.agent_notes_fr' : 'services.agent_notes_en';
       const like = `%${text.replace(/[%_\\]/g, (m) => `\\${m}`)}%`;
-      results = await db
+      const notes = await db
         .selectFrom('services')
         .innerJoin('organisations', 'organisations.id', 'services.owner_org_id')
-        .select(['services.id', 'services.title_en', 'services.title_fr', 'services.agent_notes_en', 'services.agent_notes_fr', 'organisations.name_en as org_en', 'organisations.name_fr as org_fr'])
+        .select(['services.id', 'services.title_en', 'services.title_fr', 'services.agent_notes_en', 'services.agent_notes_fr', 'organisations.name_en', 'organisations.name_fr'])
         .where('services.status', '=', 'published')
-        .where((eb) =>
-          eb.or([
-            eb(lang === 'fr' ? 'services.title_fr' : 'services.title_en', 'ilike', like),
-            eb(lang === 'fr' ? 'services.agent_notes_fr' : 'services.agent_notes_en', 'ilike', like),
-          ]),
-        )
-        .orderBy('services.is_demo', 'desc')
-        .orderBy('services.id')
-        .limit(20)
+        .where((eb) => eb.or([...(ids.length ? [eb('services.id', 'in', ids)] : []), eb.and([eb(notesCol, 'is not', null), eb(notesCol, 'ilike', like)])]))
         .execute();
+      const byId = new Map(notes.map((n) => [n.id, n]));
+      const pick = (n: (typeof notes)[number]) => ({
+        id: n.id,
+        title: lang === 'fr' ? n.title_fr : n.title_en,
+        org: lang === 'fr' ? n.name_fr : n.name_en,
+        agent_notes: (lang === 'fr' ? n.agent_notes_fr : n.agent_notes_en) ?? null,
+      });
+      // services found only by their agent notes first (that is why agents wrote them), then the ranked results
+      results = [...notes.filter((n) => !ids.includes(n.id)).map(pick), ...ids.flatMap((id) => (byId.has(id) ? [pick(byId.get(id)!)] : []))].slice(0, 20);
     }
     let client = null;
     let clientCases: Awaited<ReturnType<typeof listCases>> = [];
@@ -331,7 +427,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       client = await servedClient(db, staff, clientId);
       clientCases = await listCases(db, { kind: 'staff', staff }, { clientId });
     }
-    const services = await db.selectFrom('services').select(['id', 'title_en', 'title_fr']).where('status', '=', 'published').where('is_demo', '=', true).orderBy(lang === 'fr' ? 'title_fr' : 'title_en').execute();
+    const services = await caseServices(lang);
     return reply.page('cases/views/console.njk', { ...common(lang), title: t(lang, 'cases.console.title'), q: text, results, client, clientCases, services, ...extra }, status);
   }
 

@@ -8,14 +8,15 @@
  * anything else is 404 CASE_NOT_FOUND, whether the case exists or not.
  */
 import crypto from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { DB } from '../db/schema';
 import type { Database } from '../db/database';
 import { AppError, type FieldError } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';
 import { ONE_STOP_ORG_ID } from '../catalogue/demo-data';
 import { addBusinessDays, businessDaysBetween, computeDueDate, localDate, type DurationUnit } from './due-date';
-import { AGENT_ACCESS_PURPOSE, auditStaffRead, createAccessCode as createClientCode, grantReferralConsent, redeemAgentAccessCode, servedClientIds, staffMayServe } from './integration';
-import { queueNotification, type NotifyContext } from './notify';
+import { AGENT_ACCESS_PURPOSE, auditStaffRead, createAccessCode as createClientCode, REFERRAL_FIELDS, REFERRAL_PURPOSE, redeemAgentAccessCode, servingConsents, staffMayServe } from './integration';
+import { queueNotification, renderNotification, type NotifyContext } from './notify';
 import type { CaseChannel, CaseStatus, DueRule } from './tables';
 import { CASE_STATUSES, CHANNELS } from './tables';
 
@@ -113,6 +114,29 @@ export async function accessTo(
   return null;
 }
 
+/**
+ * The same rule as accessTo, as a SQL condition on a `cases` row, so that a command can check access and write in
+ * one statement (one round trip, and no window between the check and the write). 'act': the responsible
+ * organisation or the one-stop serving the client now; 'see': also an organisation the case was referred to.
+ */
+export function staffCaseCondition(eb: ExpressionBuilder<DB, 'cases'>, db: Database, staff: StaffPrincipal, mode: 'act' | 'see') {
+  const ors = [eb('cases.responsible_org_id', '=', staff.orgId)];
+  if (staff.orgId === ONE_STOP_ORG_ID) ors.push(eb.exists(servingConsents(db, staff).where('consents.client_id', '=', sql.ref<string>('cases.client_id'))));
+  if (mode === 'see') {
+    ors.push(
+      eb.exists(
+        eb
+          .selectFrom('case_referrals')
+          .select('case_referrals.id')
+          .whereRef('case_referrals.case_id', '=', 'cases.id')
+          .where('case_referrals.to_org_id', '=', staff.orgId)
+          .where('case_referrals.status', '<>', 'declined'),
+      ),
+    );
+  }
+  return eb.or(ors);
+}
+
 /** The standard that sets a service's clock: the newest with a duration, timeliness standards first. */
 const ruleCache = new Map<string, { at: number; rule: DueRule | null }>();
 const RULE_TTL_MS = 60_000;
@@ -142,10 +166,7 @@ async function loadDueRule(db: Database, serviceId: string, jurisdiction: string
   return { value: std.duration_value, unit: std.duration_unit, jurisdiction, source: 'standard', standardId: std.id, pausedDays: 0 };
 }
 
-async function nextReference(db: Database, at: Date): Promise<string> {
-  const r = await sql<{ n: number }>`select nextval('case_reference_seq')::int as n`.execute(db);
-  return `G-${at.getUTCFullYear()}-${String(r.rows[0].n).padStart(6, '0')}`;
-}
+const caseReference = (at: Date, n: number) => `G-${at.getUTCFullYear()}-${String(n).padStart(6, '0')}`;
 
 async function notifyContext(db: Database, caseId: string): Promise<NotifyContext> {
   const c = await db
@@ -205,6 +226,24 @@ export interface CommandResult {
   notificationIds: number[];
 }
 
+/** What createCase wrote, for the API's 201 answer without reading it back. */
+export interface CreatedCase {
+  id: string;
+  reference: string;
+  clientId: string;
+  serviceId: string;
+  service: { id: string; title_en: string; title_fr: string; guaranteeDays: number | null };
+  originChannel: CaseChannel;
+  status: CaseStatus;
+  responsibleOrg: { id: string; name_en: string; name_fr: string };
+  summary: string;
+  submittedAt: Date;
+  dueDate: string | null;
+  dueRule: DueRule | null;
+  guaranteeDueDate: string | null;
+  version: number;
+}
+
 /** Open a case (client online, staff on the client's behalf, or a partner's 311 app). */
 export async function createCase(
   ctx: Ctx,
@@ -212,7 +251,7 @@ export async function createCase(
   input: CreateCaseInput,
   now = new Date(),
   opts: { trx?: Database } = {},
-): Promise<CommandResult> {
+): Promise<CommandResult & { created: CreatedCase }> {
   const errors: FieldError[] = [];
   const summary = (input.summary ?? '').trim();
   if (!summary) errors.push({ field: 'summary', code: 'required' });
@@ -236,64 +275,130 @@ export async function createCase(
   if (!input.serviceId) errors.push({ field: 'serviceId', code: 'required' });
   if (errors.length) throw invalid(errors);
 
+  if (actor.kind === 'staff' && !UUID_RE.test(clientId)) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
+  // Two round trips: (1) everything the command needs to know, with the case's reference number; (2) one INSERT
+  // statement that writes the case, its first status, its first interaction and the e-mail to the outbox (atomic
+  // on its own, so no BEGIN/COMMIT unless a caller's transaction wraps it).
   const run = async (trx: Database) => {
-    const service = await trx
+    const found = await trx
       .selectFrom('services')
       .innerJoin('organisations', 'organisations.id', 'services.owner_org_id')
-      .select(['services.id', 'services.status', 'services.owner_org_id', 'services.guarantee_days', 'organisations.jurisdiction'])
+      .leftJoin('clients', (j) => j.on('clients.id', '=', clientId))
+      .select([
+        'services.id',
+        'services.status',
+        'services.owner_org_id',
+        'services.guarantee_days',
+        'services.title_en',
+        'services.title_fr',
+        'organisations.jurisdiction',
+        'organisations.name_en',
+        'organisations.name_fr',
+        'clients.email',
+        'clients.preferred_lang',
+        'clients.contact_preferences',
+      ])
+      .select((eb) => [
+        // Staff open a case only for a client who lets them serve them right now (or on a recorded legal basis);
+        // the consent row exists only for an existing client, so an unknown id is refused the same way.
+        actor.kind === 'staff'
+          ? eb.exists(servingConsents(trx, actor.staff).where('consents.client_id', '=', clientId)).as('may_serve')
+          : sql<boolean>`true`.as('may_serve'),
+        // A number is drawn only when the service exists; refused commands leave gaps, as any sequence does.
+        sql<number>`case when services.status = 'published' then nextval('case_reference_seq') end`.as('ref_n'),
+      ])
       .where('services.id', '=', input.serviceId)
       .executeTakeFirst();
-    if (!service || service.status !== 'published') throw invalid([{ field: 'serviceId', code: 'notFound' }]);
-    if (actor.kind === 'staff') {
-      // Staff open a case only for a client who lets them serve them right now (or on a recorded legal basis);
-      // the consent row exists only for an existing client, so an unknown id is refused the same way.
-      if (!(await staffMayServe(trx, actor.staff, clientId))) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
-    }
+    if (!found || found.status !== 'published' || found.ref_n === null) throw invalid([{ field: 'serviceId', code: 'notFound' }]);
+    if (!found.may_serve) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
+    const service = found;
     const rule = await dueRuleFor(trx, service.id, service.jurisdiction);
     const dueDate = rule ? computeDueDate(now, rule.value, rule.unit as DurationUnit, rule.jurisdiction) : null;
     const guaranteeDue = service.guarantee_days ? addBusinessDays(localDate(now), service.guarantee_days, service.jurisdiction) : null;
     const id = crypto.randomUUID();
-    const reference = await nextReference(trx, now);
+    const reference = caseReference(now, Number(found.ref_n));
     const createdBy =
       actor.kind === 'client' ? { k: 'client' as const, id: actor.clientId } : actor.kind === 'staff' ? { k: 'staff' as const, id: actor.staff.id } : { k: 'partner' as const, id: actor.orgId };
-    await trx
-      .insertInto('cases')
-      .values({
-        id,
-        reference,
-        client_id: clientId,
-        service_id: service.id,
-        origin_channel: channel,
-        responsible_org_id: service.owner_org_id,
-        assigned_team: null,
-        assigned_staff_id: null,
-        summary,
-        decision: null,
-        submitted_at: now,
-        due_date: dueDate,
-        due_rule: JSON.stringify(rule),
-        guarantee_due_date: guaranteeDue,
-        guarantee_breached_at: null,
-        waiting_since: null,
-        decided_at: null,
-        closed_at: null,
-        latitude: input.latitude ?? null,
-        longitude: input.longitude ?? null,
-        address_string: input.addressString ?? null,
-        contact_email: input.contactEmail ?? null,
-        created_by_kind: createdBy.k,
-        created_by_id: createdBy.id,
-      })
-      .execute();
     const who =
       actor.kind === 'partner' ? { actor_kind: 'partner' as const, actor_id: actor.orgId, org_id: actor.orgId } : actorIds(actor);
-    await trx.insertInto('case_status_history').values({ case_id: id, from_status: null, to_status: 'submitted', actor_kind: who.actor_kind, actor_id: who.actor_id, note: null }).execute();
-    await trx.insertInto('case_interactions').values({ case_id: id, channel, ...who, outcome: 'case_opened', note: null }).execute();
-    const n = await queueNotification(trx, await notifyContext(trx, id), { kind: 'status', status: 'submitted' }, ctx.publicBaseUrl);
-    return { id, notificationIds: n ? [n] : [] };
+    const mail = renderNotification(
+      {
+        caseId: id,
+        reference,
+        clientId,
+        serviceTitle: { en: service.title_en, fr: service.title_fr },
+        orgName: { en: service.name_en, fr: service.name_fr },
+        dueDate,
+        contactEmail: input.contactEmail ?? null,
+        client: { email: found.email, preferred_lang: found.preferred_lang ?? 'en', contact_preferences: found.contact_preferences ?? null },
+      },
+      { kind: 'status', status: 'submitted' },
+      ctx.publicBaseUrl,
+    );
+    // The child rows are written in CTEs of the statement that inserts the case; foreign keys are checked at the
+    // end of the statement, when the case exists.
+    const write = trx
+      .with('h', (qc) => qc.insertInto('case_status_history').values({ case_id: id, from_status: null, to_status: 'submitted', actor_kind: who.actor_kind, actor_id: who.actor_id, note: null }))
+      .with('i', (qc) => qc.insertInto('case_interactions').values({ case_id: id, channel, ...who, outcome: 'case_opened', note: null }))
+      .with('c', (qc) =>
+        qc
+          .insertInto('cases')
+          .values({
+            id,
+            reference,
+            client_id: clientId,
+            service_id: service.id,
+            origin_channel: channel,
+            responsible_org_id: service.owner_org_id,
+            assigned_team: null,
+            assigned_staff_id: null,
+            summary,
+            decision: null,
+            submitted_at: now,
+            due_date: dueDate,
+            due_rule: JSON.stringify(rule),
+            guarantee_due_date: guaranteeDue,
+            guarantee_breached_at: null,
+            waiting_since: null,
+            decided_at: null,
+            closed_at: null,
+            latitude: input.latitude ?? null,
+            longitude: input.longitude ?? null,
+            address_string: input.addressString ?? null,
+            contact_email: input.contactEmail ?? null,
+            created_by_kind: createdBy.k,
+            created_by_id: createdBy.id,
+          })
+          .returning('id'),
+      );
+    let notificationIds: number[] = [];
+    if (mail) {
+      const rows = await write.insertInto('case_notifications').values(mail).returning('id').execute();
+      notificationIds = rows.map((r) => r.id);
+    } else {
+      await write.selectFrom('c').select('c.id').execute();
+    }
+    const created: CreatedCase = {
+      id,
+      reference,
+      clientId,
+      serviceId: service.id,
+      service: { id: service.id, title_en: service.title_en, title_fr: service.title_fr, guaranteeDays: service.guarantee_days },
+      originChannel: channel,
+      status: 'submitted',
+      responsibleOrg: { id: service.owner_org_id, name_en: service.name_en, name_fr: service.name_fr },
+      summary,
+      submittedAt: now,
+      dueDate,
+      dueRule: rule,
+      guaranteeDueDate: guaranteeDue,
+      version: 1,
+    };
+    return { id, notificationIds, created };
   };
-  // Inside a caller's transaction (online forms: draft, case and delivery commit together), or in our own.
-  return opts.trx ? run(opts.trx) : ctx.db.transaction().execute(run);
+  // Inside a caller's transaction (online forms: draft, case and delivery commit together), or on its own: the only
+  // write is one statement, atomic without BEGIN/COMMIT.
+  return run(opts.trx ?? ctx.db);
 }
 
 export interface ChangeStatusInput {
@@ -361,13 +466,31 @@ export async function logInteraction(ctx: Ctx, actor: Actor, caseId: string, inp
   if (input.note && input.note.length > 4000) errors.push({ field: 'note', code: 'tooLong' });
   if (errors.length) throw invalid(errors);
   if (actor.kind !== 'staff') throw new AppError(403, 'FORBIDDEN');
-  // One row: no transaction needed (the access check reads, the insert is atomic on its own).
-  const { row } = await loadCase(ctx.db, actor, caseId);
+  requireCaseRole(actor.staff);
+  if (!UUID_RE.test(caseId)) throw notFound();
+  // One statement: INSERT ... SELECT from the case when this staff member may see it (same rule as accessTo).
+  const staff = actor.staff;
   const r = await ctx.db
     .insertInto('case_interactions')
-    .values({ case_id: row.id, channel: input.channel, ...actorIds(actor), outcome: input.outcome, note: input.note?.trim() || null })
+    .columns(['case_id', 'channel', 'actor_kind', 'actor_id', 'org_id', 'outcome', 'note'])
+    .expression((eb) =>
+      eb
+        .selectFrom('cases')
+        .select((e) => [
+          'cases.id',
+          e.val(input.channel).as('channel'),
+          e.val('staff').as('actor_kind'),
+          e.val(staff.id).as('actor_id'),
+          e.val(staff.orgId).as('org_id'),
+          e.val(input.outcome).as('outcome'),
+          e.val(input.note?.trim() || null).as('note'),
+        ])
+        .where('cases.id', '=', caseId)
+        .where((e) => staffCaseCondition(e, ctx.db, staff, 'see')),
+    )
     .returning('id')
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!r) throw notFound();
   return { id: r.id };
 }
 
@@ -440,38 +563,106 @@ export async function referCase(ctx: Ctx, actor: Actor, caseId: string, input: {
   else if (summary.length > 4000) errors.push({ field: 'summary', code: 'tooLong' });
   if (input.clientConsent !== true) errors.push({ field: 'clientConsent', code: 'required' });
   if (errors.length) throw invalid(errors);
-  return ctx.db.transaction().execute(async (trx) => {
-    const { row, access } = await loadCase(trx, actor, caseId);
-    if (!access.canAct) throw new AppError(403, 'CASE_NOT_RESPONSIBLE');
-    if (OPEN_STATUSES.indexOf(row.status) < 0) throw new AppError(409, 'CASE_CLOSED');
-    if (input.toOrgId === row.responsible_org_id) throw invalid([{ field: 'toOrgId', code: 'sameOrganisation' }]);
-    const org = { id: input.toOrgId };
-    let consentId: string;
-    try {
-      consentId = await grantReferralConsent(trx, row.client_id, org.id);
-    } catch (err) {
-      // grantConsent checks that the organisation exists (field orgId); report it on our field.
-      if (err instanceof AppError && err.details?.some((d) => d.field === 'orgId')) throw invalid([{ field: 'toOrgId', code: 'notFound' }]);
-      throw err;
-    }
-    const id = crypto.randomUUID();
+  requireCaseRole(actor.staff);
+  if (!UUID_RE.test(caseId)) throw notFound();
+  const staff = actor.staff;
+  const id = crypto.randomUUID();
+  const consentId = crypto.randomUUID();
+  // One statement on the happy path: the UPDATE of the case (only if this staff member may act on it, it is open
+  // and the target is another organisation) locks the row and bumps its version; the client's consent for the
+  // receiving organisation, the referral and the interaction are written from it in CTEs. If no row comes back,
+  // a second query says why (404 / 403 / 409 / 400, in the same order as the checks of accessTo).
+  let done: { id: string } | undefined;
+  try {
+    done = await ctx.db
+      .with('c', (qc) =>
+        qc
+          .updateTable('cases')
+          .set((eb) => ({ version: eb('cases.version', '+', 1), updated_at: new Date() }))
+          .where('cases.id', '=', caseId)
+          .where('cases.status', 'in', OPEN_STATUSES)
+          .where('cases.responsible_org_id', '<>', input.toOrgId)
+          .where((eb) => eb.exists(eb.selectFrom('organisations').select('organisations.id').where('organisations.id', '=', input.toOrgId)))
+          .where((eb) => staffCaseCondition(eb, ctx.db, staff, 'act'))
+          .returning(['cases.id', 'cases.client_id', 'cases.responsible_org_id']),
+      )
+      .with('k', (qc) =>
+        qc
+          .insertInto('consents')
+          .columns(['id', 'client_id', 'org_id', 'purpose', 'fields', 'legal_basis', 'law_reference', 'valid_until', 'withdrawn_at', 'granted_by'])
+          .expression((eb) =>
+            eb
+              .selectFrom('c')
+              .select((e) => [
+                e.val(consentId).as('id'),
+                'c.client_id',
+                e.val(input.toOrgId).as('org_id'),
+                e.val(REFERRAL_PURPOSE).as('purpose'),
+                sql<string[]>`${sql.val(REFERRAL_FIELDS)}::text[]`.as('fields'),
+                e.val('consent').as('legal_basis'),
+                sql<null>`null`.as('law_reference'),
+                sql<null>`null::timestamptz`.as('valid_until'),
+                sql<null>`null::timestamptz`.as('withdrawn_at'),
+                sql<string>`'client:' || c.client_id`.as('granted_by'),
+              ]),
+          ),
+      )
+      .with('r', (qc) =>
+        qc
+          .insertInto('case_referrals')
+          .columns(['id', 'case_id', 'from_org_id', 'to_org_id', 'referred_by', 'summary', 'consent_id'])
+          .expression((eb) =>
+            eb
+              .selectFrom('c')
+              .select((e) => [e.val(id).as('id'), 'c.id as case_id', 'c.responsible_org_id', e.val(input.toOrgId).as('to_org_id'), e.val(staff.id).as('referred_by'), e.val(summary).as('summary'), e.val(consentId).as('consent_id')]),
+          ),
+      )
+      .with('i', (qc) =>
+        qc
+          .insertInto('case_interactions')
+          .columns(['case_id', 'channel', 'actor_kind', 'actor_id', 'org_id', 'outcome', 'note'])
+          .expression((eb) =>
+            eb
+              .selectFrom('c')
+              .select((e) => [
+                'c.id',
+                e.val(input.channel ?? 'phone').as('channel'),
+                e.val('staff').as('actor_kind'),
+                e.val(staff.id).as('actor_id'),
+                e.val(staff.orgId).as('org_id'),
+                e.val('referred').as('outcome'),
+                e.val(`→ ${input.toOrgId}`).as('note'),
+              ]),
+          ),
+      )
+      .selectFrom('c')
+      .select('c.id')
+      .executeTakeFirst();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
     // At most one pending referral per case (unique partial index, migration 002): a second one is a conflict.
-    try {
-      await trx
-        .insertInto('case_referrals')
-        .values({ id, case_id: row.id, from_org_id: row.responsible_org_id, to_org_id: org.id, referred_by: actor.staff.id, summary, consent_id: consentId, accepted_by: null, accepted_at: null, no_repeat: null })
-        .execute();
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new AppError(409, 'REFERRAL_PENDING');
-      throw err;
-    }
-    await trx
-      .insertInto('case_interactions')
-      .values({ case_id: row.id, channel: input.channel ?? 'phone', ...actorIds(actor), outcome: 'referred', note: `→ ${org.id}` })
-      .execute();
-    await trx.updateTable('cases').set({ version: row.version + 1, updated_at: new Date() }).where('id', '=', row.id).execute();
-    return { id };
-  });
+    if (code === '23505') throw new AppError(409, 'REFERRAL_PENDING');
+    // The receiving organisation does not exist (foreign keys of the consent and the referral).
+    if (code === '23503') throw invalid([{ field: 'toOrgId', code: 'notFound' }]);
+    throw err;
+  }
+  if (done) return { id };
+  const row = await ctx.db
+    .selectFrom('cases')
+    .select(['cases.status', 'cases.responsible_org_id'])
+    .select((eb) => [
+      staffCaseCondition(eb, ctx.db, staff, 'see').as('may_see'),
+      staffCaseCondition(eb, ctx.db, staff, 'act').as('may_act'),
+      eb.exists(eb.selectFrom('organisations').select('organisations.id').where('organisations.id', '=', input.toOrgId)).as('org_exists'),
+    ])
+    .where('cases.id', '=', caseId)
+    .executeTakeFirst();
+  if (!row || !row.may_see) throw notFound();
+  if (!row.may_act) throw new AppError(403, 'CASE_NOT_RESPONSIBLE');
+  if (OPEN_STATUSES.indexOf(row.status) < 0) throw new AppError(409, 'CASE_CLOSED');
+  if (input.toOrgId === row.responsible_org_id) throw invalid([{ field: 'toOrgId', code: 'sameOrganisation' }]);
+  if (!row.org_exists) throw invalid([{ field: 'toOrgId', code: 'notFound' }]);
+  throw new AppError(409, 'CONFLICT'); // changed between the two statements; the client may retry
 }
 
 export async function answerReferral(
@@ -581,7 +772,7 @@ export async function listCases(db: Database, actor: Actor, f: ListFilter = {}) 
         eb('cases.id', 'in', eb.selectFrom('case_referrals').select('case_id').where('to_org_id', '=', org).where('status', '<>', 'declined')),
       ];
       if (org === ONE_STOP_ORG_ID) {
-        ors.push(eb('cases.client_id', 'in', servedClientIds(db, staff)));
+        ors.push(eb('cases.client_id', 'in', servingConsents(db, staff)));
       }
       return eb.or(ors);
     });

@@ -167,6 +167,8 @@ export interface CaseFormDraftsTable {
   data: ColumnType<Record<string, unknown>, string | undefined, string>;
   prefill_consent_id: string | null;
   submitted_case_id: string | null;
+  /** The agent who last filled it in with the client (assisted channel), or null. */
+  assisted_by: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -183,7 +185,29 @@ export interface CaseDeliveriesTable {
   created_at: Generated<Date>;
 }
 
+export type QuestionStatus = 'pending' | 'answered' | 'declined' | 'converted';
+/** A client's question handed to another organisation (warm referral without a case). */
+export interface CaseQuestionsTable {
+  id: string;
+  client_id: string;
+  from_org_id: string;
+  to_org_id: string;
+  referred_by: string;
+  channel: CaseChannel;
+  question: string;
+  summary: string;
+  consent_id: string;
+  status: ColumnType<QuestionStatus, QuestionStatus | undefined, QuestionStatus>;
+  answer: string | null;
+  answered_by: string | null;
+  answered_at: Date | null;
+  no_repeat: boolean | null;
+  case_id: string | null;
+  created_at: Generated<Date>;
+}
+
 export interface CasesTables {
+  case_questions: CaseQuestionsTable;
   case_forms: CaseFormsTable;
   case_form_drafts: CaseFormDraftsTable;
   case_deliveries: CaseDeliveriesTable;

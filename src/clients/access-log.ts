@@ -149,6 +149,8 @@ export async function accessLogFor(db: Database, clientId: string, limit = 200) 
     .selectFrom('access_log')
     .leftJoin('organisations', 'organisations.id', 'access_log.org_id')
     .leftJoin('staff_users', (j) => j.onRef('staff_users.id', '=', 'access_log.actor_id').on('access_log.actor_kind', '=', 'staff'))
+    // a person acting for a business (its representative) appears by name in the business's log
+    .leftJoin('clients as actor', (j) => j.onRef('actor.id', '=', 'access_log.actor_id').on('access_log.actor_kind', '=', 'client'))
     .select([
       'access_log.seq',
       'access_log.at',
@@ -162,6 +164,8 @@ export async function accessLogFor(db: Database, clientId: string, limit = 200) 
       'organisations.name_en as org_name_en',
       'organisations.name_fr as org_name_fr',
       'staff_users.name as staff_name',
+      'actor.given_name as actor_given_name',
+      'actor.family_name as actor_family_name',
     ])
     .where('access_log.client_id', '=', clientId)
     .orderBy('access_log.seq', 'desc')

@@ -8,6 +8,7 @@ import type { Database } from '../db/database';
 import { AppError, type FieldError } from '../http/errors';
 import type { ClientAddressesTable, ClientsTable } from './tables';
 import { PROVINCE_CODES } from '../i18n/provinces';
+import { localDate } from '../i18n/index';
 
 export type ClientRow = Omit<ClientsTable, 'created_at' | 'updated_at' | 'contact_preferences'> & {
   contact_preferences: ContactPreferences;
@@ -35,7 +36,7 @@ export function normalisePostalCode(v: string | null | undefined): string | null
 
 /** Today's date in Canada (Eastern time), 'YYYY-MM-DD'. */
 export function today(): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  return localDate(new Date(), 'America/Toronto');
 }
 
 /** A real calendar date 'YYYY-MM-DD' (rejects 2023-02-30). */
@@ -359,3 +360,33 @@ export async function mayActFor(db: Database, personId: string, clientId: string
     .executeTakeFirst();
   return Boolean(r);
 }
+
+/** What a representative may see and do for a business: the business and the representative's role. */
+export interface Representation {
+  business: ClientRow;
+  role: string;
+  person: { id: string; name: string };
+}
+
+/**
+ * The business `businessId` as seen by the person `personId` acting for it. 404 CLIENT_NOT_FOUND, exactly as for a
+ * business that does not exist, when the person is not one of its representatives (no existence leak).
+ */
+export async function representedBusiness(db: Database, personId: string, businessId: string): Promise<Representation> {
+  const row = await db
+    .selectFrom('business_representatives as r')
+    .innerJoin('clients as p', 'p.id', 'r.person_id')
+    .select(['r.role', 'p.given_name', 'p.family_name'])
+    .where('r.business_id', '=', businessId)
+    .where('r.person_id', '=', personId)
+    .executeTakeFirst();
+  const business = row ? await getClient(db, businessId) : undefined;
+  if (!row || !business || business.kind !== 'business') throw new AppError(404, 'CLIENT_NOT_FOUND');
+  return { business, role: row.role, person: { id: personId, name: [row.given_name, row.family_name].filter(Boolean).join(' ') } };
+}
+
+/** Purpose recorded in a business's access log when one of its representatives reads its file or acts for it. */
+export const REPRESENTATIVE_PURPOSE = 'business-representative';
+
+/** The legal basis recorded for a representative's access: 'representative:<role>'. */
+export const representativeBasis = (role: string) => `representative:${role}`;

@@ -92,6 +92,41 @@ export async function grantConsent(db: Database, input: GrantConsentInput): Prom
 }
 
 /**
+ * Several consents of one client in three round trips whatever their number (the client, the organisations, one
+ * INSERT): a Tell Us Once declaration records one per recipient program. Same checks and errors as grantConsent;
+ * returns the ids in the order given.
+ */
+export async function grantConsents(db: Database, clientId: string, inputs: Array<Omit<GrantConsentInput, 'clientId'>>): Promise<string[]> {
+  if (!inputs.length) return [];
+  const all = inputs.map((i) => ({ ...i, clientId }));
+  for (const input of all) {
+    const errors = validate(input);
+    if (errors.length) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, errors);
+  }
+  const orgIds = [...new Set(all.map((i) => i.orgId))];
+  const [client, orgs] = await Promise.all([
+    db.selectFrom('clients').select('id').where('id', '=', clientId).executeTakeFirst(),
+    db.selectFrom('organisations').select('id').where('id', 'in', orgIds).execute(),
+  ]);
+  if (!client) throw new AppError(404, 'CLIENT_NOT_FOUND');
+  if (orgs.length !== orgIds.length) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'orgId', code: 'unknown' }]);
+  const rows = all.map((input) => ({
+    id: crypto.randomUUID(),
+    client_id: clientId,
+    org_id: input.orgId,
+    purpose: input.purpose,
+    fields: [...new Set(input.fields)],
+    legal_basis: input.legalBasis,
+    law_reference: input.legalBasis === 'law' ? input.lawReference!.trim() : input.lawReference?.trim() || null,
+    valid_until: input.validUntil ?? null,
+    withdrawn_at: null,
+    granted_by: (input.grantedBy ?? `client:${clientId}`).slice(0, 200),
+  }));
+  await db.insertInto('consents').values(rows).execute();
+  return rows.map((r) => r.id);
+}
+
+/**
  * The client withdraws one of their consents (recorded with the time; the row stays in the register).
  * 404 CONSENT_NOT_FOUND when it is not theirs or already withdrawn. Consents on a legal basis ('law') cannot be
  * withdrawn by the client: 409 CONSENT_IS_LAW.

@@ -19,11 +19,16 @@ import {
   displayName,
   getClient,
   PROVINCES,
+  REPRESENTATIVE_PURPOSE,
+  representativeBasis,
+  representedBusiness,
+  representativesOf,
+  type Representation,
   updateProfile,
   type ClientRow,
 } from './accounts';
 import { AGENT_ACCESS_PURPOSE, createAgentAccessCode, redeemAgentAccessCode, requireClientAccess } from './access';
-import { accessLogFor } from './access-log';
+import { accessLogFor, recordAccess } from './access-log';
 import { allConsents, withdrawConsent } from './consent';
 import { beginSignIn, CALLBACK_PATH, completeSignIn, OIDC_STATE_COOKIE, oidcConfiguration, safeReturnTo } from './oidc';
 
@@ -39,6 +44,12 @@ export const CLIENT_PATHS = {
   accessLog: { en: '/en/my-file/access-log', fr: '/fr/mon-dossier/journal-des-acces' },
   agentCode: { en: '/en/my-file/agent-code', fr: '/fr/mon-dossier/code-agent' },
   businesses: { en: '/en/my-file/businesses', fr: '/fr/mon-dossier/entreprises' },
+  /** A business's own file, seen by one of its representatives ("Acting for: <business>"). */
+  businessFile: { en: '/en/my-file/businesses/:businessId', fr: '/fr/mon-dossier/entreprises/:businessId' },
+  businessConsents: { en: '/en/my-file/businesses/:businessId/consents', fr: '/fr/mon-dossier/entreprises/:businessId/consentements' },
+  businessAccessLog: { en: '/en/my-file/businesses/:businessId/access-log', fr: '/fr/mon-dossier/entreprises/:businessId/journal-des-acces' },
+  /** Written by the notices capability (the business's notices and its Tell Us Once declarations). */
+  businessNotices: { en: '/en/my-file/businesses/:businessId/notices', fr: '/fr/mon-dossier/entreprises/:businessId/avis' },
   /** Written by other capabilities; linked from My file. */
   notices: { en: '/en/my-file/notices', fr: '/fr/mon-dossier/avis' },
   requests: { en: '/en/my-file/requests', fr: '/fr/mon-dossier/demandes' },
@@ -178,7 +189,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       me: client,
       name: displayName(client),
       address,
-      businesses,
+      businesses: businesses.map((b) => ({ ...b, fileUrl: fillPath(P.businessFile[lang], { businessId: b.id }) })),
       paths: pathsFor(lang),
       saved: (request.query as Record<string, string>).saved,
     });
@@ -348,6 +359,104 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       return reply.redirect(`${P.myFile[lang]}?saved=business`, 303);
     },
     { schema: { body: formBody } },
+  );
+
+  // A business's file, for its representatives ------------------------------------------------------------------
+  // Every page checks that the signed-in person represents the business (404 otherwise, as for a business that does
+  // not exist) and writes the visit to the BUSINESS's access log (actor: the person, basis: their role).
+  const businessParams = { params: Type.Object({ businessId: Type.String({ maxLength: 64 }) }) };
+  async function actingFor(request: FastifyRequest, reply: FastifyReply, lang: Lang, fields: string[]): Promise<Representation | null> {
+    const me = await pageClient(request, reply, lang);
+    if (!me) return null;
+    const rep = await representedBusiness(db, me.id, (request.params as { businessId: string }).businessId);
+    await recordAccess(db, {
+      clientId: rep.business.id,
+      actorKind: 'client',
+      actorId: me.id,
+      action: 'read',
+      fields,
+      purpose: REPRESENTATIVE_PURPOSE,
+      legalBasis: representativeBasis(rep.role),
+    });
+    reply.header('Cache-Control', 'no-store');
+    return rep;
+  }
+  const businessPaths = (lang: Lang, businessId: string) => ({
+    file: fillPath(P.businessFile[lang], { businessId }),
+    consents: fillPath(P.businessConsents[lang], { businessId }),
+    accessLog: fillPath(P.businessAccessLog[lang], { businessId }),
+    notices: fillPath(P.businessNotices[lang], { businessId }),
+  });
+
+  bilingualRoute(
+    app,
+    'GET',
+    P.businessFile,
+    async (request, reply, lang) => {
+      const rep = await actingFor(request, reply, lang, ['business_name', 'business_number', 'email', 'phone', 'address']);
+      if (!rep) return reply;
+      const b = rep.business;
+      const [address, representatives] = await Promise.all([currentAddress(db, b.id), representativesOf(db, b.id)]);
+      return reply.page('clients/views/business-file.njk', {
+        title: t(lang, 'clients.businessFile.title'),
+        b,
+        address,
+        representatives,
+        actingFor: actingForBanner(lang, rep),
+        bpaths: businessPaths(lang, b.id),
+        paths: pathsFor(lang),
+      });
+    },
+    { schema: businessParams },
+  );
+
+  bilingualRoute(
+    app,
+    'GET',
+    P.businessConsents,
+    async (request, reply, lang) => {
+      const rep = await actingFor(request, reply, lang, ['consents']);
+      if (!rep) return reply;
+      const rows = await allConsents(db, rep.business.id);
+      const now = Date.now();
+      return reply.page('clients/views/consents.njk', {
+        title: t(lang, 'clients.businessFile.consentsTitle'),
+        readOnly: true,
+        backUrl: businessPaths(lang, rep.business.id).file,
+        backText: t(lang, 'clients.businessFile.title'),
+        actingFor: actingForBanner(lang, rep),
+        consents: rows.map((r) => ({
+          ...r,
+          orgName: pick({ name_en: r.org_name_en, name_fr: r.org_name_fr }, 'name', lang),
+          status: r.withdrawn_at ? 'withdrawn' : r.valid_until && r.valid_until.getTime() <= now ? 'expired' : 'active',
+          purposeText: purposeText(lang, r.purpose),
+          fieldsText: r.fields.map((f) => fieldText(lang, f)).join(', '),
+        })),
+        paths: pathsFor(lang),
+      });
+    },
+    { schema: businessParams },
+  );
+
+  bilingualRoute(
+    app,
+    'GET',
+    P.businessAccessLog,
+    async (request, reply, lang) => {
+      const rep = await actingFor(request, reply, lang, ['access_log']);
+      if (!rep) return reply;
+      const rows = await accessLogFor(db, rep.business.id);
+      return reply.page('clients/views/access-log.njk', {
+        title: t(lang, 'clients.businessFile.logTitle'),
+        lead: t(lang, 'clients.businessFile.logLead'),
+        backUrl: businessPaths(lang, rep.business.id).file,
+        backText: t(lang, 'clients.businessFile.title'),
+        actingFor: actingForBanner(lang, rep),
+        entries: rows.map((r) => ({ ...r, ...describeEntry(lang, r, rep.business.id) })),
+        paths: pathsFor(lang),
+      });
+    },
+    { schema: businessParams },
   );
 
   // ---------------------------------------------------------------------------------------------------------
@@ -537,6 +646,18 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
 }
 
+/** What the "Acting for" banner shows (clients/views/_acting-for.njk; also used by the notices pages). */
+export function actingForBanner(lang: Lang, rep: Representation) {
+  return {
+    name: rep.business.business_name ?? '',
+    number: rep.business.business_number ?? '',
+    role: t(lang, `clients.business.role.${rep.role}`),
+    person: rep.person.name,
+    fileUrl: fillPath(P.businessFile[lang], { businessId: rep.business.id }),
+    myFileUrl: P.myFile[lang],
+  };
+}
+
 function pathsFor(lang: Lang) {
   return Object.fromEntries(Object.entries(P).map(([k, v]) => [k, v[lang]])) as Record<keyof typeof P, string>;
 }
@@ -571,7 +692,20 @@ function fieldText(lang: Lang, field: string): string {
 
 function describeEntry(
   lang: Lang,
-  r: { actor_kind: string; actor_id: string; staff_name: string | null; org_name_en: string | null; org_name_fr: string | null; action: string; fields: string[]; purpose: string; legal_basis: string | null },
+  r: {
+    actor_kind: string;
+    actor_id: string;
+    staff_name: string | null;
+    actor_given_name?: string | null;
+    actor_family_name?: string | null;
+    org_name_en: string | null;
+    org_name_fr: string | null;
+    action: string;
+    fields: string[];
+    purpose: string;
+    legal_basis: string | null;
+  },
+  ownerId?: string,
 ) {
   const org = pick({ name_en: r.org_name_en ?? '', name_fr: r.org_name_fr ?? '' }, 'name', lang);
   const who =
@@ -579,7 +713,9 @@ function describeEntry(
       ? t(lang, 'clients.log.actor.staff', { name: r.staff_name ?? r.actor_id, org })
       : r.actor_kind === 'partner'
         ? t(lang, 'clients.log.actor.partner', { org: org || r.actor_id })
-        : t(lang, `clients.log.actor.${r.actor_kind}`);
+        : r.actor_kind === 'client' && ownerId && r.actor_id !== ownerId
+          ? t(lang, 'clients.log.actor.representative', { name: [r.actor_given_name, r.actor_family_name].filter(Boolean).join(' ') || r.actor_id })
+          : t(lang, `clients.log.actor.${r.actor_kind}`);
   const actionKey = `clients.log.action.${r.action}`;
   const action = t(lang, actionKey) === actionKey ? r.action : t(lang, actionKey);
   const basis =
@@ -587,6 +723,8 @@ function describeEntry(
       ? t(lang, 'clients.consents.basis.consent')
       : r.legal_basis?.startsWith('law')
         ? t(lang, 'clients.consents.basis.law', { law: r.legal_basis.replace(/^law:?\s*/, '') })
-        : (r.legal_basis ?? '');
+        : r.legal_basis?.startsWith('representative:')
+          ? t(lang, 'clients.log.basis.representative', { role: t(lang, `clients.business.role.${r.legal_basis.slice('representative:'.length)}`) })
+          : (r.legal_basis ?? '');
   return { who, what: `${action}: ${r.fields.map((f) => fieldText(lang, f)).join(', ')}`, why: purposeText(lang, r.purpose), basis };
 }

@@ -33,14 +33,39 @@ export interface OfficeInfo {
   city: string;
 }
 
-export async function getOffice(db: Database, officeId: string): Promise<OfficeInfo> {
-  const o = await db
+const officeCaches = new WeakMap<Database, Map<string, { at: number; value: Promise<OfficeInfo> }>>();
+/** How long an office's description (time zone, collaboration model) is reused by a process before it is re-read. */
+const OFFICE_TTL_MS = 5_000;
+
+/** The office (404 OFFICE_NOT_FOUND if none); read once every few seconds per process: every ticket needs it. */
+export function getOffice(db: Database, officeId: string): Promise<OfficeInfo> {
+  let cache = officeCaches.get(db);
+  if (!cache) officeCaches.set(db, (cache = new Map()));
+  const hit = cache.get(officeId);
+  if (hit && Date.now() - hit.at < OFFICE_TTL_MS) return hit.value;
+  const value = db
     .selectFrom('offices')
     .select(['id', 'name_en', 'name_fr', 'timezone', 'collaboration_model', 'address', 'city'])
     .where('id', '=', officeId)
-    .executeTakeFirst();
-  if (!o) throw new AppError(404, 'OFFICE_NOT_FOUND');
-  return o;
+    .executeTakeFirst()
+    .then((o) => {
+      if (!o) throw new AppError(404, 'OFFICE_NOT_FOUND');
+      return o;
+    });
+  if (cache.size > 10_000) cache.clear();
+  cache.set(officeId, { at: Date.now(), value });
+  value.catch(() => cache!.delete(officeId)); // unknown offices and errors are not remembered
+  return value;
+}
+
+/**
+ * Like Promise.all, but waits for every promise and then throws the first failure in the order given, so that an
+ * authorisation check run in parallel with reads decides the error (the same 404 whatever the reads found).
+ */
+async function allInOrder<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 export interface NewTicket {
@@ -86,38 +111,84 @@ async function logEvent(db: Trx, e: { ticket_id: string; office_id: string; kind
     .execute();
 }
 
-/** Create a ticket (greeter, kiosk, appointment check-in or API). Runs inside the caller's transaction if given one. */
-export async function createTicket(db: Database, officeId: string, input: NewTicket, now = new Date(), trx?: Trx): Promise<Ticket> {
+/**
+ * Create a ticket (greeter, kiosk, appointment check-in or API). Runs inside the caller's transaction if given one.
+ * Two round trips: the office and the services it offers (read together), then ONE statement that draws the day's
+ * number, inserts the ticket and logs the event. The per-office, per-day counter row is locked only for the length
+ * of that statement, so arrivals at a busy office do not queue behind each other's transactions.
+ */
+export async function createTicket(db: Database, officeId: string, input: NewTicket, now = new Date(), trx?: Trx, check?: Promise<unknown>): Promise<Ticket> {
   validateNew(input);
-  const office = await getOffice(trx ?? db, officeId);
-  const run = async (tx: Trx) => {
-    const orgs = await officeServiceOrgs(tx, officeId, input.services);
-    const missing = input.services.map((s, i) => (orgs.has(s) ? null : { field: `services.${i}`, code: 'notOffered' })).filter(Boolean) as FieldError[];
-    if (missing.length) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, missing);
-    const day = localDate(now, office.timezone);
-    const seqRow = await sql<{ last_seq: number }>`
-      insert into ticket_sequences (office_id, day, last_seq) values (${officeId}, ${day}, 1)
-      on conflict (office_id, day) do update set last_seq = ticket_sequences.last_seq + 1
-      returning last_seq`.execute(tx);
-    const seq = seqRow.rows[0].last_seq;
-    const priority: Priority = input.appointmentId ? 'appointment' : input.accessibility ? 'accessibility' : 'none';
-    const number = `${input.appointmentId ? 'R' : 'A'}${String(seq).padStart(3, '0')}`;
-    const [first, ...rest] = input.services;
-    const ticket = await tx
-      .insertInto('tickets')
-      .values({
-        office_id: officeId, day, seq, number, service_id: first, org_id: orgs.get(first)!, pending_services: rest,
-        language: input.language, priority, appointment_id: input.appointmentId ?? null, appointment_at: input.appointmentAt ?? null,
-        client_id: input.clientId ?? null, case_id: input.caseId ?? null, email: input.email || null, phone: input.phone || null,
-        status: 'waiting', queued_at: now, waiting_since: now, arrived_at: now, counter_id: null, agent_id: null, target_counter_id: null,
-        called_at: null, served_at: null, done_at: null, abandoned_at: null, result: null, channel: input.channel, updated_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await logEvent(tx, { ticket_id: ticket.id, office_id: officeId, kind: 'created', detail: { services: input.services, channel: input.channel }, at: now });
-    return ticket;
-  };
-  return trx ? run(trx) : db.transaction().execute(run);
+  const exec = trx ?? db;
+  // `check`: the caller's authorisation, read in parallel with the office and its services, settled before writing
+  const [, office, orgs] = await allInOrder([check, getOffice(exec, officeId), officeServiceOrgs(exec, officeId, input.services)]);
+  const missing = input.services.map((s, i) => (orgs.has(s) ? null : { field: `services.${i}`, code: 'notOffered' })).filter(Boolean) as FieldError[];
+  if (missing.length) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, missing);
+  const day = localDate(now, office.timezone);
+  const priority: Priority = input.appointmentId ? 'appointment' : input.accessibility ? 'accessibility' : 'none';
+  const prefix = input.appointmentId ? 'R' : 'A';
+  const [first, ...rest] = input.services;
+  const ticket = await exec
+    .with('seq', (qc) =>
+      qc
+        .insertInto('ticket_sequences')
+        .values({ office_id: officeId, day, last_seq: 1 })
+        .onConflict((oc) => oc.columns(['office_id', 'day']).doUpdateSet({ last_seq: sql<number>`ticket_sequences.last_seq + 1` }))
+        .returning('last_seq'),
+    )
+    .with('t', (qc) =>
+      qc
+        .insertInto('tickets')
+        .columns([
+          'office_id', 'day', 'seq', 'number', 'service_id', 'org_id', 'pending_services', 'language', 'priority', 'appointment_id', 'appointment_at',
+          'client_id', 'case_id', 'email', 'phone', 'status', 'queued_at', 'waiting_since', 'arrived_at', 'channel', 'updated_at',
+        ])
+        .expression((eb) =>
+          eb.selectFrom('seq').select((e) => [
+            e.val(officeId).as('office_id'),
+            sql<string>`${day}::date`.as('day'),
+            'seq.last_seq',
+            // A001 … A999, then A1000: at least three digits
+            sql<string>`${prefix} || case when seq.last_seq < 1000 then lpad(seq.last_seq::text, 3, '0') else seq.last_seq::text end`.as('number'),
+            e.val(first).as('service_id'),
+            e.val(orgs.get(first)!).as('org_id'),
+            sql<string[]>`${sql.val(rest)}::text[]`.as('pending_services'),
+            e.val(input.language).as('language'),
+            e.val(priority).as('priority'),
+            e.val(input.appointmentId ?? null).as('appointment_id'),
+            sql<Date | null>`${input.appointmentAt ?? null}::timestamptz`.as('appointment_at'),
+            e.val(input.clientId ?? null).as('client_id'),
+            e.val(input.caseId ?? null).as('case_id'),
+            e.val(input.email || null).as('email'),
+            e.val(input.phone || null).as('phone'),
+            e.val('waiting').as('status'),
+            sql<Date>`${now}::timestamptz`.as('queued_at'),
+            sql<Date>`${now}::timestamptz`.as('waiting_since'),
+            sql<Date>`${now}::timestamptz`.as('arrived_at'),
+            e.val(input.channel).as('channel'),
+            sql<Date>`${now}::timestamptz`.as('updated_at'),
+          ]),
+        )
+        .returningAll(),
+    )
+    .with('e', (qc) =>
+      qc
+        .insertInto('ticket_events')
+        .columns(['ticket_id', 'office_id', 'kind', 'detail', 'at'])
+        .expression((eb) =>
+          eb.selectFrom('t').select((e) => [
+            't.id',
+            't.office_id',
+            e.val('created').as('kind'),
+            sql<string>`${JSON.stringify({ services: input.services, channel: input.channel })}::jsonb`.as('detail'),
+            sql<Date>`${now}::timestamptz`.as('at'),
+          ]),
+        ),
+    )
+    .selectFrom('t')
+    .selectAll()
+    .executeTakeFirstOrThrow();
+  return ticket as Ticket;
 }
 
 export async function getTicket(db: Database, officeId: string, ticketId: string): Promise<Ticket> {
@@ -212,8 +283,12 @@ export interface CallResult {
  * read together, then one statement claims the chosen ticket and logs the call; the unique index
  * tickets_one_current_per_counter guarantees one current client per counter even under double clicks.
  */
-export async function callNext(db: Database, officeId: string, counterId: string, staffId: string, now = new Date(), policy: RoutingPolicy = DEFAULT_POLICY): Promise<CallResult> {
-  const [c, rows] = await Promise.all([
+export async function callNext(
+  db: Database, officeId: string, counterId: string, staffId: string, now = new Date(), policy: RoutingPolicy = DEFAULT_POLICY, check?: Promise<unknown>,
+): Promise<CallResult> {
+  // `check`: the caller's authorisation, read in parallel, settled before anything is claimed
+  const [, c, rows] = await allInOrder([
+    check,
     loadCounter(db, officeId, counterId),
     db
       .selectFrom('tickets')
@@ -312,9 +387,15 @@ export async function ticketAction(
   });
 }
 
-function ticketActionTx(
+async function ticketActionTx(
   db: Database, officeId: string, ticketId: string, action: Action, staffId: string, input: ActionInput, now: Date, counterId?: string,
 ): Promise<Ticket> {
+  if (action === 'complete') {
+    const done = await completeInOneStatement(db, officeId, ticketId, staffId, input, now);
+    if (done) return done;
+    // otherwise: another service comes next in this visit, or the ticket is not this agent's current one: the
+    // general path below says which (409) or sends the client on to the next service
+  }
   return db.transaction().execute(async (trx) => {
     const t = await lockTicket(trx, officeId, ticketId);
     const mine = t.agent_id === staffId;
@@ -398,6 +479,35 @@ function ticketActionTx(
   });
 }
 
+/**
+ * The usual end of a visit in one statement: the agent's current ticket, with no other service to follow, becomes
+ * done, and its visit and event are written from the updated row (the UPDATE locks it; nothing else is read).
+ * Returns null when that is not the case, for the general path to handle.
+ */
+async function completeInOneStatement(db: Database, officeId: string, ticketId: string, staffId: string, input: ActionInput, now: Date): Promise<Ticket | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
+  if (input.result && input.result.length > 500) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'result', code: 'tooLong' }]);
+  const result = input.result ?? null;
+  const r = await sql<Ticket>`
+    with upd as (
+      update tickets set status = 'done', done_at = ${now}, result = ${result}, case_id = coalesce(${input.caseId ?? null}::text, case_id), updated_at = ${now}
+      where id = ${ticketId} and office_id = ${officeId} and agent_id = ${staffId} and status in ('called', 'serving')
+        and cardinality(pending_services) = 0
+      returning *
+    ), v as (
+      insert into ticket_visits (ticket_id, office_id, service_id, org_id, counter_id, agent_id, queued_at, called_at, served_at, done_at, outcome, result, case_id, wait_seconds, service_seconds)
+      select id, office_id, service_id, org_id, counter_id, agent_id, waiting_since, called_at, served_at, ${now}::timestamptz, 'served', ${result}::text, ${input.caseId ?? null}::text,
+        extract(epoch from (coalesce(called_at, ${now}::timestamptz) - waiting_since)),
+        extract(epoch from (${now}::timestamptz - coalesce(served_at, called_at)))
+      from upd
+    ), e as (
+      insert into ticket_events (ticket_id, office_id, kind, counter_id, agent_id, detail, at)
+      select id, office_id, 'complete', counter_id, ${staffId}::text, ${JSON.stringify({ ...input })}::jsonb, ${now}::timestamptz from upd
+    )
+    select * from upd`.execute(db);
+  return r.rows[0] ?? null;
+}
+
 export interface QueueEstimate {
   position: number;
   waitMinutes: number;
@@ -432,13 +542,13 @@ async function computeMeanServiceMinutes(db: Database, officeId: string): Promis
 /** Position and estimated wait of a waiting ticket: tickets ranked ahead of it by the counters able to serve it. */
 export async function estimateFor(db: Database, ticket: Ticket, now = new Date()): Promise<QueueEstimate | null> {
   if (ticket.status !== 'waiting') return null;
-  const office = await getOffice(db, ticket.office_id);
-  const pooling = poolingFor(office.collaboration_model);
-  const [waiting, counters, means] = await Promise.all([
+  const [office, waiting, counters, means] = await Promise.all([
+    getOffice(db, ticket.office_id),
     db.selectFrom('tickets').select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id']).where('office_id', '=', ticket.office_id).where('status', '=', 'waiting').orderBy('queued_at').limit(1000).execute(),
-    openCounters(db, ticket.office_id),
+    openCountersForEstimate(db, ticket.office_id),
     meanServiceMinutes(db, ticket.office_id),
   ]);
+  const pooling = poolingFor(office.collaboration_model);
   const me = toWaiting(ticket);
   const able = counters.filter((c) => c.agent_id && isEligible(me, callingCounter(c), pooling));
   const all = waiting.map(toWaiting);
@@ -448,6 +558,20 @@ export async function estimateFor(db: Database, ticket: Ticket, now = new Date()
   const idx = ranked.findIndex((t) => t.id === me.id);
   ahead = idx >= 0 ? idx : all.filter((t) => t.queuedAt < me.queuedAt && t.serviceId === me.serviceId).length;
   return { position: ahead + 1, waitMinutes: estimateWaitMinutes(ahead, able.length, means.get(ticket.service_id) ?? DEFAULT_SERVICE_MIN) };
+}
+
+const counterCaches = new WeakMap<Database, Map<string, { at: number; value: ReturnType<typeof openCounters> }>>();
+/** The open counters as a wait estimate sees them: re-read at most every 2 s per office and process. */
+function openCountersForEstimate(db: Database, officeId: string): ReturnType<typeof openCounters> {
+  let cache = counterCaches.get(db);
+  if (!cache) counterCaches.set(db, (cache = new Map()));
+  const hit = cache.get(officeId);
+  if (hit && Date.now() - hit.at < 2_000) return hit.value;
+  const value = openCounters(db, officeId);
+  if (cache.size > 10_000) cache.clear();
+  cache.set(officeId, { at: Date.now(), value });
+  value.catch(() => cache!.delete(officeId));
+  return value;
 }
 
 export async function openCounters(db: Database, officeId: string) {

@@ -60,6 +60,12 @@ const AppointmentOut = Type.Object({
 /** Staff who may work at an office: staff of an organisation hosted there (or admins). */
 async function requireOfficeStaff(db: Database, request: FastifyRequest, officeId: string, roles = AGENT_ROLES): Promise<StaffPrincipal> {
   const staff = requireStaff(request, roles);
+  await officeHostsStaff(db, staff, officeId);
+  return staff;
+}
+
+/** 404 OFFICE_NOT_FOUND unless the office exists and hosts the staff member's organisation (or the one they are lent to). */
+async function officeHostsStaff(db: Database, staff: StaffPrincipal, officeId: string): Promise<void> {
   // one round trip: the office exists, and the staff member's organisation (or the one they are lent to) is hosted there
   const r = await sql<{ hosted: boolean }>`
     select exists (
@@ -70,7 +76,6 @@ async function requireOfficeStaff(db: Database, request: FastifyRequest, officeI
     from offices o where o.id = ${officeId}`.execute(db);
   if (!r.rows[0]) throw new AppError(404, 'OFFICE_NOT_FOUND');
   if (!r.rows[0].hosted && !staff.roles.includes('admin')) throw new AppError(404, 'OFFICE_NOT_FOUND');
-  return staff;
 }
 
 /** Shared board pollers: one database poll per office per process, fanned out to every SSE client. */
@@ -161,9 +166,10 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     },
   }, async (request, reply) => {
     const { officeId } = request.params as { officeId: string };
-    await requireOfficeStaff(db, request, officeId);
+    const staff = requireStaff(request, AGENT_ROLES);
     const b = request.body as { services: string[]; language: string; accessibility?: boolean; clientId?: string; caseId?: string; email?: string; phone?: string };
-    const t = await createTicket(db, officeId, { ...b, channel: 'api' });
+    // the office check runs alongside the ticket's first reads; nothing is written before it passes
+    const t = await createTicket(db, officeId, { ...b, channel: 'api' }, new Date(), undefined, officeHostsStaff(db, staff, officeId));
     return reply.status(201).send({ ...ticketJson(t), estimate: await estimateFor(db, t) });
   });
 
@@ -266,8 +272,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     schema: { tags: TAGS, summary: 'Call the next ticket by the routing policy (skills, language, priority, longest wait, no starvation)', params: CounterParams, response: { 200: Type.Object({ ticket: Type.Union([TicketOut, Type.Null()]) }), 404: Err, 409: Err } },
   }, async (request) => {
     const { officeId, counterId } = request.params as { officeId: string; counterId: string };
-    const staff = await requireOfficeStaff(db, request, officeId);
-    const r = await callNext(db, officeId, counterId, staff.id);
+    const staff = requireStaff(request, AGENT_ROLES);
+    // the office check runs alongside call-next's reads; nothing is claimed before it passes
+    const r = await callNext(db, officeId, counterId, staff.id, new Date(), undefined, officeHostsStaff(db, staff, officeId));
     sendNear(r.near, officeId);
     return { ticket: r.ticket ? ticketJson(r.ticket) : null };
   });
@@ -292,8 +299,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       const { officeId, ticketId } = request.params as { officeId: string; ticketId: string };
       const staff = await requireOfficeStaff(db, request, officeId);
       const body = (request.body ?? {}) as { result?: string; caseId?: string; serviceId?: string; counterId?: string };
-      const mine = await db.selectFrom('counters').select('id').where('agent_id', '=', staff.id).where('office_id', '=', officeId).executeTakeFirst();
-      const t = await ticketAction(db, officeId, ticketId, action, staff.id, body, new Date(), action === 'recall' ? mine?.id : undefined);
+      // recall brings a held ticket back to the agent's own counter: only that action needs it
+      const mine = action === 'recall' ? await db.selectFrom('counters').select('id').where('agent_id', '=', staff.id).where('office_id', '=', officeId).executeTakeFirst() : undefined;
+      const t = await ticketAction(db, officeId, ticketId, action, staff.id, body, new Date(), mine?.id);
       return ticketJson(t);
     });
   }

@@ -64,7 +64,26 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
     const token = cookies[SESSION_COOKIE];
     if (!token) return;
     const id = sha256(token);
-    const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    // One round trip: the session and, for staff, their account (every authenticated request pays for this).
+    const row = await db
+      .selectFrom('sessions')
+      .leftJoin('staff_users', (j) => j.onRef('staff_users.id', '=', 'sessions.subject_id').on('sessions.kind', '=', 'staff'))
+      .select([
+        'sessions.kind',
+        'sessions.subject_id',
+        'sessions.data',
+        'sessions.expires_at',
+        'sessions.last_seen_at',
+        'sessions.revoked_at',
+        'staff_users.id as staff_id',
+        'staff_users.name as staff_name',
+        'staff_users.email as staff_email',
+        'staff_users.org_id as staff_org_id',
+        'staff_users.roles as staff_roles',
+        'staff_users.active as staff_active',
+      ])
+      .where('sessions.id', '=', id)
+      .executeTakeFirst();
     const now = Date.now();
     if (!row || row.revoked_at || row.expires_at.getTime() < now || row.last_seen_at.getTime() + IDLE_MS < now) {
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -75,12 +94,9 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
       await db.updateTable('sessions').set({ last_seen_at: new Date() }).where('id', '=', id).execute();
     }
     if (row.kind === 'staff') {
-      const s = await db
-        .selectFrom('staff_users')
-        .select(['id', 'name', 'email', 'org_id', 'roles', 'active'])
-        .where('id', '=', row.subject_id)
-        .executeTakeFirst();
-      if (s && s.active) request.staff = { id: s.id, name: s.name, email: s.email, orgId: s.org_id, roles: s.roles };
+      if (row.staff_id && row.staff_active) {
+        request.staff = { id: row.staff_id, name: row.staff_name!, email: row.staff_email!, orgId: row.staff_org_id!, roles: row.staff_roles! };
+      }
     } else {
       request.client = { id: row.subject_id };
     }

@@ -227,10 +227,12 @@ export async function startBackground(deps: BackgroundDeps): Promise<Background>
       queues.push(name);
       if (!working) return;
       const workers = Math.max(1, options.workers ?? 1);
+      const batchSize = options.batchSize ?? 1;
       for (let i = 0; i < workers; i++) {
-        await boss.work<any>(
+        let workerId: string | undefined;
+        workerId = await boss.work<any>(
           name,
-          { batchSize: options.batchSize ?? 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
+          { batchSize, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
           async (jobs: Job<any>[]) => {
             try {
               await handler(jobs as any);
@@ -238,6 +240,10 @@ export async function startBackground(deps: BackgroundDeps): Promise<Background>
               log.warn({ err: { message: (err as Error)?.message }, queue: name, jobs: jobs.length }, 'job batch failed');
               throw err;
             }
+            // A full batch means more are probably waiting: fetch again at once instead of sleeping out the polling
+            // interval (pg-boss waits `interval - duration` after every fetch, which caps a worker at one batch per
+            // interval: 4 workers × 100 jobs / 0.5 s = 800 notices/s whatever the machine could do).
+            if (workerId && jobs.length >= batchSize) boss.notifyWorker(workerId);
           },
         );
       }

@@ -6,6 +6,7 @@
  * client's profile (`subject.name`, `subject.birthDate`, `business.number`, ...) are added at declaration time.
  * Each notice carries ONLY the items its subscription is entitled to.
  */
+import { localDate } from '../i18n/index';
 import type { FieldError } from '../http/errors';
 import { PROVINCE_CODES } from '../i18n/provinces';
 
@@ -174,7 +175,7 @@ function validDate(s: string): boolean {
 
 /** Today in Toronto (dates the client types are local dates). */
 export function today(now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return localDate(now, 'America/Toronto');
 }
 
 export function normalisePostalCode(s: string): string {

@@ -99,4 +99,30 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table notice_alerts; drop table notice_attempts; drop table notices; drop table declarations; drop table partner_api_keys; drop table notice_subscriptions;`.execute(db);
     },
   },
+  // One alert e-mail per dead-lettered notice (transactional outbox: the row is written with the alert, a job sends
+  // it), the representative who made a declaration for a business, and an index for the reconciler's sweep.
+  '002_dead_letter_mail_and_reconcile': {
+    async up(db: Kysely<any>) {
+      await sql`
+        create table notice_alert_mails (
+          id bigserial primary key,
+          alert_id bigint not null references notice_alerts(id) on delete cascade,
+          notice_id text not null unique,
+          status text not null default 'pending' check (status in ('pending','sending','sent','failed')),
+          attempts int not null default 0,
+          to_addresses text[],
+          last_error text,
+          claimed_at timestamptz,
+          created_at timestamptz not null default now(),
+          sent_at timestamptz
+        );
+        create index notice_alert_mails_unsent_idx on notice_alert_mails(created_at) where status <> 'sent';
+        alter table declarations add column declared_by text;
+        create index notices_pending_idx on notices(created_at) where status = 'pending';
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index notices_pending_idx; alter table declarations drop column declared_by; drop table notice_alert_mails;`.execute(db);
+    },
+  },
 };

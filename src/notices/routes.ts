@@ -40,6 +40,9 @@ import {
   type SubscriptionRow,
 } from './service';
 import { verifySignature } from './signing';
+import { CLIENT_PATHS, actingForBanner } from '../clients/routes';
+import { businessesFor, representedBusiness, REPRESENTATIVE_PURPOSE, representativeBasis, type Representation } from '../clients/accounts';
+import { recordAccess } from '../clients/access-log';
 
 const P = {
   start: { en: '/en/tell-us-once', fr: '/fr/dites-le-nous-une-fois' },
@@ -55,6 +58,11 @@ const P = {
   staffEdit: { en: '/en/staff/tell-us-once/subscriptions/:id', fr: '/fr/personnel/dites-le-nous-une-fois/abonnements/:id' },
   staffKey: { en: '/en/staff/tell-us-once/api-keys', fr: '/fr/personnel/dites-le-nous-une-fois/cles-api' },
   staffResolve: { en: '/en/staff/tell-us-once/alerts/:id/resolve', fr: '/fr/personnel/dites-le-nous-une-fois/alertes/:id/traiter' },
+  // a representative acting for a business (its notices, and its declarations through Tell Us Once)
+  bNotices: CLIENT_PATHS.businessNotices,
+  bForm: { en: '/en/my-file/businesses/:businessId/tell-us-once/:slug', fr: '/fr/mon-dossier/entreprises/:businessId/dites-le-nous-une-fois/:slug' },
+  bCheck: { en: '/en/my-file/businesses/:businessId/tell-us-once/:slug/check', fr: '/fr/mon-dossier/entreprises/:businessId/dites-le-nous-une-fois/:slug/verifier' },
+  bSend: { en: '/en/my-file/businesses/:businessId/tell-us-once/:slug/send', fr: '/fr/mon-dossier/entreprises/:businessId/dites-le-nous-une-fois/:slug/envoyer' },
 };
 const SIGN_IN = { en: '/en/my-file', fr: '/fr/mon-dossier' };
 const STAFF_ROLES = ['admin', 'manager'];
@@ -191,7 +199,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const events = Object.values(eventTypes)
       .filter((e) => !audience || e.audience === audience)
       .map((e) => ({ id: e.id, href: path(P.form, lang, { slug: e.slug[lang] }) }));
-    return reply.page('notices/views/start.njk', { title: t(lang, 'notices.title'), events, whoUrl: P.who[lang], myUrl: P.mine[lang], signInUrl: SIGN_IN[lang] });
+    // a person who may act for businesses declares for them from the business's notices page
+    const businesses = request.client && audience === 'person' ? (await businessesFor(db, request.client.id)).map((b) => ({ name: b.business_name, href: path(P.bNotices, lang, { businessId: b.id }) })) : [];
+    return reply.page('notices/views/start.njk', { title: t(lang, 'notices.title'), events, businesses, whoUrl: P.who[lang], myUrl: P.mine[lang], signInUrl: SIGN_IN[lang] });
   });
 
   bilingualRoute(app, 'GET', P.who, async (_request, reply, lang) => {
@@ -220,23 +230,27 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return e;
   };
 
-  const renderForm = (reply: FastifyReply, lang: Lang, event: EventTypeDef, values: Record<string, string>, errors: FieldError[], status = 200) =>
+  /** A representative acting for a business: the business's id and the "Acting for" banner. */
+  type Acting = { rep: Representation; businessId: string };
+  const renderForm = (reply: FastifyReply, lang: Lang, event: EventTypeDef, values: Record<string, string>, errors: FieldError[], status = 200, acting?: Acting) =>
     reply.page(
       'notices/views/form.njk',
       {
         title: t(lang, `notices.event.${event.id}`),
         eventId: event.id,
-        startUrl: P.start[lang],
-        action: path(P.check, lang, { slug: event.slug[lang] }),
+        actingFor: acting ? actingForBanner(lang, acting.rep) : undefined,
+        startUrl: acting ? path(P.bNotices, lang, { businessId: acting.businessId }) : P.start[lang],
+        action: acting ? path(P.bCheck, lang, { businessId: acting.businessId, slug: event.slug[lang] }) : path(P.check, lang, { slug: event.slug[lang] }),
         formSections: formSections(lang, event, values, errors),
         errors: describeFields(lang, errors, (f) => inputLabel(lang, event, f)),
       },
       status,
     );
 
-  async function renderCheck(request: FastifyRequest, reply: FastifyReply, lang: Lang, event: EventTypeDef, data: EventData, chosen: string[] | null, errors: FieldError[] = []) {
+  async function renderCheck(request: FastifyRequest, reply: FastifyReply, lang: Lang, event: EventTypeDef, data: EventData, chosen: string[] | null, errors: FieldError[] = [], acting?: Acting) {
     const subs = await listSubscriptions(db, { activeOnly: true, eventType: event.id });
-    const related = await relationshipOrgs(db, request.client!.id);
+    const related = await relationshipOrgs(db, acting?.businessId ?? request.client!.id);
+    const slug = event.slug[lang];
     const answers = event.items
       .filter((i) => data[i.key] !== undefined)
       .map((i) => ({ key: { text: t(lang, `notices.item.${i.key}`) }, value: { text: displayValue(lang, data[i.key]) } }));
@@ -248,8 +262,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         eventId: event.id,
         answers,
         hidden: flattenData(data),
-        editAction: `${path(P.form, lang, { slug: event.slug[lang] })}?edit=1`,
-        sendAction: path(P.send, lang, { slug: event.slug[lang] }),
+        actingFor: acting ? actingForBanner(lang, acting.rep) : undefined,
+        editAction: acting ? `${path(P.bForm, lang, { businessId: acting.businessId, slug })}?edit=1` : `${path(P.form, lang, { slug })}?edit=1`,
+        sendAction: acting ? path(P.bSend, lang, { businessId: acting.businessId, slug }) : path(P.send, lang, { slug }),
         recipientItems: recipientItems(lang, subs, event, (s) => (chosen ? chosen.includes(s.id) : related.has(s.org_id))),
         recipientsError: recipientsError ? t(lang, `field.${recipientsError.code}`) : undefined,
         errors: describeFields(lang, errors, () => t(lang, 'notices.recipientsLegend')),
@@ -314,6 +329,130 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       }
     },
     { schema: { body: FormBody } },
+  );
+
+  // ------------------------------------------------------------------ acting for a business (its representatives)
+  // Each page checks that the signed-in person represents the business: 404 CLIENT_NOT_FOUND otherwise, exactly as
+  // for a business that does not exist. Views and declarations are written to the business's access log.
+  const BusinessParams = Type.Object({ businessId: Type.String({ maxLength: 64 }), slug: Type.Optional(Type.String({ maxLength: 100 })) });
+  const acting = async (request: FastifyRequest): Promise<Acting> => {
+    const { businessId } = request.params as { businessId: string };
+    const rep = await representedBusiness(db, request.client!.id, businessId);
+    return { rep, businessId: rep.business.id };
+  };
+  const businessEventFor = (slug: string, lang: Lang) => {
+    const e = eventFor(slug, lang);
+    if (e.audience !== 'business') throw new AppError(404, 'NOT_FOUND');
+    return e;
+  };
+
+  bilingualRoute(
+    app,
+    'GET',
+    P.bNotices,
+    async (request, reply, lang) => {
+      if (!request.client) return signInPage(reply, lang);
+      const a = await acting(request);
+      await recordAccess(db, {
+        clientId: a.businessId,
+        actorKind: 'client',
+        actorId: request.client.id,
+        action: 'read',
+        fields: ['notices'],
+        purpose: REPRESENTATIVE_PURPOSE,
+        legalBasis: representativeBasis(a.rep.role),
+      });
+      const decls = await clientDeclarations(db, a.businessId);
+      const byIds = [...new Set(decls.map((d) => d.declared_by).filter((x): x is string => Boolean(x)))];
+      const people = byIds.length ? await db.selectFrom('clients').select(['id', 'given_name', 'family_name']).where('id', 'in', byIds).execute() : [];
+      const nameOf = (id: string | null) => {
+        const p = people.find((x) => x.id === id);
+        return p ? [p.given_name, p.family_name].filter(Boolean).join(' ') : null;
+      };
+      const q = request.query as Record<string, string>;
+      reply.header('Cache-Control', 'no-store');
+      return reply.page('notices/views/business.njk', {
+        title: t(lang, 'notices.businessTitle', { name: a.rep.business.business_name ?? '' }),
+        actingFor: actingForBanner(lang, a.rep),
+        banner: q.sent ? t(lang, 'notices.sent') : undefined,
+        events: Object.values(eventTypes)
+          .filter((e) => e.audience === 'business')
+          .map((e) => ({ id: e.id, href: path(P.bForm, lang, { businessId: a.businessId, slug: e.slug[lang] }) })),
+        declarations: decls.map((d) => ({ ...d, declaredBy: nameOf(d.declared_by) })),
+      });
+    },
+    { schema: { params: BusinessParams } },
+  );
+
+  bilingualRoute(
+    app,
+    'GET',
+    P.bForm,
+    async (request, reply, lang) => {
+      if (!request.client) return signInPage(reply, lang);
+      const a = await acting(request);
+      const event = businessEventFor((request.params as { slug: string }).slug, lang);
+      return renderForm(reply, lang, event, {}, [], 200, a);
+    },
+    { schema: { params: BusinessParams } },
+  );
+
+  bilingualRoute(
+    app,
+    'POST',
+    P.bForm,
+    async (request, reply, lang) => {
+      if (!request.client) return signInPage(reply, lang);
+      const a = await acting(request);
+      const event = businessEventFor((request.params as { slug: string }).slug, lang);
+      return renderForm(reply, lang, event, splitBody(request.body as Record<string, unknown>).data, [], 200, a);
+    },
+    { schema: { params: BusinessParams, body: FormBody } },
+  );
+
+  bilingualRoute(
+    app,
+    'POST',
+    P.bCheck,
+    async (request, reply, lang) => {
+      if (!request.client) return signInPage(reply, lang);
+      const a = await acting(request);
+      const event = businessEventFor((request.params as { slug: string }).slug, lang);
+      const { data: raw } = splitBody(request.body as Record<string, unknown>);
+      const v = validateEventData(event, raw);
+      if (v.errors.length) return renderForm(reply, lang, event, raw, v.errors, 400, a);
+      return renderCheck(request, reply, lang, event, v.data, null, [], a);
+    },
+    { schema: { params: BusinessParams, body: FormBody } },
+  );
+
+  bilingualRoute(
+    app,
+    'POST',
+    P.bSend,
+    async (request, reply, lang) => {
+      if (!request.client) return signInPage(reply, lang);
+      const a = await acting(request);
+      const event = businessEventFor((request.params as { slug: string }).slug, lang);
+      const { data: raw, recipients } = splitBody(request.body as Record<string, unknown>);
+      const v = validateEventData(event, raw);
+      if (v.errors.length) return renderForm(reply, lang, event, raw, v.errors, 400, a);
+      try {
+        await declare(
+          db,
+          { clientId: a.businessId, eventType: event.id, data: v.data, recipients: recipients ?? [] },
+          { issuer, representative: { personId: request.client.id, role: a.rep.role } },
+        );
+        return reply.redirect(`${path(P.bNotices, lang, { businessId: a.businessId })}?sent=1`, 303);
+      } catch (err) {
+        if (err instanceof AppError && err.status === 400 && err.details) {
+          const chosen = typeof recipients === 'string' ? [recipients] : Array.isArray(recipients) ? (recipients as string[]) : [];
+          return renderCheck(request, reply, lang, event, v.data, chosen, err.details.map((d) => ({ ...d, field: d.field.startsWith('data.') ? d.field.slice(5) : d.field })), a);
+        }
+        throw err;
+      }
+    },
+    { schema: { params: BusinessParams, body: FormBody } },
   );
 
   // ------------------------------------------------------------------ the client's notices

@@ -8,11 +8,12 @@ import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database';
 import type { DB } from '../db/schema';
 import { AppError, type FieldError } from '../http/errors';
-import { grantConsent } from '../clients/consent';
+import { grantConsents } from '../clients/consent';
 import { enqueueMany } from '../jobs/index';
 import { ALL_ITEM_KEYS, eventTypes, isEventType, itemKeys, validateEventData, type EventData, type EventTypeDef, type EventTypeId } from './events';
 import { newSecret, sha256hex } from './signing';
 import { recordAccessBatch } from '../clients/access-log';
+import { representativeBasis } from '../clients/accounts';
 import type { DeliveryMode, NoticeStatus } from './tables';
 
 export const DELIVER_QUEUE = 'notices.deliver';
@@ -287,17 +288,17 @@ async function createNotices(
   const notices: Array<{ id: string; subscriptionId: string; orgId: string; delivery: DeliveryMode }> = [];
   const rows = [];
   const offered = new Set(itemKeys(eventTypes[opts.eventType]));
-  for (const s of opts.subs) {
-    const fields = s.fields.filter((f) => offered.has(f));
+  const fieldsOf = opts.subs.map((s) => s.fields.filter((f) => offered.has(f)));
+  // one consent (or legal basis) per recipient program, recorded together
+  const consentIds = await grantConsents(
+    trx,
+    opts.clientId,
+    opts.subs.map((s, i) => ({ orgId: s.org_id, purpose: `tell-us-once:${opts.eventType}`, fields: fieldsOf[i], legalBasis: s.legal_basis, lawReference: s.law_reference })),
+  );
+  for (const [i, s] of opts.subs.entries()) {
+    const fields = fieldsOf[i];
     const noticeId = crypto.randomUUID();
-    const consentId = await grantConsent(trx, {
-      clientId: opts.clientId,
-      orgId: s.org_id,
-      purpose: `tell-us-once:${opts.eventType}`,
-      fields,
-      legalBasis: s.legal_basis,
-      lawReference: s.law_reference,
-    });
+    const consentId = consentIds[i];
     const payload = buildPayload({ issuer: opts.issuer, noticeId, declarationId: opts.declarationId, orgId: s.org_id, clientId: opts.clientId, eventType: opts.eventType, items: opts.items, fields, at });
     rows.push({
       id: noticeId,
@@ -347,7 +348,7 @@ async function eligibleSubscriptions(db: Database | Transaction<DB>, eventType: 
  * The client declares an event once and chooses recipients: one declaration, one notice per recipient with only its
  * entitled fields, consent recorded per recipient, delivery jobs enqueued, all in one transaction.
  */
-export async function declare(db: Database, input: DeclareInput, opts: { issuer: string }) {
+export async function declare(db: Database, input: DeclareInput, opts: { issuer: string; representative?: { personId: string; role: string } }) {
   const errors: FieldError[] = [];
   if (!isEventType(input.eventType)) throw vErr([{ field: 'eventType', code: 'notAllowed' }]);
   const event = eventTypes[input.eventType];
@@ -363,8 +364,26 @@ export async function declare(db: Database, input: DeclareInput, opts: { issuer:
     if (subs.length !== r.ids.length) throw vErr([{ field: 'recipients', code: 'notAllowed' }]);
     const declarationId = crypto.randomUUID();
     const items = { ...profileItems(profile), ...v.data };
-    await trx.insertInto('declarations').values({ id: declarationId, client_id: input.clientId, event_type: event.id, data: JSON.stringify(v.data) }).execute();
+    const rep = opts.representative;
+    await trx
+      .insertInto('declarations')
+      .values({ id: declarationId, client_id: input.clientId, event_type: event.id, data: JSON.stringify(v.data), declared_by: rep?.personId ?? null })
+      .execute();
     const notices = await createNotices(trx, { issuer: opts.issuer, declarationId, clientId: input.clientId, eventType: event.id, items, subs });
+    if (rep) {
+      // a representative declared for the business: recorded in the business's access log, with the declaration
+      await recordAccessBatch(trx, [
+        {
+          clientId: input.clientId,
+          actorKind: 'client',
+          actorId: rep.personId,
+          action: 'declared',
+          fields: Object.keys(v.data).sort(),
+          purpose: `tell-us-once:${event.id}`,
+          legalBasis: representativeBasis(rep.role),
+        },
+      ]);
+    }
     return { declarationId, notices };
   });
 }
@@ -396,7 +415,7 @@ export async function relationshipOrgs(db: Database, clientId: string): Promise<
 
 /** The client's declarations with their notices (newest first). Scoped to the client. */
 export async function clientDeclarations(db: Database, clientId: string, declarationId?: string) {
-  let q = db.selectFrom('declarations').select(['id', 'event_type', 'created_at', 'data']).where('client_id', '=', clientId).orderBy('created_at', 'desc').limit(100);
+  let q = db.selectFrom('declarations').select(['id', 'event_type', 'created_at', 'data', 'declared_by']).where('client_id', '=', clientId).orderBy('created_at', 'desc').limit(100);
   if (declarationId) q = q.where('id', '=', declarationId);
   const decls = await q.execute();
   if (!decls.length) return [];
@@ -520,7 +539,11 @@ export async function openAlerts(db: Database) {
   return db
     .selectFrom('notice_alerts as a')
     .leftJoin('organisations as o', 'o.id', 'a.org_id')
-    .select(['a.id', 'a.notice_id', 'a.org_id', 'a.kind', 'a.message', 'a.created_at', 'o.name_en as org_name_en', 'o.name_fr as org_name_fr'])
+    .leftJoin('notice_alert_mails as m', 'm.alert_id', 'a.id')
+    .select([
+      'a.id', 'a.notice_id', 'a.org_id', 'a.kind', 'a.message', 'a.created_at', 'o.name_en as org_name_en', 'o.name_fr as org_name_fr',
+      'm.status as mail_status', 'm.sent_at as mail_sent_at', 'm.last_error as mail_error',
+    ])
     .where('a.resolved_at', 'is', null)
     .orderBy('a.created_at', 'desc')
     .limit(200)

@@ -11,6 +11,8 @@
  * | GUICHET_NOTICE_BATCH | 50 | notices per worker batch |
  * | GUICHET_NOTICE_WORKERS | 2 | parallel delivery workers per process |
  * | GUICHET_NOTICE_POLL_S | 0.5 | queue polling interval when idle |
+ * | GUICHET_NOTICE_ALERT_TO | (unset) | comma-separated addresses for dead-letter alert e-mails; unset: the active admins and managers of the one-stop organisation |
+ * | GUICHET_NOTICE_RECONCILE_AFTER_S | 900 | the reconciler re-enqueues a pending webhook notice idle this long with no live delivery job |
  */
 export interface NoticeSettings {
   retryBaseSeconds: number;
@@ -21,6 +23,10 @@ export interface NoticeSettings {
   batchSize: number;
   workers: number;
   pollingIntervalSeconds: number;
+  /** Dead-letter alert recipients; empty = the one-stop's admins and managers (src/notices/alerts.ts). */
+  alertTo: string[];
+  /** Idle time after which a pending notice without a live delivery job is re-enqueued (src/notices/reconcile.ts). */
+  reconcileAfterSeconds: number;
 }
 
 function num(env: NodeJS.ProcessEnv, key: string, dflt: number, min = 0): number {
@@ -41,6 +47,8 @@ export function noticeSettings(env: NodeJS.ProcessEnv = process.env): NoticeSett
     batchSize: Math.round(num(env, 'GUICHET_NOTICE_BATCH', 50, 1)),
     workers: Math.round(num(env, 'GUICHET_NOTICE_WORKERS', 2, 1)),
     pollingIntervalSeconds: num(env, 'GUICHET_NOTICE_POLL_S', 0.5, 0.5),
+    alertTo: (env.GUICHET_NOTICE_ALERT_TO ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+    reconcileAfterSeconds: num(env, 'GUICHET_NOTICE_RECONCILE_AFTER_S', 900, 1),
   };
 }
 

@@ -54,6 +54,8 @@ export interface DeclarationsTable {
   event_type: string;
   data: Json<Record<string, unknown>>;
   created_at: Generated<Date>;
+  /** The person who declared for a business they represent (migration 002); null when the client declared. */
+  declared_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One discrete notice per recipient program, carrying only its entitled fields. */
@@ -105,7 +107,22 @@ export interface NoticeAlertsTable {
   resolved_by: string | null;
 }
 
+/** Outbox of alert e-mails to one-stop staff: one row per dead-lettered notice (migration 002). */
+export interface NoticeAlertMailsTable {
+  id: Generated<number>;
+  alert_id: number;
+  notice_id: string;
+  status: ColumnType<'pending' | 'sending' | 'sent' | 'failed', 'pending' | undefined, 'pending' | 'sending' | 'sent' | 'failed'>;
+  attempts: ColumnType<number, number | undefined, number>;
+  to_addresses: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  claimed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Generated<Date>;
+  sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
 export interface NoticesTables {
+  notice_alert_mails: NoticeAlertMailsTable;
   notice_subscriptions: NoticeSubscriptionsTable;
   partner_api_keys: PartnerApiKeysTable;
   declarations: DeclarationsTable;

@@ -6,6 +6,7 @@
  * - Distances are great-circle (haversine) kilometres.
  */
 import type { Database } from '../../db/database';
+import { localDate } from '../../i18n/index';
 
 const FSA_RE = /^[ABCEGHJ-NPRSTVXY][0-9][ABCEGHJ-NPRSTV-Z]$/;
 const FULL_RE = /^([ABCEGHJ-NPRSTVXY][0-9][ABCEGHJ-NPRSTV-Z]) ?([0-9][ABCEGHJ-NPRSTV-Z][0-9])$/;
@@ -61,7 +62,7 @@ export interface OfficeSummary {
 
 /** Today's date in the offices' time zone, 'YYYY-MM-DD'. */
 export function todayIso(timeZone = 'America/Toronto', now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return localDate(now, timeZone);
 }
 
 /**

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deletes1, editDistance, fold, stem, words } from './normalise';
-import { TextIndex, type FieldDef } from './engine';
+import { COMMON_DF, TextIndex, type FieldDef } from './engine';
 import { SYNONYMS } from './synonyms';
 
 const FIELDS: FieldDef[] = [
@@ -88,5 +88,158 @@ describe('synonym list', () => {
     assert.ok(has('pleasure craft', 'bateau'));
     assert.ok(has('plane', 'aéronef'));
     assert.ok(has('record suspension', 'pardon'));
+  });
+});
+
+/**
+ * The straightforward evaluation of a query plan, one document at a time: the reference the optimised engine
+ * (accumulators, bit set of touched documents, candidates of multi-word phrases, common terms looked up, the
+ * longest alternative read last) must match exactly — same documents, same scores to the last bit.
+ */
+function referenceSearch(ix: TextIndex, query: string, lang: 'en' | 'fr'): Map<number, number> {
+  const { clauses } = ix.plan(query, lang);
+  const n = clauses.length;
+  const result = new Map<number, number>();
+  if (!n) return result;
+  type Clause = (typeof clauses)[number];
+  const df = (key: string) => ix.postingList(key)?.docs.length ?? 0;
+  const scoreIn = (key: string, d: number): number | undefined => {
+    const p = ix.postingList(key)!;
+    const at = p.docs.indexOf(d);
+    return at < 0 ? undefined : p.scores[at];
+  };
+  const estimate = (c: Clause) => c.alternatives.reduce((sum, a) => sum + Math.min(...a.terms.map((t) => t.variants.reduce((x, v) => x + df(v.key), 0))), 0);
+  const common = clauses.filter((c) => estimate(c) > Math.max(50, COMMON_DF * ix.size));
+  const deferred = common.length < n ? common : [];
+  // A clause's score for document d (undefined: no match), computed as the engine's paths compute it.
+  const clauseScore = (c: Clause, d: number): number | undefined => {
+    if (c.alternatives.length === 1 && c.alternatives[0].terms.length === 1 && !deferred.includes(c)) {
+      // Simple clause: each form adds its own term to the total (the caller adds them one by one).
+      return undefined;
+    }
+    let best: number | undefined;
+    for (const a of c.alternatives) {
+      let s: number | undefined;
+      if (a.terms.length === 1 && a.terms[0].variants.length === 1) {
+        const x = scoreIn(a.terms[0].variants[0].key, d);
+        if (x !== undefined) s = a.terms[0].variants[0].weight * x * a.weight;
+      } else {
+        let sc = 0;
+        let cnt = 0;
+        for (const t of a.terms) {
+          let found = false;
+          for (const v of t.variants) {
+            const x = scoreIn(v.key, d);
+            if (x !== undefined) {
+              sc += v.weight * x;
+              found = true;
+            }
+          }
+          if (found) cnt++;
+        }
+        if (cnt > 0 && (!a.requireAll || cnt === a.terms.length)) s = sc * a.weight * (a.requireAll ? 1 : cnt / a.terms.length);
+      }
+      if (s !== undefined && (best === undefined || s > best)) best = s;
+    }
+    return best;
+  };
+  const minMatch = n <= 2 ? 1 : Math.max(2, Math.floor(n / 2));
+  for (let d = 0; d < ix.size; d++) {
+    let total = 0;
+    let m = 0;
+    for (const c of clauses) {
+      if (deferred.includes(c)) continue;
+      if (c.alternatives.length === 1 && c.alternatives[0].terms.length === 1) {
+        let found = false;
+        for (const v of c.alternatives[0].terms[0].variants) {
+          const x = scoreIn(v.key, d);
+          if (x === undefined) continue;
+          total += v.weight * c.alternatives[0].weight * x;
+          found = true;
+        }
+        if (found) m++;
+      } else {
+        const s = clauseScore(c, d);
+        if (s !== undefined) {
+          total += s;
+          m++;
+        }
+      }
+    }
+    if (m === 0) continue;
+    for (const c of deferred) {
+      const s = clauseScore(c, d);
+      if (s !== undefined) {
+        total += s;
+        m++;
+      }
+    }
+    if (m >= minMatch) result.set(d, m === n ? total : total * Math.pow(m / n, 1.5));
+  }
+  return result;
+}
+
+describe('TextIndex against the straightforward evaluation', () => {
+  // A random catalogue whose words are taken from the synonym list (so that phrases, synonyms and cross-language
+  // words occur), with very common words (common-terms path), rare words, and random queries with typos.
+  let seed = 12345;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
+  const vocab = { en: [...new Set(SYNONYMS.flatMap((g) => g.en.join(' ').split(' ')))], fr: [...new Set(SYNONYMS.flatMap((g) => g.fr.join(' ').split(' ')))] };
+  const phrases = { en: SYNONYMS.flatMap((g) => g.en), fr: SYNONYMS.flatMap((g) => g.fr) };
+  const common = { en: ['canada', 'services', 'information'], fr: ['canada', 'services', 'renseignements'] };
+  const SIZE = 3000;
+  const text = (lang: 'en' | 'fr', len: number) => {
+    const out: string[] = [];
+    for (let i = 0; i < len; i++) {
+      const r = rnd();
+      if (r < 0.15) out.push(pick(phrases[lang]));
+      else if (r < 0.25) out.push(pick(common[lang]));
+      else out.push(pick(vocab[lang]));
+    }
+    return out.join(' ');
+  };
+  const docs = Array.from({ length: SIZE }, (_, i) => ({
+    en: [text('en', 2 + (i % 5)), text('en', 6 + (i % 17))],
+    fr: [text('fr', 2 + (i % 4)), text('fr', 5 + (i % 13))],
+    common: rnd() < 0.4,
+  }));
+  const big = TextIndex.build(SIZE, FIELDS, (i) => [
+    { field: 0, lang: 'en', text: docs[i].en[0] },
+    { field: 0, lang: 'fr', text: docs[i].fr[0] },
+    { field: 1, lang: 'en', text: docs[i].en[1] + (docs[i].common ? ' canada' : '') },
+    { field: 1, lang: 'fr', text: docs[i].fr[1] + (docs[i].common ? ' canada' : '') },
+  ]);
+  const typo = (w: string) => (w.length >= 5 ? w.slice(0, 2) + w.slice(3) : w);
+
+  it('returns exactly the same documents and scores on random queries', () => {
+    let compared = 0;
+    for (let q = 0; q < 400; q++) {
+      const lang = rnd() < 0.5 ? 'en' : 'fr';
+      const parts: string[] = [];
+      const len = 1 + Math.floor(rnd() * 5);
+      for (let i = 0; i < len; i++) {
+        const r = rnd();
+        if (r < 0.25) parts.push(pick(phrases[rnd() < 0.8 ? lang : lang === 'en' ? 'fr' : 'en']));
+        else if (r < 0.4) parts.push(pick(common[lang]));
+        else if (r < 0.5) parts.push(typo(pick(vocab[lang])));
+        else parts.push(pick(vocab[lang]));
+      }
+      const query = parts.join(' ');
+      const want = referenceSearch(big, query, lang);
+      // Twice: the second search must not see anything left over from the first.
+      for (let round = 0; round < 2; round++) {
+        const m = big.search(query, lang);
+        const got = new Map<number, number>();
+        for (let j = 0; j < m.count; j++) {
+          if (j > 0) assert.ok(m.docs[j] > m.docs[j - 1], 'ascending document order');
+          got.set(m.docs[j], m.scores[j]);
+        }
+        assert.equal(got.size, want.size, `${lang}: ${query} (${big.plan(query, lang).explain.join(' ; ')})`);
+        for (const [d, s] of want) assert.equal(got.get(d), s, `${lang}: ${query}: document ${d}`);
+      }
+      compared += want.size;
+    }
+    assert.ok(compared > 10_000, `the random queries match documents (${compared})`);
   });
 });

@@ -64,10 +64,28 @@ export interface QueryPlan {
   explain: string[];
 }
 
+/**
+ * A query of one or two clauses that are each one word in one form: its matches are exactly the documents of one
+ * posting list, or of the union of two, or (a rare word and a common one) of the rare word's list. A document's
+ * score is `(0 + w₁·s₁) + w₂·s₂` when it matches both clauses, `w·s · coord` when one of two (coord = (1/2)^1.5),
+ * `w·s` for a one-clause query. index.ts answers these without reading every posting (see simpleSearch there).
+ */
+export interface SimpleQuery {
+  /** The lists whose documents match, in the order search() adds them (query order). */
+  lists: Array<{ docs: Int32Array; scores: Float32Array; weight: number }>;
+  /**
+   * With one list: the other clause, a common term (see search()), which only adds `(formWeight·s)·altWeight` to
+   * the documents of the list that it contains (after the list's own score, as search() adds deferred clauses).
+   */
+  common?: { docs: Int32Array; scores: Float32Array; formWeight: number; altWeight: number };
+  /** Coordination factor of a document in one list of two (Math.pow(1 / 2, 1.5), as search() computes it). */
+  coord1: number;
+}
+
 export interface Matches {
   /**
-   * Matching document numbers (unordered) and their scores; only the first `count` entries are valid, and only until
-   * the next search of the same index (the arrays are the index's scratch space: copy them to keep them).
+   * Matching document numbers (in ascending order) and their scores; only the first `count` entries are valid, and
+   * only until the next search of the same index (the arrays are the index's scratch space: copy them to keep them).
    */
   docs: Int32Array;
   scores: Float64Array;
@@ -108,6 +126,44 @@ function find(docs: Int32Array, d: number): number {
   return -1;
 }
 
+/**
+ * First position at or after `from` whose document is >= d (ascending document numbers), or docs.length: galloping
+ * (1, 2, 4, ... ahead) then binary search. Looking up ascending documents one after the other this way costs the
+ * logarithm of the gap between them, not of the whole list.
+ */
+export function seek(docs: Int32Array, from: number, d: number): number {
+  const len = docs.length;
+  if (from >= len || docs[from] >= d) return from;
+  let lo = from; // docs[lo] < d
+  let step = 1;
+  let hi = lo + 1;
+  while (hi < len && docs[hi] < d) {
+    lo = hi;
+    step *= 2;
+    hi = lo + step;
+  }
+  if (hi > len) hi = len;
+  lo++;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (docs[mid] < d) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Number of set bits of a bit set. */
+function popcount(bits: Int32Array): number {
+  let c = 0;
+  for (let i = 0; i < bits.length; i++) {
+    let x = bits[i];
+    x -= (x >>> 1) & 0x55555555;
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    c += (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  }
+  return c;
+}
+
 export class TextIndex {
   readonly size: number;
   private readonly postings = new Map<string, Posting>();
@@ -122,11 +178,16 @@ export class TextIndex {
   private readonly termStamp: Int32Array;
   private readonly clauseScore: Float64Array;
   private readonly clauseStamp: Int32Array;
+  /**
+   * The query's accumulators: each document's score so far and number of matched clauses. They are zero outside a
+   * search: the final pass resets every document it reads. `hit` is the set of documents touched (one bit each).
+   */
   private readonly total: Float64Array;
-  private readonly totalStamp: Int32Array;
   private readonly matched: Uint8Array;
-  private readonly touched: Int32Array;
+  private readonly hit: Int32Array;
   private readonly clauseTouched: Int32Array;
+  /** Documents in clauseTouched (one bit each; small enough to stay in the processor's nearest cache). */
+  private readonly clauseHit: Int32Array;
   private readonly altTouched: Int32Array;
   private readonly outDocs: Int32Array;
   private readonly outScores: Float64Array;
@@ -141,10 +202,10 @@ export class TextIndex {
     this.clauseScore = new Float64Array(size);
     this.clauseStamp = new Int32Array(size);
     this.total = new Float64Array(size);
-    this.totalStamp = new Int32Array(size);
     this.matched = new Uint8Array(size);
-    this.touched = new Int32Array(size);
+    this.hit = new Int32Array((size + 31) >>> 5);
     this.clauseTouched = new Int32Array(size);
+    this.clauseHit = new Int32Array((size + 31) >>> 5);
     this.altTouched = new Int32Array(size);
     this.outDocs = new Int32Array(size);
     this.outScores = new Float64Array(size);
@@ -248,6 +309,39 @@ export class TextIndex {
     return this.postings.size;
   }
 
+  /** Every posting list (for per-term data computed at index time, e.g. facet histograms). */
+  postingLists(): IterableIterator<Readonly<Posting>> {
+    return this.postings.values();
+  }
+
+  /** The plan as a SimpleQuery when it is one (see SimpleQuery), else null. */
+  simple(plan: QueryPlan): SimpleQuery | null {
+    const { clauses } = plan;
+    const n = clauses.length;
+    if (n < 1 || n > 2) return null;
+    const lists: SimpleQuery['lists'] = [];
+    const commons: NonNullable<SimpleQuery['common']>[] = [];
+    for (const c of clauses) {
+      if (c.alternatives.length !== 1 || c.alternatives[0].terms.length !== 1 || c.alternatives[0].terms[0].variants.length !== 1) return null;
+      const v = c.alternatives[0].terms[0].variants[0];
+      const p = this.postings.get(v.key)!;
+      lists.push({ docs: p.docs, scores: p.scores, weight: v.weight * c.alternatives[0].weight });
+      // Same rule as search(): a common term is deferred (it cannot match on its own) unless every clause is common.
+      if (p.docs.length > Math.max(50, COMMON_DF * this.size)) commons.push({ docs: p.docs, scores: p.scores, formWeight: v.weight, altWeight: c.alternatives[0].weight });
+    }
+    const coord1 = Math.pow(1 / 2, 1.5);
+    if (commons.length === 1 && n === 2) {
+      const rare = lists.find((l) => l.docs !== commons[0].docs)!;
+      return { lists: [rare], common: commons[0], coord1 };
+    }
+    return { lists, coord1 };
+  }
+
+  /** The posting list of a term ('en:<stem>'): ascending document numbers and their scores. For tests. */
+  postingList(key: string): Readonly<Posting> | undefined {
+    return this.postings.get(key);
+  }
+
   private df(key: string): number {
     return this.postings.get(key)?.docs.length ?? 0;
   }
@@ -347,20 +441,28 @@ export class TextIndex {
     return { clauses, explain };
   }
 
-  /** Documents matching enough clauses, with BM25F scores and a coordination factor. */
-  search(query: string, lang: SearchLang): Matches {
-    const { clauses } = this.plan(query, lang);
+  /**
+   * Documents matching enough clauses, with BM25F scores and a coordination factor; in ascending document order.
+   *
+   * Term at a time: each clause's posting lists are read once, in order, into per-document accumulators. The hot
+   * loops are branch-free: `total` and `matched` are zero outside a search (the final pass resets what it read),
+   * so a posting only adds to them and sets its document's bit in `hit`, the set of touched documents (no
+   * "first time this query?" stamp to test, whose outcome the processor cannot predict on the second clause). The
+   * final pass walks `hit` in document order, so the matches come out sorted and the facet pass after it reads the
+   * per-document arrays sequentially. Every score is the same sum, added in the same order, as in a straightforward
+   * evaluation (engine.test.ts checks this against a reference implementation on random queries).
+   */
+  search(query: string, lang: SearchLang, plan: QueryPlan = this.plan(query, lang)): Matches {
+    const { clauses } = plan;
     const n = clauses.length;
     if (this.serial > 2_000_000_000) {
-      for (const a of [this.altStamp, this.termStamp, this.clauseStamp, this.totalStamp]) a.fill(0);
+      for (const a of [this.altStamp, this.termStamp, this.clauseStamp]) a.fill(0);
       this.serial = 0;
     }
     const out: Matches = { docs: new Int32Array(0), scores: new Float64Array(0), count: 0 };
     if (!n) return out;
     const minMatch = n <= 2 ? 1 : Math.max(2, Math.floor(n / 2));
-    const qStamp = ++this.serial;
-    const { altScore, altStamp, altCount, termStamp, clauseScore, clauseStamp, total, totalStamp, matched, touched, clauseTouched, altTouched } = this;
-    let nTouched = 0;
+    const { altScore, altStamp, altCount, termStamp, clauseScore, clauseStamp, total, matched, hit, clauseTouched, clauseHit, altTouched } = this;
     // Common-terms handling: a one-word clause whose word is in more than COMMON_DF of the documents ("canada",
     // "services") does not make a document match on its own when the query has rarer words; it only adds its score
     // to the documents those match (looked up by binary search instead of scanning a posting list of every document).
@@ -383,14 +485,9 @@ export class TextIndex {
           const w = variants[0].weight * clause.alternatives[0].weight;
           for (let j = 0; j < docs.length; j++) {
             const d = docs[j];
-            if (totalStamp[d] !== qStamp) {
-              totalStamp[d] = qStamp;
-              total[d] = 0;
-              matched[d] = 0;
-              touched[nTouched++] = d;
-            }
             total[d] += w * scores[j];
             matched[d]++;
+            hit[d >>> 5] |= 1 << (d & 31);
           }
           continue;
         }
@@ -399,13 +496,8 @@ export class TextIndex {
           const w = v.weight * clause.alternatives[0].weight;
           for (let j = 0; j < docs.length; j++) {
             const d = docs[j];
-            if (totalStamp[d] !== qStamp) {
-              totalStamp[d] = qStamp;
-              total[d] = 0;
-              matched[d] = 0;
-              touched[nTouched++] = d;
-            }
             total[d] += w * scores[j];
+            hit[d >>> 5] |= 1 << (d & 31);
             if (clauseStamp[d] !== cStamp) {
               clauseStamp[d] = cStamp;
               matched[d]++;
@@ -414,8 +506,25 @@ export class TextIndex {
         }
         continue;
       }
+      // A clause with alternatives (synonyms): its score is the best alternative's, kept in `clauseScore` for the
+      // documents of `clauseTouched`, which `clauseHit` marks (empty outside this loop: cleared in the merge below).
       let nClause = 0;
+      // The longest one-word, one-form alternative (usually the word as typed, next to rarer synonym phrases) is
+      // read last and straight into the totals: a document it matches that no other alternative matched gets its
+      // score at once; only the documents the other alternatives also matched go through `clauseScore` (the best of
+      // the alternatives, as before; the maximum does not depend on the order the alternatives are read in).
+      let direct: Alternative | undefined;
+      let directDf = 0;
       for (const alt of clause.alternatives) {
+        if (alt.terms.length !== 1 || alt.terms[0].variants.length !== 1) continue;
+        const df = this.df(alt.terms[0].variants[0].key);
+        if (df > directDf) {
+          direct = alt;
+          directDf = df;
+        }
+      }
+      for (const alt of clause.alternatives) {
+        if (alt === direct) continue;
         if (alt.terms.length === 1 && alt.terms[0].variants.length === 1) {
           // One word, one form (most synonyms): its score is the alternative's, straight into the clause's best.
           const v = alt.terms[0].variants[0];
@@ -425,8 +534,9 @@ export class TextIndex {
           for (let j = 0; j < docs.length; j++) {
             const d = docs[j];
             const s = w * scores[j] * aw;
-            if (clauseStamp[d] !== cStamp) {
-              clauseStamp[d] = cStamp;
+            const bit = 1 << (d & 31);
+            if ((clauseHit[d >>> 5] & bit) === 0) {
+              clauseHit[d >>> 5] |= bit;
               clauseScore[d] = s;
               clauseTouched[nClause++] = d;
             } else if (s > clauseScore[d]) clauseScore[d] = s;
@@ -460,12 +570,28 @@ export class TextIndex {
               }
             }
           }
+          // One form of the rarest word: the candidates are in ascending order (a posting list's order).
+          const sorted = rarest.variants.length === 1;
           for (const term of alt.terms) {
             const tStamp = ++this.serial;
             for (const v of term.variants) {
               const { docs, scores } = this.postings.get(v.key)!;
               const w = v.weight;
-              if (docs.length > 16 * nAlt) {
+              if (sorted) {
+                // Ascending candidates: walk the list once, galloping from one candidate to the next.
+                let at = 0;
+                for (let j = 0; j < nAlt; j++) {
+                  const d = altTouched[j];
+                  at = seek(docs, at, d);
+                  if (at === docs.length) break;
+                  if (docs[at] !== d) continue;
+                  altScore[d] += w * scores[at];
+                  if (termStamp[d] !== tStamp) {
+                    termStamp[d] = tStamp;
+                    altCount[d]++;
+                  }
+                }
+              } else if (docs.length > 16 * nAlt) {
                 for (let j = 0; j < nAlt; j++) {
                   const d = altTouched[j];
                   const at = find(docs, d);
@@ -519,37 +645,50 @@ export class TextIndex {
           if (altCount[d] < need) continue;
           // Partial matches of a multi-word original phrase count in proportion.
           const s = altScore[d] * alt.weight * (alt.requireAll ? 1 : altCount[d] / nTerms);
-          if (clauseStamp[d] !== cStamp) {
-            clauseStamp[d] = cStamp;
+          const bit = 1 << (d & 31);
+          if ((clauseHit[d >>> 5] & bit) === 0) {
+            clauseHit[d >>> 5] |= bit;
             clauseScore[d] = s;
             clauseTouched[nClause++] = d;
           } else if (s > clauseScore[d]) clauseScore[d] = s;
         }
       }
+      if (direct) {
+        const v = direct.terms[0].variants[0];
+        const { docs, scores } = this.postings.get(v.key)!;
+        const w = v.weight;
+        const aw = direct.weight;
+        for (let j = 0; j < docs.length; j++) {
+          const d = docs[j];
+          const s = w * scores[j] * aw;
+          if (((clauseHit[d >>> 5] >>> (d & 31)) & 1) === 0) {
+            total[d] += s;
+            matched[d]++;
+            hit[d >>> 5] |= 1 << (d & 31);
+          } else if (s > clauseScore[d]) clauseScore[d] = s;
+        }
+      }
       for (let j = 0; j < nClause; j++) {
         const d = clauseTouched[j];
-        if (totalStamp[d] !== qStamp) {
-          totalStamp[d] = qStamp;
-          total[d] = 0;
-          matched[d] = 0;
-          touched[nTouched++] = d;
-        }
         total[d] += clauseScore[d];
+        clauseHit[d >>> 5] = 0;
         matched[d]++;
+        hit[d >>> 5] |= 1 << (d & 31);
       }
     }
+    const words = hit.length;
     for (const clause of deferred) {
       if (isSimple(clause) && clause.alternatives[0].terms[0].variants.length === 1) {
         const v = clause.alternatives[0].terms[0].variants[0];
         const { docs, scores } = this.postings.get(v.key)!;
         const w = v.weight;
         const aw = clause.alternatives[0].weight;
-        if (docs.length < 8 * nTouched) {
+        if (docs.length < 8 * popcount(hit)) {
           // The common word's list is not much longer than the documents found: one pass over it beats a binary
           // search per document (same score as below: one term, one form).
           for (let j = 0; j < docs.length; j++) {
             const d = docs[j];
-            if (totalStamp[d] !== qStamp) continue;
+            if (((hit[d >>> 5] >>> (d & 31)) & 1) === 0) continue;
             const s = w * scores[j] * aw * 1;
             if (s > 0) {
               total[d] += s;
@@ -562,46 +701,69 @@ export class TextIndex {
       const alts = clause.alternatives.map((a) => ({
         weight: a.weight,
         requireAll: a.requireAll,
-        terms: a.terms.map((t) => t.variants.map((v) => ({ ...this.postings.get(v.key)!, w: v.weight }))),
+        terms: a.terms.map((t) => t.variants.map((v) => ({ ...this.postings.get(v.key)!, w: v.weight, at: 0 }))),
       }));
-      for (let j = 0; j < nTouched; j++) {
-        const d = touched[j];
-        let best = 0;
-        for (const a of alts) {
-          let sc = 0;
-          let cnt = 0;
-          for (const variants of a.terms) {
-            let hit = false;
-            for (const v of variants) {
-              const at = find(v.docs, d);
-              if (at >= 0) {
-                sc += v.w * v.scores[at];
-                hit = true;
+      // The documents come in ascending order (bit set order): each list is looked up from where the previous
+      // document was found (galloping), not from its start.
+      for (let wi = 0; wi < words; wi++) {
+        for (let x = hit[wi]; x !== 0; ) {
+          const low = x & -x;
+          x ^= low;
+          const d = (wi << 5) | (31 - Math.clz32(low));
+          let best = 0;
+          for (const a of alts) {
+            let sc = 0;
+            let cnt = 0;
+            for (const variants of a.terms) {
+              let found = false;
+              for (const v of variants) {
+                const at = (v.at = seek(v.docs, v.at, d));
+                if (at < v.docs.length && v.docs[at] === d) {
+                  sc += v.w * v.scores[at];
+                  found = true;
+                }
               }
+              if (found) cnt++;
             }
-            if (hit) cnt++;
+            if (cnt === 0 || (a.requireAll && cnt < a.terms.length)) continue;
+            const s = sc * a.weight * (a.requireAll ? 1 : cnt / a.terms.length);
+            if (s > best) best = s;
           }
-          if (cnt === 0 || (a.requireAll && cnt < a.terms.length)) continue;
-          const s = sc * a.weight * (a.requireAll ? 1 : cnt / a.terms.length);
-          if (s > best) best = s;
-        }
-        if (best > 0) {
-          total[d] += best;
-          matched[d]++;
+          if (best > 0) {
+            total[d] += best;
+            matched[d]++;
+          }
         }
       }
     }
-    out.docs = this.outDocs;
-    out.scores = this.outScores;
+    // Coordination factors (m / n)^1.5, one per possible number of matched clauses, computed once per query:
+    // Math.pow costs some 40 ns, as much as all the rest of the work on a match, and gives the same value for every
+    // document with the same m (the table holds the very values Math.pow returns: scores are bit-for-bit the same).
+    const coord = new Float64Array(n + 1);
+    for (let m = 1; m < n; m++) coord[m] = Math.pow(m / n, 1.5);
+    const outDocs = this.outDocs;
+    const outScores = this.outScores;
     let k = 0;
-    for (let j = 0; j < nTouched; j++) {
-      const d = touched[j];
-      const m = matched[d];
-      if (m < minMatch) continue;
-      out.docs[k] = d;
-      out.scores[k] = m === n ? total[d] : total[d] * Math.pow(m / n, 1.5);
-      k++;
+    for (let wi = 0; wi < words; wi++) {
+      let x = hit[wi];
+      if (x === 0) continue;
+      hit[wi] = 0;
+      while (x !== 0) {
+        const low = x & -x;
+        x ^= low;
+        const d = (wi << 5) | (31 - Math.clz32(low));
+        const m = matched[d];
+        const t = total[d];
+        matched[d] = 0;
+        total[d] = 0;
+        if (m < minMatch) continue;
+        outDocs[k] = d;
+        outScores[k] = m === n ? t : t * coord[m];
+        k++;
+      }
     }
+    out.docs = outDocs;
+    out.scores = outScores;
     out.count = k;
     return out;
   }

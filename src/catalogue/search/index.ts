@@ -11,7 +11,7 @@
  */
 import type { Database } from '../../db/database';
 import { t, type Lang } from '../../i18n/index';
-import { TextIndex, type FieldDef, type FieldText } from './engine';
+import { seek, TextIndex, type FieldDef, type FieldText, type SimpleQuery } from './engine';
 import type { FacetValue, OrgSearchParams, OrgSearchResult, SearchItem, SearchParams, SearchResult } from './types';
 
 /** Field boosts: title > keywords > program > description > organisation name. */
@@ -76,6 +76,17 @@ interface Catalogue {
   /** Life events in compressed rows: the events of document d are evList[evStart[d] .. evStart[d + 1]). */
   evStart: Int32Array;
   evList: Int32Array;
+  /**
+   * Each document's facet values packed in one number, for the facet pass over the matches without filters (one
+   * read per match instead of five): owner slot (organisation number, or orgs.length for none) in bits 0-11,
+   * audience mask in bits 12-19, channel mask in bits 20-27, bit 28 set when it has life events. Null when the
+   * catalogue does not fit (4,095 organisations or more, more than 8 audience or channel codes).
+   */
+  facetKey: Int32Array | null;
+  /** Facet histograms and best score of each long posting list (keyed by its docs array); see listFacets(). */
+  termFacets: Map<Int32Array, ListFacets>;
+  /** Scratch bit set (one bit per document) of the simple-query path. */
+  scratchBits: Int32Array;
   /** Facet labels and their collation rank, per language, computed once (sorting labels per query is costly). */
   facetMeta: Record<Lang, Record<FacetName, FacetMeta>>;
   /** Scratch space of the query (searches are synchronous): the documents passing the filters and their scores. */
@@ -85,6 +96,14 @@ interface Catalogue {
 }
 
 type FacetName = 'audience' | 'organisation' | 'channel' | 'lifeEvent' | 'level';
+/** What the facet pass would count over the documents of one posting list, and the list's best score. */
+interface ListFacets {
+  orgPass: Int32Array;
+  audHist: Int32Array;
+  chHist: Int32Array;
+  evCount: Int32Array;
+  maxScore: number;
+}
 interface FacetMeta {
   values: string[];
   labels: string[];
@@ -95,6 +114,25 @@ interface FacetMeta {
 const CHANNEL_ORDER = ['online', 'phone', 'in_person', 'mail', 'email', 'fax', 'kiosk'];
 const LEVEL_ORDER = ['federal', 'provincial', 'municipal', 'indigenous', 'ngo'];
 const CACHE_SIZE = 1000;
+const FK_EVENTS = 1 << 28;
+/** Posting lists at least this long get their facet histograms at index time (shorter ones are counted per query). */
+let termFacetsDf = 1000;
+/** The simple-query path keeps a heap of page × pageSize results; deeper pages take the general path. */
+const SIMPLE_MAX_END = 1000;
+/**
+ * Tests only: setSimpleSearch(false) answers simple queries through the general path too, to compare the two;
+ * `termFacetsDf` changes the length from which lists get facet histograms (at the next index build).
+ * simpleSearchCount() counts the queries answered by the simple path.
+ */
+let simpleSearchOff = false;
+let simpleSearches = 0;
+export function setSimpleSearch(on: boolean, opts: { termFacetsDf?: number } = {}): void {
+  simpleSearchOff = !on;
+  termFacetsDf = opts.termFacetsDf ?? 1000;
+}
+export function simpleSearchCount(): number {
+  return simpleSearches;
+}
 const READ_CHUNK = 5000;
 
 let generation = 0;
@@ -306,6 +344,23 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
   const evList = new Int32Array(evStart[size]);
   for (let d = 0; d < size; d++) evList.set(events[d], evStart[d]);
 
+  let facetKey: Int32Array | null = null;
+  if (orgs.length < 0xfff && audienceCodes.length <= 8 && channelCodes.length <= 8) {
+    facetKey = new Int32Array(size);
+    for (let d = 0; d < size; d++) {
+      facetKey[d] = (org[d] >= 0 ? org[d] : orgs.length) | (audMask[d] << 12) | (chMask[d] << 20) | (evStart[d + 1] > evStart[d] ? FK_EVENTS : 0);
+    }
+  }
+
+  const termFacets = new Map<Int32Array, ListFacets>();
+  const nAud = Math.min(32, audienceCodes.length);
+  const nCh = Math.min(32, channelCodes.length);
+  if (facetKey) {
+    for (const p of index.postingLists()) {
+      if (p.docs.length >= termFacetsDf) termFacets.set(p.docs, listFacets(facetKey, evStart, evList, orgs.length, nAud, nCh, eventList.length, p.docs, p.scores));
+    }
+  }
+
   const meta = (lang: Lang, values: string[], labels: string[]): FacetMeta => {
     const collator = collators[lang];
     const sorted = labels.map((_, i) => i).sort((a, b) => collator.compare(labels[a], labels[b]) || a - b);
@@ -353,11 +408,210 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
     orgOrder,
     evStart,
     evList,
+    facetKey,
+    termFacets,
+    scratchBits: new Int32Array((size + 31) >>> 5),
     facetMeta,
     hitDocs: new Int32Array(size),
     hitScores: new Float64Array(size),
     cache: new Map(),
   };
+}
+
+/** Facet histograms of the documents of one posting list (as the facet pass counts them) and its best score. */
+function listFacets(
+  facetKey: Int32Array, evStart: Int32Array, evList: Int32Array, nOrgs: number, nAud: number, nCh: number, nEvents: number,
+  docs: Int32Array, scores: Float32Array,
+): ListFacets {
+  const r: ListFacets = {
+    orgPass: new Int32Array(nOrgs + 1),
+    audHist: new Int32Array(1 << nAud),
+    chHist: new Int32Array(1 << nCh),
+    evCount: new Int32Array(nEvents),
+    maxScore: 0,
+  };
+  for (let j = 0; j < docs.length; j++) {
+    const d = docs[j];
+    const f = facetKey[d];
+    r.orgPass[f & 0xfff]++;
+    r.audHist[(f >>> 12) & 0xff]++;
+    r.chHist[(f >>> 20) & 0xff]++;
+    if ((f & FK_EVENTS) !== 0) for (let k = evStart[d], e = evStart[d + 1]; k < e; k++) r.evCount[evList[k]]++;
+    if (scores[j] > r.maxScore) r.maxScore = scores[j];
+  }
+  return r;
+}
+
+/**
+ * The best `k` documents seen, by score (desc) then title rank, as topK() orders them: a bounded heap whose root is
+ * the worst of the current best (fed one document at a time, for the simple-query path).
+ */
+class TopHeap {
+  readonly docs: Int32Array;
+  readonly scores: Float64Array;
+  size = 0;
+  /** Score of the worst document kept once the heap is full (-Infinity before): lower scores cannot enter. */
+  floor = -Infinity;
+  constructor(
+    readonly k: number,
+    private readonly rank: Int32Array,
+  ) {
+    this.docs = new Int32Array(k);
+    this.scores = new Float64Array(k);
+  }
+
+  private better(i: number, j: number): boolean {
+    const { scores, docs, rank } = this;
+    return scores[i] > scores[j] || (scores[i] === scores[j] && rank[docs[i]] < rank[docs[j]]);
+  }
+
+  private swap(i: number, j: number): void {
+    const { scores, docs } = this;
+    const d = docs[i];
+    docs[i] = docs[j];
+    docs[j] = d;
+    const s = scores[i];
+    scores[i] = scores[j];
+    scores[j] = s;
+  }
+
+  push(d: number, s: number): void {
+    const { docs, scores, rank, k } = this;
+    if (this.size < k) {
+      let j = this.size++;
+      docs[j] = d;
+      scores[j] = s;
+      while (j > 0) {
+        const p = (j - 1) >> 1;
+        if (!this.better(p, j)) break;
+        this.swap(p, j);
+        j = p;
+      }
+    } else {
+      if (!(s > scores[0] || (s === scores[0] && rank[d] < rank[docs[0]]))) return;
+      docs[0] = d;
+      scores[0] = s;
+      let j = 0;
+      for (;;) {
+        const l = 2 * j + 1;
+        const r = l + 1;
+        let m = j;
+        if (l < k && this.better(m, l)) m = l;
+        if (r < k && this.better(m, r)) m = r;
+        if (m === j) break;
+        this.swap(m, j);
+        j = m;
+      }
+    }
+    if (this.size === k) this.floor = scores[0];
+  }
+
+  /** The documents kept, best first, with their scores. */
+  sorted(): Array<{ doc: number; score: number }> {
+    const order = Array.from({ length: this.size }, (_, i) => i).sort((a, b) => (this.better(a, b) ? -1 : this.better(b, a) ? 1 : 0));
+    return order.map((i) => ({ doc: this.docs[i], score: this.scores[i] }));
+  }
+}
+
+/**
+ * A simple query (one or two one-word clauses, see SimpleQuery) without filters, answered without reading every
+ * posting: its matches are one posting list or the union A ∪ B of two, so
+ * - total = |A| + |B| − |A ∩ B|;
+ * - facets = histograms of A and B (computed at index time for long lists) minus the documents of A ∩ B;
+ * - the best `end` documents: those of A ∩ B (scored in full), then the documents of one list only, whose score is
+ *   w·s·coord; a list is read (a sequential scan of its scores) only if its best score could beat the current
+ *   `end`-th, and a posting only enters the heap if its score does.
+ * A ∩ B is found by galloping through the longer list for the documents of the shorter one. Exactly the same
+ * scores, totals and counts as the general path (search.test.ts compares the two on random queries).
+ * Fills orgPass, audHist, chHist and evCount; returns the total and the page.
+ */
+function simpleSearch(
+  c: Catalogue, sq: SimpleQuery, lang: Lang, start: number, end: number,
+  counts: { orgPass: Int32Array; audHist: Int32Array; chHist: Int32Array; evCount: Int32Array },
+): { total: number; page: Array<{ doc: number; score: number }> } {
+  const { facetKey, evStart, evList } = c;
+  const fk = facetKey!;
+  const facetsOf = (docs: Int32Array, scores: Float32Array) =>
+    c.termFacets.get(docs) ?? listFacets(fk, evStart, evList, c.orgs.length, Math.min(32, c.audienceCodes.length), Math.min(32, c.channelCodes.length), c.eventList.length, docs, scores);
+  const add = (to: Int32Array, from: Int32Array) => {
+    for (let i = 0; i < to.length; i++) to[i] += from[i];
+  };
+  const heap = new TopHeap(end, c.rank[lang]);
+  const bits = c.scratchBits;
+  let total = 0;
+  let nBoth = 0;
+  const both = c.hitDocs;
+  if (sq.lists.length === 2) {
+    const [a, b] = sq.lists;
+    // A ∩ B, scored as the general path adds the two clauses: (0 + w₁·s₁) + w₂·s₂.
+    const aShorter = a.docs.length <= b.docs.length;
+    const short = aShorter ? a : b;
+    const long = aShorter ? b : a;
+    let at = 0;
+    for (let i = 0; i < short.docs.length; i++) {
+      const d = short.docs[i];
+      at = seek(long.docs, at, d);
+      if (at === long.docs.length) break;
+      if (long.docs[at] !== d) continue;
+      const sa = aShorter ? short.scores[i] : long.scores[at];
+      const sb = aShorter ? long.scores[at] : short.scores[i];
+      heap.push(d, a.weight * sa + b.weight * sb);
+      bits[d >>> 5] |= 1 << (d & 31);
+      both[nBoth++] = d;
+    }
+    total = a.docs.length + b.docs.length - nBoth;
+  } else if (sq.common) {
+    // A rare word and a common one: the rare word's documents match; those that have the common word too get its
+    // score added after their own, as search() adds a deferred clause: (0 + w·s) + (w'·s')·a'·1.
+    const a = sq.lists[0];
+    const cm = sq.common;
+    let at = 0;
+    for (let i = 0; i < a.docs.length; i++) {
+      const d = a.docs[i];
+      at = seek(cm.docs, at, d);
+      if (at === cm.docs.length) break;
+      if (cm.docs[at] !== d) continue;
+      heap.push(d, a.weight * a.scores[i] + cm.formWeight * cm.scores[at] * cm.altWeight * 1);
+      bits[d >>> 5] |= 1 << (d & 31);
+      both[nBoth++] = d;
+    }
+    total = a.docs.length;
+  } else total = sq.lists[0].docs.length;
+  // Number of clauses (a common word is one).
+  const n = sq.lists.length + (sq.common ? 1 : 0);
+  for (const list of sq.lists) {
+    const f = facetsOf(list.docs, list.scores);
+    add(counts.orgPass, f.orgPass);
+    add(counts.audHist, f.audHist);
+    add(counts.chHist, f.chHist);
+    add(counts.evCount, f.evCount);
+    // Documents of this list only: score w·s (one clause of one: no coordination) or w·s·coord1 (one of two).
+    const w = list.weight;
+    const coord = n === 2 ? sq.coord1 : 1;
+    const best = n === 2 ? w * f.maxScore * coord : w * f.maxScore;
+    if (best < heap.floor) continue;
+    const { docs, scores } = list;
+    for (let j = 0; j < docs.length; j++) {
+      const s = n === 2 ? w * scores[j] * coord : w * scores[j];
+      if (s < heap.floor) continue;
+      const d = docs[j];
+      if (((bits[d >>> 5] >>> (d & 31)) & 1) !== 0) continue;
+      heap.push(d, s);
+    }
+  }
+  // The documents of both lists were counted twice (not with a common word: its list was not counted).
+  const { orgPass, audHist, chHist, evCount } = counts;
+  for (let j = 0; j < nBoth; j++) {
+    const d = both[j];
+    bits[d >>> 5] = 0;
+    if (sq.common) continue;
+    const f = fk[d];
+    orgPass[f & 0xfff]--;
+    audHist[(f >>> 12) & 0xff]--;
+    chHist[(f >>> 20) & 0xff]--;
+    if ((f & FK_EVENTS) !== 0) for (let k = evStart[d], e = evStart[d + 1]; k < e; k++) evCount[evList[k]]--;
+  }
+  return { total, page: heap.sorted().slice(start, end) };
 }
 
 /**
@@ -448,10 +702,12 @@ export async function searchServices(db: Database, params: ServiceSearchParams, 
   const channel = norm(params.channel);
   const level = norm(params.level);
   const lifeEvent = params.lifeEvent || '';
-  const key = JSON.stringify([lang, q, audience, organisation, channel, level, lifeEvent, page, pageSize]);
   const run = () => runServiceSearch(c, { lang, q, audience, organisation, channel, level, lifeEvent, page, pageSize });
   const useCache = opts.cache ?? process.env.GUICHET_SEARCH_CACHE !== 'off';
-  const result = useCache ? cached(c, key, run) : run();
+  // Without the cache the result is new and the caller's own: no copy.
+  if (!useCache) return run();
+  const key = JSON.stringify([lang, q, audience, organisation, channel, level, lifeEvent, page, pageSize]);
+  const result = cached(c, key, run);
   // Callers get their own copy of the top level (the cached value must stay intact).
   const f = result.facets;
   const copy = (list: FacetValue[]) => list.map((v) => ({ ...v }));
@@ -482,19 +738,6 @@ function runServiceSearch(
   const fEvOn = p.lifeEvent !== '';
   const fEv = fEvOn ? c.eventList.findIndex((e) => e.id === p.lifeEvent) : -1;
 
-  let candidates: Int32Array;
-  let count: number;
-  let scoreOf: Float64Array | null = null;
-  if (p.q) {
-    const m = c.index.search(p.q, lang);
-    candidates = m.docs;
-    count = m.count;
-    scoreOf = m.scores;
-  } else {
-    candidates = c.order[lang];
-    count = c.size;
-  }
-
   // Facet counts. Audience and channel sets are counted as histograms of their bit masks (expanded at the end),
   // so the loop over the matches only increments counters in typed arrays.
   const nAudBits = Math.min(32, c.audienceCodes.length);
@@ -509,15 +752,56 @@ function runServiceSearch(
   const lvlOnly = new Int32Array(c.orgs.length); // documents failing only the level filter
   const noOrg = c.orgs.length;
   let hitDocs: Int32Array;
-  let hitScores: Float64Array | null = scoreOf;
   let nHit = 0;
-  const { org, orgLevel, audMask, chMask, evStart, evList } = c;
+  const { org, orgLevel, audMask, chMask, evStart, evList, facetKey } = c;
   const anyFilter = fAudOn || fChOn || fOrgOn || fLvlOn || fEvOn;
-  if (!anyFilter) {
+  const start = (p.page - 1) * p.pageSize;
+  const end = start + p.pageSize;
+
+  let candidates: Int32Array;
+  let count: number;
+  let scoreOf: Float64Array | null = null;
+  let simple: ReturnType<typeof simpleSearch> | null = null;
+  if (p.q) {
+    const plan = c.index.plan(p.q, lang);
+    const sq = !anyFilter && facetKey && audHist && chHist && end <= SIMPLE_MAX_END && !simpleSearchOff ? c.index.simple(plan) : null;
+    if (sq) {
+      simple = simpleSearch(c, sq, lang, start, end, { orgPass, audHist: audHist!, chHist: chHist!, evCount });
+      simpleSearches++;
+      candidates = c.hitDocs;
+      count = 0;
+    } else {
+      const m = c.index.search(p.q, lang, plan);
+      candidates = m.docs;
+      count = m.count;
+      scoreOf = m.scores;
+    }
+  } else {
+    candidates = c.order[lang];
+    count = c.size;
+  }
+
+  let hitScores: Float64Array | null = scoreOf;
+  if (simple) {
+    // Counted by simpleSearch.
+    hitDocs = candidates;
+    nHit = simple.total;
+  } else if (!anyFilter) {
     // Every match is a hit: no copy, and each facet counts every match.
     hitDocs = candidates;
     nHit = count;
-    if (audHist && chHist) {
+    if (audHist && chHist && facetKey) {
+      // The usual case: one read per match (the packed facet values), the rest are increments of small counters.
+      // The matches come in document order, so facetKey is read front to back.
+      for (let j = 0; j < count; j++) {
+        const d = candidates[j];
+        const f = facetKey[d];
+        orgPass[f & 0xfff]++;
+        audHist[(f >>> 12) & 0xff]++;
+        chHist[(f >>> 20) & 0xff]++;
+        if ((f & FK_EVENTS) !== 0) for (let k = evStart[d], e = evStart[d + 1]; k < e; k++) evCount[evList[k]]++;
+      }
+    } else if (audHist && chHist) {
       // The usual case (few audience and channel codes): typed-array increments only.
       for (let j = 0; j < count; j++) {
         const d = candidates[j];
@@ -598,11 +882,12 @@ function runServiceSearch(
     lvlCount[orgLevel[o]] += orgPass[o] + lvlOnly[o];
   }
 
-  const start = (p.page - 1) * p.pageSize;
-  const end = start + p.pageSize;
   let pageDocs: number[];
   let pageScores: number[] = [];
-  if (start >= nHit) pageDocs = [];
+  if (simple) {
+    pageDocs = simple.page.map((x) => x.doc);
+    pageScores = simple.page.map((x) => x.score);
+  } else if (start >= nHit) pageDocs = [];
   else if (hitScores) {
     const positions = topK(hitDocs, hitScores, nHit, end, c.rank[lang]).slice(start, end);
     pageDocs = positions.map((i) => hitDocs[i]);
@@ -624,7 +909,7 @@ function runServiceSearch(
       url: `/${lang}/services/${encodeURIComponent(c.ids[d])}`,
       isDemo: c.isDemo[d] === 1,
     };
-    if (hitScores) item.score = Math.round(pageScores[i] * 1e4) / 1e4;
+    if (hitScores || simple) item.score = Math.round(pageScores[i] * 1e4) / 1e4;
     return item;
   });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/app';
 import { sql } from 'kysely';
 import { t } from '../../i18n/index';
-import { invalidateSearchIndex, searchServices } from './index';
+import { invalidateSearchIndex, searchServices, setSimpleSearch, simpleSearchCount } from './index';
 
 let ctx: TestApp;
 before(async () => {
@@ -237,6 +237,49 @@ describe('GET /api/v1/organisations', () => {
     const bad = await get('/api/v1/organisations?level=galactic');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, 'VALIDATION_ERROR');
+  });
+});
+
+describe('simple queries (one or two plain words) answered without reading every posting', () => {
+  it('give exactly the results of the general path: items, scores, totals and facets', async () => {
+    const rows = await ctx.db.selectFrom('services').select(['title_en', 'title_fr']).where('status', '=', 'published').orderBy('id').execute();
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
+    const vocab = { en: rows.flatMap((r) => r.title_en.split(/\s+/)), fr: rows.flatMap((r) => r.title_fr.split(/\s+/)) };
+    const queries: Array<{ q: string; lang: 'en' | 'fr'; page: number; pageSize: number }> = [
+      { q: 'canada services', lang: 'en', page: 1, pageSize: 10 },
+      { q: 'passport passport', lang: 'en', page: 1, pageSize: 10 },
+      { q: 'permis', lang: 'fr', page: 3, pageSize: 7 },
+      // A rare word and a common one (the common one only adds to the rare one's documents), in both orders.
+      { q: 'passport canada', lang: 'en', page: 1, pageSize: 10 },
+      { q: 'canada passport', lang: 'en', page: 2, pageSize: 5 },
+      { q: 'canada pêche', lang: 'fr', page: 1, pageSize: 10 },
+    ];
+    for (let i = 0; i < 300; i++) {
+      const lang = rnd() < 0.5 ? 'en' : 'fr';
+      const q = Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => pick(vocab[lang])).join(' ');
+      queries.push({ q, lang, page: 1 + Math.floor(rnd() * 3), pageSize: pick([1, 5, 10, 50]) });
+    }
+    // Facet histograms from 20 documents on, so that both the precomputed and the per-query ones are used.
+    setSimpleSearch(true, { termFacetsDf: 20 });
+    invalidateSearchIndex();
+    try {
+      const before = simpleSearchCount();
+      const fast = [];
+      for (const p of queries) fast.push(await searchServices(ctx.db, p, { cache: false }));
+      const used = simpleSearchCount() - before;
+      assert.ok(used > 150, `the simple path answered ${used} of ${queries.length} queries`);
+      setSimpleSearch(false);
+      for (let i = 0; i < queries.length; i++) {
+        const general = await searchServices(ctx.db, queries[i], { cache: false });
+        assert.deepEqual(fast[i], general, JSON.stringify(queries[i]));
+      }
+      assert.ok(fast.filter((r) => r.total > 20).length > 50, 'broad queries are among them');
+    } finally {
+      setSimpleSearch(true);
+      invalidateSearchIndex();
+    }
   });
 });
 

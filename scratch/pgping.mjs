@@ -1,0 +1,10 @@
+import pg from 'pg';
+const url = process.argv[2];
+const pool = new pg.Pool({ connectionString: url, max: 20 });
+await pool.query('select 1');
+const t = performance.now(); const c = process.cpuUsage(); let n = 0;
+const end = t + 5000;
+await Promise.all(Array.from({ length: 40 }, async () => { while (performance.now() < end) { await pool.query('select $1::int as x', [1]); n++; } }));
+const cpu = process.cpuUsage(c);
+console.log(url, 'qps', (n / 5).toFixed(0), 'node cpu/query us', ((cpu.user + cpu.system) / n).toFixed(1), 'sys', (cpu.system / n).toFixed(1));
+await pool.end();
