@@ -8,15 +8,16 @@
  *   - counters: each of the 1,000 agents calls the next client (POST /call-next: routing policy + SKIP LOCKED),
  *     serves them for a random service time (exponential, the same for every office, chosen so that the busiest hour
  *     keeps the counters 85 % busy), completes the ticket (POST /complete), and calls again; with nobody waiting,
- *     the agent looks again after a quarter of a mean service time.
+ *     the agent looks again after one mean service time.
  * The day (8 opening hours) is compressed into BENCH_DAY_SECONDS (default 480 s: one hour per minute, 48× faster
  * than real time), so the server sees in one minute the calls of one hour of a 1,000-counter network.
  * Then the same server's /healthz throughput with the same number of connections.
  * pooled_wait_gain: simulated mean wait with separate queues per organisation / with the pooled shared counter, on
  * the same arrivals (src/counters/scenarios/shared-office.json, production routing code).
  *
- * The server runs in a child process (its own event loop); the load generator runs here.
- * Environment: BENCH_TICKETS (100000), BENCH_OFFICES (50), BENCH_COUNTERS (20), BENCH_DAY_SECONDS (480),
+ * The servers run in child processes (BENCH_SERVERS, default 2: one per core, as production runs Node; both over
+ * the same database, each office's calls going to one of them); the load generator runs here.
+ * Environment: BENCH_TICKETS (100000), BENCH_OFFICES (50), BENCH_COUNTERS (20), BENCH_DAY_SECONDS (480), BENCH_SERVERS (2),
  * BENCH_CONNECTIONS (64, the HTTP keep-alive sockets of the load generator), BENCH_BASELINE_SECONDS (10), BENCH_POOL (20).
  * Last line: bench:queue tickets=<n> call_next_p99_ms=<x> rps=<x> baseline_rps=<x> ratio=<x> pooled_wait_gain=<x>
  */
@@ -24,7 +25,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { benchServer, sha256 } from './support';
@@ -34,6 +35,8 @@ const OFFICES = Number(process.env.BENCH_OFFICES ?? 50);
 const COUNTERS = Number(process.env.BENCH_COUNTERS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const DAY_SECONDS = Number(process.env.BENCH_DAY_SECONDS ?? 480);
+/** Server processes over the same database (Node uses one core per process; production runs one per core). */
+const SERVERS = Math.max(1, Number(process.env.BENCH_SERVERS ?? 2));
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
 const POOL = Number(process.env.BENCH_POOL ?? 20);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -41,17 +44,43 @@ const SERVICES = ['demo-dog-licence', 'demo-property-tax-address', 'demo-driver-
 
 interface Fixture {
   port: number;
+  /** every server process's port (the first one set the database up); offices are spread over them */
+  ports: number[];
+  databaseUrl: string;
+  /** an office outside the day, for warming the server processes up (JIT, lazy imports, connection pools) */
+  warmUp?: { id: string; counters: Array<{ id: string; cookie: string; csrf: string }> };
   offices: Array<{ id: string; counters: Array<{ id: string; cookie: string; csrf: string }> }>;
+}
+
+/** A further server process over the database the first one prepared (BENCH_ROLE=replica, BENCH_DB=<url>). */
+async function replica(): Promise<void> {
+  const { openDatabase } = await import('../src/db/database');
+  const { loadConfig } = await import('../src/config');
+  const { buildApp } = await import('../src/http/app');
+  const database = await openDatabase({ databaseUrl: process.env.BENCH_DB!, poolSize: POOL });
+  const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: process.env.BENCH_DB! };
+  const app = await buildApp({ config, database, logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  process.send!({ type: 'ready', port: (app.server.address() as { port: number }).port });
+  process.on('message', async (m: { type: string }) => {
+    if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
+    if (m.type === 'stop') {
+      await app.close();
+      await database.close();
+      process.exit(0);
+    }
+  });
 }
 
 async function server(): Promise<void> {
   const { database, config, app, db } = await benchServer(POOL);
   const sha = sha256;
   const tpl = await db.selectFrom('offices').selectAll().where('id', '=', 'ottawa-ben-franklin').executeTakeFirstOrThrow();
-  const fixture: Fixture = { port: 0, offices: [] };
+  const fixture: Fixture = { port: 0, ports: [], databaseUrl: database.url ?? '', offices: [] };
   const now = Date.now();
-  for (let o = 0; o < OFFICES; o++) {
-    const id = `bench-office-${o}`;
+  // offices 0..OFFICES-1 live the day; one more office, not counted, warms every server process up first
+  for (let o = 0; o <= OFFICES; o++) {
+    const id = o === OFFICES ? 'bench-office-warm-up' : `bench-office-${o}`;
     await db.insertInto('offices').values({ ...tpl, id, name_en: `Bench office ${o}`, name_fr: `Bureau d’essai ${o}`, created_at: undefined as any, is_demo: true }).execute();
     await db.insertInto('office_services').values(SERVICES.map((service_id) => ({ office_id: id, service_id }))).execute();
     await db.insertInto('office_organisations').values(['guichet', 'ottawa', 'on-mto', 'on-moh', 'esdc-edsc'].map((org_id) => ({ office_id: id, org_id }))).execute();
@@ -68,14 +97,16 @@ async function server(): Promise<void> {
     }
     fixture.offices.push(entry);
   }
+  fixture.warmUp = fixture.offices.pop()!;
   await app.listen({ port: 0, host: '127.0.0.1' });
   fixture.port = (app.server.address() as { port: number }).port;
+  fixture.ports = [fixture.port];
   process.send!({ type: 'ready', fixture });
   process.on('message', async (m: { type: string }) => {
     if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
     if (m.type === 'stop') {
-      const left = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'not in', ['done']).executeTakeFirstOrThrow();
-      const total = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const left = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'not in', ['done']).where('office_id', '<>', 'bench-office-warm-up').executeTakeFirstOrThrow();
+      const total = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('office_id', '<>', 'bench-office-warm-up').executeTakeFirstOrThrow();
       process.send!({ type: 'stopped', notDone: Number(left.n), total: Number(total.n) });
       await app.close();
       await database.cleanup();
@@ -127,7 +158,21 @@ async function main(): Promise<void> {
     child.once('message', (m: { type: string; fixture: Fixture }) => (m.type === 'ready' ? resolve(m.fixture) : reject(new Error('bad message'))));
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
+  const children = [child];
+  for (let i = 1; i < SERVERS; i++) {
+    const r = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: 'replica', BENCH_DB: fixture.databaseUrl, NODE_ENV: 'test' }, execArgv: process.execArgv, stdio: 'inherit' });
+    fixture.ports.push(
+      await new Promise<number>((resolve, reject) => {
+        r.once('message', (m: { type: string; port: number }) => resolve(m.port));
+        r.once('exit', (code) => reject(new Error(`server ${i} exited ${code}`)));
+      }),
+    );
+    children.push(r);
+  }
   const port = fixture.port;
+  // each office is served by one process (as a load balancer with office affinity would do); any would do, the
+  // state is in the database
+  const portOf = (o: number) => fixture.ports[o % fixture.ports.length];
 
   // The day: arrivals per office at their own times, hour by hour after the scenario's profile.
   const profile: number[] = scenario.services.reduce((acc: number[], s: { arrivalsPerHour: number[] }) => s.arrivalsPerHour.map((r, h) => (acc[h] ?? 0) + r), []);
@@ -144,23 +189,40 @@ async function main(): Promise<void> {
   // Mean service time: the busiest hour keeps an office's counters 85 % busy.
   const peakPerOfficeMs = (TICKETS * Math.max(...profile)) / total / fixture.offices.length / hourMs;
   const meanServiceMs = (0.85 * COUNTERS) / peakPerOfficeMs;
-  const idleRecheckMs = meanServiceMs / 4;
+  // with nobody waiting, an agent looks again after about one mean service time
+  const idleRecheckMs = meanServiceMs;
   console.log(
-    `server ready on :${port}: ${fixture.offices.length} offices × ${COUNTERS} counters; ${TICKETS} tickets over ${DAY_SECONDS} s ` +
+    `${fixture.ports.length} server process(es) ready on :${fixture.ports.join(', :')}: ${fixture.offices.length} offices × ${COUNTERS} counters; ${TICKETS} tickets over ${DAY_SECONDS} s ` +
       `(${(TICKETS / DAY_SECONDS).toFixed(0)} arrivals/s on average, busiest hour ${((TICKETS * Math.max(...profile)) / total / (hourMs / 1000)).toFixed(0)}/s); ` +
       `mean service ${meanServiceMs.toFixed(0)} ms (compressed); simulated mean wait separate ${sep.meanWaitMin.toFixed(2)} min, pooled ${pool.meanWaitMin.toFixed(2)} min`,
   );
 
-  const cpu = () => new Promise<NodeJS.CpuUsage>((resolve) => {
-    const on = (m: { type: string; cpu: NodeJS.CpuUsage }) => {
-      if (m.type === 'cpu') {
-        child.off('message', on);
-        resolve(m.cpu);
-      }
-    };
-    child.on('message', on);
-    child.send({ type: 'cpu' });
-  });
+  const cpuOf = (c: ChildProcess) =>
+    new Promise<number>((resolve) => {
+      const on = (m: { type: string; cpu: NodeJS.CpuUsage }) => {
+        if (m.type === 'cpu') {
+          c.off('message', on);
+          resolve((m.cpu.user + m.cpu.system) / 1e6);
+        }
+      };
+      c.on('message', on);
+      c.send({ type: 'cpu' });
+    });
+  /** CPU seconds used so far by every server process */
+  const cpu = async () => (await Promise.all(children.map(cpuOf))).reduce((a, b) => a + b, 0);
+  // Warm-up (not measured): every server process creates, calls and completes tickets of the warm-up office.
+  const w = fixture.warmUp!;
+  for (const p of fixture.ports) {
+    await Promise.all(
+      w.counters.slice(0, 4).map(async (k) => {
+        for (let i = 0; i < 100; i++) {
+          await post(p, `/api/v1/offices/${w.id}/tickets`, k.cookie, k.csrf, { services: [SERVICES[i % SERVICES.length]], language: 'en' });
+          const r = await post(p, `/api/v1/offices/${w.id}/counters/${k.id}/call-next`, k.cookie, k.csrf);
+          if (r.json?.ticket) await post(p, `/api/v1/offices/${w.id}/tickets/${r.json.ticket.id}/complete`, k.cookie, k.csrf, {});
+        }
+      }),
+    );
+  }
   const cpuBefore = await cpu();
   const callMs: number[] = [];
   const createMs: number[] = [];
@@ -183,7 +245,7 @@ async function main(): Promise<void> {
       if (wait > 1) await sleep(wait);
       const office = fixture.offices[a.office];
       const greeter = office.counters[0];
-      const p = post(port, `/api/v1/offices/${office.id}/tickets`, greeter.cookie, greeter.csrf, { services: [a.service], language: a.lang }).then(
+      const p = post(portOf(a.office), `/api/v1/offices/${office.id}/tickets`, greeter.cookie, greeter.csrf, { services: [a.service], language: a.lang }).then(
         (r) => {
           requests++;
           createMs.push(r.ms);
@@ -206,7 +268,7 @@ async function main(): Promise<void> {
     await sleep(Math.random() * idleRecheckMs); // agents do not all start on the same millisecond
     let emptyAfterDay = 0;
     for (;;) {
-      const r = await post(port, `/api/v1/offices/${office.id}/counters/${k.id}/call-next`, k.cookie, k.csrf).catch(() => null);
+      const r = await post(portOf(o), `/api/v1/offices/${office.id}/counters/${k.id}/call-next`, k.cookie, k.csrf).catch(() => null);
       requests++;
       if (!r || r.status !== 200) {
         errors++;
@@ -224,7 +286,7 @@ async function main(): Promise<void> {
       }
       emptyAfterDay = 0;
       await sleep(expo(meanServiceMs));
-      const d = await post(port, `/api/v1/offices/${office.id}/tickets/${r.json.ticket.id}/complete`, k.cookie, k.csrf, {}).catch(() => null);
+      const d = await post(portOf(o), `/api/v1/offices/${office.id}/tickets/${r.json.ticket.id}/complete`, k.cookie, k.csrf, {}).catch(() => null);
       requests++;
       if (!d || d.status !== 200) {
         errors++;
@@ -249,16 +311,45 @@ async function main(): Promise<void> {
   const rps = requests / elapsed;
   const p99 = pct(callMs, 0.99);
 
-  const baseline = await autocannon({ url: `http://127.0.0.1:${port}/healthz`, connections: CONNECTIONS, duration: BASELINE_SECONDS });
-  const baselineRps = baseline.requests.average;
+  // The server's own view (Prometheus /metrics): time from request to reply per route, and event-loop lag.
+  const metricsOf = (p: number) =>
+    new Promise<string>((resolve, reject) =>
+      http.get({ host: '127.0.0.1', port: p, path: '/metrics', agent }, (res) => {
+        let t = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (t += c));
+        res.on('end', () => resolve(t));
+      }).on('error', reject),
+    );
+  const metrics = (await Promise.all(fixture.ports.map(metricsOf))).join('\n');
+  const serverView = (route: string) => {
+    const lines = metrics.split('\n').filter((l) => l.startsWith('guichet_http_request_duration_seconds_bucket') && l.includes(`route="${route}"`) && l.includes('status="200"'));
+    const byLe = new Map<string, number>();
+    for (const l of lines) {
+      const le = /le="([^"]+)"/.exec(l)?.[1];
+      if (le) byLe.set(le, (byLe.get(le) ?? 0) + Number(l.split(' ').pop()));
+    }
+    const all = byLe.get('+Inf') ?? 0;
+    return ['0.005', '0.01', '0.025', '0.05', '0.1'].map((le) => `≤${Number(le) * 1000} ms ${all ? ((100 * (byLe.get(le) ?? 0)) / all).toFixed(1) : '0'} %`).join(', ');
+  };
+  const lag = (name: string) => Math.max(...[...metrics.matchAll(new RegExp(`^guichet_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'gm'))].map((m) => Number(m[1])));
+  console.log(`server-side call-next (Fastify, request to reply): ${serverView('/api/v1/offices/:officeId/counters/:counterId/call-next')}`);
+  console.log(`server event-loop lag: p99 ${(lag('p99') * 1000).toFixed(1)} ms, max ${(lag('max') * 1000).toFixed(1)} ms`);
+
+  // the same server processes, all at once
+  const baselines = await Promise.all(
+    fixture.ports.map((p) => autocannon({ url: `http://127.0.0.1:${p}/healthz`, connections: Math.ceil(CONNECTIONS / fixture.ports.length), duration: BASELINE_SECONDS })),
+  );
+  const baselineRps = baselines.reduce((a, b) => a + b.requests.average, 0);
   const stopped: { notDone: number; total: number } = await new Promise((resolve) => {
     child.on('message', (m: { type: string; notDone: number; total: number }) => m.type === 'stopped' && resolve(m));
+    for (const c of children.slice(1)) c.send({ type: 'stop' });
     child.send({ type: 'stop' });
   });
   agent.destroy();
   console.log(`day ${dayEnd / 1000} s compressed, ${elapsed.toFixed(1)} s with the end-of-day drain; ${requests} requests (${rps.toFixed(0)}/s), ${errors} errors`);
-  const serverCpuS = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1e6;
-  console.log(`server process CPU: ${serverCpuS.toFixed(1)} s (${((serverCpuS / elapsed) * 100).toFixed(0)} % of one core), ${((serverCpuS * 1000) / requests).toFixed(3)} ms per request`);
+  const serverCpuS = cpuAfter - cpuBefore;
+  console.log(`server processes' CPU: ${serverCpuS.toFixed(1)} s (${((serverCpuS / elapsed) * 100).toFixed(0)} % of one core), ${((serverCpuS * 1000) / requests).toFixed(3)} ms per request`);
   console.log(`tickets: ${arrivals.length} arrived, ${created} created, ${served} served, ${stopped.total} in the database, ${stopped.notDone} not done`);
   console.log(`create p50 ${pct(createMs, 0.5).toFixed(1)} ms p99 ${pct(createMs, 0.99).toFixed(1)} ms; complete p50 ${pct(completeMs, 0.5).toFixed(1)} ms p99 ${pct(completeMs, 0.99).toFixed(1)} ms`);
   console.log(`call-next p50 ${pct(callMs, 0.5).toFixed(1)} ms p90 ${pct(callMs, 0.9).toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${pct(callMs, 1).toFixed(1)} ms (${callMs.length} calls, ${emptyCalls} with nobody waiting)`);
@@ -266,4 +357,5 @@ async function main(): Promise<void> {
 }
 
 if (process.env.BENCH_ROLE === 'server') await server();
+else if (process.env.BENCH_ROLE === 'replica') await replica();
 else await main();

@@ -4,24 +4,9 @@ import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/support/app';
 import { grantConsent } from '../clients/consent';
-import { call, csrf, makeClient, makeStaff, serve } from './test/helpers';
+import { birthCertificateForm, call, csrf, makeClient, makeStaff, serve } from './test/helpers';
 
-const definition = {
-  title: { en: 'Order a birth certificate', fr: 'Commander un certificat de naissance' },
-  pages: [
-    {
-      id: 'applicant',
-      title: { en: 'About you', fr: 'À propos de vous' },
-      fields: [
-        { name: 'given_name', type: 'text', label: { en: 'Given name', fr: 'Prénom' }, required: true, prefill: 'given_name' },
-        { name: 'email', type: 'email', label: { en: 'E-mail', fr: 'Courriel' }, required: true, prefill: 'email' },
-        { name: 'relationship', type: 'radio', label: { en: 'Whose certificate?', fr: 'Le certificat de qui?' }, required: true, options: [{ value: 'self', label: { en: 'Mine', fr: 'Le mien' } }, { value: 'child', label: { en: 'My child’s', fr: 'Celui de mon enfant' } }] },
-      ],
-    },
-    { id: 'child', title: { en: 'About the child', fr: 'À propos de l’enfant' }, condition: { field: 'relationship', equals: 'child' }, fields: [{ name: 'child_name', type: 'text', label: { en: 'Child’s full name', fr: 'Nom complet de l’enfant' }, required: true }] },
-    { id: 'copies', title: { en: 'Copies', fr: 'Copies' }, fields: [{ name: 'copies', type: 'number', label: { en: 'Number of copies', fr: 'Nombre de copies' }, required: true, min: 1, max: 5 }] },
-  ],
-};
+const definition = birthCertificateForm();
 
 describe('assisted online forms', () => {
   let t: TestApp;

@@ -9,17 +9,16 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
-import { AppError, describeError, type FieldError } from '../http/errors';
+import { AppError, type FieldError } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';
 import { requireStaff } from '../http/session';
 import { t, type Lang } from '../i18n/index';
 import { bilingualRoute, fillPath } from '../web/render';
-import { currentBackground, enqueue } from '../jobs/index';
-import { casesMailer, servingFields, staffMayServe } from './integration';
-import { sendNotifications } from './notify';
-import { answerLines, conditionHolds, DELIVER_QUEUE, latestForm, loadDraft, readPage, saveDraft, startDraft, submitDraft, visiblePages, type Answers, type FormDefinition } from './forms';
-import { errorView, shownFields } from './forms-routes';
+import { servingFields, staffMayServe } from './integration';
+import { loadDraft, saveDraft, startDraft, submitDraft, type Answers } from './forms';
+import { enqueueDelivery, nextPageUrl, postedPage, renderFormPage, renderReviewPage, resumeUrl, startPageContext, submitAndRedirect, type FormPaths } from './forms-routes';
 import { CASE_ROLES, servedClient, type Ctx } from './service';
+import { consoleClientUrl as consoleUrl, staffOrRedirect } from './staff-pages';
 
 export const AP = {
   choose: { en: '/en/staff/console/clients/:clientId/forms', fr: '/fr/personnel/console/clients/:clientId/formulaires' },
@@ -38,18 +37,7 @@ const clientName = (c: { given_name: string | null; family_name: string | null; 
 
 export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   const { db } = deps;
-  const enqueueDelivery = async (trx: typeof db, caseId: string) => {
-    if (currentBackground()) await enqueue(trx, DELIVER_QUEUE, { caseId }, { singletonKey: caseId });
-  };
-  const consoleUrl = (lang: Lang, clientId: string) => `${AP.console[lang]}?client=${encodeURIComponent(clientId)}`;
-
-  const staffOrRedirect = (request: FastifyRequest, reply: FastifyReply, lang: Lang) => {
-    if (!request.staff) {
-      reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
-      return null;
-    }
-    return requireStaff(request, CASE_ROLES);
-  };
+  const paths: FormPaths = { start: AP.start, page: AP.page, review: AP.review, done: AP.staffCase };
 
   /** A draft of a client this agent serves now, or 404 (the same for a guessed id). */
   async function assistedDraft(staff: StaffPrincipal, draftId: string) {
@@ -90,19 +78,10 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
     if (!staff) return reply;
     const { clientId, serviceId } = request.params as { clientId: string; serviceId: string };
     const client = await servedClient(db, staff, clientId);
-    const form = await latestForm(db, serviceId);
-    if (!form) throw new AppError(404, 'FORM_NOT_FOUND');
-    const def = form.definition as FormDefinition;
-    const svc = await db.selectFrom('services').innerJoin('organisations', 'organisations.id', 'services.owner_org_id').select(['services.title_en', 'services.title_fr', 'organisations.name_en', 'organisations.name_fr']).where('services.id', '=', serviceId).executeTakeFirstOrThrow();
-    const draft = await db.selectFrom('case_form_drafts').select(['id', 'updated_at']).where('client_id', '=', clientId).where('service_id', '=', serviceId).where('submitted_case_id', 'is', null).executeTakeFirst();
-    const allowed = await servingFields(db, staff, clientId);
-    const prefillFields = def.pages.flatMap((p) => p.fields).filter((f) => f.prefill && allowed.includes(f.prefill)).map((f) => f.label[lang]);
+    // Pre-fill offers only the fields the agent's access covers.
+    const start = await startPageContext(db, clientId, serviceId, lang, await servingFields(db, staff, clientId));
     return reply.page('cases/views/form-start.njk', {
-      title: def.title[lang],
-      def,
-      svc,
-      draft,
-      prefillFields,
+      ...start,
       assisted: { name: clientName(client), consoleUrl: consoleUrl(lang, clientId) },
       action: fillPath(AP.start[lang], { clientId, serviceId }),
     });
@@ -115,15 +94,7 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
     const b = (request.body ?? {}) as Record<string, string>;
     const allowed = await servingFields(db, staff, clientId);
     const d = await startDraft(db, clientId, serviceId, b.prefill === 'yes', { staff, allowedSources: allowed });
-    const draft = await loadDraft(db, clientId, d.id);
-    const pages = visiblePages(draft.definition, draft.data);
-    let target = draft.definition.pages.indexOf(pages[0]);
-    if (d.resumed) {
-      const firstIncomplete = pages.find((p) => readPage(p, draft.data as Record<string, unknown>, draft.data).errors.length > 0);
-      if (!firstIncomplete) return reply.redirect(fillPath(AP.review[lang], { draftId: d.id }), 303);
-      target = draft.definition.pages.indexOf(firstIncomplete);
-    }
-    return reply.redirect(fillPath(AP.page[lang], { draftId: d.id, n: String(target + 1) }), 303);
+    return reply.redirect(await resumeUrl(db, clientId, d, paths, lang), 303);
   });
 
   // ---------- one page of the form ----------
@@ -131,35 +102,7 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
     const staff = requireStaff(request, CASE_ROLES);
     const p = request.params as { draftId: string; n: string };
     const { draft, client } = await assistedDraft(staff, p.draftId);
-    if (draft.submitted_case_id) return reply.redirect(fillPath(AP.staffCase[lang], { id: draft.submitted_case_id }), 303);
-    const index = Number(p.n) - 1;
-    const page = Number.isInteger(index) ? draft.definition.pages[index] : undefined;
-    if (!page || !conditionHolds(page.condition, draft.data)) throw new AppError(404, 'NOT_FOUND');
-    const values = extra.values ? { ...draft.data, ...extra.values } : draft.data;
-    const labels = Object.fromEntries(page.fields.map((f) => [f.name, f.label[lang]]));
-    const pages = visiblePages(draft.definition, draft.data);
-    const pos = pages.indexOf(page);
-    const prev =
-      pos > 0
-        ? fillPath(AP.page[lang], { draftId: draft.id, n: String(draft.definition.pages.indexOf(pages[pos - 1]) + 1) })
-        : fillPath(AP.start[lang], { clientId: draft.client_id, serviceId: draft.service_id });
-    return reply.page(
-      'cases/views/form-page.njk',
-      {
-        title: `${page.title[lang]} – ${draft.definition.title[lang]}`,
-        formTitle: draft.definition.title[lang],
-        page,
-        fields: shownFields(page, values),
-        values,
-        step: pos + 1,
-        steps: pages.length,
-        action: fillPath(AP.page[lang], { draftId: draft.id, n: p.n }),
-        back: prev,
-        assisted: { name: clientName(client), consoleUrl: consoleUrl(lang, draft.client_id) },
-        errors: (extra.errors?.length ? errorView(extra.errors, lang, labels) : undefined) as unknown as FieldError[] | undefined,
-      },
-      status,
-    );
+    return renderFormPage(reply, draft, p.n, lang, paths, extra, status, { assisted: { name: clientName(client), consoleUrl: consoleUrl(lang, draft.client_id) } });
   }
 
   bilingualRoute(app, 'GET', AP.page, async (request, reply, lang) => {
@@ -171,15 +114,8 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
     const staff = requireStaff(request, CASE_ROLES);
     const p = request.params as { draftId: string; n: string };
     const { draft } = await assistedDraft(staff, p.draftId);
-    if (draft.submitted_case_id) throw new AppError(409, 'DRAFT_ALREADY_SUBMITTED');
-    const index = Number(p.n) - 1;
-    const page = Number.isInteger(index) ? draft.definition.pages[index] : undefined;
-    if (!page || !conditionHolds(page.condition, draft.data)) throw new AppError(404, 'NOT_FOUND');
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const { values, errors } = readPage(page, body, draft.data);
-    const data: Answers = { ...draft.data };
-    for (const f of page.fields) delete data[f.name];
-    Object.assign(data, values);
+    const { page, values, errors, data } = postedPage(draft, p.n, body);
     if (body.action === 'save') {
       // Saved under the client, with the agent recorded: the client can finish it online, or with an agent later.
       await saveDraft(db, draft.id, data, staff.id);
@@ -187,35 +123,18 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
     }
     if (errors.length) return formPage(request, reply, lang, { errors, values }, 400);
     await saveDraft(db, draft.id, data, staff.id);
-    const pages = visiblePages(draft.definition, data);
-    const next = pages[pages.indexOf(page) + 1];
-    if (next) return reply.redirect(fillPath(AP.page[lang], { draftId: draft.id, n: String(draft.definition.pages.indexOf(next) + 1) }), 303);
-    return reply.redirect(fillPath(AP.review[lang], { draftId: draft.id }), 303);
+    return reply.redirect(nextPageUrl(draft, page, data, paths, lang), 303);
   });
 
   // ---------- check the answers with the client, pick the channel, submit ----------
   async function reviewPage(request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: { problem?: string; channelError?: string; channel?: string } = {}, status = 200) {
     const staff = requireStaff(request, CASE_ROLES);
     const { draft, client } = await assistedDraft(staff, (request.params as { draftId: string }).draftId);
-    if (draft.submitted_case_id) return reply.redirect(fillPath(AP.staffCase[lang], { id: draft.submitted_case_id }), 303);
-    const lines = answerLines(draft.definition, draft.data, lang).map((l) => ({
-      label: l.field.label[lang],
-      text: l.text,
-      change: `${fillPath(AP.page[lang], { draftId: draft.id, n: String(draft.definition.pages.indexOf(l.page) + 1) })}#${l.field.name}`,
-    }));
     const errors = extra.channelError ? { fields: { channel: extra.channelError }, list: [{ text: `${t(lang, 'cases.assisted.channel')} — ${extra.channelError}`, href: '#channel' }] } : undefined;
-    return reply.page(
-      'cases/views/form-review.njk',
-      {
-        title: draft.definition.title[lang],
-        lines,
-        action: fillPath(AP.review[lang], { draftId: draft.id }),
-        problem: extra.problem ?? null,
-        errors: errors as unknown as FieldError[] | undefined,
-        assisted: { name: clientName(client), consoleUrl: consoleUrl(lang, draft.client_id), channels: ASSISTED_CHANNELS, channel: extra.channel ?? '' },
-      },
-      status,
-    );
+    return renderReviewPage(reply, draft, lang, paths, extra.problem ?? null, status, {
+      errors: errors as unknown as FieldError[] | undefined,
+      assisted: { name: clientName(client), consoleUrl: consoleUrl(lang, draft.client_id), channels: ASSISTED_CHANNELS, channel: extra.channel ?? '' },
+    });
   }
 
   bilingualRoute(app, 'GET', AP.review, async (request, reply, lang) => {
@@ -230,15 +149,9 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
     const b = (request.body ?? {}) as Record<string, string>;
     const channel = ASSISTED_CHANNELS.find((c) => c === b.channel);
     if (!channel) return reviewPage(request, reply, lang, { channelError: t(lang, b.channel ? 'field.notAllowed' : 'field.required') }, 400);
-    try {
-      const r = await submitDraft(ctx, draft.client_id, draftId, client.preferred_lang === 'fr' ? 'fr' : 'en', enqueueDelivery, { staff, channel });
-      if (!r.ok) return reply.redirect(fillPath(AP.page[lang], { draftId, n: String(r.pageIndex + 1) }), 303);
-      if (r.notificationIds.length) await sendNotifications(db, casesMailer(app.log), r.notificationIds).catch(() => undefined);
-      return reply.redirect(fillPath(AP.staffCase[lang], { id: r.caseId }), 303);
-    } catch (err) {
-      const d = describeError(err as Error, lang);
-      if (d.status !== 409) throw err;
-      return reviewPage(request, reply, lang, { problem: d.message, channel }, 409);
-    }
+    const clientLang = client.preferred_lang === 'fr' ? 'fr' : 'en';
+    return submitAndRedirect(app, db, reply, lang, paths, draftId, () => submitDraft(ctx, draft.client_id, draftId, clientLang, enqueueDelivery, { staff, channel }), (message) =>
+      reviewPage(request, reply, lang, { problem: message, channel }, 409),
+    );
   });
 }

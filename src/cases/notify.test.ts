@@ -1,39 +1,22 @@
 /** Bilingual e-mail notifications through a real local SMTP server (smtp-server on 127.0.0.1). */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import { createTestApp, type TestApp } from '../../test/support/app';
+import { startSmtp, type ReceivedMail, type TestSmtp } from '../../test/support/smtp';
 import { call, makeClient, makeStaff } from './test/helpers';
 import { resetCasesMailer } from './integration';
 import { sendNotifications } from './notify';
 import { createMailer } from '../mail/mailer';
 
-interface Received {
-  to: string[];
-  raw: string;
-}
-
 describe('case notifications over SMTP', () => {
   let t: TestApp;
-  let server: SMTPServer;
-  const inbox: Received[] = [];
+  let smtp: TestSmtp;
+  let inbox: ReceivedMail[] = [];
   let org: string;
   before(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    const port = (server.server.address() as { port: number }).port;
-    process.env.SMTP_URL = `smtp://127.0.0.1:${port}`;
+    smtp = await startSmtp();
+    inbox = smtp.inbox;
+    process.env.SMTP_URL = smtp.url;
     process.env.MAIL_FROM = 'Guichet <no-reply@guichet.example>';
     resetCasesMailer();
     t = await createTestApp({ catalogue: true });
@@ -42,7 +25,7 @@ describe('case notifications over SMTP', () => {
   after(async () => {
     await t.close();
     resetCasesMailer();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await smtp.close();
   });
 
   const decode = (raw: string) => {

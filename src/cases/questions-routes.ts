@@ -16,6 +16,7 @@ import { answerQuestion, convertQuestion, declineQuestion, questionDetail, quest
 import { CASE_ROLES, CHANNELS, servedClient, type Ctx } from './service';
 import type { CaseChannel } from './tables';
 import { userErrors } from './routes';
+import { consoleClientUrl, staffOrRedirect } from './staff-pages';
 
 export const QP = {
   consoleQuestions: { en: '/en/staff/console/clients/:clientId/questions', fr: '/fr/personnel/console/clients/:clientId/questions' },
@@ -111,14 +112,6 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
     },
   );
 
-  const staffOrRedirect = (request: FastifyRequest, reply: FastifyReply, lang: Lang) => {
-    if (!request.staff) {
-      reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
-      return null;
-    }
-    return requireStaff(request, CASE_ROLES);
-  };
-
   const orgsFor = (lang: Lang, exclude: string) =>
     db
       .selectFrom('organisations')
@@ -142,7 +135,7 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
         orgs,
         questions,
         action: fillPath(QP.consoleQuestions[lang], { clientId }),
-        consoleUrl: `${QP.console[lang]}?client=${encodeURIComponent(clientId)}`,
+        consoleUrl: consoleClientUrl(lang, clientId),
         questionBase: QP.staffQuestion[lang].replace(':id', ''),
         ...extra,
       },

@@ -25,6 +25,7 @@ import { MAX_DOCUMENT_BYTES, storeDocument } from './api';
 import { assistedFormRoutes } from './assisted';
 import { allReferralStats, questionsForRecipient, questionsOfClient } from './questions';
 import { questionRoutes } from './questions-routes';
+import { staffOrRedirect } from './staff-pages';
 import {
   answerReferral,
   assignCase,
@@ -220,14 +221,6 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
 
   // ---------- staff pages ----------
-  const staffOrRedirect = (request: FastifyRequest, reply: FastifyReply, lang: Lang) => {
-    if (!request.staff) {
-      reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
-      return null;
-    }
-    return requireStaff(request, CASE_ROLES);
-  };
-
   bilingualRoute(app, 'GET', P.queue, async (request, reply, lang) => {
     const staff = staffOrRedirect(request, reply, lang);
     if (!staff) return reply;

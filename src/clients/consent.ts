@@ -66,29 +66,8 @@ function validate(input: GrantConsentInput): FieldError[] {
  * Throws 400 VALIDATION_ERROR (field codes) for bad input, 404 CLIENT_NOT_FOUND / 400 on an unknown organisation.
  */
 export async function grantConsent(db: Database, input: GrantConsentInput): Promise<string> {
-  const errors = validate(input);
-  if (errors.length) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, errors);
-  const client = await db.selectFrom('clients').select('id').where('id', '=', input.clientId).executeTakeFirst();
-  if (!client) throw new AppError(404, 'CLIENT_NOT_FOUND');
-  const org = await db.selectFrom('organisations').select('id').where('id', '=', input.orgId).executeTakeFirst();
-  if (!org) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'orgId', code: 'unknown' }]);
-  const id = crypto.randomUUID();
-  await db
-    .insertInto('consents')
-    .values({
-      id,
-      client_id: input.clientId,
-      org_id: input.orgId,
-      purpose: input.purpose,
-      fields: [...new Set(input.fields)],
-      legal_basis: input.legalBasis,
-      law_reference: input.legalBasis === 'law' ? input.lawReference!.trim() : input.lawReference?.trim() || null,
-      valid_until: input.validUntil ?? null,
-      withdrawn_at: null,
-      granted_by: (input.grantedBy ?? `client:${input.clientId}`).slice(0, 200),
-    })
-    .execute();
-  return id;
+  const { clientId, ...rest } = input;
+  return (await grantConsents(db, clientId, [rest]))[0];
 }
 
 /**

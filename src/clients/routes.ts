@@ -278,17 +278,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const client = await pageClient(request, reply, lang);
     if (!client) return reply;
     const rows = await allConsents(db, client.id);
-    const now = Date.now();
     return reply.page('clients/views/consents.njk', {
       title: t(lang, 'clients.consents.title'),
-      consents: rows.map((r) => ({
-        ...r,
-        orgName: pick({ name_en: r.org_name_en, name_fr: r.org_name_fr }, 'name', lang),
-        status: r.withdrawn_at ? 'withdrawn' : r.valid_until && r.valid_until.getTime() <= now ? 'expired' : 'active',
-        purposeText: purposeText(lang, r.purpose),
-        fieldsText: r.fields.map((f) => fieldText(lang, f)).join(', '),
-        withdrawUrl: fillPath(P.withdraw[lang], { consentId: r.id }),
-      })),
+      consents: consentRows(lang, rows).map((c) => ({ ...c, withdrawUrl: fillPath(P.withdraw[lang], { consentId: c.id }) })),
       paths: pathsFor(lang),
       saved: (request.query as Record<string, string>).saved,
     });
@@ -387,6 +379,12 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     accessLog: fillPath(P.businessAccessLog[lang], { businessId }),
     notices: fillPath(P.businessNotices[lang], { businessId }),
   });
+  /** A business file's sub-page (its consents, its access log): the way back to the file and the "Acting for" banner. */
+  const businessSubPage = (lang: Lang, rep: Representation) => ({
+    backUrl: businessPaths(lang, rep.business.id).file,
+    backText: t(lang, 'clients.businessFile.title'),
+    actingFor: actingForBanner(lang, rep),
+  });
 
   bilingualRoute(
     app,
@@ -418,20 +416,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       const rep = await actingFor(request, reply, lang, ['consents']);
       if (!rep) return reply;
       const rows = await allConsents(db, rep.business.id);
-      const now = Date.now();
       return reply.page('clients/views/consents.njk', {
         title: t(lang, 'clients.businessFile.consentsTitle'),
         readOnly: true,
-        backUrl: businessPaths(lang, rep.business.id).file,
-        backText: t(lang, 'clients.businessFile.title'),
-        actingFor: actingForBanner(lang, rep),
-        consents: rows.map((r) => ({
-          ...r,
-          orgName: pick({ name_en: r.org_name_en, name_fr: r.org_name_fr }, 'name', lang),
-          status: r.withdrawn_at ? 'withdrawn' : r.valid_until && r.valid_until.getTime() <= now ? 'expired' : 'active',
-          purposeText: purposeText(lang, r.purpose),
-          fieldsText: r.fields.map((f) => fieldText(lang, f)).join(', '),
-        })),
+        ...businessSubPage(lang, rep),
+        consents: consentRows(lang, rows),
         paths: pathsFor(lang),
       });
     },
@@ -449,9 +438,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       return reply.page('clients/views/access-log.njk', {
         title: t(lang, 'clients.businessFile.logTitle'),
         lead: t(lang, 'clients.businessFile.logLead'),
-        backUrl: businessPaths(lang, rep.business.id).file,
-        backText: t(lang, 'clients.businessFile.title'),
-        actingFor: actingForBanner(lang, rep),
+        ...businessSubPage(lang, rep),
         entries: rows.map((r) => ({ ...r, ...describeEntry(lang, r, rep.business.id) })),
         paths: pathsFor(lang),
       });
@@ -644,6 +631,18 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       legalBasis: r.legal_basis,
     }));
   });
+}
+
+/** The consents page's rows: organisation, status (active, expired or withdrawn) and texts in the page's language. */
+function consentRows(lang: Lang, rows: Awaited<ReturnType<typeof allConsents>>) {
+  const now = Date.now();
+  return rows.map((r) => ({
+    ...r,
+    orgName: pick({ name_en: r.org_name_en, name_fr: r.org_name_fr }, 'name', lang),
+    status: r.withdrawn_at ? 'withdrawn' : r.valid_until && r.valid_until.getTime() <= now ? 'expired' : 'active',
+    purposeText: purposeText(lang, r.purpose),
+    fieldsText: r.fields.map((f) => fieldText(lang, f)).join(', '),
+  }));
 }
 
 /** What the "Acting for" banner shows (clients/views/_acting-for.njk; also used by the notices pages). */

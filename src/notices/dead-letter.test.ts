@@ -4,10 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import { createTestApp, csrfFrom, staffCookie, type TestApp } from '../../test/support/app';
 import { clientCookie, createTestClient } from '../../test/support/clients';
 import { startPartner, type Partner } from '../../test/support/partners';
+import { startSmtp, type TestSmtp } from '../../test/support/smtp';
+import { addressChange as data, webhookSubscription } from '../../test/support/subscriptions';
+import { waitFor } from '../../test/support/wait';
 import { saveSubscription, type SubscriptionInput } from './service';
 import { alertRecipients, recordDeadLetters, sendAlertMails, ALERT_MAIL_QUEUE } from './alerts';
 import { DEAD_QUEUE } from './jobs';
@@ -34,63 +36,26 @@ function subjectOf(raw: string): string {
     .trim();
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 /** nodemailer uses quoted-printable for non-ASCII text: undo soft breaks and =XX sequences. */
 const decode = (raw: string) =>
   Buffer.from(raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
 
-const sub = (over: Partial<SubscriptionInput>): SubscriptionInput => ({
-  orgId: 'on-org',
-  programEn: 'Failing program',
-  programFr: 'Programme défaillant',
-  purposeEn: 'Why',
-  purposeFr: 'Pourquoi',
-  eventTypes: ['change-of-address'],
-  fields: ['newAddress'],
-  legalBasis: 'consent',
-  delivery: 'webhook',
-  ...over,
-});
-
-const data = { newAddress: { line1: '50 Rideau Street', city: 'Ottawa', province: 'ON', postalCode: 'K1N 9J7' }, effectiveDate: new Date().toISOString().slice(0, 10) };
+const sub = (over: Partial<SubscriptionInput>) => webhookSubscription({ orgId: 'on-org', programEn: 'Failing program', programFr: 'Programme défaillant', ...over });
 
 describe('dead-letter alert e-mails', () => {
   let t: TestApp;
-  let smtp: SMTPServer;
-  let smtpUrl = '';
+  let smtp: TestSmtp;
   let failing: Partner;
-  const inbox: Received[] = [];
+  /** The messages received, decoded, with their subject. */
+  const inbox = (): Received[] => smtp.inbox.map((m) => ({ to: m.to, raw: decode(m.raw), subject: subjectOf(m.raw) }));
 
   before(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          const raw = Buffer.concat(chunks).toString('utf8');
-          inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: decode(raw), subject: subjectOf(raw) });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-    smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`;
+    smtp = await startSmtp();
     t = await createTestApp({
       catalogue: true,
       background: true,
       env: {
-        SMTP_URL: smtpUrl,
+        SMTP_URL: smtp.url,
         MAIL_FROM: 'Guichet <no-reply@guichet.example>',
         GUICHET_NOTICE_RETRY_BASE_S: '0.2',
         GUICHET_NOTICE_RETRY_MAX_S: '0.4',
@@ -109,7 +74,7 @@ describe('dead-letter alert e-mails', () => {
   after(async () => {
     await t?.close();
     await failing?.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp?.close();
   });
 
   const declare = async (recipients: string[]) => {
@@ -118,7 +83,7 @@ describe('dead-letter alert e-mails', () => {
     assert.equal(res.statusCode, 201, res.body);
     return (res.json() as { notices: Array<{ id: string; subscriptionId: string }> }).notices;
   };
-  const mailsFor = (noticeId: string) => inbox.filter((m) => m.raw.includes(noticeId));
+  const mailsFor = (noticeId: string) => inbox().filter((m) => m.raw.includes(noticeId));
 
   test('a notice that fails for the whole retry window is dead-lettered and the one-stop admins and managers get ONE bilingual e-mail', async () => {
     const [n] = await declare(['dl-fail']);
@@ -154,7 +119,7 @@ describe('dead-letter alert e-mails', () => {
     // exactly once: recording the same dead letter again, and sweeping the outbox, send nothing more
     await t.db.transaction().execute((trx) => recordDeadLetters(trx, [{ noticeId: n.id, orgId: 'on-org', message: 'again' }]));
     assert.equal((await t.db.selectFrom('notice_alert_mails').select('id').where('notice_id', '=', n.id).execute()).length, 1);
-    const mailer = createMailer({ SMTP_URL: smtpUrl } as NodeJS.ProcessEnv);
+    const mailer = createMailer({ SMTP_URL: smtp.url } as NodeJS.ProcessEnv);
     const swept = await sendAlertMails(t.db, mailer, { settings: { alertTo: [] }, publicBaseUrl: t.config.publicBaseUrl });
     mailer.close();
     assert.equal(swept.sent, 0);
@@ -193,7 +158,7 @@ describe('dead-letter alert e-mails', () => {
     assert.ok(kept.last_error);
     // the scheduled sweep (a job without data on the same queue) retries it, through the worker's mailer
     assert.ok((await t.background!.boss.getSchedules()).some((s: { name: string }) => s.name === ALERT_MAIL_QUEUE));
-    const live = createMailer({ SMTP_URL: smtpUrl } as NodeJS.ProcessEnv);
+    const live = createMailer({ SMTP_URL: smtp.url } as NodeJS.ProcessEnv);
     const r2 = await sendAlertMails(t.db, live, { settings: { alertTo: ['ops@guichet.example', 'ops@guichet.example'] }, publicBaseUrl: t.config.publicBaseUrl });
     live.close();
     assert.equal(r2.sent, 1);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createTestApp, staffCookie, csrfFrom, type TestApp } from '../../test/support/app';
 import { clientCookie, createTestClient } from '../../test/support/clients';
 import { startPartner, type Partner } from '../../test/support/partners';
+import { waitFor } from '../../test/support/wait';
 import { saveSubscription, createApiKey, type SubscriptionInput } from './service';
 import { verifyAccessLog } from '../clients/access-log';
 import { seedDemoSubscriptions } from './demo';
@@ -22,16 +23,6 @@ const ENV = {
   GUICHET_NOTICE_JOB_EXPIRE_S: '5',
   GUICHET_JOBS_MAINTENANCE_S: '1',
 };
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 const base = (over: Partial<SubscriptionInput>): SubscriptionInput => ({
   orgId: 'on-moh',

@@ -9,7 +9,8 @@ import { sql } from 'kysely';
 import { createTestApp, csrfFrom, type TestApp } from '../../test/support/app';
 import { clientCookie, createTestClient } from '../../test/support/clients';
 import { startPartner, type Partner } from '../../test/support/partners';
-import { DELIVER_QUEUE, saveSubscription, type SubscriptionInput } from './service';
+import { addressChange as data, webhookSubscription } from '../../test/support/subscriptions';
+import { DELIVER_QUEUE, saveSubscription } from './service';
 import { reconcileNotices, RECONCILE_CRON, RECONCILE_QUEUE } from './reconcile';
 import { makeDeliveryHandler, type DeliveryJob } from './delivery';
 import { noticeSettings } from './settings';
@@ -17,19 +18,7 @@ import type { Job } from '../jobs/index';
 
 const ENV = { GUICHET_WORKERS: 'off', GUICHET_NOTICE_RETRY_BASE_S: '60', GUICHET_NOTICE_RETRY_MAX_S: '120', GUICHET_NOTICE_HTTP_TIMEOUT_MS: '2000' };
 
-const sub = (over: Partial<SubscriptionInput>): SubscriptionInput => ({
-  orgId: 'on-moh',
-  programEn: 'Program',
-  programFr: 'Programme',
-  purposeEn: 'Why',
-  purposeFr: 'Pourquoi',
-  eventTypes: ['change-of-address'],
-  fields: ['newAddress'],
-  legalBasis: 'consent',
-  delivery: 'webhook',
-  ...over,
-});
-const data = { newAddress: { line1: '50 Rideau Street', city: 'Ottawa', province: 'ON', postalCode: 'K1N 9J7' }, effectiveDate: new Date().toISOString().slice(0, 10) };
+const sub = webhookSubscription;
 
 describe('notice reconciler', () => {
   let t: TestApp;
