@@ -547,8 +547,9 @@ export class TextIndex {
         let nAlt = 0;
         if (alt.requireAll && alt.terms.length > 1) {
           // Every word is required: only the documents of the rarest word can match. They are the candidates; each
-          // word (in the phrase's order, so scores add up exactly as in a full scan) then either scans its postings
-          // for the candidates or, when its list is much longer than the candidates, finds them by binary search.
+          // word (in the phrase's order, so scores add up exactly as in a full scan) then looks them up: by galloping
+          // through its list when the candidates are in ascending order (the rarest word has one form), else by a
+          // scan of its postings or, when its list is much longer than the candidates, by binary search.
           let rarest = alt.terms[0];
           let rarestDf = Infinity;
           for (const term of alt.terms) {
