@@ -9,6 +9,7 @@ import type { Database } from '../db/database';
 import { AppError, type FieldError } from '../http/errors';
 import { DEFAULT_POLICY, estimateWaitMinutes, isEligible, poolingFor, rankTickets, type CallingCounter, type Pooling, type Priority, type RoutingPolicy, type WaitingTicket } from './routing';
 import { localDate } from './time';
+import { ttlCache } from '../db/ttl-cache';
 import type { TicketsTable } from './tables';
 import type { Selectable } from 'kysely';
 
@@ -33,29 +34,21 @@ export interface OfficeInfo {
   city: string;
 }
 
-const officeCaches = new WeakMap<Database, Map<string, { at: number; value: Promise<OfficeInfo> }>>();
-/** How long an office's description (time zone, collaboration model) is reused by a process before it is re-read. */
+/** How long a process reuses what it read of an office (description, services offered, open counters for estimates). */
 const OFFICE_TTL_MS = 5_000;
+const officeCache = ttlCache<string, OfficeInfo>(OFFICE_TTL_MS);
 
 /** The office (404 OFFICE_NOT_FOUND if none); read once every few seconds per process: every ticket needs it. */
 export function getOffice(db: Database, officeId: string): Promise<OfficeInfo> {
-  let cache = officeCaches.get(db);
-  if (!cache) officeCaches.set(db, (cache = new Map()));
-  const hit = cache.get(officeId);
-  if (hit && Date.now() - hit.at < OFFICE_TTL_MS) return hit.value;
-  const value = db
-    .selectFrom('offices')
-    .select(['id', 'name_en', 'name_fr', 'timezone', 'collaboration_model', 'address', 'city'])
-    .where('id', '=', officeId)
-    .executeTakeFirst()
-    .then((o) => {
-      if (!o) throw new AppError(404, 'OFFICE_NOT_FOUND');
-      return o;
-    });
-  if (cache.size > 10_000) cache.clear();
-  cache.set(officeId, { at: Date.now(), value });
-  value.catch(() => cache!.delete(officeId)); // unknown offices and errors are not remembered
-  return value;
+  return officeCache(db, officeId, async () => {
+    const o = await db
+      .selectFrom('offices')
+      .select(['id', 'name_en', 'name_fr', 'timezone', 'collaboration_model', 'address', 'city'])
+      .where('id', '=', officeId)
+      .executeTakeFirst();
+    if (!o) throw new AppError(404, 'OFFICE_NOT_FOUND');
+    return o;
+  });
 }
 
 /**
@@ -92,16 +85,19 @@ function validateNew(t: NewTicket): void {
   if (errs.length) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, errs);
 }
 
-/** Services offered at the office, with their owning organisation (checked on every ticket). */
+/** Services offered at the office, with their owning organisation (checked on every ticket; cached like the office). */
+const officeServicesCache = ttlCache<string, Map<string, string>>(OFFICE_TTL_MS);
 async function officeServiceOrgs(db: Trx, officeId: string, serviceIds: string[]): Promise<Map<string, string>> {
-  const rows = await db
-    .selectFrom('office_services')
-    .innerJoin('services', 'services.id', 'office_services.service_id')
-    .select(['services.id', 'services.owner_org_id'])
-    .where('office_services.office_id', '=', officeId)
-    .where('services.id', 'in', serviceIds)
-    .execute();
-  return new Map(rows.map((r) => [r.id, r.owner_org_id]));
+  const all = await officeServicesCache(db, officeId, async () => {
+    const rows = await db
+      .selectFrom('office_services')
+      .innerJoin('services', 'services.id', 'office_services.service_id')
+      .select(['services.id', 'services.owner_org_id'])
+      .where('office_services.office_id', '=', officeId)
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.owner_org_id]));
+  });
+  return new Map(serviceIds.filter((id) => all.has(id)).map((id) => [id, all.get(id)!]));
 }
 
 async function logEvent(db: Trx, e: { ticket_id: string; office_id: string; kind: string; counter_id?: string | null; agent_id?: string | null; detail?: Record<string, unknown>; at?: Date }) {
@@ -513,18 +509,11 @@ export interface QueueEstimate {
   waitMinutes: number;
 }
 
-const meanCaches = new WeakMap<Database, Map<string, { at: number; value: Promise<Map<string, number>> }>>();
+const meanCache = ttlCache<string, Map<string, number>>(60_000);
 
 /** Mean service time per service at this office over the last 30 days (minutes); cached one minute per process. */
 export function meanServiceMinutes(db: Database, officeId: string): Promise<Map<string, number>> {
-  let meanCache = meanCaches.get(db);
-  if (!meanCache) meanCaches.set(db, (meanCache = new Map()));
-  const hit = meanCache.get(officeId);
-  if (hit && Date.now() - hit.at < 60_000) return hit.value;
-  const value = computeMeanServiceMinutes(db, officeId);
-  meanCache.set(officeId, { at: Date.now(), value });
-  value.catch(() => meanCache!.delete(officeId));
-  return value;
+  return meanCache(db, officeId, () => computeMeanServiceMinutes(db, officeId));
 }
 
 async function computeMeanServiceMinutes(db: Database, officeId: string): Promise<Map<string, number>> {
@@ -560,18 +549,10 @@ export async function estimateFor(db: Database, ticket: Ticket, now = new Date()
   return { position: ahead + 1, waitMinutes: estimateWaitMinutes(ahead, able.length, means.get(ticket.service_id) ?? DEFAULT_SERVICE_MIN) };
 }
 
-const counterCaches = new WeakMap<Database, Map<string, { at: number; value: ReturnType<typeof openCounters> }>>();
+const estimateCountersCache = ttlCache<string, Awaited<ReturnType<typeof openCounters>>>(2_000);
 /** The open counters as a wait estimate sees them: re-read at most every 2 s per office and process. */
 function openCountersForEstimate(db: Database, officeId: string): ReturnType<typeof openCounters> {
-  let cache = counterCaches.get(db);
-  if (!cache) counterCaches.set(db, (cache = new Map()));
-  const hit = cache.get(officeId);
-  if (hit && Date.now() - hit.at < 2_000) return hit.value;
-  const value = openCounters(db, officeId);
-  if (cache.size > 10_000) cache.clear();
-  cache.set(officeId, { at: Date.now(), value });
-  value.catch(() => cache!.delete(officeId));
-  return value;
+  return estimateCountersCache(db, officeId, () => openCounters(db, officeId));
 }
 
 export async function openCounters(db: Database, officeId: string) {

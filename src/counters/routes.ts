@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { AppDeps } from '../http/deps';
 import { AppError } from '../http/errors';
 import { requireStaff, type StaffPrincipal } from '../http/session';
+import { ttlCache } from '../db/ttl-cache';
 import type { Database } from '../db/database';
 import { bilingualRoute } from '../web/render';
 import { pick, type Lang } from '../i18n/index';
@@ -64,18 +65,30 @@ async function requireOfficeStaff(db: Database, request: FastifyRequest, officeI
   return staff;
 }
 
-/** 404 OFFICE_NOT_FOUND unless the office exists and hosts the staff member's organisation (or the one they are lent to). */
+/**
+ * 404 OFFICE_NOT_FOUND unless the office exists and hosts the staff member's organisation (or the one they are lent
+ * to). Every queue call asks it, and the answer changes only when an office's partners or an agent's loan change:
+ * a process reuses it for 5 s (as it does the office's own description), so such a change reaches every process
+ * within 5 s; signing out or losing a role still takes effect at once (the session is read on every request).
+ */
+const hostsCache = ttlCache<string, boolean>(5_000);
 async function officeHostsStaff(db: Database, staff: StaffPrincipal, officeId: string): Promise<void> {
-  // one round trip: the office exists, and the staff member's organisation (or the one they are lent to) is hosted there
-  const r = await sql<{ hosted: boolean }>`
-    select exists (
-      select 1 from office_organisations oo
-      where oo.office_id = o.id
-        and (oo.org_id = ${staff.orgId} or oo.org_id = (select lent_to_org_id from agent_profiles where staff_id = ${staff.id}))
-    ) as hosted
-    from offices o where o.id = ${officeId}`.execute(db);
-  if (!r.rows[0]) throw new AppError(404, 'OFFICE_NOT_FOUND');
-  if (!r.rows[0].hosted && !staff.roles.includes('admin')) throw new AppError(404, 'OFFICE_NOT_FOUND');
+  if (staff.roles.includes('admin')) {
+    await getOffice(db, officeId); // the office must exist
+    return;
+  }
+  const hosted = await hostsCache(db, `${staff.id}|${staff.orgId}|${officeId}`, async () => {
+    // one round trip: the office exists, and the staff member's organisation (or the one they are lent to) is hosted there
+    const r = await sql<{ hosted: boolean }>`
+      select exists (
+        select 1 from office_organisations oo
+        where oo.office_id = o.id
+          and (oo.org_id = ${staff.orgId} or oo.org_id = (select lent_to_org_id from agent_profiles where staff_id = ${staff.id}))
+      ) as hosted
+      from offices o where o.id = ${officeId}`.execute(db);
+    return Boolean(r.rows[0]?.hosted);
+  });
+  if (!hosted) throw new AppError(404, 'OFFICE_NOT_FOUND');
 }
 
 /** Shared board pollers: one database poll per office per process, fanned out to every SSE client. */

@@ -82,6 +82,28 @@ export interface SimpleQuery {
   coord1: number;
 }
 
+/**
+ * A query of one or two clauses, at least one of them with synonyms (alternatives), no common clause deferred and
+ * no word with several forms: clause i matches the documents of one posting list Lᵢ (its longest one-word
+ * alternative, or the word itself for a plain clause; possibly empty) plus its `extra` documents (those its other
+ * alternatives match, with their best score). A document's clause score is `(a·s)·b` for posting s of Lᵢ when it
+ * is not an extra, else the larger of that and its extra score — exactly as search() computes them; its score is
+ * `(0 + c₁) + c₂` when it matches both clauses, `c·coord1` when one of two, `c` for a one-clause query.
+ */
+export interface SynonymQuery {
+  clauses: SynonymClause[];
+  coord1: number;
+}
+export interface SynonymClause {
+  docs: Int32Array;
+  scores: Float32Array;
+  a: number;
+  b: number;
+  /** Documents matched by the clause's other alternatives (in no particular order) and their best score. */
+  extraDocs: Int32Array;
+  extraScores: Float64Array;
+}
+
 export interface Matches {
   /**
    * Matching document numbers (in ascending order) and their scores; only the first `count` entries are valid, and
@@ -441,6 +463,216 @@ export class TextIndex {
     return { clauses, explain };
   }
 
+  /** Estimated documents matched by a clause: per alternative, its rarest word (all variants together). */
+  private estimate(c: Clause): number {
+    return c.alternatives.reduce((sum, a) => sum + Math.min(...a.terms.map((t) => t.variants.reduce((x, v) => x + this.df(v.key), 0))), 0);
+  }
+
+  /** The common clauses that search() defers (see there): none when every clause is common. */
+  private deferred(clauses: Clause[]): Set<Clause> {
+    const common = clauses.filter((c) => this.estimate(c) > Math.max(50, COMMON_DF * this.size));
+    return common.length < clauses.length ? new Set(common) : new Set<Clause>();
+  }
+
+  /**
+   * The plan as a SynonymQuery when it is one (see SynonymQuery), else null. Reads the synonym clauses' phrases and
+   * other alternatives (not their longest one-word alternative): the documents they match, with their best score.
+   */
+  synonymQuery(plan: QueryPlan): SynonymQuery | null {
+    const { clauses } = plan;
+    const n = clauses.length;
+    if (n < 1 || n > 2 || this.deferred(clauses).size) return null;
+    let synonyms = 0;
+    for (const c of clauses) {
+      if (c.alternatives.length === 1 && c.alternatives[0].terms.length === 1) {
+        if (c.alternatives[0].terms[0].variants.length !== 1) return null;
+      } else synonyms++;
+    }
+    if (!synonyms) return null;
+    const out: SynonymClause[] = [];
+    for (const c of clauses) {
+      if (c.alternatives.length === 1 && c.alternatives[0].terms.length === 1) {
+        const v = c.alternatives[0].terms[0].variants[0];
+        const p = this.postings.get(v.key)!;
+        out.push({ docs: p.docs, scores: p.scores, a: v.weight * c.alternatives[0].weight, b: 1, extraDocs: new Int32Array(0), extraScores: new Float64Array(0) });
+        continue;
+      }
+      const direct = this.directOf(c);
+      const nExtra = this.collectAlternatives(c, direct);
+      const extraDocs = this.clauseTouched.slice(0, nExtra);
+      const extraScores = new Float64Array(nExtra);
+      const { clauseScore, clauseHit } = this;
+      for (let j = 0; j < nExtra; j++) {
+        const d = extraDocs[j];
+        extraScores[j] = clauseScore[d];
+        clauseHit[d >>> 5] = 0;
+      }
+      if (direct) {
+        const v = direct.terms[0].variants[0];
+        const p = this.postings.get(v.key)!;
+        out.push({ docs: p.docs, scores: p.scores, a: v.weight, b: direct.weight, extraDocs, extraScores });
+      } else out.push({ docs: new Int32Array(0), scores: new Float32Array(0), a: 0, b: 0, extraDocs, extraScores });
+    }
+    return { clauses: out, coord1: Math.pow(1 / 2, 1.5) };
+  }
+
+  /** The longest one-word, one-form alternative of a clause (read last, straight into the totals), if any. */
+  private directOf(clause: Clause): Alternative | undefined {
+    let direct: Alternative | undefined;
+    let directDf = 0;
+    for (const alt of clause.alternatives) {
+      if (alt.terms.length !== 1 || alt.terms[0].variants.length !== 1) continue;
+      const df = this.df(alt.terms[0].variants[0].key);
+      if (df > directDf) {
+        direct = alt;
+        directDf = df;
+      }
+    }
+    return direct;
+  }
+
+  /**
+   * Reads every alternative of a clause except `direct`: each document matched gets the best alternative's score in
+   * `clauseScore`, is listed in `clauseTouched` and marked in `clauseHit` (the caller clears those bits). Returns the
+   * number of documents listed.
+   */
+  private collectAlternatives(clause: Clause, direct: Alternative | undefined): number {
+    const { altScore, altStamp, altCount, termStamp, clauseScore, clauseTouched, clauseHit, altTouched } = this;
+    let nClause = 0;
+    for (const alt of clause.alternatives) {
+      if (alt === direct) continue;
+      if (alt.terms.length === 1 && alt.terms[0].variants.length === 1) {
+        // One word, one form (most synonyms): its score is the alternative's, straight into the clause's best.
+        const v = alt.terms[0].variants[0];
+        const { docs, scores } = this.postings.get(v.key)!;
+        const w = v.weight;
+        const aw = alt.weight;
+        for (let j = 0; j < docs.length; j++) {
+          const d = docs[j];
+          const s = w * scores[j] * aw;
+          const bit = 1 << (d & 31);
+          if ((clauseHit[d >>> 5] & bit) === 0) {
+            clauseHit[d >>> 5] |= bit;
+            clauseScore[d] = s;
+            clauseTouched[nClause++] = d;
+          } else if (s > clauseScore[d]) clauseScore[d] = s;
+        }
+        continue;
+      }
+      const aStamp = ++this.serial;
+      let nAlt = 0;
+      if (alt.requireAll && alt.terms.length > 1) {
+        // Every word is required: only the documents of the rarest word can match. They are the candidates; each
+        // word (in the phrase's order, so scores add up exactly as in a full scan) then looks them up: by galloping
+        // through its list when the candidates are in ascending order (the rarest word has one form), else by a
+        // scan of its postings or, when its list is much longer than the candidates, by binary search.
+        let rarest = alt.terms[0];
+        let rarestDf = Infinity;
+        for (const term of alt.terms) {
+          const df = term.variants.reduce((x, v) => x + this.df(v.key), 0);
+          if (df < rarestDf) {
+            rarest = term;
+            rarestDf = df;
+          }
+        }
+        for (const v of rarest.variants) {
+          const { docs } = this.postings.get(v.key)!;
+          for (let j = 0; j < docs.length; j++) {
+            const d = docs[j];
+            if (altStamp[d] !== aStamp) {
+              altStamp[d] = aStamp;
+              altScore[d] = 0;
+              altCount[d] = 0;
+              altTouched[nAlt++] = d;
+            }
+          }
+        }
+        // One form of the rarest word: the candidates are in ascending order (a posting list's order).
+        const sorted = rarest.variants.length === 1;
+        for (const term of alt.terms) {
+          const tStamp = ++this.serial;
+          for (const v of term.variants) {
+            const { docs, scores } = this.postings.get(v.key)!;
+            const w = v.weight;
+            if (sorted) {
+              // Ascending candidates: walk the list once, galloping from one candidate to the next.
+              let at = 0;
+              for (let j = 0; j < nAlt; j++) {
+                const d = altTouched[j];
+                at = seek(docs, at, d);
+                if (at === docs.length) break;
+                if (docs[at] !== d) continue;
+                altScore[d] += w * scores[at];
+                if (termStamp[d] !== tStamp) {
+                  termStamp[d] = tStamp;
+                  altCount[d]++;
+                }
+              }
+            } else if (docs.length > 16 * nAlt) {
+              for (let j = 0; j < nAlt; j++) {
+                const d = altTouched[j];
+                const at = find(docs, d);
+                if (at < 0) continue;
+                altScore[d] += w * scores[at];
+                if (termStamp[d] !== tStamp) {
+                  termStamp[d] = tStamp;
+                  altCount[d]++;
+                }
+              }
+            } else {
+              for (let j = 0; j < docs.length; j++) {
+                const d = docs[j];
+                if (altStamp[d] !== aStamp) continue;
+                altScore[d] += w * scores[j];
+                if (termStamp[d] !== tStamp) {
+                  termStamp[d] = tStamp;
+                  altCount[d]++;
+                }
+              }
+            }
+          }
+        }
+      } else {
+        for (const term of alt.terms) {
+          const tStamp = ++this.serial;
+          for (const v of term.variants) {
+            const { docs, scores } = this.postings.get(v.key)!;
+            const w = v.weight;
+            for (let j = 0; j < docs.length; j++) {
+              const d = docs[j];
+              if (altStamp[d] !== aStamp) {
+                altStamp[d] = aStamp;
+                altScore[d] = 0;
+                altCount[d] = 0;
+                altTouched[nAlt++] = d;
+              }
+              altScore[d] += w * scores[j];
+              if (termStamp[d] !== tStamp) {
+                termStamp[d] = tStamp;
+                altCount[d]++;
+              }
+            }
+          }
+        }
+      }
+      const need = alt.requireAll ? alt.terms.length : 1;
+      const nTerms = alt.terms.length;
+      for (let j = 0; j < nAlt; j++) {
+        const d = altTouched[j];
+        if (altCount[d] < need) continue;
+        // Partial matches of a multi-word original phrase count in proportion.
+        const s = altScore[d] * alt.weight * (alt.requireAll ? 1 : altCount[d] / nTerms);
+        const bit = 1 << (d & 31);
+        if ((clauseHit[d >>> 5] & bit) === 0) {
+          clauseHit[d >>> 5] |= bit;
+          clauseScore[d] = s;
+          clauseTouched[nClause++] = d;
+        } else if (s > clauseScore[d]) clauseScore[d] = s;
+      }
+    }
+    return nClause;
+  }
+
   /**
    * Documents matching enough clauses, with BM25F scores and a coordination factor; in ascending document order.
    *
@@ -462,17 +694,12 @@ export class TextIndex {
     const out: Matches = { docs: new Int32Array(0), scores: new Float64Array(0), count: 0 };
     if (!n) return out;
     const minMatch = n <= 2 ? 1 : Math.max(2, Math.floor(n / 2));
-    const { altScore, altStamp, altCount, termStamp, clauseScore, clauseStamp, total, matched, hit, clauseTouched, clauseHit, altTouched } = this;
+    const { clauseScore, clauseStamp, total, matched, hit, clauseTouched, clauseHit } = this;
     // Common-terms handling: a one-word clause whose word is in more than COMMON_DF of the documents ("canada",
     // "services") does not make a document match on its own when the query has rarer words; it only adds its score
     // to the documents those match (looked up by binary search instead of scanning a posting list of every document).
     const isSimple = (c: Clause) => c.alternatives.length === 1 && c.alternatives[0].terms.length === 1;
-    // Estimated documents matched by a clause: per alternative, its rarest word (all variants together).
-    const estimate = (c: Clause) =>
-      c.alternatives.reduce((sum, a) => sum + Math.min(...a.terms.map((t) => t.variants.reduce((x, v) => x + this.df(v.key), 0))), 0);
-    const isCommon = (c: Clause) => estimate(c) > Math.max(50, COMMON_DF * this.size);
-    const common = clauses.filter(isCommon);
-    const deferred = common.length < n ? new Set(common) : new Set<Clause>();
+    const deferred = this.deferred(clauses);
     for (const clause of clauses) {
       if (deferred.has(clause)) continue;
       const cStamp = ++this.serial;
@@ -508,152 +735,12 @@ export class TextIndex {
       }
       // A clause with alternatives (synonyms): its score is the best alternative's, kept in `clauseScore` for the
       // documents of `clauseTouched`, which `clauseHit` marks (empty outside this loop: cleared in the merge below).
-      let nClause = 0;
       // The longest one-word, one-form alternative (usually the word as typed, next to rarer synonym phrases) is
       // read last and straight into the totals: a document it matches that no other alternative matched gets its
       // score at once; only the documents the other alternatives also matched go through `clauseScore` (the best of
       // the alternatives, as before; the maximum does not depend on the order the alternatives are read in).
-      let direct: Alternative | undefined;
-      let directDf = 0;
-      for (const alt of clause.alternatives) {
-        if (alt.terms.length !== 1 || alt.terms[0].variants.length !== 1) continue;
-        const df = this.df(alt.terms[0].variants[0].key);
-        if (df > directDf) {
-          direct = alt;
-          directDf = df;
-        }
-      }
-      for (const alt of clause.alternatives) {
-        if (alt === direct) continue;
-        if (alt.terms.length === 1 && alt.terms[0].variants.length === 1) {
-          // One word, one form (most synonyms): its score is the alternative's, straight into the clause's best.
-          const v = alt.terms[0].variants[0];
-          const { docs, scores } = this.postings.get(v.key)!;
-          const w = v.weight;
-          const aw = alt.weight;
-          for (let j = 0; j < docs.length; j++) {
-            const d = docs[j];
-            const s = w * scores[j] * aw;
-            const bit = 1 << (d & 31);
-            if ((clauseHit[d >>> 5] & bit) === 0) {
-              clauseHit[d >>> 5] |= bit;
-              clauseScore[d] = s;
-              clauseTouched[nClause++] = d;
-            } else if (s > clauseScore[d]) clauseScore[d] = s;
-          }
-          continue;
-        }
-        const aStamp = ++this.serial;
-        let nAlt = 0;
-        if (alt.requireAll && alt.terms.length > 1) {
-          // Every word is required: only the documents of the rarest word can match. They are the candidates; each
-          // word (in the phrase's order, so scores add up exactly as in a full scan) then looks them up: by galloping
-          // through its list when the candidates are in ascending order (the rarest word has one form), else by a
-          // scan of its postings or, when its list is much longer than the candidates, by binary search.
-          let rarest = alt.terms[0];
-          let rarestDf = Infinity;
-          for (const term of alt.terms) {
-            const df = term.variants.reduce((x, v) => x + this.df(v.key), 0);
-            if (df < rarestDf) {
-              rarest = term;
-              rarestDf = df;
-            }
-          }
-          for (const v of rarest.variants) {
-            const { docs } = this.postings.get(v.key)!;
-            for (let j = 0; j < docs.length; j++) {
-              const d = docs[j];
-              if (altStamp[d] !== aStamp) {
-                altStamp[d] = aStamp;
-                altScore[d] = 0;
-                altCount[d] = 0;
-                altTouched[nAlt++] = d;
-              }
-            }
-          }
-          // One form of the rarest word: the candidates are in ascending order (a posting list's order).
-          const sorted = rarest.variants.length === 1;
-          for (const term of alt.terms) {
-            const tStamp = ++this.serial;
-            for (const v of term.variants) {
-              const { docs, scores } = this.postings.get(v.key)!;
-              const w = v.weight;
-              if (sorted) {
-                // Ascending candidates: walk the list once, galloping from one candidate to the next.
-                let at = 0;
-                for (let j = 0; j < nAlt; j++) {
-                  const d = altTouched[j];
-                  at = seek(docs, at, d);
-                  if (at === docs.length) break;
-                  if (docs[at] !== d) continue;
-                  altScore[d] += w * scores[at];
-                  if (termStamp[d] !== tStamp) {
-                    termStamp[d] = tStamp;
-                    altCount[d]++;
-                  }
-                }
-              } else if (docs.length > 16 * nAlt) {
-                for (let j = 0; j < nAlt; j++) {
-                  const d = altTouched[j];
-                  const at = find(docs, d);
-                  if (at < 0) continue;
-                  altScore[d] += w * scores[at];
-                  if (termStamp[d] !== tStamp) {
-                    termStamp[d] = tStamp;
-                    altCount[d]++;
-                  }
-                }
-              } else {
-                for (let j = 0; j < docs.length; j++) {
-                  const d = docs[j];
-                  if (altStamp[d] !== aStamp) continue;
-                  altScore[d] += w * scores[j];
-                  if (termStamp[d] !== tStamp) {
-                    termStamp[d] = tStamp;
-                    altCount[d]++;
-                  }
-                }
-              }
-            }
-          }
-        } else {
-          for (const term of alt.terms) {
-            const tStamp = ++this.serial;
-            for (const v of term.variants) {
-              const { docs, scores } = this.postings.get(v.key)!;
-              const w = v.weight;
-              for (let j = 0; j < docs.length; j++) {
-                const d = docs[j];
-                if (altStamp[d] !== aStamp) {
-                  altStamp[d] = aStamp;
-                  altScore[d] = 0;
-                  altCount[d] = 0;
-                  altTouched[nAlt++] = d;
-                }
-                altScore[d] += w * scores[j];
-                if (termStamp[d] !== tStamp) {
-                  termStamp[d] = tStamp;
-                  altCount[d]++;
-                }
-              }
-            }
-          }
-        }
-        const need = alt.requireAll ? alt.terms.length : 1;
-        const nTerms = alt.terms.length;
-        for (let j = 0; j < nAlt; j++) {
-          const d = altTouched[j];
-          if (altCount[d] < need) continue;
-          // Partial matches of a multi-word original phrase count in proportion.
-          const s = altScore[d] * alt.weight * (alt.requireAll ? 1 : altCount[d] / nTerms);
-          const bit = 1 << (d & 31);
-          if ((clauseHit[d >>> 5] & bit) === 0) {
-            clauseHit[d >>> 5] |= bit;
-            clauseScore[d] = s;
-            clauseTouched[nClause++] = d;
-          } else if (s > clauseScore[d]) clauseScore[d] = s;
-        }
-      }
+      const direct = this.directOf(clause);
+      const nClause = this.collectAlternatives(clause, direct);
       if (direct) {
         const v = direct.terms[0].variants[0];
         const { docs, scores } = this.postings.get(v.key)!;

@@ -11,7 +11,7 @@
  */
 import type { Database } from '../../db/database';
 import { t, type Lang } from '../../i18n/index';
-import { seek, TextIndex, type FieldDef, type FieldText, type SimpleQuery } from './engine';
+import { seek, TextIndex, type FieldDef, type FieldText, type SimpleQuery, type SynonymQuery } from './engine';
 import type { FacetValue, OrgSearchParams, OrgSearchResult, SearchItem, SearchParams, SearchResult } from './types';
 
 /** Field boosts: title > keywords > program > description > organisation name. */
@@ -87,6 +87,9 @@ interface Catalogue {
   termFacets: Map<Int32Array, ListFacets>;
   /** Scratch bit set (one bit per document) of the simple-query path. */
   scratchBits: Int32Array;
+  /** Scratch space of the synonym-query path: per clause, its extra documents (one bit each) and their scores. */
+  extraBits: [Int32Array, Int32Array];
+  extraScore: [Float64Array, Float64Array];
   /** Facet labels and their collation rank, per language, computed once (sorting labels per query is costly). */
   facetMeta: Record<Lang, Record<FacetName, FacetMeta>>;
   /** Scratch space of the query (searches are synchronous): the documents passing the filters and their scores. */
@@ -126,12 +129,17 @@ const SIMPLE_MAX_END = 1000;
  */
 let simpleSearchOff = false;
 let simpleSearches = 0;
+let synonymSearches = 0;
 export function setSimpleSearch(on: boolean, opts: { termFacetsDf?: number } = {}): void {
   simpleSearchOff = !on;
   termFacetsDf = opts.termFacetsDf ?? 1000;
 }
 export function simpleSearchCount(): number {
   return simpleSearches;
+}
+/** Tests only: the queries answered by the synonym-query path (see synonymSearch). */
+export function synonymSearchCount(): number {
+  return synonymSearches;
 }
 const READ_CHUNK = 5000;
 
@@ -411,6 +419,8 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
     facetKey,
     termFacets,
     scratchBits: new Int32Array((size + 31) >>> 5),
+    extraBits: [new Int32Array((size + 31) >>> 5), new Int32Array((size + 31) >>> 5)],
+    extraScore: [new Float64Array(size), new Float64Array(size)],
     facetMeta,
     hitDocs: new Int32Array(size),
     hitScores: new Float64Array(size),
@@ -615,6 +625,155 @@ function simpleSearch(
 }
 
 /**
+ * A synonym query (one or two clauses, at least one with synonyms; see SynonymQuery) without filters, answered like a
+ * simple one: clause i matches its list Lᵢ plus its extra documents Eᵢ (those its phrases and other alternatives
+ * match, usually few). The "special" documents S = E₁ ∪ E₂ ∪ (L₁ ∩ L₂) are scored in full, in document order
+ * (galloping through each list); every other match is in exactly one list and no extra set, with score (a·s)·b·coord.
+ * So total = |S| + Σ|Lᵢ| − Σ_{d∈S} (lists holding d); facets = Σ histograms of Lᵢ (index time for long lists) plus,
+ * for each d of S, (1 − lists holding d) times its values; the page comes from a bounded heap fed with S, then with
+ * the lists' other documents, each list scanned only if its best score could enter the heap. Exactly the same scores,
+ * totals and counts as the general path (search.test.ts compares the two).
+ */
+function synonymSearch(
+  c: Catalogue, sq: SynonymQuery, lang: Lang, start: number, end: number,
+  counts: { orgPass: Int32Array; audHist: Int32Array; chHist: Int32Array; evCount: Int32Array },
+): { total: number; page: Array<{ doc: number; score: number }> } {
+  const { evStart, evList } = c;
+  const fk = c.facetKey!;
+  const { orgPass, audHist, chHist, evCount } = counts;
+  const heap = new TopHeap(end, c.rank[lang]);
+  const bits = c.scratchBits;
+  const n = sq.clauses.length;
+  const coord = n === 2 ? sq.coord1 : 1;
+  const [c1, c2] = sq.clauses;
+  // Mark S: the extra documents of each clause (with their scores), then L₁ ∩ L₂.
+  for (let i = 0; i < n; i++) {
+    const cl = sq.clauses[i];
+    const eb = c.extraBits[i];
+    const es = c.extraScore[i];
+    for (let j = 0; j < cl.extraDocs.length; j++) {
+      const d = cl.extraDocs[j];
+      eb[d >>> 5] |= 1 << (d & 31);
+      es[d] = cl.extraScores[j];
+      bits[d >>> 5] |= 1 << (d & 31);
+    }
+  }
+  if (n === 2 && c1.docs.length && c2.docs.length) {
+    const aShorter = c1.docs.length <= c2.docs.length;
+    const short = aShorter ? c1.docs : c2.docs;
+    const long = aShorter ? c2.docs : c1.docs;
+    let at = 0;
+    for (let i = 0; i < short.length; i++) {
+      const d = short[i];
+      at = seek(long, at, d);
+      if (at === long.length) break;
+      if (long[at] === d) bits[d >>> 5] |= 1 << (d & 31);
+    }
+  }
+  // Score S in document order (the bit set's order), correcting the facets and the total.
+  const eb1 = c.extraBits[0];
+  const es1 = c.extraScore[0];
+  const eb2 = c.extraBits[1];
+  const es2 = c.extraScore[1];
+  const special = c.hitDocs;
+  let nSpecial = 0;
+  let inLists = 0;
+  let at1 = 0;
+  let at2 = 0;
+  const words = bits.length;
+  for (let wi = 0; wi < words; wi++) {
+    for (let x = bits[wi]; x !== 0; ) {
+      const low = x & -x;
+      x ^= low;
+      const d = (wi << 5) | (31 - Math.clz32(low));
+      special[nSpecial++] = d;
+      let t = 0;
+      let m = 0;
+      let lists = 0;
+      // Clause 1.
+      {
+        at1 = seek(c1.docs, at1, d);
+        const inL = at1 < c1.docs.length && c1.docs[at1] === d;
+        const isExtra = ((eb1[d >>> 5] >>> (d & 31)) & 1) !== 0;
+        if (inL || isExtra) {
+          let cs: number;
+          if (isExtra) {
+            cs = es1[d];
+            if (inL) {
+              const s = c1.a * c1.scores[at1] * c1.b;
+              if (s > cs) cs = s;
+            }
+          } else cs = c1.a * c1.scores[at1] * c1.b;
+          t += cs;
+          m++;
+        }
+        if (inL) lists++;
+      }
+      if (n === 2) {
+        at2 = seek(c2.docs, at2, d);
+        const inL = at2 < c2.docs.length && c2.docs[at2] === d;
+        const isExtra = ((eb2[d >>> 5] >>> (d & 31)) & 1) !== 0;
+        if (inL || isExtra) {
+          let cs: number;
+          if (isExtra) {
+            cs = es2[d];
+            if (inL) {
+              const s = c2.a * c2.scores[at2] * c2.b;
+              if (s > cs) cs = s;
+            }
+          } else cs = c2.a * c2.scores[at2] * c2.b;
+          t += cs;
+          m++;
+        }
+        if (inL) lists++;
+      }
+      inLists += lists;
+      heap.push(d, m === n ? t : t * coord);
+      // Counted `lists` times by the lists' histograms; it must count once.
+      const delta = 1 - lists;
+      if (delta !== 0) {
+        const f = fk[d];
+        orgPass[f & 0xfff] += delta;
+        audHist[(f >>> 12) & 0xff] += delta;
+        chHist[(f >>> 20) & 0xff] += delta;
+        if ((f & FK_EVENTS) !== 0) for (let k = evStart[d], e = evStart[d + 1]; k < e; k++) evCount[evList[k]] += delta;
+      }
+    }
+  }
+  let total = nSpecial - inLists;
+  const nAud = Math.min(32, c.audienceCodes.length);
+  const nCh = Math.min(32, c.channelCodes.length);
+  for (const cl of sq.clauses) {
+    if (!cl.docs.length) continue;
+    total += cl.docs.length;
+    const f = c.termFacets.get(cl.docs) ?? listFacets(fk, evStart, evList, c.orgs.length, nAud, nCh, c.eventList.length, cl.docs, cl.scores);
+    for (let i = 0; i < orgPass.length; i++) orgPass[i] += f.orgPass[i];
+    for (let i = 0; i < audHist.length; i++) audHist[i] += f.audHist[i];
+    for (let i = 0; i < chHist.length; i++) chHist[i] += f.chHist[i];
+    for (let i = 0; i < evCount.length; i++) evCount[i] += f.evCount[i];
+    // Documents of this list only (not in S): score (a·s)·b, times coord1 in a two-clause query.
+    const { a, b, docs, scores } = cl;
+    const best = a * f.maxScore * b * coord;
+    if (best < heap.floor) continue;
+    for (let j = 0; j < docs.length; j++) {
+      const s = a * scores[j] * b * coord;
+      if (s < heap.floor) continue;
+      const d = docs[j];
+      if (((bits[d >>> 5] >>> (d & 31)) & 1) !== 0) continue;
+      heap.push(d, s);
+    }
+  }
+  // Clear the scratch bits.
+  for (let j = 0; j < nSpecial; j++) {
+    const d = special[j];
+    bits[d >>> 5] = 0;
+    eb1[d >>> 5] = 0;
+    eb2[d >>> 5] = 0;
+  }
+  return { total, page: heap.sorted().slice(start, end) };
+}
+
+/**
  * Picks the top `k` of the first `n` entries of `docs` by score (desc), then title order; returns their positions,
  * in order. A bounded min-heap of k positions (typed array): O(n log k), and most documents are rejected by one
  * comparison with the worst of the current top k.
@@ -764,10 +923,17 @@ function runServiceSearch(
   let simple: ReturnType<typeof simpleSearch> | null = null;
   if (p.q) {
     const plan = c.index.plan(p.q, lang);
-    const sq = !anyFilter && facetKey && audHist && chHist && end <= SIMPLE_MAX_END && !simpleSearchOff ? c.index.simple(plan) : null;
+    const fast = !anyFilter && facetKey && audHist && chHist && end <= SIMPLE_MAX_END && !simpleSearchOff;
+    const sq = fast ? c.index.simple(plan) : null;
+    const syn = fast && !sq ? c.index.synonymQuery(plan) : null;
     if (sq) {
       simple = simpleSearch(c, sq, lang, start, end, { orgPass, audHist: audHist!, chHist: chHist!, evCount });
       simpleSearches++;
+      candidates = c.hitDocs;
+      count = 0;
+    } else if (syn) {
+      simple = synonymSearch(c, syn, lang, start, end, { orgPass, audHist: audHist!, chHist: chHist!, evCount });
+      synonymSearches++;
       candidates = c.hitDocs;
       count = 0;
     } else {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/app';
 import { sql } from 'kysely';
 import { t } from '../../i18n/index';
-import { invalidateSearchIndex, searchServices, setSimpleSearch, simpleSearchCount } from './index';
+import { invalidateSearchIndex, searchServices, setSimpleSearch, simpleSearchCount, synonymSearchCount } from './index';
+import { SYNONYMS } from './synonyms';
 
 let ctx: TestApp;
 before(async () => {
@@ -270,6 +271,51 @@ describe('simple queries (one or two plain words) answered without reading every
       for (const p of queries) fast.push(await searchServices(ctx.db, p, { cache: false }));
       const used = simpleSearchCount() - before;
       assert.ok(used > 150, `the simple path answered ${used} of ${queries.length} queries`);
+      setSimpleSearch(false);
+      for (let i = 0; i < queries.length; i++) {
+        const general = await searchServices(ctx.db, queries[i], { cache: false });
+        assert.deepEqual(fast[i], general, JSON.stringify(queries[i]));
+      }
+      assert.ok(fast.filter((r) => r.total > 20).length > 50, 'broad queries are among them');
+    } finally {
+      setSimpleSearch(true);
+      invalidateSearchIndex();
+    }
+  });
+});
+
+describe('synonym queries (one or two clauses, one with synonyms) answered without reading every posting', () => {
+  it('give exactly the results of the general path: items, scores, totals and facets', async () => {
+    const rows = await ctx.db.selectFrom('services').select(['title_en', 'title_fr']).where('status', '=', 'published').orderBy('id').execute();
+    let seed = 11;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
+    const vocab = { en: rows.flatMap((r) => r.title_en.split(/\s+/)), fr: rows.flatMap((r) => r.title_fr.split(/\s+/)) };
+    const phrases = { en: SYNONYMS.flatMap((g) => g.en), fr: SYNONYMS.flatMap((g) => g.fr) };
+    const queries: Array<{ q: string; lang: 'en' | 'fr'; page: number; pageSize: number }> = [
+      { q: 'unemployment benefits', lang: 'en', page: 1, pageSize: 10 },
+      { q: 'first nations inuit', lang: 'en', page: 1, pageSize: 10 },
+      { q: 'boat licence', lang: 'en', page: 2, pageSize: 5 },
+      { q: 'pardon', lang: 'en', page: 1, pageSize: 10 },
+      { q: 'passport canada', lang: 'en', page: 1, pageSize: 10 },
+      { q: 'chomage', lang: 'fr', page: 1, pageSize: 50 },
+    ];
+    for (let i = 0; i < 400; i++) {
+      const lang = rnd() < 0.5 ? 'en' : 'fr';
+      // A synonym phrase (sometimes of the other language), alone or with a title word before or after it.
+      const phrase = pick(phrases[rnd() < 0.85 ? lang : lang === 'en' ? 'fr' : 'en']);
+      const r = rnd();
+      const q = r < 0.3 ? phrase : r < 0.65 ? `${phrase} ${pick(vocab[lang])}` : `${pick(vocab[lang])} ${phrase}`;
+      queries.push({ q, lang, page: 1 + Math.floor(rnd() * 3), pageSize: pick([1, 5, 10, 50]) });
+    }
+    setSimpleSearch(true, { termFacetsDf: 20 });
+    invalidateSearchIndex();
+    try {
+      const before = synonymSearchCount();
+      const fast = [];
+      for (const p of queries) fast.push(await searchServices(ctx.db, p, { cache: false }));
+      const used = synonymSearchCount() - before;
+      assert.ok(used > 150, `the synonym path answered ${used} of ${queries.length} queries`);
       setSimpleSearch(false);
       for (let i = 0; i < queries.length; i++) {
         const general = await searchServices(ctx.db, queries[i], { cache: false });
