@@ -9,7 +9,7 @@
  *     serves them for a random service time (exponential, the same for every office, chosen so that the busiest hour
  *     keeps the counters 85 % busy), completes the ticket (POST /complete), and calls again; with nobody waiting,
  *     the agent looks again after one mean service time.
- * The day (8 opening hours) is compressed into BENCH_DAY_SECONDS (default 480 s: one hour per minute, 48× faster
+ * The day (8 opening hours) is compressed into BENCH_DAY_SECONDS (default 480 s: one hour per minute, 60× faster
  * than real time), so the server sees in one minute the calls of one hour of a 1,000-counter network.
  * Then the same server's /healthz throughput with the same number of connections.
  * pooled_wait_gain: simulated mean wait with separate queues per organisation / with the pooled shared counter, on

@@ -16,6 +16,7 @@ import { Session } from 'node:inspector/promises';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { createTestApp } from '../test/support/app';
+import * as searchIndex from '../src/catalogue/search/index';
 import { explainQuery, searchIndexStats, searchServices, serviceTextIndex } from '../src/catalogue/search/index';
 import { buildQueries, scaleUp } from './search-data';
 
@@ -29,7 +30,13 @@ try {
   const stats = await searchIndexStats(ctx.db);
   console.log(`index: ${stats.services} services, built in ${(performance.now() - t).toFixed(0)} ms`);
   const run = (q: { q: string; lang: 'en' | 'fr' }) => searchServices(ctx.db, { q: q.q, lang: q.lang, page: 1, pageSize: 10 }, { cache: false });
+  // Which path answers each query (simple, synonym or general), when this version of the index has the counters.
+  const counters = searchIndex as unknown as Record<string, (() => number) | undefined>;
+  const count = () => [counters.simpleSearchCount?.() ?? 0, counters.synonymSearchCount?.() ?? 0];
+  const [s0, y0] = count();
   for (const q of queries) await run(q);
+  const [s1, y1] = count();
+  console.log(`paths: ${s1 - s0} simple, ${y1 - y0} synonym, ${queries.length - (s1 - s0) - (y1 - y0)} general (of ${queries.length} queries)`);
   const session = new Session();
   if (process.argv.includes('--prof')) {
     session.connect();
@@ -62,6 +69,7 @@ try {
     const v = [...m.values()].sort((a, b) => a - b);
     return `p50=${pct(v, 50).toFixed(3)} p90=${pct(v, 90).toFixed(3)} p99=${pct(v, 99).toFixed(3)} max=${v[v.length - 1].toFixed(3)}`;
   };
+  if (process.env.BENCH_DUMP) fs.writeFileSync(process.env.BENCH_DUMP, JSON.stringify(Object.fromEntries(fullMin)));
   console.log(`per-query minimum over ${ROUNDS} rounds: full ${dist(fullMin)} | engine only ${dist(engineMin)}`);
   console.log('slowest (min):', [...fullMin].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([q, ms]) => `${q} ${ms.toFixed(2)} (engine ${engineMin.get(q)!.toFixed(2)})`).join(' | '));
   if (process.argv.includes('--prof')) {

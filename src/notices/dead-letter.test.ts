@@ -103,9 +103,12 @@ describe('dead-letter alert e-mails', () => {
     assert.match(mail.raw, /\/en\/staff\/tell-us-once/);
     assert.match(mail.raw, /\/fr\/personnel\/dites-le-nous-une-fois/);
     assert.doesNotMatch(mail.raw, /50 Rideau/, 'no client data in the alert');
-    const outbox = await t.db.selectFrom('notice_alert_mails').selectAll().where('notice_id', '=', n.id).execute();
+    // the SMTP server has the message before the job commits 'sent': wait for the commit
+    const outbox = await waitFor('outbox row sent', async () => {
+      const rows = await t.db.selectFrom('notice_alert_mails').selectAll().where('notice_id', '=', n.id).execute();
+      return rows.length === 1 && rows[0].status === 'sent' ? rows : undefined;
+    });
     assert.equal(outbox.length, 1);
-    assert.equal(outbox[0].status, 'sent');
     assert.deepEqual([...(outbox[0].to_addresses ?? [])].sort(), ['admin@guichet.example', 'reviewer@guichet.example']);
     // the staff page still shows the alert
     const alerts = await t.db.selectFrom('notice_alerts').select(['id', 'kind']).where('notice_id', '=', n.id).execute();
