@@ -8,12 +8,16 @@
  * With --http, also loads the server over HTTP (autocannon in a worker thread, 50 connections, BENCH_SECONDS) for
  * /healthz and the search without cache, alternately, and reports the event loop's busy time per request (the main
  * thread's work per request, which bench:search's throughput ratio reflects, without the load generator's CPU).
+ * With --http-process, the load generator runs in a separate process instead, and the figure is the server process's
+ * CPU time (all its threads: GC, libuv) per completed request.
+ * BENCH_DUMP=<file> writes each query's minimum CPU time (JSON), to compare two versions query by query.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createTestApp } from '../test/support/app';
 import * as searchIndex from '../src/catalogue/search/index';
@@ -141,6 +145,41 @@ try {
       console.log(`HTTP round ${r + 1}: /healthz ${hh.rps.toFixed(0)} req/s, busy ${hh.ms.toFixed(3)} ms/req; search ${ss.rps.toFixed(0)} req/s, busy ${ss.ms.toFixed(3)} ms/req; rps ratio ${(ss.rps / hh.rps).toFixed(2)}`);
     }
     console.log(`HTTP event-loop busy per request (lowest of ${ROUNDS} rounds): /healthz ${hb.toFixed(3)} ms, search ${sb.toFixed(3)} ms, ratio ${(hb / sb).toFixed(2)}`);
+  }
+  if (process.argv.includes('--http-process')) {
+    if (!ctx.app.server.listening) await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = ctx.app.server.address();
+    const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+    // autocannon in its own process: the server process's CPU time is then the server's work only.
+    const code = `import autocannon from 'autocannon';
+const { url, paths, duration } = JSON.parse(process.env.LOAD);
+let i = 0;
+const r = await autocannon({ url, connections: 50, duration, ...(paths ? { requests: [{ setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] }) }] } : {}) });
+console.log(JSON.stringify({ completed: r.requests.total, rps: r.requests.average, non2xx: r.non2xx }));`;
+    const load = (url: string, list: string[] | null) =>
+      new Promise<{ ms: number; rps: number }>((resolve, reject) => {
+        const c0 = process.cpuUsage();
+        const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, LOAD: JSON.stringify({ url, paths: list, duration: seconds }) }, stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (b) => (out += b));
+        child.on('error', reject);
+        child.on('close', () => {
+          const d = process.cpuUsage(c0);
+          const r = JSON.parse(out.trim().split('\n').pop()!);
+          resolve({ ms: (d.user + d.system) / 1000 / r.completed, rps: r.rps });
+        });
+      });
+    let hb = Infinity;
+    let sb = Infinity;
+    for (let r = 0; r < ROUNDS; r++) {
+      const hh = await load(`${base}/healthz`, null);
+      const ss = await load(`${base}/api/v1/services`, paths);
+      hb = Math.min(hb, hh.ms);
+      sb = Math.min(sb, ss.ms);
+      console.log(`HTTP (load from another process) round ${r + 1}: /healthz ${hh.rps.toFixed(0)} req/s, server CPU ${hh.ms.toFixed(3)} ms/req; search ${ss.rps.toFixed(0)} req/s, server CPU ${ss.ms.toFixed(3)} ms/req; ratio ${(hh.ms / ss.ms).toFixed(2)}`);
+    }
+    console.log(`HTTP server CPU per request (lowest of ${ROUNDS} rounds): /healthz ${hb.toFixed(3)} ms, search ${sb.toFixed(3)} ms, ratio ${(hb / sb).toFixed(2)}`);
   }
 } finally {
   await ctx.close();

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deletes1, editDistance, fold, stem, words } from './normalise';
-import { COMMON_DF, TextIndex, type FieldDef } from './engine';
+import { COMMON_DF, FK_EVENTS, TextIndex, type FieldDef } from './engine';
 import { SYNONYMS } from './synonyms';
 
 const FIELDS: FieldDef[] = [
@@ -241,5 +241,111 @@ describe('TextIndex against the straightforward evaluation', () => {
       compared += want.size;
     }
     assert.ok(compared > 10_000, `the random queries match documents (${compared})`);
+  });
+
+  const randomQuery = () => {
+    const lang: 'en' | 'fr' = rnd() < 0.5 ? 'en' : 'fr';
+    const parts: string[] = [];
+    const len = 1 + Math.floor(rnd() * 4);
+    for (let i = 0; i < len; i++) {
+      const r = rnd();
+      if (r < 0.4) parts.push(pick(phrases[rnd() < 0.8 ? lang : lang === 'en' ? 'fr' : 'en']));
+      else if (r < 0.5) parts.push(pick(common[lang]));
+      else if (r < 0.55) parts.push(typo(pick(vocab[lang])));
+      else parts.push(pick(vocab[lang]));
+    }
+    return { query: parts.join(' '), lang };
+  };
+
+  it('counts facets and keeps the best documents in its final pass (MatchSink) exactly as from the returned matches', () => {
+    // Packed facet words as index.ts builds them: owner in bits 0-11, audience mask 12-19, channel mask 20-27, events.
+    const facetKey = new Int32Array(SIZE);
+    const evStart = new Int32Array(SIZE + 1);
+    const ev: number[] = [];
+    for (let d = 0; d < SIZE; d++) {
+      const events = rnd() < 0.2 ? [Math.floor(rnd() * 5)] : [];
+      ev.push(...events);
+      evStart[d + 1] = ev.length;
+      facetKey[d] = Math.floor(rnd() * 20) | (Math.floor(rnd() * 256) << 12) | (Math.floor(rnd() * 256) << 20) | (events.length ? FK_EVENTS : 0);
+    }
+    const evList = Int32Array.from(ev);
+    let compared = 0;
+    for (let q = 0; q < 200; q++) {
+      const { query, lang } = randomQuery();
+      const m = big.search(query, lang);
+      const want = { orgPass: new Int32Array(21), audHist: new Int32Array(256), chHist: new Int32Array(256), evCount: new Int32Array(5) };
+      const all: Array<[number, number]> = [];
+      for (let j = 0; j < m.count; j++) {
+        const d = m.docs[j];
+        const f = facetKey[d];
+        want.orgPass[f & 0xfff]++;
+        want.audHist[(f >>> 12) & 0xff]++;
+        want.chHist[(f >>> 20) & 0xff]++;
+        for (let k = evStart[d]; k < evStart[d + 1]; k++) want.evCount[evList[k]]++;
+        all.push([d, m.scores[j]]);
+      }
+      all.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      const kept: Array<[number, number]> = [];
+      let floor = -Infinity;
+      const K = 10;
+      const heap = {
+        get floor() {
+          return floor;
+        },
+        push(d: number, s: number) {
+          kept.push([d, s]);
+          kept.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+          kept.length = Math.min(kept.length, K);
+          if (kept.length === K) floor = kept[K - 1][1];
+        },
+      };
+      const got = { orgPass: new Int32Array(21), audHist: new Int32Array(256), chHist: new Int32Array(256), evCount: new Int32Array(5) };
+      const r = big.search(query, lang, big.plan(query, lang), { facetKey, evStart, evList, ...got, heap });
+      assert.equal(r.count, m.count, `${lang}: ${query}`);
+      assert.deepEqual(got, want, `${lang}: ${query}`);
+      assert.deepEqual(kept, all.slice(0, K), `${lang}: ${query}`);
+      compared += m.count;
+    }
+    assert.ok(compared > 5_000, `the random queries match documents (${compared})`);
+  });
+
+  it('splits synonym queries into lists and extra documents (synonymQuery) that give the same scores', () => {
+    let used = 0;
+    for (let q = 0; q < 400; q++) {
+      const { query, lang } = randomQuery();
+      const plan = big.plan(query, lang);
+      const sq = big.synonymQuery(plan, 0);
+      if (!sq) continue;
+      used++;
+      const want = referenceSearch(big, query, lang);
+      const n = sq.clauses.length;
+      // Every document of a list or an extra set, scored as synonymSearch (index.ts) scores it.
+      const got = new Map<number, number>();
+      const candidates = new Set<number>();
+      for (const c of sq.clauses) {
+        for (const d of c.docs) candidates.add(d);
+        for (const d of c.extraDocs) candidates.add(d);
+      }
+      for (const d of candidates) {
+        let t = 0;
+        let m = 0;
+        for (const c of sq.clauses) {
+          const at = c.docs.indexOf(d);
+          const e = c.extraDocs.indexOf(d);
+          if (at < 0 && e < 0) continue;
+          let cs = e >= 0 ? c.extraScores[e] : c.a * c.scores[at] * c.b;
+          if (e >= 0 && at >= 0 && c.a * c.scores[at] * c.b > cs) cs = c.a * c.scores[at] * c.b;
+          t += cs;
+          m++;
+        }
+        got.set(d, m === n ? t : t * sq.coord1);
+      }
+      assert.equal(got.size, want.size, `${lang}: ${query} (${plan.explain.join(' ; ')})`);
+      for (const [d, s] of want) assert.equal(got.get(d), s, `${lang}: ${query}: document ${d}`);
+      // The general search afterwards sees nothing left over.
+      const m = big.search(query, lang, plan);
+      assert.equal(m.count, want.size);
+    }
+    assert.ok(used > 100, `synonym queries (${used})`);
   });
 });

@@ -33,6 +33,8 @@ export const SYNONYM = 0.8;
 export const COMMON_DF = 0.25;
 /** Synonym phrases whose rarest word is in more than this share of the documents (and 1,000) are not searched. */
 export const SYNONYM_MAX_DF = 0.05;
+/** synonymQuery() is used only when its lists hold this many times more documents than its other alternatives. */
+export const SYNONYM_PATH_RATIO = 3;
 
 const LANG_BIT: Record<SearchLang, number> = { en: 1, fr: 2 };
 const other = (l: SearchLang): SearchLang => (l === 'en' ? 'fr' : 'en');
@@ -103,6 +105,24 @@ export interface SynonymClause {
   extraDocs: Int32Array;
   extraScores: Float64Array;
 }
+
+/**
+ * Where search() can put the matches instead of returning them (no filter: every match is a result): each match's
+ * packed facet word (see index.ts) is counted into the histograms and the match offered to a bounded heap of the
+ * best results, in the final pass itself.
+ */
+export interface MatchSink {
+  facetKey: Int32Array;
+  evStart: Int32Array;
+  evList: Int32Array;
+  orgPass: Int32Array;
+  audHist: Int32Array;
+  chHist: Int32Array;
+  evCount: Int32Array;
+  heap: { floor: number; push(d: number, s: number): void };
+}
+/** Bit of a packed facet word (MatchSink.facetKey) set when the document has life events. */
+export const FK_EVENTS = 1 << 28;
 
 export interface Matches {
   /**
@@ -478,7 +498,7 @@ export class TextIndex {
    * The plan as a SynonymQuery when it is one (see SynonymQuery), else null. Reads the synonym clauses' phrases and
    * other alternatives (not their longest one-word alternative): the documents they match, with their best score.
    */
-  synonymQuery(plan: QueryPlan): SynonymQuery | null {
+  synonymQuery(plan: QueryPlan, ratio = SYNONYM_PATH_RATIO): SynonymQuery | null {
     const { clauses } = plan;
     const n = clauses.length;
     if (n < 1 || n > 2 || this.deferred(clauses).size) return null;
@@ -489,6 +509,19 @@ export class TextIndex {
       } else synonyms++;
     }
     if (!synonyms) return null;
+    // Worth it only when most matches come from the lists: every extra document (and every document of L₁ ∩ L₂) is
+    // scored one at a time, at several times the cost of a posting the general path would read. The extra documents
+    // are estimated, before reading them, by each other alternative's rarest word.
+    let listed = 0;
+    let extra = 0;
+    for (const c of clauses) {
+      const direct = c.alternatives.length === 1 && c.alternatives[0].terms.length === 1 ? c.alternatives[0] : this.directOf(c);
+      if (direct) listed += this.df(direct.terms[0].variants[0].key);
+      for (const alt of c.alternatives) {
+        if (alt !== direct) extra += Math.min(...alt.terms.map((t) => t.variants.reduce((x, v) => x + this.df(v.key), 0)));
+      }
+    }
+    if (extra * ratio > listed) return null;
     const out: SynonymClause[] = [];
     for (const c of clauses) {
       if (c.alternatives.length === 1 && c.alternatives[0].terms.length === 1) {
@@ -683,8 +716,10 @@ export class TextIndex {
    * final pass walks `hit` in document order, so the matches come out sorted and the facet pass after it reads the
    * per-document arrays sequentially. Every score is the same sum, added in the same order, as in a straightforward
    * evaluation (engine.test.ts checks this against a reference implementation on random queries).
+   * With a `sink`, the final pass counts each match's facets and offers it to the sink's heap instead of returning
+   * it: only `count` is set (the result's arrays are empty).
    */
-  search(query: string, lang: SearchLang, plan: QueryPlan = this.plan(query, lang)): Matches {
+  search(query: string, lang: SearchLang, plan: QueryPlan = this.plan(query, lang), sink?: MatchSink): Matches {
     const { clauses } = plan;
     const n = clauses.length;
     if (this.serial > 2_000_000_000) {
@@ -832,6 +867,35 @@ export class TextIndex {
     const outDocs = this.outDocs;
     const outScores = this.outScores;
     let k = 0;
+    if (sink) {
+      // The same pass, the matches counted in the facets and offered to the heap instead of returned.
+      const { facetKey, evStart, evList, orgPass, audHist, chHist, evCount, heap } = sink;
+      for (let wi = 0; wi < words; wi++) {
+        let x = hit[wi];
+        if (x === 0) continue;
+        hit[wi] = 0;
+        while (x !== 0) {
+          const low = x & -x;
+          x ^= low;
+          const d = (wi << 5) | (31 - Math.clz32(low));
+          const m = matched[d];
+          const t = total[d];
+          matched[d] = 0;
+          total[d] = 0;
+          if (m < minMatch) continue;
+          const sc = m === n ? t : t * coord[m];
+          k++;
+          const f = facetKey[d];
+          orgPass[f & 0xfff]++;
+          audHist[(f >>> 12) & 0xff]++;
+          chHist[(f >>> 20) & 0xff]++;
+          if ((f & FK_EVENTS) !== 0) for (let q = evStart[d], e = evStart[d + 1]; q < e; q++) evCount[evList[q]]++;
+          if (sc >= heap.floor) heap.push(d, sc);
+        }
+      }
+      out.count = k;
+      return out;
+    }
     for (let wi = 0; wi < words; wi++) {
       let x = hit[wi];
       if (x === 0) continue;

@@ -11,7 +11,7 @@
  */
 import type { Database } from '../../db/database';
 import { t, type Lang } from '../../i18n/index';
-import { seek, TextIndex, type FieldDef, type FieldText, type SimpleQuery, type SynonymQuery } from './engine';
+import { FK_EVENTS, seek, TextIndex, type FieldDef, type FieldText, type SimpleQuery, type SynonymQuery } from './engine';
 import type { FacetValue, OrgSearchParams, OrgSearchResult, SearchItem, SearchParams, SearchResult } from './types';
 
 /** Field boosts: title > keywords > program > description > organisation name. */
@@ -117,25 +117,32 @@ interface FacetMeta {
 const CHANNEL_ORDER = ['online', 'phone', 'in_person', 'mail', 'email', 'fax', 'kiosk'];
 const LEVEL_ORDER = ['federal', 'provincial', 'municipal', 'indigenous', 'ngo'];
 const CACHE_SIZE = 1000;
-const FK_EVENTS = 1 << 28;
 /** Posting lists at least this long get their facet histograms at index time (shorter ones are counted per query). */
 let termFacetsDf = 1000;
 /** The simple-query path keeps a heap of page × pageSize results; deeper pages take the general path. */
 const SIMPLE_MAX_END = 1000;
 /**
  * Tests only: setSimpleSearch(false) answers simple queries through the general path too, to compare the two;
- * `termFacetsDf` changes the length from which lists get facet histograms (at the next index build).
+ * `termFacetsDf` changes the length from which lists get facet histograms (at the next index build); `synonymRatio`
+ * replaces SYNONYM_PATH_RATIO (0: every synonym query of one or two clauses takes the synonym path).
  * simpleSearchCount() counts the queries answered by the simple path.
  */
 let simpleSearchOff = false;
 let simpleSearches = 0;
 let synonymSearches = 0;
-export function setSimpleSearch(on: boolean, opts: { termFacetsDf?: number } = {}): void {
+let fusedSearches = 0;
+let synonymRatio: number | undefined;
+export function setSimpleSearch(on: boolean, opts: { termFacetsDf?: number; synonymRatio?: number } = {}): void {
   simpleSearchOff = !on;
   termFacetsDf = opts.termFacetsDf ?? 1000;
+  synonymRatio = opts.synonymRatio;
 }
 export function simpleSearchCount(): number {
   return simpleSearches;
+}
+/** Tests only: the queries answered by the general path with facets and page counted in its final pass. */
+export function fusedSearchCount(): number {
+  return fusedSearches;
 }
 /** Tests only: the queries answered by the synonym-query path (see synonymSearch). */
 export function synonymSearchCount(): number {
@@ -870,11 +877,13 @@ export async function searchServices(db: Database, params: ServiceSearchParams, 
   // Callers get their own copy of the top level (the cached value must stay intact).
   const f = result.facets;
   const copy = (list: FacetValue[]) => list.map((v) => ({ ...v }));
-  return {
+  const out: PagedResult = {
     total: result.total,
     items: result.items.map((i) => ({ ...i, organisation: { ...i.organisation }, channels: [...i.channels] })),
     facets: { audience: copy(f.audience), organisation: copy(f.organisation), channel: copy(f.channel), lifeEvent: copy(f.lifeEvent), level: copy(f.level) },
   };
+  out[PAGE] = (result as PagedResult)[PAGE];
+  return out;
 }
 
 function runServiceSearch(
@@ -925,7 +934,7 @@ function runServiceSearch(
     const plan = c.index.plan(p.q, lang);
     const fast = !anyFilter && facetKey && audHist && chHist && end <= SIMPLE_MAX_END && !simpleSearchOff;
     const sq = fast ? c.index.simple(plan) : null;
-    const syn = fast && !sq ? c.index.synonymQuery(plan) : null;
+    const syn = fast && !sq ? c.index.synonymQuery(plan, synonymRatio) : null;
     if (sq) {
       simple = simpleSearch(c, sq, lang, start, end, { orgPass, audHist: audHist!, chHist: chHist!, evCount });
       simpleSearches++;
@@ -934,6 +943,14 @@ function runServiceSearch(
     } else if (syn) {
       simple = synonymSearch(c, syn, lang, start, end, { orgPass, audHist: audHist!, chHist: chHist!, evCount });
       synonymSearches++;
+      candidates = c.hitDocs;
+      count = 0;
+    } else if (fast) {
+      // No filter: every match is a result, so the engine's final pass counts the facets and keeps the page itself.
+      const heap = new TopHeap(end, c.rank[lang]);
+      const m = c.index.search(p.q, lang, plan, { facetKey: facetKey!, evStart, evList, orgPass, audHist: audHist!, chHist: chHist!, evCount, heap });
+      simple = { total: m.count, page: heap.sorted().slice(start, end) };
+      fusedSearches++;
       candidates = c.hitDocs;
       count = 0;
     } else {
@@ -1094,7 +1111,59 @@ function runServiceSearch(
     lifeEvent: facet(evCount, fm.lifeEvent, p.lifeEvent ? [p.lifeEvent] : []),
     level: facet(lvlCount, fm.level, p.level),
   };
-  return { total: nHit, items, facets };
+  const result: SearchResult = { total: nHit, items, facets };
+  // the page's documents, for serviceResultJson (a symbol: not serialised, not copied)
+  (result as PagedResult)[PAGE] = { docs: pageDocs, lang };
+  return result;
+}
+
+const PAGE = Symbol('page');
+type PagedResult = SearchResult & { [PAGE]?: { docs: number[]; lang: Lang } };
+/** Per index (generation) and language: each service's item as JSON without its closing brace (and without score). */
+const itemJsonCache = new WeakMap<Catalogue, { en: Array<string | undefined>; fr: Array<string | undefined>; facet: Map<string, string> }>();
+
+/**
+ * The JSON body of /api/v1/services for a result of searchServices. Each service's item is serialised once per
+ * index and language, and reused: the response of a search is mostly the items' titles and descriptions, and
+ * escaping them again on every request cost more than the search itself at 85,000 services. The search (matching,
+ * ranking, totals, facets) still runs for every request; only the text of an item, which depends on nothing but
+ * the service and the language, is reused.
+ */
+export async function serviceResultJson(db: Database, result: SearchResult): Promise<string> {
+  const page = (result as PagedResult)[PAGE];
+  const items: string[] = [];
+  const c = await getCatalogue(db);
+  let cache = itemJsonCache.get(c);
+  if (!cache) itemJsonCache.set(c, (cache = { en: [], fr: [], facet: new Map() }));
+  if (page && page.docs.length === result.items.length) {
+    const byDoc = cache[page.lang];
+    page.docs.forEach((d, i) => {
+      const item = result.items[i];
+      let head = byDoc[d];
+      if (head === undefined || !head.startsWith(`{"id":${JSON.stringify(item.id)},`)) {
+        const { score: _score, ...rest } = item;
+        head = byDoc[d] = JSON.stringify(rest).slice(0, -1);
+      }
+      items.push(item.score === undefined ? `${head}}` : `${head},"score":${JSON.stringify(item.score)}}`);
+    });
+  } else for (const item of result.items) items.push(JSON.stringify(item));
+  // facet values: `{"value":…,"label":…,"count":` written once per index, value and label
+  const facetCache = cache.facet;
+  const facetJson = (list: FacetValue[]) =>
+    `[${list
+      .map((v) => {
+        const k = `${v.value}\u0000${v.label}`;
+        let head = facetCache.get(k);
+        if (head === undefined) {
+          head = `{"value":${JSON.stringify(v.value)},"label":${JSON.stringify(v.label)},"count":`;
+          if (facetCache.size < 100_000) facetCache.set(k, head);
+        }
+        return `${head}${v.count}}`;
+      })
+      .join(',')}]`;
+  const f = result.facets;
+  const facets = `{"audience":${facetJson(f.audience)},"organisation":${facetJson(f.organisation)},"channel":${facetJson(f.channel)},"lifeEvent":${facetJson(f.lifeEvent)},"level":${facetJson(f.level)}}`;
+  return `{"total":${result.total},"items":[${items.join(',')}],"facets":${facets}}`;
 }
 
 /** Organisations by name or acronym (either language, typos tolerated), or all of them by name; with service counts. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppDeps } from '../../http/deps';
-import { searchOrganisations, searchServices } from './index';
+import { searchOrganisations, searchServices, serviceResultJson } from './index';
 
 const Lang = Type.Union([Type.Literal('en'), Type.Literal('fr')], { description: 'Language of the results (default: Accept-Language)' });
 const Channel = Type.Union(['online', 'phone', 'in_person', 'mail', 'email', 'fax', 'kiosk'].map((c) => Type.Literal(c)));
@@ -87,9 +87,9 @@ export async function searchRoutes(app: FastifyInstance, deps: AppDeps): Promise
         response: { 200: ServicesReply, 400: ErrorReply },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
-      return searchServices(deps.db, {
+      const result = await searchServices(deps.db, {
         q: q.q,
         lang: q.lang ?? request.lang,
         audience: split(q.audience),
@@ -100,6 +100,8 @@ export async function searchRoutes(app: FastifyInstance, deps: AppDeps): Promise
         page: q.page,
         pageSize: q.pageSize,
       });
+      // the body as ServicesReply describes it, with each item's JSON written once per index (serviceResultJson)
+      return reply.type('application/json; charset=utf-8').send(await serviceResultJson(deps.db, result));
     },
   );
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../../../test/support/app';
 import { sql } from 'kysely';
 import { t } from '../../i18n/index';
-import { invalidateSearchIndex, searchServices, setSimpleSearch, simpleSearchCount, synonymSearchCount } from './index';
+import { fusedSearchCount, invalidateSearchIndex, searchServices, setSimpleSearch, simpleSearchCount, synonymSearchCount } from './index';
 import { SYNONYMS } from './synonyms';
 
 let ctx: TestApp;
@@ -308,14 +308,27 @@ describe('synonym queries (one or two clauses, one with synonyms) answered witho
       const q = r < 0.3 ? phrase : r < 0.65 ? `${phrase} ${pick(vocab[lang])}` : `${pick(vocab[lang])} ${phrase}`;
       queries.push({ q, lang, page: 1 + Math.floor(rnd() * 3), pageSize: pick([1, 5, 10, 50]) });
     }
-    setSimpleSearch(true, { termFacetsDf: 20 });
+    // Three to five words (the general path, with the facets and the page counted in its final pass).
+    for (let i = 0; i < 150; i++) {
+      const lang = rnd() < 0.5 ? 'en' : 'fr';
+      const q = Array.from({ length: 3 + Math.floor(rnd() * 3) }, () => (rnd() < 0.2 ? pick(phrases[lang]) : pick(vocab[lang]))).join(' ');
+      queries.push({ q, lang, page: 1 + Math.floor(rnd() * 3), pageSize: pick([1, 5, 10, 50]) });
+    }
+    // Every synonym query of one or two clauses through the synonym path, however many documents its phrases match
+    // (by default only those whose matches come mostly from one list).
+    setSimpleSearch(true, { termFacetsDf: 20, synonymRatio: 0 });
     invalidateSearchIndex();
     try {
       const before = synonymSearchCount();
+      const fusedBefore = fusedSearchCount();
       const fast = [];
       for (const p of queries) fast.push(await searchServices(ctx.db, p, { cache: false }));
       const used = synonymSearchCount() - before;
       assert.ok(used > 150, `the synonym path answered ${used} of ${queries.length} queries`);
+      // The others (three clauses or more, several forms of a word, many synonym documents) take the general path,
+      // with the facets and the page counted in its final pass: compared too.
+      const fused = fusedSearchCount() - fusedBefore;
+      assert.ok(fused > 120, `the general path with counting in its final pass answered ${fused} of ${queries.length} queries`);
       setSimpleSearch(false);
       for (let i = 0; i < queries.length; i++) {
         const general = await searchServices(ctx.db, queries[i], { cache: false });
