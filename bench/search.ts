@@ -111,7 +111,7 @@ async function main() {
     const big = await measure(ctx, base, queries, `${COPIES + 1}x scale-up`, false, 40);
     console.log(`\ntotal ${fmt((performance.now() - started) / 1000)} s`);
     console.log(
-      `bench:search docs=${big.docs} p99_ms=${big.p99.toFixed(3)} rps=${big.rps.toFixed(0)} baseline_rps=${big.baseline.toFixed(0)} ratio=${(big.rps / big.baseline).toFixed(2)}`,
+      `bench:search docs=${big.docs} p99_ms=${big.p99.toFixed(3)} rps=${big.rps.toFixed(0)} baseline_rps=${big.baseline.toFixed(0)} ratio=${(big.rps / big.baseline).toFixed(3)}`,
     );
   } finally {
     await ctx.close();
