@@ -27,7 +27,6 @@ import {
   postMessage,
   redeemAccessCode,
   referCase,
-  referralStats,
   requireCaseRole,
   servedClient,
   type Actor,

@@ -12,7 +12,7 @@
  * - seconds / minutes / hours: the result is due the same day (or the next working day if the hours run past it).
  */
 import Holidays from 'date-holidays';
-import { localDate as sharedLocalDate } from '../i18n/index';
+import { localDate } from '../i18n/index';
 
 export type DurationUnit = 'seconds' | 'minutes' | 'hours' | 'days' | 'business_days' | 'weeks' | 'months';
 export const TIME_ZONE = 'America/Toronto';
@@ -49,9 +49,8 @@ function holidaysFor(jurisdiction: string, year: number): Set<string> {
 }
 
 /** 'YYYY-MM-DD' of an instant in the given time zone. */
-export function localDate(at: Date, timeZone = TIME_ZONE): string {
-  return sharedLocalDate(at, timeZone);
-}
+/** 'YYYY-MM-DD' in a time zone (default Eastern): the platform's one helper, re-exported for the cases modules. */
+export { localDate };
 
 function parse(d: string): Date {
   return new Date(`${d}T00:00:00Z`);

@@ -64,11 +64,8 @@ export async function auditStaffRead(db: Database, staff: StaffPrincipal, client
   await recordAccess(db, { clientId, actorKind: 'staff', actorId: staff.id, orgId: staff.orgId, action: 'read', fields, purpose, legalBasis });
 }
 
-/** The client agreed (to the referring agent) that the receiving organisation gets the case and its summary. */
+/** What the receiving organisation of a case referral may see (the consent referCase records in its statement). */
 export const REFERRAL_FIELDS = ['case', 'profile.contact'];
-export async function grantReferralConsent(db: Database, clientId: string, toOrgId: string): Promise<string> {
-  return grantConsent(db, { clientId, orgId: toOrgId, purpose: REFERRAL_PURPOSE, fields: REFERRAL_FIELDS, legalBasis: 'consent' });
-}
 
 /** The client agreed (to the referring agent) that the receiving organisation gets their question and the summary. */
 export async function grantQuestionReferralConsent(db: Database, clientId: string, toOrgId: string, staff: StaffPrincipal): Promise<string> {

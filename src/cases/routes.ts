@@ -42,7 +42,6 @@ import {
   postMessage,
   redeemAccessCode,
   referCase,
-  referralStats,
   servedClient,
   type Ctx,
 } from './service';

@@ -34,11 +34,6 @@ export function normalisePostalCode(v: string | null | undefined): string | null
   return `${s.slice(0, 3)} ${s.slice(3)}`;
 }
 
-/** Today's date in Canada (Eastern time), 'YYYY-MM-DD'. */
-export function today(): string {
-  return localDate(new Date(), 'America/Toronto');
-}
-
 /** A real calendar date 'YYYY-MM-DD' (rejects 2023-02-30). */
 export function isIsoDate(v: unknown): v is string {
   if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
@@ -49,7 +44,7 @@ export function isIsoDate(v: unknown): v is string {
 /** Validate a date that must not be in the future; pushes 'invalid', 'future' or 'tooEarly'. */
 export function checkPastDate(field: string, v: string, errors: FieldError[], min = '1900-01-01') {
   if (!isIsoDate(v)) errors.push({ field, code: 'invalid' });
-  else if (v > today()) errors.push({ field, code: 'future' });
+  else if (v > localDate()) errors.push({ field, code: 'future' });
   else if (v < min) errors.push({ field, code: 'tooEarly' });
 }
 
@@ -111,7 +106,7 @@ export function validateAddress(input: AddressInput, prefix = ''): { value?: Val
   else if (province && PROVINCE_BY_LETTER[postal[0]] && !PROVINCE_BY_LETTER[postal[0]].includes(province)) {
     errors.push({ field: p('postalCode'), code: 'postalCodeProvince' });
   }
-  const validFrom = str(input.validFrom) || today();
+  const validFrom = str(input.validFrom) || localDate();
   checkPastDate(p('validFrom'), validFrom, errors);
   if (errors.length) return { errors };
   return { value: { line1: line1!, line2, city: city!, province, postal_code: postal!, country: 'CA', valid_from: validFrom }, errors };

@@ -12,8 +12,8 @@ import * as oidc from 'openid-client';
 import type { Config } from '../config';
 import type { Database } from '../db/database';
 import { AppError } from '../http/errors';
-import type { Lang } from '../i18n/index';
-import { isIsoDate, today, validateAddress } from './accounts';
+import { localDate, type Lang } from '../i18n/index';
+import { isIsoDate, validateAddress } from './accounts';
 
 export const OIDC_STATE_COOKIE = 'guichet_oidc';
 export const PENDING_TTL_MS = 10 * 60 * 1000;
@@ -168,7 +168,7 @@ async function matchOrProvisionClient(db: Database, sub: string, info: oidc.User
   const found = await db.selectFrom('clients').select('id').where('oidc_subject', '=', sub).executeTakeFirst();
   if (found) return found.id;
   const locale = typeof info.locale === 'string' ? info.locale.slice(0, 2).toLowerCase() : '';
-  const birth = typeof info.birthdate === 'string' && isIsoDate(info.birthdate) && info.birthdate <= today() ? info.birthdate : null;
+  const birth = typeof info.birthdate === 'string' && isIsoDate(info.birthdate) && info.birthdate <= localDate() ? info.birthdate : null;
   const email = typeof info.email === 'string' && info.email_verified === true && info.email.length <= 254 ? info.email : null;
   const id = crypto.randomUUID();
   await db

@@ -16,9 +16,8 @@ export function localParts(d: Date, tz: string) {
   return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}`, hour: Number(p.hour), minute: Number(p.minute), weekday: new Date(`${p.year}-${p.month}-${p.day}T12:00:00Z`).getUTCDay() };
 }
 
-export function localDate(d: Date, tz: string): string {
-  return localParts(d, tz).date;
-}
+/** 'YYYY-MM-DD' in the office's time zone (the platform's one helper, src/i18n). */
+export { localDate } from '../i18n/index';
 
 function offsetMs(ms: number, tz: string): number {
   const p: Record<string, string> = {};

@@ -173,10 +173,6 @@ function validDate(s: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
-/** Today in Toronto (dates the client types are local dates). */
-export function today(now = new Date()): string {
-  return localDate(now, 'America/Toronto');
-}
 
 export function normalisePostalCode(s: string): string {
   const c = s.replace(/\s+/g, '').toUpperCase();
@@ -199,7 +195,7 @@ export function validateEventData(e: EventTypeDef, raw: unknown, now = new Date(
     else flat[k] = v;
   }
   const known = new Set<string>();
-  const todayStr = today(now);
+  const todayStr = localDate(now); // dates the client types are Eastern local dates
   for (const item of e.items) {
     const obj: Record<string, string> = {};
     for (const input of item.inputs) {
@@ -303,8 +299,8 @@ export function validateEventData(e: EventTypeDef, raw: unknown, now = new Date(
   // effective dates: a change may be announced up to a year ahead, and not be older than a year
   if (dateOk('effectiveDate')) {
     const eff = data.effectiveDate as string;
-    const max = today(new Date(now.getTime() + 366 * 86400_000));
-    const min = today(new Date(now.getTime() - 366 * 86400_000));
+    const max = localDate(new Date(now.getTime() + 366 * 86400_000));
+    const min = localDate(new Date(now.getTime() - 366 * 86400_000));
     if (eff > max) errors.push({ field: 'effectiveDate', code: 'dateTooFar' });
     if (eff < min) errors.push({ field: 'effectiveDate', code: 'dateTooOld' });
   }

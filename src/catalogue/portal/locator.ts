@@ -5,7 +5,9 @@
  *   locate it at the centroid of its FSA (postal_areas table).
  * - Distances are great-circle (haversine) kilometres.
  */
+import type { Selectable } from 'kysely';
 import type { Database } from '../../db/database';
+import type { OfficesTable } from '../tables';
 import { localDate } from '../../i18n/index';
 
 const FSA_RE = /^[ABCEGHJ-NPRSTVXY][0-9][ABCEGHJ-NPRSTV-Z]$/;
@@ -41,28 +43,12 @@ export async function locateFsa(db: Database, fsa: string) {
   return db.selectFrom('postal_areas').selectAll().where('fsa', '=', fsa).executeTakeFirst();
 }
 
-export interface OfficeSummary {
-  id: string;
-  name_en: string;
-  name_fr: string;
-  collaboration_model: string;
-  address: string;
-  city: string;
-  province: string;
-  postal_code: string;
-  latitude: number;
-  longitude: number;
-  phone: string | null;
-  is_demo: boolean;
+export interface OfficeSummary
+  extends Pick<Selectable<OfficesTable>, 'id' | 'name_en' | 'name_fr' | 'collaboration_model' | 'address' | 'city' | 'province' | 'postal_code' | 'latitude' | 'longitude' | 'phone' | 'is_demo'> {
   distanceKm: number | null;
   organisations: Array<{ id: string; name_en: string; name_fr: string; acronym_en: string | null; acronym_fr: string | null; level: string }>;
   hours: Array<{ weekday: number; opens: string; closes: string }>;
   exceptions: Array<{ date: string; closed: boolean; opens: string | null; closes: string | null; reason_en: string | null; reason_fr: string | null }>;
-}
-
-/** Today's date in the offices' time zone, 'YYYY-MM-DD'. */
-export function todayIso(timeZone = 'America/Toronto', now = new Date()): string {
-  return localDate(now, timeZone);
 }
 
 /**
@@ -85,7 +71,7 @@ export async function findOffices(
   const rows = await q.execute();
   if (!rows.length) return [];
   const ids = rows.map((r) => r.id);
-  const today = opts.today ?? todayIso();
+  const today = opts.today ?? localDate();
   const [orgs, hours, exceptions] = await Promise.all([
     db
       .selectFrom('office_organisations')

@@ -7,10 +7,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../http/deps';
 import { AppError, type FieldError } from '../../http/errors';
-import { formatNumber, t, type Lang } from '../../i18n/index';
+import { formatNumber, localDate, t, type Lang } from '../../i18n/index';
 import { bilingualRoute } from '../../web/render';
 import { searchOrganisations, searchServices } from '../search/index';
-import { findOffices, locateFsa, parsePostalCode, todayIso, weekRows } from './locator';
+import { findOffices, locateFsa, parsePostalCode, weekRows } from './locator';
 import { governmentServiceJsonLd, jurisdictionName } from './schema-org';
 
 export const PATHS = {
@@ -511,7 +511,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         services: services.map((s) => ({ ...s, url: portalUrl('service', lang, s.id) })),
         orgUrl: (orgId: string) => portalUrl('organisation', lang, orgId),
         listUrl: portalUrl('offices', lang),
-        today: todayIso(),
+        today: localDate(),
       });
     },
     { schema: { params: idParams } },
