@@ -75,3 +75,22 @@ test('failed jobs are retried; delayed jobs wait; explicit ids and singleton slo
   assert.ok(Date.now() - t0 >= 1500, 'the delayed job waited');
   assert.ok(!seen.some((s) => s.n === 13));
 });
+
+test('a worker that fetched a full batch fetches again at once instead of sleeping out its polling interval', async () => {
+  // 12 jobs, batches of 3, a 10-second polling interval: without the immediate refetch the last batch would wait
+  // three intervals (30 s); with it, the four batches run back to back.
+  const done: number[] = [];
+  await t.background!.boss.createQueue('test.drain'); // the jobs wait before any worker polls
+  await enqueueMany(t.db, 'test.drain', Array.from({ length: 12 }, (_, n) => ({ data: { n } })));
+  const started = Date.now();
+  await t.background!.registerQueue<{ n: number }>(
+    'test.drain',
+    async (jobs: Job<{ n: number }>[]) => {
+      for (const j of jobs) done.push(j.data.n);
+    },
+    { batchSize: 3, pollingIntervalSeconds: 10 },
+  );
+  await until(() => done.length === 12, 8_000);
+  assert.ok(Date.now() - started < 8_000, `drained in ${Date.now() - started} ms`);
+  assert.deepEqual([...done].sort((a, b) => a - b), Array.from({ length: 12 }, (_, n) => n));
+});

@@ -1,0 +1,25 @@
+/** The read-through TTL cache (src/db/ttl-cache.ts): shared in-flight reads, expiry, failures not kept, per database. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ttlCache } from './ttl-cache';
+
+test('concurrent callers share one read; the value is reused until it expires; each database has its own', async () => {
+  const cached = ttlCache<string, number>(80);
+  const dbA = {};
+  const dbB = {};
+  let reads = 0;
+  const load = async () => ++reads;
+  const [x, y] = await Promise.all([cached(dbA, 'k', load), cached(dbA, 'k', load)]);
+  assert.deepEqual([x, y, reads], [1, 1, 1]);
+  assert.equal(await cached(dbA, 'k', load), 1, 'reused within the time to live');
+  assert.equal(await cached(dbB, 'k', load), 2, 'another database reads for itself');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await cached(dbA, 'k', load), 3, 'read again once expired');
+});
+
+test('a failed read is not remembered: the next caller reads again', async () => {
+  const cached = ttlCache<string, string>(10_000);
+  const db = {};
+  await assert.rejects(cached(db, 'k', async () => Promise.reject(new Error('down'))), /down/);
+  assert.equal(await cached(db, 'k', async () => 'up'), 'up');
+});
