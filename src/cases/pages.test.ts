@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, staffCookie, type TestApp } from '../../test/support/app';
 import { csrf, makeClient, makeStaff } from './test/helpers';
+import { invalidateSearchIndex } from '../catalogue/search/index';
 
 describe('case pages', () => {
   let t: TestApp;
@@ -14,6 +15,28 @@ describe('case pages', () => {
   const get = (cookie: string, url: string) => t.app.inject({ url, headers: { cookie, accept: 'text/html' } });
   const post = (cookie: string, url: string, payload: Record<string, string>) =>
     t.app.inject({ method: 'POST', url, headers: { cookie, accept: 'text/html' }, payload: { _csrf: csrf(cookie), ...payload } });
+
+  it('the information bank finds services by their agent notes, first, in both languages, and never shows notes publicly', async () => {
+    const svc = await t.db.selectFrom('services').select(['id', 'title_en', 'title_fr']).where('status', '=', 'published').where('is_demo', '=', false).orderBy('id').executeTakeFirstOrThrow();
+    await t.db
+      .updateTable('services')
+      .set({ agent_notes_en: 'Ask for the Zorbolan form when the caller lives abroad.', agent_notes_fr: 'Demandez le formulaire Zorbolan si la personne vit à l’étranger.' })
+      .where('id', '=', svc.id)
+      .execute();
+    invalidateSearchIndex();
+    const agent = await staffCookie(t.app, 'staff-agent');
+    const en = await get(agent, '/en/staff/console?q=zorbolan');
+    assert.equal(en.statusCode, 200);
+    assert.match(en.body, /Ask for the Zorbolan form when the caller lives abroad/);
+    assert.ok(en.body.includes(svc.title_en.replace(/&/g, '&amp;').replace(/'/g, '&#39;')) || en.body.includes(svc.id));
+    const fr = await get(agent, '/fr/personnel/console?q=ZORBOLAN');
+    assert.equal(fr.statusCode, 200, fr.body.slice(0, 200));
+    assert.match(fr.body, /Demandez le formulaire Zorbolan/);
+    // The portal's search does not read agent notes, and its answer never carries them.
+    const pub = await t.app.inject({ url: '/api/v1/services?q=zorbolan&lang=en' });
+    assert.equal(pub.json().total, 0);
+    assert.doesNotMatch(pub.body, /Zorbolan/);
+  });
 
   it('client → agent console → referral → counter, all with forms', async () => {
     const c = await makeClient(t, { lang: 'fr', given: 'Chloé' });

@@ -12,7 +12,7 @@ import { AppError, describeError } from '../http/errors';
 import { requireStaff } from '../http/session';
 import { t, type Lang } from '../i18n/index';
 import { bilingualRoute, fillPath } from '../web/render';
-import { searchServices } from '../catalogue/search/index';
+import { searchInformationBank } from '../catalogue/search/index';
 import { actorOf, apiRoutes } from './api';
 import { casesMailer } from './integration';
 import { sendNotifications } from './notify';
@@ -388,30 +388,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const q = request.query as { q?: string; client?: string };
     const text = (q.q ?? '').trim().slice(0, 200);
     let results: Array<{ id: string; title: string; org: string; agent_notes: string | null }> = [];
-    if (text) {
-      // The information bank is the portal's search (ranking, synonyms, typos, both languages), plus what only
-      // agents see: services whose agent notes mention the words, and the notes of every result (one query).
-      const found = await searchServices(db, { q: text, lang, page: 1, pageSize: 20 });
-      const ids = found.items.map((i) => i.id);
-      const notesCol = lang === 'fr' ? 'services.agent_notes_fr' : 'services.agent_notes_en';
-      const like = `%${text.replace(/[%_\\]/g, (m) => `\\${m}`)}%`;
-      const notes = await db
-        .selectFrom('services')
-        .innerJoin('organisations', 'organisations.id', 'services.owner_org_id')
-        .select(['services.id', 'services.title_en', 'services.title_fr', 'services.agent_notes_en', 'services.agent_notes_fr', 'organisations.name_en', 'organisations.name_fr'])
-        .where('services.status', '=', 'published')
-        .where((eb) => eb.or([...(ids.length ? [eb('services.id', 'in', ids)] : []), eb.and([eb(notesCol, 'is not', null), eb(notesCol, 'ilike', like)])]))
-        .execute();
-      const byId = new Map(notes.map((n) => [n.id, n]));
-      const pick = (n: (typeof notes)[number]) => ({
-        id: n.id,
-        title: lang === 'fr' ? n.title_fr : n.title_en,
-        org: lang === 'fr' ? n.name_fr : n.name_en,
-        agent_notes: (lang === 'fr' ? n.agent_notes_fr : n.agent_notes_en) ?? null,
-      });
-      // services found only by their agent notes first (that is why agents wrote them), then the ranked results
-      results = [...notes.filter((n) => !ids.includes(n.id)).map(pick), ...ids.flatMap((id) => (byId.has(id) ? [pick(byId.get(id)!)] : []))].slice(0, 20);
-    }
+    // The information bank: the portal's search plus the agent notes, from the in-memory index (no round trip).
+    if (text) results = await searchInformationBank(db, { q: text, lang, limit: 20 });
     let client = null;
     let clientCases: Awaited<ReturnType<typeof listCases>> = [];
     const clientId = (extra.clientId as string | undefined) ?? q.client;

@@ -4,6 +4,7 @@
  *   int8/bigint -> number (counts and integer cents stay far below 2^53), numeric -> number,
  *   date -> 'YYYY-MM-DD' string, timestamptz -> Date, json/jsonb -> parsed value.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
@@ -41,9 +42,48 @@ export interface OpenOptions {
   loadDataDir?: Blob | File;
 }
 
+/**
+ * Prepared statements for the queries a process repeats (PostgreSQL only). Kysely sends each query as text with its
+ * parameters, which PostgreSQL parses, analyses and plans every time: on the hot paths (session check, case commands,
+ * tickets) that was half of the server's CPU. A statement text seen twice gets a name (a hash of the text), so pg
+ * prepares it once per connection and then only binds and executes it, and PostgreSQL switches to a cached generic
+ * plan when it is no worse. Statements without parameters (migrations, several commands in one text) are never named.
+ * Bounded: at most MAX_PREPARED names per process (texts with a variable number of parameters, such as long IN
+ * lists, would otherwise grow without end); the rest run unnamed as before. GUICHET_PG_PREPARE=off turns it off.
+ */
+const MAX_PREPARED = 1000;
+const preparedNames = new Map<string, string>();
+const seenOnce = new Set<string>();
+
+export function preparedStatementName(text: string): string | undefined {
+  const name = preparedNames.get(text);
+  if (name !== undefined || preparedNames.size >= MAX_PREPARED) return name;
+  if (!seenOnce.has(text)) {
+    if (seenOnce.size >= 10 * MAX_PREPARED) seenOnce.clear();
+    seenOnce.add(text);
+    return undefined;
+  }
+  seenOnce.delete(text);
+  const named = `g_${crypto.createHash('sha1').update(text).digest('hex')}`;
+  preparedNames.set(text, named);
+  return named;
+}
+
+class PreparingClient extends pg.Client {
+  // pg's query() has many overloads; Kysely calls query(text, values) and uses the returned promise.
+  override query(config: any, values?: any, callback?: any): any {
+    if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && callback === undefined) {
+      const name = preparedStatementName(config);
+      if (name) return super.query({ text: config, values, name });
+    }
+    return super.query(config, values, callback);
+  }
+}
+
 export async function openDatabase(opts: OpenOptions): Promise<OpenedDatabase> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({
+      ...(process.env.GUICHET_PG_PREPARE === 'off' ? {} : { Client: PreparingClient }),
       connectionString: opts.databaseUrl,
       max: opts.poolSize ?? 10,
       types: {

@@ -113,9 +113,11 @@ describe('notice reconciler', () => {
     await t.background!.boss.send(DELIVER_QUEUE, { noticeId: id }); // a duplicate, as a reconciled stuck job would be
     const jobs = await fetchJobs();
     assert.equal(jobs.length, 2);
-    // both run at the same time in separate batches: both POST (the partner deduplicates), one retry is scheduled
+    // both run at the same time in separate batches: each POSTs unless the other already recorded its attempt (the
+    // partner deduplicates; how much they overlap depends on timing), and ONE retry is scheduled either way
     await Promise.all(jobs.map((j) => deliver([j])));
-    assert.equal(failing.attempts.get(id), 2);
+    const posts = failing.attempts.get(id)!;
+    assert.ok(posts === 1 || posts === 2, `posts: ${posts}`);
     const n = await notice(id);
     assert.equal(n.status, 'pending');
     assert.equal(n.attempts, 1);
@@ -125,7 +127,7 @@ describe('notice reconciler', () => {
     // a late duplicate, before the scheduled retry is due: sends nothing and schedules nothing
     await t.background!.boss.send(DELIVER_QUEUE, { noticeId: id });
     await deliver(await fetchJobs());
-    assert.equal(failing.attempts.get(id), 2);
+    assert.equal(failing.attempts.get(id), posts);
     assert.equal((await notice(id)).attempts, 1);
     assert.equal((await liveJobsOf(id)).length, 1);
     // and the reconciler leaves it alone: its retry job is alive

@@ -92,6 +92,10 @@ interface Catalogue {
   extraScore: [Float64Array, Float64Array];
   /** Facet labels and their collation rank, per language, computed once (sorting labels per query is costly). */
   facetMeta: Record<Lang, Record<FacetName, FacetMeta>>;
+  /** Document number of each service id. */
+  docNo: Map<string, number>;
+  /** Staff only, never in a public answer: the agent notes of the services that have some, per language. */
+  agentNotes: Record<Lang, Map<number, string>>;
   /** Scratch space of the query (searches are synchronous): the documents passing the filters and their scores. */
   hitDocs: Int32Array;
   hitScores: Float64Array;
@@ -233,6 +237,7 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
   type Row = {
     id: string; identifier: string; owner_org_id: string; title_en: string; title_fr: string; description_en: string; description_fr: string;
     keywords_en: string[]; keywords_fr: string[]; program_name_en: string | null; program_name_fr: string | null; audiences: string[]; is_demo: boolean;
+    agent_notes_en: string | null; agent_notes_fr: string | null;
   };
   const rows: Row[] = [];
   let after = '';
@@ -241,7 +246,7 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
       .selectFrom('services')
       .select([
         'id', 'identifier', 'owner_org_id', 'title_en', 'title_fr', 'description_en', 'description_fr', 'keywords_en', 'keywords_fr',
-        'program_name_en', 'program_name_fr', 'audiences', 'is_demo',
+        'program_name_en', 'program_name_fr', 'audiences', 'is_demo', 'agent_notes_en', 'agent_notes_fr',
       ])
       .where('status', '=', 'published')
       .where('id', '>', after)
@@ -429,6 +434,11 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
     extraBits: [new Int32Array((size + 31) >>> 5), new Int32Array((size + 31) >>> 5)],
     extraScore: [new Float64Array(size), new Float64Array(size)],
     facetMeta,
+    docNo,
+    agentNotes: {
+      en: new Map(rows.flatMap((r, i) => (r.agent_notes_en ? [[i, r.agent_notes_en] as const] : []))),
+      fr: new Map(rows.flatMap((r, i) => (r.agent_notes_fr ? [[i, r.agent_notes_fr] as const] : []))),
+    },
     hitDocs: new Int32Array(size),
     hitScores: new Float64Array(size),
     cache: new Map(),
@@ -884,6 +894,36 @@ export async function searchServices(db: Database, params: ServiceSearchParams, 
   };
   out[PAGE] = (result as PagedResult)[PAGE];
   return out;
+}
+
+/**
+ * The agents' information bank: the portal's search (ranking, synonyms, typos, both languages) plus what only staff
+ * see: services whose agent notes contain the words (case-insensitive, first, in title order: that is why agents wrote
+ * them), then the ranked results, each with its notes. Answered from the in-memory index (notes are loaded with it and
+ * refreshed with it), so an agent's search makes no database round trip.
+ */
+export async function searchInformationBank(
+  db: Database,
+  params: { q: string; lang: Lang; limit?: number },
+): Promise<Array<{ id: string; title: string; org: string; agent_notes: string | null }>> {
+  const limit = params.limit ?? 20;
+  const lang: Lang = params.lang === 'fr' ? 'fr' : 'en';
+  const text = params.q.trim();
+  if (!text) return [];
+  const found = await searchServices(db, { q: text, lang, page: 1, pageSize: limit });
+  const c = await getCatalogue(db);
+  const notes = c.agentNotes[lang];
+  const pick = (d: number) => {
+    const o = c.org[d] >= 0 ? c.orgs[c.org[d]] : null;
+    return { id: c.ids[d], title: c.title[lang][d], org: o ? (lang === 'fr' ? o.name_fr : o.name_en) : '', agent_notes: notes.get(d) ?? null };
+  };
+  const needle = text.toLocaleLowerCase(lang === 'fr' ? 'fr-CA' : 'en-CA');
+  const ranked = found.items.map((i) => c.docNo.get(i.id)).filter((d): d is number => d !== undefined);
+  const inRanked = new Set(ranked);
+  const byNotes: number[] = [];
+  for (const [d, note] of notes) if (!inRanked.has(d) && note.toLocaleLowerCase(lang === 'fr' ? 'fr-CA' : 'en-CA').includes(needle)) byNotes.push(d);
+  byNotes.sort((a, b) => c.rank[lang][a] - c.rank[lang][b]);
+  return [...byNotes, ...ranked].slice(0, limit).map(pick);
 }
 
 function runServiceSearch(
