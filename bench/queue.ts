@@ -262,6 +262,9 @@ async function main(): Promise<void> {
     await Promise.all(pendingCreates);
   };
   let arrivalsDone = false;
+  /** call-next answers slower than 20 ms, per second of the day: shows whether slow answers come in bursts */
+  const slowBySecond = new Map<number, number>();
+  const dayStart = performance.now();
   const counter = async (o: number, c: number) => {
     const office = fixture.offices[o];
     const k = office.counters[c];
@@ -278,6 +281,10 @@ async function main(): Promise<void> {
         continue;
       }
       callMs.push(r.ms);
+      if (r.ms > 20) {
+        const second = Math.floor((performance.now() - dayStart) / 1000);
+        slowBySecond.set(second, (slowBySecond.get(second) ?? 0) + 1);
+      }
       if (!r.json.ticket) {
         emptyCalls++;
         if (arrivalsDone && ++emptyAfterDay >= 2) return; // the office is empty at the end of the day
@@ -353,6 +360,12 @@ async function main(): Promise<void> {
   console.log(`tickets: ${arrivals.length} arrived, ${created} created, ${served} served, ${stopped.total} in the database, ${stopped.notDone} not done`);
   console.log(`create p50 ${pct(createMs, 0.5).toFixed(1)} ms p99 ${pct(createMs, 0.99).toFixed(1)} ms; complete p50 ${pct(completeMs, 0.5).toFixed(1)} ms p99 ${pct(completeMs, 0.99).toFixed(1)} ms`);
   console.log(`call-next p50 ${pct(callMs, 0.5).toFixed(1)} ms p90 ${pct(callMs, 0.9).toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${pct(callMs, 1).toFixed(1)} ms (${callMs.length} calls, ${emptyCalls} with nobody waiting)`);
+  const slowTotal = [...slowBySecond.values()].reduce((a, b) => a + b, 0);
+  const worst = [...slowBySecond].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  console.log(
+    `call-next over 20 ms: ${slowTotal} in ${slowBySecond.size} of the day's seconds; most in second ` +
+      worst.map(([sec, n]) => `${sec} (${n}, ${new Date(Date.now() - (performance.now() - dayStart) + sec * 1000).toISOString().slice(11, 19)} UTC)`).join(', '),
+  );
   console.log(`bench:queue tickets=${served} call_next_p99_ms=${p99.toFixed(1)} rps=${rps.toFixed(0)} baseline_rps=${baselineRps.toFixed(0)} ratio=${(rps / baselineRps).toFixed(3)} pooled_wait_gain=${gain.toFixed(2)}`);
 }
 

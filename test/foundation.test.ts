@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, staffCookie, type TestApp } from './support/app';
 import { allMessages } from '../src/i18n/index';
@@ -76,6 +77,30 @@ describe('foundation', () => {
     assert.equal(out.statusCode, 303);
     const again = await t.app.inject({ url: '/en/staff', headers: { cookie } });
     assert.equal(again.statusCode, 303, 'revoked session no longer signs in');
+  });
+
+  it('a session revoked or a staff account deactivated by another process stops working within the session cache time (2 s)', async () => {
+    const cookie = await staffCookie(t.app, 'staff-reviewer');
+    const token = /guichet_sid=([^;]+)/.exec(cookie)![1];
+    const id = crypto.createHash('sha256').update(token).digest('hex');
+    assert.equal((await t.app.inject({ url: '/en/staff', headers: { cookie } })).statusCode, 200);
+    // Another server process revokes it (same database, not this process's cache).
+    await t.db.updateTable('sessions').set({ revoked_at: new Date() }).where('id', '=', id).execute();
+    const soon = await t.app.inject({ url: '/en/staff', headers: { cookie } });
+    assert.ok(soon.statusCode === 200 || soon.statusCode === 303);
+    await new Promise((r) => setTimeout(r, 2100));
+    assert.equal((await t.app.inject({ url: '/en/staff', headers: { cookie } })).statusCode, 303, 'revoked elsewhere: signed out after the cache time');
+
+    // A deactivated staff account: same bound.
+    const other = await staffCookie(t.app, 'staff-agent');
+    assert.equal((await t.app.inject({ url: '/en/staff', headers: { cookie: other } })).statusCode, 200);
+    await t.db.updateTable('staff_users').set({ active: false }).where('id', '=', 'staff-agent').execute();
+    try {
+      await new Promise((r) => setTimeout(r, 2100));
+      assert.equal((await t.app.inject({ url: '/en/staff', headers: { cookie: other } })).statusCode, 303);
+    } finally {
+      await t.db.updateTable('staff_users').set({ active: true }).where('id', '=', 'staff-agent').execute();
+    }
   });
 
   it('has every message in both languages', () => {

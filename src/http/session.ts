@@ -44,6 +44,68 @@ declare module 'fastify' {
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
+/**
+ * How long a process reuses a session it read (with the staff account). Each authenticated request used to read its
+ * session, the one query every request paid for; within this time a process answers from memory. Signing out or
+ * rotating a session in this process forgets it at once; a sign-out, a revocation or a staff account deactivated
+ * through ANOTHER process takes effect here at most this long after (GUICHET_SESSION_CACHE_MS, default 2000; 0 turns the
+ * cache off). Expiry and idle timeout are checked on every request against the clock, cached or not.
+ */
+const SESSION_CACHE_MS = Math.max(0, Number(process.env.GUICHET_SESSION_CACHE_MS ?? 2000));
+type SessionRow = Awaited<ReturnType<typeof selectSession>>;
+const sessionCaches = new WeakMap<Database, Map<string, { at: number; row: Promise<SessionRow> }>>();
+
+function selectSession(db: Database, id: string) {
+  // One round trip: the session and, for staff, their account.
+  return db
+    .selectFrom('sessions')
+    .leftJoin('staff_users', (j) => j.onRef('staff_users.id', '=', 'sessions.subject_id').on('sessions.kind', '=', 'staff'))
+    .select([
+      'sessions.kind',
+      'sessions.subject_id',
+      'sessions.data',
+      'sessions.expires_at',
+      'sessions.last_seen_at',
+      'sessions.revoked_at',
+      'staff_users.id as staff_id',
+      'staff_users.name as staff_name',
+      'staff_users.email as staff_email',
+      'staff_users.org_id as staff_org_id',
+      'staff_users.roles as staff_roles',
+      'staff_users.active as staff_active',
+    ])
+    .where('sessions.id', '=', id)
+    .executeTakeFirst();
+}
+
+function readSession(db: Database, id: string): Promise<SessionRow> {
+  if (SESSION_CACHE_MS === 0) return selectSession(db, id);
+  let cache = sessionCaches.get(db);
+  if (!cache) sessionCaches.set(db, (cache = new Map()));
+  const now = Date.now();
+  const hit = cache.get(id);
+  if (hit && now - hit.at < SESSION_CACHE_MS) return hit.row;
+  if (cache.size >= 50_000) {
+    for (const [k, v] of cache) if (now - v.at >= SESSION_CACHE_MS) cache.delete(k);
+    if (cache.size >= 50_000) cache.clear();
+  }
+  const row = selectSession(db, id);
+  const entry = { at: now, row };
+  cache.set(id, entry);
+  row.catch(() => {
+    if (cache.get(id) === entry) cache.delete(id);
+  });
+  return row;
+}
+
+/** Forget this process's cached copies of sessions (after a sign-out, a rotation, or a change made in the database). */
+export function forgetSessions(db: Database, ids?: string[]): void {
+  const cache = sessionCaches.get(db);
+  if (!cache) return;
+  if (!ids) cache.clear();
+  else for (const id of ids) cache.delete(id);
+}
+
 export function installSessions(app: FastifyInstance, db: Database, opts: { secureCookies: boolean }) {
   app.decorateRequest('session', null);
   app.decorateRequest('staff', null);
@@ -64,26 +126,7 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
     const token = cookies[SESSION_COOKIE];
     if (!token) return;
     const id = sha256(token);
-    // One round trip: the session and, for staff, their account (every authenticated request pays for this).
-    const row = await db
-      .selectFrom('sessions')
-      .leftJoin('staff_users', (j) => j.onRef('staff_users.id', '=', 'sessions.subject_id').on('sessions.kind', '=', 'staff'))
-      .select([
-        'sessions.kind',
-        'sessions.subject_id',
-        'sessions.data',
-        'sessions.expires_at',
-        'sessions.last_seen_at',
-        'sessions.revoked_at',
-        'staff_users.id as staff_id',
-        'staff_users.name as staff_name',
-        'staff_users.email as staff_email',
-        'staff_users.org_id as staff_org_id',
-        'staff_users.roles as staff_roles',
-        'staff_users.active as staff_active',
-      ])
-      .where('sessions.id', '=', id)
-      .executeTakeFirst();
+    const row = await readSession(db, id);
     const now = Date.now();
     if (!row || row.revoked_at || row.expires_at.getTime() < now || row.last_seen_at.getTime() + IDLE_MS < now) {
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -91,7 +134,9 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
     }
     request.session = { id, kind: row.kind, subjectId: row.subject_id, data: row.data };
     if (now - row.last_seen_at.getTime() > 60_000) {
-      await db.updateTable('sessions').set({ last_seen_at: new Date() }).where('id', '=', id).execute();
+      const seen = new Date();
+      await db.updateTable('sessions').set({ last_seen_at: seen }).where('id', '=', id).execute();
+      row.last_seen_at = seen;
     }
     if (row.kind === 'staff') {
       if (row.staff_id && row.staff_active) {
@@ -128,7 +173,10 @@ export async function startSession(
   data: Record<string, unknown> = {},
   secureCookies = false,
 ) {
-  if (request.session) await db.updateTable('sessions').set({ revoked_at: new Date() }).where('id', '=', request.session.id).execute();
+  if (request.session) {
+    await db.updateTable('sessions').set({ revoked_at: new Date() }).where('id', '=', request.session.id).execute();
+    forgetSessions(db, [request.session.id]);
+  }
   const token = crypto.randomBytes(32).toString('base64url');
   await db
     .insertInto('sessions')
@@ -144,6 +192,8 @@ export async function endSession(db: Database, request: FastifyRequest, reply: F
       ? q.where('kind', '=', request.session.kind).where('subject_id', '=', request.session.subjectId)
       : q.where('id', '=', request.session.id);
     await q.execute();
+    // Signing out everywhere forgets every cached session of this process (they are re-read at the next request).
+    forgetSessions(db, everywhere ? undefined : [request.session.id]);
   }
   reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
