@@ -3,6 +3,8 @@ import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, staffCookie, type TestApp } from './support/app';
 import { allMessages } from '../src/i18n/index';
+import { forgetSessions } from '../src/http/session';
+import { waitFor } from './support/wait';
 
 describe('foundation', () => {
   let t: TestApp;
@@ -101,6 +103,26 @@ describe('foundation', () => {
     } finally {
       await t.db.updateTable('staff_users').set({ active: true }).where('id', '=', 'staff-agent').execute();
     }
+  });
+
+  it('records session activity about once a minute, without making the request wait', async () => {
+    const cookie = await staffCookie(t.app, 'staff-reviewer');
+    const id = crypto.createHash('sha256').update(/guichet_sid=([^;]+)/.exec(cookie)![1]).digest('hex');
+    const old = new Date(Date.now() - 120_000);
+    await t.db.updateTable('sessions').set({ last_seen_at: old }).where('id', '=', id).execute();
+    forgetSessions(t.db);
+    assert.equal((await t.app.inject({ url: '/en/staff', headers: { cookie } })).statusCode, 200);
+    await waitFor('the activity written', async () => {
+      const row = await t.db.selectFrom('sessions').select('last_seen_at').where('id', '=', id).executeTakeFirstOrThrow();
+      return row.last_seen_at.getTime() > Date.now() - 10_000;
+    }, 5_000);
+    // Fresh activity is not written again at the next request.
+    const before = (await t.db.selectFrom('sessions').select('last_seen_at').where('id', '=', id).executeTakeFirstOrThrow()).last_seen_at;
+    forgetSessions(t.db);
+    assert.equal((await t.app.inject({ url: '/en/staff', headers: { cookie } })).statusCode, 200);
+    await new Promise((r) => setTimeout(r, 50));
+    const after = (await t.db.selectFrom('sessions').select('last_seen_at').where('id', '=', id).executeTakeFirstOrThrow()).last_seen_at;
+    assert.equal(after.getTime(), before.getTime());
   });
 
   it('has every message in both languages', () => {

@@ -66,6 +66,9 @@ describe('assisted online forms', () => {
     const saved = await post(agent, page1Url, 'given_name=Chlo%C3%A9&email=chloe.assist%40client.example&action=save');
     assert.equal(saved.statusCode, 303);
     assert.equal(saved.headers.location, `/en/staff/console?client=${c.id}&draft=saved`);
+    const back = await get(agent, saved.headers.location as string);
+    assert.match(back.body, /govuk-notification-banner--success[\s\S]*The form is saved as the client’s draft/);
+    assert.doesNotMatch((await get(agent, `/en/staff/console?client=${c.id}`)).body, /govuk-notification-banner--success/);
     const mine = await get(c.cookie, '/fr/mon-dossier/demandes');
     assert.match(mine.body, /id="my-drafts"[\s\S]*href="\/fr\/mon-dossier\/formulaires\/demo-birth-certificate"/);
     const resumed = await post(agent, startUrl, '');

@@ -385,7 +385,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   async function consolePage(request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) {
     const staff = requireStaff(request, CASE_ROLES);
-    const q = request.query as { q?: string; client?: string };
+    const q = request.query as { q?: string; client?: string; draft?: string };
     const text = (q.q ?? '').trim().slice(0, 200);
     let results: Array<{ id: string; title: string; org: string; agent_notes: string | null }> = [];
     // The information bank: the portal's search plus the agent notes, from the in-memory index (no round trip).
@@ -398,7 +398,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       clientCases = await listCases(db, { kind: 'staff', staff }, { clientId });
     }
     const services = await caseServices(lang);
-    return reply.page('cases/views/console.njk', { ...common(lang), title: t(lang, 'cases.console.title'), q: text, results, client, clientCases, services, ...extra }, status);
+    return reply.page(
+      'cases/views/console.njk',
+      { ...common(lang), title: t(lang, 'cases.console.title'), q: text, results, client, clientCases, services, draftSaved: q.draft === 'saved', ...extra },
+      status,
+    );
   }
 
   bilingualRoute(app, 'GET', P.console, async (request, reply, lang) => {

@@ -17,6 +17,8 @@ export const SESSION_COOKIE = 'guichet_sid';
 export const CSRF_COOKIE = 'guichet_csrf';
 export const IDLE_MS = 30 * 60 * 1000;
 export const ABSOLUTE_MS = 12 * 60 * 60 * 1000;
+const TOUCH_AFTER_MS = 60_000;
+const TOUCH_SPREAD_MS = 30_000;
 
 export interface SessionInfo {
   id: string;
@@ -133,10 +135,21 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
       return;
     }
     request.session = { id, kind: row.kind, subjectId: row.subject_id, data: row.data };
-    if (now - row.last_seen_at.getTime() > 60_000) {
-      const seen = new Date();
-      await db.updateTable('sessions').set({ last_seen_at: seen }).where('id', '=', id).execute();
+    // Record activity (for the 30-minute idle timeout) at most about once a minute, after 60 to 90 s chosen at random:
+    // sessions started together (a shift signing in, a benchmark) would otherwise all write in the same second, every
+    // minute. The request does not wait for this write; a failed one is retried by a later request.
+    if (now - row.last_seen_at.getTime() > TOUCH_AFTER_MS + Math.random() * TOUCH_SPREAD_MS) {
+      const previous = row.last_seen_at;
+      const seen = new Date(now);
       row.last_seen_at = seen;
+      db.updateTable('sessions')
+        .set({ last_seen_at: seen })
+        .where('id', '=', id)
+        .execute()
+        .catch((err) => {
+          if (row.last_seen_at === seen) row.last_seen_at = previous;
+          request.log.warn({ err }, 'session activity not recorded');
+        });
     }
     if (row.kind === 'staff') {
       if (row.staff_id && row.staff_active) {
