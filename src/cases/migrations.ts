@@ -279,4 +279,23 @@ export const migrations: Record<string, Migration> = {
       await sql`drop index if exists client_access_codes_consent_idx`.execute(db);
     },
   },
+  '010_question_answer_mail': {
+    // The client is e-mailed when a question handed to another organisation is answered: the outbox row belongs to
+    // a case or to a question.
+    async up(db: Kysely<any>) {
+      await sql`
+        alter table case_notifications alter column case_id drop not null;
+        alter table case_notifications add column question_id text references case_questions(id) on delete cascade;
+        alter table case_notifications add constraint case_notifications_case_or_question check (case_id is not null or question_id is not null);
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`
+        delete from case_notifications where case_id is null;
+        alter table case_notifications drop constraint case_notifications_case_or_question;
+        alter table case_notifications drop column question_id;
+        alter table case_notifications alter column case_id set not null;
+      `.execute(db);
+    },
+  },
 };

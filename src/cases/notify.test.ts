@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/support/app';
 import { startSmtp, type ReceivedMail, type TestSmtp } from '../../test/support/smtp';
-import { call, makeClient, makeStaff } from './test/helpers';
+import { call, makeClient, makeStaff, serve } from './test/helpers';
 import { resetCasesMailer } from './integration';
 import { sendNotifications } from './notify';
 import { createMailer } from '../mail/mailer';
@@ -97,5 +97,38 @@ describe('case notifications over SMTP', () => {
     live.close();
     assert.ok(retried.sent >= 1);
     assert.ok(inbox.some((m) => m.raw.includes('Subject: Retry test')));
+  });
+
+  it('tells the client, in their language, that a question handed to another organisation was answered (not the answer itself)', async () => {
+    const agent = await makeStaff(t, 'staff-agent-qmail', 'guichet', ['agent']);
+    const moh = await makeStaff(t, 'staff-moh-qmail', 'on-moh', ['agent']);
+    const ask = async (c: { id: string; cookie: string }) => {
+      await serve(t, c.cookie, agent);
+      const q = await call(t, agent, 'POST', '/api/v1/cases/questions', { clientId: c.id, toOrgId: 'on-moh', question: 'Does my baby need a health card right away?', summary: 'Baby born in March', clientConsent: true, channel: 'phone' });
+      assert.equal(q.status, 201, JSON.stringify(q.body));
+      const a = await call(t, moh, 'POST', `/api/v1/cases/questions/${q.body.id}/answer`, { answer: 'Yes: register within 30 days of the birth.', noRepeat: true });
+      assert.equal(a.status, 200, JSON.stringify(a.body));
+      assert.deepEqual(Object.keys(a.body), ['id']);
+      return q.body.id as string;
+    };
+    const fr = await makeClient(t, { email: 'question.fr@client.example', lang: 'fr' });
+    const qid = await ask(fr);
+    const mails = inbox.filter((m) => m.to.includes('question.fr@client.example')).map((m) => decode(m.raw));
+    assert.equal(mails.length, 1);
+    assert.match(mails[0], /Content-Language: fr/);
+    assert.match(mails[0], /Ministère de la Santé/);
+    assert.match(mails[0], /\/fr\/mon-dossier\/demandes#my-questions/);
+    assert.doesNotMatch(mails[0], /register within 30 days/, 'the answer stays in the client file');
+    const row = await t.db.selectFrom('case_notifications').selectAll().where('question_id', '=', qid).executeTakeFirstOrThrow();
+    assert.equal(row.case_id, null);
+    assert.equal(row.subject, 'Ministère de la Santé de l’Ontario (démo) a répondu à votre question');
+    assert.equal(row.status, 'sent');
+
+    // Opted out of e-mail: nothing queued.
+    const quiet = await makeClient(t, { email: 'question.quiet@client.example', lang: 'en' });
+    await t.db.updateTable('clients').set({ contact_preferences: JSON.stringify({ email: false }) }).where('id', '=', quiet.id).execute();
+    const qid2 = await ask(quiet);
+    assert.equal((await t.db.selectFrom('case_notifications').select('id').where('question_id', '=', qid2).execute()).length, 0);
+    assert.equal(inbox.filter((m) => m.to.includes('question.quiet@client.example')).length, 0);
   });
 });

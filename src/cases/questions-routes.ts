@@ -88,7 +88,11 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
         body: Type.Object({ answer: Type.String({ minLength: 1, maxLength: 4000 }), noRepeat: Type.Boolean() }, { additionalProperties: false }),
       },
     },
-    async (request) => answerQuestion(ctx, requireStaff(request), (request.params as { id: string }).id, request.body as any),
+    async (request) => {
+      const r = await answerQuestion(ctx, requireStaff(request), (request.params as { id: string }).id, request.body as any);
+      await flush(r.notificationIds);
+      return { id: r.id };
+    },
   );
   app.post(
     '/api/v1/cases/questions/:id/decline',
@@ -222,7 +226,8 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
   }
 
   questionPost(QP.staffAnswer, async (request, b, id) => {
-    await answerQuestion(ctx, request.staff!, id, { answer: b.answer ?? '', noRepeat: yesNo(b.noRepeat) });
+    const r = await answerQuestion(ctx, request.staff!, id, { answer: b.answer ?? '', noRepeat: yesNo(b.noRepeat) });
+    await flush(r.notificationIds);
   });
   questionPost(QP.staffDecline, async (request, b, id) => {
     await declineQuestion(ctx, request.staff!, id, { note: b.note ?? '' });

@@ -14,6 +14,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database } from '../db/database';
+import { formatDate, localDate, t, type Lang } from '../i18n/index';
 import { AppError, type FieldError } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';
 import { ONE_STOP_ORG_ID } from '../catalogue/demo-data';
@@ -185,8 +186,33 @@ export async function answerQuestion(ctx: Ctx, staff: StaffPrincipal, id: string
       .where('id', '=', row.id)
       .where('status', '=', 'pending')
       .execute();
-    return { id: row.id };
+    const mail = await answeredMail(trx, row, ctx.publicBaseUrl);
+    const notificationIds = mail ? [(await trx.insertInto('case_notifications').values(mail).returning('id').executeTakeFirstOrThrow()).id] : [];
+    return { id: row.id, notificationIds };
   });
+}
+
+/**
+ * The e-mail telling the client their question was answered (in their language, when they accept e-mail), for the
+ * outbox in the same transaction as the answer. It names who answered and where to read it, not the answer itself:
+ * an e-mail is less private than the client's file.
+ */
+async function answeredMail(trx: Database, q: { id: string; client_id: string; to_org_id: string; created_at: Date }, publicBaseUrl: string) {
+  const c = await trx
+    .selectFrom('clients')
+    .innerJoin('organisations as o', (j) => j.on('o.id', '=', q.to_org_id))
+    .select(['clients.email', 'clients.preferred_lang', 'clients.contact_preferences', 'o.name_en', 'o.name_fr'])
+    .where('clients.id', '=', q.client_id)
+    .executeTakeFirst();
+  const prefs = c?.contact_preferences as { email?: boolean } | null | undefined;
+  if (!c?.email || prefs?.email === false) return null;
+  const lang: Lang = c.preferred_lang === 'fr' ? 'fr' : 'en';
+  const params = {
+    org: lang === 'fr' ? c.name_fr : c.name_en,
+    date: formatDate(localDate(q.created_at), lang),
+    url: `${publicBaseUrl}/${lang === 'fr' ? 'fr/mon-dossier/demandes' : 'en/my-file/requests'}#my-questions`,
+  };
+  return { case_id: null, question_id: q.id, to_address: c.email, lang, subject: t(lang, 'cases.mail.answer.subject', params), body: t(lang, 'cases.mail.answer.body', params) };
 }
 
 /** The receiving organisation declines (not theirs): it goes back to the referring organisation. */

@@ -100,7 +100,9 @@ export interface CaseReferralsTable {
 
 export interface CaseNotificationsTable {
   id: Generated<number>;
-  case_id: string;
+  /** The case, or null for an e-mail about a question (question_id). */
+  case_id: string | null;
+  question_id: ColumnType<string | null, string | null | undefined, string | null>;
   to_address: string;
   lang: 'en' | 'fr';
   subject: string;
