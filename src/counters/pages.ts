@@ -10,7 +10,8 @@ import { countersNeeded, staffingPlan } from './erlang';
 import type { Notifier } from './notify';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
 import { waitStats } from './stats';
-import { localDate } from './time';
+import { addCounter, addShift, MANAGER_ROLES, setAgentProfile } from './team';
+import { isDate, localDate, localParts, zonedTime } from './time';
 
 interface PageDeps {
   db: Database;
@@ -27,6 +28,7 @@ export const paths = {
   counter: { en: '/en/staff/offices/:officeId/counter', fr: '/fr/personnel/bureaux/:officeId/comptoir' },
   stats: { en: '/en/staff/offices/:officeId/waits', fr: '/fr/personnel/bureaux/:officeId/attentes' },
   staffing: { en: '/en/staff/offices/:officeId/staffing', fr: '/fr/personnel/bureaux/:officeId/effectifs' },
+  team: { en: '/en/staff/offices/:officeId/team', fr: '/fr/personnel/bureaux/:officeId/equipe' },
   board: { en: '/en/offices/:officeId/board', fr: '/fr/bureaux/:officeId/tableau' },
   kiosk: { en: '/en/offices/:officeId/kiosk', fr: '/fr/bureaux/:officeId/borne' },
   ticket: { en: '/en/offices/:officeId/tickets/:ticketId', fr: '/fr/bureaux/:officeId/billets/:ticketId' },
@@ -300,5 +302,122 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const plan = errors.length ? [] : staffingPlan(rates.map((r, i) => ({ hour: `${String((opens + i) % 24).padStart(2, '0')}:00`, arrivalsPerHour: r })), mean, { share, withinMin: within });
     void countersNeeded;
     return reply.page('counters/views/staffing.njk', { title: t(lang, 'counters.staffing.title'), ...ctx, plan, errors, values: { arrivals: arrivalsText, meanServiceMin: q.meanServiceMin ?? '10', share: q.share ?? '80', withinMin: q.withinMin ?? '15', opens: q.opens ?? '08' } }, errors.length ? 400 : 200);
+  });
+
+  // ---------------------------------------------------------------- team: counters, agent profiles, shifts (managers change them)
+  const teamAgents = async (officeId: string) =>
+    db.selectFrom('staff_users').leftJoin('agent_profiles', 'agent_profiles.staff_id', 'staff_users.id')
+      .select(['staff_users.id', 'staff_users.name', 'staff_users.org_id', 'agent_profiles.skills', 'agent_profiles.languages', 'agent_profiles.lent_to_org_id'])
+      .where('staff_users.active', '=', true)
+      .where('staff_users.org_id', 'in', db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId))
+      .orderBy('staff_users.name').execute();
+  const teamPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
+    const { officeId } = request.params as { officeId: string };
+    const staff = await d.requireOfficeStaff(request, officeId);
+    const canManage = staff.roles.some((r) => MANAGER_ROLES.includes(r));
+    const ctx = await officeCtx(officeId, lang);
+    const tz = ctx.office.timezone;
+    const q = (request.query ?? {}) as Record<string, unknown>;
+    const orgRows = await db.selectFrom('office_organisations').innerJoin('organisations', 'organisations.id', 'office_organisations.org_id')
+      .select(['organisations.id', 'organisations.name_en', 'organisations.name_fr']).where('office_organisations.office_id', '=', officeId).execute();
+    const orgs = orgRows.map((o) => ({ id: o.id, name: pick(o, 'name', lang) })).sort((a, b) => a.name.localeCompare(b.name, lang));
+    const orgName = (id: string | null) => (id ? orgs.find((o) => o.id === id)?.name ?? id : null);
+    const services = await officeServices(officeId, lang);
+    const serviceName = (id: string) => services.find((s) => s.id === id)?.title ?? id;
+    const counters = (await openCounters(db, officeId)).map((c) => ({ id: c.id, label: c.label, orgName: orgName(c.org_id), agentName: c.agent_id ? c.agent_name ?? c.agent_id : null }));
+    const agents = (await teamAgents(officeId)).map((a) => ({
+      id: a.id, name: a.name, orgName: orgName(a.org_id), skills: a.skills ?? [], skillNames: (a.skills ?? []).map(serviceName), languages: a.languages ?? [],
+      lentTo: a.lent_to_org_id, lentToName: orgName(a.lent_to_org_id), hasProfile: a.skills != null,
+    }));
+    // shifts from today (office time) for 7 days
+    const today = localDate(new Date(), tz);
+    const plusDays = (date: string, n: number) => new Date(Date.parse(`${date}T12:00:00Z`) + n * 86400_000).toISOString().slice(0, 10);
+    const shiftRows = await db.selectFrom('agent_shifts').innerJoin('staff_users', 'staff_users.id', 'agent_shifts.staff_id').leftJoin('counters', 'counters.id', 'agent_shifts.counter_id')
+      .select(['agent_shifts.id', 'agent_shifts.starts_at', 'agent_shifts.ends_at', 'staff_users.name', 'counters.label'])
+      .where('agent_shifts.office_id', '=', officeId)
+      .where('agent_shifts.ends_at', '>', zonedTime(today, '00:00', tz))
+      .where('agent_shifts.starts_at', '<', zonedTime(plusDays(today, 7), '00:00', tz))
+      .orderBy('agent_shifts.starts_at').orderBy('staff_users.name').limit(500).execute();
+    const dayFmt = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-CA' : 'en-CA', { timeZone: tz, weekday: 'long', day: 'numeric', month: 'long' });
+    const shifts = shiftRows.map((r) => {
+      const s = localParts(r.starts_at, tz);
+      const e = localParts(r.ends_at, tz);
+      return { id: r.id, day: dayFmt.format(r.starts_at), date: s.date, starts: s.time, ends: e.date === s.date ? e.time : `${dayFmt.format(r.ends_at)} ${e.time}`, name: r.name, counter: r.label };
+    });
+    const posted = (extra.values as Record<string, unknown> | undefined) ?? {};
+    const values = { ...posted, skills: list(posted.skills), languages: list(posted.languages) };
+    const selectedId = str(extra.agentId) || str(q.agent);
+    const selected = canManage && selectedId ? agents.find((a) => a.id === selectedId) ?? null : null;
+    const errors = (extra.errors as FieldError[] | undefined) ?? [];
+    const fieldErrors: Record<string, string> = {};
+    for (const e of errors) fieldErrors[e.field.split('.')[0]] ??= e.message ?? '';
+    const saved = str(q.saved);
+    // English and French, and any other language already set for the agent (through the API): kept unless unticked
+    const languageChoices = [...new Set(['en', 'fr', ...(selected?.languages ?? []), ...(extra.form === 'agent' ? values.languages.filter((l) => /^[a-z]{2,3}$/.test(l)) : [])])];
+    const names = new Intl.DisplayNames([lang], { type: 'language' });
+    const langNames = Object.fromEntries([...new Set([...languageChoices, ...agents.flatMap((a) => a.languages)])].map((l) => [l, l === 'en' || l === 'fr' ? t(lang, `counters.lang.${l}`) : (() => { try { return names.of(l) ?? l; } catch { return l; } })()]));
+    return reply.page('counters/views/team.njk', {
+      title: t(lang, 'counters.team.title'), ...ctx, canManage, counters, agents, orgs, services, shifts, selected, today, timezone: tz,
+      languageChoices, langNames, saved: ['counter', 'agent', 'shift'].includes(saved) ? saved : null, fieldErrors, form: '', ...extra, values,
+    }, status);
+  };
+  bilingualRoute(app, 'GET', paths.team, (request, reply, lang) => teamPage(request, reply, lang));
+  bilingualRoute(app, 'POST', paths.team, async (request, reply, lang) => {
+    const { officeId } = request.params as { officeId: string };
+    await d.requireOfficeStaff(request, officeId, MANAGER_ROLES);
+    const b = (request.body ?? {}) as Record<string, unknown>;
+    const self = urlFor('team', lang, { officeId });
+    const action = str(b.action);
+    const invalid = (details: FieldError[]) => new AppError(400, 'VALIDATION_ERROR', undefined, undefined, details);
+    /** The shared functions name fields as the API does; the page's form may name them otherwise. */
+    const renamed = (err: unknown, names: Record<string, string>) =>
+      err instanceof AppError && err.details ? new AppError(err.status, err.code, err.messageKey, err.params, err.details.map((x) => ({ ...x, field: names[x.field.split('.')[0]] ?? x.field }))) : err;
+    try {
+      if (action === 'counter') {
+        try {
+          await addCounter(db, officeId, { label: str(b.label), orgId: str(b.orgId) || null });
+        } catch (err) {
+          // on the page, a label already used is an error on the label field
+          if (err instanceof AppError && err.code === 'COUNTER_EXISTS') throw invalid([{ field: 'label', code: 'counterExists' }]);
+          throw err;
+        }
+      } else if (action === 'agent') {
+        const staffId = str(b.staffId);
+        // the page manages the staff of the organisations hosted here
+        if (!(await teamAgents(officeId)).some((a) => a.id === staffId)) throw new AppError(404, 'STAFF_NOT_FOUND');
+        try {
+          await setAgentProfile(db, officeId, staffId, { skills: list(b.skills), languages: list(b.languages), lentToOrgId: str(b.lentToOrgId) || null });
+        } catch (err) {
+          throw renamed(err, { languages: 'languages', skills: 'skills' });
+        }
+      } else if (action === 'shift') {
+        const ctx = await officeCtx(officeId, lang);
+        const hhmm = (v: unknown) => {
+          const m = /^(\d{1,2})[:h.](\d{2})$/.exec(str(v));
+          return m && Number(m[1]) < 24 && Number(m[2]) < 60 ? `${m[1].padStart(2, '0')}:${m[2]}` : null;
+        };
+        const date = str(b.date);
+        const start = hhmm(b.startTime);
+        const end = hhmm(b.endTime);
+        const staffId = str(b.staffId);
+        const errors: FieldError[] = [];
+        if (!staffId) errors.push({ field: 'staffId', code: 'required' });
+        else if (!(await teamAgents(officeId)).some((a) => a.id === staffId)) errors.push({ field: 'staffId', code: 'invalid' });
+        // a real calendar day (2030-02-30 is not)
+        if (!(isDate(date) && new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) === date)) errors.push({ field: 'date', code: date ? 'invalid' : 'required' });
+        if (!start) errors.push({ field: 'startTime', code: str(b.startTime) ? 'invalid' : 'required' });
+        if (!end) errors.push({ field: 'endTime', code: str(b.endTime) ? 'invalid' : 'required' });
+        if (errors.length) throw invalid(errors);
+        try {
+          await addShift(db, officeId, { staffId, counterId: str(b.counterId) || null, startsAt: zonedTime(date, start!, ctx.office.timezone), endsAt: zonedTime(date, end!, ctx.office.timezone) });
+        } catch (err) {
+          throw renamed(err, { startsAt: 'startTime', endsAt: 'endTime' });
+        }
+      } else throw invalid([{ field: 'action', code: 'invalid' }]);
+      return reply.redirect(`${self}?saved=${action}`, 303);
+    } catch (err) {
+      const e = formErrors(err, lang);
+      return teamPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b, form: action, agentId: action === 'agent' ? str(b.staffId) : '' }, e.status);
+    }
   });
 }

@@ -19,6 +19,7 @@ import { createNotifier, notifyTurnNear, type Notifier } from './notify';
 import { mailAppointment, sendAppointmentReminders } from './reminders';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
 import { waitStats } from './stats';
+import { addCounter, addShift, setAgentProfile } from './team';
 import { localDate } from './time';
 
 const TAGS = ['counters'];
@@ -221,13 +222,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const { officeId } = request.params as { officeId: string };
     await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
     const b = request.body as { label: string; orgId?: string | null };
-    if (b.orgId) {
-      const hosted = await db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId).where('org_id', '=', b.orgId).executeTakeFirst();
-      if (!hosted) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'orgId', code: 'notHosted' }]);
-    }
-    const exists = await db.selectFrom('counters').select('id').where('office_id', '=', officeId).where('label', '=', b.label).executeTakeFirst();
-    if (exists) throw new AppError(409, 'COUNTER_EXISTS');
-    const c = await db.insertInto('counters').values({ office_id: officeId, label: b.label, org_id: b.orgId ?? null, agent_id: null, opened_at: null }).returning(['id', 'label', 'org_id']).executeTakeFirstOrThrow();
+    const c = await addCounter(db, officeId, b);
     return reply.status(201).send({ id: c.id, label: c.label, orgId: c.org_id });
   });
 
@@ -241,15 +236,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const { officeId, staffId } = request.params as { officeId: string; staffId: string };
     await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
     const b = request.body as { skills: string[]; languages: string[]; lentToOrgId?: string | null };
-    const s = await db.selectFrom('staff_users').select('id').where('id', '=', staffId).executeTakeFirst();
-    if (!s) throw new AppError(404, 'STAFF_NOT_FOUND');
-    if (b.lentToOrgId) {
-      const hosted = await db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId).where('org_id', '=', b.lentToOrgId).executeTakeFirst();
-      if (!hosted) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'lentToOrgId', code: 'notHosted' }]);
-    }
-    await db.insertInto('agent_profiles').values({ staff_id: staffId, skills: b.skills, languages: b.languages, lent_to_org_id: b.lentToOrgId ?? null })
-      .onConflict((oc) => oc.column('staff_id').doUpdateSet({ skills: b.skills, languages: b.languages, lent_to_org_id: b.lentToOrgId ?? null, updated_at: new Date() })).execute();
-    return { staffId, skills: b.skills, languages: b.languages, lentToOrgId: b.lentToOrgId ?? null };
+    return setAgentProfile(db, officeId, staffId, b);
   });
 
   app.post('/api/v1/offices/:officeId/shifts', {
@@ -258,14 +245,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const { officeId } = request.params as { officeId: string };
     await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
     const b = request.body as { staffId: string; counterId?: string; startsAt: string; endsAt: string };
-    if (Date.parse(b.endsAt) <= Date.parse(b.startsAt)) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'endsAt', code: 'invalid' }]);
-    const s = await db.selectFrom('staff_users').select('id').where('id', '=', b.staffId).executeTakeFirst();
-    if (!s) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'staffId', code: 'invalid' }]);
-    if (b.counterId) {
-      const c = /^[0-9a-f-]{36}$/i.test(b.counterId) ? await db.selectFrom('counters').select('id').where('id', '=', b.counterId).where('office_id', '=', officeId).executeTakeFirst() : undefined;
-      if (!c) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'counterId', code: 'invalid' }]);
-    }
-    const row = await db.insertInto('agent_shifts').values({ office_id: officeId, staff_id: b.staffId, counter_id: b.counterId ?? null, starts_at: new Date(b.startsAt), ends_at: new Date(b.endsAt) }).returning('id').executeTakeFirstOrThrow();
+    const row = await addShift(db, officeId, { staffId: b.staffId, counterId: b.counterId, startsAt: new Date(b.startsAt), endsAt: new Date(b.endsAt) });
     return reply.status(201).send({ id: row.id });
   });
 

@@ -107,6 +107,33 @@ test('a morning at a shared office', async () => {
   assert.equal(await agent.locator('#staffing-plan tbody tr').count(), 2);
   await assertNoA11yViolations(agent);
 
+  // team page: the agent (not a manager) sees counters, agents and shifts, without forms
+  await agent.goto(env.url(`/en/staff/offices/${OFFICE}/team`));
+  assert.equal(await agent.locator('#add-counter-form').count(), 0);
+  assert.ok(await agent.locator('#team-counters tbody tr').count() >= 4);
+  await assertNoA11yViolations(agent);
+  // a manager, JavaScript off: an error on the field, then the counter added; an agent's profile form
+  const manager = await env.newPage({ javaScriptEnabled: false });
+  await signInStaff(manager, env, 'staff-reviewer');
+  await manager.goto(env.url(`/fr/personnel/bureaux/${OFFICE}/equipe`));
+  await assertNoA11yViolations(manager);
+  await manager.fill('#f-label', '1');
+  await manager.click('#add-counter');
+  assert.match(await manager.locator('.govuk-error-summary').innerText(), /Libellé du comptoir/);
+  assert.equal(await manager.locator('.govuk-error-summary a[href="#f-label"]').count(), 1);
+  await assertNoA11yViolations(manager);
+  await manager.fill('#f-label', 'B');
+  await manager.click('#add-counter');
+  assert.match(await manager.locator('#team-saved').innerText(), /Comptoir ajouté/);
+  await manager.click('#change-staff-agent');
+  await assertNoA11yViolations(manager);
+  await manager.fill('#f-startTime', '10:00');
+  await manager.fill('#f-endTime', '09:00');
+  await manager.selectOption('#f-staffId', 'staff-agent');
+  await manager.click('#add-shift');
+  assert.equal(await manager.locator('.govuk-error-summary a[href="#f-endTime"]').count(), 1);
+  await assertNoA11yViolations(manager);
+
   // self-service kiosk and ticket page, no JavaScript
   const kiosk = await env.newPage({ javaScriptEnabled: false });
   await kiosk.goto(env.url(`/fr/bureaux/${OFFICE}/borne`));

@@ -1,0 +1,125 @@
+/**
+ * Managing an office's team: counters, agent profiles (skills, languages, loan) and shifts. Shared by the JSON API
+ * (src/counters/routes.ts) and the staff page (src/counters/pages.ts), so both apply the same rules and return the
+ * same AppError codes and field details. Each function validates its own input (the API's schema rejects bad
+ * input before these run; the page relies on these checks) and writes nothing unless every check passes.
+ */
+import type { Database } from '../db/database';
+import { AppError, type FieldError } from '../http/errors';
+
+/** Roles that may change counters, agent profiles and shifts. */
+export const MANAGER_ROLES = ['manager', 'admin'];
+
+const invalid = (details: FieldError[]) => new AppError(400, 'VALIDATION_ERROR', undefined, undefined, details);
+
+async function isHosted(db: Database, officeId: string, orgId: string): Promise<boolean> {
+  const hosted = await db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId).where('org_id', '=', orgId).executeTakeFirst();
+  return Boolean(hosted);
+}
+
+export interface CounterInput {
+  label: string;
+  /** Owning organisation; null or absent = shared counter. */
+  orgId?: string | null;
+}
+
+/** Add a counter. 400 field orgId notHosted; 409 COUNTER_EXISTS when the label is taken at this office. */
+export async function addCounter(db: Database, officeId: string, input: CounterInput) {
+  // '' as well as null means shared (the API's body validation turns a JSON null into '' for string-or-null fields)
+  const label = input.label ?? '';
+  if (label.length < 1) throw invalid([{ field: 'label', code: 'required' }]);
+  if (label.length > 10) throw invalid([{ field: 'label', code: 'tooLong' }]);
+  if (input.orgId && input.orgId.length > 100) throw invalid([{ field: 'orgId', code: 'tooLong' }]);
+  if (input.orgId && !(await isHosted(db, officeId, input.orgId))) throw invalid([{ field: 'orgId', code: 'notHosted' }]);
+  const exists = await db.selectFrom('counters').select('id').where('office_id', '=', officeId).where('label', '=', label).executeTakeFirst();
+  if (exists) throw new AppError(409, 'COUNTER_EXISTS');
+  try {
+    return await db.insertInto('counters').values({ office_id: officeId, label, org_id: input.orgId || null, agent_id: null, opened_at: null }).returning(['id', 'label', 'org_id']).executeTakeFirstOrThrow();
+  } catch (err) {
+    // two managers adding the same label at the same time: unique (office_id, label)
+    if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_EXISTS');
+    throw err;
+  }
+}
+
+export interface AgentProfileInput {
+  skills: string[];
+  languages: string[];
+  lentToOrgId?: string | null;
+}
+
+/**
+ * Set an agent's skills (service ids; empty = every service of the organisations they serve), languages (2–3 letter
+ * codes, at least one) and loan to an organisation hosted at the office. 404 STAFF_NOT_FOUND; 400 field details.
+ */
+export async function setAgentProfile(db: Database, officeId: string, staffId: string, input: AgentProfileInput) {
+  const skills = input.skills;
+  const languages = input.languages;
+  // '' as well as null means none (the API's body validation turns a JSON null into '' for these string-or-null fields)
+  const lentToOrgId = input.lentToOrgId || null;
+  const errors: FieldError[] = [];
+  if (skills.length > 200) errors.push({ field: 'skills', code: 'tooLong' });
+  skills.forEach((s, i) => s.length > 100 && errors.push({ field: `skills.${i}`, code: 'tooLong' }));
+  if (languages.length < 1) errors.push({ field: 'languages', code: 'tooShort' });
+  else if (languages.length > 10) errors.push({ field: 'languages', code: 'tooLong' });
+  languages.forEach((l, i) => !/^[a-z]{2,3}$/.test(l) && errors.push({ field: `languages.${i}`, code: 'invalid' }));
+  if (lentToOrgId && lentToOrgId.length > 100) errors.push({ field: 'lentToOrgId', code: 'tooLong' });
+  if (errors.length) throw invalid(errors);
+  // Only the office's own people (see officePerson); anyone else answers 404 like an unknown id.
+  const s = await officePerson(db, officeId, staffId);
+  if (!s) throw new AppError(404, 'STAFF_NOT_FOUND');
+  if (lentToOrgId && !(await isHosted(db, officeId, lentToOrgId))) throw invalid([{ field: 'lentToOrgId', code: 'notHosted' }]);
+  await db.insertInto('agent_profiles').values({ staff_id: staffId, skills, languages, lent_to_org_id: lentToOrgId })
+    .onConflict((oc) => oc.column('staff_id').doUpdateSet({ skills, languages, lent_to_org_id: lentToOrgId, updated_at: new Date() })).execute();
+  return { staffId, skills, languages, lentToOrgId };
+}
+
+export interface ShiftInput {
+  staffId: string;
+  counterId?: string | null;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+/**
+ * An active staff member of an organisation the office hosts, or one already lent to such an organisation: the only
+ * people whose profile a manager of this office may change or whom they may schedule here (not another office's
+ * staff, nor lend someone into this office from outside).
+ */
+async function officePerson(db: Database, officeId: string, staffId: string) {
+  return db
+    .selectFrom('staff_users')
+    .select('staff_users.id')
+    .where('staff_users.id', '=', staffId)
+    .where('staff_users.active', '=', true)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('office_organisations as oo')
+          .select('oo.org_id')
+          .where('oo.office_id', '=', officeId)
+          .where((w) =>
+            w.or([
+              w('oo.org_id', '=', w.ref('staff_users.org_id')),
+              w('oo.org_id', '=', w.selectFrom('agent_profiles').select('lent_to_org_id').where('agent_profiles.staff_id', '=', staffId)),
+            ]),
+          ),
+      ),
+    )
+    .executeTakeFirst();
+}
+
+/** Schedule an agent at the office. 400 field endsAt (not after the start), staffId or counterId (unknown here). */
+export async function addShift(db: Database, officeId: string, input: ShiftInput) {
+  const start = input.startsAt.getTime();
+  const end = input.endsAt.getTime();
+  if (Number.isNaN(start)) throw invalid([{ field: 'startsAt', code: 'invalid' }]);
+  if (!(end > start)) throw invalid([{ field: 'endsAt', code: 'invalid' }]);
+  const s = input.staffId ? await officePerson(db, officeId, input.staffId) : undefined;
+  if (!s) throw invalid([{ field: 'staffId', code: 'invalid' }]);
+  if (input.counterId) {
+    const c = /^[0-9a-f-]{36}$/i.test(input.counterId) ? await db.selectFrom('counters').select('id').where('id', '=', input.counterId).where('office_id', '=', officeId).executeTakeFirst() : undefined;
+    if (!c) throw invalid([{ field: 'counterId', code: 'invalid' }]);
+  }
+  return db.insertInto('agent_shifts').values({ office_id: officeId, staff_id: input.staffId, counter_id: input.counterId || null, starts_at: input.startsAt, ends_at: input.endsAt }).returning('id').executeTakeFirstOrThrow();
+}
