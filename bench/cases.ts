@@ -7,11 +7,17 @@
  * another organisation with the client's consent (warm referral). Then the same server's /healthz throughput with
  * the same number of connections, in the same run.
  *
- * The server runs in a child process (its own event loop and core); autocannon runs here.
- * Environment: BENCH_AGENTS (200), BENCH_SECONDS (60), BENCH_BASELINE_SECONDS (15), BENCH_POOL (20).
+ * The server runs in child processes, BENCH_SERVERS of them (default 2: one per core, as production runs Node), as a
+ * node:cluster sharing one port, so autocannon's connections are spread over them; autocannon runs here.
+ * Before the measured run, the same mix runs for BENCH_WARMUP_SECONDS (5, not measured) to warm the processes up.
+ * Environment: BENCH_AGENTS (200), BENCH_SECONDS (60), BENCH_BASELINE_SECONDS (15), BENCH_POOL (20, per process),
+ * BENCH_SERVERS (2), BENCH_WARMUP_SECONDS (5).
  * Last line: bench:cases agents=<n> rps=<x> p99_ms=<x> baseline_rps=<x> ratio=<x> errors=<n>
  */
+import cluster from 'node:cluster';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
 import { fork, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { benchServer, sha256 } from './support';
@@ -20,6 +26,8 @@ const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? Math.min(SECONDS, 15));
 const POOL = Number(process.env.BENCH_POOL ?? 20);
+const SERVERS = Math.max(1, Number(process.env.BENCH_SERVERS ?? 2));
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 
 interface Fixture {
   port: number;
@@ -58,8 +66,26 @@ async function server(): Promise<void> {
   await db.insertInto('consents').values(consentRows).execute();
   await db.insertInto('client_access_codes').values(codeRows).execute();
   await db.insertInto('sessions').values(sessionRows).execute();
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (app.server.address() as { port: number }).port;
+  // The fixture is written; the HTTP servers are cluster workers over the same database, sharing one port.
+  await app.close();
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as net.AddressInfo).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  cluster.setupPrimary({ exec: process.argv[1], execArgv: process.execArgv });
+  const workers = Array.from({ length: SERVERS }, () => cluster.fork({ ...process.env, BENCH_ROLE: 'worker', BENCH_DB: database.url ?? '', BENCH_PORT: String(port), NODE_ENV: 'test' }));
+  await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.on('message', (m: { type: string }) => m.type === 'listening' && resolve()))));
+  /** CPU seconds used so far by the HTTP worker processes (Linux /proc: utime + stime, in clock ticks of 1/100 s) */
+  const workersCpu = (): NodeJS.CpuUsage => {
+    let ticks = 0;
+    for (const w of workers) {
+      const f = fs.readFileSync(`/proc/${w.process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    }
+    return { user: ticks * 10_000, system: 0 };
+  };
   const counts = async () => {
     const c = await db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const r = await db.selectFrom('case_referrals').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -69,13 +95,28 @@ async function server(): Promise<void> {
   process.send!({ type: 'ready', fixture: { port, agents } satisfies Fixture });
   process.on('message', async (m: { type: string }) => {
     if (m.type === 'counts') process.send!({ type: 'counts', counts: await counts() });
-    if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
+    if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: workersCpu() });
     if (m.type === 'stop') {
-      await app.close();
+      for (const w of workers) w.kill();
+      await Promise.all(workers.map((w) => new Promise((r) => (w.isDead() ? r(null) : w.once('exit', r)))));
       await database.cleanup();
       process.exit(0);
     }
   });
+}
+
+/** One HTTP server process of the cluster (BENCH_ROLE=worker) over the database the primary prepared. */
+async function worker(): Promise<void> {
+  const { openDatabase } = await import('../src/db/database');
+  const { loadConfig } = await import('../src/config');
+  const { buildApp } = await import('../src/http/app');
+  const { searchIndexStats } = await import('../src/catalogue/search/index');
+  const database = await openDatabase({ databaseUrl: process.env.BENCH_DB!, poolSize: POOL });
+  const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: process.env.BENCH_DB! };
+  const app = await buildApp({ config, database, logger: false });
+  await searchIndexStats(database.db); // as npm start does: the index is built before the server takes requests
+  await app.listen({ port: Number(process.env.BENCH_PORT), host: '127.0.0.1' });
+  process.send!({ type: 'listening' });
 }
 
 function ask<T>(child: ChildProcess, type: string, reply: string): Promise<T> {
@@ -99,78 +140,86 @@ async function main() {
   const child = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: 'server', NODE_ENV: 'test' }, execArgv: process.execArgv, stdio: 'inherit' });
   const { fixture } = await ask<{ fixture: Fixture }>(child, '', 'ready');
   const url = `http://127.0.0.1:${fixture.port}`;
-  console.log(`server ready on ${url}; ${fixture.agents.length} agents, each serving one client; ${SECONDS}s`);
+  console.log(`server ready on ${url} (${SERVERS} process(es), one port); ${fixture.agents.length} agents, each serving one client; ${SECONDS}s`);
   const queries = ['birth', 'health card', 'licence', 'passport', 'address', 'permis', 'naissance', 'pension', 'tax', 'dog'];
   const targets = ['on-mto', 'ottawa', 'on-mnr', 'on-pbr']; // never the owner of the two services used
   let next = 0;
-  const unexpected: Record<string, number> = {};
+  let unexpected: Record<string, number> = {};
   const note = (step: string, status: number) => {
     const k = `${step}:${status}`;
     unexpected[k] = (unexpected[k] ?? 0) + 1;
   };
   const headersOf = (a: Fixture['agents'][number]) => ({ cookie: a.cookie, 'x-csrf-token': a.csrf, 'content-type': 'application/json', accept: 'application/json' });
 
+  // The four steps of an agent serving a client, in order (each connection is one agent).
+  const steps: any[] = [
+    {
+      // 1. search the information bank (agent console page)
+      method: 'GET',
+      setupRequest: (req: any, ctx: any) => {
+        ctx.agent = fixture.agents[next++ % fixture.agents.length];
+        ctx.n = next;
+        return { ...req, path: `/en/staff/console?q=${encodeURIComponent(queries[ctx.n % queries.length])}`, headers: { ...headersOf(ctx.agent), accept: 'text/html' } };
+      },
+      onResponse: (status: number) => {
+        if (status !== 200) note('search', status);
+      },
+    },
+    {
+      // 2. open a case on the client's behalf
+      method: 'POST',
+      setupRequest: (req: any, ctx: any) => ({
+        ...req,
+        path: '/api/v1/cases',
+        headers: headersOf(ctx.agent),
+        body: JSON.stringify({ serviceId: ctx.n % 2 ? 'demo-birth-certificate' : 'demo-health-card', summary: `Caller ${ctx.n} needs help; identity checked by code`, channel: 'phone', clientId: ctx.agent.clientId }),
+      }),
+      onResponse: (status: number, body: string, ctx: any) => {
+        if (status === 201) ctx.caseId = JSON.parse(body).id;
+        else note('open', status);
+      },
+    },
+    {
+      // 3. log the interaction
+      method: 'POST',
+      setupRequest: (req: any, ctx: any) =>
+        ctx.caseId
+          ? { ...req, path: `/api/v1/cases/${ctx.caseId}/interactions`, headers: headersOf(ctx.agent), body: JSON.stringify({ channel: 'phone', outcome: 'information_given', note: 'Explained the steps' }) }
+          : null,
+      onResponse: (status: number) => {
+        if (status !== 201) note('interaction', status);
+      },
+    },
+    {
+      // 4. warm referral with the client's consent
+      method: 'POST',
+      setupRequest: (req: any, ctx: any) =>
+        ctx.caseId
+          ? {
+              ...req,
+              path: `/api/v1/cases/${ctx.caseId}/referrals`,
+              headers: headersOf(ctx.agent),
+              body: JSON.stringify({ toOrgId: targets[ctx.n % targets.length], summary: 'Client also needs this; context verified, no need to ask again', clientConsent: true, channel: 'phone' }),
+            }
+          : null,
+      onResponse: (status: number) => {
+        if (status !== 201) note('refer', status);
+      },
+    },
+  ];
+  // Warm-up (not measured): every worker process compiles its hot paths and fills its pools and caches.
+  const warm = await autocannon({ url, connections: AGENTS, duration: WARMUP_SECONDS, timeout: 30, requests: steps });
+  const warmErrors = warm.errors + warm.timeouts + warm.non2xx;
+  const warmSteps = unexpected;
+  unexpected = {};
+  const countsBefore = (await ask<{ counts: { cases: number; referrals: number; interactions: number } }>(child, 'counts', 'counts')).counts;
   const cpuBefore = (await ask<{ cpu: NodeJS.CpuUsage }>(child, 'cpu', 'cpu')).cpu;
   const result = await autocannon({
     url,
     connections: AGENTS,
     duration: SECONDS,
     timeout: 30,
-    requests: [
-      {
-        // 1. search the information bank (agent console page)
-        method: 'GET',
-        setupRequest: (req: any, ctx: any) => {
-          ctx.agent = fixture.agents[next++ % fixture.agents.length];
-          ctx.n = next;
-          return { ...req, path: `/en/staff/console?q=${encodeURIComponent(queries[ctx.n % queries.length])}`, headers: { ...headersOf(ctx.agent), accept: 'text/html' } };
-        },
-        onResponse: (status: number) => {
-          if (status !== 200) note('search', status);
-        },
-      },
-      {
-        // 2. open a case on the client's behalf
-        method: 'POST',
-        setupRequest: (req: any, ctx: any) => ({
-          ...req,
-          path: '/api/v1/cases',
-          headers: headersOf(ctx.agent),
-          body: JSON.stringify({ serviceId: ctx.n % 2 ? 'demo-birth-certificate' : 'demo-health-card', summary: `Caller ${ctx.n} needs help; identity checked by code`, channel: 'phone', clientId: ctx.agent.clientId }),
-        }),
-        onResponse: (status: number, body: string, ctx: any) => {
-          if (status === 201) ctx.caseId = JSON.parse(body).id;
-          else note('open', status);
-        },
-      },
-      {
-        // 3. log the interaction
-        method: 'POST',
-        setupRequest: (req: any, ctx: any) =>
-          ctx.caseId
-            ? { ...req, path: `/api/v1/cases/${ctx.caseId}/interactions`, headers: headersOf(ctx.agent), body: JSON.stringify({ channel: 'phone', outcome: 'information_given', note: 'Explained the steps' }) }
-            : null,
-        onResponse: (status: number) => {
-          if (status !== 201) note('interaction', status);
-        },
-      },
-      {
-        // 4. warm referral with the client's consent
-        method: 'POST',
-        setupRequest: (req: any, ctx: any) =>
-          ctx.caseId
-            ? {
-                ...req,
-                path: `/api/v1/cases/${ctx.caseId}/referrals`,
-                headers: headersOf(ctx.agent),
-                body: JSON.stringify({ toOrgId: targets[ctx.n % targets.length], summary: 'Client also needs this; context verified, no need to ask again', clientConsent: true, channel: 'phone' }),
-              }
-            : null,
-        onResponse: (status: number) => {
-          if (status !== 201) note('refer', status);
-        },
-      },
-    ],
+    requests: steps,
   });
   const cpuAfter = (await ask<{ cpu: NodeJS.CpuUsage }>(child, 'cpu', 'cpu')).cpu;
   const counts = (await ask<{ counts: { cases: number; referrals: number; interactions: number } }>(child, 'counts', 'counts')).counts;
@@ -180,19 +229,28 @@ async function main() {
 
   const rps = result.requests.average;
   const p99 = result.latency.p99;
-  const errors = result.errors + result.timeouts + result.non2xx;
+  // errors count the warm-up too: nothing may fail, measured or not
+  const errors = result.errors + result.timeouts + result.non2xx + warmErrors;
   const baselineRps = baseline.requests.average;
+  console.log(`warm-up (${WARMUP_SECONDS} s, not measured): ${warm.requests.total} requests, errors=${warmErrors} ${JSON.stringify(warmSteps)}`);
   console.log(`agents requests: total=${result.requests.total} avg_rps=${rps.toFixed(1)} latency p50=${result.latency.p50}ms p90=${result.latency.p90}ms p99=${p99}ms max=${result.latency.max}ms`);
   // CPU time of the server process per request: independent of what else runs on the machine.
   const serverCpuMs = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1000;
-  console.log(`server process CPU: ${(serverCpuMs / result.requests.total).toFixed(3)} ms per request (${(serverCpuMs / 1000).toFixed(1)} s over ${SECONDS} s)`);
+  console.log(`server processes' CPU: ${(serverCpuMs / result.requests.total).toFixed(3)} ms per request (${(serverCpuMs / 1000).toFixed(1)} s over ${SECONDS} s, ${SERVERS} process(es))`);
   console.log(`agents errors: socket=${result.errors} timeouts=${result.timeouts} non2xx=${result.non2xx} by step: ${JSON.stringify(unexpected)}`);
-  console.log(`written: cases=${counts.cases} interactions=${counts.interactions} referrals=${counts.referrals}`);
+  console.log(
+    `written during the measured ${SECONDS} s: cases=${counts.cases - countsBefore.cases} interactions=${counts.interactions - countsBefore.interactions} referrals=${counts.referrals - countsBefore.referrals}`,
+  );
   console.log(`/healthz baseline: ${BASELINE_SECONDS}s avg_rps=${baselineRps.toFixed(1)} p99=${baseline.latency.p99}ms errors=${baseline.errors + baseline.non2xx}`);
   console.log(`bench:cases agents=${AGENTS} rps=${rps.toFixed(1)} p99_ms=${p99} baseline_rps=${baselineRps.toFixed(1)} ratio=${(rps / baselineRps).toFixed(3)} errors=${errors}`);
 }
 
-if (process.env.BENCH_ROLE === 'server') {
+if (process.env.BENCH_ROLE === 'worker') {
+  worker().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else if (process.env.BENCH_ROLE === 'server') {
   server().catch((err) => {
     console.error(err);
     process.exit(1);
