@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { fork, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { benchServer, sha256 } from './support';
+import { benchReplica, benchServer, sha256 } from './support';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -107,14 +107,7 @@ async function server(): Promise<void> {
 
 /** One HTTP server process of the cluster (BENCH_ROLE=worker) over the database the primary prepared. */
 async function worker(): Promise<void> {
-  const { openDatabase } = await import('../src/db/database');
-  const { loadConfig } = await import('../src/config');
-  const { buildApp } = await import('../src/http/app');
-  const { searchIndexStats } = await import('../src/catalogue/search/index');
-  const database = await openDatabase({ databaseUrl: process.env.BENCH_DB!, poolSize: POOL });
-  const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: process.env.BENCH_DB! };
-  const app = await buildApp({ config, database, logger: false });
-  await searchIndexStats(database.db); // as npm start does: the index is built before the server takes requests
+  const { app } = await benchReplica(process.env.BENCH_DB!, POOL);
   await app.listen({ port: Number(process.env.BENCH_PORT), host: '127.0.0.1' });
   process.send!({ type: 'listening' });
 }

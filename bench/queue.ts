@@ -30,7 +30,7 @@ import path from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { benchServer, sha256 } from './support';
+import { benchReplica, benchServer, sha256 } from './support';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 100_000);
 const OFFICES = Number(process.env.BENCH_OFFICES ?? 50);
@@ -56,12 +56,7 @@ interface Fixture {
 
 /** A further server process over the database the first one prepared (BENCH_ROLE=replica, BENCH_DB=<url>). */
 async function replica(): Promise<void> {
-  const { openDatabase } = await import('../src/db/database');
-  const { loadConfig } = await import('../src/config');
-  const { buildApp } = await import('../src/http/app');
-  const database = await openDatabase({ databaseUrl: process.env.BENCH_DB!, poolSize: POOL });
-  const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: process.env.BENCH_DB! };
-  const app = await buildApp({ config, database, logger: false });
+  const { database, app } = await benchReplica(process.env.BENCH_DB!, POOL);
   await app.listen({ port: 0, host: '127.0.0.1' });
   process.send!({ type: 'ready', port: (app.server.address() as { port: number }).port });
   process.on('message', async (m: { type: string }) => {
@@ -350,9 +345,13 @@ async function main(): Promise<void> {
     fixture.ports.map((p) => autocannon({ url: `http://127.0.0.1:${p}/healthz`, connections: Math.ceil(CONNECTIONS / fixture.ports.length), duration: BASELINE_SECONDS })),
   );
   const baselineRps = baselines.reduce((a, b) => a + b.requests.average, 0);
+  // The other server processes first: the first one drops the database, which would cut their connections.
+  const replicas = children.slice(1);
+  const replicasExited = replicas.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))));
+  for (const c of replicas) c.send({ type: 'stop' });
+  await Promise.all(replicasExited);
   const stopped: { notDone: number; total: number } = await new Promise((resolve) => {
     child.on('message', (m: { type: string; notDone: number; total: number }) => m.type === 'stopped' && resolve(m));
-    for (const c of children.slice(1)) c.send({ type: 'stop' });
     child.send({ type: 'stop' });
   });
   agent.destroy();

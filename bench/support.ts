@@ -17,4 +17,20 @@ export async function benchServer(poolSize: number) {
   return { database, config, app, db: database.db };
 }
 
+/**
+ * A further server process over a database another process prepared (multi-process benchmarks): opens it, builds
+ * the app and, as npm start does, the search index before the server takes requests; not yet listening.
+ */
+export async function benchReplica(databaseUrl: string, poolSize: number) {
+  const { openDatabase } = await import('../src/db/database');
+  const { loadConfig } = await import('../src/config');
+  const { buildApp } = await import('../src/http/app');
+  const { searchIndexStats } = await import('../src/catalogue/search/index');
+  const database = await openDatabase({ databaseUrl, poolSize });
+  const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl };
+  const app = await buildApp({ config, database, logger: false });
+  await searchIndexStats(database.db);
+  return { database, app };
+}
+
 export const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
