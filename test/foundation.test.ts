@@ -88,8 +88,6 @@ describe('foundation', () => {
     assert.equal((await t.app.inject({ url: '/en/staff', headers: { cookie } })).statusCode, 200);
     // Another server process revokes it (same database, not this process's cache).
     await t.db.updateTable('sessions').set({ revoked_at: new Date() }).where('id', '=', id).execute();
-    const soon = await t.app.inject({ url: '/en/staff', headers: { cookie } });
-    assert.ok(soon.statusCode === 200 || soon.statusCode === 303);
     await new Promise((r) => setTimeout(r, 2100));
     assert.equal((await t.app.inject({ url: '/en/staff', headers: { cookie } })).statusCode, 303, 'revoked elsewhere: signed out after the cache time');
 

@@ -23,3 +23,21 @@ test('a failed read is not remembered: the next caller reads again', async () =>
   await assert.rejects(cached(db, 'k', async () => Promise.reject(new Error('down'))), /down/);
   assert.equal(await cached(db, 'k', async () => 'up'), 'up');
 });
+
+test('forget drops the given keys, or every key, of one database only', async () => {
+  const cached = ttlCache<string, number>(60_000);
+  const dbA = {};
+  const dbB = {};
+  let reads = 0;
+  const load = async () => ++reads;
+  await cached(dbA, 'x', load);
+  await cached(dbA, 'y', load);
+  await cached(dbB, 'x', load);
+  assert.equal(reads, 3);
+  cached.forget(dbA, ['x']);
+  assert.equal(await cached(dbA, 'x', load), 4, 'forgotten: read again');
+  assert.equal(await cached(dbA, 'y', load), 2, 'other keys kept');
+  cached.forget(dbA);
+  assert.equal(await cached(dbA, 'y', load), 5);
+  assert.equal(await cached(dbB, 'x', load), 3, 'another database untouched');
+});

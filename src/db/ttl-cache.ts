@@ -6,7 +6,7 @@
  */
 export function ttlCache<K, V>(ttlMs: number, maxEntries = 10_000) {
   const perDb = new WeakMap<object, Map<K, { at: number; value: Promise<V> }>>();
-  return function cached(db: object, key: K, load: () => Promise<V>): Promise<V> {
+  function cached(db: object, key: K, load: () => Promise<V>): Promise<V> {
     let cache = perDb.get(db);
     if (!cache) perDb.set(db, (cache = new Map()));
     const hit = cache.get(key);
@@ -20,5 +20,13 @@ export function ttlCache<K, V>(ttlMs: number, maxEntries = 10_000) {
       if (c.get(key)?.value === value) c.delete(key);
     });
     return value;
+  }
+  /** Drop this process's copies for the database: the given keys, or all of them (after a change made here). */
+  cached.forget = (db: object, keys?: K[]): void => {
+    const cache = perDb.get(db);
+    if (!cache) return;
+    if (!keys) cache.clear();
+    else for (const k of keys) cache.delete(k);
   };
+  return cached;
 }

@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database';
+import { ttlCache } from '../db/ttl-cache';
 import { AppError } from './errors';
 
 export const SESSION_COOKIE = 'guichet_sid';
@@ -54,8 +55,7 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
  * cache off). Expiry and idle timeout are checked on every request against the clock, cached or not.
  */
 const SESSION_CACHE_MS = Math.max(0, Number(process.env.GUICHET_SESSION_CACHE_MS ?? 2000));
-type SessionRow = Awaited<ReturnType<typeof selectSession>>;
-const sessionCaches = new WeakMap<Database, Map<string, { at: number; row: Promise<SessionRow> }>>();
+const sessionCache = ttlCache<string, Awaited<ReturnType<typeof selectSession>>>(SESSION_CACHE_MS, 50_000);
 
 function selectSession(db: Database, id: string) {
   // One round trip: the session and, for staff, their account.
@@ -80,32 +80,13 @@ function selectSession(db: Database, id: string) {
     .executeTakeFirst();
 }
 
-function readSession(db: Database, id: string): Promise<SessionRow> {
-  if (SESSION_CACHE_MS === 0) return selectSession(db, id);
-  let cache = sessionCaches.get(db);
-  if (!cache) sessionCaches.set(db, (cache = new Map()));
-  const now = Date.now();
-  const hit = cache.get(id);
-  if (hit && now - hit.at < SESSION_CACHE_MS) return hit.row;
-  if (cache.size >= 50_000) {
-    for (const [k, v] of cache) if (now - v.at >= SESSION_CACHE_MS) cache.delete(k);
-    if (cache.size >= 50_000) cache.clear();
-  }
-  const row = selectSession(db, id);
-  const entry = { at: now, row };
-  cache.set(id, entry);
-  row.catch(() => {
-    if (cache.get(id) === entry) cache.delete(id);
-  });
-  return row;
+function readSession(db: Database, id: string) {
+  return SESSION_CACHE_MS === 0 ? selectSession(db, id) : sessionCache(db, id, () => selectSession(db, id));
 }
 
 /** Forget this process's cached copies of sessions (after a sign-out, a rotation, or a change made in the database). */
 export function forgetSessions(db: Database, ids?: string[]): void {
-  const cache = sessionCaches.get(db);
-  if (!cache) return;
-  if (!ids) cache.clear();
-  else for (const id of ids) cache.delete(id);
+  sessionCache.forget(db, ids);
 }
 
 export function installSessions(app: FastifyInstance, db: Database, opts: { secureCookies: boolean }) {
