@@ -383,9 +383,8 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
         }
       } else if (action === 'agent') {
         const staffId = str(b.staffId);
-        // the page manages the staff of the organisations hosted here
-        if (!(await teamAgents(officeId)).some((a) => a.id === staffId)) throw new AppError(404, 'STAFF_NOT_FOUND');
         try {
+          // only the office's own people (setAgentProfile answers 404 for anyone else, as for an unknown id)
           await setAgentProfile(db, officeId, staffId, { skills: list(b.skills), languages: list(b.languages), lentToOrgId: str(b.lentToOrgId) || null });
         } catch (err) {
           throw renamed(err, { languages: 'languages', skills: 'skills' });
@@ -401,8 +400,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
         const end = hhmm(b.endTime);
         const staffId = str(b.staffId);
         const errors: FieldError[] = [];
-        if (!staffId) errors.push({ field: 'staffId', code: 'required' });
-        else if (!(await teamAgents(officeId)).some((a) => a.id === staffId)) errors.push({ field: 'staffId', code: 'invalid' });
+        if (!staffId) errors.push({ field: 'staffId', code: 'required' }); // someone not of this office: addShift's field error
         // a real calendar day (2030-02-30 is not)
         if (!(isDate(date) && new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) === date)) errors.push({ field: 'date', code: date ? 'invalid' : 'required' });
         if (!start) errors.push({ field: 'startTime', code: str(b.startTime) ? 'invalid' : 'required' });
