@@ -95,7 +95,7 @@ interface Catalogue {
   /** Document number of each service id. */
   docNo: Map<string, number>;
   /** Staff only, never in a public answer: the agent notes of the services that have some, per language. */
-  agentNotes: Record<Lang, Map<number, string>>;
+  agentNotes: Record<Lang, Map<number, { text: string; lower: string }>>;
   /** Scratch space of the query (searches are synchronous): the documents passing the filters and their scores. */
   hitDocs: Int32Array;
   hitScores: Float64Array;
@@ -436,8 +436,8 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
     facetMeta,
     docNo,
     agentNotes: {
-      en: new Map(rows.flatMap((r, i) => (r.agent_notes_en ? [[i, r.agent_notes_en] as const] : []))),
-      fr: new Map(rows.flatMap((r, i) => (r.agent_notes_fr ? [[i, r.agent_notes_fr] as const] : []))),
+      en: new Map(rows.flatMap((r, i) => (r.agent_notes_en ? [[i, { text: r.agent_notes_en, lower: r.agent_notes_en.toLocaleLowerCase('en-CA') }] as const] : []))),
+      fr: new Map(rows.flatMap((r, i) => (r.agent_notes_fr ? [[i, { text: r.agent_notes_fr, lower: r.agent_notes_fr.toLocaleLowerCase('fr-CA') }] as const] : []))),
     },
     hitDocs: new Int32Array(size),
     hitScores: new Float64Array(size),
@@ -915,13 +915,13 @@ export async function searchInformationBank(
   const notes = c.agentNotes[lang];
   const pick = (d: number) => {
     const o = c.org[d] >= 0 ? c.orgs[c.org[d]] : null;
-    return { id: c.ids[d], title: c.title[lang][d], org: o ? (lang === 'fr' ? o.name_fr : o.name_en) : '', agent_notes: notes.get(d) ?? null };
+    return { id: c.ids[d], title: c.title[lang][d], org: o ? (lang === 'fr' ? o.name_fr : o.name_en) : '', agent_notes: notes.get(d)?.text ?? null };
   };
   const needle = text.toLocaleLowerCase(lang === 'fr' ? 'fr-CA' : 'en-CA');
   const ranked = found.items.map((i) => c.docNo.get(i.id)).filter((d): d is number => d !== undefined);
   const inRanked = new Set(ranked);
   const byNotes: number[] = [];
-  for (const [d, note] of notes) if (!inRanked.has(d) && note.toLocaleLowerCase(lang === 'fr' ? 'fr-CA' : 'en-CA').includes(needle)) byNotes.push(d);
+  for (const [d, note] of notes) if (!inRanked.has(d) && note.lower.includes(needle)) byNotes.push(d);
   byNotes.sort((a, b) => c.rank[lang][a] - c.rank[lang][b]);
   return [...byNotes, ...ranked].slice(0, limit).map(pick);
 }
