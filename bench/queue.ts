@@ -30,6 +30,7 @@ import path from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { sql } from 'kysely';
 import { benchReplica, benchServer, sha256 } from './support';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 100_000);
@@ -41,6 +42,7 @@ const DAY_SECONDS = Number(process.env.BENCH_DAY_SECONDS ?? 960);
 const SERVERS = Math.max(1, Number(process.env.BENCH_SERVERS ?? 2));
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
 const POOL = Number(process.env.BENCH_POOL ?? 20);
+const HISTORY_DAYS = Math.max(0, Number(process.env.BENCH_HISTORY_DAYS ?? 10));
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVICES = ['demo-dog-licence', 'demo-property-tax-address', 'demo-driver-licence', 'demo-health-card', 'gc-1292'];
 
@@ -69,6 +71,49 @@ async function replica(): Promise<void> {
   });
 }
 
+/**
+ * The previous days (BENCH_HISTORY_DAYS, default 10): a network that has been open for a while, not a new database.
+ * Each office gets, for each of those days, as many done tickets as it gets today, with their three events and their
+ * visit, then VACUUM ANALYZE and a checkpoint, as PostgreSQL's own maintenance leaves a database overnight.
+ * Why it matters: PostgreSQL's autovacuum acts when a table has changed by a share of its size (10 % for ANALYZE,
+ * 20 % for VACUUM), and wakes once a minute of real time. Empty at the start, the ticket tables grow by far more than
+ * 10 % between two wake-ups all day, so every minute of the compressed day analyses and vacuums them (about 1 s of
+ * CPU, in one burst, a burst a production network would see far less often).
+ */
+async function loadHistory(db: import('../src/db/database').Database): Promise<void> {
+  const t0 = performance.now();
+  const perDay = Math.round(TICKETS / OFFICES);
+  const services = sql.join(SERVICES.map((id) => sql`${id}`));
+  // days two or more back: today's office-local day (Toronto) is current_date or, just after midnight UTC, the day before
+  await sql`
+    insert into tickets (office_id, day, seq, number, service_id, org_id, language, priority, status, queued_at, waiting_since, arrived_at,
+                         called_at, served_at, done_at, agent_id, channel, updated_at)
+    select o.id, dd.day, s, 'A' || lpad(s::text, 4, '0'), sv.id, sv.org_id, case when s % 3 = 0 then 'fr' else 'en' end, 'none', 'done',
+           t.arr, t.arr, t.arr, t.arr + t.w, t.arr + t.w, t.arr + t.w + interval '6 minutes', o.id || '-agent', 'kiosk', t.arr + t.w + interval '6 minutes'
+    from offices o
+    cross join generate_series(2, ${HISTORY_DAYS + 1}) d
+    cross join lateral (select (current_date - d) as day) dd
+    cross join generate_series(1, ${perDay}) s
+    join (select id, owner_org_id as org_id, (row_number() over (order by id) - 1)::int as k from services where id in (${services})) sv on sv.k = s % ${SERVICES.length}
+    cross join lateral (select ((dd.day + time '08:30') at time zone 'America/Toronto') + s * interval '8 hours' / ${perDay} as arr,
+                               ((s * 7919) % 900) * interval '1 second' as w) t
+    where o.id like 'bench-office-%' and o.id <> 'bench-office-warm-up'`.execute(db);
+  await sql`
+    insert into ticket_events (ticket_id, office_id, kind, at, agent_id, detail)
+    select id, office_id, k.kind, case k.kind when 'created' then arrived_at when 'called' then called_at else done_at end, agent_id, '{}'::jsonb
+    from tickets cross join (values ('created'), ('called'), ('complete')) k(kind) where day < current_date - 1`.execute(db);
+  await sql`
+    insert into ticket_visits (ticket_id, office_id, service_id, org_id, agent_id, queued_at, called_at, served_at, done_at, outcome, wait_seconds, service_seconds)
+    select id, office_id, service_id, org_id, agent_id, waiting_since, called_at, served_at, done_at, 'served',
+           extract(epoch from called_at - waiting_since), extract(epoch from done_at - served_at)
+    from tickets where day < current_date - 1`.execute(db);
+  await sql`insert into ticket_sequences (office_id, day, last_seq) select office_id, day, max(seq) from tickets where day < current_date - 1 group by 1, 2`.execute(db);
+  await sql`vacuum analyze tickets, ticket_events, ticket_visits, ticket_sequences`.execute(db);
+  await sql`checkpoint`.execute(db).catch(() => {}); // needs a superuser or pg_checkpoint; only tidier without
+  const n = await sql<{ n: number }>`select count(*)::int as n from tickets`.execute(db);
+  console.log(`history: ${HISTORY_DAYS} previous days, ${n.rows[0].n} done tickets with their events and visits, loaded in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+
 async function server(): Promise<void> {
   const { database, config, app, db } = await benchServer(POOL);
   const sha = sha256;
@@ -95,6 +140,7 @@ async function server(): Promise<void> {
     fixture.offices.push(entry);
   }
   fixture.warmUp = fixture.offices.pop()!;
+  if (HISTORY_DAYS > 0) await loadHistory(db);
   await app.listen({ port: 0, host: '127.0.0.1' });
   fixture.port = (app.server.address() as { port: number }).port;
   fixture.ports = [fixture.port];
@@ -102,8 +148,10 @@ async function server(): Promise<void> {
   process.on('message', async (m: { type: string }) => {
     if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
     if (m.type === 'stop') {
-      const left = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'not in', ['done']).where('office_id', '<>', 'bench-office-warm-up').executeTakeFirstOrThrow();
-      const total = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('office_id', '<>', 'bench-office-warm-up').executeTakeFirstOrThrow();
+      // the day's tickets only (the history's days are two days back or more)
+      const today = sql<boolean>`day >= current_date - 1`;
+      const left = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'not in', ['done']).where('office_id', '<>', 'bench-office-warm-up').where(today).executeTakeFirstOrThrow();
+      const total = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('office_id', '<>', 'bench-office-warm-up').where(today).executeTakeFirstOrThrow();
       process.send!({ type: 'stopped', notDone: Number(left.n), total: Number(total.n) });
       await app.close();
       await database.cleanup();

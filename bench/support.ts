@@ -8,7 +8,7 @@ export async function benchServer(poolSize: number) {
   const { createTestDb } = await import('../test/support/db');
   const { loadConfig } = await import('../src/config');
   const { buildApp } = await import('../src/http/app');
-  const database = await createTestDb({ catalogue: true, poolSize });
+  const database = await createTestDb({ catalogue: true, poolSize, keepOpen: true });
   const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: database.url };
   const app = await buildApp({ config, database, logger: false });
   // as npm start does: the search index is built before the server takes requests
@@ -26,7 +26,7 @@ export async function benchReplica(databaseUrl: string, poolSize: number) {
   const { loadConfig } = await import('../src/config');
   const { buildApp } = await import('../src/http/app');
   const { searchIndexStats } = await import('../src/catalogue/search/index');
-  const database = await openDatabase({ databaseUrl, poolSize });
+  const database = await openDatabase({ databaseUrl, poolSize, keepOpen: true }); // as npm start: connections opened now and kept
   const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl };
   const app = await buildApp({ config, database, logger: false });
   await searchIndexStats(database.db);

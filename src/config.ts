@@ -8,6 +8,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** PostgreSQL connections the server process opens at start and keeps (GUICHET_PG_POOL, default 10). */
+  pgPoolSize: number;
   publicBaseUrl: string;
   logLevel: string;
   /** 'production' disables development conveniences (dev login, built-in OIDC provider). */
@@ -25,12 +27,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be an integer between 0 and 65535, got "${env.PORT}"`);
   }
+  const pgPoolSize = Number(env.GUICHET_PG_POOL ?? 10);
+  if (!Number.isInteger(pgPoolSize) || pgPoolSize < 1 || pgPoolSize > 1000) {
+    throw new Error(`GUICHET_PG_POOL must be an integer between 1 and 1000, got "${env.GUICHET_PG_POOL}"`);
+  }
   const mode = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
     dataDir: path.resolve(env.GUICHET_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
+    pgPoolSize,
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
     logLevel: env.LOG_LEVEL ?? 'info',
     env: mode,

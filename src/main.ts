@@ -14,7 +14,8 @@ const config = loadConfig();
 // development identity provider (OpenID Connect) when no OIDC_ISSUER is configured; never in production
 const devIdp = config.oidc.issuer || config.env === 'production' ? undefined
   : await (await import('./clients/dev-oidc-provider')).startDevIdentityProviderIfNeeded(config, console);
-const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
+// PostgreSQL: the server's connections are opened now and kept (docs/decisions/0007)
+const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.pgPoolSize, keepOpen: true });
 let ready = false;
 const app = await buildApp({ config, database, ready: () => ready });
 

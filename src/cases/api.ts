@@ -36,6 +36,7 @@ import { CASE_ROLES, type CreatedCase } from './service';
 import type { CaseChannel, CaseStatus } from './tables';
 import { detectGuaranteeBreaches } from './guarantee';
 import { allReferralStats } from './questions';
+import { Nullable } from '../http/schema';
 
 const tags = ['cases'];
 const Id = Type.String({ maxLength: 100 });
@@ -196,7 +197,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
         tags,
         summary: 'Assign to a team and/or an agent of the responsible organisation',
         params: Type.Object({ id: Id }),
-        body: Type.Object({ team: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])), staffId: Type.Optional(Type.Union([Id, Type.Null()])) }, { additionalProperties: false }),
+        body: Type.Object({ team: Type.Optional(Nullable(Type.String({ maxLength: 100 }))), staffId: Type.Optional(Nullable(Id)) }, { additionalProperties: false }),
       },
     },
     async (request) => assignCase(ctx, actorOf(request), (request.params as { id: string }).id, request.body as any),

@@ -31,6 +31,7 @@ import {
   type FormPage,
 } from './forms';
 import type { Ctx } from './service';
+import { Nullable } from '../http/schema';
 
 export const FP = {
   start: { en: '/en/my-file/forms/:serviceId', fr: '/fr/mon-dossier/formulaires/:serviceId' },
@@ -209,7 +210,7 @@ export async function formRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) 
         tags: ['cases'],
         summary: 'Partner: publish a new version of a service’s online form (pages, fields, conditions, validation, bilingual labels)',
         params: Type.Object({ serviceId: Type.String({ maxLength: 100 }) }),
-        body: Type.Object({ definition: Type.Unknown(), webhookUrl: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])) }, { additionalProperties: false }),
+        body: Type.Object({ definition: Type.Unknown(), webhookUrl: Type.Optional(Nullable(Type.String({ maxLength: 500 }))) }, { additionalProperties: false }),
       },
     },
     async (request, reply) => {

@@ -60,6 +60,15 @@ describe('online forms', () => {
     assert.equal(v2.body.signingSecret, null, 'the secret is shown once and kept across versions');
     const got = await call(t, null, 'GET', '/api/v1/cases/forms/demo-birth-certificate');
     assert.equal(got.body.version, 2);
+    // JSON null removes the webhook (the body validation once turned null into '' and answered invalidUrl)
+    const v3 = await call(t, partner, 'PUT', '/api/v1/cases/forms/demo-birth-certificate', { definition, webhookUrl: null });
+    assert.equal(v3.status, 201, JSON.stringify(v3.body));
+    const saved = await t.db.selectFrom('case_forms').select(['webhook_url', 'signing_secret']).where('service_id', '=', 'demo-birth-certificate').where('version', '=', 3).executeTakeFirstOrThrow();
+    assert.deepEqual(saved, { webhook_url: null, signing_secret: null });
+    const v4 = await call(t, partner, 'PUT', '/api/v1/cases/forms/demo-birth-certificate', { definition, webhookUrl: url });
+    assert.equal(v4.body.version, 4);
+    assert.match(v4.body.signingSecret, /^whsec_/, 'a webhook set again gets a new secret, shown once');
+    secret = v4.body.signingSecret;
   });
 
   it('a client fills it in without JavaScript: pre-fill with consent, per-field errors, conditional page, draft, submission, signed delivery', async () => {
@@ -126,7 +135,7 @@ describe('online forms', () => {
     assert.equal(submitted.statusCode, 303);
     const caseId = (submitted.headers.location as string).split('/').pop()!;
     const row = await t.db.selectFrom('cases').selectAll().where('id', '=', caseId).executeTakeFirstOrThrow();
-    assert.equal(row.form_version, 2);
+    assert.equal(row.form_version, 4);
     assert.deepEqual(row.form_data, { given_name: 'Chloé', email: 'chloe.forms@client.example', relationship: 'self', copies: '2' });
     assert.match(row.summary, /Nombre de copies: 2/);
     assert.ok(row.due_date);

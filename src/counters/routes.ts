@@ -21,6 +21,7 @@ import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffic
 import { waitStats } from './stats';
 import { addCounter, addShift, setAgentProfile } from './team';
 import { localDate } from './time';
+import { Nullable } from '../http/schema';
 
 const TAGS = ['counters'];
 const AGENT_ROLES = ['agent', 'manager', 'admin'];
@@ -217,7 +218,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
 
   app.post('/api/v1/offices/:officeId/counters', {
-    schema: { tags: TAGS, summary: 'Add a counter (owned by an organisation, or shared when orgId is null)', params: OfficeParams, body: Type.Object({ label: Type.String({ minLength: 1, maxLength: 10 }), orgId: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])) }, { additionalProperties: false }) },
+    schema: { tags: TAGS, summary: 'Add a counter (owned by an organisation, or shared when orgId is null)', params: OfficeParams, body: Type.Object({ label: Type.String({ minLength: 1, maxLength: 10 }), orgId: Type.Optional(Nullable(Type.String({ maxLength: 100 }))) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const { officeId } = request.params as { officeId: string };
     await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
@@ -230,7 +231,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     schema: {
       tags: TAGS, summary: "Set an agent's skills, languages and loan to another organisation (borrowed counter)",
       params: Type.Object({ officeId: Type.String({ maxLength: 100 }), staffId: Type.String({ maxLength: 100 }) }),
-      body: Type.Object({ skills: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 200 }), languages: Type.Array(Type.String({ pattern: '^[a-z]{2,3}$' }), { minItems: 1, maxItems: 10 }), lentToOrgId: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])) }, { additionalProperties: false }),
+      body: Type.Object({ skills: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 200 }), languages: Type.Array(Type.String({ pattern: '^[a-z]{2,3}$' }), { minItems: 1, maxItems: 10 }), lentToOrgId: Type.Optional(Nullable(Type.String({ maxLength: 100 }))) }, { additionalProperties: false }),
     },
   }, async (request) => {
     const { officeId, staffId } = request.params as { officeId: string; staffId: string };

@@ -38,6 +38,13 @@ export interface OpenOptions {
   dataDir?: string;
   /** pg pool size (PostgreSQL only). */
   poolSize?: number;
+  /** how long an unused pooled connection stays open (PostgreSQL only); default poolIdleMs() */
+  idleMs?: number;
+  /**
+   * A server's pool (PostgreSQL only): all `poolSize` connections are opened now and never closed for being idle, so
+   * a burst of requests finds warm connections instead of waiting for new backends (docs/decisions/0007).
+   */
+  keepOpen?: boolean;
   /** PGlite only: restore from a dump made with dumpDataDir(). */
   loadDataDir?: Blob | File;
 }
@@ -80,12 +87,23 @@ class PreparingClient extends pg.Client {
   }
 }
 
+/** How long an unused pooled PostgreSQL connection stays open: GUICHET_PG_IDLE_MS, default 5 minutes. */
+export function poolIdleMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.GUICHET_PG_IDLE_MS ?? 300_000);
+  return Number.isFinite(v) && v >= 1_000 ? Math.floor(v) : 300_000;
+}
+
 export async function openDatabase(opts: OpenOptions): Promise<OpenedDatabase> {
   if (opts.databaseUrl) {
+    const max = opts.poolSize ?? 10;
     const pool = new pg.Pool({
       ...(process.env.GUICHET_PG_PREPARE === 'off' ? {} : { Client: PreparingClient }),
       connectionString: opts.databaseUrl,
-      max: opts.poolSize ?? 10,
+      max,
+      ...(opts.keepOpen ? { min: max } : {}),
+      // Keep connections open between bursts (docs/decisions/0007): pg's default closes a connection idle for 10 s, and
+      // the next burst then waits for new backends whose caches and prepared statements start cold.
+      idleTimeoutMillis: opts.idleMs ?? poolIdleMs(),
       types: {
         getTypeParser: ((oid: number, format?: any) => {
           if (oid === INT8 || oid === NUMERIC) return toNumber;
@@ -97,6 +115,10 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenedDatabase> {
     pool.on('error', () => {
       /* idle client errors (server restart) are retried by the next checkout */
     });
+    if (opts.keepOpen) {
+      const clients = await Promise.all(Array.from({ length: max }, () => pool.connect()));
+      for (const c of clients) c.release();
+    }
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

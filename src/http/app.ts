@@ -50,7 +50,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     trustProxy: true,
     // per-request log lines off in tests (what the deprecated top-level disableRequestLogging did)
     logController: new LogController({ disableRequestLogging: config.env === 'test' }),
-    ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false, useDefaults: true, allowUnionTypes: true } },
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -43,6 +43,7 @@ import { verifySignature } from './signing';
 import { CLIENT_PATHS, actingForBanner } from '../clients/routes';
 import { businessesFor, representedBusiness, REPRESENTATIVE_PURPOSE, representativeBasis, type Representation } from '../clients/accounts';
 import { recordAccess } from '../clients/access-log';
+import { Nullable } from '../http/schema';
 
 const P = {
   start: { en: '/en/tell-us-once', fr: '/fr/dites-le-nous-une-fois' },
@@ -789,13 +790,13 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       programFr: Type.String({ maxLength: 200 }),
       purposeEn: Type.String({ maxLength: 1000 }),
       purposeFr: Type.String({ maxLength: 1000 }),
-      serviceId: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+      serviceId: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
       eventTypes: Type.Array(Type.String({ enum: [...EVENT_TYPES] }), { minItems: 1, maxItems: EVENT_TYPES.length }),
       fields: Type.Array(Type.String({ maxLength: 60 }), { minItems: 1, maxItems: 60 }),
       legalBasis: Type.String({ enum: ['consent', 'law'] }),
-      lawReference: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+      lawReference: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
       delivery: Type.String({ enum: ['webhook', 'pull'] }),
-      webhookUrl: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+      webhookUrl: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
       active: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },

@@ -89,7 +89,7 @@ async function pgTemplate(adminUrl: string): Promise<string> {
   }
 }
 
-export async function createTestDb(opts: { catalogue?: boolean; poolSize?: number } = {}): Promise<TestDatabase> {
+export async function createTestDb(opts: { catalogue?: boolean; poolSize?: number; keepOpen?: boolean } = {}): Promise<TestDatabase> {
   const url = process.env.DATABASE_URL;
   if (!url) {
     const db = opts.catalogue ? await openDatabase({ loadDataDir: await pgliteCatalogueDump() }) : await openDatabase({});
@@ -109,7 +109,7 @@ export async function createTestDb(opts: { catalogue?: boolean; poolSize?: numbe
     await admin.end();
   }
   const dbUrl = withDatabase(url, name);
-  const db = await openDatabase({ databaseUrl: dbUrl, poolSize: opts.poolSize ?? 5 });
+  const db = await openDatabase({ databaseUrl: dbUrl, poolSize: opts.poolSize ?? 5, keepOpen: opts.keepOpen });
   await migrateToLatest(db.db);
   return {
     ...db,

@@ -442,10 +442,18 @@ describe('editorial workflow (partners own their content)', () => {
     assert.match(badUrl.json().error.details[0].message, /adresse Web/);
     assert.equal(await revision('demo-property-tax-address'), undefined, 'nothing written');
 
-    const ok = await put({ ...live, costs: [{ amount_cents: 1250, description_en: 'Admin fee', description_fr: 'Frais d’administration' }] });
+    const ok = await put({
+      ...live, costs: [{ amount_cents: 1250, description_en: 'Admin fee', description_fr: 'Frais d’administration' }],
+      agent_notes_en: null, guarantee_days: null, channels: live.channels.map((ch) => ({ ...ch, phone: null })),
+    });
     assert.equal(ok.statusCode, 200);
     assert.equal(ok.json().revision.status, 'draft');
     assert.equal(ok.json().revision.snapshot.costs[0].amount_cents, 1250);
+    // JSON null stays null (the body validation once turned it into '' or 0 on its way through)
+    assert.equal(ok.json().revision.snapshot.agent_notes_en, null);
+    assert.equal(ok.json().revision.snapshot.guarantee_days, null);
+    assert.ok(ok.json().revision.snapshot.channels.length > 0);
+    for (const ch of ok.json().revision.snapshot.channels) assert.equal(ch.phone, null, ch.channel);
     assert.deepEqual(ok.json().live.costs, [], 'live content unchanged');
     const submit = await t.app.inject({ method: 'POST', url: '/api/v1/staff/services/demo-property-tax-address/submit', headers: { cookie: c[who], 'x-csrf-token': csrfFrom(c[who]) } });
     assert.equal(submit.statusCode, 200);

@@ -2,7 +2,7 @@
  * Editorial workflow pages (partners own their content), the agents' information bank, and a JSON API for partner
  * systems. Authorisation is decided here on the server: see workflow.ts (canEdit / canView / isOneStopReviewer).
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../http/deps';
 import { AppError, validationError, type FieldError } from '../../http/errors';
@@ -16,6 +16,7 @@ import {
   addContact, canEdit, createService, editToken, discardDraft, isEditor, isOneStopReviewer, markReviewed, openRevision, publish, recall,
   removeContact, requireOneStopReviewer, saveDraft, sendBack, serviceFor, submitForReview, withdraw,
 } from './workflow';
+import { Nullable } from '../../http/schema';
 
 const PATHS = {
   list: { en: '/en/staff/catalogue', fr: '/fr/personnel/catalogue' },
@@ -542,7 +543,6 @@ function isWorkflowSnapshot(raw: unknown): boolean {
   return Boolean(raw && typeof raw === 'object' && 'title_en' in (raw as object) && 'channels' in (raw as object) && 'agent_notes_en' in (raw as object) && 'requirements' in (raw as object));
 }
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Str = (max: number) => Type.String({ maxLength: max });
 const SnapshotSchema = Type.Object(
   {
