@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, staffCookie, type TestApp } from './support/app';
 import { allMessages } from '../src/i18n/index';
-import { forgetSessions } from '../src/http/session';
+import { forgetSessions, touchAfterMs } from '../src/http/session';
 import { waitFor } from './support/wait';
 
 describe('foundation', () => {
@@ -121,6 +121,17 @@ describe('foundation', () => {
     await new Promise((r) => setTimeout(r, 50));
     const after = (await t.db.selectFrom('sessions').select('last_seen_at').where('id', '=', id).executeTakeFirstOrThrow()).last_seen_at;
     assert.equal(after.getTime(), before.getTime());
+  });
+
+  it('spreads the activity writes of sessions started together: each waits its own 60 to 90 s', () => {
+    const ids = Array.from({ length: 1000 }, () => crypto.createHash('sha256').update(crypto.randomBytes(32)).digest('hex'));
+    const delays = ids.map(touchAfterMs);
+    assert.ok(delays.every((d) => d >= 60_000 && d < 90_000));
+    assert.deepEqual(ids.map(touchAfterMs), delays, 'the same delay for the same session every time');
+    const seconds = new Map<number, number>();
+    for (const d of delays) seconds.set(Math.floor(d / 1000), (seconds.get(Math.floor(d / 1000)) ?? 0) + 1);
+    assert.equal(seconds.size, 30, 'all 30 seconds of the range are used');
+    assert.ok(Math.max(...seconds.values()) < 70, 'no second gets many more than 1,000 / 30');
   });
 
   it('has every message in both languages', () => {

@@ -20,6 +20,8 @@ export const IDLE_MS = 30 * 60 * 1000;
 export const ABSOLUTE_MS = 12 * 60 * 60 * 1000;
 const TOUCH_AFTER_MS = 60_000;
 const TOUCH_SPREAD_MS = 30_000;
+/** How long after its last recorded activity a session records activity again: 60 to 90 s, fixed per session. */
+export const touchAfterMs = (sessionId: string) => TOUCH_AFTER_MS + (parseInt(sessionId.slice(0, 8), 16) % TOUCH_SPREAD_MS);
 
 export interface SessionInfo {
   id: string;
@@ -116,10 +118,12 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
       return;
     }
     request.session = { id, kind: row.kind, subjectId: row.subject_id, data: row.data };
-    // Record activity (for the 30-minute idle timeout) at most about once a minute, after 60 to 90 s chosen at random:
-    // sessions started together (a shift signing in, a benchmark) would otherwise all write in the same second, every
-    // minute. The request does not wait for this write; a failed one is retried by a later request.
-    if (now - row.last_seen_at.getTime() > TOUCH_AFTER_MS + Math.random() * TOUCH_SPREAD_MS) {
+    // Record activity (for the 30-minute idle timeout) at most about once a minute, after 60 to 90 s: each session
+    // has its own delay in that range (from its id), so sessions started together (a shift signing in, a benchmark)
+    // drift apart instead of all writing in the same second, every minute. (A delay drawn at random on each request
+    // did not spread them: with a request every few seconds, each session wrote within seconds of the 60 s mark.)
+    // The request does not wait for this write; a failed one is retried by a later request.
+    if (now - row.last_seen_at.getTime() > touchAfterMs(id)) {
       const previous = row.last_seen_at;
       const seen = new Date(now);
       row.last_seen_at = seen;
