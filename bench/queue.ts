@@ -20,7 +20,8 @@
  * The servers run in child processes (BENCH_SERVERS, default 2: one per core, as production runs Node; both over
  * the same database, each office's calls going to one of them); the load generator runs here.
  * Environment: BENCH_TICKETS (100000), BENCH_OFFICES (50), BENCH_COUNTERS (20), BENCH_DAY_SECONDS (960), BENCH_SERVERS (2),
- * BENCH_CONNECTIONS (64, the HTTP keep-alive sockets of the load generator), BENCH_BASELINE_SECONDS (10), BENCH_POOL (20).
+ * BENCH_CONNECTIONS (64, the HTTP keep-alive sockets of the load generator), BENCH_BASELINE_SECONDS (10), BENCH_POOL (20),
+ * BENCH_HISTORY_DAYS (10: previous days of done tickets loaded before the day, see loadHistory).
  * Last line: bench:queue tickets=<n> call_next_p99_ms=<x> rps=<x> baseline_rps=<x> ratio=<x> pooled_wait_gain=<x>
  */
 import crypto from 'node:crypto';
