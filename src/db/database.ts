@@ -116,8 +116,14 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenedDatabase> {
       /* idle client errors (server restart) are retried by the next checkout */
     });
     if (opts.keepOpen) {
-      const clients = await Promise.all(Array.from({ length: max }, () => pool.connect()));
-      for (const c of clients) c.release();
+      // all at once; if one fails, the start fails with its error and the others are closed (the pool ended)
+      const tries = await Promise.allSettled(Array.from({ length: max }, () => pool.connect()));
+      for (const t of tries) if (t.status === 'fulfilled') t.value.release();
+      const failed = tries.find((t): t is PromiseRejectedResult => t.status === 'rejected');
+      if (failed) {
+        await pool.end();
+        throw failed.reason;
+      }
     }
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
