@@ -84,7 +84,6 @@ async function replica(): Promise<void> {
 async function loadHistory(db: import('../src/db/database').Database): Promise<void> {
   const t0 = performance.now();
   const perDay = Math.round(TICKETS / OFFICES);
-  const services = sql.join(SERVICES.map((id) => sql`${id}`));
   // days two or more back: today's office-local day (Toronto) is current_date or, just after midnight UTC, the day before
   await sql`
     insert into tickets (office_id, day, seq, number, service_id, org_id, language, priority, status, queued_at, waiting_since, arrived_at,
@@ -95,7 +94,7 @@ async function loadHistory(db: import('../src/db/database').Database): Promise<v
     cross join generate_series(2, ${HISTORY_DAYS + 1}) d
     cross join lateral (select (current_date - d) as day) dd
     cross join generate_series(1, ${perDay}) s
-    join (select id, owner_org_id as org_id, (row_number() over (order by id) - 1)::int as k from services where id in (${services})) sv on sv.k = s % ${SERVICES.length}
+    join (select id, owner_org_id as org_id, (row_number() over (order by id) - 1)::int as k from services where id in (${sql.join(SERVICES)})) sv on sv.k = s % ${SERVICES.length}
     cross join lateral (select ((dd.day + time '08:30') at time zone 'America/Toronto') + s * interval '8 hours' / ${perDay} as arr,
                                ((s * 7919) % 900) * interval '1 second' as w) t
     where o.id like 'bench-office-%' and o.id <> 'bench-office-warm-up'`.execute(db);
