@@ -20,7 +20,7 @@
  * The servers run in child processes (BENCH_SERVERS, default 2: one per core, as production runs Node; both over
  * the same database, each office's calls going to one of them); the load generator runs here.
  * Environment: BENCH_TICKETS (100000), BENCH_OFFICES (50), BENCH_COUNTERS (20), BENCH_DAY_SECONDS (960), BENCH_SERVERS (2),
- * BENCH_CONNECTIONS (64, the HTTP keep-alive sockets of the load generator), BENCH_BASELINE_SECONDS (10), BENCH_POOL (20),
+ * BENCH_CONNECTIONS (64, the HTTP keep-alive sockets of the load generator), BENCH_BASELINE_SECONDS (10), BENCH_POOL (6 connections per server process: docs/counters.md, fifth session),
  * BENCH_HISTORY_DAYS (10: previous days of done tickets loaded before the day, see loadHistory).
  * Last line: bench:queue tickets=<n> call_next_p99_ms=<x> rps=<x> baseline_rps=<x> ratio=<x> pooled_wait_gain=<x>
  */
@@ -42,7 +42,7 @@ const DAY_SECONDS = Number(process.env.BENCH_DAY_SECONDS ?? 960);
 /** Server processes over the same database (Node uses one core per process; production runs one per core). */
 const SERVERS = Math.max(1, Number(process.env.BENCH_SERVERS ?? 2));
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
-const POOL = Number(process.env.BENCH_POOL ?? 20);
+const POOL = Number(process.env.BENCH_POOL ?? 6);
 const HISTORY_DAYS = Math.max(0, Number(process.env.BENCH_HISTORY_DAYS ?? 10));
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVICES = ['demo-dog-licence', 'demo-property-tax-address', 'demo-driver-licence', 'demo-health-card', 'gc-1292'];

@@ -57,7 +57,7 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
  * cache off). Expiry and idle timeout are checked on every request against the clock, cached or not.
  */
 const SESSION_CACHE_MS = Math.max(0, Number(process.env.GUICHET_SESSION_CACHE_MS ?? 2000));
-const sessionCache = ttlCache<string, Awaited<ReturnType<typeof selectSession>>>(SESSION_CACHE_MS, 50_000);
+const sessionCache = ttlCache<string, Awaited<ReturnType<typeof selectSession>>>(SESSION_CACHE_MS, { maxEntries: 50_000 });
 
 function selectSession(db: Database, id: string) {
   // One round trip: the session and, for staff, their account.

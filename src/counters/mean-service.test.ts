@@ -1,0 +1,44 @@
+/**
+ * The mean service times that wait estimates use (queue.ts meanServiceMinutes): per service, over the office's most
+ * recent served visits of the last 30 days, at most MEAN_SERVICE_SAMPLE of them; then kept and refreshed in the
+ * background.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { sql } from 'kysely';
+import { createTestDb, type TestDatabase } from '../../test/support/db';
+import { DEMO_OFFICE } from './demo';
+import { MEAN_SERVICE_SAMPLE, meanServiceMinutes } from './queue';
+
+let d: TestDatabase;
+before(async () => {
+  d = await createTestDb({ catalogue: true });
+});
+after(async () => {
+  await d?.cleanup();
+});
+
+/** `n` visits of one service at the demo office, the i-th queued `startMin + i` minutes ago. */
+async function visits(service: string, n: number, startMin: number, seconds: number, outcome = 'served') {
+  await sql`
+    insert into ticket_visits (ticket_id, office_id, service_id, org_id, queued_at, done_at, outcome, service_seconds)
+    select t.id, t.office_id, ${service}, t.org_id, now() - make_interval(mins => ${startMin}::int + i), now() - make_interval(mins => ${startMin}::int + i), ${outcome}, ${seconds}::float8
+    from tickets t, generate_series(1, ${n}::int) as i where t.number = 'Z001'`.execute(d.db);
+}
+
+test('mean service minutes: per service, over the most recent served visits only', async () => {
+  assert.equal(MEAN_SERVICE_SAMPLE, 1000);
+  await sql`
+    insert into tickets (office_id, day, seq, number, service_id, org_id, language, priority, status, queued_at, waiting_since, arrived_at, channel)
+    select ${DEMO_OFFICE}, current_date, 999, 'Z001', id, owner_org_id, 'en', 'none', 'done', now(), now(), now(), 'kiosk'
+    from services where id = 'demo-health-card'`.execute(d.db);
+  await visits('demo-health-card', 600, 0, 120); // the 600 newest: 2 min each
+  await visits('demo-health-card', 50, 0, 9999, 'no_show'); // not served: never counted
+  await visits('demo-driver-licence', 400, 600, 600); // the next 400: 10 min each (1,000 served in all)
+  await visits('demo-health-card', 300, 2000, 3000); // older than the newest 1,000: outside the sample
+  await visits('demo-dog-licence', 10, 31 * 24 * 60, 60); // older than 30 days
+
+  const means = await meanServiceMinutes(d.db, DEMO_OFFICE);
+  // over all 30 days the health card would average (600 × 120 + 300 × 3000) / 900 s = 18 min
+  assert.deepEqual(Object.fromEntries(means), { 'demo-health-card': 2, 'demo-driver-licence': 10 });
+});
