@@ -208,7 +208,9 @@ interface CounterCtx {
   busy: boolean;
 }
 
+/** The counter with its agent's profile and whether a client is at it (404 for an id that cannot be a counter's). */
 function counterQuery(db: Trx, officeId: string, counterId: string) {
+  if (!/^[0-9a-f-]{36}$/i.test(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
   return db
     .selectFrom('counters')
     .innerJoin('offices', 'offices.id', 'counters.office_id')
@@ -225,7 +227,6 @@ function counterQuery(db: Trx, officeId: string, counterId: string) {
 }
 
 async function loadCounter(db: Trx, officeId: string, counterId: string): Promise<CounterCtx> {
-  if (!/^[0-9a-f-]{36}$/i.test(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
   const c = await counterQuery(db, officeId, counterId).executeTakeFirst();
   if (!c) throw new AppError(404, 'COUNTER_NOT_FOUND');
   return c as CounterCtx;
@@ -239,20 +240,20 @@ type WaitingRow = [id: string, serviceId: string, orgId: string, language: strin
  * round trip instead of two; when nobody waits (the common answer in a quiet hour) it is the whole of call-next.
  */
 async function loadCounterAndWaiting(db: Database, officeId: string, counterId: string): Promise<{ counter: CounterCtx; waiting: Array<WaitingTicket & { toNotify: boolean }> }> {
-  if (!/^[0-9a-f-]{36}$/i.test(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
   const c = await counterQuery(db, officeId, counterId)
     .select(sql<WaitingRow[]>`(
       select coalesce(json_agg(json_build_array(w.id, w.service_id, w.org_id, w.language, w.priority,
         floor(extract(epoch from w.queued_at) * 1000)::bigint, floor(extract(epoch from w.appointment_at) * 1000)::bigint,
         w.target_counter_id, not w.near_notified and (w.email is not null or w.phone is not null)) order by w.queued_at, w.id), '[]'::json)
-      from (select * from tickets t where t.office_id = ${officeId} and t.status = 'waiting' order by t.queued_at limit 1000) w)`.as('waiting'))
+      from (select id, service_id, org_id, language, priority, queued_at, appointment_at, target_counter_id, near_notified, email, phone
+            from tickets where office_id = ${officeId} and status = 'waiting' order by queued_at limit 1000) w)`.as('waiting'))
     .executeTakeFirst();
   if (!c) throw new AppError(404, 'COUNTER_NOT_FOUND');
   const { waiting, ...counter } = c;
   return {
     counter: counter as CounterCtx,
     waiting: waiting.map(([id, serviceId, orgId, language, priority, queuedAt, appointmentAt, targetCounterId, toNotify]) => ({
-      id, serviceId, orgId, language, priority, queuedAt: Number(queuedAt), appointmentAt: appointmentAt == null ? null : Number(appointmentAt), targetCounterId, toNotify,
+      id, serviceId, orgId, language, priority, queuedAt, appointmentAt, targetCounterId, toNotify,
     })),
   };
 }

@@ -1,14 +1,14 @@
 /**
- * The mean service times that wait estimates use (queue.ts meanServiceMinutes): per service, over the office's most
- * recent served visits of the last 30 days, at most MEAN_SERVICE_SAMPLE of them; then kept and refreshed in the
- * background.
+ * What the queue's hot paths read (queue.ts): call-next's round trips (one read, then one claim), and the mean
+ * service times that wait estimates use (per service, over the office's most recent served visits of the last
+ * 30 days, at most MEAN_SERVICE_SAMPLE of them).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { createTestDb, type TestDatabase } from '../../test/support/db';
 import { DEMO_OFFICE } from './demo';
-import { MEAN_SERVICE_SAMPLE, meanServiceMinutes } from './queue';
+import { MEAN_SERVICE_SAMPLE, callNext, createTicket, meanServiceMinutes, openCounter } from './queue';
 
 let d: TestDatabase;
 before(async () => {
@@ -41,4 +41,24 @@ test('mean service minutes: per service, over the most recent served visits only
   const means = await meanServiceMinutes(d.db, DEMO_OFFICE);
   // over all 30 days the health card would average (600 × 120 + 300 × 3000) / 900 s = 18 min
   assert.deepEqual(Object.fromEntries(means), { 'demo-health-card': 2, 'demo-driver-licence': 10 });
+});
+
+test('call next: one statement when nobody waits; with someone waiting, that read and the claim', async () => {
+  const counter = await sql<{ id: string }>`insert into counters (office_id, label, org_id) values (${DEMO_OFFICE}, 'RT1', null) returning id`.execute(d.db);
+  const counterId = counter.rows[0].id;
+  await openCounter(d.db, DEMO_OFFICE, counterId, 'staff-agent');
+  await sql`update tickets set status = 'done' where office_id = ${DEMO_OFFICE} and status = 'waiting'`.execute(d.db);
+  let statements = 0;
+  const counting: KyselyPlugin = { transformQuery: (a) => (statements++, a.node), transformResult: async (a) => a.result };
+  const db = d.db.withPlugin(counting);
+
+  const none = await callNext(db, DEMO_OFFICE, counterId, 'staff-agent');
+  assert.deepEqual([none.ticket, statements], [null, 1]);
+
+  const t = await createTicket(d.db, DEMO_OFFICE, { services: ['demo-health-card'], language: 'en', channel: 'kiosk' });
+  statements = 0;
+  const called = await callNext(db, DEMO_OFFICE, counterId, 'staff-agent');
+  assert.equal(called.ticket?.id, t.id);
+  assert.equal(called.ticket?.status, 'called');
+  assert.equal(statements, 2);
 });
