@@ -1,5 +1,5 @@
 /** The read-through TTL cache (src/db/ttl-cache.ts): shared in-flight reads, expiry, failures not kept, per database. */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ttlCache } from './ttl-cache';
 
@@ -63,18 +63,26 @@ test('stale while revalidate: an expired value is served at once while one backg
   assert.equal(await cached(db, 'k', async () => 99), 2, 'and the old value is kept until it expires again');
 });
 
-test('spread: entries filled together expire at different moments within ttl × (1 … 1 + spread)', async () => {
-  const cached = ttlCache<number, number>(40, { spread: 1 });
-  const db = {};
-  let reads = 0;
-  for (let k = 0; k < 200; k++) await cached(db, k, async () => ++reads);
-  await new Promise((r) => setTimeout(r, 60)); // past 40 ms, before 80 ms: about half expired
-  const before = reads;
-  for (let k = 0; k < 200; k++) await cached(db, k, async () => ++reads);
-  const again = reads - before;
-  assert.ok(again > 20 && again < 180, `${again} of 200 read again`);
-  await new Promise((r) => setTimeout(r, 90));
-  const before2 = reads;
-  for (let k = 0; k < 200; k++) await cached(db, k, async () => ++reads);
-  assert.equal(reads - before2, 200, 'all expired after ttl × (1 + spread)');
+test('spread: entries filled together expire at different moments within ttl × (1 … 1 + spread)', () => {
+  mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  try {
+    const cached = ttlCache<number, number>(1_000, { spread: 1 });
+    const db = {};
+    let reads = 0;
+    const readAll = () => {
+      const before = reads;
+      for (let k = 0; k < 200; k++) void cached(db, k, async () => ++reads);
+      return reads - before;
+    };
+    assert.equal(readAll(), 200);
+    mock.timers.tick(999);
+    assert.equal(readAll(), 0, 'none expires before the time to live');
+    mock.timers.tick(501);
+    const half = readAll();
+    assert.ok(half > 20 && half < 180, `at 1.5 × ttl about half expired: ${half} of 200`);
+    mock.timers.tick(501); // 2 × ttl: every first entry gone; those read again at 1.5 × live at least until 2.5 ×
+    assert.equal(readAll(), 200 - half);
+  } finally {
+    mock.timers.reset();
+  }
 });
