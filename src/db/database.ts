@@ -87,10 +87,15 @@ class PreparingClient extends pg.Client {
   }
 }
 
-/** How long an unused pooled PostgreSQL connection stays open: GUICHET_PG_IDLE_MS, default 5 minutes. */
+/**
+ * How long an unused pooled PostgreSQL connection stays open: GUICHET_PG_IDLE_MS, default 5 minutes. A value that is
+ * not a whole number of milliseconds of at least 1 s stops the start with the reason (as GUICHET_PG_POOL does).
+ */
 export function poolIdleMs(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.GUICHET_PG_IDLE_MS ?? 300_000);
-  return Number.isFinite(v) && v >= 1_000 ? Math.floor(v) : 300_000;
+  if (env.GUICHET_PG_IDLE_MS === undefined || env.GUICHET_PG_IDLE_MS === '') return 300_000;
+  const v = Number(env.GUICHET_PG_IDLE_MS);
+  if (!Number.isInteger(v) || v < 1_000) throw new Error(`GUICHET_PG_IDLE_MS must be a whole number of milliseconds, at least 1000, got "${env.GUICHET_PG_IDLE_MS}"`);
+  return v;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<OpenedDatabase> {

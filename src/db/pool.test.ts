@@ -13,8 +13,9 @@ describe('connection pool', () => {
   it('an unused connection stays open GUICHET_PG_IDLE_MS (5 minutes unless set), not pg\'s 10 s', () => {
     assert.equal(poolIdleMs({}), 300_000);
     assert.equal(poolIdleMs({ GUICHET_PG_IDLE_MS: '60000' }), 60_000);
-    assert.equal(poolIdleMs({ GUICHET_PG_IDLE_MS: 'soon' }), 300_000, 'not a number: the default');
-    assert.equal(poolIdleMs({ GUICHET_PG_IDLE_MS: '0' }), 300_000, 'below 1 s: the default, never "close at once"');
+    assert.throws(() => poolIdleMs({ GUICHET_PG_IDLE_MS: 'soon' }), /GUICHET_PG_IDLE_MS must be a whole number of milliseconds, at least 1000, got "soon"/);
+    assert.throws(() => poolIdleMs({ GUICHET_PG_IDLE_MS: '0' }), /at least 1000/, 'never "close at once"');
+    assert.throws(() => poolIdleMs({ GUICHET_PG_IDLE_MS: '1500.5' }), /whole number/);
   });
 
   it('on PostgreSQL, the pool closes a connection after GUICHET_PG_IDLE_MS, and keeps it within that time', onlyPostgres, async () => {
