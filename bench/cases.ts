@@ -109,6 +109,8 @@ async function server(): Promise<void> {
 async function worker(): Promise<void> {
   const { app } = await benchReplica(process.env.BENCH_DB!, POOL);
   await app.listen({ port: Number(process.env.BENCH_PORT), host: '127.0.0.1' });
+  // stopped by the primary: exit normally, so that `node --cpu-prof` writes this process's profile
+  process.on('SIGTERM', () => process.exit(0));
   process.send!({ type: 'listening' });
 }
 
@@ -142,6 +144,12 @@ async function main() {
     const k = `${step}:${status}`;
     unexpected[k] = (unexpected[k] ?? 0) + 1;
   };
+  // Latency by step, measured here (autocannon reports only all requests together): from the moment autocannon
+  // builds a request (just before it writes it) to the moment it hands over the parsed response.
+  const stepNames = ['search', 'open', 'interaction', 'refer'] as const;
+  let byStep: Record<string, number[]> = {};
+  const sent = (ctx: any) => (ctx.sentAt = performance.now());
+  const took = (step: string, ctx: any) => (byStep[step] ??= []).push(performance.now() - ctx.sentAt);
   const headersOf = (a: Fixture['agents'][number]) => ({ cookie: a.cookie, 'x-csrf-token': a.csrf, 'content-type': 'application/json', accept: 'application/json' });
 
   // The four steps of an agent serving a client, in order (each connection is one agent).
@@ -152,22 +160,28 @@ async function main() {
       setupRequest: (req: any, ctx: any) => {
         ctx.agent = fixture.agents[next++ % fixture.agents.length];
         ctx.n = next;
+        sent(ctx);
         return { ...req, path: `/en/staff/console?q=${encodeURIComponent(queries[ctx.n % queries.length])}`, headers: { ...headersOf(ctx.agent), accept: 'text/html' } };
       },
-      onResponse: (status: number) => {
+      onResponse: (status: number, _body: string, ctx: any) => {
+        took('search', ctx);
         if (status !== 200) note('search', status);
       },
     },
     {
       // 2. open a case on the client's behalf
       method: 'POST',
-      setupRequest: (req: any, ctx: any) => ({
-        ...req,
-        path: '/api/v1/cases',
-        headers: headersOf(ctx.agent),
-        body: JSON.stringify({ serviceId: ctx.n % 2 ? 'demo-birth-certificate' : 'demo-health-card', summary: `Caller ${ctx.n} needs help; identity checked by code`, channel: 'phone', clientId: ctx.agent.clientId }),
-      }),
+      setupRequest: (req: any, ctx: any) => {
+        sent(ctx);
+        return {
+          ...req,
+          path: '/api/v1/cases',
+          headers: headersOf(ctx.agent),
+          body: JSON.stringify({ serviceId: ctx.n % 2 ? 'demo-birth-certificate' : 'demo-health-card', summary: `Caller ${ctx.n} needs help; identity checked by code`, channel: 'phone', clientId: ctx.agent.clientId }),
+        };
+      },
       onResponse: (status: number, body: string, ctx: any) => {
+        took('open', ctx);
         if (status === 201) ctx.caseId = JSON.parse(body).id;
         else note('open', status);
       },
@@ -176,10 +190,11 @@ async function main() {
       // 3. log the interaction
       method: 'POST',
       setupRequest: (req: any, ctx: any) =>
-        ctx.caseId
+        ctx.caseId && sent(ctx)
           ? { ...req, path: `/api/v1/cases/${ctx.caseId}/interactions`, headers: headersOf(ctx.agent), body: JSON.stringify({ channel: 'phone', outcome: 'information_given', note: 'Explained the steps' }) }
           : null,
-      onResponse: (status: number) => {
+      onResponse: (status: number, _body: string, ctx: any) => {
+        took('interaction', ctx);
         if (status !== 201) note('interaction', status);
       },
     },
@@ -187,7 +202,7 @@ async function main() {
       // 4. warm referral with the client's consent
       method: 'POST',
       setupRequest: (req: any, ctx: any) =>
-        ctx.caseId
+        ctx.caseId && sent(ctx)
           ? {
               ...req,
               path: `/api/v1/cases/${ctx.caseId}/referrals`,
@@ -195,7 +210,8 @@ async function main() {
               body: JSON.stringify({ toOrgId: targets[ctx.n % targets.length], summary: 'Client also needs this; context verified, no need to ask again', clientConsent: true, channel: 'phone' }),
             }
           : null,
-      onResponse: (status: number) => {
+      onResponse: (status: number, _body: string, ctx: any) => {
+        took('refer', ctx);
         if (status !== 201) note('refer', status);
       },
     },
@@ -205,6 +221,7 @@ async function main() {
   const warmErrors = warm.errors + warm.timeouts + warm.non2xx;
   const warmSteps = unexpected;
   unexpected = {};
+  byStep = {};
   const countsBefore = (await ask<{ counts: { cases: number; referrals: number; interactions: number } }>(child, 'counts', 'counts')).counts;
   const cpuBefore = (await ask<{ cpu: NodeJS.CpuUsage }>(child, 'cpu', 'cpu')).cpu;
   const result = await autocannon({
@@ -214,6 +231,7 @@ async function main() {
     timeout: 30,
     requests: steps,
   });
+  const measuredSteps = byStep;
   const cpuAfter = (await ask<{ cpu: NodeJS.CpuUsage }>(child, 'cpu', 'cpu')).cpu;
   const counts = (await ask<{ counts: { cases: number; referrals: number; interactions: number } }>(child, 'counts', 'counts')).counts;
   const baseline = await autocannon({ url: `${url}/healthz`, connections: AGENTS, duration: BASELINE_SECONDS });
@@ -227,6 +245,15 @@ async function main() {
   const baselineRps = baseline.requests.average;
   console.log(`warm-up (${WARMUP_SECONDS} s, not measured): ${warm.requests.total} requests, errors=${warmErrors} ${JSON.stringify(warmSteps)}`);
   console.log(`agents requests: total=${result.requests.total} avg_rps=${rps.toFixed(1)} latency p50=${result.latency.p50}ms p90=${result.latency.p90}ms p99=${p99}ms max=${result.latency.max}ms`);
+  const pct = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+  console.log(
+    `latency by step (ms): ${stepNames
+      .map((k) => {
+        const xs = (measuredSteps[k] ?? []).sort((a, b) => a - b);
+        return `${k} n=${xs.length} p50=${pct(xs, 0.5).toFixed(0)} p90=${pct(xs, 0.9).toFixed(0)} p99=${pct(xs, 0.99).toFixed(0)}`;
+      })
+      .join('; ')}`,
+  );
   // CPU time of the server process per request: independent of what else runs on the machine.
   const serverCpuMs = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1000;
   console.log(`server processes' CPU: ${(serverCpuMs / result.requests.total).toFixed(3)} ms per request (${(serverCpuMs / 1000).toFixed(1)} s over ${SECONDS} s, ${SERVERS} process(es))`);

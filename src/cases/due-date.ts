@@ -79,7 +79,25 @@ export function nextBusinessDayOnOrAfter(d: string, jurisdiction: string): strin
   return x;
 }
 
+/**
+ * Calendar answers are pure (a day, a count, a jurisdiction's holidays), and every case opened on a day asks the same
+ * few: remembered (up to 10,000, then started afresh), so that opening a case does not walk the calendar each time.
+ */
+const calendarMemo = new Map<string, string>();
+function memo(key: string, compute: () => string): string {
+  let v = calendarMemo.get(key);
+  if (v === undefined) {
+    if (calendarMemo.size >= 10_000) calendarMemo.clear();
+    calendarMemo.set(key, (v = compute()));
+  }
+  return v;
+}
+
 export function addBusinessDays(d: string, n: number, jurisdiction: string): string {
+  return memo(`b|${d}|${n}|${jurisdiction}`, () => walkBusinessDays(d, n, jurisdiction));
+}
+
+function walkBusinessDays(d: string, n: number, jurisdiction: string): string {
   let x = d;
   let left = n;
   while (left > 0) {
@@ -98,6 +116,11 @@ export function businessDaysBetween(from: string, to: string, jurisdiction: stri
 
 export function computeDueDate(start: Date | string, value: number, unit: DurationUnit, jurisdiction: string): string {
   const day = typeof start === 'string' ? start : localDate(start);
+  if (unit === 'business_days' || unit === 'days' || unit === 'weeks' || unit === 'months') return memo(`d|${day}|${value}|${unit}|${jurisdiction}`, () => dueFromDay(day, value, unit, jurisdiction));
+  return dueFromDay(day, value, unit, jurisdiction, start);
+}
+
+function dueFromDay(day: string, value: number, unit: DurationUnit, jurisdiction: string, start: Date | string = day): string {
   switch (unit) {
     case 'business_days':
       return addBusinessDays(day, value, jurisdiction);

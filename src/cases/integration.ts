@@ -34,7 +34,7 @@ export async function staffMayServe(db: Database, staff: StaffPrincipal, clientI
  * client: add `where consents.client_id = ...` (one client), or `whereRef(..., 'cases.client_id')` inside an
  * EXISTS to check a case in the same statement as the command that uses it.
  */
-export function servingConsents(db: Database, staff: StaffPrincipal) {
+export function servingConsents(db: Database, staff: Pick<StaffPrincipal, 'id' | 'orgId'>) {
   return db
     .selectFrom('consents')
     .select('consents.client_id')

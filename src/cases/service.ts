@@ -11,6 +11,8 @@ import crypto from 'node:crypto';
 import { sql, type ExpressionBuilder } from 'kysely';
 import type { DB } from '../db/schema';
 import type { Database } from '../db/database';
+import { reusable } from '../db/compiled';
+import type { Lang } from '../i18n/index';
 import { AppError, type FieldError } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';
 import { ONE_STOP_ORG_ID } from '../catalogue/demo-data';
@@ -119,9 +121,15 @@ export async function accessTo(
  * one statement (one round trip, and no window between the check and the write). 'act': the responsible
  * organisation or the one-stop serving the client now; 'see': also an organisation the case was referred to.
  */
-export function staffCaseCondition(eb: ExpressionBuilder<DB, 'cases'>, db: Database, staff: StaffPrincipal, mode: 'act' | 'see') {
+export function staffCaseCondition(
+  eb: ExpressionBuilder<DB, 'cases'>,
+  db: Database,
+  staff: Pick<StaffPrincipal, 'id' | 'orgId'>,
+  mode: 'act' | 'see',
+  oneStop = staff.orgId === ONE_STOP_ORG_ID,
+) {
   const ors = [eb('cases.responsible_org_id', '=', staff.orgId)];
-  if (staff.orgId === ONE_STOP_ORG_ID) ors.push(eb.exists(servingConsents(db, staff).where('consents.client_id', '=', sql.ref<string>('cases.client_id'))));
+  if (oneStop) ors.push(eb.exists(servingConsents(db, staff).where('consents.client_id', '=', sql.ref<string>('cases.client_id'))));
   if (mode === 'see') {
     ors.push(
       eb.exists(
@@ -136,6 +144,10 @@ export function staffCaseCondition(eb: ExpressionBuilder<DB, 'cases'>, db: Datab
   }
   return eb.or(ors);
 }
+
+/** The shape of a reusable query that checks a staff member's access (staffCaseCondition): the one-stop's or not. */
+type StaffShape = 'one-stop' | 'org';
+const staffShape = (staff: StaffPrincipal): StaffShape => (staff.orgId === ONE_STOP_ORG_ID ? 'one-stop' : 'org');
 
 /** The standard that sets a service's clock: the newest with a duration, timeliness standards first. */
 const ruleCache = new Map<string, { at: number; rule: DueRule | null }>();
@@ -245,6 +257,121 @@ export interface CreatedCase {
 }
 
 /** Open a case (client online, staff on the client's behalf, or a partner's 311 app). */
+/**
+ * createCase's read (compiled once per shape: src/db/compiled.ts): the service, its owner and jurisdiction, the
+ * client's contact preferences, whether this agent may serve the client now ('staff'), and the case's reference
+ * number, drawn only when the service is published.
+ */
+const openCaseRead = reusable((db, p: { serviceId: string; clientId: string; staffId: string; staffOrgId: string }, shape: 'staff' | 'client') =>
+  db
+    .selectFrom('services')
+    .innerJoin('organisations', 'organisations.id', 'services.owner_org_id')
+    .leftJoin('clients', (j) => j.on('clients.id', '=', p.clientId))
+    .select([
+      'services.id',
+      'services.status',
+      'services.owner_org_id',
+      'services.guarantee_days',
+      'services.title_en',
+      'services.title_fr',
+      'organisations.jurisdiction',
+      'organisations.name_en',
+      'organisations.name_fr',
+      'clients.email',
+      'clients.preferred_lang',
+      'clients.contact_preferences',
+    ])
+    .select((eb) => [
+      // Staff open a case only for a client who lets them serve them right now (or on a recorded legal basis);
+      // the consent row exists only for an existing client, so an unknown id is refused the same way.
+      shape === 'staff'
+        ? eb.exists(servingConsents(db, { id: p.staffId, orgId: p.staffOrgId }).where('consents.client_id', '=', p.clientId)).as('may_serve')
+        : sql<boolean>`true`.as('may_serve'),
+      // A number is drawn only when the service exists; refused commands leave gaps, as any sequence does.
+      sql<number>`case when services.status = 'published' then nextval('case_reference_seq') end`.as('ref_n'),
+    ])
+    .where('services.id', '=', p.serviceId),
+);
+
+/**
+ * createCase's write (compiled once per shape: src/db/compiled.ts): one INSERT statement, atomic on its own. The
+ * child rows are written in CTEs of the statement that inserts the case; foreign keys are checked at the end of the
+ * statement, when the case exists. 'mail': the e-mail to the outbox too (the notification's id is returned).
+ */
+const openCaseWrite = reusable(
+  (
+    db,
+    p: {
+      id: string;
+      reference: string;
+      clientId: string;
+      serviceId: string;
+      channel: CaseChannel;
+      responsibleOrgId: string;
+      summary: string;
+      now: Date;
+      dueDate: string | null;
+      dueRule: string;
+      guaranteeDue: string | null;
+      latitude: number | null;
+      longitude: number | null;
+      addressString: string | null;
+      contactEmail: string | null;
+      createdByKind: 'client' | 'staff' | 'partner';
+      createdById: string;
+      actorKind: 'client' | 'staff' | 'partner';
+      actorId: string;
+      actorOrgId: string | null;
+      mailTo?: string;
+      mailLang?: Lang;
+      mailSubject?: string;
+      mailBody?: string;
+    },
+    shape: 'mail' | 'none',
+  ) => {
+    const write = db
+      .with('h', (qc) => qc.insertInto('case_status_history').values({ case_id: p.id, from_status: null, to_status: 'submitted', actor_kind: p.actorKind, actor_id: p.actorId, note: null }))
+      .with('i', (qc) => qc.insertInto('case_interactions').values({ case_id: p.id, channel: p.channel, actor_kind: p.actorKind, actor_id: p.actorId, org_id: p.actorOrgId, outcome: 'case_opened', note: null }))
+      .with('c', (qc) =>
+        qc
+          .insertInto('cases')
+          .values({
+            id: p.id,
+            reference: p.reference,
+            client_id: p.clientId,
+            service_id: p.serviceId,
+            origin_channel: p.channel,
+            responsible_org_id: p.responsibleOrgId,
+            assigned_team: null,
+            assigned_staff_id: null,
+            summary: p.summary,
+            decision: null,
+            submitted_at: p.now,
+            due_date: p.dueDate,
+            due_rule: p.dueRule,
+            guarantee_due_date: p.guaranteeDue,
+            guarantee_breached_at: null,
+            waiting_since: null,
+            decided_at: null,
+            closed_at: null,
+            latitude: p.latitude,
+            longitude: p.longitude,
+            address_string: p.addressString,
+            contact_email: p.contactEmail,
+            created_by_kind: p.createdByKind,
+            created_by_id: p.createdById,
+          })
+          .returning('id'),
+      );
+    return shape === 'mail'
+      ? write
+          .insertInto('case_notifications')
+          .values({ case_id: p.id, to_address: p.mailTo!, lang: p.mailLang!, subject: p.mailSubject!, body: p.mailBody! })
+          .returning('id')
+      : write.selectFrom('c').select('c.id');
+  },
+);
+
 export async function createCase(
   ctx: Ctx,
   actor: Actor | { kind: 'partner'; orgId: string; clientId: string },
@@ -280,35 +407,12 @@ export async function createCase(
   // statement that writes the case, its first status, its first interaction and the e-mail to the outbox (atomic
   // on its own, so no BEGIN/COMMIT unless a caller's transaction wraps it).
   const run = async (trx: Database) => {
-    const found = await trx
-      .selectFrom('services')
-      .innerJoin('organisations', 'organisations.id', 'services.owner_org_id')
-      .leftJoin('clients', (j) => j.on('clients.id', '=', clientId))
-      .select([
-        'services.id',
-        'services.status',
-        'services.owner_org_id',
-        'services.guarantee_days',
-        'services.title_en',
-        'services.title_fr',
-        'organisations.jurisdiction',
-        'organisations.name_en',
-        'organisations.name_fr',
-        'clients.email',
-        'clients.preferred_lang',
-        'clients.contact_preferences',
-      ])
-      .select((eb) => [
-        // Staff open a case only for a client who lets them serve them right now (or on a recorded legal basis);
-        // the consent row exists only for an existing client, so an unknown id is refused the same way.
-        actor.kind === 'staff'
-          ? eb.exists(servingConsents(trx, actor.staff).where('consents.client_id', '=', clientId)).as('may_serve')
-          : sql<boolean>`true`.as('may_serve'),
-        // A number is drawn only when the service exists; refused commands leave gaps, as any sequence does.
-        sql<number>`case when services.status = 'published' then nextval('case_reference_seq') end`.as('ref_n'),
-      ])
-      .where('services.id', '=', input.serviceId)
-      .executeTakeFirst();
+    const found = await openCaseRead.first(trx, actor.kind === 'staff' ? 'staff' : 'client', {
+      serviceId: input.serviceId,
+      clientId,
+      staffId: actor.kind === 'staff' ? actor.staff.id : '',
+      staffOrgId: actor.kind === 'staff' ? actor.staff.orgId : '',
+    });
     if (!found || found.status !== 'published' || found.ref_n === null) throw invalid([{ field: 'serviceId', code: 'notFound' }]);
     if (!found.may_serve) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
     const service = found;
@@ -335,49 +439,34 @@ export async function createCase(
       { kind: 'status', status: 'submitted' },
       ctx.publicBaseUrl,
     );
-    // The child rows are written in CTEs of the statement that inserts the case; foreign keys are checked at the
-    // end of the statement, when the case exists.
-    const write = trx
-      .with('h', (qc) => qc.insertInto('case_status_history').values({ case_id: id, from_status: null, to_status: 'submitted', actor_kind: who.actor_kind, actor_id: who.actor_id, note: null }))
-      .with('i', (qc) => qc.insertInto('case_interactions').values({ case_id: id, channel, ...who, outcome: 'case_opened', note: null }))
-      .with('c', (qc) =>
-        qc
-          .insertInto('cases')
-          .values({
-            id,
-            reference,
-            client_id: clientId,
-            service_id: service.id,
-            origin_channel: channel,
-            responsible_org_id: service.owner_org_id,
-            assigned_team: null,
-            assigned_staff_id: null,
-            summary,
-            decision: null,
-            submitted_at: now,
-            due_date: dueDate,
-            due_rule: JSON.stringify(rule),
-            guarantee_due_date: guaranteeDue,
-            guarantee_breached_at: null,
-            waiting_since: null,
-            decided_at: null,
-            closed_at: null,
-            latitude: input.latitude ?? null,
-            longitude: input.longitude ?? null,
-            address_string: input.addressString ?? null,
-            contact_email: input.contactEmail ?? null,
-            created_by_kind: createdBy.k,
-            created_by_id: createdBy.id,
-          })
-          .returning('id'),
-      );
-    let notificationIds: number[] = [];
-    if (mail) {
-      const rows = await write.insertInto('case_notifications').values(mail).returning('id').execute();
-      notificationIds = rows.map((r) => r.id);
-    } else {
-      await write.selectFrom('c').select('c.id').execute();
-    }
+    // One statement: the case, its first status, its first interaction and the e-mail to the outbox.
+    const rows = await openCaseWrite.rows(trx, mail ? 'mail' : 'none', {
+      id,
+      reference,
+      clientId,
+      serviceId: service.id,
+      channel,
+      responsibleOrgId: service.owner_org_id,
+      summary,
+      now,
+      dueDate,
+      dueRule: JSON.stringify(rule),
+      guaranteeDue,
+      latitude: input.latitude ?? null,
+      longitude: input.longitude ?? null,
+      addressString: input.addressString ?? null,
+      contactEmail: input.contactEmail ?? null,
+      createdByKind: createdBy.k,
+      createdById: createdBy.id,
+      actorKind: who.actor_kind,
+      actorId: who.actor_id,
+      actorOrgId: who.org_id,
+      mailTo: mail?.to_address,
+      mailLang: mail?.lang,
+      mailSubject: mail?.subject,
+      mailBody: mail?.body,
+    });
+    const notificationIds = mail ? rows.map((r) => Number(r.id)) : [];
     const created: CreatedCase = {
       id,
       reference,
@@ -397,8 +486,10 @@ export async function createCase(
     return { id, notificationIds, created };
   };
   // Inside a caller's transaction (online forms: draft, case and delivery commit together), or on its own: the only
-  // write is one statement, atomic without BEGIN/COMMIT.
-  return run(opts.trx ?? ctx.db);
+  // write is one statement, atomic without BEGIN/COMMIT. On its own, both statements use one connection, taken from
+  // the pool once: under load a second trip through the pool's queue doubled the time to open a case.
+  if (opts.trx) return run(opts.trx);
+  return ctx.db.connection().execute(run);
 }
 
 export interface ChangeStatusInput {
@@ -459,6 +550,29 @@ export async function changeStatus(ctx: Ctx, actor: Actor, caseId: string, input
   });
 }
 
+/** logInteraction's statement (compiled once per shape: src/db/compiled.ts). */
+const interactionInsert = reusable((db, p: { caseId: string; channel: CaseChannel; staffId: string; orgId: string; outcome: Outcome; note: string | null }, shape: StaffShape) =>
+  db
+    .insertInto('case_interactions')
+    .columns(['case_id', 'channel', 'actor_kind', 'actor_id', 'org_id', 'outcome', 'note'])
+    .expression((eb) =>
+      eb
+        .selectFrom('cases')
+        .select((e) => [
+          'cases.id',
+          e.val(p.channel).as('channel'),
+          e.val('staff').as('actor_kind'),
+          e.val(p.staffId).as('actor_id'),
+          e.val(p.orgId).as('org_id'),
+          e.val(p.outcome).as('outcome'),
+          e.val(p.note).as('note'),
+        ])
+        .where('cases.id', '=', p.caseId)
+        .where((e) => staffCaseCondition(e, db, { id: p.staffId, orgId: p.orgId }, 'see', shape === 'one-stop')),
+    )
+    .returning('id'),
+);
+
 export async function logInteraction(ctx: Ctx, actor: Actor, caseId: string, input: { channel: CaseChannel; outcome: Outcome; note?: string }) {
   const errors: FieldError[] = [];
   if (!CHANNELS.includes(input.channel)) errors.push({ field: 'channel', code: 'notAllowed' });
@@ -470,26 +584,14 @@ export async function logInteraction(ctx: Ctx, actor: Actor, caseId: string, inp
   if (!UUID_RE.test(caseId)) throw notFound();
   // One statement: INSERT ... SELECT from the case when this staff member may see it (same rule as accessTo).
   const staff = actor.staff;
-  const r = await ctx.db
-    .insertInto('case_interactions')
-    .columns(['case_id', 'channel', 'actor_kind', 'actor_id', 'org_id', 'outcome', 'note'])
-    .expression((eb) =>
-      eb
-        .selectFrom('cases')
-        .select((e) => [
-          'cases.id',
-          e.val(input.channel).as('channel'),
-          e.val('staff').as('actor_kind'),
-          e.val(staff.id).as('actor_id'),
-          e.val(staff.orgId).as('org_id'),
-          e.val(input.outcome).as('outcome'),
-          e.val(input.note?.trim() || null).as('note'),
-        ])
-        .where('cases.id', '=', caseId)
-        .where((e) => staffCaseCondition(e, ctx.db, staff, 'see')),
-    )
-    .returning('id')
-    .executeTakeFirst();
+  const r = await interactionInsert.first(ctx.db, staffShape(staff), {
+    caseId,
+    channel: input.channel,
+    staffId: staff.id,
+    orgId: staff.orgId,
+    outcome: input.outcome,
+    note: input.note?.trim() || null,
+  });
   if (!r) throw notFound();
   return { id: r.id };
 }
@@ -554,6 +656,82 @@ export async function assignCase(ctx: Ctx, actor: Actor, caseId: string, input: 
   });
 }
 
+/**
+ * referCase's statement (compiled once per shape: src/db/compiled.ts): the UPDATE of the case, when this staff member
+ * may act on it, it is open and the target is another existing organisation, with the consent, the referral and the
+ * interaction written from it.
+ */
+const referralStatement = reusable(
+  (
+    db,
+    p: { caseId: string; toOrgId: string; staffId: string; orgId: string; now: Date; consentId: string; referralId: string; summary: string; channel: CaseChannel; note: string },
+    shape: StaffShape,
+  ) =>
+  db
+    .with('c', (qc) =>
+      qc
+        .updateTable('cases')
+        .set((eb) => ({ version: eb('cases.version', '+', 1), updated_at: p.now }))
+        .where('cases.id', '=', p.caseId)
+        .where('cases.status', 'in', OPEN_STATUSES)
+        .where('cases.responsible_org_id', '<>', p.toOrgId)
+        .where((eb) => eb.exists(eb.selectFrom('organisations').select('organisations.id').where('organisations.id', '=', p.toOrgId)))
+        .where((eb) => staffCaseCondition(eb, db, { id: p.staffId, orgId: p.orgId }, 'act', shape === 'one-stop'))
+        .returning(['cases.id', 'cases.client_id', 'cases.responsible_org_id']),
+    )
+    .with('k', (qc) =>
+      qc
+        .insertInto('consents')
+        .columns(['id', 'client_id', 'org_id', 'purpose', 'fields', 'legal_basis', 'law_reference', 'valid_until', 'withdrawn_at', 'granted_by'])
+        .expression((eb) =>
+          eb
+            .selectFrom('c')
+            .select((e) => [
+              e.val(p.consentId).as('id'),
+              'c.client_id',
+              e.val(p.toOrgId).as('org_id'),
+              e.val(REFERRAL_PURPOSE).as('purpose'),
+              sql<string[]>`${sql.val(REFERRAL_FIELDS)}::text[]`.as('fields'),
+              e.val('consent').as('legal_basis'),
+              sql<null>`null`.as('law_reference'),
+              sql<null>`null::timestamptz`.as('valid_until'),
+              sql<null>`null::timestamptz`.as('withdrawn_at'),
+              sql<string>`'client:' || c.client_id`.as('granted_by'),
+            ]),
+        ),
+    )
+    .with('r', (qc) =>
+      qc
+        .insertInto('case_referrals')
+        .columns(['id', 'case_id', 'from_org_id', 'to_org_id', 'referred_by', 'summary', 'consent_id'])
+        .expression((eb) =>
+          eb
+            .selectFrom('c')
+            .select((e) => [e.val(p.referralId).as('id'), 'c.id as case_id', 'c.responsible_org_id', e.val(p.toOrgId).as('to_org_id'), e.val(p.staffId).as('referred_by'), e.val(p.summary).as('summary'), e.val(p.consentId).as('consent_id')]),
+        ),
+    )
+    .with('i', (qc) =>
+      qc
+        .insertInto('case_interactions')
+        .columns(['case_id', 'channel', 'actor_kind', 'actor_id', 'org_id', 'outcome', 'note'])
+        .expression((eb) =>
+          eb
+            .selectFrom('c')
+            .select((e) => [
+              'c.id',
+              e.val(p.channel).as('channel'),
+              e.val('staff').as('actor_kind'),
+              e.val(p.staffId).as('actor_id'),
+              e.val(p.orgId).as('org_id'),
+              e.val('referred').as('outcome'),
+              e.val(p.note).as('note'),
+            ]),
+        ),
+    )
+    .selectFrom('c')
+    .select('c.id'),
+);
+
 export async function referCase(ctx: Ctx, actor: Actor, caseId: string, input: { toOrgId: string; summary: string; clientConsent: boolean; channel?: CaseChannel }) {
   if (actor.kind !== 'staff') throw new AppError(403, 'FORBIDDEN');
   const errors: FieldError[] = [];
@@ -574,70 +752,18 @@ export async function referCase(ctx: Ctx, actor: Actor, caseId: string, input: {
   // a second query says why (404 / 403 / 409 / 400, in the same order as the checks of accessTo).
   let done: { id: string } | undefined;
   try {
-    done = await ctx.db
-      .with('c', (qc) =>
-        qc
-          .updateTable('cases')
-          .set((eb) => ({ version: eb('cases.version', '+', 1), updated_at: new Date() }))
-          .where('cases.id', '=', caseId)
-          .where('cases.status', 'in', OPEN_STATUSES)
-          .where('cases.responsible_org_id', '<>', input.toOrgId)
-          .where((eb) => eb.exists(eb.selectFrom('organisations').select('organisations.id').where('organisations.id', '=', input.toOrgId)))
-          .where((eb) => staffCaseCondition(eb, ctx.db, staff, 'act'))
-          .returning(['cases.id', 'cases.client_id', 'cases.responsible_org_id']),
-      )
-      .with('k', (qc) =>
-        qc
-          .insertInto('consents')
-          .columns(['id', 'client_id', 'org_id', 'purpose', 'fields', 'legal_basis', 'law_reference', 'valid_until', 'withdrawn_at', 'granted_by'])
-          .expression((eb) =>
-            eb
-              .selectFrom('c')
-              .select((e) => [
-                e.val(consentId).as('id'),
-                'c.client_id',
-                e.val(input.toOrgId).as('org_id'),
-                e.val(REFERRAL_PURPOSE).as('purpose'),
-                sql<string[]>`${sql.val(REFERRAL_FIELDS)}::text[]`.as('fields'),
-                e.val('consent').as('legal_basis'),
-                sql<null>`null`.as('law_reference'),
-                sql<null>`null::timestamptz`.as('valid_until'),
-                sql<null>`null::timestamptz`.as('withdrawn_at'),
-                sql<string>`'client:' || c.client_id`.as('granted_by'),
-              ]),
-          ),
-      )
-      .with('r', (qc) =>
-        qc
-          .insertInto('case_referrals')
-          .columns(['id', 'case_id', 'from_org_id', 'to_org_id', 'referred_by', 'summary', 'consent_id'])
-          .expression((eb) =>
-            eb
-              .selectFrom('c')
-              .select((e) => [e.val(id).as('id'), 'c.id as case_id', 'c.responsible_org_id', e.val(input.toOrgId).as('to_org_id'), e.val(staff.id).as('referred_by'), e.val(summary).as('summary'), e.val(consentId).as('consent_id')]),
-          ),
-      )
-      .with('i', (qc) =>
-        qc
-          .insertInto('case_interactions')
-          .columns(['case_id', 'channel', 'actor_kind', 'actor_id', 'org_id', 'outcome', 'note'])
-          .expression((eb) =>
-            eb
-              .selectFrom('c')
-              .select((e) => [
-                'c.id',
-                e.val(input.channel ?? 'phone').as('channel'),
-                e.val('staff').as('actor_kind'),
-                e.val(staff.id).as('actor_id'),
-                e.val(staff.orgId).as('org_id'),
-                e.val('referred').as('outcome'),
-                e.val(`→ ${input.toOrgId}`).as('note'),
-              ]),
-          ),
-      )
-      .selectFrom('c')
-      .select('c.id')
-      .executeTakeFirst();
+    done = await referralStatement.first(ctx.db, staffShape(staff), {
+      caseId,
+      toOrgId: input.toOrgId,
+      staffId: staff.id,
+      orgId: staff.orgId,
+      now: new Date(),
+      consentId,
+      referralId: id,
+      summary,
+      channel: input.channel ?? 'phone',
+      note: `→ ${input.toOrgId}`,
+    });
   } catch (err) {
     const code = (err as { code?: string }).code;
     // At most one pending referral per case (unique partial index, migration 002): a second one is a conflict.

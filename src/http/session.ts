@@ -43,7 +43,11 @@ declare module 'fastify' {
     session: SessionInfo | null;
     staff: StaffPrincipal | null;
     client: { id: string } | null;
-    csrfToken: string;
+    /** The CSRF token of this browser: from its cookie, or drawn (and the cookie set) when a page first asks for it. */
+    readonly csrfToken: string;
+    csrfValue: string;
+    /** Set when the browser has no valid CSRF cookie yet: where to set one if the token is asked for. */
+    csrfReply: FastifyReply | null;
   }
 }
 
@@ -95,18 +99,26 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
   app.decorateRequest('session', null);
   app.decorateRequest('staff', null);
   app.decorateRequest('client', null);
-  app.decorateRequest('csrfToken', '');
+  app.decorateRequest('csrfValue', '');
+  app.decorateRequest('csrfReply', null);
+  // Drawn when a page asks for it (its forms carry it), not for every request without the cookie: /healthz, assets,
+  // redirects and JSON answers need none.
+  app.decorateRequest('csrfToken', {
+    getter(this: FastifyRequest) {
+      if (!this.csrfValue && this.csrfReply) {
+        this.csrfValue = crypto.randomBytes(24).toString('base64url');
+        this.csrfReply.setCookie(CSRF_COOKIE, this.csrfValue, { path: '/', httpOnly: true, sameSite: 'strict', secure: opts.secureCookies });
+        this.csrfReply = null;
+      }
+      return this.csrfValue;
+    },
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     const cookies = request.cookies ?? {};
-    let csrf = cookies[CSRF_COOKIE];
-    if (!csrf || !/^[A-Za-z0-9_-]{32,64}$/.test(csrf)) {
-      if (!request.url.startsWith('/api/')) {
-        csrf = crypto.randomBytes(24).toString('base64url');
-        reply.setCookie(CSRF_COOKIE, csrf, { path: '/', httpOnly: true, sameSite: 'strict', secure: opts.secureCookies });
-      } else csrf = '';
-    }
-    request.csrfToken = csrf;
+    const csrf = cookies[CSRF_COOKIE];
+    if (csrf && /^[A-Za-z0-9_-]{32,64}$/.test(csrf)) request.csrfValue = csrf;
+    else if (!request.url.startsWith('/api/')) request.csrfReply = reply;
 
     const token = cookies[SESSION_COOKIE];
     if (!token) return;
