@@ -12,6 +12,8 @@
  * Before the measured run, the same mix runs for BENCH_WARMUP_SECONDS (5, not measured) to warm the processes up.
  * Environment: BENCH_AGENTS (200), BENCH_SECONDS (60), BENCH_BASELINE_SECONDS (15), BENCH_POOL (20, per process),
  * BENCH_SERVERS (2), BENCH_WARMUP_SECONDS (5).
+ * Prints the latency of each step (search, open, interaction, refer: p50, p90, p99), measured here from the moment a
+ * request is built to the moment its response is parsed, beside autocannon's figures for all requests.
  * Last line: bench:cases agents=<n> rps=<x> p99_ms=<x> baseline_rps=<x> ratio=<x> errors=<n>
  */
 import cluster from 'node:cluster';

@@ -69,6 +69,27 @@ describe('foundation', () => {
     assert.match(res.body, /formulaire a expiré/);
   });
 
+  it('draws the CSRF token and the script nonce only for a page: a page sets the cookie its form carries, /healthz and JSON answers set none', async () => {
+    const page = await t.app.inject({ url: '/en/staff/login' });
+    assert.equal(page.statusCode, 200);
+    const csrf = page.cookies.find((c) => c.name === 'guichet_csrf');
+    assert.match(csrf?.value ?? '', /^[A-Za-z0-9_-]{32}$/);
+    assert.ok(page.body.includes(`name="_csrf" value="${csrf!.value}"`), 'the form carries the token of the cookie');
+    const nonce = /'nonce-([^']+)'/.exec(String(page.headers['content-security-policy']))?.[1];
+    assert.ok(nonce && page.body.includes(`nonce="${nonce}"`), 'the page scripts carry the nonce of the policy');
+    const second = await t.app.inject({ url: '/en/staff/login' });
+    assert.notEqual(/'nonce-([^']+)'/.exec(String(second.headers['content-security-policy']))?.[1], nonce, 'a nonce per page');
+    // a browser that has the cookie keeps its token
+    const again = await t.app.inject({ url: '/en/staff/login', headers: { cookie: `guichet_csrf=${csrf!.value}` } });
+    assert.equal(again.cookies.length, 0);
+    assert.ok(again.body.includes(`value="${csrf!.value}"`));
+    for (const url of ['/healthz', '/api/v1/services?q=passport']) {
+      const res = await t.app.inject({ url });
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['set-cookie'], undefined, `${url} sets no cookie`);
+    }
+  });
+
   it('signs staff in with the development login and out again', async () => {
     const cookie = await staffCookie(t.app, 'staff-reviewer');
     const home = await t.app.inject({ url: '/en/staff', headers: { cookie } });

@@ -550,23 +550,33 @@ export async function changeStatus(ctx: Ctx, actor: Actor, caseId: string, input
   });
 }
 
+/** An interaction a staff member logs, selected from a case row (`cases`, or a CTE of the updated case). */
+const STAFF_INTERACTION_COLUMNS = ['case_id', 'channel', 'actor_kind', 'actor_id', 'org_id', 'outcome', 'note'] as const;
+function staffInteraction(
+  e: ExpressionBuilder<any, any>,
+  caseIdColumn: 'cases.id' | 'c.id',
+  v: { channel: CaseChannel; staffId: string; orgId: string; outcome: Outcome | 'referred'; note: string | null },
+) {
+  return [
+    sql.ref<string>(caseIdColumn).as('case_id'),
+    e.val(v.channel).as('channel'),
+    e.val('staff').as('actor_kind'),
+    e.val(v.staffId).as('actor_id'),
+    e.val(v.orgId).as('org_id'),
+    e.val(v.outcome).as('outcome'),
+    e.val(v.note).as('note'),
+  ];
+}
+
 /** logInteraction's statement (compiled once per shape: src/db/compiled.ts). */
 const interactionInsert = reusable((db, p: { caseId: string; channel: CaseChannel; staffId: string; orgId: string; outcome: Outcome; note: string | null }, shape: StaffShape) =>
   db
     .insertInto('case_interactions')
-    .columns(['case_id', 'channel', 'actor_kind', 'actor_id', 'org_id', 'outcome', 'note'])
+    .columns(STAFF_INTERACTION_COLUMNS)
     .expression((eb) =>
       eb
         .selectFrom('cases')
-        .select((e) => [
-          'cases.id',
-          e.val(p.channel).as('channel'),
-          e.val('staff').as('actor_kind'),
-          e.val(p.staffId).as('actor_id'),
-          e.val(p.orgId).as('org_id'),
-          e.val(p.outcome).as('outcome'),
-          e.val(p.note).as('note'),
-        ])
+        .select((e) => staffInteraction(e, 'cases.id', p))
         .where('cases.id', '=', p.caseId)
         .where((e) => staffCaseCondition(e, db, { id: p.staffId, orgId: p.orgId }, 'see', shape === 'one-stop')),
     )
@@ -713,20 +723,8 @@ const referralStatement = reusable(
     .with('i', (qc) =>
       qc
         .insertInto('case_interactions')
-        .columns(['case_id', 'channel', 'actor_kind', 'actor_id', 'org_id', 'outcome', 'note'])
-        .expression((eb) =>
-          eb
-            .selectFrom('c')
-            .select((e) => [
-              'c.id',
-              e.val(p.channel).as('channel'),
-              e.val('staff').as('actor_kind'),
-              e.val(p.staffId).as('actor_id'),
-              e.val(p.orgId).as('org_id'),
-              e.val('referred').as('outcome'),
-              e.val(p.note).as('note'),
-            ]),
-        ),
+        .columns(STAFF_INTERACTION_COLUMNS)
+        .expression((eb) => eb.selectFrom('c').select((e) => staffInteraction(e, 'c.id', { channel: p.channel, staffId: p.staffId, orgId: p.orgId, outcome: 'referred', note: p.note }))),
     )
     .selectFrom('c')
     .select('c.id'),

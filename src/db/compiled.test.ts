@@ -87,6 +87,8 @@ test('a value used inside an expression or written into the SQL stops the build 
   // a list written out item by item is one parameter per item: each value has its own place
   const listed = reusable((q, p: { id: string }) => q.selectFrom('services').select('id').where('id', 'in', [p.id, 'demo-health-card']));
   assert.deepEqual(listed.bind(d.db, 'default', { id: 'demo-birth-certificate' }).parameters, ['demo-birth-certificate', 'demo-health-card']);
+  const spread = reusable((q, p: { id: string }) => q.selectFrom('services').select('id').where('id', '=', { ...p }.id));
+  assert.throws(() => spread.bind(d.db, 'default', { id: 'a' }), /name each one/);
   const literal = reusable((q, p: { id: string }) => q.selectFrom('services').select('id').where('id', '=', sql.lit(p.id)));
   assert.throws(() => literal.bind(d.db, 'default', { id: 'a' }), /written into the SQL text/);
 });

@@ -49,6 +49,10 @@ function containsStandIn(v: unknown, depth = 0): boolean {
 function compileShape<P, R>(db: Database, shape: string, build: (db: Database, p: P, shape: string) => Compilable<R>): Shape {
   const p = new Proxy({} as Record<string, string>, {
     get: (_target, key) => (typeof key === 'string' ? STAND_IN + key : undefined),
+    // `{ ...p }` or Object.keys(p) would see no values at all: name each value instead
+    ownKeys: () => {
+      throw new Error(`reusable query (shape ${shape}): the values are not listed or spread; name each one (p.x)`);
+    },
   }) as unknown as P;
   const compiled = build(db, p, shape).compile() as CompiledQuery<unknown>;
   if (compiled.sql.includes(STAND_IN)) throw new Error(`reusable query (shape ${shape}): a value was written into the SQL text; pass it as a value`);
