@@ -155,4 +155,15 @@ export const migrations: Record<string, Migration> = {
       await sql`drop index if exists tickets_one_current_per_counter`.execute(db);
     },
   },
+  '003_counter_labels_unique_while_active': {
+    // A removed counter is kept (inactive) for the tickets it served; its label may be given to a new counter.
+    async up(db: Kysely<any>) {
+      await sql`alter table counters drop constraint counters_office_id_label_key`.execute(db);
+      await sql`create unique index counters_active_label on counters(office_id, label) where active`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index if exists counters_active_label`.execute(db);
+      await sql`alter table counters add constraint counters_office_id_label_key unique (office_id, label)`.execute(db);
+    },
+  },
 };

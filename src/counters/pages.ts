@@ -10,7 +10,7 @@ import { countersNeeded, staffingPlan } from './erlang';
 import type { Notifier } from './notify';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
 import { waitStats } from './stats';
-import { addCounter, addShift, MANAGER_ROLES, setAgentProfile } from './team';
+import { addCounter, addShift, changeCounter, MANAGER_ROLES, removeCounter, removeShift, setAgentProfile } from './team';
 import { isDate, localDate, localParts, zonedTime } from './time';
 
 interface PageDeps {
@@ -324,7 +324,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const orgName = (id: string | null) => (id ? orgs.find((o) => o.id === id)?.name ?? id : null);
     const services = await officeServices(officeId, lang);
     const serviceName = (id: string) => services.find((s) => s.id === id)?.title ?? id;
-    const counters = (await openCounters(db, officeId)).map((c) => ({ id: c.id, label: c.label, orgName: orgName(c.org_id), agentName: c.agent_id ? c.agent_name ?? c.agent_id : null }));
+    const counters = (await openCounters(db, officeId)).map((c) => ({ id: c.id, label: c.label, orgId: c.org_id, orgName: orgName(c.org_id), agentName: c.agent_id ? c.agent_name ?? c.agent_id : null }));
     const agents = (await teamAgents(officeId)).map((a) => ({
       id: a.id, name: a.name, orgName: orgName(a.org_id), skills: a.skills ?? [], skillNames: (a.skills ?? []).map(serviceName), languages: a.languages ?? [],
       lentTo: a.lent_to_org_id, lentToName: orgName(a.lent_to_org_id), hasProfile: a.skills != null,
@@ -342,12 +342,14 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const shifts = shiftRows.map((r) => {
       const s = localParts(r.starts_at, tz);
       const e = localParts(r.ends_at, tz);
-      return { id: r.id, day: dayFmt.format(r.starts_at), date: s.date, starts: s.time, ends: e.date === s.date ? e.time : `${dayFmt.format(r.ends_at)} ${e.time}`, name: r.name, counter: r.label };
+      return { id: r.id, day: dayFmt.format(r.starts_at), date: s.date, starts: s.time, ends: e.date === s.date ? e.time : `${dayFmt.format(r.ends_at)} ${e.time}`, name: r.name, counter: r.label, removable: r.ends_at.getTime() > Date.now() };
     });
     const posted = (extra.values as Record<string, unknown> | undefined) ?? {};
     const values = { ...posted, skills: list(posted.skills), languages: list(posted.languages) };
     const selectedId = str(extra.agentId) || str(q.agent);
     const selected = canManage && selectedId ? agents.find((a) => a.id === selectedId) ?? null : null;
+    const counterId = str(extra.counterId) || str(q.counter);
+    const selectedCounter = canManage && counterId ? counters.find((c) => c.id === counterId) ?? null : null;
     const errors = (extra.errors as FieldError[] | undefined) ?? [];
     const fieldErrors: Record<string, string> = {};
     for (const e of errors) fieldErrors[e.field.split('.')[0]] ??= e.message ?? '';
@@ -357,8 +359,8 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const names = new Intl.DisplayNames([lang], { type: 'language' });
     const langNames = Object.fromEntries([...new Set([...languageChoices, ...agents.flatMap((a) => a.languages)])].map((l) => [l, l === 'en' || l === 'fr' ? t(lang, `counters.lang.${l}`) : (() => { try { return names.of(l) ?? l; } catch { return l; } })()]));
     return reply.page('counters/views/team.njk', {
-      title: t(lang, 'counters.team.title'), ...ctx, canManage, counters, agents, orgs, services, shifts, selected, today, timezone: tz,
-      languageChoices, langNames, saved: ['counter', 'agent', 'shift'].includes(saved) ? saved : null, fieldErrors, form: '', ...extra, values,
+      title: t(lang, 'counters.team.title'), ...ctx, canManage, counters, agents, orgs, services, shifts, selected, selectedCounter, today, timezone: tz,
+      languageChoices, langNames, saved: ['counter', 'agent', 'shift', 'counterChanged', 'counterRemoved', 'shiftRemoved'].includes(saved) ? saved : null, fieldErrors, form: '', ...extra, values,
     }, status);
   };
   bilingualRoute(app, 'GET', paths.team, (request, reply, lang) => teamPage(request, reply, lang));
@@ -381,6 +383,17 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
           if (err instanceof AppError && err.code === 'COUNTER_EXISTS') throw invalid([{ field: 'label', code: 'counterExists' }]);
           throw err;
         }
+      } else if (action === 'counterChange') {
+        try {
+          await changeCounter(db, officeId, str(b.counterId), { label: str(b.label), orgId: str(b.orgId) || null });
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'COUNTER_EXISTS') throw invalid([{ field: 'counterLabel', code: 'counterExists' }]);
+          throw renamed(err, { label: 'counterLabel', orgId: 'counterOrgId' });
+        }
+      } else if (action === 'counterRemove') {
+        await removeCounter(db, officeId, str(b.counterId));
+      } else if (action === 'shiftRemove') {
+        await removeShift(db, officeId, str(b.shiftId));
       } else if (action === 'agent') {
         const staffId = str(b.staffId);
         try {
@@ -412,10 +425,17 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
           throw renamed(err, { startsAt: 'startTime', endsAt: 'endTime' });
         }
       } else throw invalid([{ field: 'action', code: 'invalid' }]);
-      return reply.redirect(`${self}?saved=${action}`, 303);
+      const done: Record<string, string> = { counterChange: 'counterChanged', counterRemove: 'counterRemoved', shiftRemove: 'shiftRemoved' };
+      return reply.redirect(`${self}?saved=${done[action] ?? action}`, 303);
     } catch (err) {
       const e = formErrors(err, lang);
-      return teamPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b, form: action, agentId: action === 'agent' ? str(b.staffId) : '' }, e.status);
+      return teamPage(
+        request,
+        reply,
+        lang,
+        { errors: e.errors, errorMessage: e.message, values: b, form: action, agentId: action === 'agent' ? str(b.staffId) : '', counterId: action === 'counterChange' ? str(b.counterId) : '' },
+        e.status,
+      );
     }
   });
 }

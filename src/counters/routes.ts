@@ -19,7 +19,7 @@ import { createNotifier, notifyTurnNear, type Notifier } from './notify';
 import { mailAppointment, sendAppointmentReminders } from './reminders';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
 import { waitStats } from './stats';
-import { addCounter, addShift, setAgentProfile } from './team';
+import { addCounter, addShift, changeCounter, removeCounter, removeShift, setAgentProfile } from './team';
 import { localDate } from './time';
 import { Nullable } from '../http/schema';
 
@@ -225,6 +225,31 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const b = request.body as { label: string; orgId?: string | null };
     const c = await addCounter(db, officeId, b);
     return reply.status(201).send({ id: c.id, label: c.label, orgId: c.org_id });
+  });
+
+  app.patch('/api/v1/offices/:officeId/counters/:counterId', {
+    schema: { tags: TAGS, summary: "Change a counter's label or owning organisation (null: shared)", params: CounterParams, body: Type.Object({ label: Type.String({ minLength: 1, maxLength: 10 }), orgId: Type.Optional(Nullable(Type.String({ maxLength: 100 }))) }, { additionalProperties: false }), response: { 200: Type.Object({ id: Type.String(), label: Type.String(), orgId: Type.Union([Type.String(), Type.Null()]) }), 400: Err, 403: Err, 404: Err, 409: Err } },
+  }, async (request) => {
+    const { officeId, counterId } = request.params as { officeId: string; counterId: string };
+    await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
+    const c = await changeCounter(db, officeId, counterId, request.body as { label: string; orgId?: string | null });
+    return { id: c.id, label: c.label, orgId: c.org_id };
+  });
+
+  app.delete('/api/v1/offices/:officeId/counters/:counterId', {
+    schema: { tags: TAGS, summary: 'Remove a counter (kept for the tickets it served; 409 while an agent has it open); its future shifts move to any counter', params: CounterParams, response: { 200: Type.Object({ id: Type.String(), shiftsMoved: Type.Integer() }), 403: Err, 404: Err, 409: Err } },
+  }, async (request) => {
+    const { officeId, counterId } = request.params as { officeId: string; counterId: string };
+    await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
+    return removeCounter(db, officeId, counterId);
+  });
+
+  app.delete('/api/v1/offices/:officeId/shifts/:shiftId', {
+    schema: { tags: TAGS, summary: 'Remove a shift that has not ended', params: Type.Object({ officeId: Type.String({ maxLength: 100 }), shiftId: Type.String({ maxLength: 40 }) }), response: { 200: Type.Object({ id: Type.String() }), 403: Err, 404: Err, 409: Err } },
+  }, async (request) => {
+    const { officeId, shiftId } = request.params as { officeId: string; shiftId: string };
+    await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
+    return removeShift(db, officeId, shiftId);
   });
 
   app.put('/api/v1/offices/:officeId/agents/:staffId', {

@@ -38,7 +38,7 @@ describe('counters: team page', () => {
       payload: new URLSearchParams([...(csrf ? [['_csrf', csrfFrom(cookie)] as [string, string]] : []), ...fields]).toString(),
       headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
     });
-  const api = (cookie: string, method: 'POST' | 'PUT', url: string, payload: unknown) =>
+  const api = (cookie: string, method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
     t.app.inject({ method, url, payload: payload as any, headers: { cookie, 'x-csrf-token': csrfFrom(cookie) } });
   const counterCount = async () => (await t.db.selectFrom('counters').select('id').where('office_id', '=', OFFICE).execute()).length;
   const shiftCount = async () => (await t.db.selectFrom('agent_shifts').select('id').where('office_id', '=', OFFICE).execute()).length;
@@ -88,7 +88,10 @@ describe('counters: team page', () => {
     assert.equal(res.statusCode, 200);
     for (const id of ['add-counter-form', 'add-shift-form']) assert.match(res.body, new RegExp(`id="${id}"`));
     const csrfFields = res.body.match(/<input type="hidden" name="_csrf" value="[^"]+">/g) ?? [];
-    assert.equal(csrfFields.length, 2);
+    const postForms = res.body.match(/<form method="post"/g) ?? [];
+    const counters = await t.db.selectFrom('counters').select('id').where('office_id', '=', OFFICE).where('active', '=', true).where('agent_id', 'is', null).execute();
+    assert.ok(postForms.length >= 2 + counters.length, 'add forms, and a remove form for each closed counter');
+    assert.equal(csrfFields.length, postForms.length, 'every form carries the token');
     assert.match(res.body, /id="change-staff-agent"/);
     const edit = await get(manager, `${EN}?agent=staff-agent`);
     assert.match(edit.body, /id="agent-form"/);
@@ -270,6 +273,80 @@ describe('counters: team page', () => {
     assert.equal(apiOk.statusCode, 201);
     assert.equal(typeof apiOk.json().id, 'string');
     assert.equal(await shiftCount(), count + 1);
+  });
+
+  it('changes and removes counters (kept for their history; not while open) and removes shifts that have not ended', async () => {
+    const shifts = (id: string) => t.db.selectFrom('agent_shifts').select(['id', 'counter_id']).where('id', '=', id).executeTakeFirst();
+    const counter = (id: string) => t.db.selectFrom('counters').select(['label', 'org_id', 'active']).where('id', '=', id).executeTakeFirstOrThrow();
+    const c4 = await counterId('4');
+    // change: the form is filled from the counter; a new label and a shared owner
+    const form = await get(manager, `${EN}?counter=${c4}`);
+    assert.match(form.body, /id="counter-form"/);
+    assert.match(form.body, /id="f-counterLabel" name="label"[^>]*value="4"/);
+    const changed = await post(manager, EN, [['action', 'counterChange'], ['counterId', c4], ['label', '4A'], ['orgId', '']]);
+    assert.equal(changed.statusCode, 303, changed.body.slice(0, 500));
+    assert.equal(changed.headers.location, `${EN}?saved=counterChanged`);
+    assert.deepEqual(await counter(c4), { label: '4A', org_id: null, active: true });
+    assert.match((await get(manager, `${EN}?saved=counterChanged`)).body, /Counter changed\./);
+    // a label another counter has, an organisation not hosted: on the change form's fields, nothing changed
+    const taken = await post(manager, EN, [['action', 'counterChange'], ['counterId', c4], ['label', '1']]);
+    assertFieldError(taken, 'counterLabel');
+    assert.match(taken.body, /id="counter-form"/, 'the change form is shown again');
+    assert.match(taken.body, /value="1"/, 'with the answer');
+    assertFieldError(await post(manager, FR, [['action', 'counterChange'], ['counterId', c4], ['label', '4B'], ['orgId', 'cra-arc']]), 'counterOrgId');
+    assert.deepEqual(await counter(c4), { label: '4A', org_id: null, active: true });
+    const apiChange = await api(manager, 'PATCH', `/api/v1/offices/${OFFICE}/counters/${c4}`, { label: '4', orgId: 'on-mto' });
+    assert.equal(apiChange.statusCode, 200, apiChange.body);
+    assert.deepEqual(apiChange.json(), { id: c4, label: '4', orgId: 'on-mto' });
+    assert.equal((await api(manager, 'PATCH', `/api/v1/offices/${OFFICE}/counters/${c4}`, { label: '2' })).json().error.code, 'COUNTER_EXISTS');
+    assert.equal((await api(agent, 'PATCH', `/api/v1/offices/${OFFICE}/counters/${c4}`, { label: '44' })).statusCode, 403);
+
+    // remove: not while an agent has the counter open
+    const c1 = await counterId('1');
+    const future = await api(manager, 'POST', `/api/v1/offices/${OFFICE}/shifts`, { staffId: 'staff-agent', counterId: c1, startsAt: '2031-05-01T13:00:00Z', endsAt: '2031-05-01T17:00:00Z' });
+    assert.equal(future.statusCode, 201);
+    assert.equal((await api(agent, 'POST', `/api/v1/offices/${OFFICE}/counters/${c1}/open`)).statusCode, 200);
+    const busy = await post(manager, FR, [['action', 'counterRemove'], ['counterId', c1]]);
+    assert.equal(busy.statusCode, 409);
+    assert.match(busy.body, /Un agent a ouvert ce comptoir/);
+    assert.doesNotMatch((await get(manager, EN)).body, new RegExp(`id="remove-counter-${c1}"`), 'no remove button for an open counter');
+    assert.equal((await api(manager, 'DELETE', `/api/v1/offices/${OFFICE}/counters/${c1}`)).json().error.code, 'COUNTER_IN_USE');
+    assert.equal((await counter(c1)).active, true);
+    assert.equal((await api(agent, 'POST', `/api/v1/offices/${OFFICE}/counters/${c1}/close`)).statusCode, 200);
+    const removed = await post(manager, EN, [['action', 'counterRemove'], ['counterId', c1]]);
+    assert.equal(removed.statusCode, 303, removed.body.slice(0, 500));
+    assert.equal(removed.headers.location, `${EN}?saved=counterRemoved`);
+    assert.deepEqual(await counter(c1), { label: '1', org_id: null, active: false }, 'kept, inactive, for the tickets it served');
+    assert.equal((await shifts(future.json().id))?.counter_id, null, 'its future shift keeps its time, at any counter');
+    const page = await get(manager, `${EN}?saved=counterRemoved`);
+    assert.doesNotMatch(page.body, new RegExp(`id="counter-${c1}"`));
+    assert.match(page.body, /Counter removed\./);
+    assert.equal((await api(agent, 'POST', `/api/v1/offices/${OFFICE}/counters/${c1}/open`)).json().error.code, 'COUNTER_NOT_FOUND', 'a removed counter cannot be opened');
+    assert.equal((await api(manager, 'DELETE', `/api/v1/offices/${OFFICE}/counters/${c1}`)).statusCode, 404);
+    // its label may be given to a new counter
+    assert.equal((await post(manager, EN, [['action', 'counter'], ['label', '1']])).statusCode, 303);
+    assert.notEqual(await t.db.selectFrom('counters').select('id').where('office_id', '=', OFFICE).where('label', '=', '1').where('active', '=', true).executeTakeFirstOrThrow().then((r) => r.id), c1);
+
+    // shifts: remove one that has not ended; an ended one stays (the record of who worked)
+    const later = await api(manager, 'POST', `/api/v1/offices/${OFFICE}/shifts`, { staffId: 'staff-agent', startsAt: '2031-06-01T13:00:00Z', endsAt: '2031-06-01T17:00:00Z' });
+    const gone = await post(manager, EN, [['action', 'shiftRemove'], ['shiftId', later.json().id]]);
+    assert.equal(gone.statusCode, 303, gone.body.slice(0, 500));
+    assert.equal(gone.headers.location, `${EN}?saved=shiftRemoved`);
+    assert.equal(await shifts(later.json().id), undefined);
+    const past = await t.db.insertInto('agent_shifts').values({ office_id: OFFICE, staff_id: 'staff-agent', counter_id: null, starts_at: new Date(Date.now() - 5 * 3600_000), ends_at: new Date(Date.now() - 3600_000) }).returning('id').executeTakeFirstOrThrow();
+    const ended = await api(manager, 'DELETE', `/api/v1/offices/${OFFICE}/shifts/${past.id}`);
+    assert.equal(ended.statusCode, 409);
+    assert.equal(ended.json().error.code, 'SHIFT_ENDED');
+    assert.ok(await shifts(past.id));
+    assert.doesNotMatch((await get(manager, EN)).body, new RegExp(`id="remove-shift-${past.id}"`), 'no remove button for an ended shift');
+    // guessed ids and other roles: 404 and 403, nothing removed
+    assert.equal((await api(manager, 'DELETE', `/api/v1/offices/${OFFICE}/shifts/00000000-0000-4000-8000-000000000000`)).json().error.code, 'SHIFT_NOT_FOUND');
+    assert.equal((await api(manager, 'DELETE', `/api/v1/offices/${OFFICE}/shifts/not-an-id`)).statusCode, 404);
+    assert.equal((await post(manager, EN, [['action', 'shiftRemove'], ['shiftId', 'x']])).statusCode, 404);
+    assert.equal((await api(agent, 'DELETE', `/api/v1/offices/${OFFICE}/shifts/${future.json().id}`)).statusCode, 403);
+    assert.equal((await post(agent, EN, [['action', 'counterRemove'], ['counterId', c4]])).statusCode, 403);
+    assert.equal((await counter(c4)).active, true);
+    assert.ok(await shifts(future.json().id));
   });
 
   it('requires the CSRF token on every form post', async () => {

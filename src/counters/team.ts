@@ -31,15 +31,77 @@ export async function addCounter(db: Database, officeId: string, input: CounterI
   if (label.length > 10) throw invalid([{ field: 'label', code: 'tooLong' }]);
   if (input.orgId && input.orgId.length > 100) throw invalid([{ field: 'orgId', code: 'tooLong' }]);
   if (input.orgId && !(await isHosted(db, officeId, input.orgId))) throw invalid([{ field: 'orgId', code: 'notHosted' }]);
-  const exists = await db.selectFrom('counters').select('id').where('office_id', '=', officeId).where('label', '=', label).executeTakeFirst();
+  const exists = await db.selectFrom('counters').select('id').where('office_id', '=', officeId).where('label', '=', label).where('active', '=', true).executeTakeFirst();
   if (exists) throw new AppError(409, 'COUNTER_EXISTS');
   try {
     return await db.insertInto('counters').values({ office_id: officeId, label, org_id: input.orgId || null, agent_id: null, opened_at: null }).returning(['id', 'label', 'org_id']).executeTakeFirstOrThrow();
   } catch (err) {
-    // two managers adding the same label at the same time: unique (office_id, label)
+    // two managers adding the same label at the same time: unique (office_id, label) among active counters
     if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_EXISTS');
     throw err;
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Change a counter's label or owning organisation (same checks as addCounter). 404 COUNTER_NOT_FOUND for a counter
+ * that is not this office's, was removed, or is not an id; 409 COUNTER_EXISTS when another counter has the label.
+ * An agent may stay open at it: the board shows the new label from the next poll.
+ */
+export async function changeCounter(db: Database, officeId: string, counterId: string, input: CounterInput) {
+  const label = input.label ?? '';
+  if (label.length < 1) throw invalid([{ field: 'label', code: 'required' }]);
+  if (label.length > 10) throw invalid([{ field: 'label', code: 'tooLong' }]);
+  if (input.orgId && input.orgId.length > 100) throw invalid([{ field: 'orgId', code: 'tooLong' }]);
+  if (!UUID.test(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  if (input.orgId && !(await isHosted(db, officeId, input.orgId))) throw invalid([{ field: 'orgId', code: 'notHosted' }]);
+  try {
+    const row = await db
+      .updateTable('counters')
+      .set({ label, org_id: input.orgId || null })
+      .where('id', '=', counterId)
+      .where('office_id', '=', officeId)
+      .where('active', '=', true)
+      .returning(['id', 'label', 'org_id'])
+      .executeTakeFirst();
+    if (!row) throw new AppError(404, 'COUNTER_NOT_FOUND');
+    return row;
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_EXISTS');
+    throw err;
+  }
+}
+
+/**
+ * Remove a counter: it leaves the board, the team page and the counters agents can open; it is kept (inactive) for
+ * the tickets it served, and its label may be given to a new counter. Shifts planned at it keep their times, at any
+ * counter. 409 COUNTER_IN_USE while an agent has it open (they close it first); 404 COUNTER_NOT_FOUND.
+ * One statement: the check and the change cannot be separated by an agent opening it.
+ */
+export async function removeCounter(db: Database, officeId: string, counterId: string) {
+  if (!UUID.test(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  const done = await db
+    .with('c', (qc) =>
+      qc.updateTable('counters').set({ active: false }).where('id', '=', counterId).where('office_id', '=', officeId).where('active', '=', true).where('agent_id', 'is', null).returning('id'),
+    )
+    .with('s', (qc) => qc.updateTable('agent_shifts').set({ counter_id: null }).where('counter_id', 'in', qc.selectFrom('c').select('c.id')).where('ends_at', '>', new Date()).returning('agent_shifts.id'))
+    .selectFrom('c')
+    .select((eb) => ['c.id', eb.selectFrom('s').select(eb.fn.countAll<number>().as('n')).as('shifts')])
+    .executeTakeFirst();
+  if (done) return { id: done.id, shiftsMoved: Number(done.shifts) };
+  const c = await db.selectFrom('counters').select(['agent_id']).where('id', '=', counterId).where('office_id', '=', officeId).where('active', '=', true).executeTakeFirst();
+  if (!c) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  throw new AppError(409, 'COUNTER_IN_USE');
+}
+
+/** Remove a shift that has not ended (an ended one is the record of who worked). 404 SHIFT_NOT_FOUND; 409 SHIFT_ENDED. */
+export async function removeShift(db: Database, officeId: string, shiftId: string, now = new Date()) {
+  if (!UUID.test(shiftId)) throw new AppError(404, 'SHIFT_NOT_FOUND');
+  const gone = await db.deleteFrom('agent_shifts').where('id', '=', shiftId).where('office_id', '=', officeId).where('ends_at', '>', now).returning('id').executeTakeFirst();
+  if (gone) return { id: gone.id };
+  const s = await db.selectFrom('agent_shifts').select('id').where('id', '=', shiftId).where('office_id', '=', officeId).executeTakeFirst();
+  throw s ? new AppError(409, 'SHIFT_ENDED') : new AppError(404, 'SHIFT_NOT_FOUND');
 }
 
 export interface AgentProfileInput {

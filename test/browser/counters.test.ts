@@ -125,6 +125,17 @@ test('a morning at a shared office', async () => {
   await manager.fill('#f-label', 'B');
   await manager.click('#add-counter');
   assert.match(await manager.locator('#team-saved').innerText(), /Comptoir ajouté/);
+  // change the new counter's label, then remove it (still without JavaScript)
+  const counterRow = (label: string) => manager.locator('#team-counters tbody tr', { has: manager.locator('th', { hasText: new RegExp(`^${label}$`) }) });
+  await counterRow('B').locator('a[id^="change-counter-"]').click();
+  await assertNoA11yViolations(manager);
+  await manager.fill('#f-counterLabel', 'C');
+  await manager.click('#save-counter');
+  assert.match(await manager.locator('#team-saved').innerText(), /Comptoir modifié/);
+  await counterRow('C').locator('button[id^="remove-counter-"]').click();
+  assert.match(await manager.locator('#team-saved').innerText(), /Comptoir retiré/);
+  assert.equal(await counterRow('C').count(), 0);
+  await assertNoA11yViolations(manager);
   await manager.click('#change-staff-agent');
   await assertNoA11yViolations(manager);
   await manager.fill('#f-startTime', '10:00');
