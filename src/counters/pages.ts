@@ -9,7 +9,7 @@ import { book, cancel, checkIn, findByReference, listSlots, reschedule, type App
 import { countersNeeded, staffingPlan } from './erlang';
 import type { Notifier } from './notify';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
-import { waitStats } from './stats';
+import { arrivalProfile, waitStats } from './stats';
 import { addCounter, addShift, changeCounter, MANAGER_ROLES, removeCounter, removeShift, setAgentProfile } from './team';
 import { isDate, localDate, localParts, zonedTime } from './time';
 
@@ -289,6 +289,14 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const ctx = await officeCtx(officeId, lang);
     const q = (request.query ?? {}) as Record<string, string>;
     const errors: FieldError[] = [];
+    // First visit: the office's own last 28 days (arrivals per hour, mean service time); example figures if it has none.
+    const history = q.arrivals === undefined ? await arrivalProfile(db, officeId) : null;
+    const source = q.arrivals !== undefined ? 'entered' : history ? 'history' : 'example';
+    if (history) {
+      q.arrivals = history.arrivalsPerHour.join(', ');
+      q.opens ??= String(history.opensHour).padStart(2, '0');
+      if (history.meanServiceMin) q.meanServiceMin ??= String(history.meanServiceMin);
+    }
     const arrivalsText = q.arrivals ?? '20, 35, 40, 30, 25, 35, 30, 15';
     const rates = arrivalsText.split(',').map((x) => Number(x.trim()));
     if (!rates.length || rates.length > 24 || rates.some((r) => !Number.isFinite(r) || r < 0)) errors.push({ field: 'arrivals', code: 'invalid', message: t(lang, 'field.invalid') });
@@ -301,7 +309,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const opens = Number((q.opens ?? '08').slice(0, 2)) || 8;
     const plan = errors.length ? [] : staffingPlan(rates.map((r, i) => ({ hour: `${String((opens + i) % 24).padStart(2, '0')}:00`, arrivalsPerHour: r })), mean, { share, withinMin: within });
     void countersNeeded;
-    return reply.page('counters/views/staffing.njk', { title: t(lang, 'counters.staffing.title'), ...ctx, plan, errors, values: { arrivals: arrivalsText, meanServiceMin: q.meanServiceMin ?? '10', share: q.share ?? '80', withinMin: q.withinMin ?? '15', opens: q.opens ?? '08' } }, errors.length ? 400 : 200);
+    return reply.page('counters/views/staffing.njk', { title: t(lang, 'counters.staffing.title'), ...ctx, plan, errors, source, history, values: { arrivals: arrivalsText, meanServiceMin: q.meanServiceMin ?? '10', share: q.share ?? '80', withinMin: q.withinMin ?? '15', opens: q.opens ?? '08' } }, errors.length ? 400 : 200);
   });
 
   // ---------------------------------------------------------------- team: counters, agent profiles, shifts (managers change them)

@@ -57,3 +57,51 @@ export async function waitStats(db: Database, officeId: string, q: { from?: stri
     byHour: byHour.rows.map((r) => row(r, r.key, r.key)),
   };
 }
+
+export interface ArrivalProfile {
+  /** Days looked at, and the days among them on which the office had visits. */
+  days: number;
+  daysWithVisits: number;
+  visits: number;
+  /** First hour (office time, 0–23) with visits, and the mean visits per hour from it to the last hour with visits. */
+  opensHour: number;
+  arrivalsPerHour: number[];
+  /** Mean service time of served visits, minutes (null: none served). */
+  meanServiceMin: number | null;
+}
+
+/**
+ * The office's own arrival pattern for staffing (Erlang C): visits per hour of the day (office time), averaged over
+ * the days of the last `days` (28) that had visits, and the mean service time, from ticket_visits. Null when the
+ * office has no visits in that window. Each visit counts (a client with two services needs both served).
+ */
+export async function arrivalProfile(db: Database, officeId: string, now = new Date(), days = 28): Promise<ArrivalProfile | null> {
+  const office = await getOffice(db, officeId);
+  const tz = office.timezone;
+  const end = zonedTime(localDate(now, tz), '00:00', tz); // whole days only: today is not over
+  const start = new Date(end.getTime() - days * 24 * 3600_000);
+  const r = await sql<{ hour: number; visits: number; days_with: number; mean_service: number | null }>`
+    select extract(hour from v.queued_at at time zone ${tz})::int as hour, count(*) as visits,
+      (select count(distinct (w.queued_at at time zone ${tz})::date) from ticket_visits w
+        where w.office_id = ${officeId} and w.queued_at >= ${start} and w.queued_at < ${end}) as days_with,
+      (select avg(w.service_seconds) from ticket_visits w
+        where w.office_id = ${officeId} and w.queued_at >= ${start} and w.queued_at < ${end} and w.outcome = 'served') as mean_service
+    from ticket_visits v
+    where v.office_id = ${officeId} and v.queued_at >= ${start} and v.queued_at < ${end}
+    group by 1 order by 1`.execute(db);
+  if (!r.rows.length) return null;
+  const daysWith = Number(r.rows[0].days_with);
+  const first = Number(r.rows[0].hour);
+  const last = Number(r.rows[r.rows.length - 1].hour);
+  const perHour = Array.from({ length: last - first + 1 }, () => 0);
+  for (const row of r.rows) perHour[Number(row.hour) - first] = Number(row.visits) / daysWith;
+  const meanService = r.rows[0].mean_service;
+  return {
+    days,
+    daysWithVisits: daysWith,
+    visits: r.rows.reduce((n, row) => n + Number(row.visits), 0),
+    opensHour: first,
+    arrivalsPerHour: perHour.map((x) => Math.round(x * 10) / 10),
+    meanServiceMin: meanService == null ? null : Math.round((Number(meanService) / 60) * 10) / 10,
+  };
+}
