@@ -5,6 +5,7 @@
  * several) never call the same ticket.
  */
 import { sql } from 'kysely';
+import { reusable } from '../db/compiled';
 import type { Database } from '../db/database';
 import { AppError, type FieldError } from '../http/errors';
 import { DEFAULT_POLICY, estimateWaitMinutes, isEligible, poolingFor, rankTickets, type CallingCounter, type Pooling, type Priority, type RoutingPolicy, type WaitingTicket } from './routing';
@@ -113,6 +114,94 @@ async function logEvent(db: Trx, e: { ticket_id: string; office_id: string; kind
  * number, inserts the ticket and logs the event. The per-office, per-day counter row is locked only for the length
  * of that statement, so arrivals at a busy office do not queue behind each other's transactions.
  */
+/**
+ * createTicket's statement (compiled once: src/db/compiled.ts): draws the day's number, inserts the ticket and logs
+ * the event.
+ */
+const ticketInsert = reusable(
+  (
+    db,
+    p: {
+      officeId: string;
+      day: string;
+      prefix: string;
+      serviceId: string;
+      orgId: string;
+      pendingServices: string[];
+      language: string;
+      priority: Priority;
+      appointmentId: string | null;
+      appointmentAt: Date | null;
+      clientId: string | null;
+      caseId: string | null;
+      email: string | null;
+      phone: string | null;
+      channel: NewTicket['channel'];
+      now: Date;
+      detail: string;
+    },
+  ) =>
+    db
+      .with('seq', (qc) =>
+        qc
+          .insertInto('ticket_sequences')
+          .values({ office_id: p.officeId, day: p.day, last_seq: 1 })
+          .onConflict((oc) => oc.columns(['office_id', 'day']).doUpdateSet({ last_seq: sql<number>`ticket_sequences.last_seq + 1` }))
+          .returning('last_seq'),
+      )
+      .with('t', (qc) =>
+        qc
+          .insertInto('tickets')
+          .columns([
+            'office_id', 'day', 'seq', 'number', 'service_id', 'org_id', 'pending_services', 'language', 'priority', 'appointment_id', 'appointment_at',
+            'client_id', 'case_id', 'email', 'phone', 'status', 'queued_at', 'waiting_since', 'arrived_at', 'channel', 'updated_at',
+          ])
+          .expression((eb) =>
+            eb.selectFrom('seq').select((e) => [
+              e.val(p.officeId).as('office_id'),
+              sql<string>`${p.day}::date`.as('day'),
+              'seq.last_seq',
+              // A001 … A999, then A1000: at least three digits
+              sql<string>`${p.prefix} || case when seq.last_seq < 1000 then lpad(seq.last_seq::text, 3, '0') else seq.last_seq::text end`.as('number'),
+              e.val(p.serviceId).as('service_id'),
+              e.val(p.orgId).as('org_id'),
+              sql<string[]>`${p.pendingServices}::text[]`.as('pending_services'),
+              e.val(p.language).as('language'),
+              e.val(p.priority).as('priority'),
+              e.val(p.appointmentId).as('appointment_id'),
+              sql<Date | null>`${p.appointmentAt}::timestamptz`.as('appointment_at'),
+              e.val(p.clientId).as('client_id'),
+              e.val(p.caseId).as('case_id'),
+              e.val(p.email).as('email'),
+              e.val(p.phone).as('phone'),
+              e.val('waiting').as('status'),
+              sql<Date>`${p.now}::timestamptz`.as('queued_at'),
+              sql<Date>`${p.now}::timestamptz`.as('waiting_since'),
+              sql<Date>`${p.now}::timestamptz`.as('arrived_at'),
+              e.val(p.channel).as('channel'),
+              sql<Date>`${p.now}::timestamptz`.as('updated_at'),
+            ]),
+          )
+          .returningAll(),
+      )
+      .with('e', (qc) =>
+        qc
+          .insertInto('ticket_events')
+          .columns(['ticket_id', 'office_id', 'kind', 'detail', 'at'])
+          .expression((eb) =>
+            eb.selectFrom('t').select((e) => [
+              't.id',
+              't.office_id',
+              e.val('created').as('kind'),
+              sql<string>`${p.detail}::jsonb`.as('detail'),
+              sql<Date>`${p.now}::timestamptz`.as('at'),
+            ]),
+          ),
+      )
+      .selectFrom('t')
+      .selectAll(),
+);
+
 export async function createTicket(db: Database, officeId: string, input: NewTicket, now = new Date(), trx?: Trx, check?: Promise<unknown>): Promise<Ticket> {
   validateNew(input);
   const exec = trx ?? db;
@@ -124,66 +213,26 @@ export async function createTicket(db: Database, officeId: string, input: NewTic
   const priority: Priority = input.appointmentId ? 'appointment' : input.accessibility ? 'accessibility' : 'none';
   const prefix = input.appointmentId ? 'R' : 'A';
   const [first, ...rest] = input.services;
-  const ticket = await exec
-    .with('seq', (qc) =>
-      qc
-        .insertInto('ticket_sequences')
-        .values({ office_id: officeId, day, last_seq: 1 })
-        .onConflict((oc) => oc.columns(['office_id', 'day']).doUpdateSet({ last_seq: sql<number>`ticket_sequences.last_seq + 1` }))
-        .returning('last_seq'),
-    )
-    .with('t', (qc) =>
-      qc
-        .insertInto('tickets')
-        .columns([
-          'office_id', 'day', 'seq', 'number', 'service_id', 'org_id', 'pending_services', 'language', 'priority', 'appointment_id', 'appointment_at',
-          'client_id', 'case_id', 'email', 'phone', 'status', 'queued_at', 'waiting_since', 'arrived_at', 'channel', 'updated_at',
-        ])
-        .expression((eb) =>
-          eb.selectFrom('seq').select((e) => [
-            e.val(officeId).as('office_id'),
-            sql<string>`${day}::date`.as('day'),
-            'seq.last_seq',
-            // A001 … A999, then A1000: at least three digits
-            sql<string>`${prefix} || case when seq.last_seq < 1000 then lpad(seq.last_seq::text, 3, '0') else seq.last_seq::text end`.as('number'),
-            e.val(first).as('service_id'),
-            e.val(orgs.get(first)!).as('org_id'),
-            sql<string[]>`${sql.val(rest)}::text[]`.as('pending_services'),
-            e.val(input.language).as('language'),
-            e.val(priority).as('priority'),
-            e.val(input.appointmentId ?? null).as('appointment_id'),
-            sql<Date | null>`${input.appointmentAt ?? null}::timestamptz`.as('appointment_at'),
-            e.val(input.clientId ?? null).as('client_id'),
-            e.val(input.caseId ?? null).as('case_id'),
-            e.val(input.email || null).as('email'),
-            e.val(input.phone || null).as('phone'),
-            e.val('waiting').as('status'),
-            sql<Date>`${now}::timestamptz`.as('queued_at'),
-            sql<Date>`${now}::timestamptz`.as('waiting_since'),
-            sql<Date>`${now}::timestamptz`.as('arrived_at'),
-            e.val(input.channel).as('channel'),
-            sql<Date>`${now}::timestamptz`.as('updated_at'),
-          ]),
-        )
-        .returningAll(),
-    )
-    .with('e', (qc) =>
-      qc
-        .insertInto('ticket_events')
-        .columns(['ticket_id', 'office_id', 'kind', 'detail', 'at'])
-        .expression((eb) =>
-          eb.selectFrom('t').select((e) => [
-            't.id',
-            't.office_id',
-            e.val('created').as('kind'),
-            sql<string>`${JSON.stringify({ services: input.services, channel: input.channel })}::jsonb`.as('detail'),
-            sql<Date>`${now}::timestamptz`.as('at'),
-          ]),
-        ),
-    )
-    .selectFrom('t')
-    .selectAll()
-    .executeTakeFirstOrThrow();
+  const ticket = await ticketInsert.first(exec, 'default', {
+    officeId,
+    day,
+    prefix,
+    serviceId: first,
+    orgId: orgs.get(first)!,
+    pendingServices: rest,
+    language: input.language,
+    priority,
+    appointmentId: input.appointmentId ?? null,
+    appointmentAt: input.appointmentAt ?? null,
+    clientId: input.clientId ?? null,
+    caseId: input.caseId ?? null,
+    email: input.email || null,
+    phone: input.phone || null,
+    channel: input.channel,
+    now,
+    detail: JSON.stringify({ services: input.services, channel: input.channel }),
+  });
+  if (!ticket) throw new Error('ticket not written');
   return ticket as Ticket;
 }
 
@@ -209,8 +258,8 @@ interface CounterCtx {
 }
 
 /** The counter with its agent's profile and whether a client is at it (404 for an id that cannot be a counter's). */
-function counterQuery(db: Trx, officeId: string, counterId: string) {
-  if (!/^[0-9a-f-]{36}$/i.test(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
+/** The counter with its agent's profile and whether it serves someone now (compiled once: src/db/compiled.ts). */
+function counterSelect(db: Trx, p: { officeId: string; counterId: string }) {
   return db
     .selectFrom('counters')
     .innerJoin('offices', 'offices.id', 'counters.office_id')
@@ -221,13 +270,25 @@ function counterQuery(db: Trx, officeId: string, counterId: string) {
       'agent_profiles.skills', 'agent_profiles.languages', 'agent_profiles.lent_to_org_id', 'offices.collaboration_model',
       sql<boolean>`exists (select 1 from tickets b where b.counter_id = counters.id and b.status in ('called', 'serving'))`.as('busy'),
     ])
-    .where('counters.id', '=', counterId)
-    .where('counters.office_id', '=', officeId)
+    .where('counters.id', '=', p.counterId)
+    .where('counters.office_id', '=', p.officeId)
     .where('counters.active', '=', true);
 }
+const counterRead = reusable((db, p: { officeId: string; counterId: string }) => counterSelect(db, p));
+/** The counter and, in the same row, the office's waiting tickets (see loadCounterAndWaiting). */
+const counterAndWaitingRead = reusable((db, p: { officeId: string; counterId: string }) =>
+  counterSelect(db, p).select(sql<WaitingRow[]>`(
+      select coalesce(json_agg(json_build_array(w.id, w.service_id, w.org_id, w.language, w.priority,
+        floor(extract(epoch from w.queued_at) * 1000)::bigint, floor(extract(epoch from w.appointment_at) * 1000)::bigint,
+        w.target_counter_id, not w.near_notified and (w.email is not null or w.phone is not null)) order by w.queued_at, w.id), '[]'::json)
+      from (select id, service_id, org_id, language, priority, queued_at, appointment_at, target_counter_id, near_notified, email, phone
+            from tickets where office_id = ${p.officeId} and status = 'waiting' order by queued_at limit 1000) w)`.as('waiting')),
+);
+const isCounterId = (counterId: string) => /^[0-9a-f-]{36}$/i.test(counterId);
 
 async function loadCounter(db: Trx, officeId: string, counterId: string): Promise<CounterCtx> {
-  const c = await counterQuery(db, officeId, counterId).executeTakeFirst();
+  if (!isCounterId(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  const c = await counterRead.first(db, 'default', { officeId, counterId });
   if (!c) throw new AppError(404, 'COUNTER_NOT_FOUND');
   return c as CounterCtx;
 }
@@ -240,14 +301,8 @@ type WaitingRow = [id: string, serviceId: string, orgId: string, language: strin
  * round trip instead of two; when nobody waits (the common answer in a quiet hour) it is the whole of call-next.
  */
 async function loadCounterAndWaiting(db: Database, officeId: string, counterId: string): Promise<{ counter: CounterCtx; waiting: Array<WaitingTicket & { toNotify: boolean }> }> {
-  const c = await counterQuery(db, officeId, counterId)
-    .select(sql<WaitingRow[]>`(
-      select coalesce(json_agg(json_build_array(w.id, w.service_id, w.org_id, w.language, w.priority,
-        floor(extract(epoch from w.queued_at) * 1000)::bigint, floor(extract(epoch from w.appointment_at) * 1000)::bigint,
-        w.target_counter_id, not w.near_notified and (w.email is not null or w.phone is not null)) order by w.queued_at, w.id), '[]'::json)
-      from (select id, service_id, org_id, language, priority, queued_at, appointment_at, target_counter_id, near_notified, email, phone
-            from tickets where office_id = ${officeId} and status = 'waiting' order by queued_at limit 1000) w)`.as('waiting'))
-    .executeTakeFirst();
+  if (!isCounterId(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  const c = await counterAndWaitingRead.first(db, 'default', { officeId, counterId });
   if (!c) throw new AppError(404, 'COUNTER_NOT_FOUND');
   const { waiting, ...counter } = c;
   return {
@@ -567,11 +622,22 @@ async function computeMeanServiceMinutes(db: Database, officeId: string): Promis
 }
 
 /** Position and estimated wait of a waiting ticket: tickets ranked ahead of it by the counters able to serve it. */
+/** The office's waiting tickets in order of arrival, at most 1,000 (compiled once: src/db/compiled.ts). */
+const waitingRead = reusable((db, p: { officeId: string }) =>
+  db
+    .selectFrom('tickets')
+    .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id'])
+    .where('office_id', '=', p.officeId)
+    .where('status', '=', 'waiting')
+    .orderBy('queued_at')
+    .limit(1000),
+);
+
 export async function estimateFor(db: Database, ticket: Ticket, now = new Date()): Promise<QueueEstimate | null> {
   if (ticket.status !== 'waiting') return null;
   const [office, waiting, counters, means] = await Promise.all([
     getOffice(db, ticket.office_id),
-    db.selectFrom('tickets').select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id']).where('office_id', '=', ticket.office_id).where('status', '=', 'waiting').orderBy('queued_at').limit(1000).execute(),
+    waitingRead.rows(db, 'default', { officeId: ticket.office_id }),
     openCountersForEstimate(db, ticket.office_id),
     meanServiceMinutes(db, ticket.office_id),
   ]);

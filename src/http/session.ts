@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database';
 import { ttlCache } from '../db/ttl-cache';
+import { reusable } from '../db/compiled';
 import { AppError } from './errors';
 
 export const SESSION_COOKIE = 'guichet_sid';
@@ -63,9 +64,9 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
 const SESSION_CACHE_MS = Math.max(0, Number(process.env.GUICHET_SESSION_CACHE_MS ?? 2000));
 const sessionCache = ttlCache<string, Awaited<ReturnType<typeof selectSession>>>(SESSION_CACHE_MS, { maxEntries: 50_000 });
 
-function selectSession(db: Database, id: string) {
-  // One round trip: the session and, for staff, their account.
-  return db
+/** The session and, for staff, their account: one round trip (compiled once: src/db/compiled.ts). */
+const sessionRead = reusable((db, p: { id: string }) =>
+  db
     .selectFrom('sessions')
     .leftJoin('staff_users', (j) => j.onRef('staff_users.id', '=', 'sessions.subject_id').on('sessions.kind', '=', 'staff'))
     .select([
@@ -82,8 +83,11 @@ function selectSession(db: Database, id: string) {
       'staff_users.roles as staff_roles',
       'staff_users.active as staff_active',
     ])
-    .where('sessions.id', '=', id)
-    .executeTakeFirst();
+    .where('sessions.id', '=', p.id),
+);
+
+function selectSession(db: Database, id: string) {
+  return sessionRead.first(db, 'default', { id });
 }
 
 function readSession(db: Database, id: string) {
