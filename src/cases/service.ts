@@ -256,7 +256,6 @@ export interface CreatedCase {
   version: number;
 }
 
-/** Open a case (client online, staff on the client's behalf, or a partner's 311 app). */
 /**
  * createCase's read (compiled once per shape: src/db/compiled.ts): the service, its owner and jurisdiction, the
  * client's contact preferences, whether this agent may serve the client now ('staff'), and the case's reference
@@ -372,6 +371,7 @@ const openCaseWrite = reusable(
   },
 );
 
+/** Open a case (client online, staff on the client's behalf, or a partner's 311 app). */
 export async function createCase(
   ctx: Ctx,
   actor: Actor | { kind: 'partner'; orgId: string; clientId: string },
@@ -489,6 +489,7 @@ export async function createCase(
   // write is one statement, atomic without BEGIN/COMMIT. On its own, both statements use one connection, taken from
   // the pool once: under load a second trip through the pool's queue doubled the time to open a case.
   if (opts.trx) return run(opts.trx);
+  if (ctx.db.isTransaction) return run(ctx.db); // a transaction has its connection already
   return ctx.db.connection().execute(run);
 }
 
