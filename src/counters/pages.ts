@@ -10,7 +10,7 @@ import { countersNeeded, staffingPlan } from './erlang';
 import type { Notifier } from './notify';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
 import { arrivalProfile, waitStats } from './stats';
-import { addCounter, addShift, changeCounter, MANAGER_ROLES, removeCounter, removeShift, setAgentProfile } from './team';
+import { addCounter, addShift, changeCounter, changeShift, MANAGER_ROLES, removeCounter, removeShift, setAgentProfile } from './team';
 import { isDate, localDate, localParts, zonedTime } from './time';
 
 interface PageDeps {
@@ -341,7 +341,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const today = localDate(new Date(), tz);
     const plusDays = (date: string, n: number) => new Date(Date.parse(`${date}T12:00:00Z`) + n * 86400_000).toISOString().slice(0, 10);
     const shiftRows = await db.selectFrom('agent_shifts').innerJoin('staff_users', 'staff_users.id', 'agent_shifts.staff_id').leftJoin('counters', 'counters.id', 'agent_shifts.counter_id')
-      .select(['agent_shifts.id', 'agent_shifts.starts_at', 'agent_shifts.ends_at', 'staff_users.name', 'counters.label'])
+      .select(['agent_shifts.id', 'agent_shifts.staff_id', 'agent_shifts.counter_id', 'agent_shifts.starts_at', 'agent_shifts.ends_at', 'staff_users.name', 'counters.label'])
       .where('agent_shifts.office_id', '=', officeId)
       .where('agent_shifts.ends_at', '>', zonedTime(today, '00:00', tz))
       .where('agent_shifts.starts_at', '<', zonedTime(plusDays(today, 7), '00:00', tz))
@@ -350,7 +350,12 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const shifts = shiftRows.map((r) => {
       const s = localParts(r.starts_at, tz);
       const e = localParts(r.ends_at, tz);
-      return { id: r.id, day: dayFmt.format(r.starts_at), date: s.date, starts: s.time, ends: e.date === s.date ? e.time : `${dayFmt.format(r.ends_at)} ${e.time}`, name: r.name, counter: r.label, removable: r.ends_at.getTime() > Date.now() };
+      return {
+        id: r.id, day: dayFmt.format(r.starts_at), date: s.date, starts: s.time, ends: e.date === s.date ? e.time : `${dayFmt.format(r.ends_at)} ${e.time}`, name: r.name, counter: r.label,
+        removable: r.ends_at.getTime() > Date.now(),
+        // what the change form starts from (a shift ending on a later day keeps its end time on the form's day)
+        form: { staffId: r.staff_id, counterId: r.counter_id ?? '', date: s.date, startTime: s.time, endTime: e.time },
+      };
     });
     const posted = (extra.values as Record<string, unknown> | undefined) ?? {};
     const values = { ...posted, skills: list(posted.skills), languages: list(posted.languages) };
@@ -358,6 +363,8 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const selected = canManage && selectedId ? agents.find((a) => a.id === selectedId) ?? null : null;
     const counterId = str(extra.counterId) || str(q.counter);
     const selectedCounter = canManage && counterId ? counters.find((c) => c.id === counterId) ?? null : null;
+    const shiftId = str(extra.shiftId) || str(q.shift);
+    const selectedShift = canManage && shiftId ? shifts.find((x) => x.id === shiftId && x.removable) ?? null : null;
     const errors = (extra.errors as FieldError[] | undefined) ?? [];
     const fieldErrors: Record<string, string> = {};
     for (const e of errors) fieldErrors[e.field.split('.')[0]] ??= e.message ?? '';
@@ -367,8 +374,8 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const names = new Intl.DisplayNames([lang], { type: 'language' });
     const langNames = Object.fromEntries([...new Set([...languageChoices, ...agents.flatMap((a) => a.languages)])].map((l) => [l, l === 'en' || l === 'fr' ? t(lang, `counters.lang.${l}`) : (() => { try { return names.of(l) ?? l; } catch { return l; } })()]));
     return reply.page('counters/views/team.njk', {
-      title: t(lang, 'counters.team.title'), ...ctx, canManage, counters, agents, orgs, services, shifts, selected, selectedCounter, today, timezone: tz,
-      languageChoices, langNames, saved: ['counter', 'agent', 'shift', 'counterChanged', 'counterRemoved', 'shiftRemoved'].includes(saved) ? saved : null, fieldErrors, form: '', ...extra, values,
+      title: t(lang, 'counters.team.title'), ...ctx, canManage, counters, agents, orgs, services, shifts, selected, selectedCounter, selectedShift, today, timezone: tz,
+      languageChoices, langNames, saved: ['counter', 'agent', 'shift', 'counterChanged', 'counterRemoved', 'shiftChanged', 'shiftRemoved'].includes(saved) ? saved : null, fieldErrors, form: '', ...extra, values,
     }, status);
   };
   bilingualRoute(app, 'GET', paths.team, (request, reply, lang) => teamPage(request, reply, lang));
@@ -410,7 +417,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
         } catch (err) {
           throw renamed(err, { languages: 'languages', skills: 'skills' });
         }
-      } else if (action === 'shift') {
+      } else if (action === 'shift' || action === 'shiftChange') {
         const ctx = await officeCtx(officeId, lang);
         const hhmm = (v: unknown) => {
           const m = /^(\d{1,2})[:h.](\d{2})$/.exec(str(v));
@@ -428,12 +435,14 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
         if (!end) errors.push({ field: 'endTime', code: str(b.endTime) ? 'invalid' : 'required' });
         if (errors.length) throw invalid(errors);
         try {
-          await addShift(db, officeId, { staffId, counterId: str(b.counterId) || null, startsAt: zonedTime(date, start!, ctx.office.timezone), endsAt: zonedTime(date, end!, ctx.office.timezone) });
+          const shift = { staffId, counterId: str(b.counterId) || null, startsAt: zonedTime(date, start!, ctx.office.timezone), endsAt: zonedTime(date, end!, ctx.office.timezone) };
+          if (action === 'shift') await addShift(db, officeId, shift);
+          else await changeShift(db, officeId, str(b.shiftId), shift);
         } catch (err) {
           throw renamed(err, { startsAt: 'startTime', endsAt: 'endTime' });
         }
       } else throw invalid([{ field: 'action', code: 'invalid' }]);
-      const done: Record<string, string> = { counterChange: 'counterChanged', counterRemove: 'counterRemoved', shiftRemove: 'shiftRemoved' };
+      const done: Record<string, string> = { counterChange: 'counterChanged', counterRemove: 'counterRemoved', shiftChange: 'shiftChanged', shiftRemove: 'shiftRemoved' };
       return reply.redirect(`${self}?saved=${done[action] ?? action}`, 303);
     } catch (err) {
       const e = formErrors(err, lang);
@@ -441,7 +450,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
         request,
         reply,
         lang,
-        { errors: e.errors, errorMessage: e.message, values: b, form: action, agentId: action === 'agent' ? str(b.staffId) : '', counterId: action === 'counterChange' ? str(b.counterId) : '' },
+        { errors: e.errors, errorMessage: e.message, values: b, form: action, agentId: action === 'agent' ? str(b.staffId) : '', counterId: action === 'counterChange' ? str(b.counterId) : '', shiftId: action === 'shiftChange' ? str(b.shiftId) : '' },
         e.status,
       );
     }

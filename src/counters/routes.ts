@@ -19,7 +19,7 @@ import { createNotifier, notifyTurnNear, type Notifier } from './notify';
 import { mailAppointment, sendAppointmentReminders } from './reminders';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
 import { waitStats } from './stats';
-import { addCounter, addShift, changeCounter, removeCounter, removeShift, setAgentProfile } from './team';
+import { addCounter, addShift, changeCounter, changeShift, removeCounter, removeShift, setAgentProfile } from './team';
 import { localDate } from './time';
 import { Nullable } from '../http/schema';
 
@@ -242,6 +242,15 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const { officeId, counterId } = request.params as { officeId: string; counterId: string };
     await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
     return removeCounter(db, officeId, counterId);
+  });
+
+  app.patch('/api/v1/offices/:officeId/shifts/:shiftId', {
+    schema: { tags: TAGS, summary: 'Change a shift that has not ended (who, at which counter, when)', params: Type.Object({ officeId: Type.String({ maxLength: 100 }), shiftId: Type.String({ maxLength: 40 }) }), body: Type.Object({ staffId: Type.String({ maxLength: 100 }), counterId: Type.Optional(Nullable(Type.String({ maxLength: 40 }))), startsAt: Type.String({ format: 'date-time' }), endsAt: Type.String({ format: 'date-time' }) }, { additionalProperties: false }), response: { 200: Type.Object({ id: Type.String() }), 400: Err, 403: Err, 404: Err, 409: Err } },
+  }, async (request) => {
+    const { officeId, shiftId } = request.params as { officeId: string; shiftId: string };
+    await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
+    const b = request.body as { staffId: string; counterId?: string | null; startsAt: string; endsAt: string };
+    return changeShift(db, officeId, shiftId, { staffId: b.staffId, counterId: b.counterId || null, startsAt: new Date(b.startsAt), endsAt: new Date(b.endsAt) });
   });
 
   app.delete('/api/v1/offices/:officeId/shifts/:shiftId', {

@@ -275,7 +275,8 @@ describe('counters: team page', () => {
     assert.equal(await shiftCount(), count + 1);
   });
 
-  it('changes and removes counters (kept for their history; not while open) and removes shifts that have not ended', async () => {
+  it('changes and removes counters (kept for their history; not while open), and changes and removes shifts that have not ended', async () => {
+    const localDay = (n: number) => new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(Date.now() + n * 86400_000));
     const shifts = (id: string) => t.db.selectFrom('agent_shifts').select(['id', 'counter_id']).where('id', '=', id).executeTakeFirst();
     const counter = (id: string) => t.db.selectFrom('counters').select(['label', 'org_id', 'active']).where('id', '=', id).executeTakeFirstOrThrow();
     const c4 = await counterId('4');
@@ -327,6 +328,33 @@ describe('counters: team page', () => {
     assert.equal((await post(manager, EN, [['action', 'counter'], ['label', '1']])).statusCode, 303);
     assert.notEqual(await t.db.selectFrom('counters').select('id').where('office_id', '=', OFFICE).where('label', '=', '1').where('active', '=', true).executeTakeFirstOrThrow().then((r) => r.id), c1);
 
+    // shifts: change one that has not ended (page and API)
+    const tomorrow = localDay(1);
+    const planned = await post(manager, EN, [['action', 'shift'], ['staffId', 'staff-agent'], ['date', tomorrow], ['startTime', '08:00'], ['endTime', '12:00']]);
+    assert.equal(planned.statusCode, 303);
+    const plannedId = (await t.db.selectFrom('agent_shifts').select('id').where('staff_id', '=', 'staff-agent').where('starts_at', '=', expectedInstant(tomorrow, '08:00', tz)).executeTakeFirstOrThrow()).id;
+    const changeForm = await get(manager, `${EN}?shift=${plannedId}`);
+    assert.match(changeForm.body, /id="shift-form"/);
+    assert.match(changeForm.body, new RegExp(`<input type="hidden" name="shiftId" value="${plannedId}">`));
+    assert.match(changeForm.body, /id="f-startTime" name="startTime"[^>]*value="08:00"/);
+    const c2 = await counterId('2');
+    const moved = await post(manager, FR, [['action', 'shiftChange'], ['shiftId', plannedId], ['staffId', 'staff-ottawa-editor'], ['counterId', c2], ['date', tomorrow], ['startTime', '13:00'], ['endTime', '17:30']]);
+    assert.equal(moved.statusCode, 303, moved.body.slice(0, 500));
+    assert.equal(moved.headers.location, `${FR}?saved=shiftChanged`);
+    assert.deepEqual(await t.db.selectFrom('agent_shifts').select(['staff_id', 'counter_id', 'starts_at', 'ends_at']).where('id', '=', plannedId).executeTakeFirstOrThrow(), {
+      staff_id: 'staff-ottawa-editor', counter_id: c2, starts_at: expectedInstant(tomorrow, '13:00', tz), ends_at: expectedInstant(tomorrow, '17:30', tz),
+    });
+    const backwardsChange = await post(manager, EN, [['action', 'shiftChange'], ['shiftId', plannedId], ['staffId', 'staff-agent'], ['date', tomorrow], ['startTime', '15:00'], ['endTime', '14:00']]);
+    assertFieldError(backwardsChange, 'endTime');
+    assert.match(backwardsChange.body, /id="shift-form"/, 'the change form again, with the answers');
+    assert.equal((await t.db.selectFrom('agent_shifts').select('staff_id').where('id', '=', plannedId).executeTakeFirstOrThrow()).staff_id, 'staff-ottawa-editor', 'unchanged');
+    const apiMove = await api(manager, 'PATCH', `/api/v1/offices/${OFFICE}/shifts/${plannedId}`, { staffId: 'staff-agent', counterId: null, startsAt: '2031-07-01T13:00:00Z', endsAt: '2031-07-01T15:00:00Z' });
+    assert.equal(apiMove.statusCode, 200, apiMove.body);
+    assert.equal((await t.db.selectFrom('agent_shifts').select('counter_id').where('id', '=', plannedId).executeTakeFirstOrThrow()).counter_id, null);
+    assert.equal((await api(manager, 'PATCH', `/api/v1/offices/${OFFICE}/shifts/${plannedId}`, { staffId: 'staff-agent', counterId: c1, startsAt: '2031-07-01T13:00:00Z', endsAt: '2031-07-01T15:00:00Z' })).json().error.details[0].field, 'counterId', 'not at a removed counter');
+    assert.equal((await api(agent, 'PATCH', `/api/v1/offices/${OFFICE}/shifts/${plannedId}`, { staffId: 'staff-agent', startsAt: '2031-07-01T13:00:00Z', endsAt: '2031-07-01T15:00:00Z' })).statusCode, 403);
+    assert.equal((await api(manager, 'PATCH', `/api/v1/offices/${OFFICE}/shifts/00000000-0000-4000-8000-000000000000`, { staffId: 'staff-agent', startsAt: '2031-07-01T13:00:00Z', endsAt: '2031-07-01T15:00:00Z' })).statusCode, 404);
+
     // shifts: remove one that has not ended; an ended one stays (the record of who worked)
     const later = await api(manager, 'POST', `/api/v1/offices/${OFFICE}/shifts`, { staffId: 'staff-agent', startsAt: '2031-06-01T13:00:00Z', endsAt: '2031-06-01T17:00:00Z' });
     const gone = await post(manager, EN, [['action', 'shiftRemove'], ['shiftId', later.json().id]]);
@@ -337,6 +365,7 @@ describe('counters: team page', () => {
     const ended = await api(manager, 'DELETE', `/api/v1/offices/${OFFICE}/shifts/${past.id}`);
     assert.equal(ended.statusCode, 409);
     assert.equal(ended.json().error.code, 'SHIFT_ENDED');
+    assert.equal((await api(manager, 'PATCH', `/api/v1/offices/${OFFICE}/shifts/${past.id}`, { staffId: 'staff-agent', startsAt: '2031-07-01T13:00:00Z', endsAt: '2031-07-01T15:00:00Z' })).json().error.code, 'SHIFT_ENDED');
     assert.ok(await shifts(past.id));
     assert.doesNotMatch((await get(manager, EN)).body, new RegExp(`id="remove-shift-${past.id}"`), 'no remove button for an ended shift');
     // guessed ids and other roles: 404 and 403, nothing removed

@@ -171,8 +171,8 @@ async function officePerson(db: Database, officeId: string, staffId: string) {
     .executeTakeFirst();
 }
 
-/** Schedule an agent at the office. 400 field endsAt (not after the start), staffId or counterId (unknown here). */
-export async function addShift(db: Database, officeId: string, input: ShiftInput) {
+/** The checks of a shift (add or change): 400 field endsAt (not after the start), staffId or counterId (unknown here). */
+async function checkShift(db: Database, officeId: string, input: ShiftInput) {
   const start = input.startsAt.getTime();
   const end = input.endsAt.getTime();
   if (Number.isNaN(start)) throw invalid([{ field: 'startsAt', code: 'invalid' }]);
@@ -180,8 +180,37 @@ export async function addShift(db: Database, officeId: string, input: ShiftInput
   const s = input.staffId ? await officePerson(db, officeId, input.staffId) : undefined;
   if (!s) throw invalid([{ field: 'staffId', code: 'invalid' }]);
   if (input.counterId) {
-    const c = /^[0-9a-f-]{36}$/i.test(input.counterId) ? await db.selectFrom('counters').select('id').where('id', '=', input.counterId).where('office_id', '=', officeId).executeTakeFirst() : undefined;
+    const c = UUID.test(input.counterId)
+      ? await db.selectFrom('counters').select('id').where('id', '=', input.counterId).where('office_id', '=', officeId).where('active', '=', true).executeTakeFirst()
+      : undefined;
     if (!c) throw invalid([{ field: 'counterId', code: 'invalid' }]);
   }
+}
+
+/** Schedule an agent at the office. 400 field endsAt (not after the start), staffId or counterId (unknown here). */
+export async function addShift(db: Database, officeId: string, input: ShiftInput) {
+  await checkShift(db, officeId, input);
   return db.insertInto('agent_shifts').values({ office_id: officeId, staff_id: input.staffId, counter_id: input.counterId || null, starts_at: input.startsAt, ends_at: input.endsAt }).returning('id').executeTakeFirstOrThrow();
+}
+
+/**
+ * Change a shift that has not ended (who, where, when; the same checks as addShift). 404 SHIFT_NOT_FOUND; 409
+ * SHIFT_ENDED for a shift that is over (the record of who worked).
+ */
+export async function changeShift(db: Database, officeId: string, shiftId: string, input: ShiftInput, now = new Date()) {
+  if (!UUID.test(shiftId)) throw new AppError(404, 'SHIFT_NOT_FOUND');
+  const current = await db.selectFrom('agent_shifts').select(['id', 'ends_at']).where('id', '=', shiftId).where('office_id', '=', officeId).executeTakeFirst();
+  if (!current) throw new AppError(404, 'SHIFT_NOT_FOUND');
+  if (current.ends_at.getTime() <= now.getTime()) throw new AppError(409, 'SHIFT_ENDED');
+  await checkShift(db, officeId, input);
+  const row = await db
+    .updateTable('agent_shifts')
+    .set({ staff_id: input.staffId, counter_id: input.counterId || null, starts_at: input.startsAt, ends_at: input.endsAt })
+    .where('id', '=', shiftId)
+    .where('office_id', '=', officeId)
+    .where('ends_at', '>', now) // ended between the read and now: unchanged
+    .returning('id')
+    .executeTakeFirst();
+  if (!row) throw new AppError(409, 'SHIFT_ENDED');
+  return row;
 }

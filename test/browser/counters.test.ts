@@ -144,6 +144,20 @@ test('a morning at a shared office', async () => {
   await manager.click('#add-shift');
   assert.equal(await manager.locator('.govuk-error-summary a[href="#f-endTime"]').count(), 1);
   await assertNoA11yViolations(manager);
+  // a shift added for tomorrow, then changed through its own form (still without JavaScript)
+  const tomorrow = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(Date.now() + 86400_000));
+  await manager.fill('#f-date', tomorrow);
+  await manager.fill('#f-startTime', '09:00');
+  await manager.fill('#f-endTime', '12:00');
+  await manager.click('#add-shift');
+  assert.match(await manager.locator('#team-saved').innerText(), /Quart ajouté/);
+  const shiftRow = manager.locator('#team-shifts tbody tr', { has: manager.locator(`time[datetime="${tomorrow}"]`) }).filter({ hasText: '09:00' }).filter({ hasText: '12:00' });
+  await shiftRow.locator('a[id^="change-shift-"]').first().click();
+  assert.equal(await manager.locator('#shift-form').count(), 1);
+  await assertNoA11yViolations(manager);
+  await manager.fill('#f-endTime', '12:30');
+  await manager.click('#save-shift');
+  assert.match(await manager.locator('#team-saved').innerText(), /Quart modifié/);
 
   // self-service kiosk and ticket page, no JavaScript
   const kiosk = await env.newPage({ javaScriptEnabled: false });
