@@ -263,6 +263,10 @@ async function main() {
   console.log(
     `written during the measured ${SECONDS} s: cases=${counts.cases - countsBefore.cases} interactions=${counts.interactions - countsBefore.interactions} referrals=${counts.referrals - countsBefore.referrals}`,
   );
+  // Closed loop (each agent sends its next request when the last is answered): Little's law fixes the mean latency.
+  console.log(
+    `closed loop: mean latency = agents / throughput = ${AGENTS} / ${rps.toFixed(0)} req/s = ${((AGENTS / rps) * 1000).toFixed(0)} ms (measured mean ${result.latency.average} ms); p99 cannot be below it`,
+  );
   console.log(`/healthz baseline: ${BASELINE_SECONDS}s avg_rps=${baselineRps.toFixed(1)} p99=${baseline.latency.p99}ms errors=${baseline.errors + baseline.non2xx}`);
   console.log(`bench:cases agents=${AGENTS} rps=${rps.toFixed(1)} p99_ms=${p99} baseline_rps=${baselineRps.toFixed(1)} ratio=${(rps / baselineRps).toFixed(3)} errors=${errors}`);
 }
