@@ -19,6 +19,7 @@ import { loadDraft, saveDraft, startDraft, submitDraft, type Answers } from './f
 import { enqueueDelivery, nextPageUrl, postedPage, renderFormPage, renderReviewPage, resumeUrl, startPageContext, submitAndRedirect, type FormPaths } from './forms-routes';
 import { CASE_ROLES, servedClient, type Ctx } from './service';
 import { consoleClientUrl as consoleUrl, staffOrRedirect } from './staff-pages';
+import { isUuid } from '../db/uuid';
 
 export const AP = {
   choose: { en: '/en/staff/console/clients/:clientId/forms', fr: '/fr/personnel/console/clients/:clientId/formulaires' },
@@ -30,8 +31,6 @@ export const AP = {
 };
 
 export const ASSISTED_CHANNELS = ['phone', 'counter'] as const;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const clientName = (c: { given_name: string | null; family_name: string | null; business_name: string | null }) =>
   c.business_name || [c.given_name, c.family_name].filter(Boolean).join(' ');
 
@@ -41,7 +40,7 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
 
   /** A draft of a client this agent serves now, or 404 (the same for a guessed id). */
   async function assistedDraft(staff: StaffPrincipal, draftId: string) {
-    if (!UUID_RE.test(draftId)) throw new AppError(404, 'DRAFT_NOT_FOUND');
+    if (!isUuid(draftId)) throw new AppError(404, 'DRAFT_NOT_FOUND');
     const row = await db.selectFrom('case_form_drafts').select('client_id').where('id', '=', draftId).executeTakeFirst();
     if (!row || !(await staffMayServe(db, staff, row.client_id))) throw new AppError(404, 'DRAFT_NOT_FOUND');
     const [draft, client] = await Promise.all([loadDraft(db, row.client_id, draftId), servedClient(db, staff, row.client_id)]);

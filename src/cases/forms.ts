@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { Database } from '../db/database';
+import { isUuid } from '../db/uuid';
 import { AppError, type FieldError } from '../http/errors';
 import type { Lang } from '../i18n/index';
 import { grantConsent } from '../clients/consent';
@@ -284,7 +285,7 @@ async function prefillFromFile(db: Database, clientId: string, fields: FormField
 }
 
 export async function loadDraft(db: Database, clientId: string, draftId: string) {
-  if (!/^[0-9a-f-]{36}$/i.test(draftId)) throw new AppError(404, 'DRAFT_NOT_FOUND');
+  if (!isUuid(draftId)) throw new AppError(404, 'DRAFT_NOT_FOUND');
   const d = await db
     .selectFrom('case_form_drafts')
     .innerJoin('case_forms', (j) => j.onRef('case_forms.service_id', '=', 'case_form_drafts.service_id').onRef('case_forms.version', '=', 'case_form_drafts.form_version'))

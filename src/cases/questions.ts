@@ -14,6 +14,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database } from '../db/database';
+import { isUuid } from '../db/uuid';
 import { formatDate, localDate, t, type Lang } from '../i18n/index';
 import { AppError, type FieldError } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';
@@ -22,7 +23,6 @@ import { AGENT_ACCESS_PURPOSE, auditStaffRead, grantQuestionReferralConsent, REF
 import { CHANNELS, createCase, referralStats, requireCaseRole, type Actor, type Ctx } from './service';
 import type { CaseChannel, QuestionStatus } from './tables';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const notFound = () => new AppError(404, 'QUESTION_NOT_FOUND');
 const invalid = (details: FieldError[]) => new AppError(400, 'VALIDATION_ERROR', undefined, undefined, details);
 
@@ -108,7 +108,7 @@ export async function questionAccess(db: Database, actor: Actor, q: QuestionRow)
 /** A question the actor may see, or 404 QUESTION_NOT_FOUND (also for malformed ids). */
 export async function loadQuestion(db: Database, actor: Actor, id: string, opts: { audit?: boolean; forUpdate?: boolean } = {}) {
   if (actor.kind === 'staff') requireCaseRole(actor.staff);
-  if (!UUID_RE.test(id)) throw notFound();
+  if (!isUuid(id)) throw notFound();
   let q = db.selectFrom('case_questions').selectAll().where('id', '=', id);
   if (opts.forUpdate) q = q.forUpdate();
   const row = await q.executeTakeFirst();

@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import { sql, type ExpressionBuilder } from 'kysely';
 import type { DB } from '../db/schema';
 import type { Database } from '../db/database';
+import { isUuid } from '../db/uuid';
 import { reusable } from '../db/compiled';
 import type { Lang } from '../i18n/index';
 import { AppError, type FieldError } from '../http/errors';
@@ -64,7 +65,6 @@ export interface Ctx {
   publicBaseUrl: string;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const notFound = () => new AppError(404, 'CASE_NOT_FOUND');
 const invalid = (details: FieldError[]) => new AppError(400, 'VALIDATION_ERROR', undefined, undefined, details);
 
@@ -80,7 +80,7 @@ async function isRepresentative(db: Database, personId: string, businessId: stri
 /** Load a case the actor may see, or throw 404 CASE_NOT_FOUND (also for malformed ids). */
 export async function loadCase(db: Database, actor: Actor, caseId: string, opts: { audit?: boolean } = {}) {
   if (actor.kind === 'staff') requireCaseRole(actor.staff);
-  if (!UUID_RE.test(caseId)) throw notFound();
+  if (!isUuid(caseId)) throw notFound();
   const row = await db.selectFrom('cases').selectAll().where('id', '=', caseId).executeTakeFirst();
   if (!row) throw notFound();
   const access = await accessTo(db, actor, row);
@@ -402,7 +402,7 @@ export async function createCase(
   if (!input.serviceId) errors.push({ field: 'serviceId', code: 'required' });
   if (errors.length) throw invalid(errors);
 
-  if (actor.kind === 'staff' && !UUID_RE.test(clientId)) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
+  if (actor.kind === 'staff' && !isUuid(clientId)) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
   // Two round trips: (1) everything the command needs to know, with the case's reference number; (2) one INSERT
   // statement that writes the case, its first status, its first interaction and the e-mail to the outbox (atomic
   // on its own, so no BEGIN/COMMIT unless a caller's transaction wraps it).
@@ -592,7 +592,7 @@ export async function logInteraction(ctx: Ctx, actor: Actor, caseId: string, inp
   if (errors.length) throw invalid(errors);
   if (actor.kind !== 'staff') throw new AppError(403, 'FORBIDDEN');
   requireCaseRole(actor.staff);
-  if (!UUID_RE.test(caseId)) throw notFound();
+  if (!isUuid(caseId)) throw notFound();
   // One statement: INSERT ... SELECT from the case when this staff member may see it (same rule as accessTo).
   const staff = actor.staff;
   const r = await interactionInsert.first(ctx.db, staffShape(staff), {
@@ -741,7 +741,7 @@ export async function referCase(ctx: Ctx, actor: Actor, caseId: string, input: {
   if (input.clientConsent !== true) errors.push({ field: 'clientConsent', code: 'required' });
   if (errors.length) throw invalid(errors);
   requireCaseRole(actor.staff);
-  if (!UUID_RE.test(caseId)) throw notFound();
+  if (!isUuid(caseId)) throw notFound();
   const staff = actor.staff;
   const id = crypto.randomUUID();
   const consentId = crypto.randomUUID();
@@ -801,7 +801,7 @@ export async function answerReferral(
   if (input.accept && typeof input.noRepeat !== 'boolean') throw invalid([{ field: 'noRepeat', code: 'required' }]);
   return ctx.db.transaction().execute(async (trx) => {
     const { row } = await loadCase(trx, actor, caseId);
-    if (!UUID_RE.test(referralId)) throw new AppError(404, 'REFERRAL_NOT_FOUND');
+    if (!isUuid(referralId)) throw new AppError(404, 'REFERRAL_NOT_FOUND');
     const ref = await trx.selectFrom('case_referrals').selectAll().where('id', '=', referralId).where('case_id', '=', row.id).executeTakeFirst();
     if (!ref || ref.to_org_id !== actor.staff.orgId) throw new AppError(404, 'REFERRAL_NOT_FOUND');
     if (ref.status !== 'pending') throw new AppError(409, 'REFERRAL_ALREADY_ANSWERED');

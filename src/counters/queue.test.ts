@@ -106,6 +106,24 @@ describe('counters: queue and appointments', () => {
     assert.equal(await t.db.selectFrom('tickets').select('id').executeTakeFirst(), undefined, 'nothing half-written');
   });
 
+  it('answers ids that cannot be a counter, ticket or shift with 404, not an error (36 dashes were a 500)', async () => {
+    const manager = await staffCookie(t.app, 'staff-reviewer');
+    for (const id of ['-'.repeat(36), 'not-an-id', '00000000-0000-4000-8000-000000000000']) {
+      for (const [cookie, method, url, code] of [
+        [agent, 'POST', `/api/v1/offices/${OFFICE}/counters/${id}/open`, 'COUNTER_NOT_FOUND'],
+        [agent, 'POST', `/api/v1/offices/${OFFICE}/counters/${id}/call-next`, 'COUNTER_NOT_FOUND'],
+        [agent, 'GET', `/api/v1/offices/${OFFICE}/tickets/${id}`, 'TICKET_NOT_FOUND'],
+        [manager, 'PATCH', `/api/v1/offices/${OFFICE}/counters/${id}`, 'COUNTER_NOT_FOUND'],
+        [manager, 'DELETE', `/api/v1/offices/${OFFICE}/shifts/${id}`, 'SHIFT_NOT_FOUND'],
+      ] as const) {
+        const body = method === 'PATCH' ? { label: 'Z9' } : undefined;
+        const r = await t.app.inject({ method, url, payload: body, headers: { cookie, 'x-csrf-token': csrfFrom(cookie) } });
+        assert.equal(r.statusCode, 404, `${method} ${url}: ${r.body}`);
+        assert.equal(r.json().error.code, code);
+      }
+    }
+  });
+
   it('runs a morning: triage, call next by skills and language, transfer keeping the place, hold/recall, no-show, several services', async () => {
     assert.equal((await api(agent, 'POST', `/api/v1/offices/${OFFICE}/counters/${counters['1']}/open`)).statusCode, 200);
     assert.equal((await api(city, 'POST', `/api/v1/offices/${OFFICE}/counters/${counters['3']}/open`)).statusCode, 200);

@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import { reusable } from '../db/compiled';
 import type { Database } from '../db/database';
+import { isUuid } from '../db/uuid';
 import { AppError, type FieldError } from '../http/errors';
 import { DEFAULT_POLICY, estimateWaitMinutes, isEligible, poolingFor, rankTickets, type CallingCounter, type Pooling, type Priority, type RoutingPolicy, type WaitingTicket } from './routing';
 import { localDate } from './time';
@@ -237,7 +238,7 @@ export async function createTicket(db: Database, officeId: string, input: NewTic
 }
 
 export async function getTicket(db: Database, officeId: string, ticketId: string): Promise<Ticket> {
-  if (!/^[0-9a-f-]{36}$/i.test(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
+  if (!isUuid(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
   const t = await db.selectFrom('tickets').selectAll().where('id', '=', ticketId).where('office_id', '=', officeId).executeTakeFirst();
   if (!t) throw new AppError(404, 'TICKET_NOT_FOUND');
   return t;
@@ -284,10 +285,9 @@ const counterAndWaitingRead = reusable((db, p: { officeId: string; counterId: st
       from (select id, service_id, org_id, language, priority, queued_at, appointment_at, target_counter_id, near_notified, email, phone
             from tickets where office_id = ${p.officeId} and status = 'waiting' order by queued_at limit 1000) w)`.as('waiting')),
 );
-const isCounterId = (counterId: string) => /^[0-9a-f-]{36}$/i.test(counterId);
 
 async function loadCounter(db: Trx, officeId: string, counterId: string): Promise<CounterCtx> {
-  if (!isCounterId(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  if (!isUuid(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
   const c = await counterRead.first(db, 'default', { officeId, counterId });
   if (!c) throw new AppError(404, 'COUNTER_NOT_FOUND');
   return c as CounterCtx;
@@ -301,7 +301,7 @@ type WaitingRow = [id: string, serviceId: string, orgId: string, language: strin
  * round trip instead of two; when nobody waits (the common answer in a quiet hour) it is the whole of call-next.
  */
 async function loadCounterAndWaiting(db: Database, officeId: string, counterId: string): Promise<{ counter: CounterCtx; waiting: Array<WaitingTicket & { toNotify: boolean }> }> {
-  if (!isCounterId(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  if (!isUuid(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
   const c = await counterAndWaitingRead.first(db, 'default', { officeId, counterId });
   if (!c) throw new AppError(404, 'COUNTER_NOT_FOUND');
   const { waiting, ...counter } = c;
@@ -419,7 +419,7 @@ export async function callNext(
 type Action = 'serve' | 'recall' | 'hold' | 'no_show' | 'complete' | 'transfer' | 'abandon';
 
 async function lockTicket(trx: Trx, officeId: string, ticketId: string): Promise<Ticket> {
-  if (!/^[0-9a-f-]{36}$/i.test(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
+  if (!isUuid(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
   const r = await sql<Ticket>`select * from tickets where id = ${ticketId} and office_id = ${officeId} for update`.execute(trx);
   if (!r.rows[0]) throw new AppError(404, 'TICKET_NOT_FOUND');
   return r.rows[0];
@@ -554,7 +554,7 @@ async function ticketActionTx(
  * Returns null when that is not the case, for the general path to handle.
  */
 async function completeInOneStatement(db: Database, officeId: string, ticketId: string, staffId: string, input: ActionInput, now: Date): Promise<Ticket | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
+  if (!isUuid(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
   if (input.result && input.result.length > 500) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'result', code: 'tooLong' }]);
   const result = input.result ?? null;
   const r = await sql<Ticket>`

@@ -5,6 +5,7 @@
  * input before these run; the page relies on these checks) and writes nothing unless every check passes.
  */
 import type { Database } from '../db/database';
+import { isUuid } from '../db/uuid';
 import { AppError, type FieldError } from '../http/errors';
 
 /** Roles that may change counters, agent profiles and shifts. */
@@ -42,8 +43,6 @@ export async function addCounter(db: Database, officeId: string, input: CounterI
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Change a counter's label or owning organisation (same checks as addCounter). 404 COUNTER_NOT_FOUND for a counter
  * that is not this office's, was removed, or is not an id; 409 COUNTER_EXISTS when another counter has the label.
@@ -54,7 +53,7 @@ export async function changeCounter(db: Database, officeId: string, counterId: s
   if (label.length < 1) throw invalid([{ field: 'label', code: 'required' }]);
   if (label.length > 10) throw invalid([{ field: 'label', code: 'tooLong' }]);
   if (input.orgId && input.orgId.length > 100) throw invalid([{ field: 'orgId', code: 'tooLong' }]);
-  if (!UUID.test(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  if (!isUuid(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
   if (input.orgId && !(await isHosted(db, officeId, input.orgId))) throw invalid([{ field: 'orgId', code: 'notHosted' }]);
   try {
     const row = await db
@@ -80,7 +79,7 @@ export async function changeCounter(db: Database, officeId: string, counterId: s
  * One statement: the check and the change cannot be separated by an agent opening it.
  */
 export async function removeCounter(db: Database, officeId: string, counterId: string) {
-  if (!UUID.test(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
+  if (!isUuid(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
   const done = await db
     .with('c', (qc) =>
       qc.updateTable('counters').set({ active: false }).where('id', '=', counterId).where('office_id', '=', officeId).where('active', '=', true).where('agent_id', 'is', null).returning('id'),
@@ -97,7 +96,7 @@ export async function removeCounter(db: Database, officeId: string, counterId: s
 
 /** Remove a shift that has not ended (an ended one is the record of who worked). 404 SHIFT_NOT_FOUND; 409 SHIFT_ENDED. */
 export async function removeShift(db: Database, officeId: string, shiftId: string, now = new Date()) {
-  if (!UUID.test(shiftId)) throw new AppError(404, 'SHIFT_NOT_FOUND');
+  if (!isUuid(shiftId)) throw new AppError(404, 'SHIFT_NOT_FOUND');
   const gone = await db.deleteFrom('agent_shifts').where('id', '=', shiftId).where('office_id', '=', officeId).where('ends_at', '>', now).returning('id').executeTakeFirst();
   if (gone) return { id: gone.id };
   const s = await db.selectFrom('agent_shifts').select('id').where('id', '=', shiftId).where('office_id', '=', officeId).executeTakeFirst();
@@ -180,7 +179,7 @@ async function checkShift(db: Database, officeId: string, input: ShiftInput) {
   const s = input.staffId ? await officePerson(db, officeId, input.staffId) : undefined;
   if (!s) throw invalid([{ field: 'staffId', code: 'invalid' }]);
   if (input.counterId) {
-    const c = UUID.test(input.counterId)
+    const c = isUuid(input.counterId)
       ? await db.selectFrom('counters').select('id').where('id', '=', input.counterId).where('office_id', '=', officeId).where('active', '=', true).executeTakeFirst()
       : undefined;
     if (!c) throw invalid([{ field: 'counterId', code: 'invalid' }]);
@@ -198,7 +197,7 @@ export async function addShift(db: Database, officeId: string, input: ShiftInput
  * SHIFT_ENDED for a shift that is over (the record of who worked).
  */
 export async function changeShift(db: Database, officeId: string, shiftId: string, input: ShiftInput, now = new Date()) {
-  if (!UUID.test(shiftId)) throw new AppError(404, 'SHIFT_NOT_FOUND');
+  if (!isUuid(shiftId)) throw new AppError(404, 'SHIFT_NOT_FOUND');
   const current = await db.selectFrom('agent_shifts').select(['id', 'ends_at']).where('id', '=', shiftId).where('office_id', '=', officeId).executeTakeFirst();
   if (!current) throw new AppError(404, 'SHIFT_NOT_FOUND');
   if (current.ends_at.getTime() <= now.getTime()) throw new AppError(409, 'SHIFT_ENDED');
