@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { fork, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { benchReplica, benchServer, sha256 } from './support';
+import { benchReplica, benchServer, percentile, sha256 } from './support';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -247,12 +247,11 @@ async function main() {
   const baselineRps = baseline.requests.average;
   console.log(`warm-up (${WARMUP_SECONDS} s, not measured): ${warm.requests.total} requests, errors=${warmErrors} ${JSON.stringify(warmSteps)}`);
   console.log(`agents requests: total=${result.requests.total} avg_rps=${rps.toFixed(1)} latency p50=${result.latency.p50}ms p90=${result.latency.p90}ms p99=${p99}ms max=${result.latency.max}ms`);
-  const pct = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
   console.log(
     `latency by step (ms): ${stepNames
       .map((k) => {
         const xs = (measuredSteps[k] ?? []).sort((a, b) => a - b);
-        return `${k} n=${xs.length} p50=${pct(xs, 0.5).toFixed(0)} p90=${pct(xs, 0.9).toFixed(0)} p99=${pct(xs, 0.99).toFixed(0)}`;
+        return `${k} n=${xs.length} p50=${percentile(xs, 50).toFixed(0)} p90=${percentile(xs, 90).toFixed(0)} p99=${percentile(xs, 99).toFixed(0)}`;
       })
       .join('; ')}`,
   );

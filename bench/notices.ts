@@ -23,6 +23,7 @@ import { declare, saveSubscription, DELIVER_QUEUE } from '../src/notices/service
 import { makeDeliveryHandler } from '../src/notices/delivery';
 import { noticeSettings } from '../src/notices/settings';
 import { fork, type ChildProcess } from 'node:child_process';
+import { percentile } from './support';
 
 /** The partners' process: counts and, at the end, every delivery (notice id → times applied, time applied, requests). */
 interface PartnerDump {
@@ -88,7 +89,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 12);
 const PARTNERS = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0);
 
 function withDb(url: string, name: string) {
   const u = new URL(url);
@@ -220,8 +220,8 @@ async function main() {
         return at ? at - madeAt.get(id)! : Number.POSITIVE_INFINITY;
       })
       .sort((a, b) => a - b);
-    const p50 = pct(latencies, 50);
-    const p99 = pct(latencies, 99);
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
     console.log(`phase 1: ${p1Ids.length} notices, declaration→delivered p50=${p50} ms p99=${p99} ms`);
 
     // phase 2: delivery throughput. Workers are paused while the declarations are made (as fast as they can be),

@@ -32,7 +32,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import { benchReplica, benchServer, sha256 } from './support';
+import { benchReplica, benchServer, percentile, sha256 } from './support';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 100_000);
 const OFFICES = Number(process.env.BENCH_OFFICES ?? 50);
@@ -178,10 +178,8 @@ function post(port: number, url: string, cookie: string, csrf: string, body?: un
   });
 }
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? 0;
-}
+/** p as a fraction (0.99), of unsorted values */
+const pct = (xs: number[], p: number): number => percentile([...xs].sort((a, b) => a - b), p * 100) || 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 

@@ -23,9 +23,9 @@ import { createTestApp } from '../test/support/app';
 import * as searchIndex from '../src/catalogue/search/index';
 import { explainQuery, searchIndexStats, searchServices, serviceTextIndex } from '../src/catalogue/search/index';
 import { buildQueries, scaleUp } from './search-data';
+import { percentile as pct } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 const ctx = await createTestApp({ catalogue: true });
 try {
   const queries = await buildQueries(ctx);

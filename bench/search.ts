@@ -18,14 +18,11 @@ import { searchIndexStats, searchServices } from '../src/catalogue/search/index'
 import { searchServicesFts } from '../src/catalogue/search/fts';
 import { RELEVANCE_SET } from '../src/catalogue/search/relevance-set';
 import { buildQueries, COPIES, scaleUp, type Q } from './search-data';
+import { percentile } from './support';
 
 const HTTP_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 3 : 1) : 'n/a');
 
 /** Wall-clock latency per query, and CPU time per query (process.cpuUsage: unaffected by other processes on a busy machine). */
