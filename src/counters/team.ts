@@ -24,14 +24,20 @@ export interface CounterInput {
   orgId?: string | null;
 }
 
-/** Add a counter. 400 field orgId notHosted; 409 COUNTER_EXISTS when the label is taken at this office. */
-export async function addCounter(db: Database, officeId: string, input: CounterInput) {
-  // '' as well as null means shared (the API's body validation turns a JSON null into '' for string-or-null fields)
+/** The checks of a counter's label and owner (add or change): 400 field label (required, tooLong) or orgId (notHosted). */
+async function checkCounter(db: Database, officeId: string, input: CounterInput): Promise<string> {
   const label = input.label ?? '';
   if (label.length < 1) throw invalid([{ field: 'label', code: 'required' }]);
   if (label.length > 10) throw invalid([{ field: 'label', code: 'tooLong' }]);
   if (input.orgId && input.orgId.length > 100) throw invalid([{ field: 'orgId', code: 'tooLong' }]);
   if (input.orgId && !(await isHosted(db, officeId, input.orgId))) throw invalid([{ field: 'orgId', code: 'notHosted' }]);
+  return label;
+}
+
+/** Add a counter. 400 field orgId notHosted; 409 COUNTER_EXISTS when the label is taken at this office. */
+export async function addCounter(db: Database, officeId: string, input: CounterInput) {
+  // '' as well as null means shared (the API's body validation turns a JSON null into '' for string-or-null fields)
+  const label = await checkCounter(db, officeId, input);
   const exists = await db.selectFrom('counters').select('id').where('office_id', '=', officeId).where('label', '=', label).where('active', '=', true).executeTakeFirst();
   if (exists) throw new AppError(409, 'COUNTER_EXISTS');
   try {
@@ -49,12 +55,8 @@ export async function addCounter(db: Database, officeId: string, input: CounterI
  * An agent may stay open at it: the board shows the new label from the next poll.
  */
 export async function changeCounter(db: Database, officeId: string, counterId: string, input: CounterInput) {
-  const label = input.label ?? '';
-  if (label.length < 1) throw invalid([{ field: 'label', code: 'required' }]);
-  if (label.length > 10) throw invalid([{ field: 'label', code: 'tooLong' }]);
-  if (input.orgId && input.orgId.length > 100) throw invalid([{ field: 'orgId', code: 'tooLong' }]);
   if (!isUuid(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
-  if (input.orgId && !(await isHosted(db, officeId, input.orgId))) throw invalid([{ field: 'orgId', code: 'notHosted' }]);
+  const label = await checkCounter(db, officeId, input);
   try {
     const row = await db
       .updateTable('counters')
@@ -78,13 +80,13 @@ export async function changeCounter(db: Database, officeId: string, counterId: s
  * counter. 409 COUNTER_IN_USE while an agent has it open (they close it first); 404 COUNTER_NOT_FOUND.
  * One statement: the check and the change cannot be separated by an agent opening it.
  */
-export async function removeCounter(db: Database, officeId: string, counterId: string) {
+export async function removeCounter(db: Database, officeId: string, counterId: string, now = new Date()) {
   if (!isUuid(counterId)) throw new AppError(404, 'COUNTER_NOT_FOUND');
   const done = await db
     .with('c', (qc) =>
       qc.updateTable('counters').set({ active: false }).where('id', '=', counterId).where('office_id', '=', officeId).where('active', '=', true).where('agent_id', 'is', null).returning('id'),
     )
-    .with('s', (qc) => qc.updateTable('agent_shifts').set({ counter_id: null }).where('counter_id', 'in', qc.selectFrom('c').select('c.id')).where('ends_at', '>', new Date()).returning('agent_shifts.id'))
+    .with('s', (qc) => qc.updateTable('agent_shifts').set({ counter_id: null }).where('counter_id', 'in', qc.selectFrom('c').select('c.id')).where('ends_at', '>', now).returning('agent_shifts.id'))
     .selectFrom('c')
     .select((eb) => ['c.id', eb.selectFrom('s').select(eb.fn.countAll<number>().as('n')).as('shifts')])
     .executeTakeFirst();
