@@ -287,16 +287,15 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const { officeId } = request.params as { officeId: string };
     await d.requireOfficeStaff(request, officeId);
     const ctx = await officeCtx(officeId, lang);
-    const q = (request.query ?? {}) as Record<string, string>;
+    const asked = (request.query ?? {}) as Record<string, string>;
     const errors: FieldError[] = [];
     // First visit: the office's own last 28 days (arrivals per hour, mean service time); example figures if it has none.
-    const history = q.arrivals === undefined ? await arrivalProfile(db, officeId) : null;
-    const source = q.arrivals !== undefined ? 'entered' : history ? 'history' : 'example';
-    if (history) {
-      q.arrivals = history.arrivalsPerHour.join(', ');
-      q.opens ??= String(history.opensHour).padStart(2, '0');
-      if (history.meanServiceMin) q.meanServiceMin ??= String(history.meanServiceMin);
-    }
+    const history = asked.arrivals === undefined ? await arrivalProfile(db, officeId) : null;
+    const source = asked.arrivals !== undefined ? 'entered' : history ? 'history' : 'example';
+    const fromHistory: Record<string, string> = history
+      ? { arrivals: history.arrivalsPerHour.join(', '), opens: String(history.opensHour).padStart(2, '0'), ...(history.meanServiceMin ? { meanServiceMin: String(history.meanServiceMin) } : {}) }
+      : {};
+    const q = { ...fromHistory, ...asked };
     const arrivalsText = q.arrivals ?? '20, 35, 40, 30, 25, 35, 30, 15';
     const rates = arrivalsText.split(',').map((x) => Number(x.trim()));
     if (!rates.length || rates.length > 24 || rates.some((r) => !Number.isFinite(r) || r < 0)) errors.push({ field: 'arrivals', code: 'invalid', message: t(lang, 'field.invalid') });
