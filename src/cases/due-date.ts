@@ -48,7 +48,6 @@ function holidaysFor(jurisdiction: string, year: number): Set<string> {
   return set;
 }
 
-/** 'YYYY-MM-DD' of an instant in the given time zone. */
 /** 'YYYY-MM-DD' in a time zone (default Eastern): the platform's one helper, re-exported for the cases modules. */
 export { localDate };
 
@@ -116,7 +115,8 @@ export function businessDaysBetween(from: string, to: string, jurisdiction: stri
 
 export function computeDueDate(start: Date | string, value: number, unit: DurationUnit, jurisdiction: string): string {
   const day = typeof start === 'string' ? start : localDate(start);
-  if (unit === 'business_days' || unit === 'days' || unit === 'weeks' || unit === 'months') return memo(`d|${day}|${value}|${unit}|${jurisdiction}`, () => dueFromDay(day, value, unit, jurisdiction));
+  // calendar units are remembered here; business_days by addBusinessDays; hours and shorter depend on the instant
+  if (unit === 'days' || unit === 'weeks' || unit === 'months') return memo(`d|${day}|${value}|${unit}|${jurisdiction}`, () => dueFromDay(day, value, unit, jurisdiction));
   return dueFromDay(day, value, unit, jurisdiction, start);
 }
 

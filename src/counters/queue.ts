@@ -110,12 +110,6 @@ async function logEvent(db: Trx, e: { ticket_id: string; office_id: string; kind
 }
 
 /**
- * Create a ticket (greeter, kiosk, appointment check-in or API). Runs inside the caller's transaction if given one.
- * Two round trips: the office and the services it offers (read together), then ONE statement that draws the day's
- * number, inserts the ticket and logs the event. The per-office, per-day counter row is locked only for the length
- * of that statement, so arrivals at a busy office do not queue behind each other's transactions.
- */
-/**
  * createTicket's statement (compiled once: src/db/compiled.ts): draws the day's number, inserts the ticket and logs
  * the event.
  */
@@ -203,6 +197,12 @@ const ticketInsert = reusable(
       .selectAll(),
 );
 
+/**
+ * Create a ticket (greeter, kiosk, appointment check-in or API). Runs inside the caller's transaction if given one.
+ * Two round trips: the office and the services it offers (read together), then ONE statement that draws the day's
+ * number, inserts the ticket and logs the event. The per-office, per-day counter row is locked only for the length
+ * of that statement, so arrivals at a busy office do not queue behind each other's transactions.
+ */
 export async function createTicket(db: Database, officeId: string, input: NewTicket, now = new Date(), trx?: Trx, check?: Promise<unknown>): Promise<Ticket> {
   validateNew(input);
   const exec = trx ?? db;
@@ -258,8 +258,7 @@ interface CounterCtx {
   busy: boolean;
 }
 
-/** The counter with its agent's profile and whether a client is at it (404 for an id that cannot be a counter's). */
-/** The counter with its agent's profile and whether it serves someone now (compiled once: src/db/compiled.ts). */
+/** The counter with its agent's profile and whether a client is at it now (compiled once below: src/db/compiled.ts). */
 function counterSelect(db: Trx, p: { officeId: string; counterId: string }) {
   return db
     .selectFrom('counters')
@@ -621,7 +620,6 @@ async function computeMeanServiceMinutes(db: Database, officeId: string): Promis
   return new Map(rows.filter((r) => r.avg != null).map((r) => [r.service_id, Math.max(1, Number(r.avg) / 60)]));
 }
 
-/** Position and estimated wait of a waiting ticket: tickets ranked ahead of it by the counters able to serve it. */
 /** The office's waiting tickets in order of arrival, at most 1,000 (compiled once: src/db/compiled.ts). */
 const waitingRead = reusable((db, p: { officeId: string }) =>
   db
@@ -633,6 +631,7 @@ const waitingRead = reusable((db, p: { officeId: string }) =>
     .limit(1000),
 );
 
+/** Position and estimated wait of a waiting ticket: tickets ranked ahead of it by the counters able to serve it. */
 export async function estimateFor(db: Database, ticket: Ticket, now = new Date()): Promise<QueueEstimate | null> {
   if (ticket.status !== 'waiting') return null;
   const [office, waiting, counters, means] = await Promise.all([
