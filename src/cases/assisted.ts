@@ -19,7 +19,7 @@ import { loadDraft, saveDraft, startDraft, submitDraft, type Answers } from './f
 import { enqueueDelivery, nextPageUrl, postedPage, renderFormPage, renderReviewPage, resumeUrl, startPageContext, submitAndRedirect, type FormPaths } from './forms-routes';
 import { CASE_ROLES, servedClient, type Ctx } from './service';
 import { consoleClientUrl as consoleUrl, staffOrRedirect } from './staff-pages';
-import { isUuid } from '../db/uuid';
+import { isUuid } from '../db/ids';
 
 export const AP = {
   choose: { en: '/en/staff/console/clients/:clientId/forms', fr: '/fr/personnel/console/clients/:clientId/formulaires' },

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { Database } from '../db/database';
-import { isUuid } from '../db/uuid';
+import { isUuid } from '../db/ids';
 import { AppError, type FieldError } from '../http/errors';
 import type { Lang } from '../i18n/index';
 import { grantConsent } from '../clients/consent';

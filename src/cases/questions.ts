@@ -14,7 +14,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database } from '../db/database';
-import { isUuid } from '../db/uuid';
+import { isUuid } from '../db/ids';
 import { formatDate, localDate, t, type Lang } from '../i18n/index';
 import { AppError, type FieldError } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';

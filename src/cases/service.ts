@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import { sql, type ExpressionBuilder } from 'kysely';
 import type { DB } from '../db/schema';
 import type { Database } from '../db/database';
-import { isUuid } from '../db/uuid';
+import { isUuid } from '../db/ids';
 import { reusable } from '../db/compiled';
 import type { Lang } from '../i18n/index';
 import { AppError, type FieldError } from '../http/errors';

@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import { reusable } from '../db/compiled';
 import type { Database } from '../db/database';
-import { isUuid } from '../db/uuid';
+import { isUuid } from '../db/ids';
 import { AppError, type FieldError } from '../http/errors';
 import { DEFAULT_POLICY, estimateWaitMinutes, isEligible, poolingFor, rankTickets, type CallingCounter, type Pooling, type Priority, type RoutingPolicy, type WaitingTicket } from './routing';
 import { localDate } from './time';

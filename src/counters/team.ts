@@ -5,7 +5,7 @@
  * input before these run; the page relies on these checks) and writes nothing unless every check passes.
  */
 import type { Database } from '../db/database';
-import { isUuid } from '../db/uuid';
+import { isUuid } from '../db/ids';
 import { AppError, type FieldError } from '../http/errors';
 
 /** Roles that may change counters, agent profiles and shifts. */

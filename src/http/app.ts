@@ -34,6 +34,18 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 export type App = FastifyInstance;
 
+/** A route as registered: its method(s) and URL pattern (`:param` for parameters). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route of an app built by buildApp, pages and API alike (for sweeps over all routes in tests). */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registered.get(app) ?? [];
+}
+
 export interface BuildOptions {
   config: Config;
   database: OpenedDatabase;
@@ -55,6 +67,12 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const deps: AppDeps = { config, database, db: database.db, ready: opts.ready ?? (() => true) };
+
+  const routeList: RegisteredRoute[] = [];
+  registered.set(app, routeList);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routeList.push({ method, url: route.url });
+  });
 
   app.decorateRequest('lang', 'en');
   app.addHook('onRequest', async (request) => {

@@ -44,6 +44,7 @@ import { CLIENT_PATHS, actingForBanner } from '../clients/routes';
 import { businessesFor, representedBusiness, REPRESENTATIVE_PURPOSE, representativeBasis, type Representation } from '../clients/accounts';
 import { recordAccess } from '../clients/access-log';
 import { Nullable } from '../http/schema';
+import { serialId } from '../db/ids';
 
 const P = {
   start: { en: '/en/tell-us-once', fr: '/fr/dites-le-nous-une-fois' },
@@ -567,8 +568,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'POST', P.staffResolve, async (request, reply, lang) => {
     const staff = requireManager(request, reply, lang);
     if (!staff) return reply;
-    const id = Number((request.params as { id: string }).id);
-    if (!Number.isInteger(id)) throw new AppError(404, 'NOT_FOUND');
+    const id = serialId((request.params as { id: string }).id);
+    if (id === null) throw new AppError(404, 'NOT_FOUND');
     await db.updateTable('notice_alerts').set({ resolved_at: new Date(), resolved_by: staff.id }).where('id', '=', id).where('resolved_at', 'is', null).execute();
     return reply.redirect(P.staff[lang], 303);
   });
