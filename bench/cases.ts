@@ -18,11 +18,9 @@
  */
 import cluster from 'node:cluster';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
 import { fork, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { benchReplica, benchServer, percentile, sha256 } from './support';
+import { benchReplica, benchServer, cpuSplit, freePort, percentile, postgresCpuMs, processCpuMs, sha256 } from './support';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -70,24 +68,13 @@ async function server(): Promise<void> {
   await db.insertInto('sessions').values(sessionRows).execute();
   // The fixture is written; the HTTP servers are cluster workers over the same database, sharing one port.
   await app.close();
-  const port = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (probe.address() as net.AddressInfo).port;
-      probe.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   cluster.setupPrimary({ exec: process.argv[1], execArgv: process.execArgv });
   const workers = Array.from({ length: SERVERS }, () => cluster.fork({ ...process.env, BENCH_ROLE: 'worker', BENCH_DB: database.url ?? '', BENCH_PORT: String(port), NODE_ENV: 'test' }));
   await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.on('message', (m: { type: string }) => m.type === 'listening' && resolve()))));
-  /** CPU seconds used so far by the HTTP worker processes (Linux /proc: utime + stime, in clock ticks of 1/100 s) */
-  const workersCpu = (): NodeJS.CpuUsage => {
-    let ticks = 0;
-    for (const w of workers) {
-      const f = fs.readFileSync(`/proc/${w.process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    }
-    return { user: ticks * 10_000, system: 0 };
-  };
+  /** CPU time (ms) used so far by the HTTP worker processes */
+  const workerPids = new Set(workers.map((w) => w.process.pid));
+  const workersCpu = () => processCpuMs((_name, pid) => workerPids.has(pid));
   const counts = async () => {
     const c = await db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const r = await db.selectFrom('case_referrals').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -225,7 +212,9 @@ async function main() {
   unexpected = {};
   byStep = {};
   const countsBefore = (await ask<{ counts: { cases: number; referrals: number; interactions: number } }>(child, 'counts', 'counts')).counts;
-  const cpuBefore = (await ask<{ cpu: NodeJS.CpuUsage }>(child, 'cpu', 'cpu')).cpu;
+  const cpuBefore = (await ask<{ cpu: number }>(child, 'cpu', 'cpu')).cpu;
+  const pgBefore = postgresCpuMs();
+  const selfBefore = process.cpuUsage();
   const result = await autocannon({
     url,
     connections: AGENTS,
@@ -234,7 +223,9 @@ async function main() {
     requests: steps,
   });
   const measuredSteps = byStep;
-  const cpuAfter = (await ask<{ cpu: NodeJS.CpuUsage }>(child, 'cpu', 'cpu')).cpu;
+  const self = process.cpuUsage(selfBefore);
+  const pgMs = postgresCpuMs() - pgBefore;
+  const cpuAfter = (await ask<{ cpu: number }>(child, 'cpu', 'cpu')).cpu;
   const counts = (await ask<{ counts: { cases: number; referrals: number; interactions: number } }>(child, 'counts', 'counts')).counts;
   const baseline = await autocannon({ url: `${url}/healthz`, connections: AGENTS, duration: BASELINE_SECONDS });
   child.send({ type: 'stop' });
@@ -256,8 +247,11 @@ async function main() {
       .join('; ')}`,
   );
   // CPU time of the server process per request: independent of what else runs on the machine.
-  const serverCpuMs = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1000;
+  const serverCpuMs = cpuAfter - cpuBefore;
   console.log(`server processes' CPU: ${(serverCpuMs / result.requests.total).toFixed(3)} ms per request (${(serverCpuMs / 1000).toFixed(1)} s over ${SECONDS} s, ${SERVERS} process(es))`);
+  // PostgreSQL's share counts only when it runs on this machine (as in CI and the committed runs)
+  const loadMs = (self.user + self.system) / 1000;
+  console.log(cpuSplit(pgMs > 0 ? { server: serverCpuMs, postgres: pgMs, autocannon: loadMs } : { server: serverCpuMs, autocannon: loadMs }, result.requests.total));
   console.log(`agents errors: socket=${result.errors} timeouts=${result.timeouts} non2xx=${result.non2xx} by step: ${JSON.stringify(unexpected)}`);
   console.log(
     `written during the measured ${SECONDS} s: cases=${counts.cases - countsBefore.cases} interactions=${counts.interactions - countsBefore.interactions} referrals=${counts.referrals - countsBefore.referrals}`,

@@ -3,6 +3,9 @@
  * PostgreSQL database when DATABASE_URL is set), not yet listening.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 
 export async function benchServer(poolSize: number) {
   const { createTestDb } = await import('../test/support/db');
@@ -39,4 +42,55 @@ export const sha256 = (s: string) => crypto.createHash('sha256').update(s).diges
 export function percentile(sorted: readonly number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/**
+ * CPU time (ms, user + system) used so far by the processes of this machine that `match` picks, from Linux /proc
+ * (utime + stime, in clock ticks of 1/100 s). A process that ended between two readings drops out of the later one,
+ * so read before and after a run of processes that stay up. 0 where /proc is not there.
+ */
+export function processCpuMs(match: (name: string, pid: number) => boolean): number {
+  let ticks = 0;
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!match(name, Number(pid))) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // the process ended while we read
+    }
+  }
+  return ticks * 10;
+}
+
+/** PostgreSQL's server processes on this machine (all of them: a benchmark's database should be the only busy one). */
+export const postgresCpuMs = () => processCpuMs((name) => name === 'postgres' || name.startsWith('postgres:'));
+
+/**
+ * Where the CPU went, per request, and what that allows: with `cores` cores fully used, at most cores / (CPU per
+ * request) requests a second, whatever the software waits for.
+ */
+export function cpuSplit(parts: Record<string, number>, requests: number, cores = os.cpus().length): string {
+  const per = Object.entries(parts).map(([k, ms]) => [k, ms / requests] as const);
+  const total = per.reduce((s, [, v]) => s + v, 0);
+  return `CPU per request (ms): ${per.map(([k, v]) => `${k}=${v.toFixed(3)}`).join(' ')} total=${total.toFixed(3)}; ${cores} cores allow at most ${Math.round((cores * 1000) / total)} req/s`;
+}
+
+/** A TCP port free on 127.0.0.1 just now (for server processes that listen on one port together). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
 }
