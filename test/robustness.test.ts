@@ -2,7 +2,8 @@
  * "Bad input gets a clear, translated error, never a 500": a sweep over EVERY route the app registers (pages and
  * API, as buildApp records them), as every kind of caller, with guessed and malformed ids in the path, nonsense in
  * the query string and malformed bodies (JSON of the wrong shape and types, broken JSON, form posts of nonsense).
- * No answer may be a 5xx; an API error (under /api/) must be JSON with a machine-readable code.
+ * No answer may be a 5xx, show a stack trace or a source path; an API error (under /api/) must be JSON with a
+ * machine-readable code; an error page under /fr/ must be in French.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -109,6 +110,7 @@ describe('every route answers bad input without a 5xx', () => {
     assert.ok(routes.length > 300, `expected the whole app's routes, got ${routes.length}`);
     const failures: string[] = [];
     let requests = 0;
+    let frenchErrorPages = 0;
     for (const caller of callers) {
       for (const route of routes) {
         const hasParams = /[:*]/.test(route.url);
@@ -134,6 +136,11 @@ describe('every route answers bad input without a 5xx', () => {
             requests++;
             const where = `${caller.name} ${route.method} ${a.url.slice(0, 160)}`;
             const res = await answered(t.app.inject({ method: route.method as 'GET', url: a.url, headers: { ...caller.headers, ...a.headers }, payload: a.payload }), where);
+            const html = String(res.headers['content-type'] ?? '').startsWith('text/html');
+            if (/\.ts:\d+|node_modules\//.test(res.body)) failures.push(`${where} → ${res.statusCode} shows a stack trace or source path`);
+            if (res.statusCode >= 400 && html && a.url.startsWith('/fr/') && ++frenchErrorPages && !/<html[^>]*\slang="fr"/.test(res.body)) {
+              failures.push(`${where} → ${res.statusCode}: a French page's error is not in French`);
+            }
             if (res.statusCode >= 500) {
               failures.push(`${where} → ${res.statusCode} ${res.body.slice(0, 200)}`);
             } else if (res.statusCode >= 400 && a.url.startsWith('/api/')) {
@@ -150,6 +157,7 @@ describe('every route answers bad input without a 5xx', () => {
       }
     }
     assert.ok(requests > 5000, `swept ${requests} requests`);
+    assert.ok(frenchErrorPages > 100, `only ${frenchErrorPages} French error pages seen`);
     assert.deepEqual(failures, [], `${failures.length} of ${requests} answers broke the rule:\n${failures.slice(0, 60).join('\n')}`);
   });
 });
