@@ -3,7 +3,8 @@
  * API, as buildApp records them), as every kind of caller, with guessed and malformed ids in the path, nonsense in
  * the query string and malformed bodies (JSON of the wrong shape and types, broken JSON, form posts of nonsense).
  * No answer may be a 5xx, show a stack trace or a source path; an API error (under /api/) must be JSON with a
- * machine-readable code; an error page under /fr/ must be in French.
+ * machine-readable code and, asked in French (Accept-Language), the same code with its message translated; an error
+ * page under /fr/ must be in French.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -111,6 +112,7 @@ describe('every route answers bad input without a 5xx', () => {
     const failures: string[] = [];
     let requests = 0;
     let frenchErrorPages = 0;
+    let apiErrorsInFrench = 0;
     for (const caller of callers) {
       for (const route of routes) {
         const hasParams = /[:*]/.test(route.url);
@@ -151,6 +153,16 @@ describe('every route answers bad input without a 5xx', () => {
                 code = undefined;
               }
               if (typeof code !== 'string' || !code) failures.push(`${where} → ${res.statusCode} without a JSON error code: ${res.body.slice(0, 120)}`);
+              else if (!a.url.includes('lang=')) {
+                // the same request in French: the same answer, its message translated
+                const fr = await answered(t.app.inject({ method: route.method as 'GET', url: a.url, headers: { ...caller.headers, ...a.headers, 'accept-language': 'fr-CA,fr;q=0.9' }, payload: a.payload }), where);
+                const en = JSON.parse(res.body).error;
+                const frError = fr.statusCode === res.statusCode ? JSON.parse(fr.body)?.error : undefined;
+                apiErrorsInFrench++;
+                if (frError?.code !== en.code || !frError.message || frError.message === en.message) {
+                  failures.push(`${where} → ${res.statusCode} ${en.code}: in French ${fr.statusCode} ${fr.body.slice(0, 120)} (English: ${en.message})`);
+                }
+              }
             }
           }
         }
@@ -158,6 +170,7 @@ describe('every route answers bad input without a 5xx', () => {
     }
     assert.ok(requests > 5000, `swept ${requests} requests`);
     assert.ok(frenchErrorPages > 100, `only ${frenchErrorPages} French error pages seen`);
+    assert.ok(apiErrorsInFrench > 100, `only ${apiErrorsInFrench} API errors asked in French`);
     assert.deepEqual(failures, [], `${failures.length} of ${requests} answers broke the rule:\n${failures.slice(0, 60).join('\n')}`);
   });
 });
