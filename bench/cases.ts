@@ -20,7 +20,7 @@ import cluster from 'node:cluster';
 import crypto from 'node:crypto';
 import { fork, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { benchReplica, benchServer, cpuSplit, freePort, percentile, postgresCpuMs, processCpuMs, sha256 } from './support';
+import { benchReplica, benchServer, cpuSplit, freePort, percentile, postgresCpuMs, processCpuMs, run, sha256 } from './support';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -264,19 +264,6 @@ async function main() {
   console.log(`bench:cases agents=${AGENTS} rps=${rps.toFixed(1)} p99_ms=${p99} baseline_rps=${baselineRps.toFixed(1)} ratio=${(rps / baselineRps).toFixed(3)} errors=${errors}`);
 }
 
-if (process.env.BENCH_ROLE === 'worker') {
-  worker().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-} else if (process.env.BENCH_ROLE === 'server') {
-  server().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-} else {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+if (process.env.BENCH_ROLE === 'worker') run(worker);
+else if (process.env.BENCH_ROLE === 'server') run(server);
+else run(main);

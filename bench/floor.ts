@@ -19,7 +19,7 @@ import cluster from 'node:cluster';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { cpuSplit, freePort, postgresCpuMs, processCpuMs } from './support';
+import { cpuSplit, freePort, postgresCpuMs, processCpuMs, run } from './support';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -89,14 +89,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.env.BENCH_ROLE === 'floor-worker') {
-  worker().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-} else {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+if (process.env.BENCH_ROLE === 'floor-worker') run(worker);
+else run(main);

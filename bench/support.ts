@@ -94,3 +94,11 @@ export function freePort(): Promise<number> {
     probe.on('error', reject);
   });
 }
+
+/** Runs a benchmark's (or one of its processes') main function; an error ends the process with status 1. */
+export function run(main: () => Promise<void>): void {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
