@@ -157,9 +157,14 @@ describe('every route answers bad input without a 5xx', () => {
                 // the same request in French: the same answer, its message translated
                 const fr = await answered(t.app.inject({ method: route.method as 'GET', url: a.url, headers: { ...caller.headers, ...a.headers, 'accept-language': 'fr-CA,fr;q=0.9' }, payload: a.payload }), where);
                 const en = JSON.parse(res.body).error;
-                const frError = fr.statusCode === res.statusCode ? JSON.parse(fr.body)?.error : undefined;
+                let frError: { code?: string; message?: string } | undefined;
+                try {
+                  frError = fr.statusCode === res.statusCode ? JSON.parse(fr.body)?.error : undefined;
+                } catch {
+                  frError = undefined; // not JSON: listed below with the answer's start
+                }
                 apiErrorsInFrench++;
-                if (frError?.code !== en.code || !frError.message || frError.message === en.message) {
+                if (!frError || frError.code !== en.code || !frError.message || frError.message === en.message) {
                   failures.push(`${where} → ${res.statusCode} ${en.code}: in French ${fr.statusCode} ${fr.body.slice(0, 120)} (English: ${en.message})`);
                 }
               }
