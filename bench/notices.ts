@@ -24,6 +24,7 @@ import { makeDeliveryHandler } from '../src/notices/delivery';
 import { noticeSettings } from '../src/notices/settings';
 import { fork, type ChildProcess } from 'node:child_process';
 import { percentile } from './support';
+import { capabilities } from '../src/capabilities';
 
 /** The partners' process: counts and, at the end, every delivery (notice id → times applied, time applied, requests). */
 interface PartnerDump {
@@ -130,7 +131,7 @@ async function main() {
   try {
     database = await openDatabase({ databaseUrl: url, poolSize: 16 });
     const db = database.db;
-    await migrateToLatest(db);
+    await migrateToLatest(db, capabilities);
 
     const raw = await rawInsertRate(url);
     console.log(`raw single-row inserts: ${raw.toFixed(0)}/s (8 connections, autocommit)`);
@@ -168,7 +169,7 @@ async function main() {
 
     const config = { ...loadConfig({ ...process.env, NODE_ENV: 'test' }), databaseUrl: url };
     const env = { ...process.env, GUICHET_NOTICE_BATCH: process.env.GUICHET_NOTICE_BATCH ?? '100', GUICHET_NOTICE_WORKERS: process.env.GUICHET_NOTICE_WORKERS ?? '4', GUICHET_NOTICE_POLL_S: '0.5', GUICHET_JOBS_POOL: '8' };
-    const bg = await startBackground({ config, database, log: log as any, env, work: true });
+    const bg = await startBackground({ config, database, log: log as any, env, work: true, capabilities });
     stop = () => bg.stop();
 
     const subOf = new Map<string, number>(); // notice id → partner index

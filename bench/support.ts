@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import { capabilities } from '../src/capabilities';
 
 export async function benchServer(poolSize: number) {
   const { createTestDb } = await import('../test/support/db');
@@ -13,7 +14,7 @@ export async function benchServer(poolSize: number) {
   const { buildApp } = await import('../src/http/app');
   const database = await createTestDb({ catalogue: true, poolSize, keepOpen: true });
   const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: database.url };
-  const app = await buildApp({ config, database, logger: false });
+  const app = await buildApp({ config, database, logger: false, capabilities });
   // as npm start does: the search index is built before the server takes requests
   const { searchIndexStats } = await import('../src/catalogue/search/index');
   await searchIndexStats(database.db);
@@ -31,7 +32,7 @@ export async function benchReplica(databaseUrl: string, poolSize: number) {
   const { searchIndexStats } = await import('../src/catalogue/search/index');
   const database = await openDatabase({ databaseUrl, poolSize, keepOpen: true }); // as npm start: connections opened now and kept
   const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl };
-  const app = await buildApp({ config, database, logger: false });
+  const app = await buildApp({ config, database, logger: false, capabilities });
   await searchIndexStats(database.db);
   return { database, app };
 }

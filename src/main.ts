@@ -9,6 +9,7 @@ import { buildApp } from './http/app';
 import { seedIfEmpty } from './catalogue/seed';
 import { startBackground } from './jobs/index';
 import { searchIndexStats } from './catalogue/search/index';
+import { capabilities } from './capabilities';
 
 const config = loadConfig();
 // development identity provider (OpenID Connect) when no OIDC_ISSUER is configured; never in production
@@ -17,13 +18,13 @@ const devIdp = config.oidc.issuer || config.env === 'production' ? undefined
 // PostgreSQL: the server's connections are opened now and kept (docs/decisions/0007)
 const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.pgPoolSize, keepOpen: true });
 let ready = false;
-const app = await buildApp({ config, database, ready: () => ready });
+const app = await buildApp({ config, database, ready: () => ready, capabilities });
 
-const applied = await migrateToLatest(database.db);
+const applied = await migrateToLatest(database.db, capabilities);
 if (applied.length) app.log.info({ applied }, 'migrations applied');
 const seeded = await seedIfEmpty(database.db, config.seedDir, app.log);
 if (seeded) app.log.info(seeded, 'catalogue seeded');
-const background = await startBackground({ config, database, log: app.log });
+const background = await startBackground({ config, database, log: app.log, capabilities });
 // Build the search index before the first visitor (about a second on the real catalogue) instead of on their search.
 const index = await searchIndexStats(database.db);
 app.log.info(index, 'search index built');

@@ -9,7 +9,7 @@
  */
 import crypto from 'node:crypto';
 import { sql, type ExpressionBuilder } from 'kysely';
-import type { DB } from '../db/schema';
+import type { DB } from '../schema';
 import type { Database } from '../db/database';
 import { isUuid } from '../db/ids';
 import { reusable } from '../db/compiled';

@@ -7,6 +7,7 @@ import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { importGcInventory } from '../catalogue/import-gc';
+import { capabilities } from '../capabilities';
 
 const [kind, source, ...flags] = process.argv.slice(2);
 if (!kind || !source) {
@@ -16,7 +17,7 @@ if (!kind || !source) {
 const config = loadConfig();
 const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
 try {
-  await migrateToLatest(database.db);
+  await migrateToLatest(database.db, capabilities);
   if (kind === 'gc-inventory') {
     const report = await importGcInventory(database.db, source, { strict: flags.includes('--strict') });
     const { problems, ...counts } = report;

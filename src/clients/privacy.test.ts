@@ -19,6 +19,7 @@ import { accessLogFor, GENESIS_HASH, recordAccess, verifyAccessLog } from './acc
 import { activeConsents, grantConsent, hasConsent, withdrawConsent } from './consent';
 import { addAddress, addressHistory, createClient, currentAddress, getClient, normalisePostalCode, updateProfile } from './accounts';
 import { createAgentAccessCode, redeemAgentAccessCode, requireClientAccess } from './access';
+import { capabilities } from '../capabilities';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -277,7 +278,7 @@ describe('clients: consent register, access log, accounts, staff access', () => 
       } else {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guichet-verify-'));
         target = await openDatabase({ dataDir: dir });
-        await migrateToLatest(target.db);
+        await migrateToLatest(target.db, capabilities);
         env = { GUICHET_DATA_DIR: dir, DATABASE_URL: '' };
       }
       for (let i = 0; i < 5; i++) await recordAccess(target.db, { clientId: 'c-1', actorKind: 'partner', actorId: 'cra-arc', orgId: 'cra-arc', action: 'received', fields: ['address'], purpose: 'tell-us-once', legalBasis: 'consent' });

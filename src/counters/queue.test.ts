@@ -13,6 +13,7 @@ import { openDatabase, type OpenedDatabase } from '../db/database';
 import { book, checkIn, listSlots } from './appointments';
 import { DEMO_OFFICE } from './demo';
 import { localParts } from './time';
+import { capabilities } from '../capabilities';
 
 const OFFICE = DEMO_OFFICE;
 const mails: Array<{ to: string; raw: string }> = [];
@@ -234,7 +235,7 @@ describe('counters: queue and appointments', () => {
     let app2: App = t.app;
     if (t.database.kind === 'postgres') {
       second = await openDatabase({ databaseUrl: t.database.url!, poolSize: 5 });
-      app2 = await buildApp({ config: t.config, database: second, logger: false });
+      app2 = await buildApp({ config: t.config, database: second, logger: false, capabilities });
       await app2.ready();
     }
     try {
@@ -276,7 +277,7 @@ describe('counters: queue and appointments', () => {
             await app2.close();
             await second.close();
             second = await openDatabase({ databaseUrl: t.database.url!, poolSize: 5 });
-            app2 = await buildApp({ config: t.config, database: second, logger: false });
+            app2 = await buildApp({ config: t.config, database: second, logger: false, capabilities });
             await app2.ready();
           }
           const waitingAfter = await (second ?? t.database).db.selectFrom('tickets').select('id').where('status', '=', 'waiting').where('service_id', '=', 'gc-1292').execute();

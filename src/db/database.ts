@@ -10,7 +10,7 @@ import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect';
-import type { DB } from './schema';
+import type { DB } from '../schema';
 
 export type Database = Kysely<DB>;
 

@@ -1,44 +1,43 @@
 /**
  * One set of migrations for the whole platform. Each capability owns its migrations in
- * src/<capability>/migrations.ts; they are combined here, ordered by a numeric prefix per capability
- * so that tables are created after those they reference.
+ * src/<capability>/migrations.ts and names its group (numeric prefix) in its manifest; the migrator receives the list
+ * of capabilities and orders them by that prefix, so that tables are created after those they reference.
  */
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database';
 import { migrations as platform } from './platform-migrations';
-import { migrations as catalogue } from '../catalogue/migrations';
-import { migrations as staff } from '../staff/migrations';
-import { migrations as clients } from '../clients/migrations';
-import { migrations as notices } from '../notices/migrations';
-import { migrations as cases } from '../cases/migrations';
-import { migrations as counters } from '../counters/migrations';
-import { migrations as agreements } from '../agreements/migrations';
-import { migrations as performance } from '../performance/migrations';
 
-const groups: Array<[string, Record<string, Migration>]> = [
-  ['050_platform', platform],
-  ['100_catalogue', catalogue],
-  ['150_staff', staff],
-  ['200_clients', clients],
-  ['300_notices', notices],
-  ['400_cases', cases],
-  ['500_counters', counters],
-  ['600_agreements', agreements],
-  ['700_performance', performance],
-];
+/** What the migrator needs of a capability (src/http/capability.ts). */
+export interface MigrationSource {
+  migrationGroup: string;
+  migrations: Record<string, Migration>;
+}
 
-export const allMigrations: Record<string, Migration> = Object.fromEntries(
-  groups.flatMap(([prefix, ms]) => Object.entries(ms).map(([name, m]) => [`${prefix}_${name}`, m])),
-);
+/**
+ * Every migration by its recorded name: `<group>_<name>`, the platform's first, then each capability's. The names
+ * are the ones recorded before the capability list existed, so an existing database runs nothing again.
+ */
+export function allMigrations(capabilities: readonly MigrationSource[]): Record<string, Migration> {
+  const groups: Array<[string, Record<string, Migration>]> = [['050_platform', platform], ...capabilities.map((c): [string, Record<string, Migration>] => [c.migrationGroup, c.migrations])];
+  const out: Record<string, Migration> = {};
+  for (const [prefix, ms] of groups)
+    for (const [name, m] of Object.entries(ms)) {
+      const key = `${prefix}_${name}`;
+      if (out[key]) throw new Error(`two migrations are named ${key}`);
+      out[key] = m;
+    }
+  return out;
+}
 
 class StaticProvider implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration>) {}
   async getMigrations() {
-    return allMigrations;
+    return this.migrations;
   }
 }
 
-export async function migrateToLatest(db: Database): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new StaticProvider(), allowUnorderedMigrations: true });
+export async function migrateToLatest(db: Database, capabilities: readonly MigrationSource[]): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(allMigrations(capabilities)), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -1,6 +1,6 @@
 /**
- * Builds the Fastify application: plumbing (logs, errors, metrics, sessions, OpenAPI, static assets) and every
- * capability's routes. Each capability exports `routes(app, deps)` from src/<capability>/routes.ts.
+ * Builds the Fastify application: plumbing (logs, errors, metrics, sessions, OpenAPI, static assets) and the routes
+ * of the capabilities it is given (src/capabilities.ts), each registered as its own Fastify plugin.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,14 +21,8 @@ import { installPages, renderErrorPage } from '../web/render';
 import { ensureAssets } from '../web/assets';
 import type { AppDeps } from './deps';
 import { routes as platformRoutes } from './platform-routes';
-import { routes as catalogueRoutes } from '../catalogue/routes';
-import { routes as staffRoutes } from '../staff/routes';
-import { routes as clientsRoutes } from '../clients/routes';
-import { routes as noticesRoutes } from '../notices/routes';
-import { routes as casesRoutes } from '../cases/routes';
-import { routes as countersRoutes } from '../counters/routes';
-import { routes as agreementsRoutes } from '../agreements/routes';
-import { routes as performanceRoutes } from '../performance/routes';
+import type { Capability } from './capability';
+import { installMessages } from '../i18n/index';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -52,10 +46,13 @@ export interface BuildOptions {
   /** Set once the catalogue is seeded; /healthz answers 503 until then. */
   ready?: () => boolean;
   logger?: boolean | object;
+  /** The capabilities whose routes to serve (src/capabilities.ts), each as its own encapsulated plugin. */
+  capabilities: readonly Capability[];
 }
 
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config, database } = opts;
+  installMessages(opts.capabilities.flatMap((c) => c.messages));
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel },
     bodyLimit: 1024 * 1024,
@@ -121,14 +118,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   });
 
   await platformRoutes(app, deps);
-  await catalogueRoutes(app, deps);
-  await staffRoutes(app, deps);
-  await clientsRoutes(app, deps);
-  await noticesRoutes(app, deps);
-  await casesRoutes(app, deps);
-  await countersRoutes(app, deps);
-  await agreementsRoutes(app, deps);
-  await performanceRoutes(app, deps);
+  for (const capability of opts.capabilities) {
+    const routes = capability.routes;
+    // one plugin per capability: its hooks and decorators stay inside it (Fastify encapsulation)
+    if (routes) await app.register(async (scope) => routes(scope as unknown as FastifyInstance, deps));
+  }
 
   return app;
 }

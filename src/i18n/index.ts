@@ -1,34 +1,33 @@
 /**
  * Translations. Every capability keeps its own messages in src/<capability>/messages.ts
- * ({ en: {...}, fr: {...} } with the same keys); they are merged here. A key missing in either language
+ * ({ en: {...}, fr: {...} } with the same keys), listed in its manifest; the list of capabilities installs them here
+ * (installMessages). A key missing in either language
  * fails the i18n test, so nothing ships half-translated.
  */
 import { messages as common } from './common-messages';
-import { messages as catalogue } from '../catalogue/messages';
-import { messages as catalogueSearch } from '../catalogue/search/messages';
-import { messages as catalogueCpsv } from '../catalogue/cpsv/messages';
-import { messages as cataloguePortal } from '../catalogue/portal/messages';
-import { messages as catalogueEditor } from '../catalogue/editor/messages';
-import { messages as staff } from '../staff/messages';
-import { messages as clients } from '../clients/messages';
-import { messages as notices } from '../notices/messages';
-import { messages as cases } from '../cases/messages';
-import { messages as counters } from '../counters/messages';
-import { messages as agreements } from '../agreements/messages';
-import { messages as performance } from '../performance/messages';
 
 export type Lang = 'en' | 'fr';
 export const LANGS: Lang[] = ['en', 'fr'];
 export type Messages = { en: Record<string, string>; fr: Record<string, string> };
 
-export const bundles: Messages[] = [common, catalogue, catalogueSearch, catalogueCpsv, cataloguePortal, catalogueEditor, staff, clients, notices, cases, counters, agreements, performance];
+/** Every bundle installed so far: the plumbing's own, then each capability's (installMessages). */
+export const bundles: Messages[] = [common];
 
-const table: Record<Lang, Record<string, string>> = { en: {}, fr: {} };
-for (const b of bundles) {
-  Object.assign(table.en, b.en);
-  Object.assign(table.fr, b.fr);
-}
+const table: Record<Lang, Record<string, string>> = { en: { ...common.en }, fr: { ...common.fr } };
 export const allMessages = table;
+
+/**
+ * Add the capabilities' messages to the translation table (src/capabilities.ts calls it with the list's bundles).
+ * Installing the same bundle again changes nothing.
+ */
+export function installMessages(list: readonly Messages[]): void {
+  for (const b of list) {
+    if (bundles.includes(b)) continue;
+    bundles.push(b);
+    Object.assign(table.en, b.en);
+    Object.assign(table.fr, b.fr);
+  }
+}
 
 export function isLang(v: unknown): v is Lang {
   return v === 'en' || v === 'fr';

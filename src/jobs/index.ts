@@ -12,7 +12,7 @@
  *     await bg.registerQueue('cases.reminder', async (jobs) => { ... }, { retryLimit: 5, retryDelay: 30, retryBackoff: true });
  *     await bg.schedule('cases.reminder-sweep', '*\/5 * * * *');
  *   }
- *   // then add it to `capabilities` below.
+ *   // then name it in the capability's manifest (src/<capability>/index.ts): `jobs: registerJobs`.
  *
  *   // enqueue from a request, atomically with your own rows (same transaction; works on both engines):
  *   await db.transaction().execute(async (trx) => {
@@ -22,7 +22,7 @@
  *
  * Handlers receive a batch of jobs. Throwing fails the whole batch (each job is retried per its queue's policy);
  * to settle jobs one by one, call `bg.complete/fail(name, ids, { db: trx })` inside the handler.
- * A process started with GUICHET_WORKERS=off only enqueues (web nodes on PostgreSQL); `src/jobs/worker.ts` runs the
+ * A process started with GUICHET_WORKERS=off only enqueues (web nodes on PostgreSQL); `src/worker.ts` runs the
  * workers alone.
  */
 import PgBoss from 'pg-boss';
@@ -30,10 +30,7 @@ import { CompiledQuery, type Transaction } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config';
 import type { Database, OpenedDatabase } from '../db/database';
-import type { DB } from '../db/schema';
-import { registerJobs as noticesJobs } from '../notices/jobs';
-import { registerJobs as casesJobs } from '../cases/jobs';
-import { registerJobs as countersJobs } from '../counters/jobs';
+import type { DB } from '../schema';
 
 export interface BackgroundDeps {
   config: Config;
@@ -43,6 +40,8 @@ export interface BackgroundDeps {
   work?: boolean;
   /** Extra environment (tests): read instead of process.env for GUICHET_* settings. */
   env?: NodeJS.ProcessEnv;
+  /** The capabilities (src/capabilities.ts); each one's `jobs` registers its queues and schedules. */
+  capabilities: readonly { name: string; jobs?: (bg: Background, deps: BackgroundDeps) => Promise<void> }[];
 }
 
 export interface QueueOptions {
@@ -102,9 +101,6 @@ export interface Background {
   fail(name: string, ids: string[], error: unknown, opts?: { db?: SqlExecutor }): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** Capabilities that own queues. Add yours here: `(bg) => Promise<void>`. */
-const capabilities: Array<(bg: Background, deps: BackgroundDeps) => Promise<void>> = [noticesJobs, casesJobs, countersJobs];
 
 let current: Background | null = null;
 
@@ -266,7 +262,7 @@ export async function startBackground(deps: BackgroundDeps): Promise<Background>
     },
   };
   current = bg;
-  for (const register of capabilities) await register(bg, deps);
+  for (const c of deps.capabilities) if (c.jobs) await c.jobs(bg, deps);
   log.info({ queues, working, engine: database.kind }, 'background jobs started');
   return bg;
 }

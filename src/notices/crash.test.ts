@@ -7,7 +7,7 @@
  * - PGlite: the worker is the whole server process (`src/main.ts`) over a data directory, killed and restarted on
  *   the same directory; declarations are posted to it over HTTP between kills.
  * - PostgreSQL: the web app runs in this process with GUICHET_WORKERS=off; the worker is a separate process
- *   (`src/jobs/worker.ts`) that is killed and restarted.
+ *   (`src/worker.ts`) that is killed and restarted.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +25,7 @@ import { startPartner, type Partner } from '../../test/support/partners';
 import { openDatabase } from '../db/database';
 import type { Database } from '../db/database';
 import { saveSubscription } from './service';
+import { capabilities } from '../capabilities';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const usePg = Boolean(process.env.DATABASE_URL);
@@ -159,7 +160,7 @@ test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? '
     // prepare a data directory: the seeded catalogue, a client, subscriptions pointing at our partners
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'guichet-crash-'));
     const disk = await openDatabase({ dataDir, loadDataDir: await pgliteCatalogueDump() });
-    await migrateToLatest(disk.db);
+    await migrateToLatest(disk.db, capabilities);
     const subs = await setupPartners(disk.db);
     const clientId = await createTestClient(disk.db);
     const cookie = await clientCookie(null as any, disk.db, clientId);
@@ -240,7 +241,7 @@ test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? '
     const clientId = await createTestClient(t.db);
     const cookie = await clientCookie(t.app, t.db, clientId);
     const startWorker = () => {
-      child = spawnProcess(['src/jobs/worker.ts'], { NODE_ENV: 'test', DATABASE_URL: t!.database.url! });
+      child = spawnProcess(['src/worker.ts'], { NODE_ENV: 'test', DATABASE_URL: t!.database.url! });
     };
     startWorker();
     let sent = 0;

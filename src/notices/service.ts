@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database';
-import type { DB } from '../db/schema';
+import type { DB } from '../schema';
 import { AppError, type FieldError } from '../http/errors';
 import { grantConsents } from '../clients/consent';
 import { enqueueMany } from '../jobs/index';

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { buildApp, type App } from '../../src/http/app';
 import { createTestDb, SEED_DIR, type TestDatabase } from './db';
 import { startBackground, type Background } from '../../src/jobs/index';
+import { capabilities } from '../../src/capabilities';
 
 export interface TestApp {
   app: App;
@@ -17,9 +18,9 @@ export interface TestApp {
 export async function createTestApp(opts: { catalogue?: boolean; env?: Record<string, string>; background?: boolean } = {}): Promise<TestApp> {
   const database = await createTestDb({ catalogue: opts.catalogue });
   const config = { ...loadConfig({ NODE_ENV: 'test', GUICHET_SEED_DIR: SEED_DIR, ...opts.env }), databaseUrl: database.url };
-  const app = await buildApp({ config, database, logger: false });
+  const app = await buildApp({ config, database, logger: false, capabilities });
   await app.ready();
-  const background = opts.background ? await startBackground({ config, database, log: app.log, env: { ...process.env, ...opts.env } }) : undefined;
+  const background = opts.background ? await startBackground({ config, database, log: app.log, env: { ...process.env, ...opts.env }, capabilities }) : undefined;
   return {
     app,
     database,

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { openDatabase, type OpenedDatabase } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { seedIfEmpty } from '../../src/catalogue/seed';
+import { capabilities } from '../../src/capabilities';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SEED_DIR = path.join(root, 'seed');
@@ -40,7 +41,7 @@ function schemaHash(): string {
 }
 
 async function seed(db: OpenedDatabase) {
-  await migrateToLatest(db.db);
+  await migrateToLatest(db.db, capabilities);
   await seedIfEmpty(db.db, SEED_DIR);
 }
 
@@ -93,8 +94,8 @@ export async function createTestDb(opts: { catalogue?: boolean; poolSize?: numbe
   const url = process.env.DATABASE_URL;
   if (!url) {
     const db = opts.catalogue ? await openDatabase({ loadDataDir: await pgliteCatalogueDump() }) : await openDatabase({});
-    if (!opts.catalogue) await migrateToLatest(db.db);
-    else await migrateToLatest(db.db); // no-op unless a migration was added after the dump
+    if (!opts.catalogue) await migrateToLatest(db.db, capabilities);
+    else await migrateToLatest(db.db, capabilities); // no-op unless a migration was added after the dump
     return { ...db, cleanup: () => db.close() };
   }
   const name = `guichet_t_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
@@ -110,7 +111,7 @@ export async function createTestDb(opts: { catalogue?: boolean; poolSize?: numbe
   }
   const dbUrl = withDatabase(url, name);
   const db = await openDatabase({ databaseUrl: dbUrl, poolSize: opts.poolSize ?? 5, keepOpen: opts.keepOpen });
-  await migrateToLatest(db.db);
+  await migrateToLatest(db.db, capabilities);
   return {
     ...db,
     url: dbUrl,

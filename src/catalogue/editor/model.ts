@@ -4,7 +4,7 @@
  * (`base`), so that its diff stays readable after publication.
  */
 import type { ColumnType, Generated, Kysely, Selectable, Transaction } from 'kysely';
-import type { DB } from '../../db/schema';
+import type { DB } from '../../schema';
 import type { Database } from '../../db/database';
 import type { ChannelType, ServiceChannelsTable, ServiceCostsTable, ServiceOutputsTable, ServiceRequirementsTable, ServiceStatus } from '../tables';
 

@@ -1,3 +1,0 @@
-/** Tables owned by the agreements capability (none yet). */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface AgreementsTables {}

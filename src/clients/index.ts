@@ -1,0 +1,14 @@
+/** The clients capability's manifest (listed in src/capabilities.ts). */
+import type { Capability } from '../http/capability';
+import { migrations } from './migrations';
+import { messages } from './messages';
+import { routes } from './routes';
+
+
+export const capability: Capability = {
+  name: 'clients',
+  migrationGroup: '200_clients',
+  migrations,
+  messages: [messages],
+  routes,
+};

@@ -1,7 +1,0 @@
-import type { Messages } from '../i18n/index';
-
-/** Messages of the performance capability (same keys in both languages). */
-export const messages: Messages = {
-  en: {},
-  fr: {},
-};

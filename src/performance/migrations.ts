@@ -1,4 +1,0 @@
-import type { Migration } from 'kysely';
-
-/** Migrations of the performance capability, by name (ordered alphabetically within the capability). */
-export const migrations: Record<string, Migration> = {};
