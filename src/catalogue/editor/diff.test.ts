@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { diffSnapshots, diffWords } from './diff';
 import { centsToInput, parseDollars, parseServiceForm, formValues } from './form';
 import { emptySnapshot, type Snapshot } from './model';
+// the translation table is filled from the list of capabilities (this test builds no app)
+import '../../capabilities';
 
 const base = (): Snapshot => ({
   ...emptySnapshot(),
