@@ -17,6 +17,7 @@ import { casesMailer, sha256 } from './integration';
 import { sendNotifications } from './notify';
 import { createCase, OPEN_STATUSES, type Ctx } from './service';
 import { latestForm, type FieldType, type FormDefinition } from './forms';
+import { caseOwners } from './owners';
 
 /** Form field types as Open311 attribute datatypes. */
 const OPEN311_TYPES: Record<FieldType, string> = {
@@ -89,6 +90,7 @@ export function endOfDayToronto(day: string): string {
 
 export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   const { db } = deps;
+  const own = caseOwners(db);
 
   async function keyOrg(request: FastifyRequest): Promise<string> {
     const q = (request.query ?? {}) as Record<string, unknown>;
@@ -128,7 +130,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     return q.orderBy('services.id').limit(2000).execute();
   }
 
-  app.get('/open311/v2/services.json', { schema: { tags, summary: 'Open311: service list (municipal services unless jurisdiction_id is given)' } }, wrap(async (request) => {
+  app.get('/open311/v2/services.json', { config: own.none, schema: { tags, summary: 'Open311: service list (municipal services unless jurisdiction_id is given)' } }, wrap(async (request) => {
     const lang = langOf(request);
     const q = request.query as Record<string, unknown>;
     const rows = await serviceRows(str(q.jurisdiction_id, 100));
@@ -143,7 +145,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     }));
   }));
 
-  app.get('/open311/v2/services/:file', { schema: { tags, summary: 'Open311: service definition ({service_code}.json)' } }, wrap(async (request) => {
+  app.get('/open311/v2/services/:file', { config: own.none, schema: { tags, summary: 'Open311: service definition ({service_code}.json)' } }, wrap(async (request) => {
     const lang = langOf(request);
     const code = jsonName((request.params as { file: string }).file);
     const [s] = await serviceRows(undefined, code);
@@ -185,7 +187,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     };
   }));
 
-  app.post('/open311/v2/requests.json', { config: { csrf: false } as Record<string, unknown>, schema: { tags, summary: 'Open311: create a service request (form-encoded, api_key)' } }, wrap(async (request, reply) => {
+  app.post('/open311/v2/requests.json', { config: { ...own.partnerKey, csrf: false }, schema: { tags, summary: 'Open311: create a service request (form-encoded, api_key)' } }, wrap(async (request, reply) => {
     const orgId = await keyOrg(request);
     const b = (request.body ?? {}) as Record<string, unknown>;
     const serviceCode = str(b.service_code, 100);
@@ -344,7 +346,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     return d;
   };
 
-  app.get('/open311/v2/requests.json', { schema: { tags, summary: 'Open311: list requests (api_key; filters service_request_id, service_code, start_date, end_date, status)' } }, wrap(async (request) => {
+  app.get('/open311/v2/requests.json', { config: own.partnerKey, schema: { tags, summary: 'Open311: list requests (api_key; filters service_request_id, service_code, start_date, end_date, status)' } }, wrap(async (request) => {
     const orgId = await keyOrg(request);
     const q = request.query as Record<string, unknown>;
     const status = str(q.status, 10);
@@ -359,7 +361,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     return rows.map(toOpen311(request.lang));
   }));
 
-  app.get('/open311/v2/requests/:file', { schema: { tags, summary: 'Open311: one request ({service_request_id}.json, api_key)' } }, wrap(async (request) => {
+  app.get('/open311/v2/requests/:file', { config: own.partnerKey, schema: { tags, summary: 'Open311: one request ({service_request_id}.json, api_key)' } }, wrap(async (request) => {
     const orgId = await keyOrg(request);
     const id = jsonName((request.params as { file: string }).file);
     const rows = await requestRows(orgId, { ids: [id] });
@@ -368,5 +370,5 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
   }));
 
   // Formats other than JSON are not offered.
-  app.get('/open311/v2/services.xml', { schema: { hide: true } }, async (request, reply) => send(reply, request.lang, new Open311Error(400, 'formatNotSupported')));
+  app.get('/open311/v2/services.xml', { config: own.none, schema: { hide: true } }, async (request, reply) => send(reply, request.lang, new Open311Error(400, 'formatNotSupported')));
 }
