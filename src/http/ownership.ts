@@ -43,6 +43,9 @@ export interface OrgOwner {
   oneStop: { may: 'none' | 'read' | 'act' | 'serving'; roles?: readonly string[] };
   /** Another way to belong: e.g. lent to one of the owning organisations at this office. */
   actsFor?: (request: FastifyRequest, orgs: readonly string[]) => boolean | Promise<boolean>;
+  /** The staff member must belong to EVERY organisation resolved (e.g. a row and the organisation a body moves it
+   * to), not just one of them. */
+  every?: boolean;
   /** The 404 code for another organisation's row (default NOT_FOUND). */
   notFound?: string;
 }
@@ -64,11 +67,15 @@ const hasRole = (roles: readonly string[], allowed: readonly string[] | 'any') =
 export async function checkOwner(request: FastifyRequest, owner: OrgOwner): Promise<'ok' | 'forbidden' | 'hidden'> {
   const staff = request.staff!;
   const oneStopPowers = staff.orgId === ONE_STOP_ORG && owner.oneStop.may !== 'none' && hasRole(staff.roles, owner.oneStop.roles ?? owner.roles);
-  if (owner.org === 'caller') return hasRole(staff.roles, owner.roles) ? 'ok' : 'forbidden';
+  // roles first, as requireStaff does: a role that may never act here is told so (403) before any row is read
+  if (!hasRole(staff.roles, owner.roles) && !oneStopPowers) return 'forbidden';
+  if (owner.org === 'caller') return 'ok';
   const resolved = await owner.org(request);
-  if (resolved === null || resolved === undefined) return hasRole(staff.roles, owner.roles) || oneStopPowers ? 'ok' : 'forbidden';
+  if (resolved === null || resolved === undefined) return 'ok';
   const orgs = typeof resolved === 'string' ? [resolved] : resolved;
-  const member = orgs.includes(staff.orgId) || (owner.actsFor ? await owner.actsFor(request, orgs) : false);
+  const member = owner.every
+    ? orgs.every((o) => o === staff.orgId)
+    : orgs.includes(staff.orgId) || (owner.actsFor ? await owner.actsFor(request, orgs) : false);
   if (member) return hasRole(staff.roles, owner.roles) ? 'ok' : 'forbidden';
   if (oneStopPowers) {
     const may = owner.oneStop.may;
@@ -89,11 +96,13 @@ export function installOwnership(app: FastifyInstance) {
   });
 }
 
-/** Shorthands for declarations. */
-export const owner = {
-  none: { owner: 'none' as const },
-  client: { owner: 'client' as const },
-  staffSelf: { owner: 'staff-self' as const },
-  partnerKey: { owner: 'partner-key' as const },
-  org: (o: OrgOwner) => ({ owner: o }),
+/** Shorthands for declarations: each is a route's `config` (spread it to add other config). */
+export const own = {
+  none: { owner: 'none' } as { owner: Owner },
+  client: { owner: 'client' } as { owner: Owner },
+  staffSelf: { owner: 'staff-self' } as { owner: Owner },
+  partnerKey: { owner: 'partner-key' } as { owner: Owner },
+  /** Data of the caller's own organisation: every query is scoped by the staff member's organisation. */
+  caller: (whose: string, roles: readonly string[] | 'any' = 'any'): { owner: Owner } => ({ owner: { whose, org: 'caller', roles, oneStop: { may: 'none' } } }),
+  org: (o: OrgOwner): { owner: Owner } => ({ owner: o }),
 };
