@@ -8,7 +8,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registeredRoutes } from '../src/http/app';
-import { createTestApp, type TestApp } from './support/app';
+import { createTestApp, csrfFrom, staffCookie, type TestApp } from './support/app';
+import { clientCookie } from './support/clients';
+import { saveSubscription } from '../src/notices/service';
+
+/** A staff member of an organisation with roles, signed in (cookie with its session-bound CSRF token). */
+async function staffOf(t: TestApp, id: string, orgId: string, roles: string[]): Promise<string> {
+  await t.db.insertInto('staff_users').values({ id, email: `${id}@staff.example`, name: `Staff ${id}`, org_id: orgId, roles, oidc_subject: null }).onConflict((oc) => oc.column('id').doNothing()).execute();
+  return staffCookie(t.app, id);
+}
+const json = (t: TestApp, cookie: string | null, method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+  t.app.inject({ method: method as 'POST', url, payload: payload as object, headers: { ...(cookie ? { cookie, 'x-csrf-token': csrfFrom(cookie) } : {}), ...headers } });
+const form = (t: TestApp, cookie: string, url: string, fields: Record<string, string>) =>
+  t.app.inject({ method: 'POST', url, payload: new URLSearchParams({ _csrf: csrfFrom(cookie), ...fields }).toString(), headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' } });
+
 
 describe('every route declares its owner', () => {
   let t: TestApp;
@@ -31,5 +44,119 @@ describe('every route declares its owner', () => {
         assert.ok(['none', 'read', 'act', 'serving'].includes(o.oneStop.may), `${r.method} ${r.url}: one-stop powers`);
       }
     }
+  });
+});
+
+describe('findings of issue 14: no organisation acts for another', () => {
+  let t: TestApp;
+  let ottawaManager: string;
+  let mohManager: string;
+  let oneStopAdmin: string;
+  before(async () => {
+    t = await createTestApp({ catalogue: true });
+    ottawaManager = await staffOf(t, 'own-ottawa-manager', 'ottawa', ['manager', 'admin']);
+    mohManager = await staffOf(t, 'own-moh-manager', 'on-moh', ['manager']);
+    oneStopAdmin = await staffCookie(t.app, 'staff-admin');
+  });
+  after(async () => t?.close());
+
+  it('partner API keys only for the caller’s own organisation (API and page form); the one-stop admin may not make one for another', async () => {
+    const keys = async () => (await t.db.selectFrom('partner_api_keys').select('org_id').execute()).map((k) => k.org_id).sort();
+    const other = await json(t, ottawaManager, 'POST', '/api/v1/partner-api-keys', { orgId: 'on-moh', label: 'stolen' });
+    assert.equal(other.statusCode, 404, other.body);
+    const page = await form(t, ottawaManager, '/en/staff/tell-us-once/api-keys', { orgId: 'on-moh', label: 'stolen' });
+    assert.equal(page.statusCode, 404);
+    const oneStop = await json(t, oneStopAdmin, 'POST', '/api/v1/partner-api-keys', { orgId: 'on-moh', label: 'stolen' });
+    assert.equal(oneStop.statusCode, 404);
+    assert.deepEqual(await keys(), [], 'no key written');
+    const own = await json(t, mohManager, 'POST', '/api/v1/partner-api-keys', { orgId: 'on-moh', label: 'ours' });
+    assert.equal(own.statusCode, 201, own.body);
+    const ownPage = await form(t, ottawaManager, '/en/staff/tell-us-once/api-keys', { orgId: 'ottawa', label: 'ours' });
+    assert.equal(ownPage.statusCode, 200);
+    assert.deepEqual(await keys(), ['on-moh', 'ottawa']);
+  });
+
+  it('another organisation’s Tell Us Once subscription (and its webhook URL) cannot be changed; alerts are the recipient organisation’s', async () => {
+    const base = { orgId: 'on-moh', programEn: 'Health card', programFr: 'Carte santé', purposeEn: 'x', purposeFr: 'x', eventTypes: ['change-of-address'], fields: ['newAddress'], legalBasis: 'consent' as const, delivery: 'webhook' as const, webhookUrl: 'https://moh.example/hook' };
+    const { id } = await saveSubscription(t.db, base, { staffId: 'own-moh-manager', allowLoopback: true });
+    const hook = async () => (await t.db.selectFrom('notice_subscriptions').select('webhook_url').where('id', '=', id).executeTakeFirstOrThrow()).webhook_url;
+    const put = await json(t, ottawaManager, 'PUT', `/api/v1/notice-subscriptions/${id}`, { ...base, webhookUrl: 'https://attacker.example/hook' });
+    assert.equal(put.statusCode, 404, put.body);
+    const moved = await json(t, ottawaManager, 'PUT', `/api/v1/notice-subscriptions/${id}`, { ...base, orgId: 'ottawa', webhookUrl: 'https://attacker.example/hook' });
+    assert.equal(moved.statusCode, 404);
+    const pageGet = await t.app.inject({ url: `/en/staff/tell-us-once/subscriptions/${id}`, headers: { cookie: ottawaManager, accept: 'text/html' } });
+    assert.equal(pageGet.statusCode, 404);
+    assert.doesNotMatch(pageGet.body, /moh\.example/);
+    const pagePost = await form(t, ottawaManager, `/en/staff/tell-us-once/subscriptions/${id}`, { orgId: 'on-moh', programEn: 'x', programFr: 'x', purposeEn: 'x', purposeFr: 'x', eventTypes: 'change-of-address', fields: 'newAddress', legalBasis: 'consent', delivery: 'webhook', webhookUrl: 'https://attacker.example/hook', active: 'yes' });
+    assert.equal(pagePost.statusCode, 404);
+    const created = await json(t, ottawaManager, 'POST', '/api/v1/notice-subscriptions', { ...base, webhookUrl: 'https://attacker.example/new' });
+    assert.equal(created.statusCode, 404);
+    assert.equal(await hook(), 'https://moh.example/hook');
+    // the organisation's own manager, and the one-stop admin (declared: onboarding partners), may
+    const own = await json(t, mohManager, 'PUT', `/api/v1/notice-subscriptions/${id}`, { ...base, webhookUrl: 'https://moh.example/hook2' });
+    assert.equal(own.statusCode, 200, own.body);
+    const oneStop = await json(t, oneStopAdmin, 'PUT', `/api/v1/notice-subscriptions/${id}`, { ...base, webhookUrl: 'https://moh.example/hook3' });
+    assert.equal(oneStop.statusCode, 200, oneStop.body);
+    assert.equal(await hook(), 'https://moh.example/hook3');
+
+    // alerts: on-moh's dead letter is neither shown to nor resolved by Ottawa
+    const alert = await t.db.insertInto('notice_alerts').values({ notice_id: null, org_id: 'on-moh', kind: 'dead-letter', message: 'MOH-ALERT-MARKER', resolved_at: null, resolved_by: null }).returning('id').executeTakeFirstOrThrow();
+    const ottawaPage = await t.app.inject({ url: '/en/staff/tell-us-once', headers: { cookie: ottawaManager, accept: 'text/html' } });
+    assert.equal(ottawaPage.statusCode, 200);
+    assert.doesNotMatch(ottawaPage.body, /MOH-ALERT-MARKER|moh\.example/);
+    const resolve = await form(t, ottawaManager, `/en/staff/tell-us-once/alerts/${alert.id}/resolve`, {});
+    assert.equal(resolve.statusCode, 404);
+    assert.equal((await t.db.selectFrom('notice_alerts').select('resolved_at').where('id', '=', alert.id).executeTakeFirstOrThrow()).resolved_at, null);
+    const mohPage = await t.app.inject({ url: '/en/staff/tell-us-once', headers: { cookie: mohManager, accept: 'text/html' } });
+    assert.match(mohPage.body, /MOH-ALERT-MARKER/);
+    const oneStopPage = await t.app.inject({ url: '/en/staff/tell-us-once', headers: { cookie: oneStopAdmin, accept: 'text/html' } });
+    assert.match(oneStopPage.body, /MOH-ALERT-MARKER/);
+    assert.equal((await form(t, mohManager, `/en/staff/tell-us-once/alerts/${alert.id}/resolve`, {})).statusCode, 303);
+    assert.notEqual((await t.db.selectFrom('notice_alerts').select('resolved_at').where('id', '=', alert.id).executeTakeFirstOrThrow()).resolved_at, null);
+  });
+
+  it('loans: nobody lends themselves or another organisation’s staff; a loan opens one office, not every office hosting that organisation', async () => {
+    const OFFICE = 'ottawa-ben-franklin'; // hosts guichet, ottawa, on-mto, on-moh, esdc-edsc
+    const ELSEWHERE = 'ottawa-orleans'; // hosts guichet, ottawa, on-moh (not on-mto)
+    const mtoManager = await staffOf(t, 'own-mto-manager', 'on-mto', ['manager']);
+    const mtoAgent = await staffOf(t, 'own-mto-agent', 'on-mto', ['agent']);
+    const agents = (id: string) => `/api/v1/offices/${OFFICE}/agents/${id}`;
+    const self = await json(t, mtoManager, 'PUT', agents('own-mto-manager'), { skills: [], languages: ['en'], lentToOrgId: 'ottawa' });
+    assert.equal(self.statusCode, 403, self.body);
+    assert.equal(self.json().error.code, 'LOAN_SELF');
+    const others = await json(t, mtoManager, 'PUT', agents('staff-agent'), { skills: [], languages: ['en'], lentToOrgId: 'ottawa' });
+    assert.equal(others.statusCode, 403, others.body);
+    assert.equal(others.json().error.code, 'LOAN_OTHER_ORG');
+    // an admin of another organisation is not an admin of every office
+    const ottawaAtMtoOnly = await json(t, ottawaManager, 'PUT', `/api/v1/offices/ottawa-rideau/agents/own-mto-agent`, { skills: [], languages: ['en'], lentToOrgId: 'on-moh' });
+    assert.equal(ottawaAtMtoOnly.statusCode, 404, ottawaAtMtoOnly.body);
+    assert.equal((await t.db.selectFrom('agent_loans').selectAll().execute()).length, 0);
+    // before: the MTO agent is not at Orléans
+    assert.equal((await json(t, mtoAgent, 'GET', `/api/v1/offices/${ELSEWHERE}/tickets`)).statusCode, 404);
+    const lent = await json(t, mtoManager, 'PUT', agents('own-mto-agent'), { skills: [], languages: ['en', 'fr'], lentToOrgId: 'ottawa' });
+    assert.equal(lent.statusCode, 200, lent.body);
+    assert.deepEqual(await t.db.selectFrom('agent_loans').select(['staff_id', 'office_id', 'lent_to_org_id']).execute(), [{ staff_id: 'own-mto-agent', office_id: OFFICE, lent_to_org_id: 'ottawa' }]);
+    assert.equal((await json(t, mtoAgent, 'GET', `/api/v1/offices/${OFFICE}/tickets`)).statusCode, 200);
+    const elsewhere = await json(t, mtoAgent, 'GET', `/api/v1/offices/${ELSEWHERE}/tickets`);
+    assert.equal(elsewhere.statusCode, 404, 'the loan opens its own office only');
+    assert.equal((await t.app.inject({ url: `/en/staff/offices/${ELSEWHERE}/team`, headers: { cookie: mtoAgent, accept: 'text/html' } })).statusCode, 404);
+  });
+
+  it('CSRF: an Authorization header does not exempt a request with a session cookie; the token is bound to the session', async () => {
+    const client = await clientCookie(t.app, t.db);
+    const sid = /guichet_sid=([^;]+)/.exec(client)![1];
+    const withBearer = await t.app.inject({ method: 'POST', url: '/api/v1/cases/access-codes', headers: { cookie: `guichet_sid=${sid}`, authorization: 'Bearer anything' } });
+    assert.equal(withBearer.statusCode, 403, withBearer.body);
+    assert.equal(withBearer.json().error.code, 'CSRF_INVALID');
+    // a token planted in the CSRF cookie (double submit of the attacker's own value) does not match the session
+    const planted = 'p'.repeat(40);
+    const plantedRes = await t.app.inject({ method: 'POST', url: '/api/v1/cases/access-codes', headers: { cookie: `guichet_csrf=${planted}; guichet_sid=${sid}`, 'x-csrf-token': planted } });
+    assert.equal(plantedRes.statusCode, 403);
+    // another session's token does not either
+    const other = await clientCookie(t.app, t.db);
+    const crossed = await t.app.inject({ method: 'POST', url: '/api/v1/cases/access-codes', headers: { cookie: client, 'x-csrf-token': csrfFrom(other) } });
+    assert.equal(crossed.statusCode, 403);
+    const ok = await t.app.inject({ method: 'POST', url: '/api/v1/cases/access-codes', headers: { cookie: client, 'x-csrf-token': csrfFrom(client) } });
+    assert.equal(ok.statusCode, 201, ok.body);
   });
 });

@@ -20,7 +20,7 @@ import { open311Routes } from './open311';
 import { formRoutes } from './forms-routes';
 import multipart from '@fastify/multipart';
 import crypto from 'node:crypto';
-import { CSRF_COOKIE } from '../http/session';
+import { expectedCsrf } from '../http/session';
 import { MAX_DOCUMENT_BYTES, storeDocument } from './api';
 import { assistedFormRoutes } from './assisted';
 import { allReferralStats, questionsForRecipient, questionsOfClient } from './questions';
@@ -347,7 +347,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       async (request, reply, lang) => {
         requireStaff(request, CASE_ROLES);
         const id = (request.params as { id: string }).id;
-        const expected = request.cookies?.[CSRF_COOKIE] ?? '';
+        const expected = expectedCsrf(request) ?? '';
         const verify = (fields: Record<string, unknown>) => {
           const f = fields?._csrf as { value?: unknown } | undefined;
           const sent = f && typeof f.value === 'string' ? f.value : String(request.headers['x-csrf-token'] ?? '');
