@@ -142,6 +142,25 @@ describe('findings of issue 14: no organisation acts for another', () => {
     assert.equal((await t.app.inject({ url: `/en/staff/offices/${ELSEWHERE}/team`, headers: { cookie: mtoAgent, accept: 'text/html' } })).statusCode, 404);
   });
 
+  it('Open311 keys list only public Open311 requests, never a client’s private portal case; the key is read from a header, not the query', async () => {
+    const client = await clientCookie(t.app, t.db);
+    const privateCase = await json(t, client, 'POST', '/api/v1/cases', { serviceId: 'demo-dog-licence', summary: 'PRIVATE-PORTAL-MARKER my dog' });
+    assert.equal(privateCase.statusCode, 201, privateCase.body);
+    const key = await json(t, ottawaManager, 'POST', '/api/v1/cases/open311-keys', { label: '311 app' });
+    assert.equal(key.statusCode, 201, key.body);
+    const apiKey = key.json().apiKey as string;
+    const posted = await t.app.inject({ method: 'POST', url: '/open311/v2/requests.json', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ api_key: apiKey, service_code: 'demo-dog-licence', address_string: '1 Bank St', description: 'PUBLIC-311-MARKER' }).toString() });
+    assert.equal(posted.statusCode, 200, posted.body);
+    const list = await t.app.inject({ url: '/open311/v2/requests.json', headers: { 'x-api-key': apiKey } });
+    assert.equal(list.statusCode, 200, list.body);
+    assert.match(list.body, /PUBLIC-311-MARKER/);
+    assert.doesNotMatch(list.body, /PRIVATE-PORTAL-MARKER/);
+    const privateRef = (await t.db.selectFrom('cases').select('reference').where('summary', 'like', 'PRIVATE-PORTAL-MARKER%').executeTakeFirstOrThrow()).reference;
+    assert.equal((await t.app.inject({ url: `/open311/v2/requests/${privateRef}.json`, headers: { authorization: `Bearer ${apiKey}` } })).statusCode, 404);
+    // the query string is not a place for keys (it is written in request logs)
+    assert.equal((await t.app.inject({ url: `/open311/v2/requests.json?api_key=${encodeURIComponent(apiKey)}` })).statusCode, 403);
+  });
+
   it('CSRF: an Authorization header does not exempt a request with a session cookie; the token is bound to the session', async () => {
     const client = await clientCookie(t.app, t.db);
     const sid = /guichet_sid=([^;]+)/.exec(client)![1];

@@ -92,10 +92,16 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
   const { db } = deps;
   const own = caseOwners(db);
 
+  /**
+   * The organisation of the Open311 key. The key travels in a header (`X-Api-Key`, or `Authorization: Bearer`), or,
+   * for POST as GeoReport v2 defines it, in the form body; never in the query string (GeoReport v2 does not define
+   * `api_key` for the GET calls, and a URL is written in request logs), so a query `api_key` is ignored.
+   */
   async function keyOrg(request: FastifyRequest): Promise<string> {
-    const q = (request.query ?? {}) as Record<string, unknown>;
     const b = (request.body ?? {}) as Record<string, unknown>;
-    const key = str(b.api_key, 200) ?? str(q.api_key, 200);
+    const auth = request.headers.authorization;
+    const bearer = typeof auth === 'string' && /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, '').trim() : undefined;
+    const key = str(request.headers['x-api-key'], 200) ?? str(bearer, 200) ?? (request.method === 'POST' ? str(b.api_key, 200) : undefined);
     if (!key) throw new Open311Error(403, 'apiKeyRequired');
     const row = await db.selectFrom('open311_keys').select(['org_id', 'revoked_at']).where('key_hash', '=', sha256(key)).executeTakeFirst();
     if (!row || row.revoked_at) throw new Open311Error(403, 'apiKeyInvalid');
@@ -300,13 +306,10 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
         'organisations.name_en',
         'organisations.name_fr',
       ])
-      .where((eb) =>
-        eb.or([
-          eb('cases.responsible_org_id', '=', orgId),
-          eb.and([eb('cases.created_by_kind', '=', 'partner'), eb('cases.created_by_id', '=', orgId)]),
-          eb('cases.id', 'in', eb.selectFrom('case_referrals').select('case_id').where('to_org_id', '=', orgId).where('status', '<>', 'declined')),
-        ]),
-      );
+      // Only public Open311 service requests (cases opened through Open311, created_by_kind 'partner'), of the key's
+      // organisation: never a case a client opened privately on the portal, nor one referred to the organisation.
+      .where('cases.created_by_kind', '=', 'partner')
+      .where((eb) => eb.or([eb('cases.responsible_org_id', '=', orgId), eb('cases.created_by_id', '=', orgId)]));
     if (f.ids?.length) q = q.where('cases.reference', 'in', f.ids);
     else {
       q = q.where('cases.submitted_at', '>=', f.start ?? new Date(Date.now() - 90 * 86_400_000));
