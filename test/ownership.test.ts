@@ -161,6 +161,49 @@ describe('findings of issue 14: no organisation acts for another', () => {
     assert.equal((await t.app.inject({ url: `/open311/v2/requests.json?api_key=${encodeURIComponent(apiKey)}` })).statusCode, 403);
   });
 
+  it('a read through a referral is logged with the client’s referral consent as its basis', async () => {
+    const client = await clientCookie(t.app, t.db);
+    const opened = await json(t, client, 'POST', '/api/v1/cases', { serviceId: 'demo-birth-certificate', summary: 'Referral basis' });
+    assert.equal(opened.statusCode, 201, opened.body);
+    const caseId = opened.json().id as string;
+    const orgAgent = await staffOf(t, 'own-org-agent', 'on-org', ['agent']);
+    const mohAgent = await staffOf(t, 'own-moh-agent', 'on-moh', ['agent']);
+    const ref = await json(t, orgAgent, 'POST', `/api/v1/cases/${caseId}/referrals`, { toOrgId: 'on-moh', summary: 'Health card', clientConsent: true });
+    assert.equal(ref.statusCode, 201, ref.body);
+    const read = await json(t, mohAgent, 'GET', `/api/v1/cases/${caseId}`);
+    assert.equal(read.statusCode, 200, read.body);
+    const owner = (await t.db.selectFrom('cases').select('client_id').where('id', '=', caseId).executeTakeFirstOrThrow()).client_id;
+    const entries = await t.db.selectFrom('access_log').select(['purpose', 'legal_basis']).where('client_id', '=', owner).where('org_id', '=', 'on-moh').where('action', '=', 'read').execute();
+    assert.ok(entries.length >= 1, 'the referred organisation’s read is logged');
+    for (const e of entries) assert.deepEqual(e, { purpose: 'case-referral', legal_basis: 'consent' });
+  });
+
+  it('the client’s access log is paged: limit, offset and a before cursor (API), older entries (page)', async () => {
+    const { recordAccessBatch } = await import('../src/clients/access-log');
+    const { createTestClient } = await import('./support/clients');
+    const id = await createTestClient(t.db);
+    await recordAccessBatch(t.db, Array.from({ length: 260 }, (_, i) => ({ clientId: id, actorKind: 'system' as const, actorId: 'paging', action: 'read', fields: [`f${i}`], purpose: 'test' })));
+    const cookie = await clientCookie(t.app, t.db, id);
+    const all = await json(t, cookie, 'GET', '/api/v1/me/access-log?limit=500');
+    assert.equal(all.json().length, 260);
+    const first = await json(t, cookie, 'GET', '/api/v1/me/access-log');
+    assert.equal(first.json().length, 200);
+    assert.match(String(first.headers.link), /rel="next"/);
+    const second = await json(t, cookie, 'GET', '/api/v1/me/access-log?offset=200');
+    assert.equal(second.json().length, 60);
+    assert.deepEqual([...first.json(), ...second.json()].map((e: { seq: number }) => e.seq), all.json().map((e: { seq: number }) => e.seq));
+    const cursor = first.json()[199].seq;
+    const after = await json(t, cookie, 'GET', `/api/v1/me/access-log?before=${cursor}&limit=10`);
+    assert.deepEqual(after.json().map((e: { seq: number }) => e.seq), all.json().slice(200, 210).map((e: { seq: number }) => e.seq));
+    const page = await t.app.inject({ url: '/en/my-file/access-log', headers: { cookie, accept: 'text/html' } });
+    assert.equal((page.body.match(/data-seq=/g) ?? []).length, 50);
+    const older = /href="(\/en\/my-file\/access-log\?before=\d+)"/.exec(page.body);
+    assert.ok(older, 'a link to older entries');
+    const page2 = await t.app.inject({ url: older![1], headers: { cookie, accept: 'text/html' } });
+    const seqs = [...page2.body.matchAll(/data-seq="(\d+)"/g)].map((m) => Number(m[1]));
+    assert.deepEqual(seqs, all.json().slice(50, 100).map((e: { seq: number }) => e.seq));
+  });
+
   it('CSRF: an Authorization header does not exempt a request with a session cookie; the token is bound to the session', async () => {
     const client = await clientCookie(t.app, t.db);
     const sid = /guichet_sid=([^;]+)/.exec(client)![1];

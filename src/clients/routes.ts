@@ -61,6 +61,22 @@ const P = CLIENT_PATHS;
 
 const STAFF_LOOKUP_ROLES = ['agent', 'partner', 'manager'];
 
+/** The access log pages show 50 entries a page, newest first; "Older entries" follows the last one's seq. */
+const LOG_PAGE = 50;
+function logCursor(request: FastifyRequest): number | undefined {
+  const v = (request.query as Record<string, unknown> | undefined)?.before;
+  const n = typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+  return n && n > 0 ? n : undefined;
+}
+function logPaging(lang: Lang, base: string, rows: Array<{ seq: number }>, before: number | undefined) {
+  return {
+    olderUrl: rows.length > LOG_PAGE ? `${base}?before=${rows[LOG_PAGE - 1].seq}` : null,
+    newestUrl: before !== undefined ? base : null,
+    olderText: t(lang, 'clients.log.older'),
+    newestText: t(lang, 'clients.log.newest'),
+  };
+}
+
 /** Field errors → what the templates need: a summary list and a message per input id. */
 export function formErrors(lang: Lang, details: FieldError[] | undefined) {
   const list = (details ?? []).map((d) => ({
@@ -303,11 +319,13 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'GET', P.accessLog, async (request, reply, lang) => {
     const client = await pageClient(request, reply, lang);
     if (!client) return reply;
-    const rows = await accessLogFor(db, client.id);
+    const before = logCursor(request);
+    const rows = await accessLogFor(db, client.id, { limit: LOG_PAGE + 1, before });
     return reply.page('clients/views/access-log.njk', {
       title: t(lang, 'clients.log.title'),
-      entries: rows.map((r) => ({ ...r, ...describeEntry(lang, r) })),
+      entries: rows.slice(0, LOG_PAGE).map((r) => ({ ...r, ...describeEntry(lang, r) })),
       paths: pathsFor(lang),
+      ...logPaging(lang, P.accessLog[lang], rows, before),
     });
   }, { config: own.client });
 
@@ -435,13 +453,15 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     async (request, reply, lang) => {
       const rep = await actingFor(request, reply, lang, ['access_log']);
       if (!rep) return reply;
-      const rows = await accessLogFor(db, rep.business.id);
+      const before = logCursor(request);
+      const rows = await accessLogFor(db, rep.business.id, { limit: LOG_PAGE + 1, before });
       return reply.page('clients/views/access-log.njk', {
         title: t(lang, 'clients.businessFile.logTitle'),
         lead: t(lang, 'clients.businessFile.logLead'),
         ...businessSubPage(lang, rep),
-        entries: rows.map((r) => ({ ...r, ...describeEntry(lang, r, rep.business.id) })),
+        entries: rows.slice(0, LOG_PAGE).map((r) => ({ ...r, ...describeEntry(lang, r, rep.business.id) })),
         paths: pathsFor(lang),
+        ...logPaging(lang, fillPath(P.businessAccessLog[lang], { businessId: rep.business.id }), rows, before),
       });
     },
     { config: own.client, schema: businessParams },
@@ -617,9 +637,26 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       return reply.status(204).send();
     },
   );
-  app.get('/api/v1/me/access-log', { config: own.client, schema: { tags, summary: 'Who read or received the client’s information (newest first)' } }, async (request) => {
+  app.get('/api/v1/me/access-log', {
+    config: own.client,
+    schema: {
+      tags,
+      summary: 'Who read or received the client’s information (newest first)',
+      description: 'Paged: `limit` (default 200, at most 500) entries after skipping `offset`, or those older than `before` (an entry’s seq; stable while entries are added). A `Link` header with rel="next" gives the next page when there may be more.',
+      querystring: Type.Object({
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+        before: Type.Optional(Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 })),
+        lang: Type.Optional(Type.String({ maxLength: 5 })),
+      }),
+    },
+  }, async (request, reply) => {
     const id = apiClient(request);
-    return (await accessLogFor(db, id)).map((r) => ({
+    const q = request.query as { limit?: number; offset?: number; before?: number };
+    const limit = q.limit ?? 200;
+    const rows = await accessLogFor(db, id, { limit, offset: q.offset, before: q.before });
+    if (rows.length === limit) reply.header('Link', `</api/v1/me/access-log?limit=${limit}&before=${rows[rows.length - 1].seq}>; rel="next"`);
+    return rows.map((r) => ({
       seq: r.seq,
       at: r.at,
       actorKind: r.actor_kind,
