@@ -204,6 +204,20 @@ describe('findings of issue 14: no organisation acts for another', () => {
     assert.deepEqual(seqs, all.json().slice(50, 100).map((e: { seq: number }) => e.seq));
   });
 
+  it('shifts in the years 1900 and 9999 (or longer than a day) are refused with a translated 400 on the field', async () => {
+    const manager = await staffCookie(t.app, 'staff-reviewer');
+    const url = '/api/v1/offices/ottawa-ben-franklin/shifts';
+    const before = (await t.db.selectFrom('agent_shifts').select('id').execute()).length;
+    for (const [startsAt, endsAt, field] of [['1900-01-01T13:00:00Z', '1900-01-01T14:00:00Z', 'startsAt'], ['9999-12-31T13:00:00Z', '9999-12-31T14:00:00Z', 'startsAt'], ['2027-03-01T13:00:00Z', '2027-03-09T14:00:00Z', 'endsAt']]) {
+      const res = await json(t, manager, 'POST', url, { staffId: 'staff-agent', startsAt, endsAt });
+      assert.equal(res.statusCode, 400, `${startsAt}: ${res.body}`);
+      assert.equal(res.json().error.details[0].field, field);
+      const fr = await json(t, manager, 'POST', url, { staffId: 'staff-agent', startsAt, endsAt }, { 'accept-language': 'fr' });
+      assert.match(fr.json().error.details[0].message, /quart/);
+    }
+    assert.equal((await t.db.selectFrom('agent_shifts').select('id').execute()).length, before);
+  });
+
   it('CSRF: an Authorization header does not exempt a request with a session cookie; the token is bound to the session', async () => {
     const client = await clientCookie(t.app, t.db);
     const sid = /guichet_sid=([^;]+)/.exec(client)![1];

@@ -191,12 +191,21 @@ async function officePerson(db: Database, officeId: string, staffId: string) {
     .executeTakeFirst();
 }
 
+const DAY_MS = 86_400_000;
+export const SHIFT_PAST_MS = 366 * DAY_MS;
+export const SHIFT_FUTURE_MS = 5 * 366 * DAY_MS;
+export const SHIFT_MAX_MS = DAY_MS;
+
 /** The checks of a shift (add or change): 400 field endsAt (not after the start), staffId or counterId (unknown here). */
 async function checkShift(db: Database, officeId: string, input: ShiftInput) {
   const start = input.startsAt.getTime();
   const end = input.endsAt.getTime();
   if (Number.isNaN(start)) throw invalid([{ field: 'startsAt', code: 'invalid' }]);
   if (!(end > start)) throw invalid([{ field: 'endsAt', code: 'invalid' }]);
+  // a sane range: from a year ago to five years ahead, at most 24 hours long (not the years 1900 or 9999)
+  const now = Date.now();
+  if (start < now - SHIFT_PAST_MS || start > now + SHIFT_FUTURE_MS) throw invalid([{ field: 'startsAt', code: 'shiftOutOfRange' }]);
+  if (end - start > SHIFT_MAX_MS) throw invalid([{ field: 'endsAt', code: 'shiftTooLong' }]);
   const s = input.staffId ? await officePerson(db, officeId, input.staffId) : undefined;
   if (!s) throw invalid([{ field: 'staffId', code: 'invalid' }]);
   if (input.counterId) {
