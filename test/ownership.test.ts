@@ -218,6 +218,38 @@ describe('findings of issue 14: no organisation acts for another', () => {
     assert.equal((await t.db.selectFrom('agent_shifts').select('id').execute()).length, before);
   });
 
+  it('POST /api/v1/cases takes an Idempotency-Key: same key and body → the first answer, another body → 409, per caller', async () => {
+    const { createTestClient } = await import('./support/clients');
+    const owner = await createTestClient(t.db);
+    const client = await clientCookie(t.app, t.db, owner);
+    const count = async () => (await t.db.selectFrom('cases').select('id').where('client_id', '=', owner).execute()).length;
+    const body = { serviceId: 'demo-birth-certificate', summary: 'Idempotent case' };
+    const first = await json(t, client, 'POST', '/api/v1/cases', body, { 'idempotency-key': 'retry-1' });
+    assert.equal(first.statusCode, 201, first.body);
+    const again = await json(t, client, 'POST', '/api/v1/cases', { summary: body.summary, serviceId: body.serviceId }, { 'idempotency-key': 'retry-1' });
+    assert.equal(again.statusCode, 201);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(again.json(), first.json());
+    assert.equal(await count(), 1, 'no second case');
+    const other = await json(t, client, 'POST', '/api/v1/cases', { ...body, summary: 'Something else' }, { 'idempotency-key': 'retry-1' });
+    assert.equal(other.statusCode, 409);
+    assert.equal(other.json().error.code, 'IDEMPOTENCY_KEY_REUSED');
+    const fr = await json(t, client, 'POST', '/api/v1/cases', { ...body, summary: 'Something else' }, { 'idempotency-key': 'retry-1', 'accept-language': 'fr' });
+    assert.match(fr.json().error.message, /clé/);
+    assert.equal(await count(), 1);
+    // another caller's key of the same name is theirs
+    const someoneElse = await clientCookie(t.app, t.db);
+    assert.equal((await json(t, someoneElse, 'POST', '/api/v1/cases', body, { 'idempotency-key': 'retry-1' })).statusCode, 201);
+    // a failed request frees its key; without a key nothing changes; a bad key is a 400
+    const bad = await json(t, client, 'POST', '/api/v1/cases', { serviceId: 'no-such-service', summary: 'x' }, { 'idempotency-key': 'retry-2' });
+    assert.ok(bad.statusCode >= 400 && bad.statusCode < 500, bad.body);
+    assert.equal((await json(t, client, 'POST', '/api/v1/cases', body, { 'idempotency-key': 'retry-2' })).statusCode, 201);
+    assert.equal((await json(t, client, 'POST', '/api/v1/cases', body)).statusCode, 201);
+    const invalid = await json(t, client, 'POST', '/api/v1/cases', body, { 'idempotency-key': 'x'.repeat(300) });
+    assert.equal(invalid.statusCode, 400);
+    assert.equal(await count(), 3);
+  });
+
   it('CSRF: an Authorization header does not exempt a request with a session cookie; the token is bound to the session', async () => {
     const client = await clientCookie(t.app, t.db);
     const sid = /guichet_sid=([^;]+)/.exec(client)![1];

@@ -67,9 +67,12 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases',
-    { config: own.caller('a client’s own case, or a case staff open in their organisation’s queue for a client they may serve', 'any'),
+    {
+      // a retry with the same Idempotency-Key answers the first result (src/http/idempotency.ts)
+      config: { ...own.caller('a client’s own case, or a case staff open in their organisation’s queue for a client they may serve', 'any'), idempotent: true },
       schema: {
         tags,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Retry safely: the same key with the same body answers the first result; with another body, 409 IDEMPOTENCY_KEY_REUSED (kept 24 hours, per caller).' })) }),
         summary: 'Open a case (client online, or staff on the client’s behalf)',
         body: Type.Object(
           {

@@ -18,6 +18,7 @@ import { installErrorHandlers } from './errors';
 import { installMetrics } from './metrics';
 import { installSessions } from './session';
 import { installOwnership, ownerOf, type Owner } from './ownership';
+import { installIdempotency } from './idempotency';
 import { installPages, renderErrorPage } from '../web/render';
 import { ensureAssets } from '../web/assets';
 import type { AppDeps } from './deps';
@@ -95,6 +96,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   installMetrics(app);
   installSessions(app, database.db, { secureCookies: config.publicBaseUrl.startsWith('https://') });
   installOwnership(app);
+  installIdempotency(app, database.db);
 
   await app.register(swagger, {
     openapi: {
