@@ -268,3 +268,145 @@ describe('findings of issue 14: no organisation acts for another', () => {
     assert.equal(ok.statusCode, 201, ok.body);
   });
 });
+
+/**
+ * The cross-organisation sweep: every route with an organisation owner, on real rows of a "victim" organisation,
+ * called by staff of each other organisation in every role (one staff member per role, and one with all roles).
+ * Expected: 403 or 404 (or a 400 from the route's schema, before any row is read), never a success, and never a
+ * victim's data in the answer. The one-stop organisation is tested as declared: 'none' and 'serving' (it serves no
+ * victim client here) like any other; 'read' may read but not write; 'act' is its declared power and is skipped.
+ */
+function multipartPng() {
+  const boundary = '----sweep' + Math.random().toString(16).slice(2);
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(32, 1)]);
+  const payload = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`), png, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+describe('cross-organisation sweep', () => {
+  let t: TestApp;
+  const ORGS = ['guichet', 'ottawa', 'on-mto', 'on-moh', 'on-org', 'cra-arc', 'esdc-edsc'];
+  const ROLESETS: string[][] = [...['agent', 'editor', 'reviewer', 'partner', 'manager', 'auditor', 'admin'].map((r) => [r]), ['agent', 'editor', 'reviewer', 'partner', 'manager', 'auditor', 'admin']];
+  const MARKERS = /VICTIM-CASE-MARKER|VICTIM-SUB-MARKER|VICTIM-ALERT-MARKER|Victimclient|victim\.example/;
+  const cookies = new Map<string, string>(); // `${org}|${roles}` → cookie
+  const ids: Record<string, string> = {};
+  before(async () => {
+    t = await createTestApp({ catalogue: true });
+    const { csrfTokenFor } = await import('../src/http/session');
+    const crypto = await import('node:crypto');
+    for (const org of ORGS)
+      for (const roles of ROLESETS) {
+        const id = `sweep-${org}-${roles.length > 1 ? 'all' : roles[0]}`;
+        await t.db.insertInto('staff_users').values({ id, email: `${id}@staff.example`, name: id, org_id: org, roles, oidc_subject: null }).execute();
+        const token = crypto.randomBytes(32).toString('base64url');
+        await t.db.insertInto('sessions').values({ id: crypto.createHash('sha256').update(token).digest('hex'), kind: 'staff', subject_id: id, data: '{}', expires_at: new Date(Date.now() + 3600_000) }).execute();
+        cookies.set(`${org}|${roles.join(',')}`, `guichet_csrf=${csrfTokenFor(token)}; guichet_sid=${token}`);
+      }
+    // the victims' rows: a client's case at on-org referred to on-moh, with a document; on-moh's subscription,
+    // alert and service; an office hosting ottawa and on-moh (Orléans) with a counter, a shift and a ticket
+    const { createTestClient } = await import('./support/clients');
+    const clientId = await createTestClient(t.db, { givenName: 'Victimclient', email: 'victim@victim.example' } as never);
+    const client = await clientCookie(t.app, t.db, clientId);
+    const opened = await json(t, client, 'POST', '/api/v1/cases', { serviceId: 'demo-birth-certificate', summary: 'VICTIM-CASE-MARKER' });
+    assert.equal(opened.statusCode, 201, opened.body);
+    ids.case = opened.json().id;
+    const orgAgent = cookies.get('on-org|agent')!;
+    const ref = await json(t, orgAgent, 'POST', `/api/v1/cases/${ids.case}/referrals`, { toOrgId: 'on-moh', summary: 'VICTIM-CASE-MARKER', clientConsent: true });
+    assert.equal(ref.statusCode, 201, ref.body);
+    ids.referral = ref.json().id;
+    const { grantConsent } = await import('../src/clients/consent');
+    const consentId = await grantConsent(t.db, { clientId, orgId: 'on-moh', purpose: 'case-referral', fields: ['question'], legalBasis: 'consent' });
+    ids.question = crypto.randomUUID();
+    await t.db.insertInto('case_questions').values({ id: ids.question, client_id: clientId, from_org_id: 'on-org', to_org_id: 'on-moh', referred_by: 'sweep-on-org-agent', channel: 'phone', question: 'VICTIM-CASE-MARKER', summary: 'VICTIM-CASE-MARKER', consent_id: consentId, answer: null, answered_by: null, answered_at: null, no_repeat: null, case_id: null } as never).execute();
+    const sub = await saveSubscription(t.db, { orgId: 'on-moh', programEn: 'VICTIM-SUB-MARKER', programFr: 'VICTIM-SUB-MARKER', purposeEn: 'x', purposeFr: 'x', eventTypes: ['change-of-address'], fields: ['newAddress'], legalBasis: 'consent', delivery: 'webhook', webhookUrl: 'https://victim.example/hook' }, { staffId: 'sweep-on-moh-manager', allowLoopback: true });
+    ids.subscription = sub.id;
+    ids.alert = String((await t.db.insertInto('notice_alerts').values({ notice_id: null, org_id: 'on-moh', kind: 'dead-letter', message: 'VICTIM-ALERT-MARKER', resolved_at: null, resolved_by: null }).returning('id').executeTakeFirstOrThrow()).id);
+    ids.service = 'demo-health-card'; // owned by on-moh
+    ids.office = 'ottawa-orleans'; // hosts guichet, ottawa, on-moh
+    ids.client = clientId;
+    const admin = await staffCookie(t.app, 'staff-admin');
+    const counter = await json(t, admin, 'POST', `/api/v1/offices/${ids.office}/counters`, { label: 'V1' });
+    assert.equal(counter.statusCode, 201, counter.body);
+    ids.counter = counter.json().id;
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const shift = await json(t, admin, 'POST', `/api/v1/offices/${ids.office}/shifts`, { staffId: 'sweep-on-moh-agent', startsAt: tomorrow.toISOString(), endsAt: new Date(tomorrow.getTime() + 3600_000).toISOString() });
+    assert.equal(shift.statusCode, 201, shift.body);
+    ids.shift = shift.json().id;
+    const ticket = await json(t, admin, 'POST', `/api/v1/offices/${ids.office}/tickets`, { services: ['demo-health-card'], language: 'en' });
+    assert.equal(ticket.statusCode, 201, ticket.body);
+    ids.ticket = ticket.json().id;
+  });
+  after(async () => t?.close());
+
+  /** The real value of a path parameter for a route. */
+  const valueFor = (url: string, name: string): string => {
+    if (name === 'id') {
+      if (/\/questions\//.test(url)) return ids.question;
+      if (/subscriptions\//.test(url) || /abonnements\//.test(url)) return ids.subscription;
+      if (/alert/.test(url)) return ids.alert;
+      if (/catalogue|services\//.test(url)) return ids.service;
+      return ids.case;
+    }
+    const map: Record<string, string> = { officeId: ids.office, counterId: ids.counter, shiftId: ids.shift, ticketId: ids.ticket, staffId: 'sweep-on-moh-agent', serviceId: ids.service, clientId: ids.client, referralId: ids.referral, rid: ids.referral, docId: '00000000-0000-4000-8000-000000000000', contactId: '1', n: '1', draftId: '00000000-0000-4000-8000-000000000000', action: 'open' };
+    return map[name] ?? 'x';
+  };
+  /** A body naming the victim organisation wherever a body names one. */
+  const bodyFor = (url: string): Record<string, unknown> => {
+    if (/partner-api-keys|api-keys|cles-api/.test(url)) return { orgId: 'on-moh', label: 'sweep' };
+    if (/subscriptions|abonnements/.test(url)) return { orgId: 'on-moh', programEn: 'x', programFr: 'x', purposeEn: 'x', purposeFr: 'x', eventTypes: ['change-of-address'], fields: ['newAddress'], legalBasis: 'consent', delivery: 'webhook', webhookUrl: 'https://attacker.example/hook' };
+    if (/\/agents\//.test(url)) return { skills: [], languages: ['en'], lentToOrgId: 'on-moh' };
+    return { orgId: 'on-moh', toOrgId: 'on-moh', lentToOrgId: 'on-moh', summary: 'sweep', body: 'sweep', label: 'sweep', status: 'in_progress', team: 'x', channel: 'phone', outcome: 'information_given', clientConsent: true, action: 'agent', staffId: 'sweep-on-moh-agent', languages: ['en'] };
+  };
+
+  it('staff of every other organisation, in every role, get 403 or 404 on every owned route', { timeout: 600_000 }, async () => {
+    const routes = registeredRoutes(t.app).filter((r) => r.method !== 'HEAD' && typeof r.owner === 'object' && !r.url.startsWith('/fr/') && !r.url.endsWith('/events'));
+    assert.ok(routes.length > 60, `owned routes: ${routes.length}`);
+    const failures: string[] = [];
+    let requests = 0;
+    let covered = 0;
+    for (const route of routes) {
+      const owner = route.owner as Exclude<NonNullable<typeof route.owner>, string>;
+      const params: Record<string, string> = {};
+      const url = route.url.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => (params[name] = valueFor(route.url, name)));
+      const body = route.method === 'GET' ? undefined : bodyFor(route.url);
+      let owners: string[];
+      if (owner.org === 'caller') owners = ['on-org', 'on-moh']; // the victims' data must not show up for anyone else
+      else {
+        const r = await owner.org({ params, body, query: {}, method: route.method, headers: {} } as never);
+        if (r === null || r === undefined) {
+          failures.push(`${route.method} ${route.url}: no real row to sweep (owner unresolved)`);
+          continue;
+        }
+        owners = typeof r === 'string' ? [r] : [...r];
+      }
+      covered++;
+      for (const org of ORGS.filter((o) => !owners.includes(o))) {
+        for (const roles of ROLESETS) {
+          const oneStopPower = org === 'guichet' && owner.oneStop.may !== 'none' && roles.some((r) => (owner.oneStop.roles ?? (owner.roles === 'any' ? roles : owner.roles)).includes(r));
+          if (oneStopPower && (owner.oneStop.may === 'act' || (owner.oneStop.may === 'read' && route.method === 'GET'))) continue; // declared power
+          const cookie = cookies.get(`${org}|${roles.join(',')}`)!;
+          requests++;
+          // a document upload is multipart: send one (a small PNG) so that the answer is about who may, not the format
+          const upload = /\/documents$/.test(route.url) ? multipartPng() : null;
+          const res = await t.app.inject({
+            method: route.method as 'GET',
+            url,
+            payload: upload ? upload.payload : (body as object),
+            headers: { cookie, 'x-csrf-token': csrfFrom(cookie), accept: route.url.startsWith('/api/') ? 'application/json' : 'text/html', ...(upload ? upload.headers : {}) },
+          });
+          const where = `${org} [${roles.length > 1 ? 'all roles' : roles[0]}] ${route.method} ${url}`;
+          if (MARKERS.test(res.body)) failures.push(`${where} → ${res.statusCode} shows the victim's data`);
+          if (owner.org === 'caller') {
+            if (res.statusCode >= 500) failures.push(`${where} → ${res.statusCode}`);
+            continue;
+          }
+          const schema400 = res.statusCode === 400 && /VALIDATION_ERROR|BAD_REQUEST|INVALID_JSON|"error"|govuk-error-summary/.test(res.body);
+          if (!(res.statusCode === 403 || res.statusCode === 404 || schema400)) failures.push(`${where} → ${res.statusCode} ${res.body.slice(0, 120)}`);
+        }
+      }
+    }
+    assert.ok(covered > 40, `only ${covered} owned routes swept`);
+    assert.ok(requests > 1000, `swept ${requests} requests`);
+    assert.deepEqual(failures, [], `${failures.length} of ${requests}:\n${failures.slice(0, 80).join('\n')}`);
+  });
+});

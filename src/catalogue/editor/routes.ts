@@ -142,7 +142,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
       if (!staffOrLogin(request, reply, lang)) return reply;
       const staff = requireEditorial(request);
       const page = request.query.page ?? 1;
-      const base = xdb.selectFrom('services').where('owner_org_id', '=', isEditor(staff) ? staff.orgId : '\u0000none');
+      const base = xdb.selectFrom('services').where('owner_org_id', '=', isEditor(staff) ? staff.orgId : '(no organisation)');
       const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await base
         .leftJoin('service_versions as v', (j) => j.onRef('v.service_id', '=', 'services.id').on('v.status', 'in', ['draft', 'in_review']))
