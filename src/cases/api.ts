@@ -37,6 +37,7 @@ import type { CaseChannel, CaseStatus } from './tables';
 import { detectGuaranteeBreaches } from './guarantee';
 import { allReferralStats } from './questions';
 import { Nullable } from '../http/schema';
+import { caseOwners } from './owners';
 
 const tags = ['cases'];
 const Id = Type.String({ maxLength: 100 });
@@ -59,6 +60,7 @@ export const DOCUMENT_TYPES: Record<string, Buffer[]> = {
 
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   const { db } = deps;
+  const own = caseOwners(db);
   const flush = async (ids: number[]) => {
     if (ids.length) await sendNotifications(db, casesMailer(app.log), ids).catch((err) => app.log.error({ err }, 'case notification failed'));
   };
@@ -66,8 +68,11 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   app.post(
     '/api/v1/cases',
     {
+      // a retry with the same Idempotency-Key answers the first result (src/http/idempotency.ts)
+      config: { ...own.caller('a client’s own case, or a case staff open in their organisation’s queue for a client they may serve', 'any'), idempotent: true },
       schema: {
         tags,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Retry safely: the same key with the same body answers the first result; with another body, 409 IDEMPOTENCY_KEY_REUSED (kept 24 hours, per caller).' })) }),
         summary: 'Open a case (client online, or staff on the client’s behalf)',
         body: Type.Object(
           {
@@ -91,7 +96,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.get(
     '/api/v1/cases',
-    {
+    { config: own.caller('the cases the caller may see (scoped to the caller’s organisation, referrals to it and clients it serves)', 'any'),
       schema: {
         tags,
         summary: 'Cases the caller may see',
@@ -114,13 +119,13 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.get(
     '/api/v1/cases/referrals/stats',
-    { schema: { tags, summary: 'Warm referrals answered and the share that needed no repeat of information' } },
+    { config: own.caller('referral figures of the caller’s organisation', 'any'), schema: { tags, summary: 'Warm referrals answered and the share that needed no repeat of information' } },
     async (request) => allReferralStats(db, requireStaff(request)),
   );
 
   app.get(
     '/api/v1/cases/guarantee-refunds',
-    { schema: { tags, summary: 'Refunds owed because a service guarantee was missed (the caller’s organisation)' } },
+    { config: own.caller('refunds owed by the caller’s organisation', ['manager', 'partner', 'admin', 'agent']), schema: { tags, summary: 'Refunds owed because a service guarantee was missed (the caller’s organisation)' } },
     async (request) => {
       const staff = requireStaff(request, ['manager', 'partner', 'admin', 'agent']);
       requireCaseRole(staff);
@@ -150,7 +155,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/guarantee-check',
-    { schema: { tags, summary: 'Run the guarantee check now (admin; it also runs on a schedule)' } },
+    { config: own.caller('the guarantee check of the caller’s organisation’s cases', ['admin']), schema: { tags, summary: 'Run the guarantee check now (admin; it also runs on a schedule)' } },
     async (request) => {
       requireStaff(request, ['admin']);
       return detectGuaranteeBreaches(db);
@@ -159,13 +164,13 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.get(
     '/api/v1/cases/:id',
-    { schema: { tags, summary: 'One case with its history, interactions, messages, referrals and documents', params: Type.Object({ id: Id }) } },
+    { config: own.theCase, schema: { tags, summary: 'One case with its history, interactions, messages, referrals and documents', params: Type.Object({ id: Id }) } },
     async (request) => serialiseDetail(await caseDetail(db, actorOf(request), (request.params as { id: string }).id)),
   );
 
   app.post(
     '/api/v1/cases/:id/status',
-    {
+    { config: own.theCase,
       schema: {
         tags,
         summary: 'Change the status (allowed transitions only; a client may only withdraw)',
@@ -192,7 +197,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/:id/assign',
-    {
+    { config: own.theCase,
       schema: {
         tags,
         summary: 'Assign to a team and/or an agent of the responsible organisation',
@@ -205,7 +210,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/:id/interactions',
-    {
+    { config: own.theCase,
       schema: {
         tags,
         summary: 'Log an interaction (channel, outcome, note)',
@@ -218,7 +223,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/:id/messages',
-    {
+    { config: own.theCase,
       schema: {
         tags,
         summary: 'Send a message inside the case (client or agency)',
@@ -235,7 +240,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/:id/referrals',
-    {
+    { config: own.theCase,
       schema: {
         tags,
         summary: 'Warm referral to another organisation, with a context summary and the client’s consent',
@@ -251,7 +256,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/:id/referrals/:referralId/answer',
-    {
+    { config: own.theCase,
       schema: {
         tags,
         summary: 'Accept (recording whether the client had to repeat anything) or decline a referral',
@@ -268,7 +273,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   );
 
   // One-time codes: the client creates one in their file and reads it to the agent.
-  app.post('/api/v1/cases/access-codes', { schema: { tags, summary: 'Client: create a one-time code for an agent (10 minutes, single use)' } }, async (request, reply) => {
+  app.post('/api/v1/cases/access-codes', { config: own.client, schema: { tags, summary: 'Client: create a one-time code for an agent (10 minutes, single use)' } }, async (request, reply) => {
     if (!request.client) throw new AppError(401, 'UNAUTHENTICATED');
     const r = await createAccessCode(db, request.client.id);
     return reply.status(201).send(r);
@@ -276,7 +281,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/agent/redeem',
-    { schema: { tags, summary: 'Agent: redeem the client’s one-time code (serve the client for two hours)', body: Type.Object({ code: Type.String({ maxLength: 20 }) }, { additionalProperties: false }) } },
+    { config: own.caller('a client’s file opened to the caller’s organisation by the client’s one-time code'), schema: { tags, summary: 'Agent: redeem the client’s one-time code (serve the client for two hours)', body: Type.Object({ code: Type.String({ maxLength: 20 }) }, { additionalProperties: false }) } },
     async (request) => {
       const staff = requireStaff(request, CASE_ROLES);
       return redeemAccessCode(db, staff, (request.body as { code: string }).code);
@@ -285,7 +290,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.get(
     '/api/v1/cases/agent/clients/:clientId',
-    { schema: { tags, summary: 'Agent: the client being served and the cases the agent’s organisation may see', params: Type.Object({ clientId: Id }) } },
+    { config: own.caller('a client the caller’s organisation serves (consent), and the cases it may see'), schema: { tags, summary: 'Agent: the client being served and the cases the agent’s organisation may see', params: Type.Object({ clientId: Id }) } },
     async (request) => {
       const staff = requireStaff(request, CASE_ROLES);
       const clientId = (request.params as { clientId: string }).clientId;
@@ -298,7 +303,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   // Open311 keys for an organisation's 311 app (manager or admin); the key is shown once.
   app.post(
     '/api/v1/cases/open311-keys',
-    { schema: { tags, summary: 'Create an Open311 API key for the caller’s organisation', body: Type.Object({ label: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }) } },
+    { config: own.caller('Open311 keys of the caller’s organisation', ['manager', 'admin']), schema: { tags, summary: 'Create an Open311 API key for the caller’s organisation', body: Type.Object({ label: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }) } },
     async (request, reply) => {
       const staff = requireStaff(request, ['manager', 'admin']);
       const key = `o311_${crypto.randomBytes(24).toString('base64url')}`;
@@ -312,7 +317,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
     await child.register(multipart, { limits: { fileSize: MAX_DOCUMENT_BYTES, files: 1, fields: 5, parts: 6 } });
     child.post(
       '/api/v1/cases/:id/documents',
-      { schema: { tags, summary: 'Attach a document (PDF, PNG or JPEG, at most 5 MB; multipart field "file")', consumes: ['multipart/form-data'], params: Type.Object({ id: Id }) } },
+      { config: own.theCase, schema: { tags, summary: 'Attach a document (PDF, PNG or JPEG, at most 5 MB; multipart field "file")', consumes: ['multipart/form-data'], params: Type.Object({ id: Id }) } },
       async (request, reply) => {
         const actor = actorOf(request);
         const id = (request.params as { id: string }).id;
@@ -325,7 +330,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.get(
     '/api/v1/cases/:id/documents/:docId',
-    { schema: { tags, summary: 'Download a document of a case the caller may see', params: Type.Object({ id: Id, docId: Id }) } },
+    { config: own.theCase, schema: { tags, summary: 'Download a document of a case the caller may see', params: Type.Object({ id: Id, docId: Id }) } },
     async (request, reply) => {
       const p = request.params as { id: string; docId: string };
       const { row } = await loadCase(db, actorOf(request), p.id, { audit: true });

@@ -20,6 +20,7 @@ import { enqueueDelivery, nextPageUrl, postedPage, renderFormPage, renderReviewP
 import { CASE_ROLES, servedClient, type Ctx } from './service';
 import { consoleClientUrl as consoleUrl, staffOrRedirect } from './staff-pages';
 import { isUuid } from '../db/ids';
+import { caseOwners } from './owners';
 
 export const AP = {
   choose: { en: '/en/staff/console/clients/:clientId/forms', fr: '/fr/personnel/console/clients/:clientId/formulaires' },
@@ -36,6 +37,7 @@ const clientName = (c: { given_name: string | null; family_name: string | null; 
 
 export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   const { db } = deps;
+  const own = caseOwners(db);
   const paths: FormPaths = { start: AP.start, page: AP.page, review: AP.review, done: AP.staffCase };
 
   /** A draft of a client this agent serves now, or 404 (the same for a guessed id). */
@@ -69,7 +71,7 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
       forms: forms.map((f) => ({ ...f, url: fillPath(AP.start[lang], { clientId, serviceId: f.id }) })),
       consoleUrl: consoleUrl(lang, clientId),
     });
-  });
+  }, { config: own.caller('a form filled in for a client who gave the caller’s organisation access') });
 
   // ---------- start (or resume the client's draft) ----------
   bilingualRoute(app, 'GET', AP.start, async (request, reply, lang) => {
@@ -84,7 +86,7 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
       assisted: { name: clientName(client), consoleUrl: consoleUrl(lang, clientId) },
       action: fillPath(AP.start[lang], { clientId, serviceId }),
     });
-  });
+  }, { config: own.caller('a form filled in for a client who gave the caller’s organisation access') });
 
   bilingualRoute(app, 'POST', AP.start, async (request, reply, lang) => {
     const staff = requireStaff(request, CASE_ROLES);
@@ -94,7 +96,7 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
     const allowed = await servingFields(db, staff, clientId);
     const d = await startDraft(db, clientId, serviceId, b.prefill === 'yes', { staff, allowedSources: allowed });
     return reply.redirect(await resumeUrl(db, clientId, d, paths, lang), 303);
-  });
+  }, { config: own.caller('a form filled in for a client who gave the caller’s organisation access') });
 
   // ---------- one page of the form ----------
   async function formPage(request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: { errors?: FieldError[]; values?: Answers } = {}, status = 200) {
@@ -107,7 +109,7 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
   bilingualRoute(app, 'GET', AP.page, async (request, reply, lang) => {
     if (!staffOrRedirect(request, reply, lang)) return reply;
     return formPage(request, reply, lang);
-  });
+  }, { config: own.caller('a form filled in for a client who gave the caller’s organisation access') });
 
   bilingualRoute(app, 'POST', AP.page, async (request, reply, lang) => {
     const staff = requireStaff(request, CASE_ROLES);
@@ -123,7 +125,7 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
     if (errors.length) return formPage(request, reply, lang, { errors, values }, 400);
     await saveDraft(db, draft.id, data, staff.id);
     return reply.redirect(nextPageUrl(draft, page, data, paths, lang), 303);
-  });
+  }, { config: own.caller('a form filled in for a client who gave the caller’s organisation access') });
 
   // ---------- check the answers with the client, pick the channel, submit ----------
   async function reviewPage(request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: { problem?: string; channelError?: string; channel?: string } = {}, status = 200) {
@@ -139,7 +141,7 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
   bilingualRoute(app, 'GET', AP.review, async (request, reply, lang) => {
     if (!staffOrRedirect(request, reply, lang)) return reply;
     return reviewPage(request, reply, lang);
-  });
+  }, { config: own.caller('a form filled in for a client who gave the caller’s organisation access') });
 
   bilingualRoute(app, 'POST', AP.review, async (request, reply, lang) => {
     const staff = requireStaff(request, CASE_ROLES);
@@ -152,5 +154,5 @@ export async function assistedFormRoutes(app: FastifyInstance, deps: AppDeps, ct
     return submitAndRedirect(app, db, reply, lang, paths, draftId, () => submitDraft(ctx, draft.client_id, draftId, clientLang, enqueueDelivery, { staff, channel }), (message) =>
       reviewPage(request, reply, lang, { problem: message, channel }, 409),
     );
-  });
+  }, { config: own.caller('a form filled in for a client who gave the caller’s organisation access') });
 }

@@ -32,6 +32,7 @@ import {
 } from './forms';
 import type { Ctx } from './service';
 import { Nullable } from '../http/schema';
+import { caseOwners, serviceFormOwner } from './owners';
 
 export const FP = {
   start: { en: '/en/my-file/forms/:serviceId', fr: '/fr/mon-dossier/formulaires/:serviceId' },
@@ -201,11 +202,12 @@ export async function submitAndRedirect(
 
 export async function formRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   const { db } = deps;
+  const own = caseOwners(db);
   const paths: FormPaths = { start: FP.start, page: FP.page, review: FP.review, done: FP.myCase };
 
   app.put(
     '/api/v1/cases/forms/:serviceId',
-    {
+    { config: serviceFormOwner(db),
       schema: {
         tags: ['cases'],
         summary: 'Partner: publish a new version of a service’s online form (pages, fields, conditions, validation, bilingual labels)',
@@ -223,7 +225,7 @@ export async function formRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) 
 
   app.get(
     '/api/v1/cases/forms/:serviceId',
-    { schema: { tags: ['cases'], summary: 'The latest version of a service’s online form', params: Type.Object({ serviceId: Type.String({ maxLength: 100 }) }) } },
+    { config: own.none, schema: { tags: ['cases'], summary: 'The latest version of a service’s online form', params: Type.Object({ serviceId: Type.String({ maxLength: 100 }) }) } },
     async (request) => {
       const f = await latestForm(db, (request.params as { serviceId: string }).serviceId);
       if (!f) throw new AppError(404, 'FORM_NOT_FOUND');
@@ -236,7 +238,7 @@ export async function formRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) 
     const serviceId = (request.params as { serviceId: string }).serviceId;
     const start = await startPageContext(db, clientId, serviceId, lang);
     return reply.page('cases/views/form-start.njk', { ...start, action: fillPath(FP.start[lang], { serviceId }) });
-  });
+  }, { config: own.client });
 
   bilingualRoute(app, 'POST', FP.start, async (request, reply, lang) => {
     const clientId = requireClient(request);
@@ -245,7 +247,7 @@ export async function formRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) 
     const d = await startDraft(db, clientId, serviceId, b.prefill === 'yes');
     // Resume on the first visible page that is not complete yet.
     return reply.redirect(await resumeUrl(db, clientId, d, paths, lang), 303);
-  });
+  }, { config: own.client });
 
   async function formPage(request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: { errors?: FieldError[]; values?: Answers } = {}, status = 200) {
     const clientId = requireClient(request);
@@ -254,7 +256,7 @@ export async function formRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) 
     return renderFormPage(reply, draft, p.n, lang, paths, extra, status);
   }
 
-  bilingualRoute(app, 'GET', FP.page, async (request, reply, lang) => formPage(request, reply, lang));
+  bilingualRoute(app, 'GET', FP.page, async (request, reply, lang) => formPage(request, reply, lang), { config: own.client });
 
   bilingualRoute(app, 'POST', FP.page, async (request, reply, lang) => {
     const clientId = requireClient(request);
@@ -270,7 +272,7 @@ export async function formRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) 
     if (errors.length) return formPage(request, reply, lang, { errors, values }, 400);
     await saveDraft(db, draft.id, data);
     return reply.redirect(nextPageUrl(draft, page, data, paths, lang), 303);
-  });
+  }, { config: own.client });
 
   async function reviewPage(request: FastifyRequest, reply: FastifyReply, lang: Lang, errors: string | null = null, status = 200) {
     const clientId = requireClient(request);
@@ -278,11 +280,11 @@ export async function formRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) 
     return renderReviewPage(reply, draft, lang, paths, errors, status);
   }
 
-  bilingualRoute(app, 'GET', FP.review, async (request, reply, lang) => reviewPage(request, reply, lang));
+  bilingualRoute(app, 'GET', FP.review, async (request, reply, lang) => reviewPage(request, reply, lang), { config: own.client });
 
   bilingualRoute(app, 'POST', FP.review, async (request, reply, lang) => {
     const clientId = requireClient(request);
     const draftId = (request.params as { draftId: string }).draftId;
     return submitAndRedirect(app, db, reply, lang, paths, draftId, () => submitDraft(ctx, clientId, draftId, lang, enqueueDelivery), (message) => reviewPage(request, reply, lang, message, 409));
-  });
+  }, { config: own.client });
 }

@@ -117,7 +117,7 @@ describe('Open311 GeoReport v2', () => {
     const quietClient = await t.db.selectFrom('clients').select('contact_preferences').where('id', '=', quietCase.client_id).executeTakeFirstOrThrow();
     assert.equal(quietClient.contact_preferences.email, false, 'attribute[contact_preference]=none is honoured');
 
-    const one = await t.app.inject(`/open311/v2/requests/${created.service_request_id}.json?api_key=${encodeURIComponent(apiKey)}`);
+    const one = await t.app.inject({ url: `/open311/v2/requests/${created.service_request_id}.json`, headers: { 'x-api-key': apiKey } });
     assert.equal(one.statusCode, 200);
     const [r] = one.json();
     assert.equal(r.status, 'open');
@@ -128,12 +128,12 @@ describe('Open311 GeoReport v2', () => {
     assert.match(r.requested_datetime, /^\d{4}-\d{2}-\d{2}T/);
     assert.ok(!('email' in r), 'no personal contact data in the list');
 
-    const list = await t.app.inject(`/open311/v2/requests.json?api_key=${encodeURIComponent(apiKey)}&service_code=demo-dog-licence&status=open`);
+    const list = await t.app.inject({ url: `/open311/v2/requests.json?service_code=demo-dog-licence&status=open`, headers: { 'x-api-key': apiKey } });
     assert.ok(list.json().some((x: any) => x.service_request_id === created.service_request_id));
-    const closed = await t.app.inject(`/open311/v2/requests.json?api_key=${encodeURIComponent(apiKey)}&status=closed`);
+    const closed = await t.app.inject({ url: `/open311/v2/requests.json?status=closed`, headers: { 'x-api-key': apiKey } });
     assert.ok(!closed.json().some((x: any) => x.service_request_id === created.service_request_id));
     // Another organisation's key does not see the city's requests.
-    const other = await t.app.inject(`/open311/v2/requests/${created.service_request_id}.json?api_key=${encodeURIComponent(mtoKey)}`);
+    const other = await t.app.inject({ url: `/open311/v2/requests/${created.service_request_id}.json`, headers: { 'x-api-key': mtoKey } });
     assert.equal(other.statusCode, 404);
   });
 
@@ -161,7 +161,7 @@ describe('Open311 GeoReport v2', () => {
     }
     const fr = await t.app.inject({ method: 'POST', url: '/open311/v2/requests.json?lang=fr', headers: FORM, payload: form({ api_key: apiKey, service_code: 'demo-dog-licence' }) });
     assert.match(fr.json()[0].description, /Un lieu est obligatoire/);
-    const badDate = await t.app.inject(`/open311/v2/requests.json?api_key=${encodeURIComponent(apiKey)}&start_date=yesterday`);
+    const badDate = await t.app.inject({ url: `/open311/v2/requests.json?start_date=yesterday`, headers: { 'x-api-key': apiKey } });
     assert.equal(badDate.statusCode, 400);
     assert.match(badDate.json()[0].description, /start_date/);
     const noKey = await t.app.inject('/open311/v2/requests.json');

@@ -17,6 +17,7 @@ import { casesMailer, sha256 } from './integration';
 import { sendNotifications } from './notify';
 import { createCase, OPEN_STATUSES, type Ctx } from './service';
 import { latestForm, type FieldType, type FormDefinition } from './forms';
+import { caseOwners } from './owners';
 
 /** Form field types as Open311 attribute datatypes. */
 const OPEN311_TYPES: Record<FieldType, string> = {
@@ -89,11 +90,18 @@ export function endOfDayToronto(day: string): string {
 
 export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   const { db } = deps;
+  const own = caseOwners(db);
 
+  /**
+   * The organisation of the Open311 key. The key travels in a header (`X-Api-Key`, or `Authorization: Bearer`), or,
+   * for POST as GeoReport v2 defines it, in the form body; never in the query string (GeoReport v2 does not define
+   * `api_key` for the GET calls, and a URL is written in request logs), so a query `api_key` is ignored.
+   */
   async function keyOrg(request: FastifyRequest): Promise<string> {
-    const q = (request.query ?? {}) as Record<string, unknown>;
     const b = (request.body ?? {}) as Record<string, unknown>;
-    const key = str(b.api_key, 200) ?? str(q.api_key, 200);
+    const auth = request.headers.authorization;
+    const bearer = typeof auth === 'string' && /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, '').trim() : undefined;
+    const key = str(request.headers['x-api-key'], 200) ?? str(bearer, 200) ?? (request.method === 'POST' ? str(b.api_key, 200) : undefined);
     if (!key) throw new Open311Error(403, 'apiKeyRequired');
     const row = await db.selectFrom('open311_keys').select(['org_id', 'revoked_at']).where('key_hash', '=', sha256(key)).executeTakeFirst();
     if (!row || row.revoked_at) throw new Open311Error(403, 'apiKeyInvalid');
@@ -128,7 +136,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     return q.orderBy('services.id').limit(2000).execute();
   }
 
-  app.get('/open311/v2/services.json', { schema: { tags, summary: 'Open311: service list (municipal services unless jurisdiction_id is given)' } }, wrap(async (request) => {
+  app.get('/open311/v2/services.json', { config: own.none, schema: { tags, summary: 'Open311: service list (municipal services unless jurisdiction_id is given)' } }, wrap(async (request) => {
     const lang = langOf(request);
     const q = request.query as Record<string, unknown>;
     const rows = await serviceRows(str(q.jurisdiction_id, 100));
@@ -143,7 +151,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     }));
   }));
 
-  app.get('/open311/v2/services/:file', { schema: { tags, summary: 'Open311: service definition ({service_code}.json)' } }, wrap(async (request) => {
+  app.get('/open311/v2/services/:file', { config: own.none, schema: { tags, summary: 'Open311: service definition ({service_code}.json)' } }, wrap(async (request) => {
     const lang = langOf(request);
     const code = jsonName((request.params as { file: string }).file);
     const [s] = await serviceRows(undefined, code);
@@ -185,7 +193,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     };
   }));
 
-  app.post('/open311/v2/requests.json', { config: { csrf: false } as Record<string, unknown>, schema: { tags, summary: 'Open311: create a service request (form-encoded, api_key)' } }, wrap(async (request, reply) => {
+  app.post('/open311/v2/requests.json', { config: { ...own.partnerKey, csrf: false }, schema: { tags, summary: 'Open311: create a service request (form-encoded, api_key)' } }, wrap(async (request, reply) => {
     const orgId = await keyOrg(request);
     const b = (request.body ?? {}) as Record<string, unknown>;
     const serviceCode = str(b.service_code, 100);
@@ -298,13 +306,10 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
         'organisations.name_en',
         'organisations.name_fr',
       ])
-      .where((eb) =>
-        eb.or([
-          eb('cases.responsible_org_id', '=', orgId),
-          eb.and([eb('cases.created_by_kind', '=', 'partner'), eb('cases.created_by_id', '=', orgId)]),
-          eb('cases.id', 'in', eb.selectFrom('case_referrals').select('case_id').where('to_org_id', '=', orgId).where('status', '<>', 'declined')),
-        ]),
-      );
+      // Only public Open311 service requests (cases opened through Open311, created_by_kind 'partner'), of the key's
+      // organisation: never a case a client opened privately on the portal, nor one referred to the organisation.
+      .where('cases.created_by_kind', '=', 'partner')
+      .where((eb) => eb.or([eb('cases.responsible_org_id', '=', orgId), eb('cases.created_by_id', '=', orgId)]));
     if (f.ids?.length) q = q.where('cases.reference', 'in', f.ids);
     else {
       q = q.where('cases.submitted_at', '>=', f.start ?? new Date(Date.now() - 90 * 86_400_000));
@@ -344,7 +349,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     return d;
   };
 
-  app.get('/open311/v2/requests.json', { schema: { tags, summary: 'Open311: list requests (api_key; filters service_request_id, service_code, start_date, end_date, status)' } }, wrap(async (request) => {
+  app.get('/open311/v2/requests.json', { config: own.partnerKey, schema: { tags, summary: 'Open311: list requests (api_key; filters service_request_id, service_code, start_date, end_date, status)' } }, wrap(async (request) => {
     const orgId = await keyOrg(request);
     const q = request.query as Record<string, unknown>;
     const status = str(q.status, 10);
@@ -359,7 +364,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     return rows.map(toOpen311(request.lang));
   }));
 
-  app.get('/open311/v2/requests/:file', { schema: { tags, summary: 'Open311: one request ({service_request_id}.json, api_key)' } }, wrap(async (request) => {
+  app.get('/open311/v2/requests/:file', { config: own.partnerKey, schema: { tags, summary: 'Open311: one request ({service_request_id}.json, api_key)' } }, wrap(async (request) => {
     const orgId = await keyOrg(request);
     const id = jsonName((request.params as { file: string }).file);
     const rows = await requestRows(orgId, { ids: [id] });
@@ -368,5 +373,5 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
   }));
 
   // Formats other than JSON are not offered.
-  app.get('/open311/v2/services.xml', { schema: { hide: true } }, async (request, reply) => send(reply, request.lang, new Open311Error(400, 'formatNotSupported')));
+  app.get('/open311/v2/services.xml', { config: own.none, schema: { hide: true } }, async (request, reply) => send(reply, request.lang, new Open311Error(400, 'formatNotSupported')));
 }

@@ -17,6 +17,7 @@ import { CASE_ROLES, CHANNELS, servedClient, type Ctx } from './service';
 import type { CaseChannel } from './tables';
 import { userErrors } from './routes';
 import { consoleClientUrl, staffOrRedirect } from './staff-pages';
+import { caseOwners } from './owners';
 
 export const QP = {
   consoleQuestions: { en: '/en/staff/console/clients/:clientId/questions', fr: '/fr/personnel/console/clients/:clientId/questions' },
@@ -34,6 +35,7 @@ const yesNo = (v: unknown) => (v === 'yes' ? true : v === 'no' ? false : undefin
 
 export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   const { db } = deps;
+  const own = caseOwners(db);
   const flush = async (ids: number[]) => {
     if (ids.length) await sendNotifications(db, casesMailer(app.log), ids).catch((err) => app.log.error({ err }, 'case notification failed'));
   };
@@ -44,7 +46,7 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
   const ChannelE = Type.Union(CHANNELS.map((c) => Type.Literal(c)));
   app.post(
     '/api/v1/cases/questions',
-    {
+    { config: own.caller('a question the caller’s organisation hands to another, for a client it serves', 'any'),
       schema: {
         tags,
         summary: 'Warm referral of a client’s question (no case) to another organisation, with a context summary and the client’s consent (staff serving the client)',
@@ -58,14 +60,14 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
   );
   app.get(
     '/api/v1/cases/questions',
-    { schema: { tags, summary: 'Questions: for staff, those waiting for an answer from their organisation; for a client, their own' } },
+    { config: own.caller('questions handed to the caller’s organisation (or the signed-in client’s own)', 'any'), schema: { tags, summary: 'Questions: for staff, those waiting for an answer from their organisation; for a client, their own' } },
     async (request) => {
       if (request.staff) return { items: await questionsForRecipient(db, requireStaff(request, CASE_ROLES)) };
       if (request.client) return { items: await questionsOfClient(db, request.client.id) };
       throw new AppError(401, 'UNAUTHENTICATED');
     },
   );
-  app.get('/api/v1/cases/questions/:id', { schema: { tags, summary: 'One referred question (clients: without the context summary)', params: Type.Object({ id: Id }) } }, async (request) => {
+  app.get('/api/v1/cases/questions/:id', { config: own.question, schema: { tags, summary: 'One referred question (clients: without the context summary)', params: Type.Object({ id: Id }) } }, async (request) => {
     const actor = request.staff ? { kind: 'staff' as const, staff: request.staff } : request.client ? { kind: 'client' as const, clientId: request.client.id } : null;
     if (!actor) throw new AppError(401, 'UNAUTHENTICATED');
     const d = await questionDetail(db, actor, (request.params as { id: string }).id);
@@ -80,7 +82,7 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
   });
   app.post(
     '/api/v1/cases/questions/:id/answer',
-    {
+    { config: own.question,
       schema: {
         tags,
         summary: 'The receiving organisation answers (recording whether the client had to repeat anything)',
@@ -96,12 +98,12 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
   );
   app.post(
     '/api/v1/cases/questions/:id/decline',
-    { schema: { tags, summary: 'The receiving organisation declines (back to the referring organisation)', params: Type.Object({ id: Id }), body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }) } },
+    { config: own.question, schema: { tags, summary: 'The receiving organisation declines (back to the referring organisation)', params: Type.Object({ id: Id }), body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }) } },
     async (request) => declineQuestion(ctx, requireStaff(request), (request.params as { id: string }).id, (request.body ?? {}) as any),
   );
   app.post(
     '/api/v1/cases/questions/:id/case',
-    {
+    { config: own.question,
       schema: {
         tags,
         summary: 'The receiving organisation turns the question into a case for one of its services',
@@ -150,7 +152,7 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
   bilingualRoute(app, 'GET', QP.consoleQuestions, async (request, reply, lang) => {
     if (!staffOrRedirect(request, reply, lang)) return reply;
     return referPage(request, reply, lang);
-  });
+  }, { config: own.caller('questions of a client the caller’s organisation serves') });
 
   bilingualRoute(app, 'POST', QP.consoleQuestions, async (request, reply, lang) => {
     const staff = requireStaff(request, CASE_ROLES);
@@ -171,7 +173,7 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
       if (!e) throw err;
       return referPage(request, reply, lang, { errors: e, values: b }, e.status);
     }
-  });
+  }, { config: own.caller('a question the caller’s organisation hands to another, for a client it serves') });
 
   // ---------- staff: one question (receiving organisation, referring agent) ----------
   async function staffQuestionPage(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, extra: Record<string, unknown> = {}, status = 200) {
@@ -207,7 +209,7 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
   bilingualRoute(app, 'GET', QP.staffQuestion, async (request, reply, lang) => {
     if (!staffOrRedirect(request, reply, lang)) return reply;
     return staffQuestionPage(request, reply, lang, (request.params as { id: string }).id);
-  });
+  }, { config: own.question });
 
   function questionPost(p: { en: string; fr: string }, run: (request: FastifyRequest, b: Record<string, string>, id: string, lang: Lang) => Promise<string | void>) {
     bilingualRoute(app, 'POST', p, async (request, reply, lang) => {
@@ -222,7 +224,7 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
         if (!e) throw err;
         return staffQuestionPage(request, reply, lang, id, { errors: e, values: b }, e.status);
       }
-    });
+    }, { config: own.question });
   }
 
   questionPost(QP.staffAnswer, async (request, b, id) => {
@@ -257,5 +259,5 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
       backUrl: QP.myList[lang],
       caseUrl: d.question.case_id ? `${QP.myList[lang]}/${encodeURIComponent(d.question.case_id)}` : null,
     });
-  });
+  }, { config: own.client });
 }

@@ -20,7 +20,7 @@ import { open311Routes } from './open311';
 import { formRoutes } from './forms-routes';
 import multipart from '@fastify/multipart';
 import crypto from 'node:crypto';
-import { CSRF_COOKIE } from '../http/session';
+import { expectedCsrf } from '../http/session';
 import { MAX_DOCUMENT_BYTES, storeDocument } from './api';
 import { assistedFormRoutes } from './assisted';
 import { allReferralStats, questionsForRecipient, questionsOfClient } from './questions';
@@ -47,6 +47,7 @@ import {
 } from './service';
 import { localDate } from './due-date';
 import type { CaseChannel, CaseStatus } from './tables';
+import { caseOwners } from './owners';
 
 export const P = {
   myList: { en: '/en/my-file/requests', fr: '/fr/mon-dossier/demandes' },
@@ -99,6 +100,7 @@ function requireClient(request: FastifyRequest): string {
 
 export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { db, config } = deps;
+  const own = caseOwners(db);
   const ctx: Ctx = { db, publicBaseUrl: config.publicBaseUrl };
   await apiRoutes(app, deps, ctx);
   await open311Routes(app, deps, ctx);
@@ -135,7 +137,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       formBase: lang === 'fr' ? '/fr/mon-dossier/formulaires/' : '/en/my-file/forms/',
       draftSaved: q.draft === 'saved' || q.brouillon === 'enregistre',
     });
-  });
+  }, { config: own.client });
 
   async function newRequestPage(request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) {
     const services = await db
@@ -159,7 +161,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'GET', P.myNew, async (request, reply, lang) => {
     requireClient(request);
     return newRequestPage(request, reply, lang);
-  });
+  }, { config: own.client });
 
   bilingualRoute(app, 'POST', P.myNew, async (request, reply, lang) => {
     const clientId = requireClient(request);
@@ -173,13 +175,13 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       if (!e) throw err;
       return newRequestPage(request, reply, lang, { errors: e, values: b, selected: b.serviceId }, e.status);
     }
-  });
+  }, { config: own.client });
 
   bilingualRoute(app, 'POST', P.myCode, async (request, reply, lang) => {
     const clientId = requireClient(request);
     const r = await createAccessCode(db, clientId);
     return reply.page('cases/views/agent-code.njk', { ...common(lang), title: t(lang, 'cases.code.title'), code: `${r.code.slice(0, 4)} ${r.code.slice(4)}`, expiresAt: r.expiresAt });
-  });
+  }, { config: own.client });
 
   async function myCasePage(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, extra: Record<string, unknown> = {}, status = 200) {
     const clientId = requireClient(request);
@@ -188,7 +190,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return reply.page('cases/views/my-request.njk', { ...common(lang), title: `${t(lang, 'cases.case')} ${d.case.reference}`, d, pending, ...extra }, status);
   }
 
-  bilingualRoute(app, 'GET', P.myCase, async (request, reply, lang) => myCasePage(request, reply, lang, (request.params as { id: string }).id));
+  bilingualRoute(app, 'GET', P.myCase, async (request, reply, lang) => myCasePage(request, reply, lang, (request.params as { id: string }).id), { config: own.client });
 
   bilingualRoute(app, 'POST', P.myMessage, async (request, reply, lang) => {
     const clientId = requireClient(request);
@@ -203,7 +205,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       if (!e) throw err;
       return myCasePage(request, reply, lang, id, { errors: e, values: b }, e.status);
     }
-  });
+  }, { config: own.client });
 
   bilingualRoute(app, 'POST', P.myWithdraw, async (request, reply, lang) => {
     const clientId = requireClient(request);
@@ -217,7 +219,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       if (!e) throw err;
       return myCasePage(request, reply, lang, id, { errors: e }, e.status);
     }
-  });
+  }, { config: own.client });
 
   // ---------- staff pages ----------
   bilingualRoute(app, 'GET', P.queue, async (request, reply, lang) => {
@@ -246,7 +248,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       questions,
       questionBase: lang === 'fr' ? '/fr/personnel/questions/' : '/en/staff/questions/',
     });
-  });
+  }, { config: own.caller('the case queue of the caller’s organisation') });
 
   async function staffCasePage(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, extra: Record<string, unknown> = {}, status = 200) {
     const staff = requireStaff(request, CASE_ROLES);
@@ -278,7 +280,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const staff = staffOrRedirect(request, reply, lang);
     if (!staff) return reply;
     return staffCasePage(request, reply, lang, (request.params as { id: string }).id);
-  });
+  }, { config: own.theCase });
 
   /** A staff form post: run the command, redirect to the case, or show the case again with the errors. */
   function staffPost(p: { en: string; fr: string }, run: (request: FastifyRequest, b: Record<string, string>, id: string) => Promise<number[] | void>, anchor = '') {
@@ -295,7 +297,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         if (!e) throw err;
         return staffCasePage(request, reply, lang, id, { errors: e, values: b }, e.status);
       }
-    });
+    }, { config: own.theCase });
   }
 
   staffPost(P.staffStatus, async (request, b, id) => {
@@ -345,7 +347,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       async (request, reply, lang) => {
         requireStaff(request, CASE_ROLES);
         const id = (request.params as { id: string }).id;
-        const expected = request.cookies?.[CSRF_COOKIE] ?? '';
+        const expected = expectedCsrf(request) ?? '';
         const verify = (fields: Record<string, unknown>) => {
           const f = fields?._csrf as { value?: unknown } | undefined;
           const sent = f && typeof f.value === 'string' ? f.value : String(request.headers['x-csrf-token'] ?? '');
@@ -367,7 +369,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
           return staffCasePage(request, reply, lang, id, { errors: e }, e.status);
         }
       },
-      { config: { csrf: false } as Record<string, unknown> },
+      { config: { ...own.theCase, csrf: false } },
     );
   });
 
@@ -409,7 +411,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const staff = staffOrRedirect(request, reply, lang);
     if (!staff) return reply;
     return consolePage(request, reply, lang);
-  });
+  }, { config: own.caller('the console: clients who gave the caller’s organisation access') });
 
   bilingualRoute(app, 'POST', P.consoleCode, async (request, reply, lang) => {
     const staff = requireStaff(request, CASE_ROLES);
@@ -427,7 +429,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       }
       return consolePage(request, reply, lang, { errors: e, values: b }, e.status);
     }
-  });
+  }, { config: own.caller('a client’s file opened to the caller’s organisation by the client’s one-time code') });
 
   bilingualRoute(app, 'POST', P.consoleOpen, async (request, reply, lang) => {
     const staff = requireStaff(request, CASE_ROLES);
@@ -441,5 +443,5 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       if (!e) throw err;
       return consolePage(request, reply, lang, { errors: e, values: b, clientId: b.clientId }, e.status);
     }
-  });
+  }, { config: own.caller('a case opened for a client the caller’s organisation serves') });
 }

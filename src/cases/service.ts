@@ -86,7 +86,10 @@ export async function loadCase(db: Database, actor: Actor, caseId: string, opts:
   const access = await accessTo(db, actor, row);
   if (!access) throw notFound();
   if (opts.audit && actor.kind === 'staff') {
-    await auditStaffRead(db, actor.staff, row.client_id, ['cases'], access.via === 'serving' ? AGENT_ACCESS_PURPOSE : 'case-handling', access.via === 'serving' ? 'consent' : null);
+    // the basis of each read: serving (the client's one-time code), a referral (the client's consent to the referral,
+    // recorded with it), or handling the case the client brought to the responsible organisation
+    const purpose = access.via === 'serving' ? AGENT_ACCESS_PURPOSE : access.via === 'referral' ? REFERRAL_PURPOSE : 'case-handling';
+    await auditStaffRead(db, actor.staff, row.client_id, ['cases'], purpose, access.via === 'org' ? null : 'consent');
   }
   return { row, access };
 }

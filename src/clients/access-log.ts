@@ -143,9 +143,13 @@ export async function verifyAccessLog(db: Database, pageSize = 5000): Promise<Ve
   return { ok: true, entries };
 }
 
-/** The client's own view of their access log, newest first, with the organisation's names. */
-export async function accessLogFor(db: Database, clientId: string, limit = 200) {
-  return db
+/**
+ * The client's own view of their access log, newest first, with the organisation's names: one page of `limit`
+ * entries, after skipping `offset`, or (keyset, stable while entries are appended) those older than `before` (a seq).
+ */
+export async function accessLogFor(db: Database, clientId: string, page: { limit?: number; offset?: number; before?: number } = {}) {
+  const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? 200)), 500);
+  let q = db
     .selectFrom('access_log')
     .leftJoin('organisations', 'organisations.id', 'access_log.org_id')
     .leftJoin('staff_users', (j) => j.onRef('staff_users.id', '=', 'access_log.actor_id').on('access_log.actor_kind', '=', 'staff'))
@@ -167,8 +171,11 @@ export async function accessLogFor(db: Database, clientId: string, limit = 200) 
       'actor.given_name as actor_given_name',
       'actor.family_name as actor_family_name',
     ])
-    .where('access_log.client_id', '=', clientId)
+    .where('access_log.client_id', '=', clientId);
+  if (page.before !== undefined) q = q.where('access_log.seq', '<', page.before);
+  return q
     .orderBy('access_log.seq', 'desc')
     .limit(limit)
+    .offset(Math.max(0, Math.trunc(page.offset ?? 0)))
     .execute();
 }

@@ -31,6 +31,7 @@ import { AGENT_ACCESS_PURPOSE, createAgentAccessCode, redeemAgentAccessCode, req
 import { accessLogFor, recordAccess } from './access-log';
 import { allConsents, withdrawConsent } from './consent';
 import { beginSignIn, CALLBACK_PATH, completeSignIn, OIDC_STATE_COOKIE, oidcConfiguration, safeReturnTo } from './oidc';
+import { own } from '../http/ownership';
 
 export const CLIENT_PATHS = {
   signIn: { en: '/en/sign-in', fr: '/fr/connexion' },
@@ -59,6 +60,22 @@ export const CLIENT_PATHS = {
 const P = CLIENT_PATHS;
 
 const STAFF_LOOKUP_ROLES = ['agent', 'partner', 'manager'];
+
+/** The access log pages show 50 entries a page, newest first; "Older entries" follows the last one's seq. */
+const LOG_PAGE = 50;
+function logCursor(request: FastifyRequest): number | undefined {
+  const v = (request.query as Record<string, unknown> | undefined)?.before;
+  const n = typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+  return n && n > 0 ? n : undefined;
+}
+function logPaging(lang: Lang, base: string, rows: Array<{ seq: number }>, before: number | undefined) {
+  return {
+    olderUrl: rows.length > LOG_PAGE ? `${base}?before=${rows[LOG_PAGE - 1].seq}` : null,
+    newestUrl: before !== undefined ? base : null,
+    olderText: t(lang, 'clients.log.older'),
+    newestText: t(lang, 'clients.log.newest'),
+  };
+}
 
 /** Field errors → what the templates need: a summary list and a message per input id. */
 export function formErrors(lang: Lang, details: FieldError[] | undefined) {
@@ -141,16 +158,16 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const returnTo = safeReturnTo((request.query as Record<string, unknown>).returnTo);
     if (request.client && (await getClient(db, request.client.id))) return reply.redirect(returnTo ?? P.myFile[lang], 303);
     return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.signIn.title'), kind: 'client', returnTo, devProvider, action: P.signIn[lang] });
-  }, allowProviderFormAction);
-  bilingualRoute(app, 'POST', P.signIn, (request, reply, lang) => startLogin(request, reply, lang, 'client'), { schema: signInBody });
+  }, { ...allowProviderFormAction, config: own.none });
+  bilingualRoute(app, 'POST', P.signIn, (request, reply, lang) => startLogin(request, reply, lang, 'client'), { config: own.none, schema: signInBody });
 
   bilingualRoute(app, 'GET', P.staffSignIn, async (request, reply, lang) => {
     if (request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel' : '/en/staff', 303);
     return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.staffSignIn.title'), kind: 'staff', devProvider, action: P.staffSignIn[lang] });
-  }, allowProviderFormAction);
-  bilingualRoute(app, 'POST', P.staffSignIn, (request, reply, lang) => startLogin(request, reply, lang, 'staff'), { schema: signInBody });
+  }, { ...allowProviderFormAction, config: own.none });
+  bilingualRoute(app, 'POST', P.staffSignIn, (request, reply, lang) => startLogin(request, reply, lang, 'staff'), { config: own.none, schema: signInBody });
 
-  app.get(CALLBACK_PATH, { schema: { hide: true } }, async (request, reply) => {
+  app.get(CALLBACK_PATH, { config: own.none, schema: { hide: true } }, async (request, reply) => {
     const url = new URL(request.url, `${config.publicBaseUrl}/`);
     const callbackUrl = new URL(`${config.publicBaseUrl}${CALLBACK_PATH}${url.search}`);
     const browserState = request.cookies?.[OIDC_STATE_COOKIE];
@@ -175,7 +192,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const everywhere = (request.body as Record<string, string> | undefined)?.everywhere === 'yes';
     await endSession(db, request, reply, everywhere);
     return reply.redirect(`/${lang}`, 303);
-  });
+  }, { config: own.none });
 
   // ---------------------------------------------------------------------------------------------------------
   // My file
@@ -193,7 +210,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       paths: pathsFor(lang),
       saved: (request.query as Record<string, string>).saved,
     });
-  });
+  }, { config: own.client });
 
   // Profile ---------------------------------------------------------------------------------------------------
   const profileForm = (body: Record<string, string | undefined>) => ({
@@ -214,7 +231,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const client = await pageClient(request, reply, lang);
     if (!client) return reply;
     return reply.page('clients/views/profile.njk', { title: t(lang, 'clients.profile.title'), me: client, values: profileValues(client), paths: pathsFor(lang) });
-  });
+  }, { config: own.client });
   bilingualRoute(
     app,
     'POST',
@@ -236,7 +253,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       }
       return reply.redirect(`${P.myFile[lang]}?saved=profile`, 303);
     },
-    { schema: { body: formBody } },
+    { config: own.client, schema: { body: formBody } },
   );
 
   // Addresses -------------------------------------------------------------------------------------------------
@@ -253,7 +270,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const client = await pageClient(request, reply, lang);
     if (!client) return reply;
     return reply.page('clients/views/addresses.njk', await addressPage(lang, client, { saved: (request.query as Record<string, string>).saved }));
-  });
+  }, { config: own.client });
   bilingualRoute(
     app,
     'POST',
@@ -270,7 +287,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       }
       return reply.redirect(`${P.addresses[lang]}?saved=1`, 303);
     },
-    { schema: { body: formBody } },
+    { config: own.client, schema: { body: formBody } },
   );
 
   // Consents --------------------------------------------------------------------------------------------------
@@ -284,7 +301,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       paths: pathsFor(lang),
       saved: (request.query as Record<string, string>).saved,
     });
-  });
+  }, { config: own.client });
   bilingualRoute(
     app,
     'POST',
@@ -295,20 +312,22 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       await withdrawConsent(db, client.id, (request.params as { consentId: string }).consentId);
       return reply.redirect(`${P.consents[lang]}?saved=withdrawn`, 303);
     },
-    { schema: { params: Type.Object({ consentId: Type.String({ maxLength: 64 }) }) } },
+    { config: own.client, schema: { params: Type.Object({ consentId: Type.String({ maxLength: 64 }) }) } },
   );
 
   // Access log ------------------------------------------------------------------------------------------------
   bilingualRoute(app, 'GET', P.accessLog, async (request, reply, lang) => {
     const client = await pageClient(request, reply, lang);
     if (!client) return reply;
-    const rows = await accessLogFor(db, client.id);
+    const before = logCursor(request);
+    const rows = await accessLogFor(db, client.id, { limit: LOG_PAGE + 1, before });
     return reply.page('clients/views/access-log.njk', {
       title: t(lang, 'clients.log.title'),
-      entries: rows.map((r) => ({ ...r, ...describeEntry(lang, r) })),
+      entries: rows.slice(0, LOG_PAGE).map((r) => ({ ...r, ...describeEntry(lang, r) })),
       paths: pathsFor(lang),
+      ...logPaging(lang, P.accessLog[lang], rows, before),
     });
-  });
+  }, { config: own.client });
 
   // One-time code for an agent ----------------------------------------------------------------------------------
   bilingualRoute(app, 'POST', P.agentCode, async (request, reply, lang) => {
@@ -323,14 +342,14 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       expiresAt,
       paths: pathsFor(lang),
     });
-  });
+  }, { config: own.client });
 
   // Businesses I own --------------------------------------------------------------------------------------------
   bilingualRoute(app, 'GET', P.businesses, async (request, reply, lang) => {
     const client = await pageClient(request, reply, lang);
     if (!client) return reply;
     return reply.page('clients/views/business.njk', { title: t(lang, 'clients.business.title'), values: {}, paths: pathsFor(lang) });
-  });
+  }, { config: own.client });
   bilingualRoute(
     app,
     'POST',
@@ -350,7 +369,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       }
       return reply.redirect(`${P.myFile[lang]}?saved=business`, 303);
     },
-    { schema: { body: formBody } },
+    { config: own.client, schema: { body: formBody } },
   );
 
   // A business's file, for its representatives ------------------------------------------------------------------
@@ -405,7 +424,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         paths: pathsFor(lang),
       });
     },
-    { schema: businessParams },
+    { config: own.client, schema: businessParams },
   );
 
   bilingualRoute(
@@ -424,7 +443,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         paths: pathsFor(lang),
       });
     },
-    { schema: businessParams },
+    { config: own.client, schema: businessParams },
   );
 
   bilingualRoute(
@@ -434,16 +453,18 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     async (request, reply, lang) => {
       const rep = await actingFor(request, reply, lang, ['access_log']);
       if (!rep) return reply;
-      const rows = await accessLogFor(db, rep.business.id);
+      const before = logCursor(request);
+      const rows = await accessLogFor(db, rep.business.id, { limit: LOG_PAGE + 1, before });
       return reply.page('clients/views/access-log.njk', {
         title: t(lang, 'clients.businessFile.logTitle'),
         lead: t(lang, 'clients.businessFile.logLead'),
         ...businessSubPage(lang, rep),
-        entries: rows.map((r) => ({ ...r, ...describeEntry(lang, r, rep.business.id) })),
+        entries: rows.slice(0, LOG_PAGE).map((r) => ({ ...r, ...describeEntry(lang, r, rep.business.id) })),
         paths: pathsFor(lang),
+        ...logPaging(lang, fillPath(P.businessAccessLog[lang], { businessId: rep.business.id }), rows, before),
       });
     },
-    { schema: businessParams },
+    { config: own.client, schema: businessParams },
   );
 
   // ---------------------------------------------------------------------------------------------------------
@@ -461,7 +482,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const staff = staffGate(request, reply, lang);
     if (!staff) return reply;
     return reply.page('clients/views/staff-lookup.njk', { title: t(lang, 'clients.staff.lookup.title'), values: {} });
-  });
+  }, { config: own.caller('a client’s file opened to the caller’s organisation by the client’s consent (requireClientAccess)', STAFF_LOOKUP_ROLES) });
   bilingualRoute(
     app,
     'POST',
@@ -480,7 +501,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         return reply.page('clients/views/staff-lookup.njk', { title: t(lang, 'clients.staff.lookup.title'), values: {}, ...formErrors(lang, details) }, e.status);
       }
     },
-    { schema: { body: Type.Object({ code: Type.Optional(Type.String({ maxLength: 40 })), _csrf: Type.Optional(Type.String({ maxLength: 100 })) }) } },
+    { config: own.caller('a client’s file opened to the caller’s organisation by the client’s consent (requireClientAccess)', STAFF_LOOKUP_ROLES), schema: { body: Type.Object({ code: Type.Optional(Type.String({ maxLength: 40 })), _csrf: Type.Optional(Type.String({ maxLength: 100 })) }) } },
   );
 
   bilingualRoute(
@@ -510,7 +531,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         until: consent.valid_until,
       });
     },
-    { schema: { params: Type.Object({ clientId: Type.String({ maxLength: 64 }) }) } },
+    { config: own.caller('a client’s file opened to the caller’s organisation by the client’s consent (requireClientAccess)', STAFF_LOOKUP_ROLES), schema: { params: Type.Object({ clientId: Type.String({ maxLength: 64 }) }) } },
   );
 
   // ---------------------------------------------------------------------------------------------------------
@@ -566,14 +587,14 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     };
   };
 
-  app.get('/api/v1/me', { schema: { tags, summary: 'The signed-in client’s profile and current address' } }, async (request) => {
+  app.get('/api/v1/me', { config: own.client, schema: { tags, summary: 'The signed-in client’s profile and current address' } }, async (request) => {
     const id = apiClient(request);
     if (!(await getClient(db, id))) throw new AppError(401, 'UNAUTHENTICATED');
     return meView(id);
   });
   app.put(
     '/api/v1/me/profile',
-    { schema: { tags, summary: 'Replace the editable profile (400 VALIDATION_ERROR with field codes; nothing stored on error)', body: ProfileBody } },
+    { config: own.client, schema: { tags, summary: 'Replace the editable profile (400 VALIDATION_ERROR with field codes; nothing stored on error)', body: ProfileBody } },
     async (request) => {
       const id = apiClient(request);
       await updateProfile(db, id, request.body as Record<string, unknown>);
@@ -582,18 +603,18 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   );
   app.post(
     '/api/v1/me/addresses',
-    { schema: { tags, summary: 'Add a new address (the current one is closed and kept in the history)', body: AddressBody } },
+    { config: own.client, schema: { tags, summary: 'Add a new address (the current one is closed and kept in the history)', body: AddressBody } },
     async (request, reply) => {
       const id = apiClient(request);
       await addAddress(db, id, request.body as Record<string, unknown>);
       return reply.status(201).send(await meView(id));
     },
   );
-  app.get('/api/v1/me/addresses', { schema: { tags, summary: 'Address history, current first' } }, async (request) => {
+  app.get('/api/v1/me/addresses', { config: own.client, schema: { tags, summary: 'Address history, current first' } }, async (request) => {
     const id = apiClient(request);
     return (await addressHistory(db, id)).map((a) => ({ line1: a.line1, line2: a.line2, city: a.city, province: a.province, postalCode: a.postal_code, validFrom: a.valid_from, validTo: a.valid_to }));
   });
-  app.get('/api/v1/me/consents', { schema: { tags, summary: 'The client’s consent register (active, expired and withdrawn)' } }, async (request) => {
+  app.get('/api/v1/me/consents', { config: own.client, schema: { tags, summary: 'The client’s consent register (active, expired and withdrawn)' } }, async (request) => {
     const id = apiClient(request);
     return (await allConsents(db, id)).map((c) => ({
       id: c.id,
@@ -609,16 +630,33 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
   app.post(
     '/api/v1/me/consents/:consentId/withdraw',
-    { schema: { tags, summary: 'Withdraw a consent (recorded; legal bases cannot be withdrawn: 409)', params: Type.Object({ consentId: Type.String({ maxLength: 64 }) }) } },
+    { config: own.client, schema: { tags, summary: 'Withdraw a consent (recorded; legal bases cannot be withdrawn: 409)', params: Type.Object({ consentId: Type.String({ maxLength: 64 }) }) } },
     async (request, reply) => {
       const id = apiClient(request);
       await withdrawConsent(db, id, (request.params as { consentId: string }).consentId);
       return reply.status(204).send();
     },
   );
-  app.get('/api/v1/me/access-log', { schema: { tags, summary: 'Who read or received the client’s information (newest first)' } }, async (request) => {
+  app.get('/api/v1/me/access-log', {
+    config: own.client,
+    schema: {
+      tags,
+      summary: 'Who read or received the client’s information (newest first)',
+      description: 'Paged: `limit` (default 200, at most 500) entries after skipping `offset`, or those older than `before` (an entry’s seq; stable while entries are added). A `Link` header with rel="next" gives the next page when there may be more.',
+      querystring: Type.Object({
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+        before: Type.Optional(Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 })),
+        lang: Type.Optional(Type.String({ maxLength: 5 })),
+      }),
+    },
+  }, async (request, reply) => {
     const id = apiClient(request);
-    return (await accessLogFor(db, id)).map((r) => ({
+    const q = request.query as { limit?: number; offset?: number; before?: number };
+    const limit = q.limit ?? 200;
+    const rows = await accessLogFor(db, id, { limit, offset: q.offset, before: q.before });
+    if (rows.length === limit) reply.header('Link', `</api/v1/me/access-log?limit=${limit}&before=${rows[rows.length - 1].seq}>; rel="next"`);
+    return rows.map((r) => ({
       seq: r.seq,
       at: r.at,
       actorKind: r.actor_kind,

@@ -30,8 +30,8 @@ export async function ensureDemoCounters(db: Database, now = new Date()): Promis
     await trx
       .insertInto('agent_profiles')
       .values([
-        { staff_id: 'staff-agent', skills: [], languages: ['en', 'fr'], lent_to_org_id: null },
-        { staff_id: 'staff-ottawa-editor', skills: ['demo-dog-licence', 'demo-property-tax-address', 'demo-health-card'], languages: ['en', 'fr'], lent_to_org_id: null },
+        { staff_id: 'staff-agent', skills: [], languages: ['en', 'fr'] },
+        { staff_id: 'staff-ottawa-editor', skills: ['demo-dog-licence', 'demo-property-tax-address', 'demo-health-card'], languages: ['en', 'fr'] },
       ])
       .onConflict((oc) => oc.column('staff_id').doNothing())
       .execute();

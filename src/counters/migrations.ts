@@ -166,4 +166,33 @@ export const migrations: Record<string, Migration> = {
       await sql`alter table counters add constraint counters_office_id_label_key unique (office_id, label)`.execute(db);
     },
   },
+  '004_loans_per_office': {
+    // A loan lends an agent to an organisation AT ONE OFFICE (issue 14): a loan kept per person opened every office
+    // hosting that organisation. Existing loans are kept only at offices that host the lent-to organisation and where
+    // the agent already works (a shift or a counter); elsewhere they are dropped.
+    async up(db: Kysely<any>) {
+      await sql`
+        create table agent_loans (
+          staff_id text not null references staff_users(id) on delete cascade,
+          office_id text not null references offices(id) on delete cascade,
+          lent_to_org_id text not null references organisations(id),
+          lent_by text references staff_users(id),
+          created_at timestamptz not null default now(),
+          primary key (staff_id, office_id)
+        );
+        insert into agent_loans (staff_id, office_id, lent_to_org_id)
+        select distinct p.staff_id, oo.office_id, p.lent_to_org_id
+        from agent_profiles p
+        join office_organisations oo on oo.org_id = p.lent_to_org_id
+        where p.lent_to_org_id is not null
+          and (exists (select 1 from agent_shifts s where s.staff_id = p.staff_id and s.office_id = oo.office_id)
+            or exists (select 1 from counters c where c.agent_id = p.staff_id and c.office_id = oo.office_id));
+        alter table agent_profiles drop column lent_to_org_id;
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`alter table agent_profiles add column lent_to_org_id text references organisations(id)`.execute(db);
+      await sql`drop table if exists agent_loans`.execute(db);
+    },
+  },
 };

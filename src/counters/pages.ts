@@ -12,6 +12,8 @@ import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffic
 import { arrivalProfile, waitStats } from './stats';
 import { addCounter, addShift, changeCounter, changeShift, MANAGER_ROLES, removeCounter, removeShift, setAgentProfile } from './team';
 import { isDate, localDate, localParts, zonedTime } from './time';
+import { callerOffices, officeOwner, publicRoute } from './owners';
+import { ONE_STOP_ORG } from '../http/ownership';
 
 interface PageDeps {
   db: Database;
@@ -45,6 +47,8 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeo
 
 export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
   const { db } = d;
+  const ownOffice = officeOwner(db);
+  const ownOfficeManager = officeOwner(db, MANAGER_ROLES);
 
   const officeServices = async (officeId: string, lang: Lang) => {
     const rows = await db.selectFrom('office_services').innerJoin('services', 'services.id', 'office_services.service_id')
@@ -71,10 +75,10 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     if (!request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
     const staff = request.staff;
     let q = db.selectFrom('offices').select(['offices.id', 'offices.name_en', 'offices.name_fr']).orderBy('offices.name_en');
-    if (!staff.roles.includes('admin')) q = q.where('offices.id', 'in', db.selectFrom('office_organisations').select('office_id').where('org_id', '=', staff.orgId));
+    if (!(staff.roles.includes('admin') && staff.orgId === ONE_STOP_ORG)) q = q.where('offices.id', 'in', db.selectFrom('office_organisations').select('office_id').where('org_id', '=', staff.orgId));
     const offices = (await q.execute()).map((o) => ({ id: o.id, name: pick(o, 'name', lang), links: Object.fromEntries(Object.keys(paths).map((k) => [k, urlFor(k as keyof typeof paths, lang, { officeId: o.id })])) }));
     return reply.page('counters/views/offices.njk', { title: t(lang, 'counters.offices.title'), offices });
-  });
+  }, { config: callerOffices });
 
   // ---------------------------------------------------------------- greeter
   const receptionPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
@@ -94,7 +98,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       waiting: await Promise.all(waiting.map((w) => ticketView(w, lang))), createdTicket, ...extra,
     }, status);
   };
-  bilingualRoute(app, 'GET', paths.reception, (request, reply, lang) => receptionPage(request, reply, lang));
+  bilingualRoute(app, 'GET', paths.reception, (request, reply, lang) => receptionPage(request, reply, lang), { config: ownOffice });
   bilingualRoute(app, 'POST', paths.reception, async (request, reply, lang) => {
     const { officeId } = request.params as { officeId: string };
     const staff = await d.requireOfficeStaff(request, officeId);
@@ -118,7 +122,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return receptionPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b }, e.status);
     }
-  });
+  }, { config: ownOffice });
 
   // ---------------------------------------------------------------- kiosk (public, large touch targets)
   const kioskPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
@@ -126,7 +130,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const ctx = await officeCtx(officeId, lang);
     return reply.page('counters/views/kiosk.njk', { title: t(lang, 'counters.kiosk.title'), ...ctx, services: await officeServices(officeId, lang), ...extra }, status);
   };
-  bilingualRoute(app, 'GET', paths.kiosk, (request, reply, lang) => kioskPage(request, reply, lang));
+  bilingualRoute(app, 'GET', paths.kiosk, (request, reply, lang) => kioskPage(request, reply, lang), { config: publicRoute });
   bilingualRoute(app, 'POST', paths.kiosk, async (request, reply, lang) => {
     const { officeId } = request.params as { officeId: string };
     const b = (request.body ?? {}) as Record<string, unknown>;
@@ -137,7 +141,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return kioskPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b }, e.status);
     }
-  }, { config: { rateLimit: false } as any });
+  }, { config: { ...publicRoute, rateLimit: false } as any });
 
   bilingualRoute(app, 'GET', paths.ticket, async (request, reply, lang) => {
     const { officeId, ticketId } = request.params as { officeId: string; ticketId: string };
@@ -145,7 +149,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const tk = await getTicket(db, officeId, ticketId);
     const counter = tk.counter_id ? await db.selectFrom('counters').select('label').where('id', '=', tk.counter_id).executeTakeFirst() : undefined;
     return reply.page('counters/views/ticket.njk', { title: t(lang, 'counters.ticket.title', { number: tk.number }), ...ctx, ticket: await ticketView(tk, lang), estimate: await estimateFor(db, tk), counterLabel: counter?.label ?? null });
-  });
+  }, { config: publicRoute });
 
   // ---------------------------------------------------------------- agent's counter
   const counterPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
@@ -168,7 +172,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       mine, current, held, services: await officeServices(officeId, lang), waiting: board.waiting, ...extra,
     }, status);
   };
-  bilingualRoute(app, 'GET', paths.counter, (request, reply, lang) => counterPage(request, reply, lang));
+  bilingualRoute(app, 'GET', paths.counter, (request, reply, lang) => counterPage(request, reply, lang), { config: ownOffice });
   bilingualRoute(app, 'POST', paths.counter, async (request, reply, lang) => {
     const { officeId } = request.params as { officeId: string };
     const staff = await d.requireOfficeStaff(request, officeId);
@@ -198,7 +202,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return counterPage(request, reply, lang, { errors: e.errors, errorMessage: e.message }, e.status);
     }
-  });
+  }, { config: ownOffice });
 
   // ---------------------------------------------------------------- display board (public)
   bilingualRoute(app, 'GET', paths.board, async (request, reply, lang) => {
@@ -206,7 +210,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const ctx = await officeCtx(officeId, lang);
     const board = await boardState(db, officeId);
     return reply.page('counters/views/board.njk', { title: t(lang, 'counters.board.title'), ...ctx, board, eventsUrl: `/api/v1/offices/${encodeURIComponent(officeId)}/board/events` });
-  });
+  }, { config: publicRoute });
 
   // ---------------------------------------------------------------- appointments (public)
   const bookPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
@@ -227,7 +231,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     }
     return reply.page('counters/views/book.njk', { title: t(lang, 'counters.book.title'), ...ctx, services, slots, slotError, values: { ...values, date }, staffBooking: Boolean(request.staff), ...extra }, status);
   };
-  bilingualRoute(app, 'GET', paths.book, (request, reply, lang) => bookPage(request, reply, lang));
+  bilingualRoute(app, 'GET', paths.book, (request, reply, lang) => bookPage(request, reply, lang), { config: publicRoute });
   bilingualRoute(app, 'POST', paths.book, async (request, reply, lang) => {
     const { officeId } = request.params as { officeId: string };
     const b = (request.body ?? {}) as Record<string, string>;
@@ -246,7 +250,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return bookPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b }, e.status);
     }
-  });
+  }, { config: publicRoute });
 
   const appointmentPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
     const { reference } = request.params as { reference: string };
@@ -258,7 +262,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const when = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-CA' : 'en-CA', { timeZone: ctx.office.timezone, dateStyle: 'full', timeStyle: 'short' }).format(a.starts_at);
     return reply.page('counters/views/appointment.njk', { title: t(lang, 'counters.appointment.title'), ...ctx, appointment: a, when, serviceTitle: await d.serviceTitle(a.service_id, lang), booked: q.booked === '1', slots, date, ...extra }, status);
   };
-  bilingualRoute(app, 'GET', paths.appointment, (request, reply, lang) => appointmentPage(request, reply, lang));
+  bilingualRoute(app, 'GET', paths.appointment, (request, reply, lang) => appointmentPage(request, reply, lang), { config: publicRoute });
   bilingualRoute(app, 'POST', paths.appointment, async (request, reply, lang) => {
     const { reference } = request.params as { reference: string };
     const b = (request.body ?? {}) as Record<string, string>;
@@ -270,7 +274,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return appointmentPage(request, reply, lang, { errors: e.errors, errorMessage: e.message }, e.status);
     }
-  });
+  }, { config: publicRoute });
 
   // ---------------------------------------------------------------- measurements and staffing (staff)
   bilingualRoute(app, 'GET', paths.stats, async (request, reply, lang) => {
@@ -281,7 +285,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const isD = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s);
     const stats = await waitStats(db, officeId, { from: isD(q.from ?? '') ? q.from : undefined, to: isD(q.to ?? '') ? q.to : undefined });
     return reply.page('counters/views/stats.njk', { title: t(lang, 'counters.stats.title'), ...ctx, stats });
-  });
+  }, { config: ownOffice });
 
   bilingualRoute(app, 'GET', paths.staffing, async (request, reply, lang) => {
     const { officeId } = request.params as { officeId: string };
@@ -309,12 +313,13 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const plan = errors.length ? [] : staffingPlan(rates.map((r, i) => ({ hour: `${String((opens + i) % 24).padStart(2, '0')}:00`, arrivalsPerHour: r })), mean, { share, withinMin: within });
     void countersNeeded;
     return reply.page('counters/views/staffing.njk', { title: t(lang, 'counters.staffing.title'), ...ctx, plan, errors, source, history, values: { arrivals: arrivalsText, meanServiceMin: q.meanServiceMin ?? '10', share: q.share ?? '80', withinMin: q.withinMin ?? '15', opens: q.opens ?? '08' } }, errors.length ? 400 : 200);
-  });
+  }, { config: ownOffice });
 
   // ---------------------------------------------------------------- team: counters, agent profiles, shifts (managers change them)
   const teamAgents = async (officeId: string) =>
     db.selectFrom('staff_users').leftJoin('agent_profiles', 'agent_profiles.staff_id', 'staff_users.id')
-      .select(['staff_users.id', 'staff_users.name', 'staff_users.org_id', 'agent_profiles.skills', 'agent_profiles.languages', 'agent_profiles.lent_to_org_id'])
+      .leftJoin('agent_loans', (j) => j.onRef('agent_loans.staff_id', '=', 'staff_users.id').on('agent_loans.office_id', '=', officeId))
+      .select(['staff_users.id', 'staff_users.name', 'staff_users.org_id', 'agent_profiles.skills', 'agent_profiles.languages', 'agent_loans.lent_to_org_id'])
       .where('staff_users.active', '=', true)
       .where('staff_users.org_id', 'in', db.selectFrom('office_organisations').select('org_id').where('office_id', '=', officeId))
       .orderBy('staff_users.name').execute();
@@ -377,10 +382,10 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       languageChoices, langNames, saved: ['counter', 'agent', 'shift', 'counterChanged', 'counterRemoved', 'shiftChanged', 'shiftRemoved'].includes(saved) ? saved : null, fieldErrors, form: '', ...extra, values,
     }, status);
   };
-  bilingualRoute(app, 'GET', paths.team, (request, reply, lang) => teamPage(request, reply, lang));
+  bilingualRoute(app, 'GET', paths.team, (request, reply, lang) => teamPage(request, reply, lang), { config: ownOffice });
   bilingualRoute(app, 'POST', paths.team, async (request, reply, lang) => {
     const { officeId } = request.params as { officeId: string };
-    await d.requireOfficeStaff(request, officeId, MANAGER_ROLES);
+    const manager = await d.requireOfficeStaff(request, officeId, MANAGER_ROLES);
     const b = (request.body ?? {}) as Record<string, unknown>;
     const self = urlFor('team', lang, { officeId });
     const action = str(b.action);
@@ -412,7 +417,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
         const staffId = str(b.staffId);
         try {
           // only the office's own people (setAgentProfile answers 404 for anyone else, as for an unknown id)
-          await setAgentProfile(db, officeId, staffId, { skills: list(b.skills), languages: list(b.languages), lentToOrgId: str(b.lentToOrgId) || null });
+          await setAgentProfile(db, officeId, staffId, { skills: list(b.skills), languages: list(b.languages), lentToOrgId: str(b.lentToOrgId) || null }, manager);
         } catch (err) {
           throw renamed(err, { languages: 'languages', skills: 'skills' });
         }
@@ -453,5 +458,5 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
         e.status,
       );
     }
-  });
+  }, { config: ownOfficeManager });
 }

@@ -265,9 +265,10 @@ function counterSelect(db: Trx, p: { officeId: string; counterId: string }) {
     .innerJoin('offices', 'offices.id', 'counters.office_id')
     .leftJoin('staff_users', 'staff_users.id', 'counters.agent_id')
     .leftJoin('agent_profiles', 'agent_profiles.staff_id', 'counters.agent_id')
+    .leftJoin('agent_loans', (j) => j.onRef('agent_loans.staff_id', '=', 'counters.agent_id').onRef('agent_loans.office_id', '=', 'counters.office_id'))
     .select([
       'counters.id', 'counters.office_id', 'counters.label', 'counters.org_id', 'counters.agent_id', 'staff_users.org_id as agent_org',
-      'agent_profiles.skills', 'agent_profiles.languages', 'agent_profiles.lent_to_org_id', 'offices.collaboration_model',
+      'agent_profiles.skills', 'agent_profiles.languages', 'agent_loans.lent_to_org_id', 'offices.collaboration_model',
       sql<boolean>`exists (select 1 from tickets b where b.counter_id = counters.id and b.status in ('called', 'serving'))`.as('busy'),
     ])
     .where('counters.id', '=', p.counterId)
@@ -663,7 +664,8 @@ export async function openCounters(db: Database, officeId: string) {
     .selectFrom('counters')
     .leftJoin('staff_users', 'staff_users.id', 'counters.agent_id')
     .leftJoin('agent_profiles', 'agent_profiles.staff_id', 'counters.agent_id')
-    .select(['counters.id', 'counters.label', 'counters.org_id', 'counters.agent_id', 'staff_users.name as agent_name', 'staff_users.org_id as agent_org', 'agent_profiles.skills', 'agent_profiles.languages', 'agent_profiles.lent_to_org_id'])
+    .leftJoin('agent_loans', (j) => j.onRef('agent_loans.staff_id', '=', 'counters.agent_id').onRef('agent_loans.office_id', '=', 'counters.office_id'))
+    .select(['counters.id', 'counters.label', 'counters.org_id', 'counters.agent_id', 'staff_users.name as agent_name', 'staff_users.org_id as agent_org', 'agent_profiles.skills', 'agent_profiles.languages', 'agent_loans.lent_to_org_id'])
     .where('counters.office_id', '=', officeId)
     .where('counters.active', '=', true)
     .orderBy('counters.label')

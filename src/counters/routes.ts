@@ -22,6 +22,8 @@ import { waitStats } from './stats';
 import { addCounter, addShift, changeCounter, changeShift, removeCounter, removeShift, setAgentProfile } from './team';
 import { localDate } from './time';
 import { Nullable } from '../http/schema';
+import { callerOffices, officeOwner, publicRoute } from './owners';
+import { ONE_STOP_ORG } from '../http/ownership';
 
 const TAGS = ['counters'];
 const AGENT_ROLES = ['agent', 'manager', 'admin'];
@@ -75,7 +77,7 @@ async function requireOfficeStaff(db: Database, request: FastifyRequest, officeI
  */
 const hostsCache = ttlCache<string, boolean>(5_000);
 async function officeHostsStaff(db: Database, staff: StaffPrincipal, officeId: string): Promise<void> {
-  if (staff.roles.includes('admin')) {
+  if (staff.roles.includes('admin') && staff.orgId === ONE_STOP_ORG) {
     await getOffice(db, officeId); // the office must exist
     return;
   }
@@ -85,7 +87,7 @@ async function officeHostsStaff(db: Database, staff: StaffPrincipal, officeId: s
       select exists (
         select 1 from office_organisations oo
         where oo.office_id = o.id
-          and (oo.org_id = ${staff.orgId} or oo.org_id = (select lent_to_org_id from agent_profiles where staff_id = ${staff.id}))
+          and (oo.org_id = ${staff.orgId} or oo.org_id = (select lent_to_org_id from agent_loans where staff_id = ${staff.id} and office_id = ${officeId}))
       ) as hosted
       from offices o where o.id = ${officeId}`.execute(db);
     return Boolean(r.rows[0]?.hosted);
@@ -138,6 +140,8 @@ class BoardHub {
 
 export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { db } = deps;
+  const ownOffice = officeOwner(db);
+  const ownOfficeManager = officeOwner(db, MANAGER_ROLES);
   const notifier: Notifier = createNotifier(app.log);
   const hub = new BoardHub(db, Number(process.env.COUNTERS_BOARD_POLL_MS ?? 1500));
   const base = deps.config.publicBaseUrl;
@@ -164,7 +168,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   (app as any).countersSendReminders = (now = new Date()) => sendAppointmentReminders(db, notifier, base, now);
 
   // ---------------------------------------------------------------- API: queue
-  app.post('/api/v1/offices/:officeId/tickets', {
+  app.post('/api/v1/offices/:officeId/tickets', { config: ownOffice,
     schema: {
       tags: TAGS, summary: 'Create a walk-in ticket (greeter or kiosk)',
       params: OfficeParams,
@@ -188,7 +192,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return reply.status(201).send({ ...ticketJson(t), estimate: await estimateFor(db, t) });
   });
 
-  app.get('/api/v1/offices/:officeId/tickets', {
+  app.get('/api/v1/offices/:officeId/tickets', { config: ownOffice,
     schema: { tags: TAGS, summary: 'Tickets of today at the office', params: OfficeParams, querystring: Type.Object({ status: Type.Optional(Type.String({ maxLength: 20 })) }), response: { 200: Type.Object({ tickets: Type.Array(TicketOut) }) } },
   }, async (request) => {
     const { officeId } = request.params as { officeId: string };
@@ -200,7 +204,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return { tickets: (await q.orderBy('queued_at').limit(1000).execute()).map(ticketJson) };
   });
 
-  app.get('/api/v1/offices/:officeId/tickets/:ticketId', {
+  app.get('/api/v1/offices/:officeId/tickets/:ticketId', { config: publicRoute,
     schema: { tags: TAGS, summary: 'A ticket with its position and estimated wait', params: TicketParams, response: { 200: TicketOut, 404: Err } },
   }, async (request) => {
     const { officeId, ticketId } = request.params as { officeId: string; ticketId: string };
@@ -208,7 +212,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return { ...ticketJson(t), estimate: await estimateFor(db, t) };
   });
 
-  app.get('/api/v1/offices/:officeId/counters', {
+  app.get('/api/v1/offices/:officeId/counters', { config: ownOffice,
     schema: { tags: TAGS, summary: 'Counters of the office and who is open at each', params: OfficeParams },
   }, async (request) => {
     const { officeId } = request.params as { officeId: string };
@@ -217,7 +221,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return { counters: cs.map((c) => ({ id: c.id, label: c.label, orgId: c.org_id, agentId: c.agent_id, agentName: c.agent_name })) };
   });
 
-  app.post('/api/v1/offices/:officeId/counters', {
+  app.post('/api/v1/offices/:officeId/counters', { config: ownOfficeManager,
     schema: { tags: TAGS, summary: 'Add a counter (owned by an organisation, or shared when orgId is null)', params: OfficeParams, body: Type.Object({ label: Type.String({ minLength: 1, maxLength: 10 }), orgId: Type.Optional(Nullable(Type.String({ maxLength: 100 }))) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const { officeId } = request.params as { officeId: string };
@@ -227,7 +231,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return reply.status(201).send({ id: c.id, label: c.label, orgId: c.org_id });
   });
 
-  app.patch('/api/v1/offices/:officeId/counters/:counterId', {
+  app.patch('/api/v1/offices/:officeId/counters/:counterId', { config: ownOfficeManager,
     schema: { tags: TAGS, summary: "Change a counter's label or owning organisation (null: shared)", params: CounterParams, body: Type.Object({ label: Type.String({ minLength: 1, maxLength: 10 }), orgId: Type.Optional(Nullable(Type.String({ maxLength: 100 }))) }, { additionalProperties: false }), response: { 200: Type.Object({ id: Type.String(), label: Type.String(), orgId: Type.Union([Type.String(), Type.Null()]) }), 400: Err, 403: Err, 404: Err, 409: Err } },
   }, async (request) => {
     const { officeId, counterId } = request.params as { officeId: string; counterId: string };
@@ -236,7 +240,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return { id: c.id, label: c.label, orgId: c.org_id };
   });
 
-  app.delete('/api/v1/offices/:officeId/counters/:counterId', {
+  app.delete('/api/v1/offices/:officeId/counters/:counterId', { config: ownOfficeManager,
     schema: { tags: TAGS, summary: 'Remove a counter (kept for the tickets it served; 409 while an agent has it open); its future shifts move to any counter', params: CounterParams, response: { 200: Type.Object({ id: Type.String(), shiftsMoved: Type.Integer() }), 403: Err, 404: Err, 409: Err } },
   }, async (request) => {
     const { officeId, counterId } = request.params as { officeId: string; counterId: string };
@@ -244,7 +248,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return removeCounter(db, officeId, counterId);
   });
 
-  app.patch('/api/v1/offices/:officeId/shifts/:shiftId', {
+  app.patch('/api/v1/offices/:officeId/shifts/:shiftId', { config: ownOfficeManager,
     schema: { tags: TAGS, summary: 'Change a shift that has not ended (who, at which counter, when)', params: Type.Object({ officeId: Type.String({ maxLength: 100 }), shiftId: Type.String({ maxLength: 40 }) }), body: Type.Object({ staffId: Type.String({ maxLength: 100 }), counterId: Type.Optional(Nullable(Type.String({ maxLength: 40 }))), startsAt: Type.String({ format: 'date-time' }), endsAt: Type.String({ format: 'date-time' }) }, { additionalProperties: false }), response: { 200: Type.Object({ id: Type.String() }), 400: Err, 403: Err, 404: Err, 409: Err } },
   }, async (request) => {
     const { officeId, shiftId } = request.params as { officeId: string; shiftId: string };
@@ -253,7 +257,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return changeShift(db, officeId, shiftId, { staffId: b.staffId, counterId: b.counterId || null, startsAt: new Date(b.startsAt), endsAt: new Date(b.endsAt) });
   });
 
-  app.delete('/api/v1/offices/:officeId/shifts/:shiftId', {
+  app.delete('/api/v1/offices/:officeId/shifts/:shiftId', { config: ownOfficeManager,
     schema: { tags: TAGS, summary: 'Remove a shift that has not ended', params: Type.Object({ officeId: Type.String({ maxLength: 100 }), shiftId: Type.String({ maxLength: 40 }) }), response: { 200: Type.Object({ id: Type.String() }), 403: Err, 404: Err, 409: Err } },
   }, async (request) => {
     const { officeId, shiftId } = request.params as { officeId: string; shiftId: string };
@@ -261,7 +265,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return removeShift(db, officeId, shiftId);
   });
 
-  app.put('/api/v1/offices/:officeId/agents/:staffId', {
+  app.put('/api/v1/offices/:officeId/agents/:staffId', { config: ownOfficeManager,
     schema: {
       tags: TAGS, summary: "Set an agent's skills, languages and loan to another organisation (borrowed counter)",
       params: Type.Object({ officeId: Type.String({ maxLength: 100 }), staffId: Type.String({ maxLength: 100 }) }),
@@ -269,12 +273,12 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     },
   }, async (request) => {
     const { officeId, staffId } = request.params as { officeId: string; staffId: string };
-    await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
+    const manager = await requireOfficeStaff(db, request, officeId, MANAGER_ROLES);
     const b = request.body as { skills: string[]; languages: string[]; lentToOrgId?: string | null };
-    return setAgentProfile(db, officeId, staffId, b);
+    return setAgentProfile(db, officeId, staffId, b, manager);
   });
 
-  app.post('/api/v1/offices/:officeId/shifts', {
+  app.post('/api/v1/offices/:officeId/shifts', { config: ownOfficeManager,
     schema: { tags: TAGS, summary: 'Schedule an agent (capacity for appointments and staffing)', params: OfficeParams, body: Type.Object({ staffId: Type.String({ maxLength: 100 }), counterId: Type.Optional(Type.String({ maxLength: 40 })), startsAt: Type.String({ format: 'date-time' }), endsAt: Type.String({ format: 'date-time' }) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const { officeId } = request.params as { officeId: string };
@@ -285,7 +289,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
 
   for (const action of ['open', 'close'] as const) {
-    app.post(`/api/v1/offices/:officeId/counters/:counterId/${action}`, {
+    app.post(`/api/v1/offices/:officeId/counters/:counterId/${action}`, { config: ownOffice,
       schema: { tags: TAGS, summary: action === 'open' ? 'Open the counter for the signed-in agent' : 'Close the counter', params: CounterParams },
     }, async (request) => {
       const { officeId, counterId } = request.params as { officeId: string; counterId: string };
@@ -296,7 +300,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     });
   }
 
-  app.post('/api/v1/offices/:officeId/counters/:counterId/call-next', {
+  app.post('/api/v1/offices/:officeId/counters/:counterId/call-next', { config: ownOffice,
     schema: { tags: TAGS, summary: 'Call the next ticket by the routing policy (skills, language, priority, longest wait, no starvation)', params: CounterParams, response: { 200: Type.Object({ ticket: Type.Union([TicketOut, Type.Null()]) }), 404: Err, 409: Err } },
   }, async (request) => {
     const { officeId, counterId } = request.params as { officeId: string; counterId: string };
@@ -311,7 +315,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     serve: 'serve', recall: 'recall', hold: 'hold', 'no-show': 'no_show', complete: 'complete', transfer: 'transfer', abandon: 'abandon',
   };
   for (const [path, action] of Object.entries(actions)) {
-    app.post(`/api/v1/offices/:officeId/tickets/:ticketId/${path}`, {
+    app.post(`/api/v1/offices/:officeId/tickets/:ticketId/${path}`, { config: ownOffice,
       schema: {
         tags: TAGS, summary: `Ticket: ${path}`, params: TicketParams,
         body: Type.Optional(Type.Object({
@@ -334,11 +338,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     });
   }
 
-  app.get('/api/v1/offices/:officeId/board', {
+  app.get('/api/v1/offices/:officeId/board', { config: publicRoute,
     schema: { tags: TAGS, summary: 'Display board: tickets called and waits per service', params: OfficeParams },
   }, async (request) => boardState(db, (request.params as { officeId: string }).officeId));
 
-  app.get('/api/v1/offices/:officeId/board/events', {
+  app.get('/api/v1/offices/:officeId/board/events', { config: publicRoute,
     schema: { tags: TAGS, summary: 'Display board as server-sent events (event: board)', params: OfficeParams },
   }, async (request, reply) => {
     const { officeId } = request.params as { officeId: string };
@@ -351,7 +355,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
 
   // ---------------------------------------------------------------- API: appointments
-  app.get('/api/v1/offices/:officeId/slots', {
+  app.get('/api/v1/offices/:officeId/slots', { config: publicRoute,
     schema: { tags: TAGS, summary: 'Bookable appointment slots of a day for a service', params: OfficeParams, querystring: Type.Object({ serviceId: Type.String({ maxLength: 100 }), date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) }) },
   }, async (request) => {
     const { officeId } = request.params as { officeId: string };
@@ -359,7 +363,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return { slots: await listSlots(db, officeId, q.serviceId, q.date) };
   });
 
-  app.post('/api/v1/offices/:officeId/appointments', {
+  app.post('/api/v1/offices/:officeId/appointments', { config: publicRoute,
     schema: {
       tags: TAGS, summary: 'Book an appointment (online; staff may book by phone or at reception)', params: OfficeParams,
       body: Type.Object({
@@ -380,11 +384,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return reply.status(201).send(appointmentJson(a));
   });
 
-  app.get('/api/v1/appointments/:reference', {
+  app.get('/api/v1/appointments/:reference', { config: publicRoute,
     schema: { tags: TAGS, summary: 'An appointment by its reference', params: RefParams, response: { 200: AppointmentOut, 404: Err } },
   }, async (request) => appointmentJson(await findByReference(db, (request.params as { reference: string }).reference)));
 
-  app.post('/api/v1/appointments/:reference/cancel', {
+  app.post('/api/v1/appointments/:reference/cancel', { config: publicRoute,
     schema: { tags: TAGS, summary: 'Cancel an appointment', params: RefParams, response: { 200: AppointmentOut, 404: Err, 409: Err } },
   }, async (request) => {
     const a = await cancel(db, (request.params as { reference: string }).reference);
@@ -392,7 +396,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return appointmentJson(a);
   });
 
-  app.post('/api/v1/appointments/:reference/reschedule', {
+  app.post('/api/v1/appointments/:reference/reschedule', { config: publicRoute,
     schema: { tags: TAGS, summary: 'Move an appointment to another slot', params: RefParams, body: Type.Object({ startsAt: Type.String({ format: 'date-time' }) }, { additionalProperties: false }), response: { 200: AppointmentOut, 400: Err, 404: Err, 409: Err } },
   }, async (request) => {
     const a = await reschedule(db, (request.params as { reference: string }).reference, (request.body as { startsAt: string }).startsAt);
@@ -400,7 +404,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return appointmentJson(a);
   });
 
-  app.post('/api/v1/offices/:officeId/appointments/:reference/check-in', {
+  app.post('/api/v1/offices/:officeId/appointments/:reference/check-in', { config: ownOffice,
     schema: { tags: TAGS, summary: 'Check in on arrival: queue the client at appointment priority', params: Type.Object({ officeId: Type.String({ maxLength: 100 }), reference: Type.String({ maxLength: 20 }) }), response: { 200: Type.Object({ appointment: AppointmentOut, ticket: TicketOut }), 404: Err, 409: Err } },
   }, async (request) => {
     const { officeId, reference } = request.params as { officeId: string; reference: string };
@@ -410,7 +414,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
 
   // ---------------------------------------------------------------- API: measurements and staffing
-  app.get('/api/v1/offices/:officeId/wait-stats', {
+  app.get('/api/v1/offices/:officeId/wait-stats', { config: ownOffice,
     schema: { tags: TAGS, summary: 'Waits per service, organisation and hour (from every ticket visit)', params: OfficeParams, querystring: Type.Object({ from: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })), to: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })), targetMinutes: Type.Optional(Type.Number({ minimum: 1, maximum: 600 })) }) },
   }, async (request) => {
     const { officeId } = request.params as { officeId: string };
@@ -419,7 +423,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return waitStats(db, officeId, q);
   });
 
-  app.get('/api/v1/counters/staffing', {
+  app.get('/api/v1/counters/staffing', { config: publicRoute,
     schema: {
       tags: TAGS, summary: 'Erlang C: counters needed per hour to meet a target',
       querystring: Type.Object({

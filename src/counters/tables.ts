@@ -32,9 +32,17 @@ export interface AgentProfilesTable {
   /** Service ids the agent is trained for; empty = every service of the organisations they serve. */
   skills: TextArray;
   languages: TextArray; // 'en', 'fr', ...
-  /** Borrowed counter: the agent is lent to this organisation and serves its clients. */
-  lent_to_org_id: string | null;
   updated_at: Generated<Date>;
+}
+
+/** Borrowed counter: at this office, the agent is lent to this organisation and serves its clients (one loan per
+ * person and office; set by a manager of the agent's own organisation, never by the agent). */
+export interface AgentLoansTable {
+  staff_id: string;
+  office_id: string;
+  lent_to_org_id: string;
+  lent_by: string | null;
+  created_at: Generated<Date>;
 }
 
 export interface AgentShiftsTable {
@@ -153,6 +161,7 @@ export interface AppointmentsTable {
 export interface CountersTables {
   counters: CountersTable;
   agent_profiles: AgentProfilesTable;
+  agent_loans: AgentLoansTable;
   agent_shifts: AgentShiftsTable;
   tickets: TicketsTable;
   ticket_visits: TicketVisitsTable;

@@ -42,7 +42,10 @@ describe('counters: team page', () => {
     t.app.inject({ method, url, payload: payload as any, headers: { cookie, 'x-csrf-token': csrfFrom(cookie) } });
   const counterCount = async () => (await t.db.selectFrom('counters').select('id').where('office_id', '=', OFFICE).execute()).length;
   const shiftCount = async () => (await t.db.selectFrom('agent_shifts').select('id').where('office_id', '=', OFFICE).execute()).length;
-  const profile = (staffId: string) => t.db.selectFrom('agent_profiles').select(['skills', 'languages', 'lent_to_org_id']).where('staff_id', '=', staffId).executeTakeFirst();
+  const profile = (staffId: string) =>
+    t.db.selectFrom('agent_profiles')
+      .leftJoin('agent_loans', (j) => j.onRef('agent_loans.staff_id', '=', 'agent_profiles.staff_id').on('agent_loans.office_id', '=', OFFICE))
+      .select(['agent_profiles.skills', 'agent_profiles.languages', 'agent_loans.lent_to_org_id']).where('agent_profiles.staff_id', '=', staffId).executeTakeFirst();
   const counterId = async (label: string) => (await t.db.selectFrom('counters').select('id').where('office_id', '=', OFFICE).where('label', '=', label).executeTakeFirstOrThrow()).id;
   /** An error summary linking to the field, the field marked in error, and the 400 status. */
   const assertFieldError = (res: { statusCode: number; body: string }, field: string) => {

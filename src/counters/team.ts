@@ -7,6 +7,8 @@
 import type { Database } from '../db/database';
 import { isUuid } from '../db/ids';
 import { AppError, type FieldError } from '../http/errors';
+import type { StaffPrincipal } from '../http/session';
+import { forgetLoans } from './owners';
 
 /** Roles that may change counters, agent profiles and shifts. */
 export const MANAGER_ROLES = ['manager', 'admin'];
@@ -115,7 +117,7 @@ export interface AgentProfileInput {
  * Set an agent's skills (service ids; empty = every service of the organisations they serve), languages (2–3 letter
  * codes, at least one) and loan to an organisation hosted at the office. 404 STAFF_NOT_FOUND; 400 field details.
  */
-export async function setAgentProfile(db: Database, officeId: string, staffId: string, input: AgentProfileInput) {
+export async function setAgentProfile(db: Database, officeId: string, staffId: string, input: AgentProfileInput, actor: Pick<StaffPrincipal, 'id' | 'orgId'>) {
   const skills = input.skills;
   const languages = input.languages;
   // '' as well as null means none (the API's body validation turns a JSON null into '' for these string-or-null fields)
@@ -131,9 +133,26 @@ export async function setAgentProfile(db: Database, officeId: string, staffId: s
   // Only the office's own people (see officePerson); anyone else answers 404 like an unknown id.
   const s = await officePerson(db, officeId, staffId);
   if (!s) throw new AppError(404, 'STAFF_NOT_FOUND');
+  // A loan (at this office only) is set by a manager of the agent's OWN organisation, never by the agent: a manager
+  // may not lend themselves, nor lend (or end the loan of) another organisation's staff. Skills and languages of the
+  // office's people stay the office managers' to set.
+  const current = await db.selectFrom('agent_loans').select('lent_to_org_id').where('staff_id', '=', staffId).where('office_id', '=', officeId).executeTakeFirst();
+  if ((current?.lent_to_org_id ?? null) !== lentToOrgId) {
+    if (staffId === actor.id) throw new AppError(403, 'LOAN_SELF');
+    if (s.org_id !== actor.orgId) throw new AppError(403, 'LOAN_OTHER_ORG');
+  }
   if (lentToOrgId && !(await isHosted(db, officeId, lentToOrgId))) throw invalid([{ field: 'lentToOrgId', code: 'notHosted' }]);
-  await db.insertInto('agent_profiles').values({ staff_id: staffId, skills, languages, lent_to_org_id: lentToOrgId })
-    .onConflict((oc) => oc.column('staff_id').doUpdateSet({ skills, languages, lent_to_org_id: lentToOrgId, updated_at: new Date() })).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('agent_profiles').values({ staff_id: staffId, skills, languages })
+      .onConflict((oc) => oc.column('staff_id').doUpdateSet({ skills, languages, updated_at: new Date() })).execute();
+    if (lentToOrgId) {
+      await trx.insertInto('agent_loans').values({ staff_id: staffId, office_id: officeId, lent_to_org_id: lentToOrgId, lent_by: actor.id })
+        .onConflict((oc) => oc.columns(['staff_id', 'office_id']).doUpdateSet({ lent_to_org_id: lentToOrgId, lent_by: actor.id, created_at: new Date() })).execute();
+    } else {
+      await trx.deleteFrom('agent_loans').where('staff_id', '=', staffId).where('office_id', '=', officeId).execute();
+    }
+  });
+  forgetLoans(db);
   return { staffId, skills, languages, lentToOrgId };
 }
 
@@ -152,7 +171,7 @@ export interface ShiftInput {
 async function officePerson(db: Database, officeId: string, staffId: string) {
   return db
     .selectFrom('staff_users')
-    .select('staff_users.id')
+    .select(['staff_users.id', 'staff_users.org_id'])
     .where('staff_users.id', '=', staffId)
     .where('staff_users.active', '=', true)
     .where((eb) =>
@@ -164,7 +183,7 @@ async function officePerson(db: Database, officeId: string, staffId: string) {
           .where((w) =>
             w.or([
               w('oo.org_id', '=', w.ref('staff_users.org_id')),
-              w('oo.org_id', '=', w.selectFrom('agent_profiles').select('lent_to_org_id').where('agent_profiles.staff_id', '=', staffId)),
+              w('oo.org_id', '=', w.selectFrom('agent_loans').select('lent_to_org_id').where('agent_loans.staff_id', '=', staffId).where('agent_loans.office_id', '=', officeId)),
             ]),
           ),
       ),
@@ -172,12 +191,21 @@ async function officePerson(db: Database, officeId: string, staffId: string) {
     .executeTakeFirst();
 }
 
+const DAY_MS = 86_400_000;
+export const SHIFT_PAST_MS = 366 * DAY_MS;
+export const SHIFT_FUTURE_MS = 5 * 366 * DAY_MS;
+export const SHIFT_MAX_MS = DAY_MS;
+
 /** The checks of a shift (add or change): 400 field endsAt (not after the start), staffId or counterId (unknown here). */
 async function checkShift(db: Database, officeId: string, input: ShiftInput) {
   const start = input.startsAt.getTime();
   const end = input.endsAt.getTime();
   if (Number.isNaN(start)) throw invalid([{ field: 'startsAt', code: 'invalid' }]);
   if (!(end > start)) throw invalid([{ field: 'endsAt', code: 'invalid' }]);
+  // a sane range: from a year ago to five years ahead, at most 24 hours long (not the years 1900 or 9999)
+  const now = Date.now();
+  if (start < now - SHIFT_PAST_MS || start > now + SHIFT_FUTURE_MS) throw invalid([{ field: 'startsAt', code: 'shiftOutOfRange' }]);
+  if (end - start > SHIFT_MAX_MS) throw invalid([{ field: 'endsAt', code: 'shiftTooLong' }]);
   const s = input.staffId ? await officePerson(db, officeId, input.staffId) : undefined;
   if (!s) throw invalid([{ field: 'staffId', code: 'invalid' }]);
   if (input.counterId) {

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
-/** Platform tables shared by every capability: sessions. */
+/** Platform tables shared by every capability: sessions, idempotency keys. */
 export const migrations: Record<string, Migration> = {
   '001_sessions': {
     async up(db: Kysely<any>) {
@@ -22,7 +22,41 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table sessions`.execute(db);
     },
   },
+  '002_idempotency_keys': {
+    // The answers of creating calls, by the caller's Idempotency-Key (src/http/idempotency.ts), kept 24 hours.
+    async up(db: Kysely<any>) {
+      await sql`
+        create table idempotency_keys (
+          scope text not null,
+          route text not null,
+          key text not null,
+          request_hash text not null,
+          status integer,
+          content_type text,
+          response text,
+          created_at timestamptz not null default now(),
+          primary key (scope, route, key)
+        );
+        create index idempotency_keys_created on idempotency_keys(created_at);
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop table idempotency_keys`.execute(db);
+    },
+  },
 };
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  route: string;
+  key: string;
+  request_hash: string;
+  /** null while the first request is being answered */
+  status: number | null;
+  content_type: string | null;
+  response: string | null;
+  created_at: import('kysely').Generated<Date>;
+}
 
 export interface SessionsTable {
   id: string;

@@ -17,6 +17,8 @@ import { isLang, langFromHeader } from '../i18n/index';
 import { installErrorHandlers } from './errors';
 import { installMetrics } from './metrics';
 import { installSessions } from './session';
+import { installOwnership, ownerOf, type Owner } from './ownership';
+import { installIdempotency } from './idempotency';
 import { installPages, renderErrorPage } from '../web/render';
 import { ensureAssets } from '../web/assets';
 import type { AppDeps } from './deps';
@@ -32,6 +34,8 @@ export type App = FastifyInstance;
 export interface RegisteredRoute {
   method: string;
   url: string;
+  /** Whose data the route touches (src/http/ownership.ts); undefined when the route declares nothing. */
+  owner?: Owner;
 }
 const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
 
@@ -68,7 +72,9 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   const routeList: RegisteredRoute[] = [];
   registered.set(app, routeList);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routeList.push({ method, url: route.url });
+    // the plumbing's plugins (API docs, static assets) serve no organisation's data
+    if (/^\/(docs|assets)(\/|$)/.test(route.url) && !ownerOf(route.config)) route.config = { ...(route.config ?? {}), owner: 'none' };
+    for (const method of [route.method].flat()) routeList.push({ method, url: route.url, owner: ownerOf(route.config) });
   });
 
   app.decorateRequest('lang', 'en');
@@ -89,6 +95,8 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   installErrorHandlers(app, renderErrorPage);
   installMetrics(app);
   installSessions(app, database.db, { secureCookies: config.publicBaseUrl.startsWith('https://') });
+  installOwnership(app);
+  installIdempotency(app, database.db);
 
   await app.register(swagger, {
     openapi: {

@@ -5,13 +5,13 @@ import { t } from '../i18n/index';
 
 /** Health and the language chooser at "/". */
 export async function routes(app: FastifyInstance, deps: AppDeps) {
-  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/healthz', { config: { owner: 'none' }, schema: { hide: true } }, async (_request, reply) => {
     if (!deps.ready()) return reply.status(503).send({ status: 'starting' });
     await sql`select 1`.execute(deps.db);
     return { status: 'ok', database: deps.database.kind };
   });
 
-  app.get('/', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/', { config: { owner: 'none' }, schema: { hide: true } }, async (request, reply) => {
     request.alternateUrl = '/fr';
     return reply.page('choose-language.njk', { title: `${t('en', 'lang.choose.title')} / ${t('fr', 'lang.choose.title')}` });
   });

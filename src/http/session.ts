@@ -4,9 +4,12 @@
  * - Session cookie `guichet_sid`: random 256-bit token, HttpOnly, SameSite=Lax, Secure behind https; the database
  *   keeps only its SHA-256. Idle timeout 30 minutes, absolute lifetime 12 hours; "sign out everywhere" revokes all
  *   sessions of a subject.
- * - CSRF: double-submit token. Cookie `guichet_csrf` (HttpOnly, SameSite=Strict) and the same value in each form
- *   (hidden `_csrf`) or in the `x-csrf-token` header. Every state-changing browser request must match; API calls that
- *   authenticate with a bearer token (no session cookie) are exempt because browsers never attach those.
+ * - CSRF: signed in, the token is bound to the session: HMAC-SHA256 keyed with the session's secret cookie token
+ *   (csrfTokenFor), so a token taken from another session (or planted in the CSRF cookie) never matches. Signed out
+ *   (sign-in forms), a double-submit token: cookie `guichet_csrf` (HttpOnly, SameSite=Strict) and the same value in
+ *   the form. Forms send it as hidden `_csrf`, API calls as `x-csrf-token`. Every state-changing request that carries
+ *   the session cookie must match, whatever other header it has (an `Authorization` header does not exempt it); only
+ *   calls WITHOUT a session cookie that authenticate with a bearer key are exempt (browsers never attach those).
  */
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -53,6 +56,16 @@ declare module 'fastify' {
 }
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+/** The CSRF token of a session: derived from its secret cookie token, so it is bound to that session. */
+export const csrfTokenFor = (sessionToken: string) => crypto.createHmac('sha256', sessionToken).update('guichet-csrf').digest('base64url');
+
+/** The CSRF token this request must carry: its session's, or (signed out) its CSRF cookie's; null if none. */
+export function expectedCsrf(request: FastifyRequest): string | null {
+  const token = request.cookies?.[SESSION_COOKIE];
+  if (request.session && token) return csrfTokenFor(token);
+  return request.cookies?.[CSRF_COOKIE] ?? null;
+}
 
 /**
  * How long a process reuses a session it read (with the staff account). Each authenticated request used to read its
@@ -134,6 +147,9 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
       return;
     }
     request.session = { id, kind: row.kind, subjectId: row.subject_id, data: row.data };
+    // forms on pages of a signed-in user carry the session's own token
+    request.csrfValue = csrfTokenFor(token);
+    request.csrfReply = null;
     // Record activity (for the 30-minute idle timeout) at most about once a minute, after 60 to 90 s: each session
     // has its own delay in that range (from its id), so sessions started together (a shift signing in, a benchmark)
     // drift apart instead of all writing in the same second, every minute. (A delay drawn at random on each request
@@ -164,13 +180,16 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
   // CSRF check on every state-changing browser request.
   app.addHook('preHandler', async (request) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-    const usesCookies = Boolean(request.cookies?.[SESSION_COOKIE]) || !request.url.startsWith('/api/');
+    const hasSessionCookie = Boolean(request.cookies?.[SESSION_COOKIE]);
+    const usesCookies = hasSessionCookie || !request.url.startsWith('/api/');
     if (!usesCookies) return;
-    if (request.headers.authorization) return; // bearer / API key calls
+    // bearer / API key calls are exempt only WITHOUT a session cookie: a browser sends the cookie on a forged request
+    // whatever other header the page adds
+    if (request.headers.authorization && !hasSessionCookie) return;
     if (request.routeOptions.config && (request.routeOptions.config as any).csrf === false) return;
     const body = request.body as Record<string, unknown> | undefined;
     const sent = (typeof body?._csrf === 'string' ? body._csrf : undefined) ?? (request.headers['x-csrf-token'] as string | undefined);
-    const expected = request.cookies?.[CSRF_COOKIE];
+    const expected = expectedCsrf(request);
     if (!sent || !expected || sent.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) {
       throw new AppError(403, 'CSRF_INVALID');
     }
@@ -197,6 +216,9 @@ export async function startSession(
     .values({ id: sha256(token), kind, subject_id: subjectId, data: JSON.stringify(data), expires_at: new Date(Date.now() + ABSOLUTE_MS) })
     .execute();
   reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies });
+  // the new session's CSRF token (forms read it from the page; the cookie keeps the signed-out double-submit working)
+  reply.setCookie(CSRF_COOKIE, csrfTokenFor(token), { path: '/', httpOnly: true, sameSite: 'strict', secure: secureCookies });
+  request.csrfValue = csrfTokenFor(token);
 }
 
 export async function endSession(db: Database, request: FastifyRequest, reply: FastifyReply, everywhere = false) {

@@ -45,6 +45,8 @@ import { businessesFor, representedBusiness, REPRESENTATIVE_PURPOSE, representat
 import { recordAccess } from '../clients/access-log';
 import { Nullable } from '../http/schema';
 import { serialId } from '../db/ids';
+import { noticeOwners } from './owners';
+import { ONE_STOP_ORG } from '../http/ownership';
 
 const P = {
   start: { en: '/en/tell-us-once', fr: '/fr/dites-le-nous-une-fois' },
@@ -190,6 +192,7 @@ const ErrorSchema = Type.Object({ error: Type.Object({ code: Type.String(), mess
 
 export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { db, config } = deps;
+  const own = noticeOwners(db);
   const issuer = config.publicBaseUrl;
   const allowLoopback = config.env !== 'production';
 
@@ -204,7 +207,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     // a person who may act for businesses declares for them from the business's notices page
     const businesses = request.client && audience === 'person' ? (await businessesFor(db, request.client.id)).map((b) => ({ name: b.business_name, href: path(P.bNotices, lang, { businessId: b.id }) })) : [];
     return reply.page('notices/views/start.njk', { title: t(lang, 'notices.title'), events, businesses, whoUrl: P.who[lang], myUrl: P.mine[lang], signInUrl: SIGN_IN[lang] });
-  });
+  }, { config: own.none });
 
   bilingualRoute(app, 'GET', P.who, async (_request, reply, lang) => {
     const subs = await listSubscriptions(db, { activeOnly: true });
@@ -223,7 +226,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         ],
       })),
     });
-  });
+  }, { config: own.none });
 
   // ------------------------------------------------------------------ declaring (client)
   const eventFor = (slug: string, lang: Lang) => {
@@ -279,7 +282,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const event = eventFor((request.params as { slug: string }).slug, lang);
     if (!request.client) return signInPage(reply, lang);
     return renderForm(reply, lang, event, {}, []);
-  });
+  }, { config: own.client });
 
   // "Change" from the check page: the form again, filled in.
   bilingualRoute(
@@ -291,7 +294,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       if (!request.client) return signInPage(reply, lang);
       return renderForm(reply, lang, event, splitBody(request.body as Record<string, unknown>).data, []);
     },
-    { schema: { body: FormBody } },
+    { config: own.client, schema: { body: FormBody } },
   );
 
   bilingualRoute(
@@ -306,7 +309,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       if (v.errors.length) return renderForm(reply, lang, event, raw, v.errors, 400);
       return renderCheck(request, reply, lang, event, v.data, null);
     },
-    { schema: { body: FormBody } },
+    { config: own.client, schema: { body: FormBody } },
   );
 
   bilingualRoute(
@@ -330,7 +333,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         throw err;
       }
     },
-    { schema: { body: FormBody } },
+    { config: own.client, schema: { body: FormBody } },
   );
 
   // ------------------------------------------------------------------ acting for a business (its representatives)
@@ -383,7 +386,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         declarations: decls.map((d) => ({ ...d, declaredBy: nameOf(d.declared_by) })),
       });
     },
-    { schema: { params: BusinessParams } },
+    { config: own.client, schema: { params: BusinessParams } },
   );
 
   bilingualRoute(
@@ -396,7 +399,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       const event = businessEventFor((request.params as { slug: string }).slug, lang);
       return renderForm(reply, lang, event, {}, [], 200, a);
     },
-    { schema: { params: BusinessParams } },
+    { config: own.client, schema: { params: BusinessParams } },
   );
 
   bilingualRoute(
@@ -409,7 +412,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       const event = businessEventFor((request.params as { slug: string }).slug, lang);
       return renderForm(reply, lang, event, splitBody(request.body as Record<string, unknown>).data, [], 200, a);
     },
-    { schema: { params: BusinessParams, body: FormBody } },
+    { config: own.client, schema: { params: BusinessParams, body: FormBody } },
   );
 
   bilingualRoute(
@@ -425,7 +428,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       if (v.errors.length) return renderForm(reply, lang, event, raw, v.errors, 400, a);
       return renderCheck(request, reply, lang, event, v.data, null, [], a);
     },
-    { schema: { params: BusinessParams, body: FormBody } },
+    { config: own.client, schema: { params: BusinessParams, body: FormBody } },
   );
 
   bilingualRoute(
@@ -454,7 +457,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         throw err;
       }
     },
-    { schema: { params: BusinessParams, body: FormBody } },
+    { config: own.client, schema: { params: BusinessParams, body: FormBody } },
   );
 
   // ------------------------------------------------------------------ the client's notices
@@ -466,7 +469,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       declarations: decls.map((d) => ({ ...d, href: path(P.declaration, lang, { id: d.id }) })),
       startUrl: P.start[lang],
     });
-  });
+  }, { config: own.client });
 
   async function renderDeclaration(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, banner?: string, errors: FieldError[] = []) {
     const [d] = await clientDeclarations(db, request.client!.id, id);
@@ -497,7 +500,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const q = request.query as Record<string, string>;
     const banner = q.sent ? t(lang, 'notices.sent') : q.added ? t(lang, 'notices.added') : undefined;
     return renderDeclaration(request, reply, lang, id, banner);
-  });
+  }, { config: own.client });
 
   bilingualRoute(
     app,
@@ -515,16 +518,18 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       }
       return reply.redirect(`${path(P.declaration, lang, { id })}?added=1`, 303);
     },
-    { schema: { body: FormBody } },
+    { config: own.client, schema: { body: FormBody } },
   );
 
   // ------------------------------------------------------------------ staff pages
   const staffPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}) => {
-    const subs = await listSubscriptions(db);
-    const alerts = await openAlerts(db);
-    const orgs = await db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).where('level', '!=', 'federal').orderBy('name_en').execute();
-    const fed = await db.selectFrom('notice_subscriptions').innerJoin('organisations', 'organisations.id', 'notice_subscriptions.org_id').select(['organisations.id', 'organisations.name_en', 'organisations.name_fr']).distinct().execute();
-    const all = [...new Map([...orgs, ...fed].map((o) => [o.id, o])).values()];
+    // each organisation sees its own subscriptions and alerts; the one-stop's admins and managers run delivery and see all
+    const staff = request.staff!;
+    const onlyOrg = staff.orgId === ONE_STOP_ORG ? undefined : staff.orgId;
+    const subs = (await listSubscriptions(db)).filter((s) => !onlyOrg || s.org_id === onlyOrg);
+    const alerts = (await openAlerts(db)).filter((a) => !onlyOrg || a.org_id === onlyOrg);
+    // a key is created for the caller's own organisation only (src/notices/owners.ts)
+    const all = await db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).where('id', '=', staff.orgId).execute();
     return reply.page('notices/views/staff.njk', {
       title: t(lang, 'notices.staffTitle'),
       subscriptions: subs,
@@ -549,7 +554,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'GET', P.staff, async (request, reply, lang) => {
     if (!requireManager(request, reply, lang)) return reply;
     return staffPage(request, reply, lang);
-  });
+  }, { config: own.staffPage });
 
   bilingualRoute(
     app,
@@ -562,7 +567,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       const { key } = await createApiKey(db, b.orgId ?? '', b.label ?? '', staff.id);
       return staffPage(request, reply, lang, { newKey: key });
     },
-    { schema: { body: Type.Object({ orgId: Type.Optional(Type.String({ maxLength: 100 })), label: Type.Optional(Type.String({ maxLength: 200 })), _csrf: Type.Optional(Type.String()) }) } },
+    { config: own.apiKey, schema: { body: Type.Object({ orgId: Type.Optional(Type.String({ maxLength: 100 })), label: Type.Optional(Type.String({ maxLength: 200 })), _csrf: Type.Optional(Type.String()) }) } },
   );
 
   bilingualRoute(app, 'POST', P.staffResolve, async (request, reply, lang) => {
@@ -570,9 +575,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     if (!staff) return reply;
     const id = serialId((request.params as { id: string }).id);
     if (id === null) throw new AppError(404, 'NOT_FOUND');
-    await db.updateTable('notice_alerts').set({ resolved_at: new Date(), resolved_by: staff.id }).where('id', '=', id).where('resolved_at', 'is', null).execute();
+    // the ownership hook let through only the alert's organisation or the one-stop's admins and managers
+    await db.updateTable('notice_alerts').set({ resolved_at: new Date(), resolved_by: staff.id }).where('id', '=', id).where('resolved_at', 'is', null)
+      .where((eb) => (staff.orgId === ONE_STOP_ORG ? eb.val(true) : eb('org_id', '=', staff.orgId))).execute();
     return reply.redirect(P.staff[lang], 303);
-  });
+  }, { config: own.alert });
 
   const subscriptionForm = async (reply: FastifyReply, lang: Lang, opts: { isNew: boolean; id?: string; v: Record<string, any>; errors?: FieldError[]; secret?: string | null; status?: number }) => {
     const orgs = await db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).orderBy('name_en').execute();
@@ -620,7 +627,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'GET', P.staffNew, async (request, reply, lang) => {
     if (!requireManager(request, reply, lang)) return reply;
     return subscriptionForm(reply, lang, { isNew: true, v: { active: true, delivery: 'webhook', legalBasis: 'consent' } });
-  });
+  }, { config: own.staffPage });
 
   bilingualRoute(
     app,
@@ -638,7 +645,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         throw err;
       }
     },
-    { schema: { body: FormBody } },
+    { config: own.newSubscription, schema: { body: FormBody } },
   );
 
   bilingualRoute(app, 'GET', P.staffEdit, async (request, reply, lang) => {
@@ -654,7 +661,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         fields: s.fields, legalBasis: s.legal_basis, lawReference: s.law_reference, delivery: s.delivery, webhookUrl: s.webhook_url, active: s.active,
       },
     });
-  });
+  }, { config: own.subscription });
 
   bilingualRoute(
     app,
@@ -673,13 +680,13 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         throw err;
       }
     },
-    { schema: { body: FormBody } },
+    { config: own.subscription, schema: { body: FormBody } },
   );
 
   // ------------------------------------------------------------------ JSON API: public
   app.get(
     '/api/v1/tell-us-once/subscriptions',
-    {
+    { config: own.none,
       schema: {
         tags: ['notices'],
         summary: 'Who can be told: active subscriptions in plain language (no delivery secrets)',
@@ -708,7 +715,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   app.get(
     '/api/v1/tell-us-once/event-types',
-    { schema: { tags: ['notices'], summary: 'Event types, their items (entitlement keys) and form inputs' } },
+    { config: own.none, schema: { tags: ['notices'], summary: 'Event types, their items (entitlement keys) and form inputs' } },
     async () => ({
       eventTypes: Object.values(eventTypes).map((e) => ({
         id: e.id,
@@ -727,7 +734,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   app.post(
     '/api/v1/me/declarations',
-    {
+    { config: own.client,
       bodyLimit: 32 * 1024,
       schema: {
         tags: ['notices'],
@@ -751,7 +758,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     },
   );
 
-  app.get('/api/v1/me/declarations', { schema: { tags: ['notices'], summary: 'The signed-in client’s declarations and the status of each notice' } }, async (request) => {
+  app.get('/api/v1/me/declarations', { config: own.client, schema: { tags: ['notices'], summary: 'The signed-in client’s declarations and the status of each notice' } }, async (request) => {
     const clientId = requireClient(request);
     const decls = await clientDeclarations(db, clientId);
     return {
@@ -766,7 +773,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   app.post(
     '/api/v1/me/declarations/:id/recipients',
-    {
+    { config: own.client,
       schema: {
         tags: ['notices'],
         summary: 'Tell more programs about an earlier declaration',
@@ -805,7 +812,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   app.post(
     '/api/v1/notice-subscriptions',
-    { schema: { tags: ['notices'], summary: 'Register a partner program’s subscription (staff: admin or manager). Returns the webhook signing secret once.', body: SubscriptionBody } },
+    { config: own.newSubscription, schema: { tags: ['notices'], summary: 'Register a partner program’s subscription (staff: admin or manager). Returns the webhook signing secret once.', body: SubscriptionBody } },
     async (request, reply) => {
       const staff = requireStaff(request, STAFF_ROLES);
       const r = await saveSubscription(db, request.body as SubscriptionInput, { staffId: staff.id, allowLoopback });
@@ -815,7 +822,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   app.put(
     '/api/v1/notice-subscriptions/:id',
-    { schema: { tags: ['notices'], summary: 'Update a subscription (staff: admin or manager)', params: Type.Object({ id: Type.String({ maxLength: 80 }) }), body: SubscriptionBody } },
+    { config: own.subscription, schema: { tags: ['notices'], summary: 'Update a subscription (staff: admin or manager)', params: Type.Object({ id: Type.String({ maxLength: 80 }) }), body: SubscriptionBody } },
     async (request) => {
       const staff = requireStaff(request, STAFF_ROLES);
       const { id } = request.params as { id: string };
@@ -826,7 +833,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   app.post(
     '/api/v1/partner-api-keys',
-    {
+    { config: own.apiKey,
       schema: {
         tags: ['notices'],
         summary: 'Create a partner API key (staff: admin or manager). The key is returned once; only its hash is kept.',
@@ -853,7 +860,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   app.get(
     '/api/v1/partners/:org/notices',
-    {
+    { config: own.partnerKey,
       schema: {
         tags: ['notices'],
         summary: 'Pull feed: notices for your organisation not yet acknowledged or rejected, after a cursor',
@@ -874,7 +881,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   app.post(
     '/api/v1/partners/:org/notices/:id/ack',
-    {
+    { config: own.partnerKey,
       schema: {
         tags: ['notices'],
         summary: 'Acknowledge a notice (your system applied it)',
@@ -891,7 +898,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   app.post(
     '/api/v1/partners/:org/notices/:id/reject',
-    {
+    { config: own.partnerKey,
       schema: {
         tags: ['notices'],
         summary: 'Reject a notice with a reason in plain language (shown to the client)',
@@ -909,7 +916,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   // ------------------------------------------------------------------ demo partner inbox (not in production)
   if (config.env !== 'production') {
-    app.post('/demo/partner-inbox/:sub', { config: { csrf: false }, schema: { hide: true } }, async (request, reply) => {
+    app.post('/demo/partner-inbox/:sub', { config: { ...own.none, csrf: false }, schema: { hide: true } }, async (request, reply) => {
       const { sub } = request.params as { sub: string };
       const s = await db.selectFrom('notice_subscriptions').select(['signing_secret', 'is_demo']).where('id', '=', sub).executeTakeFirst();
       if (!s || !s.is_demo || !s.signing_secret) throw new AppError(404, 'NOT_FOUND');

@@ -9,6 +9,7 @@ import type { AppDeps } from '../http/deps';
 import { AppError } from '../http/errors';
 import { endSession, requireStaff, startSession } from '../http/session';
 import { bilingualRoute } from '../web/render';
+import { own } from '../http/ownership';
 
 export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { db, config } = deps;
@@ -31,7 +32,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         text: `${s.name} — ${lang === 'fr' ? s.name_fr : s.name_en} (${s.roles.join(', ')})`,
       })),
     });
-  });
+  }, { config: own.none });
 
   bilingualRoute(
     app,
@@ -45,19 +46,19 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       await startSession(db, request, reply, 'staff', s.id, {}, config.publicBaseUrl.startsWith('https://'));
       return reply.redirect(lang === 'fr' ? '/fr/personnel' : '/en/staff', 303);
     },
-    { schema: { body: Type.Object({ staffId: Type.Optional(Type.String({ maxLength: 100 })), _csrf: Type.Optional(Type.String()) }) } },
+    { config: own.none, schema: { body: Type.Object({ staffId: Type.Optional(Type.String({ maxLength: 100 })), _csrf: Type.Optional(Type.String()) }) } },
   );
 
   bilingualRoute(app, 'POST', { en: '/en/staff/logout', fr: '/fr/personnel/deconnexion' }, async (request, reply, lang) => {
     const everywhere = (request.body as Record<string, string> | undefined)?.everywhere === 'yes';
     await endSession(db, request, reply, everywhere);
     return reply.redirect(`/${lang}`, 303);
-  });
+  }, { config: own.none });
 
   bilingualRoute(app, 'GET', { en: '/en/staff', fr: '/fr/personnel' }, async (request, reply, lang) => {
     if (!request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
     const staff = requireStaff(request);
     const org = await db.selectFrom('organisations').selectAll().where('id', '=', staff.orgId).executeTakeFirstOrThrow();
     return reply.page('staff/views/home.njk', { title: lang === 'fr' ? 'Espace du personnel' : 'Staff area', org });
-  });
+  }, { config: own.staffSelf });
 }

@@ -47,7 +47,9 @@ export async function staffCookie(app: App, staffId: string): Promise<string> {
   });
   const sid = res.cookies.find((c) => c.name === 'guichet_sid');
   if (!sid) throw new Error(`dev login failed for ${staffId}: ${res.statusCode} ${res.body.slice(0, 200)}`);
-  return `guichet_csrf=${csrf}; guichet_sid=${sid.value}`;
+  // signing in sets the new session's CSRF token (bound to the session)
+  const bound = res.cookies.find((c) => c.name === 'guichet_csrf')?.value ?? csrf;
+  return `guichet_csrf=${bound}; guichet_sid=${sid.value}`;
 }
 
 export function csrfFrom(cookie: string): string {

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../../src/config';
 import type { App } from '../../src/http/app';
 import type { Database } from '../../src/db/database';
-import { ABSOLUTE_MS, CSRF_COOKIE, SESSION_COOKIE } from '../../src/http/session';
+import { ABSOLUTE_MS, CSRF_COOKIE, csrfTokenFor, SESSION_COOKIE } from '../../src/http/session';
 import { createClient, type CreateClientInput } from '../../src/clients/accounts';
 
 let counter = 0;
@@ -39,7 +39,7 @@ export async function createTestClient(db: Database, overrides: Partial<CreateCl
 export async function clientCookie(_app: App, db: Database, clientId?: string): Promise<string> {
   const id = clientId ?? (await createTestClient(db));
   const token = crypto.randomBytes(32).toString('base64url');
-  const csrf = crypto.randomBytes(24).toString('base64url');
+  const csrf = csrfTokenFor(token); // bound to the session (src/http/session.ts)
   await db
     .insertInto('sessions')
     .values({

@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import type { TestApp } from '../../../test/support/app';
 import { staffCookie } from '../../../test/support/app';
+import { csrfTokenFor } from '../../http/session';
 
 export async function makeClient(t: TestApp, o: { email?: string | null; lang?: 'en' | 'fr'; given?: string } = {}): Promise<{ id: string; cookie: string }> {
   const id = crypto.randomUUID();
@@ -33,7 +34,7 @@ export async function sessionCookie(t: TestApp, kind: 'client' | 'staff', subjec
     .insertInto('sessions')
     .values({ id: crypto.createHash('sha256').update(token).digest('hex'), kind, subject_id: subjectId, data: JSON.stringify({}), expires_at: new Date(Date.now() + 3600_000) })
     .execute();
-  const csrf = crypto.randomBytes(24).toString('base64url');
+  const csrf = csrfTokenFor(token); // bound to the session (src/http/session.ts)
   return `guichet_csrf=${csrf}; guichet_sid=${token}`;
 }
 

@@ -5,6 +5,7 @@ import { AppError } from '../../http/errors';
 import { requireStaff } from '../../http/session';
 import { exportCatalogue } from './export';
 import { importCpsv } from './import';
+import { ONE_STOP_ORG, own } from '../../http/ownership';
 
 /** Largest JSON-LD file the import API accepts (the full catalogue export is about 11 MB). */
 export const IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
@@ -28,6 +29,7 @@ export async function cpsvRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   app.get(
     '/api/v1/catalogue.jsonld',
     {
+      config: own.none,
       schema: {
         tags: ['catalogue'],
         summary: 'The published catalogue as CPSV-AP 3.2.0 JSON-LD',
@@ -60,6 +62,8 @@ export async function cpsvRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     scope.post(
       '/api/v1/catalogue.jsonld',
       {
+        // An import writes every organisation's services: the one-stop organisation's admins only.
+        config: own.org({ whose: 'the whole catalogue (every organisation’s services): the one-stop organisation’s', org: () => ONE_STOP_ORG, roles: ['admin'], oneStop: { may: 'none' } }),
         bodyLimit: IMPORT_BODY_LIMIT,
         schema: {
           tags: ['catalogue'],

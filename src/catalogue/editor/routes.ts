@@ -17,6 +17,8 @@ import {
   removeContact, requireOneStopReviewer, saveDraft, sendBack, serviceFor, submitForReview, withdraw,
 } from './workflow';
 import { Nullable } from '../../http/schema';
+import { own } from '../../http/ownership';
+import { serviceOwner } from './owners';
 
 const PATHS = {
   list: { en: '/en/staff/catalogue', fr: '/fr/personnel/catalogue' },
@@ -106,6 +108,7 @@ function choices(lang: Lang, values: Record<string, string | string[]>, current:
 export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { db } = deps;
   const xdb = edb(db);
+  const ownService = serviceOwner(db);
 
   async function renderEdit(
     reply: FastifyReply,
@@ -139,7 +142,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
       if (!staffOrLogin(request, reply, lang)) return reply;
       const staff = requireEditorial(request);
       const page = request.query.page ?? 1;
-      const base = xdb.selectFrom('services').where('owner_org_id', '=', isEditor(staff) ? staff.orgId : '\u0000none');
+      const base = xdb.selectFrom('services').where('owner_org_id', '=', isEditor(staff) ? staff.orgId : '(no organisation)');
       const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await base
         .leftJoin('service_versions as v', (j) => j.onRef('v.service_id', '=', 'services.id').on('v.status', 'in', ['draft', 'in_review']))
@@ -170,7 +173,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
         staleUrl: editorPath('stale', lang),
       });
     },
-    { schema: { querystring: PageQuery } },
+    { config: own.caller('the services of the caller’s organisation', ['editor', 'reviewer']), schema: { querystring: PageQuery } },
   );
 
   // ---- New service ---------------------------------------------------------------------------------------------
@@ -179,7 +182,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
     requireStaff(request, ['editor']);
     const snap = emptySnapshot();
     return renderEdit(reply, lang, { current: snap, values: formValues(snap, lang) });
-  });
+  }, { config: own.caller('a new service of the caller’s organisation', ['editor']) });
 
   bilingualRoute(app, 'POST', PATHS.create, async (request, reply, lang) => {
     const staff = requireStaff(request, ['editor']);
@@ -189,7 +192,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
     if (errors.length) return renderEdit(reply, lang, { current, values: formValues(current, lang, body), errors });
     const id = await createService(db, staff, snapshot);
     return reply.redirect(`${editorPath('service', lang, { id })}?done=created`, 303);
-  });
+  }, { config: own.caller('a new service of the caller’s organisation', ['editor']) });
 
   // ---- Review queue (one-stop reviewers) -------------------------------------------------------------------------
   bilingualRoute(app, 'GET', PATHS.queue, async (request, reply, lang) => {
@@ -210,7 +213,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
       items: rows.map((r) => ({ ...r, url: editorPath('service', lang, { id: r.id }) })),
       back: editorPath('list', lang),
     });
-  });
+  }, { config: own.caller('the review queue (the one-stop reviewers’; editors see their organisation’s)', ['editor', 'reviewer']) });
 
   // ---- Stale content report ------------------------------------------------------------------------------------
   const StaleQuery = Type.Object({
@@ -258,7 +261,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
         back: editorPath('list', lang),
       });
     },
-    { schema: { querystring: StaleQuery } },
+    { config: own.caller('the stale services of the caller’s organisation', ['editor', 'reviewer']), schema: { querystring: StaleQuery } },
   );
 
   // ---- One service: overview, open revision and its diff, actions -------------------------------------------------
@@ -316,7 +319,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
       if (!staffOrLogin(request, reply, lang)) return reply;
       return renderService(request, reply, lang, request.params.id, { done: request.query.done });
     },
-    { schema: { params: IdParams, querystring: PageQuery } },
+    { config: ownService, schema: { params: IdParams, querystring: PageQuery } },
   );
 
   // ---- Edit the draft --------------------------------------------------------------------------------------------
@@ -333,7 +336,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
       const current = rev ? normaliseSnapshot(rev.snapshot) : (await liveSnapshot(xdb, svc.id))!;
       return renderEdit(reply, lang, { id: svc.id, title: lang === 'fr' ? svc.title_fr : svc.title_en, current, values: formValues(current, lang), token: editToken(svc, rev) });
     },
-    { schema: { params: IdParams } },
+    { config: ownService, schema: { params: IdParams } },
   );
 
   bilingualRoute(
@@ -354,7 +357,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
       const changed = await saveDraft(db, staff, svc.id, snapshot, token);
       return reply.redirect(`${editorPath('service', lang, { id: svc.id })}?done=${changed ? 'saved' : 'unchanged'}`, 303);
     },
-    { schema: { params: IdParams } },
+    { config: ownService, schema: { params: IdParams } },
   );
 
   // ---- Workflow actions (POST, CSRF-checked by the session layer) ------------------------------------------------
@@ -381,7 +384,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
         }
         return reply.redirect(`${editorPath('service', lang, { id })}?done=${done}`, 303);
       },
-      { schema: { params: IdParams, body: CommentBody } },
+      { config: ownService, schema: { params: IdParams, body: CommentBody } },
     );
 
   action('submit', 'submitted', (s, id) => submitForReview(db, s, id));
@@ -422,7 +425,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
       await addContact(db, staff, id, { name: v.name, role_en: v.role_en, role_fr: v.role_fr, phone: v.phone || null, email: v.email || null });
       return reply.redirect(`${editorPath('service', lang, { id })}?done=contactAdded`, 303);
     },
-    { schema: { params: IdParams, body: ContactBody } },
+    { config: ownService, schema: { params: IdParams, body: ContactBody } },
   );
 
   const ContactParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }), contactId: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
@@ -435,7 +438,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
       await removeContact(db, staff, request.params.id, request.params.contactId);
       return reply.redirect(`${editorPath('service', lang, { id: request.params.id })}?done=contactRemoved`, 303);
     },
-    { schema: { params: ContactParams } },
+    { config: ownService, schema: { params: ContactParams } },
   );
 
   // ---- History with readable diffs -------------------------------------------------------------------------------
@@ -490,7 +493,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
         back: editorPath('service', lang, { id: svc.id }),
       });
     },
-    { schema: { params: IdParams } },
+    { config: ownService, schema: { params: IdParams } },
   );
 
   // ---- Information bank for agents -------------------------------------------------------------------------------
@@ -531,7 +534,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
         publicUrl: editorPath('publicService', lang, { id: svc.id }),
       });
     },
-    { schema: { params: IdParams } },
+    { config: own.caller('the agents’ information bank: published service information and agent notes, shared with every agent', ['agent']), schema: { params: IdParams } },
   );
 
   // ---- JSON API for partner systems ------------------------------------------------------------------------------
@@ -608,6 +611,7 @@ function apiField(field: string): string {
 async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
   const { db } = deps;
   const xdb = edb(db);
+  const ownService = serviceOwner(db);
 
   async function draftView(staff: StaffPrincipal, id: string) {
     const svc = await serviceFor(xdb, staff, id, 'view');
@@ -624,7 +628,7 @@ async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/api/v1/staff/services/:id/draft',
-    {
+    { config: ownService,
       schema: {
         tags: ['editor'],
         summary: 'The service’s live content and its open revision (draft or in review), if any',
@@ -638,7 +642,7 @@ async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof SnapshotSchema> }>(
     '/api/v1/staff/services/:id/draft',
-    {
+    { config: ownService,
       schema: {
         tags: ['editor'],
         summary: 'Save the draft revision of a service (the published content stays live until a reviewer publishes)',
@@ -665,7 +669,7 @@ async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/api/v1/staff/services/:id/submit',
-    {
+    { config: ownService,
       schema: {
         tags: ['editor'],
         summary: 'Submit the draft revision for review by the one-stop',

@@ -12,6 +12,7 @@ import { bilingualRoute } from '../../web/render';
 import { searchOrganisations, searchServices } from '../search/index';
 import { findOffices, locateFsa, parsePostalCode, weekRows } from './locator';
 import { governmentServiceJsonLd, jurisdictionName } from './schema-org';
+import { own } from '../../http/ownership';
 
 export const PATHS = {
   home: { en: '/en', fr: '/fr' },
@@ -97,7 +98,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
       popular,
       total: facets.level.reduce((n, l) => n + l.count, 0),
     });
-  });
+  }, { config: own.none });
 
   /** Most used published services: applications (latest year they reported), else website visits. */
   async function popularServices(lang: Lang, limit: number) {
@@ -199,7 +200,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         pagination: paginationFor(lang, page, pages, params),
       });
     },
-    { schema: { querystring: searchQuery } },
+    { config: own.none, schema: { querystring: searchQuery } },
   );
 
   // ---------------------------------------------------------------- service page
@@ -273,7 +274,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         jsonld,
       });
     },
-    { schema: { params: idParams } },
+    { config: own.none, schema: { params: idParams } },
   );
 
   // ---------------------------------------------------------------- organisations
@@ -295,7 +296,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         path: portalUrl('organisations', lang),
       });
     },
-    { schema: { querystring: Type.Object({ level: Type.Optional(Type.Union(LEVELS.map((l) => Type.Literal(l)))) }) } },
+    { config: own.none, schema: { querystring: Type.Object({ level: Type.Optional(Type.Union(LEVELS.map((l) => Type.Literal(l)))) }) } },
   );
 
   bilingualRoute(
@@ -349,7 +350,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         searchUrl: `${portalUrl('search', lang)}?organisation=${encodeURIComponent(id)}`,
       });
     },
-    { schema: { params: idParams, querystring: Type.Object({ page: pageQuery }) } },
+    { config: own.none, schema: { params: idParams, querystring: Type.Object({ page: pageQuery }) } },
   );
 
   // ---------------------------------------------------------------- life and business events
@@ -367,7 +368,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
       life: withUrl.filter((e) => e.kind === 'life'),
       business: withUrl.filter((e) => e.kind === 'business'),
     });
-  });
+  }, { config: own.none });
 
   bilingualRoute(
     app,
@@ -405,7 +406,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         searchUrl: `${portalUrl('search', lang)}?lifeEvent=${encodeURIComponent(id)}`,
       });
     },
-    { schema: { params: idParams } },
+    { config: own.none, schema: { params: idParams } },
   );
 
   // ---------------------------------------------------------------- offices
@@ -476,7 +477,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         errors.length ? 400 : 200,
       );
     },
-    {
+    { config: own.none,
       schema: {
         querystring: Type.Object({
           postcode: Type.Optional(Type.String({ maxLength: 20 })),
@@ -514,7 +515,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         today: localDate(),
       });
     },
-    { schema: { params: idParams } },
+    { config: own.none, schema: { params: idParams } },
   );
 
 }

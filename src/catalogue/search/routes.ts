@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppDeps } from '../../http/deps';
 import { searchOrganisations, searchServices, serviceResultJson } from './index';
+import { own } from '../../http/ownership';
 
 const Lang = Type.Union([Type.Literal('en'), Type.Literal('fr')], { description: 'Language of the results (default: Accept-Language)' });
 const Channel = Type.Union(['online', 'phone', 'in_person', 'mail', 'email', 'fax', 'kiosk'].map((c) => Type.Literal(c)));
@@ -77,7 +78,7 @@ const split = (v?: string[]) => (v ? v.flatMap((x) => x.split(',')).map((x) => x
 export async function searchRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get<{ Querystring: Static<typeof ServicesQuery> }>(
     '/api/v1/services',
-    {
+    { config: own.none,
       schema: {
         tags: ['catalogue'],
         summary: 'Search published services',
@@ -107,7 +108,7 @@ export async function searchRoutes(app: FastifyInstance, deps: AppDeps): Promise
 
   app.get<{ Querystring: Static<typeof OrganisationsQuery> }>(
     '/api/v1/organisations',
-    {
+    { config: own.none,
       schema: {
         tags: ['catalogue'],
         summary: 'Search organisations',

@@ -1,0 +1,116 @@
+/**
+ * Idempotency-Key for creating calls (GOV.UK Pay's rules), generic for every capability: a route opts in with
+ * `config: { idempotent: true }`. A client that never got the answer to a creating call retries it with the same
+ * `Idempotency-Key` header and gets the first answer instead of a second record.
+ *
+ * - The key (1 to 255 visible ASCII characters) is scoped to the caller (the signed-in staff member or client, or the
+ *   bearer key) and the route: two callers may use the same key.
+ * - Same key, same body (compared by SHA-256 of its canonical JSON): the first answer (status and body), with the
+ *   header `Idempotent-Replayed: true`; nothing is written again.
+ * - Same key, another body: 409 IDEMPOTENCY_KEY_REUSED. Same key while the first request is still being answered:
+ *   409 IDEMPOTENCY_KEY_IN_PROGRESS (retry later).
+ * - Only successful answers (2xx) are kept; after an error the key is free again, so a corrected request may use it.
+ * - Answers are kept 24 hours; a request abandoned for 60 s (its process stopped) frees its key. The first answer is
+ *   stored just after the handler wrote its rows (onSend): a crash in that moment lets a retry create the record again
+ *   (one statement's window; a capability that must close it writes the key in its own transaction).
+ * - Without the header, the call is answered as before (the key is optional).
+ */
+import crypto from 'node:crypto';
+import { sql } from 'kysely';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Database } from '../db/database';
+import { AppError } from './errors';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route accepts an Idempotency-Key (src/http/idempotency.ts). */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    idempotency: { scope: string; route: string; key: string } | null;
+  }
+}
+
+export const IDEMPOTENCY_TTL_HOURS = 24;
+const ABANDONED_SECONDS = 60;
+
+/** Canonical JSON (sorted keys) of a body, for comparing two requests. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v ?? null);
+}
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+/** Who is calling, for scoping keys; null when nobody is (the handler answers 401). */
+function callerScope(request: FastifyRequest): string | null {
+  if (request.staff) return `staff:${request.staff.id}`;
+  if (request.client) return `client:${request.client.id}`;
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string' && auth) return `bearer:${sha256(auth)}`;
+  return null;
+}
+
+export function installIdempotency(app: FastifyInstance, db: Database) {
+  app.decorateRequest('idempotency', null);
+
+  // after the session, CSRF and ownership hooks (registered before this one)
+  app.addHook('preHandler', async (request, reply) => {
+    if (!(request.routeOptions.config as { idempotent?: boolean } | undefined)?.idempotent) return;
+    const header = request.headers['idempotency-key'];
+    if (header === undefined) return;
+    const key = Array.isArray(header) ? header[0] : header;
+    if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key)) throw new AppError(400, 'IDEMPOTENCY_KEY_INVALID');
+    const scope = callerScope(request);
+    if (!scope) return;
+    const route = `${request.method} ${request.routeOptions.url}`;
+    const hash = sha256(canonical(request.body));
+    // take the key: a new one, or one expired or abandoned
+    const taken = await sql<{ key: string }>`
+      insert into idempotency_keys (scope, route, key, request_hash)
+      values (${scope}, ${route}, ${key}, ${hash})
+      on conflict (scope, route, key) do update
+        set request_hash = excluded.request_hash, status = null, content_type = null, response = null, created_at = now()
+        where idempotency_keys.created_at < now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})
+           or (idempotency_keys.status is null and idempotency_keys.created_at < now() - make_interval(secs => ${ABANDONED_SECONDS}))
+      returning key`.execute(db);
+    if (taken.rows.length) {
+      request.idempotency = { scope, route, key };
+      return;
+    }
+    const first = await db
+      .selectFrom('idempotency_keys')
+      .select(['request_hash', 'status', 'content_type', 'response'])
+      .where('scope', '=', scope)
+      .where('route', '=', route)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    if (!first) throw new AppError(409, 'IDEMPOTENCY_KEY_IN_PROGRESS'); // removed between the two statements: retry
+    if (first.request_hash !== hash) throw new AppError(409, 'IDEMPOTENCY_KEY_REUSED');
+    if (first.status === null) throw new AppError(409, 'IDEMPOTENCY_KEY_IN_PROGRESS');
+    reply.code(first.status).header('idempotent-replayed', 'true');
+    if (first.content_type) reply.header('content-type', first.content_type);
+    return reply.send(first.response ?? '');
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const k = request.idempotency;
+    if (!k) return payload;
+    request.idempotency = null;
+    const where = (q: any) => q.where('scope', '=', k.scope).where('route', '=', k.route).where('key', '=', k.key);
+    if (reply.statusCode >= 200 && reply.statusCode < 300 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
+      await where(db.updateTable('idempotency_keys').set({ status: reply.statusCode, content_type: String(reply.getHeader('content-type') ?? ''), response: payload.toString() })).execute();
+    } else {
+      await where(db.deleteFrom('idempotency_keys')).execute();
+    }
+    return payload;
+  });
+
+  // an answer that never reached onSend (the request failed in a way that skipped it) frees its key
+  app.addHook('onResponse', async (request) => {
+    const k = request.idempotency;
+    if (!k) return;
+    request.idempotency = null;
+    await db.deleteFrom('idempotency_keys').where('scope', '=', k.scope).where('route', '=', k.route).where('key', '=', k.key).where('status', 'is', null).execute();
+  });
+}
