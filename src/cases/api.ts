@@ -175,7 +175,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
             status: StatusE,
             note: Type.Optional(Type.String({ maxLength: 2000 })),
             decision: Type.Optional(Type.String({ maxLength: 2000 })),
-            version: Type.Optional(Type.Integer({ minimum: 1 })),
+            version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
             channel: Type.Optional(ChannelE),
           },
           { additionalProperties: false },

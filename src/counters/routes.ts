@@ -21,7 +21,7 @@ import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffic
 import { waitStats } from './stats';
 import { addCounter, addShift, changeCounter, changeShift, removeCounter, removeShift, setAgentProfile } from './team';
 import { localDate } from './time';
-import { Nullable } from '../http/schema';
+import { CalendarDate, Nullable } from '../http/schema';
 
 const TAGS = ['counters'];
 const AGENT_ROLES = ['agent', 'manager', 'admin'];
@@ -352,7 +352,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   // ---------------------------------------------------------------- API: appointments
   app.get('/api/v1/offices/:officeId/slots', {
-    schema: { tags: TAGS, summary: 'Bookable appointment slots of a day for a service', params: OfficeParams, querystring: Type.Object({ serviceId: Type.String({ maxLength: 100 }), date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) }) },
+    schema: { tags: TAGS, summary: 'Bookable appointment slots of a day for a service', params: OfficeParams, querystring: Type.Object({ serviceId: Type.String({ maxLength: 100 }), date: CalendarDate() }) },
   }, async (request) => {
     const { officeId } = request.params as { officeId: string };
     const q = request.query as { serviceId: string; date: string };
@@ -411,7 +411,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   // ---------------------------------------------------------------- API: measurements and staffing
   app.get('/api/v1/offices/:officeId/wait-stats', {
-    schema: { tags: TAGS, summary: 'Waits per service, organisation and hour (from every ticket visit)', params: OfficeParams, querystring: Type.Object({ from: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })), to: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })), targetMinutes: Type.Optional(Type.Number({ minimum: 1, maximum: 600 })) }) },
+    schema: { tags: TAGS, summary: 'Waits per service, organisation and hour (from every ticket visit)', params: OfficeParams, querystring: Type.Object({ from: Type.Optional(CalendarDate()), to: Type.Optional(CalendarDate()), targetMinutes: Type.Optional(Type.Number({ minimum: 1, maximum: 600 })) }) },
   }, async (request) => {
     const { officeId } = request.params as { officeId: string };
     await requireOfficeStaff(db, request, officeId);

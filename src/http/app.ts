@@ -17,6 +17,9 @@ import { isLang, langFromHeader } from '../i18n/index';
 import { installErrorHandlers } from './errors';
 import { installMetrics } from './metrics';
 import { installSessions } from './session';
+import { installInputChecks } from './input';
+import { loggerOptions } from './logging';
+import { installRateLimits } from './rate-limit';
 import { installPages, renderErrorPage } from '../web/render';
 import { ensureAssets } from '../web/assets';
 import type { AppDeps } from './deps';
@@ -54,7 +57,8 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config, database } = opts;
   installMessages(opts.capabilities.flatMap((c) => c.messages));
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel },
+    // redaction and scrubbing serializers always (src/http/logging.ts); a test may add a stream or a level
+    logger: opts.logger === false ? false : { ...loggerOptions(config.logLevel), ...(typeof opts.logger === 'object' ? opts.logger : {}) },
     bodyLimit: 1024 * 1024,
     trustProxy: true,
     // per-request log lines off in tests (what the deprecated top-level disableRequestLogging did)
@@ -88,7 +92,9 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   installPages(app);
   installErrorHandlers(app, renderErrorPage);
   installMetrics(app);
+  installInputChecks(app);
   installSessions(app, database.db, { secureCookies: config.publicBaseUrl.startsWith('https://') });
+  await installRateLimits(app, database.db, config.rateLimit);
 
   await app.register(swagger, {
     openapi: {
