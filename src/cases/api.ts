@@ -268,7 +268,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   );
 
   // One-time codes: the client creates one in their file and reads it to the agent.
-  app.post('/api/v1/cases/access-codes', { schema: { tags, summary: 'Client: create a one-time code for an agent (10 minutes, single use)' } }, async (request, reply) => {
+  app.post('/api/v1/cases/access-codes', { schema: { tags, summary: 'Client: create a one-time code for an agent (10 minutes, single use)' }, config: { rateLimitPolicy: 'accessCode' } }, async (request, reply) => {
     if (!request.client) throw new AppError(401, 'UNAUTHENTICATED');
     const r = await createAccessCode(db, request.client.id);
     return reply.status(201).send(r);
@@ -276,7 +276,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/agent/redeem',
-    { schema: { tags, summary: 'Agent: redeem the client’s one-time code (serve the client for two hours)', body: Type.Object({ code: Type.String({ maxLength: 20 }) }, { additionalProperties: false }) } },
+    { schema: { tags, summary: 'Agent: redeem the client’s one-time code (serve the client for two hours)', body: Type.Object({ code: Type.String({ maxLength: 20 }) }, { additionalProperties: false }) }, config: { rateLimitPolicy: 'accessCode' } },
     async (request) => {
       const staff = requireStaff(request, CASE_ROLES);
       return redeemAccessCode(db, staff, (request.body as { code: string }).code);

@@ -142,15 +142,15 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     if (request.client && (await getClient(db, request.client.id))) return reply.redirect(returnTo ?? P.myFile[lang], 303);
     return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.signIn.title'), kind: 'client', returnTo, devProvider, action: P.signIn[lang] });
   }, allowProviderFormAction);
-  bilingualRoute(app, 'POST', P.signIn, (request, reply, lang) => startLogin(request, reply, lang, 'client'), { schema: signInBody });
+  bilingualRoute(app, 'POST', P.signIn, (request, reply, lang) => startLogin(request, reply, lang, 'client'), { schema: signInBody, config: { rateLimitPolicy: 'signIn' } });
 
   bilingualRoute(app, 'GET', P.staffSignIn, async (request, reply, lang) => {
     if (request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel' : '/en/staff', 303);
     return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.staffSignIn.title'), kind: 'staff', devProvider, action: P.staffSignIn[lang] });
   }, allowProviderFormAction);
-  bilingualRoute(app, 'POST', P.staffSignIn, (request, reply, lang) => startLogin(request, reply, lang, 'staff'), { schema: signInBody });
+  bilingualRoute(app, 'POST', P.staffSignIn, (request, reply, lang) => startLogin(request, reply, lang, 'staff'), { schema: signInBody, config: { rateLimitPolicy: 'signIn' } });
 
-  app.get(CALLBACK_PATH, { schema: { hide: true } }, async (request, reply) => {
+  app.get(CALLBACK_PATH, { schema: { hide: true }, config: { rateLimitPolicy: 'signIn' } }, async (request, reply) => {
     const url = new URL(request.url, `${config.publicBaseUrl}/`);
     const callbackUrl = new URL(`${config.publicBaseUrl}${CALLBACK_PATH}${url.search}`);
     const browserState = request.cookies?.[OIDC_STATE_COOKIE];
@@ -323,7 +323,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       expiresAt,
       paths: pathsFor(lang),
     });
-  });
+  }, { config: { rateLimitPolicy: 'accessCode' } });
 
   // Businesses I own --------------------------------------------------------------------------------------------
   bilingualRoute(app, 'GET', P.businesses, async (request, reply, lang) => {
@@ -480,7 +480,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         return reply.page('clients/views/staff-lookup.njk', { title: t(lang, 'clients.staff.lookup.title'), values: {}, ...formErrors(lang, details) }, e.status);
       }
     },
-    { schema: { body: Type.Object({ code: Type.Optional(Type.String({ maxLength: 40 })), _csrf: Type.Optional(Type.String({ maxLength: 100 })) }) } },
+    { schema: { body: Type.Object({ code: Type.Optional(Type.String({ maxLength: 40 })), _csrf: Type.Optional(Type.String({ maxLength: 100 })) }) }, config: { rateLimitPolicy: 'accessCode' } },
   );
 
   bilingualRoute(

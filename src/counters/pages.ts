@@ -137,7 +137,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return kioskPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b }, e.status);
     }
-  }, { config: { rateLimit: false } as any });
+  }, { config: { rateLimitPolicy: 'ticket' } });
 
   bilingualRoute(app, 'GET', paths.ticket, async (request, reply, lang) => {
     const { officeId, ticketId } = request.params as { officeId: string; ticketId: string };
@@ -246,7 +246,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return bookPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b }, e.status);
     }
-  });
+  }, { config: { rateLimitPolicy: 'booking' } });
 
   const appointmentPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
     const { reference } = request.params as { reference: string };
@@ -270,7 +270,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return appointmentPage(request, reply, lang, { errors: e.errors, errorMessage: e.message }, e.status);
     }
-  });
+  }, { config: { rateLimitPolicy: 'booking' } });
 
   // ---------------------------------------------------------------- measurements and staffing (staff)
   bilingualRoute(app, 'GET', paths.stats, async (request, reply, lang) => {

@@ -22,6 +22,7 @@ import { waitStats } from './stats';
 import { addCounter, addShift, changeCounter, changeShift, removeCounter, removeShift, setAgentProfile } from './team';
 import { localDate } from './time';
 import { CalendarDate, Nullable } from '../http/schema';
+import { withinLimit } from '../http/rate-limit';
 
 const TAGS = ['counters'];
 const AGENT_ROLES = ['agent', 'manager', 'admin'];
@@ -151,7 +152,18 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const s = await db.selectFrom('services').select(['title_en', 'title_fr']).where('id', '=', serviceId).executeTakeFirst();
     return s ? pick(s, 'title', lang) : serviceId;
   };
-  const appointmentMail = (a: Appointment, kind: 'confirmation' | 'reminder' | 'cancellation') => mailAppointment(db, notifier, base, a, kind);
+  /**
+   * A confirmation or cancellation e-mail, unless this address has had `mailPerAddress` of them already (5 a day by
+   * default): booking needs no sign-in, so without it anyone could fill a stranger's inbox. The booking stands either
+   * way (its reference is on the page); reminders come from the background job, once per appointment.
+   */
+  const appointmentMail = async (a: Appointment, kind: 'confirmation' | 'reminder' | 'cancellation') => {
+    if (a.email && kind !== 'reminder' && !(await withinLimit(db, deps.config.rateLimit, 'mailPerAddress', a.email.trim().toLowerCase()))) {
+      app.log.info({ reference: a.reference, kind }, 'appointment e-mail not sent: too many to this address today');
+      return;
+    }
+    await mailAppointment(db, notifier, base, a, kind);
+  };
   const sendNear = (near: Ticket[], officeId: string) => {
     if (!near.length) return;
     void (async () => {
@@ -165,6 +177,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   // ---------------------------------------------------------------- API: queue
   app.post('/api/v1/offices/:officeId/tickets', {
+    config: { rateLimitPolicy: 'ticket' },
     schema: {
       tags: TAGS, summary: 'Create a walk-in ticket (greeter or kiosk)',
       params: OfficeParams,
@@ -360,6 +373,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
 
   app.post('/api/v1/offices/:officeId/appointments', {
+    config: { rateLimitPolicy: 'booking' },
     schema: {
       tags: TAGS, summary: 'Book an appointment (online; staff may book by phone or at reception)', params: OfficeParams,
       body: Type.Object({
@@ -385,6 +399,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   }, async (request) => appointmentJson(await findByReference(db, (request.params as { reference: string }).reference)));
 
   app.post('/api/v1/appointments/:reference/cancel', {
+    config: { rateLimitPolicy: 'booking' },
     schema: { tags: TAGS, summary: 'Cancel an appointment', params: RefParams, response: { 200: AppointmentOut, 404: Err, 409: Err } },
   }, async (request) => {
     const a = await cancel(db, (request.params as { reference: string }).reference);
@@ -393,6 +408,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
 
   app.post('/api/v1/appointments/:reference/reschedule', {
+    config: { rateLimitPolicy: 'booking' },
     schema: { tags: TAGS, summary: 'Move an appointment to another slot', params: RefParams, body: Type.Object({ startsAt: Type.String({ format: 'date-time' }) }, { additionalProperties: false }), response: { 200: AppointmentOut, 400: Err, 404: Err, 409: Err } },
   }, async (request) => {
     const a = await reschedule(db, (request.params as { reference: string }).reference, (request.body as { startsAt: string }).startsAt);

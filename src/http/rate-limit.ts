@@ -1,7 +1,7 @@
 /**
  * Rate limits (@fastify/rate-limit) with counters in PostgreSQL, so that every server process counts the same hits.
  *
- * Routes opt in by naming a policy in their route options: `config: { rateLimit: 'signIn' }` (the plumbing turns the
+ * Routes opt in by naming a policy in their route options: `config: { rateLimitPolicy: 'signIn' }` (the plumbing turns the
  * name into the plugin's options; it never imports a capability). A policy allows `max` hits per caller in a fixed
  * window of `windowS` seconds; the caller is the signed-in staff member or client, else the partner key, else the
  * address the request came from. Over the limit: 429 `RATE_LIMITED` (JSON error for the API, the bilingual error page
@@ -22,6 +22,13 @@ import type { Database } from '../db/database';
 export interface RateLimitPolicy {
   max: number;
   windowS: number;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The rate-limit policy of this route (src/http/rate-limit.ts), e.g. `config: { rateLimitPolicy: 'signIn' }`. */
+    rateLimitPolicy?: RateLimitPolicyName;
+  }
 }
 
 /** The policies, their defaults (per caller), and what they cover. */
@@ -137,13 +144,12 @@ export async function withinLimit(db: Database, settings: RateLimitSettings, pol
 export async function installRateLimits(app: FastifyInstance, db: Database, settings: RateLimitSettings) {
   // first: the name becomes the plugin's options before the plugin's own onRoute hook reads them
   app.addHook('onRoute', (route) => {
-    const named = (route.config as { rateLimit?: unknown } | undefined)?.rateLimit;
-    if (typeof named !== 'string') return;
+    const config = route.config as { rateLimitPolicy?: unknown; rateLimit?: unknown } | undefined;
+    const named = config?.rateLimitPolicy;
+    if (named === undefined) return;
     const policy = settings.policies[named as RateLimitPolicyName];
-    if (!policy) throw new Error(`unknown rate-limit policy "${named}" on ${route.method} ${route.url}`);
-    (route.config as Record<string, unknown>).rateLimit = settings.enabled
-      ? { max: policy.max, timeWindow: policy.windowS * 1000, policy: named }
-      : false;
+    if (!policy) throw new Error(`unknown rate-limit policy "${String(named)}" on ${route.method} ${route.url}`);
+    if (settings.enabled && config) config.rateLimit = { max: policy.max, timeWindow: policy.windowS * 1000, policy: named };
   });
   if (!settings.enabled) return;
   await app.register(rateLimitPlugin, {

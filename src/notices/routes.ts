@@ -854,6 +854,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   app.get(
     '/api/v1/partners/:org/notices',
     {
+      config: { rateLimitPolicy: 'partnerFeed' },
       schema: {
         tags: ['notices'],
         summary: 'Pull feed: notices for your organisation not yet acknowledged or rejected, after a cursor',

@@ -199,7 +199,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         pagination: paginationFor(lang, page, pages, params),
       });
     },
-    { schema: { querystring: searchQuery } },
+    { schema: { querystring: searchQuery }, config: { rateLimitPolicy: 'search' } },
   );
 
   // ---------------------------------------------------------------- service page

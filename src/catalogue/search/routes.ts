@@ -78,6 +78,7 @@ export async function searchRoutes(app: FastifyInstance, deps: AppDeps): Promise
   app.get<{ Querystring: Static<typeof ServicesQuery> }>(
     '/api/v1/services',
     {
+      config: { rateLimitPolicy: 'search' },
       schema: {
         tags: ['catalogue'],
         summary: 'Search published services',
