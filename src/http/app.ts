@@ -91,7 +91,14 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   installPages(app);
   installErrorHandlers(app, renderErrorPage);
-  installMetrics(app);
+  installMetrics(app, { token: config.metricsToken });
+  if (config.publicBaseUrl.startsWith('https://')) {
+    // behind https, browsers keep to https for a year (HSTS); not on plain http, where it would be ignored anyway
+    app.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+      return payload;
+    });
+  }
   installInputChecks(app);
   installSessions(app, database.db, { secureCookies: config.publicBaseUrl.startsWith('https://') });
   await installRateLimits(app, database.db, config.rateLimit);
