@@ -146,7 +146,7 @@ describe('every route answers bad input without a 5xx', () => {
     await t?.close();
   });
 
-  it('sweeps every registered route as every caller', { timeout: 600_000 }, async () => {
+  it('sweeps every registered route as every caller', { timeout: 1_200_000 }, async () => {
     // Routes that end the caller's session go last, so that the rest is swept signed in.
     const ends = (url: string) => /logout|sign-out|deconnexion/.test(url);
     const routes = registeredRoutes(t.app)
