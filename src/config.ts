@@ -2,6 +2,7 @@
  * Configuration, read only from environment variables (documented in README.md).
  */
 import path from 'node:path';
+import { rateLimitSettings, type RateLimitSettings } from './http/rate-limit';
 
 export interface Config {
   port: number;
@@ -20,6 +21,10 @@ export interface Config {
    * built-in development provider on 127.0.0.1:OIDC_DEV_PORT and fills issuer/clientId/clientSecret at startup.
    */
   oidc: { issuer: string | undefined; clientId: string; clientSecret: string; devPort: number };
+  /** Rate limits (src/http/rate-limit.ts): GUICHET_RATE_LIMIT and GUICHET_RATE_LIMIT_<POLICY>. */
+  rateLimit: RateLimitSettings;
+  /** Bearer token that opens /metrics to scrapers from other hosts (GUICHET_METRICS_TOKEN); without it, loopback only. */
+  metricsToken: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -48,5 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientSecret: env.OIDC_CLIENT_SECRET ?? '',
       devPort: Number(env.OIDC_DEV_PORT ?? 3001),
     },
+    rateLimit: rateLimitSettings(env, mode),
+    metricsToken: env.GUICHET_METRICS_TOKEN || undefined,
   };
 }

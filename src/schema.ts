@@ -2,7 +2,7 @@
  * The typed database: the union of every capability's tables (each declares its own in src/<capability>/tables.ts),
  * declared beside the list of capabilities (src/capabilities.ts) so that src/db imports no capability.
  */
-import type { IdempotencyKeysTable, SessionsTable } from './db/platform-migrations';
+import type { IdempotencyKeysTable, RateLimitsTable, SessionsTable } from './db/platform-migrations';
 import type { CatalogueTables } from './catalogue/tables';
 import type { StaffTables } from './staff/tables';
 import type { ClientsTables } from './clients/tables';
@@ -13,4 +13,5 @@ import type { CountersTables } from './counters/tables';
 export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables {
   sessions: SessionsTable;
   idempotency_keys: IdempotencyKeysTable;
+  rate_limits: RateLimitsTable;
 }

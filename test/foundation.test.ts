@@ -28,6 +28,26 @@ describe('foundation', () => {
     assert.match(res.body, /guichet_process_cpu_user_seconds_total/);
   });
 
+  it('/metrics: loopback only without GUICHET_METRICS_TOKEN (not through a proxy), the bearer token with it; HSTS only under https', async () => {
+    assert.equal((await t.app.inject({ url: '/metrics', remoteAddress: '203.0.113.5' })).statusCode, 403);
+    const proxied = await t.app.inject({ url: '/metrics', headers: { 'x-forwarded-for': '203.0.113.5' } });
+    assert.equal(proxied.statusCode, 403);
+    assert.equal(proxied.json().error.code, 'FORBIDDEN');
+    assert.equal((await t.app.inject({ url: '/metrics', remoteAddress: '::1' })).statusCode, 200);
+    assert.equal((await t.app.inject('/healthz')).headers['strict-transport-security'], undefined);
+    const secure = await createTestApp({ env: { PUBLIC_BASE_URL: 'https://guichet.example', GUICHET_METRICS_TOKEN: 'metrics-s3cret' } });
+    try {
+      assert.equal((await secure.app.inject('/metrics')).statusCode, 403, 'loopback alone is not enough once a token is set');
+      assert.equal((await secure.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode, 403);
+      const ok = await secure.app.inject({ url: '/metrics', remoteAddress: '203.0.113.5', headers: { authorization: 'Bearer metrics-s3cret' } });
+      assert.equal(ok.statusCode, 200);
+      assert.match(ok.body, /guichet_http_request_duration_seconds/);
+      assert.equal((await secure.app.inject('/healthz')).headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('serves the OpenAPI document and its UI at /docs', async () => {
     const ui = await t.app.inject('/docs/');
     assert.equal(ui.statusCode, 200);

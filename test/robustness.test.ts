@@ -5,6 +5,9 @@
  * No answer may be a 5xx, show a stack trace or a source path; an API error (under /api/) must be JSON with a
  * machine-readable code and, asked in French (Accept-Language), the same code with its message translated; an error
  * page under /fr/ must be in French.
+ * Hostile input too (issue 14): NUL bytes and lone surrogates in every field (JSON, form, query), impossible and far
+ * dates, integers beyond bigint, redirect targets (returnTo) with characters above U+00FF, and malformed multipart
+ * bodies. The rate limits are on (with limits no sweep reaches), so their hook runs on every limited route.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -22,9 +25,16 @@ const BAD_PARAMS = [
   '99999999999999999999999',
 ];
 
-/** Nonsense in the query string: negative and huge numbers, impossible dates, unknown values, a NUL byte. */
+/** Nonsense in the query string: negative and huge numbers, impossible dates, unknown values, broken UTF-8. */
 const BAD_QUERY =
-  '?page=-1&limit=1e99&offset=-5&q=%00%FF&from=2026-13-45&to=yesterday&date=31-02-2026&year=99999&status=nope&sort=%3Bdrop&lang=zz&org=%27&service=..&channel=%5B%5D&week=2026-W99&month=2026-00';
+  '?page=-1&limit=1e99&offset=-5&q=%FF&from=2026-13-45&to=yesterday&date=31-02-2026&year=99999&status=nope&sort=%3Bdrop&lang=zz&org=%27&service=..&channel=%5B%5D&week=2026-W99&month=2026-00';
+
+/** Past the type checks: far and impossible dates, integers beyond bigint, cursors, non-Latin-1 redirect targets. */
+const FAR_QUERY =
+  '?date=2026-02-30&from=9999-12-31&to=0001-01-01&after=9223372036854775808&limit=1e20&page=99999999999999999999&offset=1e20&year=9999&returnTo=%2Fen%2F%E2%82%AC%E2%9C%93&next=%2Ffr%2Fcaf%C3%A9%E2%82%AC&start_date=2026-02-30T00%3A00%3A00Z&end_date=9999-12-31T23%3A59%3A59Z';
+
+/** A NUL byte in the query string (refused by one hook before any route). */
+const NUL_QUERY = '?q=a%00b&lang=en%00';
 
 /** A JSON body of the wrong shape: the names forms use, with values of every wrong type. */
 const WRONG_TYPES = {
@@ -53,6 +63,38 @@ const WRONG_TYPES = {
   page: -3,
 };
 
+/** The same names with values of the right type that no database or header takes: NUL bytes and lone surrogates
+ * (written as JSON escapes, which JSON.parse turns into the characters themselves). */
+const HOSTILE_JSON = `{${Object.keys(WRONG_TYPES)
+  .map((k, i) => `"${k}": "${['a\\u0000b', 'x\\ud800y', '\\udc00', 'ok\\ud83d'][i % 4]}"`)
+  .join(', ')}, "data": {"street": "1 rue \\ud800", "n\\u0000": 1}, "answers": ["\\u0000"]}`;
+
+/** Values of the right type beyond any range: far and impossible dates, integers beyond bigint, returnTo above U+00FF. */
+const FAR_VALUES = {
+  date: '2026-02-30',
+  from: '9999-12-31',
+  to: '0001-01-01',
+  startsAt: '9999-12-31T23:59:59Z',
+  endsAt: '0001-01-01T00:00:00Z',
+  birthDate: '2026-02-30',
+  validUntil: '9999-12-31',
+  amountCents: 9223372036854775808,
+  feeCents: 1e20,
+  after: 9223372036854775808,
+  version: 1e20,
+  page: 99999999999999999999,
+  limit: 1e20,
+  returnTo: '/en/€✓',
+  next: '/fr/café€',
+  summary: 'Summary €✓ 😀',
+};
+
+/** A multipart body cut short (and one without its boundary): document uploads parse these. */
+const BROKEN_MULTIPART = [
+  { 'content-type': 'multipart/form-data; boundary=XyZ', payload: '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 cut' },
+  { 'content-type': 'multipart/form-data', payload: 'no boundary at all' },
+];
+
 /** The answer, or a failure naming the request when none comes within 10 s (instead of a hung sweep). */
 async function answered<T>(p: Promise<T>, where: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -78,7 +120,9 @@ describe('every route answers bad input without a 5xx', () => {
    * handlers get past "not found" and meet the malformed query and bodies. */
   let realPaths: (url: string) => string[] = () => [];
   before(async () => {
-    t = await createTestApp({ catalogue: true });
+    // rate limits on (their hook runs), with limits the sweep never reaches
+    const generous = Object.fromEntries(['SIGN_IN', 'ACCESS_CODE', 'BOOKING', 'MAIL_PER_ADDRESS', 'TICKET', 'SEARCH', 'PARTNER_FEED'].map((p) => [`GUICHET_RATE_LIMIT_${p}`, '1000000/60']));
+    t = await createTestApp({ catalogue: true, env: { GUICHET_RATE_LIMIT: 'on', ...generous } });
     const withCookie = (name: string, cookie: string): Caller => ({ name, headers: { cookie, 'x-csrf-token': csrfFrom(cookie) }, csrf: csrfFrom(cookie) });
     const { key } = await createApiKey(t.db, 'ottawa', 'sweep', null);
     const clientId = await createTestClient(t.db);
@@ -102,7 +146,7 @@ describe('every route answers bad input without a 5xx', () => {
     await t?.close();
   });
 
-  it('sweeps every registered route as every caller', { timeout: 600_000 }, async () => {
+  it('sweeps every registered route as every caller', { timeout: 1_200_000 }, async () => {
     // Routes that end the caller's session go last, so that the rest is swept signed in.
     const ends = (url: string) => /logout|sign-out|deconnexion/.test(url);
     const routes = registeredRoutes(t.app)
@@ -119,11 +163,31 @@ describe('every route answers bad input without a 5xx', () => {
         // (a live board's event stream with a real office never ends: src/counters tests it)
         const real = route.url.endsWith('/events') ? [] : [...new Set(realPaths(route.url))];
         const paths = hasParams ? [...BAD_PARAMS.map((v) => route.url.replace(/:[A-Za-z0-9_]+|\*/g, v)), ...real] : [route.url];
-        for (const path of paths) {
+        for (const [index, path] of paths.entries()) {
           const attempts: Array<{ url: string; headers?: Record<string, string>; payload?: string }> = [];
+          // the hostile values: with the first malformed id and with the real ids (not with every malformed id)
+          const hostile = index === 0 || index >= BAD_PARAMS.length || !hasParams;
           if (route.method === 'GET') {
             attempts.push({ url: path }, { url: path + BAD_QUERY });
+            if (hostile) attempts.push({ url: path + FAR_QUERY }, { url: path + NUL_QUERY });
           } else {
+            if (hostile) {
+              attempts.push(
+                { url: path, headers: { 'content-type': 'application/json' }, payload: HOSTILE_JSON },
+                { url: path + FAR_QUERY, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(FAR_VALUES) },
+                {
+                  url: path,
+                  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                  payload: new URLSearchParams({ _csrf: caller.csrf ?? '', ...Object.fromEntries(Object.entries(FAR_VALUES).map(([k, v]) => [k, String(v)])), text: 'a\u0000b' }).toString(),
+                },
+                {
+                  url: path,
+                  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                  payload: new URLSearchParams({ _csrf: caller.csrf ?? '', ...Object.fromEntries(Object.entries(FAR_VALUES).map(([k, v]) => [k, String(v)])) }).toString(),
+                },
+                ...BROKEN_MULTIPART.map((m) => ({ url: path, headers: { 'content-type': m['content-type'], 'x-csrf-token': caller.csrf ?? '' }, payload: m.payload })),
+              );
+            }
             attempts.push(
               { url: path, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(WRONG_TYPES) },
               { url: path + BAD_QUERY, headers: { 'content-type': 'application/json' }, payload: '{"summary": "unterminated' },

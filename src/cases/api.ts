@@ -180,7 +180,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
             status: StatusE,
             note: Type.Optional(Type.String({ maxLength: 2000 })),
             decision: Type.Optional(Type.String({ maxLength: 2000 })),
-            version: Type.Optional(Type.Integer({ minimum: 1 })),
+            version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
             channel: Type.Optional(ChannelE),
           },
           { additionalProperties: false },
@@ -273,7 +273,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
   );
 
   // One-time codes: the client creates one in their file and reads it to the agent.
-  app.post('/api/v1/cases/access-codes', { config: own.client, schema: { tags, summary: 'Client: create a one-time code for an agent (10 minutes, single use)' } }, async (request, reply) => {
+  app.post('/api/v1/cases/access-codes', { config: { ...own.client, rateLimitPolicy: 'accessCode' }, schema: { tags, summary: 'Client: create a one-time code for an agent (10 minutes, single use)' } }, async (request, reply) => {
     if (!request.client) throw new AppError(401, 'UNAUTHENTICATED');
     const r = await createAccessCode(db, request.client.id);
     return reply.status(201).send(r);
@@ -281,7 +281,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/agent/redeem',
-    { config: own.caller('a client’s file opened to the caller’s organisation by the client’s one-time code'), schema: { tags, summary: 'Agent: redeem the client’s one-time code (serve the client for two hours)', body: Type.Object({ code: Type.String({ maxLength: 20 }) }, { additionalProperties: false }) } },
+    { config: { ...own.caller('a client’s file opened to the caller’s organisation by the client’s one-time code'), rateLimitPolicy: 'accessCode' }, schema: { tags, summary: 'Agent: redeem the client’s one-time code (serve the client for two hours)', body: Type.Object({ code: Type.String({ maxLength: 20 }) }, { additionalProperties: false }) } },
     async (request) => {
       const staff = requireStaff(request, CASE_ROLES);
       return redeemAccessCode(db, staff, (request.body as { code: string }).code);

@@ -193,7 +193,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     };
   }));
 
-  app.post('/open311/v2/requests.json', { config: { ...own.partnerKey, csrf: false }, schema: { tags, summary: 'Open311: create a service request (form-encoded, api_key)' } }, wrap(async (request, reply) => {
+  app.post('/open311/v2/requests.json', { config: { rateLimitPolicy: 'partnerFeed', ...own.partnerKey, csrf: false }, schema: { tags, summary: 'Open311: create a service request (form-encoded, api_key)' } }, wrap(async (request, reply) => {
     const orgId = await keyOrg(request);
     const b = (request.body ?? {}) as Record<string, unknown>;
     const serviceCode = str(b.service_code, 100);
@@ -349,7 +349,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     return d;
   };
 
-  app.get('/open311/v2/requests.json', { config: own.partnerKey, schema: { tags, summary: 'Open311: list requests (api_key; filters service_request_id, service_code, start_date, end_date, status)' } }, wrap(async (request) => {
+  app.get('/open311/v2/requests.json', { config: { ...own.partnerKey, rateLimitPolicy: 'partnerFeed' }, schema: { tags, summary: 'Open311: list requests (api_key; filters service_request_id, service_code, start_date, end_date, status)' } }, wrap(async (request) => {
     const orgId = await keyOrg(request);
     const q = request.query as Record<string, unknown>;
     const status = str(q.status, 10);
@@ -364,7 +364,7 @@ export async function open311Routes(app: FastifyInstance, deps: AppDeps, ctx: Ct
     return rows.map(toOpen311(request.lang));
   }));
 
-  app.get('/open311/v2/requests/:file', { config: own.partnerKey, schema: { tags, summary: 'Open311: one request ({service_request_id}.json, api_key)' } }, wrap(async (request) => {
+  app.get('/open311/v2/requests/:file', { config: { ...own.partnerKey, rateLimitPolicy: 'partnerFeed' }, schema: { tags, summary: 'Open311: one request ({service_request_id}.json, api_key)' } }, wrap(async (request) => {
     const orgId = await keyOrg(request);
     const id = jsonName((request.params as { file: string }).file);
     const rows = await requestRows(orgId, { ids: [id] });

@@ -181,7 +181,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const clientId = requireClient(request);
     const r = await createAccessCode(db, clientId);
     return reply.page('cases/views/agent-code.njk', { ...common(lang), title: t(lang, 'cases.code.title'), code: `${r.code.slice(0, 4)} ${r.code.slice(4)}`, expiresAt: r.expiresAt });
-  }, { config: own.client });
+  }, { config: { ...own.client, rateLimitPolicy: 'accessCode' }});
 
   async function myCasePage(request: FastifyRequest, reply: FastifyReply, lang: Lang, id: string, extra: Record<string, unknown> = {}, status = 200) {
     const clientId = requireClient(request);
@@ -429,7 +429,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       }
       return consolePage(request, reply, lang, { errors: e, values: b }, e.status);
     }
-  }, { config: own.caller('a client’s file opened to the caller’s organisation by the client’s one-time code') });
+  }, { config: { ...own.caller('a client’s file opened to the caller’s organisation by the client’s one-time code'), rateLimitPolicy: 'accessCode' }});
 
   bilingualRoute(app, 'POST', P.consoleOpen, async (request, reply, lang) => {
     const staff = requireStaff(request, CASE_ROLES);

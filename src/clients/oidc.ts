@@ -54,7 +54,9 @@ export async function oidcConfiguration(config: Config): Promise<oidc.Configurat
 /** A safe local return address ('/en/my-file'), or undefined. */
 export function safeReturnTo(v: unknown): string | undefined {
   if (typeof v !== 'string' || v.length > 500) return undefined;
-  if (!v.startsWith('/') || v.startsWith('//') || v.includes('\\') || /[\u0000-\u001f]/.test(v)) return undefined;
+  // a local path of printable ASCII only: a character above U+00FF cannot go in the Location header (Node refuses the
+  // answer), which broke the sign-in callback after the session was written; a real path percent-encodes them
+  if (!v.startsWith('/') || v.startsWith('//') || v.includes('\\') || !/^[\x21-\x7e]+$/.test(v)) return undefined;
   return v;
 }
 

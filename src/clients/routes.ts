@@ -159,15 +159,15 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     if (request.client && (await getClient(db, request.client.id))) return reply.redirect(returnTo ?? P.myFile[lang], 303);
     return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.signIn.title'), kind: 'client', returnTo, devProvider, action: P.signIn[lang] });
   }, { ...allowProviderFormAction, config: own.none });
-  bilingualRoute(app, 'POST', P.signIn, (request, reply, lang) => startLogin(request, reply, lang, 'client'), { config: own.none, schema: signInBody });
+  bilingualRoute(app, 'POST', P.signIn, (request, reply, lang) => startLogin(request, reply, lang, 'client'), { config: { ...own.none, rateLimitPolicy: 'signIn' }, schema: signInBody });
 
   bilingualRoute(app, 'GET', P.staffSignIn, async (request, reply, lang) => {
     if (request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel' : '/en/staff', 303);
     return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.staffSignIn.title'), kind: 'staff', devProvider, action: P.staffSignIn[lang] });
   }, { ...allowProviderFormAction, config: own.none });
-  bilingualRoute(app, 'POST', P.staffSignIn, (request, reply, lang) => startLogin(request, reply, lang, 'staff'), { config: own.none, schema: signInBody });
+  bilingualRoute(app, 'POST', P.staffSignIn, (request, reply, lang) => startLogin(request, reply, lang, 'staff'), { config: { ...own.none, rateLimitPolicy: 'signIn' }, schema: signInBody });
 
-  app.get(CALLBACK_PATH, { config: own.none, schema: { hide: true } }, async (request, reply) => {
+  app.get(CALLBACK_PATH, { config: { ...own.none, rateLimitPolicy: 'signIn' }, schema: { hide: true } }, async (request, reply) => {
     const url = new URL(request.url, `${config.publicBaseUrl}/`);
     const callbackUrl = new URL(`${config.publicBaseUrl}${CALLBACK_PATH}${url.search}`);
     const browserState = request.cookies?.[OIDC_STATE_COOKIE];
@@ -342,7 +342,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       expiresAt,
       paths: pathsFor(lang),
     });
-  }, { config: own.client });
+  }, { config: { ...own.client, rateLimitPolicy: 'accessCode' }});
 
   // Businesses I own --------------------------------------------------------------------------------------------
   bilingualRoute(app, 'GET', P.businesses, async (request, reply, lang) => {
@@ -501,7 +501,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         return reply.page('clients/views/staff-lookup.njk', { title: t(lang, 'clients.staff.lookup.title'), values: {}, ...formErrors(lang, details) }, e.status);
       }
     },
-    { config: own.caller('a client’s file opened to the caller’s organisation by the client’s consent (requireClientAccess)', STAFF_LOOKUP_ROLES), schema: { body: Type.Object({ code: Type.Optional(Type.String({ maxLength: 40 })), _csrf: Type.Optional(Type.String({ maxLength: 100 })) }) } },
+    { config: { ...own.caller('a client’s file opened to the caller’s organisation by the client’s consent (requireClientAccess)', STAFF_LOOKUP_ROLES), rateLimitPolicy: 'accessCode' }, schema: { body: Type.Object({ code: Type.Optional(Type.String({ maxLength: 40 })), _csrf: Type.Optional(Type.String({ maxLength: 100 })) }) } },
   );
 
   bilingualRoute(

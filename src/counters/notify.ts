@@ -77,7 +77,9 @@ export async function sendAppointmentMail(n: Notifier, a: AppointmentMail, kind:
   if (!a.email) return;
   const lang = lng(a.language);
   const when = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-CA' : 'en-CA', { timeZone: a.timezone, dateStyle: 'full', timeStyle: 'short' }).format(a.starts_at);
-  const params = { name: a.name, service: a.serviceTitle, office: a.officeName, address: a.officeAddress, when, reference: a.reference, url: a.manageUrl };
+  // No free text from the booking form: anyone may book with any address, so the e-mail says only what Guichet
+  // knows (service, office, time, reference), never the name typed in the form (docs/counters.md, "Abuse").
+  const params = { service: a.serviceTitle, office: a.officeName, address: a.officeAddress, when, reference: a.reference, url: a.manageUrl };
   await n.mailer.send({
     to: a.email,
     subject: t(lang, `counters.mail.${kind}.subject`, params),

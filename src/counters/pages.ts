@@ -141,7 +141,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return kioskPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b }, e.status);
     }
-  }, { config: { ...publicRoute, rateLimit: false } as any });
+  }, { config: { ...publicRoute, rateLimitPolicy: 'ticket' } as any });
 
   bilingualRoute(app, 'GET', paths.ticket, async (request, reply, lang) => {
     const { officeId, ticketId } = request.params as { officeId: string; ticketId: string };
@@ -250,7 +250,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return bookPage(request, reply, lang, { errors: e.errors, errorMessage: e.message, values: b }, e.status);
     }
-  }, { config: publicRoute });
+  }, { config: { ...publicRoute, rateLimitPolicy: 'booking' } });
 
   const appointmentPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
     const { reference } = request.params as { reference: string };
@@ -274,7 +274,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return appointmentPage(request, reply, lang, { errors: e.errors, errorMessage: e.message }, e.status);
     }
-  }, { config: publicRoute });
+  }, { config: { ...publicRoute, rateLimitPolicy: 'booking' } });
 
   // ---------------------------------------------------------------- measurements and staffing (staff)
   bilingualRoute(app, 'GET', paths.stats, async (request, reply, lang) => {

@@ -21,7 +21,8 @@ import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffic
 import { waitStats } from './stats';
 import { addCounter, addShift, changeCounter, changeShift, removeCounter, removeShift, setAgentProfile } from './team';
 import { localDate } from './time';
-import { Nullable } from '../http/schema';
+import { CalendarDate, Nullable } from '../http/schema';
+import { withinLimit } from '../http/rate-limit';
 import { callerOffices, officeOwner, publicRoute } from './owners';
 import { ONE_STOP_ORG } from '../http/ownership';
 
@@ -155,7 +156,18 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const s = await db.selectFrom('services').select(['title_en', 'title_fr']).where('id', '=', serviceId).executeTakeFirst();
     return s ? pick(s, 'title', lang) : serviceId;
   };
-  const appointmentMail = (a: Appointment, kind: 'confirmation' | 'reminder' | 'cancellation') => mailAppointment(db, notifier, base, a, kind);
+  /**
+   * A confirmation or cancellation e-mail, unless this address has had `mailPerAddress` of them already (5 a day by
+   * default): booking needs no sign-in, so without it anyone could fill a stranger's inbox. The booking stands either
+   * way (its reference is on the page); reminders come from the background job, once per appointment.
+   */
+  const appointmentMail = async (a: Appointment, kind: 'confirmation' | 'reminder' | 'cancellation') => {
+    if (a.email && kind !== 'reminder' && !(await withinLimit(db, deps.config.rateLimit, 'mailPerAddress', a.email.trim().toLowerCase()))) {
+      app.log.info({ reference: a.reference, kind }, 'appointment e-mail not sent: too many to this address today');
+      return;
+    }
+    await mailAppointment(db, notifier, base, a, kind);
+  };
   const sendNear = (near: Ticket[], officeId: string) => {
     if (!near.length) return;
     void (async () => {
@@ -168,7 +180,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   (app as any).countersSendReminders = (now = new Date()) => sendAppointmentReminders(db, notifier, base, now);
 
   // ---------------------------------------------------------------- API: queue
-  app.post('/api/v1/offices/:officeId/tickets', { config: ownOffice,
+  app.post('/api/v1/offices/:officeId/tickets', {
+    config: { ...ownOffice, rateLimitPolicy: 'ticket' },
     schema: {
       tags: TAGS, summary: 'Create a walk-in ticket (greeter or kiosk)',
       params: OfficeParams,
@@ -356,14 +369,15 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   // ---------------------------------------------------------------- API: appointments
   app.get('/api/v1/offices/:officeId/slots', { config: publicRoute,
-    schema: { tags: TAGS, summary: 'Bookable appointment slots of a day for a service', params: OfficeParams, querystring: Type.Object({ serviceId: Type.String({ maxLength: 100 }), date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) }) },
+    schema: { tags: TAGS, summary: 'Bookable appointment slots of a day for a service', params: OfficeParams, querystring: Type.Object({ serviceId: Type.String({ maxLength: 100 }), date: CalendarDate() }) },
   }, async (request) => {
     const { officeId } = request.params as { officeId: string };
     const q = request.query as { serviceId: string; date: string };
     return { slots: await listSlots(db, officeId, q.serviceId, q.date) };
   });
 
-  app.post('/api/v1/offices/:officeId/appointments', { config: publicRoute,
+  app.post('/api/v1/offices/:officeId/appointments', {
+    config: { ...publicRoute, rateLimitPolicy: 'booking' },
     schema: {
       tags: TAGS, summary: 'Book an appointment (online; staff may book by phone or at reception)', params: OfficeParams,
       body: Type.Object({
@@ -388,7 +402,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     schema: { tags: TAGS, summary: 'An appointment by its reference', params: RefParams, response: { 200: AppointmentOut, 404: Err } },
   }, async (request) => appointmentJson(await findByReference(db, (request.params as { reference: string }).reference)));
 
-  app.post('/api/v1/appointments/:reference/cancel', { config: publicRoute,
+  app.post('/api/v1/appointments/:reference/cancel', {
+    config: { ...publicRoute, rateLimitPolicy: 'booking' },
     schema: { tags: TAGS, summary: 'Cancel an appointment', params: RefParams, response: { 200: AppointmentOut, 404: Err, 409: Err } },
   }, async (request) => {
     const a = await cancel(db, (request.params as { reference: string }).reference);
@@ -396,7 +411,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return appointmentJson(a);
   });
 
-  app.post('/api/v1/appointments/:reference/reschedule', { config: publicRoute,
+  app.post('/api/v1/appointments/:reference/reschedule', {
+    config: { ...publicRoute, rateLimitPolicy: 'booking' },
     schema: { tags: TAGS, summary: 'Move an appointment to another slot', params: RefParams, body: Type.Object({ startsAt: Type.String({ format: 'date-time' }) }, { additionalProperties: false }), response: { 200: AppointmentOut, 400: Err, 404: Err, 409: Err } },
   }, async (request) => {
     const a = await reschedule(db, (request.params as { reference: string }).reference, (request.body as { startsAt: string }).startsAt);
@@ -415,7 +431,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   // ---------------------------------------------------------------- API: measurements and staffing
   app.get('/api/v1/offices/:officeId/wait-stats', { config: ownOffice,
-    schema: { tags: TAGS, summary: 'Waits per service, organisation and hour (from every ticket visit)', params: OfficeParams, querystring: Type.Object({ from: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })), to: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })), targetMinutes: Type.Optional(Type.Number({ minimum: 1, maximum: 600 })) }) },
+    schema: { tags: TAGS, summary: 'Waits per service, organisation and hour (from every ticket visit)', params: OfficeParams, querystring: Type.Object({ from: Type.Optional(CalendarDate()), to: Type.Optional(CalendarDate()), targetMinutes: Type.Optional(Type.Number({ minimum: 1, maximum: 600 })) }) },
   }, async (request) => {
     const { officeId } = request.params as { officeId: string };
     await requireOfficeStaff(db, request, officeId);

@@ -2,7 +2,8 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/database';
 import { getOffice } from './queue';
-import { localDate, zonedTime } from './time';
+import { isDate, localDate, zonedTime } from './time';
+import { AppError } from '../http/errors';
 
 export interface WaitRow {
   key: string;
@@ -18,6 +19,10 @@ export interface WaitRow {
 }
 
 export async function waitStats(db: Database, officeId: string, q: { from?: string; to?: string; targetMinutes?: number } = {}, now = new Date()) {
+  for (const field of ['from', 'to'] as const) {
+    const v = q[field];
+    if (v !== undefined && !isDate(v)) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field, code: 'invalid' }]);
+  }
   const office = await getOffice(db, officeId);
   const to = q.to ?? localDate(now, office.timezone);
   const from = q.from ?? to;

@@ -36,6 +36,12 @@ export function zonedTime(date: string, hhmm: string, tz: string): Date {
   return new Date(t);
 }
 
-export const isDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));
+/** A real calendar day ('2026-02-30' is not one) in the years 1900 to 2199 (a far year like 9999 overflows the
+ * day arithmetic and PostgreSQL's timestamps). */
+export const isDate = (s: string) => {
+  if (!/^(19|20|21)\d{2}-\d{2}-\d{2}$/.test(s)) return false;
+  const ms = Date.parse(`${s}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === s;
+};
 export const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 export const hhmmOf = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
-/** Platform tables shared by every capability: sessions, idempotency keys. */
+/** Platform tables shared by every capability: sessions, idempotency keys, rate-limit counters. */
 export const migrations: Record<string, Migration> = {
   '001_sessions': {
     async up(db: Kysely<any>) {
@@ -44,6 +44,24 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table idempotency_keys`.execute(db);
     },
   },
+  // Rate-limit counters shared by every server process (src/http/rate-limit.ts): one row per policy and caller, a
+  // fixed window. UNLOGGED: counters are worth no WAL; after a crash PostgreSQL empties the table, which only
+  // forgives the callers of the current window.
+  '003_rate_limits': {
+    async up(db: Kysely<any>) {
+      await sql`
+        create unlogged table rate_limits (
+          key text primary key,
+          hits integer not null,
+          resets_at timestamptz not null
+        );
+        create index rate_limits_resets_idx on rate_limits(resets_at);
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop table rate_limits`.execute(db);
+    },
+  },
 };
 
 export interface IdempotencyKeysTable {
@@ -56,6 +74,12 @@ export interface IdempotencyKeysTable {
   content_type: string | null;
   response: string | null;
   created_at: import('kysely').Generated<Date>;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  hits: number;
+  resets_at: Date;
 }
 
 export interface SessionsTable {

@@ -19,6 +19,9 @@ import { installMetrics } from './metrics';
 import { installSessions } from './session';
 import { installOwnership, ownerOf, type Owner } from './ownership';
 import { installIdempotency } from './idempotency';
+import { installInputChecks } from './input';
+import { loggerOptions } from './logging';
+import { installRateLimits } from './rate-limit';
 import { installPages, renderErrorPage } from '../web/render';
 import { ensureAssets } from '../web/assets';
 import type { AppDeps } from './deps';
@@ -58,7 +61,8 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config, database } = opts;
   installMessages(opts.capabilities.flatMap((c) => c.messages));
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel },
+    // redaction and scrubbing serializers always (src/http/logging.ts); a test may add a stream or a level
+    logger: opts.logger === false ? false : { ...loggerOptions(config.logLevel), ...(typeof opts.logger === 'object' ? opts.logger : {}) },
     bodyLimit: 1024 * 1024,
     trustProxy: true,
     // per-request log lines off in tests (what the deprecated top-level disableRequestLogging did)
@@ -93,10 +97,19 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   installPages(app);
   installErrorHandlers(app, renderErrorPage);
-  installMetrics(app);
+  installMetrics(app, { token: config.metricsToken });
+  if (config.publicBaseUrl.startsWith('https://')) {
+    // behind https, browsers keep to https for a year (HSTS); not on plain http, where it would be ignored anyway
+    app.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+      return payload;
+    });
+  }
+  installInputChecks(app);
   installSessions(app, database.db, { secureCookies: config.publicBaseUrl.startsWith('https://') });
   installOwnership(app);
   installIdempotency(app, database.db);
+  await installRateLimits(app, database.db, config.rateLimit);
 
   await app.register(swagger, {
     openapi: {

@@ -59,6 +59,9 @@ export interface ErrorPageRenderer {
   (request: FastifyRequest, reply: FastifyReply, status: number, titleKey: string, bodyText: string, details?: FieldError[]): FastifyReply;
 }
 
+/** What busboy and its dicer say about a multipart body they cannot read. */
+const MALFORMED_MULTIPART = /^(Unexpected end of (form|multipart data)|\w+ terminated early due to unexpected end of multipart data|Multipart: Boundary not found|Boundary required|Malformed (part header|content type))/;
+
 /** Normalise any thrown error into { status, code, message, details }. */
 export function describeError(error: FastifyError | AppError | Error, lang: Lang) {
   if (error instanceof AppError) {
@@ -83,9 +86,16 @@ export function describeError(error: FastifyError | AppError | Error, lang: Lang
     FST_PARTS_LIMIT: [413, 'PAYLOAD_TOO_LARGE'],
     FST_FILES_LIMIT: [413, 'PAYLOAD_TOO_LARGE'],
     FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
+    FST_FIELDS_LIMIT: [413, 'PAYLOAD_TOO_LARGE'],
+    FST_MP_PREMATURE_CLOSE: [400, 'MALFORMED_MULTIPART'],
+    FST_PROTO_VIOLATION: [400, 'MALFORMED_MULTIPART'],
+    FST_INVALID_JSON_FIELD_ERROR: [400, 'MALFORMED_MULTIPART'],
+    FST_ERR_CTP_INVALID_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
   };
   const mapped = fe.code ? byCode[fe.code] : undefined;
   if (mapped) return { status: mapped[0], code: mapped[1], message: t(lang, `errors.${mapped[1]}`) };
+  // A malformed multipart body: the parser (busboy/dicer) fails with plain errors that carry no status.
+  if (!fe.statusCode && MALFORMED_MULTIPART.test(error.message ?? '')) return { status: 400, code: 'MALFORMED_MULTIPART', message: t(lang, 'errors.MALFORMED_MULTIPART') };
   if (error instanceof SyntaxError && (fe.statusCode ?? 0) === 400) return { status: 400, code: 'INVALID_JSON', message: t(lang, 'errors.INVALID_JSON') };
   if (fe.statusCode === 429) return { status: 429, code: 'RATE_LIMITED', message: t(lang, 'errors.RATE_LIMITED') };
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {

@@ -1,6 +1,8 @@
 /** Prometheus metrics: one registry for the platform; capabilities add their own counters to it. */
-import type { FastifyInstance } from 'fastify';
+import crypto from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import client from 'prom-client';
+import { AppError } from './errors';
 
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry, prefix: 'guichet_' });
@@ -25,12 +27,32 @@ export function gauge(name: string, help: string, labelNames: string[] = []) {
   return new client.Gauge({ name, help, labelNames, registers: [registry] });
 }
 
-export function installMetrics(app: FastifyInstance) {
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/**
+ * Who may read /metrics (route names, volumes, process details: not for the public). With GUICHET_METRICS_TOKEN
+ * set: whoever sends `Authorization: Bearer <token>`. Without it: a scraper on the machine itself, i.e. a connection
+ * from a loopback address that did not come through a proxy (no Forwarded / X-Forwarded-For header; the address
+ * is the socket's, not the one `trustProxy` reads from those headers, which anyone can write).
+ */
+export function mayReadMetrics(request: FastifyRequest, token: string | undefined): boolean {
+  if (token) {
+    const sent = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+    const a = crypto.createHash('sha256').update(sent).digest();
+    const b = crypto.createHash('sha256').update(token).digest();
+    return sent.length > 0 && crypto.timingSafeEqual(a, b);
+  }
+  const proxied = request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined;
+  return !proxied && LOOPBACK.test(request.socket?.remoteAddress ?? '');
+}
+
+export function installMetrics(app: FastifyInstance, opts: { token?: string } = {}) {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { config: { owner: 'none' }, schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { config: { owner: 'none' }, schema: { hide: true } }, async (request, reply) => {
+    if (!mayReadMetrics(request, opts.token)) throw new AppError(403, 'FORBIDDEN');
     reply.type(registry.contentType);
     return registry.metrics();
   });

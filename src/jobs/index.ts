@@ -233,7 +233,7 @@ export async function startBackground(deps: BackgroundDeps): Promise<Background>
             try {
               await handler(jobs as any);
             } catch (err) {
-              log.warn({ err: { message: (err as Error)?.message }, queue: name, jobs: jobs.length }, 'job batch failed');
+              log.warn({ err, queue: name, jobs: jobs.length }, 'job batch failed');
               throw err;
             }
             // A full batch means more are probably waiting: fetch again at once instead of sleeping out the polling

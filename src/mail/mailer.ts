@@ -5,6 +5,7 @@
  * Every message is bilingual or in the recipient's preferred language: callers pass text for the chosen language.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
+import { maskEmail } from '../http/logging';
 
 export interface MailMessage {
   to: string;
@@ -29,7 +30,7 @@ export function createMailer(env: NodeJS.ProcessEnv = process.env, log?: { info:
   return {
     async send(m) {
       const info = await transport.sendMail({ from, ...m });
-      if (!env.SMTP_URL) log?.info({ to: m.to, subject: m.subject }, 'e-mail (not sent: SMTP_URL unset)');
+      if (!env.SMTP_URL) log?.info({ recipient: maskEmail(m.to), subject: m.subject }, 'e-mail (not sent: SMTP_URL unset)'); // the address masked: logs hold no addresses
       return { messageId: info.messageId };
     },
     close() {

@@ -860,7 +860,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   app.get(
     '/api/v1/partners/:org/notices',
-    { config: own.partnerKey,
+    { config: { ...own.partnerKey, rateLimitPolicy: 'partnerFeed' },
       schema: {
         tags: ['notices'],
         summary: 'Pull feed: notices for your organisation not yet acknowledged or rejected, after a cursor',
@@ -868,7 +868,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
           'Authorization: Bearer <partner API key>. Pending notices become "delivered" when listed (recorded in the client’s access log). Notices stay in the feed until acknowledged or rejected, so a partner that polls from the start never misses one.',
         security: [{ partnerKey: [] }],
         params: Type.Object({ org: Type.String({ maxLength: 100 }) }),
-        querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
+        querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
         response: { 200: Type.Object({ notices: Type.Array(NoticeSchema), next: Type.Integer() }) },
       },
     },

@@ -200,7 +200,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         pagination: paginationFor(lang, page, pages, params),
       });
     },
-    { config: own.none, schema: { querystring: searchQuery } },
+    { config: { ...own.none, rateLimitPolicy: 'search' }, schema: { querystring: searchQuery } },
   );
 
   // ---------------------------------------------------------------- service page

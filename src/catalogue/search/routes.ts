@@ -78,7 +78,7 @@ const split = (v?: string[]) => (v ? v.flatMap((x) => x.split(',')).map((x) => x
 export async function searchRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get<{ Querystring: Static<typeof ServicesQuery> }>(
     '/api/v1/services',
-    { config: own.none,
+    { config: { ...own.none, rateLimitPolicy: 'search' },
       schema: {
         tags: ['catalogue'],
         summary: 'Search published services',

@@ -1,0 +1,10 @@
+import { createTestDb } from '/work/wt/sec-input/test/support/db';
+import { hit } from '/work/wt/sec-input/src/http/rate-limit';
+const d = await createTestDb({});
+for (let i = 0; i < 200; i++) await hit(d.db, `warm:${i % 50}`, 60_000);
+const N = 2000;
+const t0 = performance.now();
+for (let i = 0; i < N; i++) await hit(d.db, `k:${i % 200}`, 60_000);
+const ms = performance.now() - t0;
+console.log(`${d.url ? 'PostgreSQL' : 'PGlite'}: ${N} sequential hits, ${(ms / N).toFixed(3)} ms per hit`);
+await d.cleanup();
