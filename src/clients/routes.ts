@@ -53,6 +53,7 @@ export const CLIENT_PATHS = {
   /** Written by other capabilities; linked from My file. */
   notices: { en: '/en/my-file/notices', fr: '/fr/mon-dossier/avis' },
   requests: { en: '/en/my-file/requests', fr: '/fr/mon-dossier/demandes' },
+  appointments: { en: '/en/my-file/appointments', fr: '/fr/mon-dossier/rendez-vous' },
   staffLookup: { en: '/en/staff/clients/lookup', fr: '/fr/personnel/clients/recherche' },
   staffClient: { en: '/en/staff/clients/:clientId', fr: '/fr/personnel/clients/:clientId' },
 } as const;

@@ -34,6 +34,8 @@ export const paths = {
   ticket: { en: '/en/offices/:officeId/tickets/:ticketId', fr: '/fr/bureaux/:officeId/billets/:ticketId' },
   book: { en: '/en/offices/:officeId/appointments', fr: '/fr/bureaux/:officeId/rendez-vous' },
   appointment: { en: '/en/appointments/:reference', fr: '/fr/rendez-vous/:reference' },
+  /** The signed-in client's appointments: a section of My file (linked from it by this URL; clients import nothing of counters). */
+  myAppointments: { en: '/en/my-file/appointments', fr: '/fr/mon-dossier/rendez-vous' },
 };
 
 export function urlFor(name: keyof typeof paths, lang: Lang, params: Record<string, string> = {}): string {
@@ -292,6 +294,41 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       const e = formErrors(err, lang);
       return appointmentPage(request, reply, lang, { errors: e.errors, errorMessage: e.message }, e.status);
     }
+  });
+
+  // ---------------------------------------------------------------- My file: my appointments (signed-in client)
+  bilingualRoute(app, 'GET', paths.myAppointments, async (request, reply, lang) => {
+    if (!request.client) {
+      const signIn = lang === 'fr' ? '/fr/connexion' : '/en/sign-in';
+      return reply.redirect(`${signIn}?returnTo=${encodeURIComponent(paths.myAppointments[lang])}`, 303);
+    }
+    // the client's own appointments only (booked while signed in), newest first
+    const rows = await db.selectFrom('appointments')
+      .innerJoin('offices', 'offices.id', 'appointments.office_id')
+      .innerJoin('services', 'services.id', 'appointments.service_id')
+      .select(['appointments.reference', 'appointments.starts_at', 'appointments.status', 'appointments.office_id', 'offices.name_en as office_en', 'offices.name_fr as office_fr', 'offices.timezone', 'services.title_en', 'services.title_fr'])
+      .where('appointments.client_id', '=', request.client.id)
+      .orderBy('appointments.starts_at', 'desc')
+      .limit(200)
+      .execute();
+    const now = Date.now();
+    const view = rows.map((r) => ({
+      reference: r.reference,
+      when: new Intl.DateTimeFormat(lang === 'fr' ? 'fr-CA' : 'en-CA', { timeZone: r.timezone, dateStyle: 'full', timeStyle: 'short' }).format(r.starts_at),
+      office: lang === 'fr' ? r.office_fr : r.office_en,
+      service: lang === 'fr' ? r.title_fr : r.title_en,
+      status: r.status,
+      upcoming: r.status === 'booked' && r.starts_at.getTime() > now,
+      url: urlFor('appointment', lang, { reference: r.reference }),
+    }));
+    reply.header('Cache-Control', 'no-store'); // personal data: never kept by the browser or a proxy
+    return reply.page('counters/views/my-appointments.njk', {
+      title: t(lang, 'counters.myAppointments.title'),
+      upcoming: view.filter((v) => v.upcoming).reverse(),
+      past: view.filter((v) => !v.upcoming),
+      myFile: lang === 'fr' ? '/fr/mon-dossier' : '/en/my-file',
+      officesUrl: lang === 'fr' ? '/fr/bureaux' : '/en/offices',
+    });
   });
 
   // ---------------------------------------------------------------- measurements and staffing (staff)

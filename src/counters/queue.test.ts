@@ -9,9 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { createTestApp, csrfFrom, staffCookie, type TestApp } from '../../test/support/app';
 import { openAllDay } from '../../test/support/counters';
+import { clientCookie, createTestClient } from '../../test/support/clients';
 import { buildApp, type App } from '../http/app';
 import { openDatabase, type OpenedDatabase } from '../db/database';
-import { book, checkIn, listSlots, walkInStatus } from './appointments';
+import { book, cancel, checkIn, listSlots, walkInStatus } from './appointments';
 import { boardState, createTicket, estimateFor } from './queue';
 import { DEMO_OFFICE } from './demo';
 import { localParts } from './time';
@@ -374,6 +375,38 @@ describe('counters: queue and appointments', () => {
     const after = await t.db.selectFrom('appointments').select(['status', 'ticket_id']).where('id', '=', appt.id).executeTakeFirstOrThrow();
     assert.deepEqual(after, { status: 'checked_in', ticket_id: ticket.id });
     await assert.rejects(checkIn(t.db, OFFICE, appt.reference, at), /APPOINTMENT_STATE/);
+  });
+
+  it('lists a signed-in client\'s own appointments in My file (upcoming and past), no-store, and only theirs', async () => {
+    const office = await t.db.selectFrom('offices').select('timezone').where('id', '=', OFFICE).executeTakeFirstOrThrow();
+    let d = new Date(Date.now() + 4 * 86400_000);
+    while ([0, 6].includes(localParts(d, office.timezone).weekday)) d = new Date(d.getTime() + 86400_000);
+    const free = (await listSlots(t.db, OFFICE, 'demo-health-card', localParts(d, office.timezone).date)).filter((s) => s.available > 0);
+    const [slot, slot2] = [free[0], free[free.length - 1]];
+    const clientId = await createTestClient(t.db);
+    const cookie = await clientCookie(t.app, t.db, clientId);
+    const mine = await book(t.db, OFFICE, { serviceId: 'demo-health-card', startsAt: slot.startsAt, name: 'Camille', email: 'camille@example.org', language: 'fr', channel: 'online', clientId });
+    const other = await book(t.db, OFFICE, { serviceId: 'demo-health-card', startsAt: slot2.startsAt, name: 'Other', email: 'other@example.org', language: 'en', channel: 'online', clientId: await createTestClient(t.db) });
+    const page = await t.app.inject({ url: '/fr/mon-dossier/rendez-vous', headers: { cookie } });
+    assert.equal(page.statusCode, 200);
+    assert.equal(page.headers['cache-control'], 'no-store');
+    assert.match(page.body, /Mes rendez-vous/);
+    assert.match(page.body, new RegExp(`id="upcoming-appointments"[\\s\\S]*href="/fr/rendez-vous/${mine.reference}"`));
+    assert.doesNotMatch(page.body, new RegExp(other.reference));
+    const en = await t.app.inject({ url: '/en/my-file/appointments', headers: { cookie } });
+    assert.match(en.body, /Coming up/);
+    // My file links to it instead of "Coming soon"
+    const file = await t.app.inject({ url: '/en/my-file', headers: { cookie } });
+    assert.match(file.body, /href="\/en\/my-file\/appointments">My appointments/);
+    assert.doesNotMatch(file.body, /Coming soon/);
+    // signed out: to sign-in, and back here after
+    const out = await t.app.inject({ url: '/en/my-file/appointments' });
+    assert.equal(out.statusCode, 303);
+    assert.equal(out.headers.location, '/en/sign-in?returnTo=%2Fen%2Fmy-file%2Fappointments');
+    await cancel(t.db, mine.reference);
+    const after = await t.app.inject({ url: '/en/my-file/appointments', headers: { cookie } });
+    assert.match(after.body, /id="no-upcoming"/);
+    assert.match(after.body, new RegExp(`id="past-appointments"[\\s\\S]*${mine.reference}`));
   });
 
   it('gives the ticket and the board the same estimate (one function), names every service of a visit, and no minutes without an open counter', async () => {
