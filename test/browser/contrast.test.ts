@@ -189,4 +189,19 @@ describe('text contrast (WCAG AA) measured in Chromium', () => {
     }
     assert.ok(measured > 500, `only ${measured} text elements measured`);
   });
+
+  it('/docs: Swagger UI renders under its own CSP, themed as Guichet, with the bilingual introduction', async () => {
+    const page = await env.newPage({ viewport: { width: 1280, height: 900 } });
+    const blocked: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) blocked.push(m.text()); });
+    await page.goto(env.url('/docs/'));
+    await page.waitForSelector('.swagger-ui .info .title', { timeout: 30_000 });
+    assert.match(await page.title(), /Guichet API/);
+    const intro = await page.locator('.swagger-ui .info .description').innerText();
+    assert.match(intro, /English\./);
+    assert.match(intro, /Français\./);
+    assert.equal(await page.evaluate(`getComputedStyle(document.querySelector('.swagger-ui .topbar')).backgroundColor`), 'rgb(11, 79, 108)');
+    assert.deepEqual(blocked, []);
+    await shot(page, 'docs');
+  });
 });
