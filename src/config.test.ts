@@ -16,4 +16,13 @@ describe('configuration', () => {
     assert.equal(loadConfig({ PORT: '8080' }).port, 8080);
     assert.throws(() => loadConfig({ PORT: '70000' }), /PORT must be an integer/);
   });
+
+  it('public address defaults to the listening host (one host for the pages, the sign-in redirect and its CSP)', () => {
+    assert.equal(loadConfig({}).publicBaseUrl, 'http://127.0.0.1:3000');
+    assert.equal(loadConfig({ PORT: '8080' }).publicBaseUrl, 'http://127.0.0.1:8080');
+    assert.equal(loadConfig({ HOST: 'localhost' }).publicBaseUrl, 'http://localhost:3000');
+    assert.equal(loadConfig({ HOST: '0.0.0.0' }).publicBaseUrl, 'http://127.0.0.1:3000');
+    assert.equal(loadConfig({ HOST: '::1' }).publicBaseUrl, 'http://[::1]:3000');
+    assert.equal(loadConfig({ PUBLIC_BASE_URL: 'https://guichet.example/' }).publicBaseUrl, 'https://guichet.example');
+  });
 });

@@ -27,6 +27,12 @@ export interface Config {
   metricsToken: string | undefined;
 }
 
+/** The host of the default public address: the listening address, or 127.0.0.1 when listening on every address. */
+export function defaultPublicHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -37,13 +43,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`GUICHET_PG_POOL must be an integer between 1 and 1000, got "${env.GUICHET_PG_POOL}"`);
   }
   const mode = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const host = env.HOST ?? '127.0.0.1';
   return {
     port,
-    host: env.HOST ?? '127.0.0.1',
+    host,
     dataDir: path.resolve(env.GUICHET_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     pgPoolSize,
-    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    // One host everywhere by default: the address the server listens on (127.0.0.1), which is also where the
+    // development OpenID provider runs. A default of localhost while listening on 127.0.0.1 made sign-in fail
+    // silently (redirected to another origin, which the page's CSP form-action refused; issue 16).
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://${defaultPublicHost(host)}:${port}`).replace(/\/$/, ''),
     logLevel: env.LOG_LEVEL ?? 'info',
     env: mode,
     seedDir: path.resolve(env.GUICHET_SEED_DIR ?? new URL('../seed', import.meta.url).pathname),

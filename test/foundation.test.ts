@@ -56,6 +56,29 @@ describe('foundation', () => {
     const doc = json.json();
     assert.equal(doc.openapi, '3.1.0');
     assert.ok(!Object.keys(doc.paths ?? {}).some((p) => p.startsWith('/en/') || p.startsWith('/fr/')), 'pages are not in the API document');
+    // themed as Guichet, introduced in both languages
+    assert.match(ui.body, /<title>Guichet API/);
+    assert.match(ui.body, /guichet-docs\.css/);
+    assert.match(doc.info.description, /\*\*English\.\*\*/);
+    assert.match(doc.info.description, /\*\*Français\.\*\*/);
+    const css = await t.app.inject('/docs/static/theme/guichet-docs.css');
+    assert.equal(css.statusCode, 200);
+    assert.match(css.body, /#0b4f6c/);
+    // its own policy and never framed (issue 14): on the page, its assets and the document alike
+    for (const res of [ui, json, await t.app.inject('/docs/static/index.html')]) {
+      if (res.statusCode !== 200) continue;
+      const csp = String(res.headers['content-security-policy'] ?? '');
+      assert.match(csp, /default-src 'self'/, res.raw.req.url);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'works over http on 127.0.0.1');
+      assert.equal(res.headers['x-frame-options'], 'DENY');
+    }
+    // a favicon
+    const icon = await t.app.inject('/favicon.ico');
+    assert.equal(icon.statusCode, 301);
+    const svg = await t.app.inject(String(icon.headers.location));
+    assert.equal(svg.statusCode, 200);
+    assert.match(String(svg.headers['content-type']), /image\/svg\+xml/);
   });
 
   it('answers unknown API routes with a translated JSON 404', async () => {

@@ -34,6 +34,12 @@ describe('OpenID Connect sign-in (development provider, real code flow)', () => 
     // the sign-in page lets its form lead (through Guichet's redirect) to the provider, and nowhere else
     const page = await fetch(`${base}/en/sign-in`);
     assert.match(page.headers.get('content-security-policy') ?? '', new RegExp(`form-action 'self' ${oidc.issuer.replace(/[.]/g, '\\.')};`));
+    // opened on another name of the same machine (localhost vs 127.0.0.1): its form may lead to the public address,
+    // where sign-in starts (a silent stop in the browser otherwise, issue 16)
+    const other = await t.app.inject({ method: 'GET', url: '/en/sign-in', headers: { host: 'localhost:1', accept: 'text/html' } });
+    const publicOrigin = new URL(t.config.publicBaseUrl).origin;
+    const formAction = /form-action ([^;]*)/.exec(String(other.headers['content-security-policy']))![1].split(' ');
+    assert.ok(formAction.includes(publicOrigin) && formAction.includes(new URL(oidc.issuer).origin), formAction.join(' '));
   });
 
   it('signs a new client in, creates their file from the provider claims, and lands on My file', async () => {

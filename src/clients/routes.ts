@@ -54,6 +54,7 @@ export const CLIENT_PATHS = {
   /** Written by other capabilities; linked from My file. */
   notices: { en: '/en/my-file/notices', fr: '/fr/mon-dossier/avis' },
   requests: { en: '/en/my-file/requests', fr: '/fr/mon-dossier/demandes' },
+  appointments: { en: '/en/my-file/appointments', fr: '/fr/mon-dossier/rendez-vous' },
   staffLookup: { en: '/en/staff/clients/lookup', fr: '/fr/personnel/clients/recherche' },
   staffClient: { en: '/en/staff/clients/:clientId', fr: '/fr/personnel/clients/:clientId' },
 } as const;
@@ -139,12 +140,20 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
    */
   const allowProviderFormAction = {
     onSend: async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-      const csp = reply.getHeader('Content-Security-Policy');
-      if (typeof csp !== 'string' || !config.oidc.issuer) return payload;
+      let csp = reply.getHeader('Content-Security-Policy');
+      if (typeof csp !== 'string') return payload;
+      // Opened on another host name than PUBLIC_BASE_URL's (localhost vs 127.0.0.1): the form's POST is redirected to
+      // the public address first (startLogin), so that origin is allowed too, or the browser would stop silently.
+      const publicOrigin = new URL(config.publicBaseUrl).origin;
+      if (_request.host && _request.host !== new URL(config.publicBaseUrl).host) {
+        csp = csp.replace("form-action 'self'", `form-action 'self' ${publicOrigin}`);
+        reply.header('Content-Security-Policy', csp);
+      }
+      if (!config.oidc.issuer) return payload;
       try {
         const cfg = await oidcConfiguration(config);
         const origin = new URL(cfg.serverMetadata().authorization_endpoint ?? config.oidc.issuer).origin;
-        reply.header('Content-Security-Policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
+        reply.header('Content-Security-Policy', (csp as string).replace("form-action 'self'", `form-action 'self' ${origin}`));
       } catch {
         /* provider unreachable: the POST will answer SIGNIN_UNAVAILABLE */
       }

@@ -35,6 +35,24 @@ async function openingFor(db: Database, officeId: string, date: string, weekday:
   return db.selectFrom('office_hours').select(['opens', 'closes']).where('office_id', '=', officeId).where('weekday', '=', weekday).orderBy('opens').execute();
 }
 
+/**
+ * Whether the office takes walk-in clients now: within today's opening hours (exceptions first) AND it has at least
+ * one counter. The kiosk gives no ticket otherwise (a ticket at 22:45 would promise a wait nobody will serve).
+ */
+export async function walkInStatus(db: Database, officeId: string, timezone: string, now = new Date()): Promise<{ open: boolean; reason: 'hours' | 'noCounters' | null; hours: Array<{ opens: string; closes: string }> }> {
+  const p = localParts(now, timezone);
+  const [hours, counters] = await Promise.all([
+    openingFor(db, officeId, p.date, p.weekday),
+    db.selectFrom('counters').select(sql<number>`count(*)`.as('n')).where('office_id', '=', officeId).where('active', '=', true).executeTakeFirst(),
+  ]);
+  const nowMin = p.hour * 60 + p.minute;
+  const inHours = hours.some((h) => minutesOf(h.opens) <= nowMin && nowMin < minutesOf(h.closes));
+  const fmt = hours.map((h) => ({ opens: h.opens.slice(0, 5), closes: h.closes.slice(0, 5) }));
+  if (!inHours) return { open: false, reason: 'hours', hours: fmt };
+  if (!Number(counters?.n ?? 0)) return { open: false, reason: 'noCounters', hours: fmt };
+  return { open: true, reason: null, hours: fmt };
+}
+
 async function serviceOrg(db: Database, officeId: string, serviceId: string): Promise<string> {
   const s = await db
     .selectFrom('office_services')

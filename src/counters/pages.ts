@@ -3,9 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database';
 import { AppError, describeError, type FieldError } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';
-import { pick, t, type Lang } from '../i18n/index';
+import { allMessages, pick, t, type Lang } from '../i18n/index';
 import { bilingualRoute } from '../web/render';
-import { book, cancel, checkIn, findByReference, listSlots, reschedule, type Appointment } from './appointments';
+import { book, cancel, checkIn, findByReference, listSlots, reschedule, walkInStatus, type Appointment } from './appointments';
 import { countersNeeded, staffingPlan } from './erlang';
 import type { Notifier } from './notify';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
@@ -36,6 +36,8 @@ export const paths = {
   ticket: { en: '/en/offices/:officeId/tickets/:ticketId', fr: '/fr/bureaux/:officeId/billets/:ticketId' },
   book: { en: '/en/offices/:officeId/appointments', fr: '/fr/bureaux/:officeId/rendez-vous' },
   appointment: { en: '/en/appointments/:reference', fr: '/fr/rendez-vous/:reference' },
+  /** The signed-in client's appointments: a section of My file (linked from it by this URL; clients import nothing of counters). */
+  myAppointments: { en: '/en/my-file/appointments', fr: '/fr/mon-dossier/rendez-vous' },
 };
 
 export function urlFor(name: keyof typeof paths, lang: Lang, params: Record<string, string> = {}): string {
@@ -66,9 +68,22 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
   const formErrors = (err: unknown, lang: Lang): { status: number; errors: FieldError[]; message: string } => {
     if (!(err instanceof AppError) || err.status >= 500) throw err;
     const dsc = describeError(err, lang);
-    return { status: dsc.status, message: dsc.message, errors: dsc.details ?? [] };
+    // A person reads the error beside the field: a sentence of its own ('Choose at least one service.') where the
+    // capability has one (counters.formError.<field>.<code>), else the field's label and the generic message.
+    const errors = (dsc.details ?? []).map((e) => {
+      const field = e.field.split('.')[0];
+      const own = `counters.formError.${field}.${e.code}`;
+      const label = allMessages[lang][`counters.field.${field}`];
+      return { ...e, message: allMessages[lang][own] ? t(lang, own) : label ? `${label}: ${e.message}` : e.message };
+    });
+    return { status: dsc.status, message: errors.length ? '' : dsc.message, errors };
   };
-  const ticketView = async (tk: Ticket, lang: Lang) => ({ ...tk, serviceTitle: await d.serviceTitle(tk.service_id, lang), waitedMin: Math.max(0, Math.round((Date.now() - tk.waiting_since.getTime()) / 60000)) });
+  const ticketView = async (tk: Ticket, lang: Lang) => ({
+    ...tk,
+    serviceTitle: await d.serviceTitle(tk.service_id, lang),
+    // every service of the visit, the current one first (a ticket for two services names both)
+    serviceTitles: await Promise.all([tk.service_id, ...(tk.pending_services ?? []).filter((s) => s !== tk.service_id)].map((s) => d.serviceTitle(s, lang))),
+    waitedMin: Math.max(0, Math.round((Date.now() - tk.waiting_since.getTime()) / 60000)) });
 
   // ---------------------------------------------------------------- staff: offices
   bilingualRoute(app, 'GET', paths.offices, async (request, reply, lang) => {
@@ -128,13 +143,21 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
   const kioskPage = async (request: FastifyRequest, reply: FastifyReply, lang: Lang, extra: Record<string, unknown> = {}, status = 200) => {
     const { officeId } = request.params as { officeId: string };
     const ctx = await officeCtx(officeId, lang);
-    return reply.page('counters/views/kiosk.njk', { title: t(lang, 'counters.kiosk.title'), ...ctx, services: await officeServices(officeId, lang), ...extra }, status);
+    const walkIn = await walkInStatus(db, officeId, ctx.office.timezone);
+    const closed = walkIn.open ? null : {
+      reason: walkIn.reason,
+      hours: walkIn.hours.map((h) => `${h.opens}–${h.closes}`).join(', '),
+    };
+    return reply.page('counters/views/kiosk.njk', { title: t(lang, 'counters.kiosk.title'), bare: true, ...ctx, closed, services: closed ? [] : await officeServices(officeId, lang), ...extra }, closed && status === 200 ? 200 : status);
   };
   bilingualRoute(app, 'GET', paths.kiosk, (request, reply, lang) => kioskPage(request, reply, lang), { config: publicRoute });
   bilingualRoute(app, 'POST', paths.kiosk, async (request, reply, lang) => {
     const { officeId } = request.params as { officeId: string };
     const b = (request.body ?? {}) as Record<string, unknown>;
     try {
+      // Closed, or no counter at all: no ticket (its estimate would promise a wait nobody serves); the page says why.
+      const office = await getOffice(db, officeId);
+      if (!(await walkInStatus(db, officeId, office.timezone)).open) return kioskPage(request, reply, lang, {}, 409);
       const tk = await createTicket(db, officeId, { services: list(b.services), language: str(b.language) || lang, accessibility: b.accessibility === 'yes', email: str(b.email) || null, phone: str(b.phone) || null, channel: 'kiosk' });
       return reply.redirect(urlFor('ticket', lang, { officeId, ticketId: tk.id }), 303);
     } catch (err) {
@@ -148,7 +171,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const ctx = await officeCtx(officeId, lang);
     const tk = await getTicket(db, officeId, ticketId);
     const counter = tk.counter_id ? await db.selectFrom('counters').select('label').where('id', '=', tk.counter_id).executeTakeFirst() : undefined;
-    return reply.page('counters/views/ticket.njk', { title: t(lang, 'counters.ticket.title', { number: tk.number }), ...ctx, ticket: await ticketView(tk, lang), estimate: await estimateFor(db, tk), counterLabel: counter?.label ?? null });
+    return reply.page('counters/views/ticket.njk', { title: t(lang, 'counters.ticket.title', { number: tk.number }), bare: true, ...ctx, ticket: await ticketView(tk, lang), estimate: await estimateFor(db, tk), counterLabel: counter?.label ?? null });
   }, { config: publicRoute });
 
   // ---------------------------------------------------------------- agent's counter
@@ -209,7 +232,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const { officeId } = request.params as { officeId: string };
     const ctx = await officeCtx(officeId, lang);
     const board = await boardState(db, officeId);
-    return reply.page('counters/views/board.njk', { title: t(lang, 'counters.board.title'), ...ctx, board, eventsUrl: `/api/v1/offices/${encodeURIComponent(officeId)}/board/events` });
+    return reply.page('counters/views/board.njk', { title: t(lang, 'counters.board.title'), bare: true, bodyClass: 'guichet-screen', ...ctx, board, eventsUrl: `/api/v1/offices/${encodeURIComponent(officeId)}/board/events` });
   }, { config: publicRoute });
 
   // ---------------------------------------------------------------- appointments (public)
@@ -226,7 +249,8 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       try {
         slots = (await listSlots(db, officeId, str(values.serviceId), date)).filter((s) => s.available > 0);
       } catch (err) {
-        slotError = formErrors(err, lang).message;
+        const e = formErrors(err, lang);
+        slotError = e.message || e.errors.map((x) => x.message).join(' ');
       }
     }
     return reply.page('counters/views/book.njk', { title: t(lang, 'counters.book.title'), ...ctx, services, slots, slotError, values: { ...values, date }, staffBooking: Boolean(request.staff), ...extra }, status);
@@ -276,6 +300,41 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     }
   }, { config: { ...publicRoute, rateLimitPolicy: 'booking' } });
 
+  // ---------------------------------------------------------------- My file: my appointments (signed-in client)
+  bilingualRoute(app, 'GET', paths.myAppointments, async (request, reply, lang) => {
+    if (!request.client) {
+      const signIn = lang === 'fr' ? '/fr/connexion' : '/en/sign-in';
+      return reply.redirect(`${signIn}?returnTo=${encodeURIComponent(paths.myAppointments[lang])}`, 303);
+    }
+    // the client's own appointments only (booked while signed in), newest first
+    const rows = await db.selectFrom('appointments')
+      .innerJoin('offices', 'offices.id', 'appointments.office_id')
+      .innerJoin('services', 'services.id', 'appointments.service_id')
+      .select(['appointments.reference', 'appointments.starts_at', 'appointments.status', 'appointments.office_id', 'offices.name_en as office_en', 'offices.name_fr as office_fr', 'offices.timezone', 'services.title_en', 'services.title_fr'])
+      .where('appointments.client_id', '=', request.client.id)
+      .orderBy('appointments.starts_at', 'desc')
+      .limit(200)
+      .execute();
+    const now = Date.now();
+    const view = rows.map((r) => ({
+      reference: r.reference,
+      when: new Intl.DateTimeFormat(lang === 'fr' ? 'fr-CA' : 'en-CA', { timeZone: r.timezone, dateStyle: 'full', timeStyle: 'short' }).format(r.starts_at),
+      office: lang === 'fr' ? r.office_fr : r.office_en,
+      service: lang === 'fr' ? r.title_fr : r.title_en,
+      status: r.status,
+      upcoming: r.status === 'booked' && r.starts_at.getTime() > now,
+      url: urlFor('appointment', lang, { reference: r.reference }),
+    }));
+    reply.header('Cache-Control', 'no-store'); // personal data: never kept by the browser or a proxy
+    return reply.page('counters/views/my-appointments.njk', {
+      title: t(lang, 'counters.myAppointments.title'),
+      upcoming: view.filter((v) => v.upcoming).reverse(),
+      past: view.filter((v) => !v.upcoming),
+      myFile: lang === 'fr' ? '/fr/mon-dossier' : '/en/my-file',
+      officesUrl: lang === 'fr' ? '/fr/bureaux' : '/en/offices',
+    });
+  });
+
   // ---------------------------------------------------------------- measurements and staffing (staff)
   bilingualRoute(app, 'GET', paths.stats, async (request, reply, lang) => {
     const { officeId } = request.params as { officeId: string };
@@ -302,13 +361,13 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
     const q = { ...fromHistory, ...asked };
     const arrivalsText = q.arrivals ?? '20, 35, 40, 30, 25, 35, 30, 15';
     const rates = arrivalsText.split(',').map((x) => Number(x.trim()));
-    if (!rates.length || rates.length > 24 || rates.some((r) => !Number.isFinite(r) || r < 0)) errors.push({ field: 'arrivals', code: 'invalid', message: t(lang, 'field.invalid') });
+    if (!rates.length || rates.length > 24 || rates.some((r) => !Number.isFinite(r) || r < 0)) errors.push({ field: 'arrivals', code: 'invalid', message: `${t(lang, 'counters.field.arrivals')}: ${t(lang, 'field.invalid')}` });
     const mean = Number(q.meanServiceMin ?? 10);
-    if (!(mean > 0 && mean <= 480)) errors.push({ field: 'meanServiceMin', code: 'invalid', message: t(lang, 'field.invalid') });
+    if (!(mean > 0 && mean <= 480)) errors.push({ field: 'meanServiceMin', code: 'invalid', message: `${t(lang, 'counters.field.meanServiceMin')}: ${t(lang, 'field.invalid')}` });
     const share = Number(q.share ?? 80) / 100;
-    if (!(share > 0 && share < 1)) errors.push({ field: 'share', code: 'invalid', message: t(lang, 'field.invalid') });
+    if (!(share > 0 && share < 1)) errors.push({ field: 'share', code: 'invalid', message: `${t(lang, 'counters.field.share')}: ${t(lang, 'field.invalid')}` });
     const within = Number(q.withinMin ?? 15);
-    if (!(within >= 0 && within <= 600)) errors.push({ field: 'withinMin', code: 'invalid', message: t(lang, 'field.invalid') });
+    if (!(within >= 0 && within <= 600)) errors.push({ field: 'withinMin', code: 'invalid', message: `${t(lang, 'counters.field.withinMin')}: ${t(lang, 'field.invalid')}` });
     const opens = Number((q.opens ?? '08').slice(0, 2)) || 8;
     const plan = errors.length ? [] : staffingPlan(rates.map((r, i) => ({ hour: `${String((opens + i) % 24).padStart(2, '0')}:00`, arrivalsPerHour: r })), mean, { share, withinMin: within });
     void countersNeeded;

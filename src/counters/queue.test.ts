@@ -8,9 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { createTestApp, csrfFrom, staffCookie, type TestApp } from '../../test/support/app';
+import { openAllDay } from '../../test/support/counters';
+import { clientCookie, createTestClient } from '../../test/support/clients';
 import { buildApp, type App } from '../http/app';
 import { openDatabase, type OpenedDatabase } from '../db/database';
-import { book, checkIn, listSlots } from './appointments';
+import { book, cancel, checkIn, listSlots, walkInStatus } from './appointments';
+import { boardState, createTicket, estimateFor } from './queue';
 import { DEMO_OFFICE } from './demo';
 import { localParts } from './time';
 import { capabilities } from '../capabilities';
@@ -374,6 +377,117 @@ describe('counters: queue and appointments', () => {
     await assert.rejects(checkIn(t.db, OFFICE, appt.reference, at), /APPOINTMENT_STATE/);
   });
 
+  it('lists a signed-in client\'s own appointments in My file (upcoming and past), no-store, and only theirs', async () => {
+    const office = await t.db.selectFrom('offices').select('timezone').where('id', '=', OFFICE).executeTakeFirstOrThrow();
+    let d = new Date(Date.now() + 4 * 86400_000);
+    while ([0, 6].includes(localParts(d, office.timezone).weekday)) d = new Date(d.getTime() + 86400_000);
+    const free = (await listSlots(t.db, OFFICE, 'demo-health-card', localParts(d, office.timezone).date)).filter((s) => s.available > 0);
+    const [slot, slot2] = [free[0], free[free.length - 1]];
+    const clientId = await createTestClient(t.db);
+    const cookie = await clientCookie(t.app, t.db, clientId);
+    const mine = await book(t.db, OFFICE, { serviceId: 'demo-health-card', startsAt: slot.startsAt, name: 'Camille', email: 'camille@example.org', language: 'fr', channel: 'online', clientId });
+    const other = await book(t.db, OFFICE, { serviceId: 'demo-health-card', startsAt: slot2.startsAt, name: 'Other', email: 'other@example.org', language: 'en', channel: 'online', clientId: await createTestClient(t.db) });
+    const page = await t.app.inject({ url: '/fr/mon-dossier/rendez-vous', headers: { cookie } });
+    assert.equal(page.statusCode, 200);
+    assert.equal(page.headers['cache-control'], 'no-store');
+    assert.match(page.body, /Mes rendez-vous/);
+    assert.match(page.body, new RegExp(`id="upcoming-appointments"[\\s\\S]*href="/fr/rendez-vous/${mine.reference}"`));
+    assert.doesNotMatch(page.body, new RegExp(other.reference));
+    const en = await t.app.inject({ url: '/en/my-file/appointments', headers: { cookie } });
+    assert.match(en.body, /Coming up/);
+    // My file links to it instead of "Coming soon"
+    const file = await t.app.inject({ url: '/en/my-file', headers: { cookie } });
+    assert.match(file.body, /href="\/en\/my-file\/appointments">My appointments/);
+    assert.doesNotMatch(file.body, /Coming soon/);
+    // signed out: to sign-in, and back here after
+    const out = await t.app.inject({ url: '/en/my-file/appointments' });
+    assert.equal(out.statusCode, 303);
+    assert.equal(out.headers.location, '/en/sign-in?returnTo=%2Fen%2Fmy-file%2Fappointments');
+    await cancel(t.db, mine.reference);
+    const after = await t.app.inject({ url: '/en/my-file/appointments', headers: { cookie } });
+    assert.match(after.body, /id="no-upcoming"/);
+    assert.match(after.body, new RegExp(`id="past-appointments"[\\s\\S]*${mine.reference}`));
+  });
+
+  it('gives the ticket and the board the same estimate (one function), names every service of a visit, and no minutes without an open counter', async () => {
+    const office = 'ottawa-ben-franklin';
+    // no counter open: the position, no minutes, on the ticket and on the board alike
+    const open = await t.db.selectFrom('counters').select('id').where('office_id', '=', office).where('agent_id', 'is not', null).execute();
+    const tk0 = await createTicket(t.db, office, { services: ['demo-health-card'], language: 'en', channel: 'api' });
+    let two: Awaited<ReturnType<typeof createTicket>> | undefined;
+    try {
+    // the board's figure for a service is the estimate of the last ticket in line for it (by place in line)
+    const lastInLine = async (serviceId: string) => t.db.selectFrom('tickets').selectAll().where('office_id', '=', office).where('status', '=', 'waiting')
+      .where('service_id', '=', serviceId).orderBy('queued_at', 'desc').limit(1).executeTakeFirstOrThrow();
+    const e0 = await estimateFor(t.db, await lastInLine('demo-health-card'));
+    const b0 = await boardState(t.db, office);
+    const row0 = b0.services.find((s) => s.serviceId === 'demo-health-card')!;
+    assert.ok(e0 && row0);
+    if (!open.length) {
+      assert.equal(e0.waitMinutes, null);
+      assert.equal(row0.estimatedWaitMin, null);
+    }
+    assert.equal(row0.estimatedWaitMin, e0.waitMinutes, 'board and ticket agree for the last ticket in line');
+    // with a counter open (the city agent serves the health card), and a ticket for two services
+    await api(city, 'POST', `/api/v1/offices/${office}/counters/${counters['3']}/open`);
+    two = await createTicket(t.db, office, { services: ['demo-health-card', 'demo-dog-licence'], language: 'en', channel: 'kiosk' });
+    await new Promise((r) => setTimeout(r, 2100)); // the estimate's open-counter read is kept 2 s per office
+    const e1 = await estimateFor(t.db, await lastInLine('demo-health-card'));
+    const b1 = await boardState(t.db, office);
+    const health = b1.services.find((s) => s.serviceId === 'demo-health-card')!;
+    assert.ok(e1 && typeof e1.waitMinutes === 'number', JSON.stringify(e1));
+    assert.equal(health.estimatedWaitMin, e1.waitMinutes, 'the same ticket: the same minutes on the ticket and on the board');
+    assert.ok(health.waiting >= 2);
+    const dog = b1.services.find((s) => s.serviceId === 'demo-dog-licence');
+    assert.ok(dog && dog.later >= 1, 'the second service of the visit is on the board too');
+    // the API answers the same estimate as the ticket page
+    const viaApi = await api(agent, 'GET', `/api/v1/offices/${office}/tickets/${two.id}`);
+    assert.deepEqual(viaApi.json().estimate, await estimateFor(t.db, two));
+    // called: the board names both services
+    const called = await api(city, 'POST', `/api/v1/offices/${office}/counters/${counters['3']}/call-next`);
+    assert.equal(called.statusCode, 200, called.body);
+    const b2 = await boardState(t.db, office);
+    const twoCalled = b2.called.find((c) => c.number === two!.number);
+    if (twoCalled) assert.deepEqual(twoCalled.services.map((s) => s.serviceId), ['demo-health-card', 'demo-dog-licence']);
+    } finally {
+      // tidy: the city counter closed, this test's tickets out of the line
+      for (const id of [tk0.id, two?.id].filter(Boolean) as string[]) await t.db.updateTable('tickets').set({ status: 'abandoned', counter_id: null }).where('id', '=', id).execute();
+      await api(city, 'POST', `/api/v1/offices/${office}/counters/${counters['3']}/close`);
+    }
+  });
+
+  it('tells whether the office takes walk-ins now: hours (exceptions first) and counters', async () => {
+    const office = 'ottawa-ben-franklin';
+    const hours = await t.db.selectFrom('office_hours').selectAll().where('office_id', '=', office).execute();
+    assert.ok(hours.length);
+    const tz = (await t.db.selectFrom('offices').select('timezone').where('id', '=', office).executeTakeFirstOrThrow()).timezone;
+    // a weekday with hours 08:30–17:00 style: 22:45 local is closed, mid-opening is open
+    const h = hours[0];
+    const { zonedTime } = await import('./time');
+    // the next date with that weekday, without an exception
+    let date = '';
+    for (let d = 2; d < 10 && !date; d++) {
+      const day = new Date(Date.now() + d * 86400_000);
+      const p = (await import('./time')).localParts(day, tz);
+      if (p.weekday === h.weekday) date = p.date;
+    }
+    const late = await walkInStatus(t.db, office, tz, zonedTime(date, '22:45', tz));
+    assert.equal(late.open, false);
+    assert.equal(late.reason, 'hours');
+    const mid = Math.floor((Number(h.opens.slice(0, 2)) + Number(h.closes.slice(0, 2))) / 2);
+    const during = await walkInStatus(t.db, office, tz, zonedTime(date, `${String(mid).padStart(2, '0')}:00`, tz));
+    assert.equal(during.open, true, JSON.stringify(during));
+    // an office without any counter gives no ticket even within its hours
+    const other = await t.db.selectFrom('offices').select(['id', 'timezone']).where('id', '!=', office)
+      .where('id', 'not in', t.db.selectFrom('counters').select('office_id')).executeTakeFirst();
+    if (other) {
+      await openAllDay(t.db, other.id);
+      const none = await walkInStatus(t.db, other.id, other.timezone);
+      assert.equal(none.open, false);
+      assert.equal(none.reason, 'noCounters');
+    }
+  });
+
   it('streams the display board as server-sent events and serves the pages in both languages', async () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const port = (t.app.server.address() as { port: number }).port;
@@ -415,16 +529,43 @@ describe('counters: queue and appointments', () => {
     assert.ok(needed[1] > needed[0] && needed[1] <= 10, String(needed));
 
     // kiosk without JavaScript: form post with CSRF, redirect to the ticket page
+    await openAllDay(t.db, OFFICE); // the kiosk gives tickets within opening hours only; tests run at any hour
     const kiosk = await t.app.inject({ url: `/en/offices/${OFFICE}/kiosk` });
+    assert.doesNotMatch(kiosk.body, /guichet-nav|\/en\/sign-in/, 'the kiosk shows only itself: no site menu, no sign-in link');
     const csrf = kiosk.cookies.find((c) => c.name === 'guichet_csrf')!.value;
     const bad = await t.app.inject({ method: 'POST', url: `/en/offices/${OFFICE}/kiosk`, payload: { _csrf: csrf, language: 'en' }, headers: { cookie: `guichet_csrf=${csrf}`, accept: 'text/html' } });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.body, /govuk-error-summary/);
+    // a sentence the person can read, on the form (summary and beside the services), not "Services: Enter this information."
+    assert.match(bad.body, /<a href="#f-services">Choose at least one service\.<\/a>/);
+    assert.match(bad.body, /id="services-error"/);
+    assert.doesNotMatch(bad.body, /Enter this information/);
     const post = await t.app.inject({ method: 'POST', url: `/fr/bureaux/${OFFICE}/borne`, payload: `_csrf=${csrf}&language=fr&services=demo-health-card&services=demo-dog-licence`, headers: { cookie: `guichet_csrf=${csrf}`, 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(post.statusCode, 303);
     const page = await t.app.inject({ url: post.headers.location as string });
     assert.equal(page.statusCode, 200);
-    assert.match(page.body, /Attente estimée/);
+    assert.match(page.body, /Attente estimée|Aucun comptoir n’est encore ouvert/);
+    // a ticket for two services names both
+    const services = /id="ticket-services">([^<]*)<br>([^<]*)<\/div>/.exec(page.body);
+    assert.ok(services, page.body.slice(0, 2000));
+    const titles = (await t.db.selectFrom('services').select(['id', 'title_fr']).where('id', 'in', ['demo-health-card', 'demo-dog-licence']).execute()).map((r) => r.title_fr);
+    for (const title of titles) assert.ok(services.slice(1).some((x) => x.includes(title.replace(/’/g, '&#39;')) || x.includes(title)), `${title} on the ticket: ${services[0]}`);
+
+    // outside the opening hours: the kiosk says it is closed, in both languages, and gives no ticket
+    await t.db.updateTable('office_hours_exceptions').set({ closed: true, opens: null, closes: null }).where('office_id', '=', OFFICE).execute();
+    const closedEn = await t.app.inject({ url: `/en/offices/${OFFICE}/kiosk` });
+    assert.match(closedEn.body, /No tickets now/);
+    assert.match(closedEn.body, /closed today/);
+    assert.doesNotMatch(closedEn.body, /take-ticket/);
+    const closedFr = await t.app.inject({ url: `/fr/bureaux/${OFFICE}/borne` });
+    assert.match(closedFr.body, /Pas de billets maintenant/);
+    const before = await t.db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('office_id', '=', OFFICE).executeTakeFirstOrThrow();
+    const refused = await t.app.inject({ method: 'POST', url: `/en/offices/${OFFICE}/kiosk`, payload: `_csrf=${csrf}&language=en&services=demo-health-card`, headers: { cookie: `guichet_csrf=${csrf}`, 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(refused.statusCode, 409);
+    assert.match(refused.body, /No tickets now/);
+    const afterCount = await t.db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('office_id', '=', OFFICE).executeTakeFirstOrThrow();
+    assert.equal(Number(afterCount.n), Number(before.n));
+    await openAllDay(t.db, OFFICE);
     const noCsrf = await t.app.inject({ method: 'POST', url: `/en/offices/${OFFICE}/kiosk`, payload: { language: 'en', services: 'demo-health-card' } });
     assert.equal(noCsrf.statusCode, 403);
   });

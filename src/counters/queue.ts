@@ -579,7 +579,8 @@ async function completeInOneStatement(db: Database, officeId: string, ticketId: 
 
 export interface QueueEstimate {
   position: number;
-  waitMinutes: number;
+  /** null when no open counter can serve the ticket: no wait is promised then (the screens say so). */
+  waitMinutes: number | null;
 }
 
 /** How many of an office's most recent served visits (of the last 30 days) its mean service times are taken from. */
@@ -632,7 +633,23 @@ const waitingRead = reusable((db, p: { officeId: string }) =>
     .limit(1000),
 );
 
-/** Position and estimated wait of a waiting ticket: tickets ranked ahead of it by the counters able to serve it. */
+type EstimateCounter = Awaited<ReturnType<typeof openCounters>>[number];
+
+/**
+ * THE wait estimate (one function for the ticket, the kiosk and the board, so they never disagree): the tickets
+ * ranked ahead of `me` by an open counter able to serve it, shared among those counters, times the service's mean
+ * service time. No open counter able to serve it: the position only, no minutes.
+ */
+export function estimateOf(me: WaitingTicket, all: WaitingTicket[], counters: EstimateCounter[], pooling: Pooling, means: Map<string, number>, now: number): QueueEstimate {
+  const able = counters.filter((c) => c.agent_id && isEligible(me, callingCounter(c), pooling));
+  const ref = able[0] ? callingCounter(able[0]) : { counterId: '', counterOrgId: null, agentOrgIds: [], skills: [], languages: [] };
+  const ranked = rankTickets(all, ref, { now, pooling });
+  const idx = ranked.findIndex((t) => t.id === me.id);
+  const ahead = idx >= 0 ? idx : all.filter((t) => t.queuedAt < me.queuedAt && t.serviceId === me.serviceId).length;
+  return { position: ahead + 1, waitMinutes: able.length ? estimateWaitMinutes(ahead, able.length, means.get(me.serviceId) ?? DEFAULT_SERVICE_MIN) : null };
+}
+
+/** Position and estimated wait of a waiting ticket (estimateOf over the office's waiting line). */
 export async function estimateFor(db: Database, ticket: Ticket, now = new Date()): Promise<QueueEstimate | null> {
   if (ticket.status !== 'waiting') return null;
   const [office, waiting, counters, means] = await Promise.all([
@@ -641,16 +658,7 @@ export async function estimateFor(db: Database, ticket: Ticket, now = new Date()
     openCountersForEstimate(db, ticket.office_id),
     meanServiceMinutes(db, ticket.office_id),
   ]);
-  const pooling = poolingFor(office.collaboration_model);
-  const me = toWaiting(ticket);
-  const able = counters.filter((c) => c.agent_id && isEligible(me, callingCounter(c), pooling));
-  const all = waiting.map(toWaiting);
-  let ahead = 0;
-  const ref = able[0] ? callingCounter(able[0]) : { counterId: '', counterOrgId: null, agentOrgIds: [], skills: [], languages: [] };
-  const ranked = rankTickets(all, ref, { now: now.getTime(), pooling });
-  const idx = ranked.findIndex((t) => t.id === me.id);
-  ahead = idx >= 0 ? idx : all.filter((t) => t.queuedAt < me.queuedAt && t.serviceId === me.serviceId).length;
-  return { position: ahead + 1, waitMinutes: estimateWaitMinutes(ahead, able.length, means.get(ticket.service_id) ?? DEFAULT_SERVICE_MIN) };
+  return estimateOf(toWaiting(ticket), waiting.map(toWaiting), counters, poolingFor(office.collaboration_model), means, now.getTime());
 }
 
 const estimateCountersCache = ttlCache<string, Awaited<ReturnType<typeof openCounters>>>(2_000);
@@ -674,43 +682,72 @@ export async function openCounters(db: Database, officeId: string) {
 
 export interface BoardState {
   officeId: string;
-  called: Array<{ number: string; counter: string; calledAt: string; status: string }>;
-  services: Array<{ serviceId: string; title_en: string; title_fr: string; waiting: number; longestWaitMin: number; estimatedWaitMin: number }>;
+  called: Array<{ number: string; counter: string; calledAt: string; status: string; services: Array<{ serviceId: string; title_en: string; title_fr: string }> }>;
+  /**
+   * Per service: tickets waiting for it now (`waiting`) and later in their visit (`later`, a ticket for several
+   * services); `estimatedWaitMin` is the estimate of the LAST ticket in line for it (estimateOf, the same number that
+   * ticket shows), null when no open counter can serve it.
+   */
+  services: Array<{ serviceId: string; title_en: string; title_fr: string; waiting: number; later: number; longestWaitMin: number; estimatedWaitMin: number | null }>;
   waiting: number;
   openCounters: number;
 }
 
-/** What the waiting-room screen shows: the tickets called last and the waits per service. */
+/** What the waiting-room screen shows: the tickets called last (with every service of their visit) and the waits per service. */
 export async function boardState(db: Database, officeId: string, now = new Date()): Promise<BoardState> {
   const office = await getOffice(db, officeId);
   const day = localDate(now, office.timezone);
-  const [called, waiting, counters, means] = await Promise.all([
+  const [called, waitingRows, counters, means, titles] = await Promise.all([
     db.selectFrom('tickets').innerJoin('counters', 'counters.id', 'tickets.counter_id')
-      .select(['tickets.number', 'counters.label', 'tickets.called_at', 'tickets.status'])
+      .select(['tickets.number', 'counters.label', 'tickets.called_at', 'tickets.status', 'tickets.service_id', 'tickets.pending_services'])
       .where('tickets.office_id', '=', officeId).where('tickets.day', '=', day).where('tickets.status', 'in', ['called', 'serving'])
       .orderBy('tickets.called_at', 'desc').limit(8).execute(),
-    db.selectFrom('tickets').innerJoin('services', 'services.id', 'tickets.service_id')
-      .select(['tickets.service_id', 'services.title_en', 'services.title_fr', sql<number>`count(*)`.as('n'), sql<Date>`min(tickets.waiting_since)`.as('oldest')])
-      .where('tickets.office_id', '=', officeId).where('tickets.status', '=', 'waiting')
-      .groupBy(['tickets.service_id', 'services.title_en', 'services.title_fr']).orderBy('services.title_en').execute(),
-    openCounters(db, officeId),
+    db.selectFrom('tickets')
+      .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id', 'pending_services', 'waiting_since'])
+      .where('office_id', '=', officeId).where('status', '=', 'waiting').orderBy('queued_at').limit(1000).execute(),
+    openCountersForEstimate(db, officeId), // the same read as the ticket's estimate, so the two agree
     meanServiceMinutes(db, officeId),
+    officeServiceTitles(db, officeId),
   ]);
-  const open = counters.filter((c) => c.agent_id);
   const pooling = poolingFor(office.collaboration_model);
+  const all = waitingRows.map(toWaiting);
+  const per = new Map<string, { waiting: number; later: number; oldest: number; last: WaitingTicket | null }>();
+  const entry = (id: string) => {
+    let e = per.get(id);
+    if (!e) per.set(id, (e = { waiting: 0, later: 0, oldest: Infinity, last: null }));
+    return e;
+  };
+  waitingRows.forEach((w, i) => {
+    const e = entry(w.service_id);
+    e.waiting++;
+    e.oldest = Math.min(e.oldest, w.waiting_since.getTime());
+    e.last = all[i]; // rows come in order of arrival: the last one seen is the last in line
+    for (const s of w.pending_services ?? []) if (s !== w.service_id) entry(s).later++;
+  });
+  const title = (id: string) => titles.get(id) ?? { title_en: id, title_fr: id };
+  const services = [...per.entries()].map(([serviceId, e]) => ({
+    serviceId, ...title(serviceId), waiting: e.waiting, later: e.later,
+    longestWaitMin: e.waiting ? Math.max(0, Math.round((now.getTime() - e.oldest) / 60000)) : 0,
+    estimatedWaitMin: e.last ? estimateOf(e.last, all, counters, pooling, means, now.getTime()).waitMinutes : null,
+  })).sort((a, b) => a.title_en.localeCompare(b.title_en));
   return {
     officeId,
-    called: called.map((c) => ({ number: c.number, counter: c.label, calledAt: c.called_at!.toISOString(), status: c.status })),
-    services: waiting.map((w) => {
-      const probe: WaitingTicket = { id: '', serviceId: w.service_id, orgId: '', language: '', priority: 'none', queuedAt: 0 };
-      const able = open.filter((c) => (c.skills ?? []).length === 0 || (c.skills ?? []).includes(w.service_id)).length || (pooling === 'pooled' ? open.length : 0);
-      return {
-        serviceId: w.service_id, title_en: w.title_en, title_fr: w.title_fr, waiting: Number(w.n),
-        longestWaitMin: Math.max(0, Math.round((now.getTime() - new Date(w.oldest).getTime()) / 60000)),
-        estimatedWaitMin: estimateWaitMinutes(Number(w.n), able, means.get(probe.serviceId) ?? DEFAULT_SERVICE_MIN),
-      };
-    }),
-    waiting: waiting.reduce((s, w) => s + Number(w.n), 0),
-    openCounters: open.length,
+    called: called.map((c) => ({
+      number: c.number, counter: c.label, calledAt: c.called_at!.toISOString(), status: c.status,
+      services: [c.service_id, ...(c.pending_services ?? [])].map((id) => ({ serviceId: id, ...title(id) })),
+    })),
+    services,
+    waiting: waitingRows.length,
+    openCounters: counters.filter((c) => c.agent_id).length,
   };
+}
+
+/** Titles of the services an office offers (the board and the ticket name every service of a visit). */
+const titlesCache = ttlCache<string, Map<string, { title_en: string; title_fr: string }>>(OFFICE_TTL_MS);
+export function officeServiceTitles(db: Database, officeId: string): Promise<Map<string, { title_en: string; title_fr: string }>> {
+  return titlesCache(db, officeId, async () => {
+    const rows = await db.selectFrom('office_services').innerJoin('services', 'services.id', 'office_services.service_id')
+      .select(['services.id', 'services.title_en', 'services.title_fr']).where('office_services.office_id', '=', officeId).execute();
+    return new Map(rows.map((r) => [r.id, { title_en: r.title_en, title_fr: r.title_fr }]));
+  });
 }

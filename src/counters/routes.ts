@@ -41,7 +41,7 @@ const TicketOut = Type.Object({
   language: Type.String(), priority: Type.String(), counterId: Type.Union([Type.String(), Type.Null()]), arrivedAt: Type.String(),
   calledAt: Type.Union([Type.String(), Type.Null()]), servedAt: Type.Union([Type.String(), Type.Null()]), doneAt: Type.Union([Type.String(), Type.Null()]),
   recalls: Type.Number(), result: Type.Union([Type.String(), Type.Null()]), caseId: Type.Union([Type.String(), Type.Null()]),
-  estimate: Type.Optional(Type.Union([Type.Null(), Type.Object({ position: Type.Number(), waitMinutes: Type.Number() })])),
+  estimate: Type.Optional(Type.Union([Type.Null(), Type.Object({ position: Type.Number(), waitMinutes: Nullable(Type.Number()) })])),
 });
 
 export function ticketJson(t: Ticket) {

@@ -2,6 +2,7 @@
  * Builds the Fastify application: plumbing (logs, errors, metrics, sessions, OpenAPI, static assets) and the routes
  * of the capabilities it is given (src/capabilities.ts), each registered as its own Fastify plugin.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -56,6 +57,21 @@ export interface BuildOptions {
   /** The capabilities whose routes to serve (src/capabilities.ts), each as its own encapsulated plugin. */
   capabilities: readonly Capability[];
 }
+
+const FAVICON = fs.readFileSync(path.resolve(here, '../web/assets/favicon.svg'));
+/** The /docs header: Guichet's name beside its mark, white on the brand colour. */
+const DOCS_LOGO = Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 180 32" width="180" height="32"><rect width="32" height="32" rx="6" fill="#fff"/><path d="M8 25V13a8 8 0 0 1 16 0v12z" fill="#0b4f6c"/><rect x="5" y="24" width="22" height="4" rx="1" fill="#f2b705"/><text x="42" y="24" font-family="system-ui, Arial, sans-serif" font-size="22" font-weight="700" fill="#fff">Guichet API</text></svg>',
+);
+const DOCS_CSS = `
+.swagger-ui .topbar { background: #0b4f6c; border-bottom: 8px solid #f2b705; padding: 10px 0; }
+.swagger-ui .topbar .download-url-wrapper { display: none; }
+.swagger-ui, .swagger-ui .info .title, .swagger-ui .opblock-tag { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif; }
+.swagger-ui .info .title { color: #0b4f6c; }
+.swagger-ui a, .swagger-ui .info a { color: #0b5d80; }
+.swagger-ui .btn.authorize { color: #0b4f6c; border-color: #0b4f6c; }
+.swagger-ui .btn.authorize svg { fill: #0b4f6c; }
+`;
 
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config, database } = opts;
@@ -116,7 +132,13 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       openapi: '3.1.0',
       info: {
         title: 'Guichet API',
-        description: 'Integrated service delivery platform: catalogue, accounts, tell us once, cases, counters. Errors are JSON `{ error: { code, message, details? } }` in the language of `lang` or Accept-Language.',
+        description: [
+          '**English.** Guichet, one door to public services: catalogue, client accounts, Tell Us Once, cases, counters.',
+          'Errors are JSON `{ error: { code, message, details? } }` in the language of the `lang` parameter or of Accept-Language (en, fr).',
+          '',
+          '**Français.** Guichet, une seule porte vers les services publics : catalogue, comptes clients, Dites-le-nous une fois, demandes, comptoirs.',
+          'Les erreurs sont en JSON `{ error: { code, message, details? } }` dans la langue du paramètre `lang` ou d’Accept-Language (en, fr).',
+        ].join('\n'),
         version: '1.0.0',
       },
       servers: [{ url: config.publicBaseUrl }],
@@ -128,7 +150,24 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     },
     hideUntagged: true,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, staticCSP: false });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { deepLinking: true },
+    staticCSP: false,
+    theme: { title: 'Guichet API – documentation / documentation de l’API', css: [{ filename: 'guichet-docs.css', content: DOCS_CSS }], favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: FAVICON }] },
+    logo: { type: 'image/svg+xml', content: DOCS_LOGO, href: '/', target: '_self' },
+    // The documentation pages get a policy of their own: Swagger UI's scripts and styles from this server, its two
+    // inline blocks by hash (swaggerCSP), never framed (issue 14).
+    uiHooks: {
+      onRequest: (_request, reply, done) => {
+        const csp = app.swaggerCSP;
+        reply.header('Content-Security-Policy', `default-src 'self'; script-src 'self' ${csp.script.join(' ')}; style-src 'self' ${csp.style.join(' ')}; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'`);
+        reply.header('X-Frame-Options', 'DENY');
+        done();
+      },
+    },
+  });
+  app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) => reply.redirect('/assets/favicon.svg', 301));
 
   const assetsDir = await ensureAssets();
   await app.register(fastifyStatic, { root: assetsDir, prefix: '/assets/', decorateReply: false, maxAge: '1h' });

@@ -20,7 +20,7 @@ const copies: Array<[string, string]> = [
 
 export async function ensureAssets(): Promise<string> {
   const scssPath = path.join(here, 'assets/guichet.scss');
-  const scripts = fs.readdirSync(path.join(here, 'assets')).filter((f) => f.endsWith('.js'));
+  const scripts = fs.readdirSync(path.join(here, 'assets')).filter((f) => f.endsWith('.js') || f.endsWith('.svg'));
   const hash = crypto.createHash('sha256');
   hash.update(fs.readFileSync(scssPath));
   for (const s of scripts) hash.update(fs.readFileSync(path.join(here, 'assets', s)));

@@ -48,6 +48,15 @@ describe('home', () => {
       // Popular services come from service_volumes: the list has links to service pages.
       const popular = /class="govuk-list guichet-popular">([\s\S]*?)<\/ul>/.exec(html);
       assert.ok(popular && (popular[1].match(/href="\/(en|fr)\/services\//g) ?? []).length >= 5);
+      // by what people do through the service's channels (applications), not specialist information services
+      const ids = [...popular[1].matchAll(/href="\/(?:en|fr)\/services\/([^"]+)"/g)].map((m) => m[1]);
+      assert.ok(!ids.includes('gc-1677'), `the Canadian Astronomy Data Centre is not a most used service: ${ids}`);
+      assert.ok(!ids.includes('gc-1149') && !ids.includes('gc-1995'), `website visits do not count: ${ids}`);
+      const types = await t.db.selectFrom('services').select(['id', 'service_type', 'audiences']).where('id', 'in', ids).execute();
+      for (const s of types) {
+        assert.notEqual(s.service_type, 'INFO', s.id);
+        assert.ok(s.audiences.length === 0 || s.audiences.includes('PERSON'), s.id);
+      }
       // The language toggle points at the other home page.
       assert.match(html, new RegExp(`class="guichet-header__lang" href="/${lang === 'en' ? 'fr' : 'en'}"`));
     });
@@ -94,6 +103,14 @@ describe('search', () => {
     const none = await get('/en/search?q=zzqqxxnonexistentword');
     assert.equal(none.statusCode, 200);
     assert.match(none.body, /No services match your search/);
+    // a page past the last: the count and the page agree (no "No services match" beside "11 services found")
+    const past = await get('/en/search?q=passport&page=999');
+    assert.equal(past.statusCode, 200);
+    assert.doesNotMatch(past.body, /No services match your search/);
+    assert.match(past.body, /There is no page 999: these results end at page \d+\./);
+    assert.match(past.body, /services? found/);
+    const pastFr = await get('/fr/recherche?q=passeport&page=999');
+    assert.match(pastFr.body, /Il n’y a pas de page 999/);
     const bad = await get('/en/search?page=abc');
     assert.equal(bad.statusCode, 400);
     const bad2 = await get(`/fr/recherche?q=${'x'.repeat(300)}`);
@@ -269,6 +286,16 @@ describe('offices', () => {
     assert.match(res.body, /Jour de Noël/);
     assert.match(res.body, /Ville d’Ottawa \(démo\)/);
     assert.match(res.body, /hreflang="en" href="\/en\/offices\/ottawa-ben-franklin"/);
+    // "Heures d’ouverture" is read once on screen (the heading; the table's caption is for screen readers only)
+    const visible = res.body.replace(/<caption class="govuk-table__caption govuk-visually-hidden">[^<]*<\/caption>/g, '');
+    assert.equal((visible.match(/Heures d’ouverture/g) ?? []).length, 1);
+    // the page leads to booking and to the waiting-room screen
+    assert.match(res.body, /href="\/fr\/bureaux\/ottawa-ben-franklin\/rendez-vous">Prendre rendez-vous/);
+    assert.match(res.body, /href="\/fr\/bureaux\/ottawa-ben-franklin\/tableau"/);
+    const en = await get('/en/offices/ottawa-ben-franklin');
+    assert.equal((en.body.replace(/<caption class="govuk-table__caption govuk-visually-hidden">[^<]*<\/caption>/g, '').match(/Opening hours/g) ?? []).length, 1);
+    assert.match(en.body, /href="\/en\/offices\/ottawa-ben-franklin\/appointments">Book an appointment/);
+    assert.match(en.body, /href="\/en\/offices\/ottawa-ben-franklin\/board"/);
     assert.equal((await get('/en/offices/nope')).statusCode, 404);
   });
 });

@@ -100,31 +100,32 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
     });
   }, { config: own.none });
 
-  /** Most used published services: applications (latest year they reported), else website visits. */
+  /**
+   * Most used published services: what people DO through the service's channels (applications, in person, by phone,
+   * by mail, online: `applications_total`, the latest year reported), for people (not services only for public
+   * servants) and not information services (GC type INFO): their "applications" are downloads and visits of
+   * specialist content (the Canadian Astronomy Data Centre's 69 million data requests came second). Website visits are
+   * not used: they measure reading, not use. Decided for issue 16; see docs/search.md.
+   */
   async function popularServices(lang: Lang, limit: number) {
     const rows = await db
       .selectFrom('service_volumes as v')
       .innerJoin('services as s', 's.id', 'v.service_id')
       .innerJoin('organisations as o', 'o.id', 's.owner_org_id')
       .select((eb) => [
-        's.id', 's.title_en', 's.title_fr', 's.is_demo', 's.audiences', 'o.name_en as org_en', 'o.name_fr as org_fr', 'v.metric',
+        's.id', 's.title_en', 's.title_fr', 's.is_demo', 's.audiences', 'o.name_en as org_en', 'o.name_fr as org_fr',
         eb.fn.max('v.value').as('volume'),
       ])
       .where('s.status', '=', 'published')
-      .where('v.metric', 'in', ['applications_total', 'website_visits'])
-      .where('v.value', 'is not', null)
-      .groupBy(['s.id', 's.title_en', 's.title_fr', 's.is_demo', 's.audiences', 'o.name_en', 'o.name_fr', 'v.metric'])
+      .where('v.metric', '=', 'applications_total')
+      .where('v.value', '>', 0)
+      .where((eb) => eb.or([eb('s.service_type', 'is', null), eb('s.service_type', '!=', 'INFO')]))
+      .groupBy(['s.id', 's.title_en', 's.title_fr', 's.is_demo', 's.audiences', 'o.name_en', 'o.name_fr'])
       .execute();
-    const best = new Map<string, (typeof rows)[number]>();
-    for (const r of rows) {
-      // Internal government services (only for public servants) are not what the public looks for.
-      if (r.audiences.length > 0 && r.audiences.every((a) => a === 'INTERN_GOV')) continue;
-      const cur = best.get(r.id);
-      // applications beat website visits: a service is "popular" by what people do, not what they read.
-      if (!cur || (cur.metric !== 'applications_total' && r.metric === 'applications_total')) best.set(r.id, r);
-    }
-    return [...best.values()]
-      .sort((a, b) => (a.metric === b.metric ? Number(b.volume) - Number(a.volume) : a.metric === 'applications_total' ? -1 : 1))
+    return rows
+      // for people: a service whose audiences say PERSON (or none at all), not only businesses or public servants
+      .filter((r) => r.audiences.length === 0 || r.audiences.includes('PERSON'))
+      .sort((a, b) => Number(b.volume) - Number(a.volume))
       .slice(0, limit)
       .map((r) => ({ id: r.id, title: lang === 'fr' ? r.title_fr : r.title_en, org: lang === 'fr' ? r.org_fr : r.org_en, isDemo: r.is_demo, url: portalUrl('service', lang, r.id) }));
   }
@@ -185,6 +186,8 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         from: result.total ? (page - 1) * PAGE_SIZE + 1 : 0,
         to: Math.min(result.total, page * PAGE_SIZE),
         items: result.items,
+        // a page past the last one (page=999): the count stays true, and the page says where the results are
+        pastEnd: result.items.length === 0 && result.total > 0 ? { lastUrl: params(pages), firstUrl: params(1), pages } : null,
         searchPath: portalUrl('search', lang),
         activeFilters,
         facets: {
@@ -512,6 +515,10 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         services: services.map((s) => ({ ...s, url: portalUrl('service', lang, s.id) })),
         orgUrl: (orgId: string) => portalUrl('organisation', lang, orgId),
         listUrl: portalUrl('offices', lang),
+        // the service centre's own pages (counters capability), linked by their public URLs only
+        visitUrls: lang === 'fr'
+          ? { book: `/fr/bureaux/${encodeURIComponent(id)}/rendez-vous`, board: `/fr/bureaux/${encodeURIComponent(id)}/tableau` }
+          : { book: `/en/offices/${encodeURIComponent(id)}/appointments`, board: `/en/offices/${encodeURIComponent(id)}/board` },
         today: localDate(),
       });
     },

@@ -327,8 +327,13 @@ async function loadCatalogue(db: Database): Promise<Catalogue> {
       { field: F_DESCRIPTION, lang: 'en', text: r.description_en },
       { field: F_DESCRIPTION, lang: 'fr', text: r.description_fr },
     ];
-    if (r.keywords_en?.length) out.push({ field: F_KEYWORDS, lang: 'en', text: r.keywords_en.join(' , ') });
-    if (r.keywords_fr?.length) out.push({ field: F_KEYWORDS, lang: 'fr', text: r.keywords_fr.join(' , ') });
+    // The names of the life events a service is a step of are indexed with its keywords: they are the words people
+    // use for their situation ("Perdre son emploi" finds Employment Insurance; issue 16).
+    const evNames = (lang: 'en' | 'fr') => events[i].map((n) => (lang === 'en' ? eventList[n].title_en : eventList[n].title_fr));
+    const kwEn = [...(r.keywords_en ?? []), ...evNames('en')];
+    const kwFr = [...(r.keywords_fr ?? []), ...evNames('fr')];
+    if (kwEn.length) out.push({ field: F_KEYWORDS, lang: 'en', text: kwEn.join(' , ') });
+    if (kwFr.length) out.push({ field: F_KEYWORDS, lang: 'fr', text: kwFr.join(' , ') });
     if (r.program_name_en) out.push({ field: F_PROGRAM, lang: 'en', text: r.program_name_en });
     if (r.program_name_fr) out.push({ field: F_PROGRAM, lang: 'fr', text: r.program_name_fr });
     if (o) {

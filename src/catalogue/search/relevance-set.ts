@@ -48,6 +48,7 @@ export const RELEVANCE_SET: RelevanceCase[] = [
   { q: 'sailor id', lang: 'en', expected: ['gc-SRV03484'], note: 'synonym sailor/seafarer' },
   { q: 'copyrigth', lang: 'en', expected: ['gc-1255', 'gc-3573'], note: 'transposition typo' },
   { q: 'veterans emergency money', lang: 'en', expected: ['gc-1284'], note: 'everyday words' },
+  { q: 'lost my job', lang: 'en', expected: ['gc-1003'], note: 'situation in everyday words (life event "Losing a job")' },
   // French
   { q: 'passeport', lang: 'fr', expected: ['gc-1242', 'gc-SRV03049'], note: 'exact word' },
   { q: "permis d'arme a feu", lang: 'fr', expected: ['gc-926'], note: 'no accent' },
@@ -57,6 +58,7 @@ export const RELEVANCE_SET: RelevanceCase[] = [
   { q: 'pardon casier judiciaire', lang: 'fr', expected: ['gc-1892', 'gc-SRV02789'], note: 'synonym pardon/suspension du casier' },
   { q: 'chomage', lang: 'fr', expected: ['gc-1003'], note: 'synonym chômage/assurance-emploi, no accent' },
   { q: 'assurance emploi', lang: 'fr', expected: ['gc-1003'], note: 'no hyphen' },
+  { q: 'perdre son emploi', lang: 'fr', expected: ['gc-1003'], note: 'the life event’s own name' },
   { q: 'pension de vieillesse', lang: 'fr', expected: ['gc-1001'], note: 'everyday words' },
   { q: 'allocation pour enfant', lang: 'fr', expected: ['gc-1107'], note: 'singular' },
   { q: "numero d'assurance sociale", lang: 'fr', expected: ['gc-1292'], note: 'no accent' },

@@ -39,3 +39,20 @@ it('ranks the right services first: MRR >= 0.8', async () => {
   console.log(`search relevance: MRR=${mrr.toFixed(3)} over ${RELEVANCE_SET.length} queries; not first:\n${misses.join('\n')}`);
   assert.ok(mrr >= 0.8, `MRR ${mrr.toFixed(3)} < 0.8`);
 });
+
+it('finds the services of a situation by the life event\'s name and everyday words, without unrelated services (issue 16)', async () => {
+  const ids = async (q: string, lang: 'en' | 'fr') => {
+    const res = await ctx.app.inject({ method: 'GET', url: `/api/v1/services?q=${encodeURIComponent(q)}&lang=${lang}&pageSize=10` });
+    assert.equal(res.statusCode, 200);
+    return (res.json() as { items: Array<{ id: string }> }).items.map((i) => i.id);
+  };
+  const event = (await ctx.db.selectFrom('event_steps').select('service_id').where('event_id', '=', 'losing-a-job').execute()).map((r) => r.service_id);
+  // the French life event's own name brings Employment Insurance into the top five
+  const fr = await ids('perdre son emploi', 'fr');
+  assert.ok(fr.slice(0, 5).includes('gc-1003'), `perdre son emploi: ${fr}`);
+  // "lost my job": the situation's services, not services that merely mention employment insurance in passing
+  const en = await ids('lost my job', 'en');
+  assert.ok(en.slice(0, 5).includes('gc-1003'), `lost my job: ${en}`);
+  for (const noise of ['gc-1095', 'gc-SRV02927', 'gc-904', 'gc-902', 'gc-1254']) assert.ok(!en.includes(noise), `${noise} in "lost my job": ${en}`);
+  assert.ok(en.slice(0, 4).every((id) => event.includes(id)), `the first four are the life event's services: ${en}`);
+});

@@ -67,7 +67,10 @@ export const SYNONYMS: SynonymGroup[] = [
   { en: ['refund', 'rebate', 'reimbursement'], fr: ['remboursement', 'ristourne'] },
   { en: ['benefit', 'benefits', 'allowance', 'payment'], fr: ['prestation', 'prestations', 'allocation', 'paiement'] },
   { en: ['child benefit', 'baby bonus', 'ccb', 'family allowance'], fr: ['allocation pour enfants', 'ace', 'allocations familiales'] },
-  { en: ['unemployment', 'employment insurance', 'ei', 'jobless benefits', 'lost my job'], fr: ['chômage', 'assurance-emploi', 'assurance emploi', 'ae', 'perte d’emploi'] },
+  { en: ['unemployment', 'employment insurance', 'ei', 'jobless benefits'], fr: ['chômage', 'assurance-emploi', 'assurance emploi', 'ae'] },
+  // losing one's job: the life event's own name ("Losing a job" / "Perdre son emploi", indexed with its services'
+  // keywords) with the ways people say it; it finds the event's services (EI, Job Bank, student aid, food support)
+  { en: ['losing a job', 'lost my job', 'lose my job', 'job loss'], fr: ['perdre son emploi', 'perdu mon emploi', 'perte d’emploi', "perte d'emploi"] },
   { en: ['maternity leave', 'parental leave', 'maternity benefits', 'parental benefits'], fr: ['congé de maternité', 'congé parental', 'prestations de maternité', 'prestations parentales'] },
   { en: ['sick leave', 'sickness benefits'], fr: ['congé de maladie', 'prestations de maladie'] },
   { en: ['pension', 'retirement', 'retire', 'retirement income'], fr: ['pension', 'retraite', 'rente', 'revenu de retraite'] },
