@@ -5,6 +5,7 @@ export const messages: Messages = {
   en: {
     'staff.devLogin.warning': 'Development sign-in: choose a demonstration staff member. Not available in production.',
     'staff.devLogin.who': 'Sign in as',
+    'staff.devLogin.choose': 'Choose who you are signing in as.',
     'staff.warning': 'Warning',
     'staff.signIn': 'Sign in',
     'staff.home.signedInAs': 'Signed in as {name}, {org}.',
@@ -16,6 +17,7 @@ export const messages: Messages = {
   fr: {
     'staff.devLogin.warning': 'Connexion de développement : choisissez un membre du personnel de démonstration. Non offerte en production.',
     'staff.devLogin.who': 'Se connecter en tant que',
+    'staff.devLogin.choose': 'Choisissez la personne en tant que laquelle vous vous connectez.',
     'staff.warning': 'Avertissement',
     'staff.signIn': 'Se connecter',
     'staff.home.signedInAs': 'Connecté en tant que {name}, {org}.',
