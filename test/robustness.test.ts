@@ -4,7 +4,7 @@
  * the query string and malformed bodies (JSON of the wrong shape and types, broken JSON, form posts of nonsense).
  * No answer may be a 5xx, show a stack trace or a source path; an API error (under /api/) must be JSON with a
  * machine-readable code and, asked in French (Accept-Language), the same code with its message translated; an error
- * page under /fr/ must be in French.
+ * page under /fr/ must be in French; a page (asked by a browser) never shows a raw schema path such as `querystring.q`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -52,6 +52,9 @@ const WRONG_TYPES = {
   clientConsent: 'perhaps',
   page: -3,
 };
+
+/** A schema path a person should never read on a page (`querystring.q`, `body.staffId`, `params.id`). */
+const RAW_SCHEMA_PATH = /(?<![\w.])(querystring|body|params)\.[A-Za-z_]/;
 
 /** The answer, or a failure naming the request when none comes within 10 s (instead of a hung sweep). */
 async function answered<T>(p: Promise<T>, where: string): Promise<T> {
@@ -142,6 +145,11 @@ describe('every route answers bad input without a 5xx', () => {
             if (/\.ts:\d+|node_modules\//.test(res.body)) failures.push(`${where} → ${res.statusCode} shows a stack trace or source path`);
             if (res.statusCode >= 400 && html && a.url.startsWith('/fr/') && ++frenchErrorPages && !/<html[^>]*\slang="fr"/.test(res.body)) {
               failures.push(`${where} → ${res.statusCode}: a French page's error is not in French`);
+            }
+            // a page's answer never shows a raw schema path ("querystring.q: This is too long."): asked by a browser
+            if (res.statusCode === 400 && !a.url.startsWith('/api/')) {
+              const page = await answered(t.app.inject({ method: route.method as 'GET', url: a.url, headers: { ...caller.headers, ...a.headers, accept: 'text/html' }, payload: a.payload }), where);
+              if (RAW_SCHEMA_PATH.test(page.body)) failures.push(`${where} → ${page.statusCode}: the page shows a raw schema path: ${RAW_SCHEMA_PATH.exec(page.body)![0]}`);
             }
             if (res.statusCode >= 500) {
               failures.push(`${where} → ${res.statusCode} ${res.body.slice(0, 200)}`);
