@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import nunjucks from 'nunjucks';
-import { allMessages, formatDate, formatMoney, formatNumber, pick, t, type Lang } from '../i18n/index';
+import { allMessages, formatDate, formatMoney, formatNumber, pick, t, tn, type Lang } from '../i18n/index';
 import { AppError, describeError, wantsHtml, type FieldError } from '../http/errors';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -73,6 +73,7 @@ export function baseContext(request: FastifyRequest) {
     lang,
     otherLang: other,
     t: (key: string, params?: Record<string, string | number>) => t(lang, key, params),
+    tn: (key: string, n: number, params?: Record<string, string | number>) => tn(lang, key, n, params),
     alternateUrl: request.alternateUrl ?? `/${other}`,
     currentUrl: request.url,
     cspNonce: request.cspNonce,
