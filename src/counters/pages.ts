@@ -1,7 +1,7 @@
 /** Server-rendered pages of the counters capability (work without JavaScript; the board is enhanced by SSE). */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database';
-import { AppError, describeError, type FieldError } from '../http/errors';
+import { AppError, describeError, type FieldError, signInRedirect } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';
 import { pick, t, type Lang } from '../i18n/index';
 import { bilingualRoute } from '../web/render';
@@ -68,7 +68,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
 
   // ---------------------------------------------------------------- staff: offices
   bilingualRoute(app, 'GET', paths.offices, async (request, reply, lang) => {
-    if (!request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
+    if (!request.staff) return reply.redirect(signInRedirect(request) ?? (lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login'), 303);
     const staff = request.staff;
     let q = db.selectFrom('offices').select(['offices.id', 'offices.name_en', 'offices.name_fr']).orderBy('offices.name_en');
     if (!staff.roles.includes('admin')) q = q.where('offices.id', 'in', db.selectFrom('office_organisations').select('office_id').where('org_id', '=', staff.orgId));

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
-import { AppError, describeError, type FieldError } from '../http/errors';
+import { AppError, describeError, type FieldError, signInRedirect } from '../http/errors';
 import { requireStaff } from '../http/session';
 import { bilingualRoute, fillPath } from '../web/render';
 import { formatDate, t, type Lang } from '../i18n/index';
@@ -564,7 +564,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   const requireManager = (request: FastifyRequest, reply: FastifyReply, lang: Lang) => {
     if (!request.staff) {
-      reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
+      reply.redirect(signInRedirect(request) ?? (lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login'), 303);
       return null;
     }
     return requireStaff(request, STAFF_ROLES);

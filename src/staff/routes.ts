@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../http/deps';
-import { AppError, registerSignInPage } from '../http/errors';
+import { AppError, registerSignInPage, signInRedirect } from '../http/errors';
 import { safeReturnTo } from '../clients/oidc';
 import { endSession, requireStaff, startSession } from '../http/session';
 import { bilingualRoute } from '../web/render';
@@ -82,7 +82,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
 
   bilingualRoute(app, 'GET', { en: '/en/staff', fr: '/fr/personnel' }, async (request, reply, lang) => {
-    if (!request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
+    if (!request.staff) return reply.redirect(signInRedirect(request) ?? (lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login'), 303);
     const staff = requireStaff(request);
     const org = await db.selectFrom('organisations').selectAll().where('id', '=', staff.orgId).executeTakeFirstOrThrow();
     const links = HOME_LINKS.filter((l) => l.roles.some((r) => staff.roles.includes(r))).map((l) => ({ href: l.href[lang], text: t(lang, l.text) }));
