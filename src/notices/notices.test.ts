@@ -399,5 +399,15 @@ describe('tell us once', () => {
     assert.equal(ok.statusCode, 200, ok.body);
     const bad = await t.app.inject({ method: 'POST', url: '/demo/partner-inbox/demo-health-card', headers: { 'content-type': 'application/json', 'guichet-signature': sign('wrong', body) }, payload: body });
     assert.equal(bad.statusCode, 401);
+    // the check page names each program once with its organisation, never "(…) (Canada Revenue Agency)"
+    const cookie = await clientCookie(t.app, t.db, await createTestClient(t.db));
+    const fields = { 'newAddress.line1': '50 Rideau Street', 'newAddress.city': 'Ottawa', 'newAddress.province': 'ON', 'newAddress.postalCode': 'K1N 9J7', effectiveDate: address.effectiveDate };
+    for (const [url, org] of [['/en/tell-us-once/change-of-address/check', 'Canada Revenue Agency'], ['/fr/dites-le-nous-une-fois/changement-d-adresse/verifier', 'Agence du revenu du Canada']]) {
+      const check = await t.app.inject({ method: 'POST', url, headers: { cookie, accept: 'text/html' }, payload: { _csrf: csrfFrom(cookie), ...fields } });
+      assert.equal(check.statusCode, 200);
+      assert.ok(check.body.includes('value="demo-cra-benefits"'));
+      assert.ok(!check.body.includes(`) (${org})`), `no doubled organisation: ${org}`);
+      assert.ok(/Ontario health card \(OHIP\) \(Ontario Ministry of Health|Carte Santé de l’Ontario \(Assurance-santé\) \(Ministère de la Santé/.test(check.body), 'other programs keep their organisation');
+    }
   });
 });
