@@ -4,7 +4,7 @@
  * the query string and malformed bodies (JSON of the wrong shape and types, broken JSON, form posts of nonsense).
  * No answer may be a 5xx, show a stack trace or a source path; an API error (under /api/) must be JSON with a
  * machine-readable code and, asked in French (Accept-Language), the same code with its message translated; an error
- * page under /fr/ must be in French.
+ * page under /fr/ must be in French; a page (asked by a browser) never shows a raw schema path such as `querystring.q`.
  * Hostile input too (issue 14): NUL bytes and lone surrogates in every field (JSON, form, query), impossible and far
  * dates, integers beyond bigint, redirect targets (returnTo) with characters above U+00FF, and malformed multipart
  * bodies. The rate limits are on (with limits no sweep reaches), so their hook runs on every limited route.
@@ -94,6 +94,9 @@ const BROKEN_MULTIPART = [
   { 'content-type': 'multipart/form-data; boundary=XyZ', payload: '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 cut' },
   { 'content-type': 'multipart/form-data', payload: 'no boundary at all' },
 ];
+
+/** A schema path a person should never read on a page (`querystring.q`, `body.staffId`, `params.id`). */
+const RAW_SCHEMA_PATH = /(?<![\w.])(querystring|body|params)\.[A-Za-z_]/;
 
 /** The answer, or a failure naming the request when none comes within 10 s (instead of a hung sweep). */
 async function answered<T>(p: Promise<T>, where: string): Promise<T> {
@@ -206,6 +209,11 @@ describe('every route answers bad input without a 5xx', () => {
             if (/\.ts:\d+|node_modules\//.test(res.body)) failures.push(`${where} → ${res.statusCode} shows a stack trace or source path`);
             if (res.statusCode >= 400 && html && a.url.startsWith('/fr/') && ++frenchErrorPages && !/<html[^>]*\slang="fr"/.test(res.body)) {
               failures.push(`${where} → ${res.statusCode}: a French page's error is not in French`);
+            }
+            // a page's answer never shows a raw schema path ("querystring.q: This is too long."): asked by a browser
+            if (res.statusCode === 400 && !a.url.startsWith('/api/')) {
+              const page = await answered(t.app.inject({ method: route.method as 'GET', url: a.url, headers: { ...caller.headers, ...a.headers, accept: 'text/html' }, payload: a.payload }), where);
+              if (RAW_SCHEMA_PATH.test(page.body)) failures.push(`${where} → ${page.statusCode}: the page shows a raw schema path: ${RAW_SCHEMA_PATH.exec(page.body)![0]}`);
             }
             if (res.statusCode >= 500) {
               failures.push(`${where} → ${res.statusCode} ${res.body.slice(0, 200)}`);

@@ -262,7 +262,10 @@ describe('cases authorisation matrix', () => {
     const html = (cookie: string | null, url: string) => t.app.inject({ url, headers: { accept: 'text/html', ...(cookie ? { cookie } : {}) } });
     assert.equal((await html(who.owner, `/en/my-file/requests/${caseId}`)).statusCode, 200);
     assert.equal((await html(who.otherClient, `/fr/mon-dossier/demandes/${caseId}`)).statusCode, 404);
-    assert.equal((await html(null, `/en/my-file/requests/${caseId}`)).statusCode, 401);
+    // signed out: to sign-in, and back to this page afterwards (issue 16)
+    const signedOut = await html(null, `/en/my-file/requests/${caseId}`);
+    assert.equal(signedOut.statusCode, 303);
+    assert.equal(signedOut.headers.location, `/en/sign-in?returnTo=${encodeURIComponent(`/en/my-file/requests/${caseId}`)}`);
     assert.equal((await html(who.ownerOrg, `/en/staff/cases/${caseId}`)).statusCode, 200);
     assert.equal((await html(who.otherOrg, `/en/staff/cases/${caseId}`)).statusCode, 404);
     assert.equal((await html(who.otherOrg, `/en/staff/cases/${crypto.randomUUID()}`)).statusCode, 404);

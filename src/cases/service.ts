@@ -152,33 +152,56 @@ export function staffCaseCondition(
 type StaffShape = 'one-stop' | 'org';
 const staffShape = (staff: StaffPrincipal): StaffShape => (staff.orgId === ONE_STOP_ORG_ID ? 'one-stop' : 'org');
 
-/** The standard that sets a service's clock: the newest with a duration, timeliness standards first. */
+/**
+ * The standard that sets a request's clock: one published for the channel the request came through (issue 16: an
+ * online request for the demo driver's licence was due in 3 minutes, from the kiosk's standard).
+ * - A standard applies to a channel when its GC channel code is the channel's (web → ONL, phone → TEL, counter and
+ *   kiosk → PERSON, mail → POST, email → EML), or when it names no channel (null or OTH: "not channel-specific").
+ * - A standard counted in seconds, minutes or hours that names no channel is a service time at a counter, kiosk or
+ *   phone line: it never sets the clock of a request sent online, by mail or by e-mail.
+ * - Among those that apply: the channel's own first, then timeliness (TML), then the newest fiscal year.
+ * - None applies: no due date (the request shows no standard; nothing is counted late), the same as a service
+ *   without a published standard.
+ */
 const ruleCache = new Map<string, { at: number; rule: DueRule | null }>();
 const RULE_TTL_MS = 60_000;
 
-export async function dueRuleFor(db: Database, serviceId: string, jurisdiction: string): Promise<DueRule | null> {
-  const key = `${serviceId}|${jurisdiction}`;
+const STANDARD_CHANNEL: Record<string, string> = { web: 'ONL', phone: 'TEL', counter: 'PERSON', kiosk: 'PERSON', mail: 'POST', email: 'EML' };
+const LIVE_CHANNELS = new Set(['phone', 'counter', 'kiosk']);
+
+export async function dueRuleFor(db: Database, serviceId: string, jurisdiction: string, channel = 'web'): Promise<DueRule | null> {
+  const key = `${serviceId}|${jurisdiction}|${channel}`;
   const hit = ruleCache.get(key);
   if (hit && Date.now() - hit.at < RULE_TTL_MS) return hit.rule;
-  const rule = await loadDueRule(db, serviceId, jurisdiction);
+  const rule = await loadDueRule(db, serviceId, jurisdiction, channel);
   if (ruleCache.size > 5000) ruleCache.clear();
   ruleCache.set(key, { at: Date.now(), rule });
   return rule;
 }
 
-async function loadDueRule(db: Database, serviceId: string, jurisdiction: string): Promise<DueRule | null> {
-  const std = await db
+async function loadDueRule(db: Database, serviceId: string, jurisdiction: string, channel: string): Promise<DueRule | null> {
+  const rows = await db
     .selectFrom('service_standards')
-    .select(['id', 'duration_value', 'duration_unit', 'type', 'fiscal_year'])
+    .select(['id', 'duration_value', 'duration_unit', 'type', 'fiscal_year', 'channel'])
     .where('service_id', '=', serviceId)
     .where('duration_value', 'is not', null)
     .where('duration_unit', 'is not', null)
-    .orderBy(sql`case when type = 'TML' then 0 else 1 end`)
-    .orderBy('fiscal_year', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (!std || !std.duration_value || !std.duration_unit) return null;
-  return { value: std.duration_value, unit: std.duration_unit, jurisdiction, source: 'standard', standardId: std.id, pausedDays: 0 };
+    .execute();
+  const own = STANDARD_CHANNEL[channel];
+  const applies = rows.filter((r) => {
+    if (!r.duration_value || !r.duration_unit) return false;
+    if (r.channel && r.channel !== 'OTH') return r.channel === own;
+    return LIVE_CHANNELS.has(channel) || !['seconds', 'minutes', 'hours'].includes(r.duration_unit);
+  });
+  applies.sort(
+    (a, b) =>
+      Number(b.channel === own) - Number(a.channel === own) ||
+      Number(b.type === 'TML') - Number(a.type === 'TML') ||
+      b.fiscal_year.localeCompare(a.fiscal_year),
+  );
+  const std = applies[0];
+  if (!std) return null;
+  return { value: std.duration_value!, unit: std.duration_unit!, jurisdiction, source: 'standard', standardId: std.id, pausedDays: 0 };
 }
 
 const caseReference = (at: Date, n: number) => `G-${at.getUTCFullYear()}-${String(n).padStart(6, '0')}`;
@@ -419,7 +442,7 @@ export async function createCase(
     if (!found || found.status !== 'published' || found.ref_n === null) throw invalid([{ field: 'serviceId', code: 'notFound' }]);
     if (!found.may_serve) throw new AppError(404, 'CASE_CLIENT_NOT_FOUND');
     const service = found;
-    const rule = await dueRuleFor(trx, service.id, service.jurisdiction);
+    const rule = await dueRuleFor(trx, service.id, service.jurisdiction, channel);
     const dueDate = rule ? computeDueDate(now, rule.value, rule.unit as DurationUnit, rule.jurisdiction) : null;
     const guaranteeDue = service.guarantee_days ? addBusinessDays(localDate(now), service.guarantee_days, service.jurisdiction) : null;
     const id = crypto.randomUUID();

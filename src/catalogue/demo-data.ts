@@ -51,7 +51,10 @@ export interface DemoService {
   costs?: Array<{ cents: number; en: string; fr: string }>;
   requirements?: Array<{ en: string; fr: string }>;
   outputs?: Array<{ en: string; fr: string }>;
-  standard?: { en: string; fr: string; target: number; value: number; unit: 'days' | 'business_days' | 'minutes' };
+  /** Its published standard; `channel` is the GC code of the channel it is for (ONL, PERSON, ...; none: every channel). */
+  standard?: DemoStandard;
+  /** More standards, for other channels. */
+  moreStandards?: DemoStandard[];
   guarantee_days?: number;
   agent_notes_en?: string;
   agent_notes_fr?: string;
@@ -85,7 +88,10 @@ export const demoServices: DemoService[] = [
     costs: [{ cents: 9000, en: 'Five-year renewal', fr: 'Renouvellement de cinq ans' }],
     requirements: [{ en: 'Your current driver’s licence', fr: 'Votre permis de conduire actuel' }, addressDoc],
     outputs: [{ en: 'Driver’s licence card', fr: 'Carte de permis de conduire' }],
-    standard: { en: 'Serve kiosk transactions in at most 3 minutes', fr: 'Traiter les transactions au kiosque en au plus 3 minutes', target: 0.95, value: 3, unit: 'minutes' },
+    standard: { en: 'Serve kiosk transactions in at most 3 minutes', fr: 'Traiter les transactions au kiosque en au plus 3 minutes', target: 0.95, value: 3, unit: 'minutes', channel: 'PERSON' },
+    moreStandards: [
+      { en: 'Decide online requests within 5 business days', fr: 'Rendre une décision sur les demandes en ligne dans un délai de 5 jours ouvrables', target: 0.9, value: 5, unit: 'business_days', channel: 'ONL' },
+    ],
   },
   {
     id: 'demo-outdoors-card', owner: 'on-mnr', delivered_by: [ONE_STOP_ORG_ID],
@@ -325,11 +331,24 @@ export const demoPostalAreas: Array<[string, number, number, string]> = [
   ['K6K', 45.03, -74.70, 'Cornwall'], ['J8T', 45.46, -75.72, 'Gatineau'], ['J8X', 45.43, -75.72, 'Gatineau (Hull)'], ['J9H', 45.40, -75.85, 'Gatineau (Aylmer)'],
 ];
 
+export interface DemoStandard {
+  en: string;
+  fr: string;
+  target: number;
+  value: number;
+  unit: 'days' | 'business_days' | 'minutes';
+  channel?: 'ONL' | 'TEL' | 'PERSON' | 'POST' | 'EML';
+}
+
 export const demoStaff: Array<{ id: string; email: string; name: string; org_id: string; roles: string[] }> = [
   { id: 'staff-reviewer', email: 'reviewer@guichet.example', name: 'Renée Reviewer', org_id: ONE_STOP_ORG_ID, roles: ['reviewer', 'editor', 'manager'] },
   { id: 'staff-agent', email: 'agent@guichet.example', name: 'Alex Agent', org_id: ONE_STOP_ORG_ID, roles: ['agent'] },
   { id: 'staff-admin', email: 'admin@guichet.example', name: 'Ada Admin', org_id: ONE_STOP_ORG_ID, roles: ['admin', 'manager'] },
   { id: 'staff-mto-editor', email: 'editor@mto.example', name: 'Émile Editor (MTO)', org_id: 'on-mto', roles: ['editor'] },
+  // the partner organisation that owns the demo driver's licence: an agent who handles its online requests from start
+  // to end and a manager who assigns them (issue 16: no demo staff member saw a client's online request)
+  { id: 'staff-mto-agent', email: 'agent@mto.example', name: 'Mathis Agent (MTO)', org_id: 'on-mto', roles: ['agent'] },
+  { id: 'staff-mto-manager', email: 'manager@mto.example', name: 'Maya Manager (MTO)', org_id: 'on-mto', roles: ['manager', 'agent'] },
   { id: 'staff-ottawa-editor', email: 'editor@ottawa.example', name: 'Olivia Editor (Ottawa)', org_id: 'ottawa', roles: ['editor', 'agent'] },
   { id: 'staff-esdc-editor', email: 'editor@esdc.example', name: 'Sam Editor (ESDC)', org_id: 'esdc-edsc', roles: ['editor', 'partner'] },
   { id: 'staff-cra-partner', email: 'partner@cra.example', name: 'Casey Partner (CRA)', org_id: 'cra-arc', roles: ['partner', 'agent'] },

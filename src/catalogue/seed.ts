@@ -16,6 +16,7 @@ export async function seedIfEmpty(db: Database, seedDir: string, log?: Pick<Fast
     for (const p of imported.problems) log?.warn(p, 'inventory row rejected');
   }
   const demo = await seedDemo(db);
+  if (!demo) await ensureDemoStaff(db);
   if (!imported && !demo) return null;
   return {
     services: imported?.services.total ?? 0,
@@ -23,6 +24,16 @@ export async function seedIfEmpty(db: Database, seedDir: string, log?: Pick<Fast
     organisations: imported ? imported.organisations.inserted : 0,
     demo,
   };
+}
+
+/** A database seeded before a demo person was added gets them (their organisation must be there; never changes one). */
+export async function ensureDemoStaff(db: Database): Promise<void> {
+  const demoInstalled = await db.selectFrom('organisations').select('id').where('id', '=', demoOrgs[0].id).executeTakeFirst();
+  if (!demoInstalled) return;
+  const orgs = new Set((await db.selectFrom('organisations').select('id').where('id', 'in', [...new Set(demoStaff.map((s) => s.org_id))]).execute()).map((o) => o.id));
+  const known = new Set((await db.selectFrom('staff_users').select('id').execute()).map((s) => s.id));
+  const missing = demoStaff.filter((s) => !known.has(s.id) && orgs.has(s.org_id));
+  if (missing.length) await db.insertInto('staff_users').values(missing.map((s) => ({ ...s, is_demo: true }))).onConflict((oc) => oc.column('id').doNothing()).execute();
 }
 
 /** Adds the demo set once (it is recognised by the one-stop organisation's row). Returns false when already there. */
@@ -65,15 +76,18 @@ export async function seedDemo(db: Database): Promise<boolean> {
       if (s.requirements?.length)
         await trx.insertInto('service_requirements').values(s.requirements.map((r, i) => ({ service_id: s.id, position: i + 1, name_en: r.en, name_fr: r.fr }))).execute();
       if (s.outputs?.length) await trx.insertInto('service_outputs').values(s.outputs.map((o) => ({ service_id: s.id, name_en: o.en, name_fr: o.fr }))).execute();
-      if (s.standard)
+      const standards = [...(s.standard ? [s.standard] : []), ...(s.moreStandards ?? [])];
+      if (standards.length)
         await trx
           .insertInto('service_standards')
-          .values({
-            id: `demo-${s.id}`, source_id: `demo-${s.id}`, service_id: s.id, fiscal_year: '2025-2026', text_en: s.standard.en, text_fr: s.standard.fr,
-            type: 'TML', channel: null, target: s.standard.target, volume_meeting_target: null, total_volume: null, performance: null, target_met: null,
-            missing: JSON.stringify({ performance: 'ND' }), duration_value: s.standard.value, duration_unit: s.standard.unit,
-            standard_url_en: null, standard_url_fr: null, results_url_en: null, results_url_fr: null,
-          })
+          .values(
+            standards.map((std, i) => ({
+              id: i ? `demo-${s.id}-${i + 1}` : `demo-${s.id}`, source_id: i ? `demo-${s.id}-${i + 1}` : `demo-${s.id}`, service_id: s.id, fiscal_year: '2025-2026', text_en: std.en, text_fr: std.fr,
+              type: 'TML', channel: std.channel ?? null, target: std.target, volume_meeting_target: null, total_volume: null, performance: null, target_met: null,
+              missing: JSON.stringify({ performance: 'ND' }), duration_value: std.value, duration_unit: std.unit,
+              standard_url_en: null, standard_url_fr: null, results_url_en: null, results_url_fr: null,
+            })),
+          )
           .execute();
       await trx
         .insertInto('service_versions')

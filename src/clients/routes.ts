@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
-import { AppError, describeError, type FieldError } from '../http/errors';
+import { AppError, describeError, registerSignInPage, type FieldError } from '../http/errors';
 import { endSession, requireStaff, startSession } from '../http/session';
 import { pick, t, type Lang } from '../i18n/index';
 import { bilingualRoute, fillPath } from '../web/render';
@@ -161,6 +161,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     },
   };
 
+  // a page visited signed out comes to sign-in, then back (src/http/errors.ts)
+  registerSignInPage('client', P.signIn);
+
   const signInBody = { body: Type.Object({ returnTo: Type.Optional(Type.String({ maxLength: 500 })), _csrf: Type.Optional(Type.String({ maxLength: 100 })) }) };
 
   bilingualRoute(app, 'GET', P.signIn, async (request, reply, lang) => {
@@ -171,8 +174,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'POST', P.signIn, (request, reply, lang) => startLogin(request, reply, lang, 'client'), { config: { ...own.none, rateLimitPolicy: 'signIn' }, schema: signInBody });
 
   bilingualRoute(app, 'GET', P.staffSignIn, async (request, reply, lang) => {
-    if (request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel' : '/en/staff', 303);
-    return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.staffSignIn.title'), kind: 'staff', devProvider, action: P.staffSignIn[lang] });
+    const returnTo = safeReturnTo((request.query as Record<string, unknown>).returnTo);
+    if (request.staff) return reply.redirect(returnTo ?? (lang === 'fr' ? '/fr/personnel' : '/en/staff'), 303);
+    return reply.page('clients/views/sign-in.njk', { title: t(lang, 'clients.staffSignIn.title'), kind: 'staff', returnTo, devProvider, action: P.staffSignIn[lang] });
   }, { ...allowProviderFormAction, config: own.none });
   bilingualRoute(app, 'POST', P.staffSignIn, (request, reply, lang) => startLogin(request, reply, lang, 'staff'), { config: { ...own.none, rateLimitPolicy: 'signIn' }, schema: signInBody });
 

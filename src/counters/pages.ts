@@ -1,7 +1,7 @@
 /** Server-rendered pages of the counters capability (work without JavaScript; the board is enhanced by SSE). */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database';
-import { AppError, describeError, type FieldError } from '../http/errors';
+import { AppError, describeError, type FieldError, signInRedirect } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';
 import { allMessages, pick, t, type Lang } from '../i18n/index';
 import { bilingualRoute } from '../web/render';
@@ -87,12 +87,12 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
 
   // ---------------------------------------------------------------- staff: offices
   bilingualRoute(app, 'GET', paths.offices, async (request, reply, lang) => {
-    if (!request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
+    if (!request.staff) return reply.redirect(signInRedirect(request) ?? (lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login'), 303);
     const staff = request.staff;
     let q = db.selectFrom('offices').select(['offices.id', 'offices.name_en', 'offices.name_fr']).orderBy('offices.name_en');
     if (!(staff.roles.includes('admin') && staff.orgId === ONE_STOP_ORG)) q = q.where('offices.id', 'in', db.selectFrom('office_organisations').select('office_id').where('org_id', '=', staff.orgId));
     const offices = (await q.execute()).map((o) => ({ id: o.id, name: pick(o, 'name', lang), links: Object.fromEntries(Object.keys(paths).map((k) => [k, urlFor(k as keyof typeof paths, lang, { officeId: o.id })])) }));
-    return reply.page('counters/views/offices.njk', { title: t(lang, 'counters.offices.title'), offices });
+    return reply.page('counters/views/offices.njk', { title: t(lang, 'counters.offices.title'), offices, manager: staff.roles.some((r) => ['manager', 'admin'].includes(r)) });
   }, { config: callerOffices });
 
   // ---------------------------------------------------------------- greeter
@@ -215,6 +215,9 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
         if (!r.ticket) return counterPage(request, reply, lang, { notice: t(lang, 'counters.counter.nobody') });
       } else if (['serve', 'recall', 'hold', 'no_show', 'complete', 'transfer'].includes(action)) {
         const target = str(b.transferTo);
+        if (action === 'transfer' && !/^(counter|service):./.test(target)) {
+          throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'transferTo', code: 'required', message: t(lang, 'counters.counter.transferRequired') }]);
+        }
         const input = action === 'transfer'
           ? target.startsWith('counter:') ? { counterId: target.slice(8) } : target.startsWith('service:') ? { serviceId: target.slice(8) } : {}
           : { result: str(b.result) || undefined, caseId: str(b.caseId) || undefined };

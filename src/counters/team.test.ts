@@ -123,7 +123,10 @@ describe('counters: team page', () => {
     }
     assert.equal((await get(outsider, EN)).statusCode, 404);
     assert.equal((await get(editor, EN)).statusCode, 403);
-    assert.equal((await get(null, EN)).statusCode, 401);
+    // signed out: to the staff sign-in, and back here afterwards (issue 16)
+    const signedOut = await get(null, EN);
+    assert.equal(signedOut.statusCode, 303);
+    assert.equal(signedOut.headers.location, `/en/staff/login?returnTo=${encodeURIComponent(EN)}`);
     assert.equal(await counterCount(), before);
   });
 

@@ -109,6 +109,20 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     }
   });
 
+  // Nothing personal stays in a browser's or a proxy's cache (issue 16: Back after sign-out showed the previous
+  // person's file). ONE rule for every answer: `Cache-Control: no-store`, except static assets (/assets/, which set
+  // their own max-age) and an answer whose route set its own Cache-Control for a caller WITHOUT a session or an
+  // Authorization header (the public CPSV-AP export's ETag). An answer to a request with a session or a key is always
+  // no-store, whatever the route said: the layout of every page names the person signed in. test/no-store.test.ts
+  // checks every registered route. (docs/architecture.md, "Caching")
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/assets/')) return payload;
+    if (request.session || request.headers.authorization || request.headers.cookie?.includes('guichet_sid=') || !reply.hasHeader('cache-control')) {
+      reply.header('Cache-Control', 'no-store');
+    }
+    return payload;
+  });
+
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   installPages(app);

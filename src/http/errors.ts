@@ -104,10 +104,40 @@ export function describeError(error: FastifyError | AppError | Error, lang: Lang
   return { status: 500, code: 'INTERNAL_ERROR', message: t(lang, 'errors.INTERNAL_ERROR') };
 }
 
+/**
+ * Where a browser that needs to sign in is sent (issue 16: a signed-out visit to a request page answered a bare 401).
+ * The capabilities that own sign-in register their pages (`registerSignInPage`); the plumbing imports none. A GET page
+ * that answers 401 becomes a 303 to the sign-in page for that area (staff pages: the staff sign-in) with
+ * `returnTo=<the page>` (a same-site path, only printable ASCII; sign-in checks it again). API answers stay 401 JSON.
+ */
+export interface SignInPages {
+  client: { en: string; fr: string };
+  staff: { en: string; fr: string };
+}
+const signInPages: Partial<SignInPages> = {};
+export function registerSignInPage(kind: keyof SignInPages, paths: { en: string; fr: string }): void {
+  signInPages[kind] = paths;
+}
+const STAFF_AREA = /^\/(en\/staff|fr\/personnel)(\/|$|\?)/;
+
+export function signInRedirect(request: FastifyRequest): string | undefined {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
+  const url = request.url;
+  if (!url.startsWith('/') || url.startsWith('//') || url.length > 500 || !/^[\x21-\x7e]+$/.test(url)) return undefined;
+  const lang = request.lang;
+  const page = (STAFF_AREA.test(url) ? signInPages.staff : signInPages.client)?.[lang];
+  if (!page || url.split('?')[0] === page) return undefined;
+  return `${page}?returnTo=${encodeURIComponent(url)}`;
+}
+
 export function installErrorHandlers(app: FastifyInstance, renderErrorPage: ErrorPageRenderer) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const lang = request.lang;
     const d = describeError(error, lang);
+    if (d.status === 401 && wantsHtml(request)) {
+      const to = signInRedirect(request);
+      if (to) return reply.redirect(to, 303);
+    }
     if (d.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: d.code, status: d.status }, 'request rejected');
     if (wantsHtml(request)) {

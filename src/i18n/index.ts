@@ -79,6 +79,19 @@ export function localDate(at: Date = new Date(), timeZone = 'America/Toronto'): 
   return f.format(at);
 }
 
+const pluralRules = { en: new Intl.PluralRules('en-CA'), fr: new Intl.PluralRules('fr-CA') };
+
+/**
+ * A message that depends on a count, by the language's plural rules: `<key>.one`, `<key>.other` (and any other
+ * category the language has), falling back to `<key>.other`. French counts 0 and 1 as "one" ("0 client en attente").
+ * `{n}` is the count, formatted for the language. Pages: `tn('key', n)`.
+ */
+export function tn(lang: Lang, key: string, n: number, params: Record<string, string | number> = {}): string {
+  const k = `${key}.${pluralRules[lang].select(n)}`;
+  const found = table[lang][k] ?? table.en[k];
+  return t(lang, found !== undefined ? k : `${key}.other`, { n: formatNumber(n, lang), ...params });
+}
+
 export function formatNumber(n: number, lang: Lang): string {
   return new Intl.NumberFormat(lang === 'fr' ? 'fr-CA' : 'en-CA').format(n);
 }

@@ -125,4 +125,17 @@ export const migrations: Record<string, Migration> = {
       await sql`drop index notices_pending_idx; alter table declarations drop column declared_by; drop table notice_alert_mails;`.execute(db);
     },
   },
+  // A declaration form is sent once (issue 16: Back, then "Send the notices" again, made a second declaration): the
+  // check page's form carries a one-time token, stored with the declaration, unique per client.
+  '003_declaration_form_token': {
+    async up(db: Kysely<any>) {
+      await sql`
+        alter table declarations add column form_token text;
+        create unique index declarations_form_token_idx on declarations(client_id, form_token) where form_token is not null;
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index declarations_form_token_idx; alter table declarations drop column form_token;`.execute(db);
+    },
+  },
 };

@@ -287,6 +287,43 @@ describe('tell us once', () => {
     assert.ok(!who.body.includes('whsec_'), 'no secrets on the public page');
   });
 
+  test('pages: a declaration form is sent once (Back, then Send again); dates in the locale; honest pre-selection hint', async () => {
+    const clientId = await createTestClient(t.db);
+    const cookie = await clientCookie(t.app, t.db, clientId);
+    const fields = { 'newAddress.line1': '50 Rideau Street', 'newAddress.city': 'Ottawa', 'newAddress.province': 'ON', 'newAddress.postalCode': 'K1N 9J7', effectiveDate: address.effectiveDate };
+    const check = await t.app.inject({ method: 'POST', url: '/en/tell-us-once/change-of-address/check', headers: { cookie, accept: 'text/html' }, payload: { _csrf: csrfFrom(cookie), ...fields } });
+    assert.equal(check.statusCode, 200, check.body.slice(0, 300));
+    const token = /name="formToken" value="([0-9a-f-]{36})"/.exec(check.body)?.[1];
+    assert.ok(token, 'the send form carries a one-time token');
+    // the effective date in the reader's language, not ISO
+    const [y, m, d] = address.effectiveDate.split('-').map(Number);
+    const month = new Date(Date.UTC(y, m - 1, d, 12)).toLocaleString('en-CA', { month: 'long', timeZone: 'UTC' });
+    assert.ok(check.body.includes(`${month} ${d}, ${y}`), `date shown as ${month} ${d}, ${y}`);
+    assert.ok(!check.body.includes(`>${address.effectiveDate}<`) && !new RegExp(`\\s${address.effectiveDate}\\s`).test(check.body));
+    // a new client deals with no program yet: the hint does not claim that some are selected
+    assert.ok(!/checked/.test(check.body.split('name="recipients"')[1] ?? ''), 'nothing pre-selected');
+    assert.ok(check.body.includes('Choose the programs to tell.'));
+    assert.ok(!check.body.includes('Programs you already deal with are selected'));
+    const send = () =>
+      t.app.inject({ method: 'POST', url: '/en/tell-us-once/change-of-address/send', headers: { cookie, accept: 'text/html' }, payload: { _csrf: csrfFrom(cookie), formToken: token!, ...fields, recipients: ['test-fast'] } });
+    const first = await send();
+    assert.equal(first.statusCode, 303, first.body.slice(0, 300));
+    const again = await send();
+    assert.equal(again.statusCode, 303);
+    assert.equal(again.headers.location, first.headers.location, 'the second send shows the first declaration');
+    const [a1, a2] = await Promise.all([send(), send()]);
+    assert.deepEqual([a1.headers.location, a2.headers.location], [first.headers.location, first.headers.location]);
+    const decls = await t.db.selectFrom('declarations').select('id').where('client_id', '=', clientId).execute();
+    assert.equal(decls.length, 1, 'one declaration');
+    const notices = await t.db.selectFrom('notices').select('id').where('client_id', '=', clientId).execute();
+    assert.equal(notices.length, 1, 'one notice');
+    // now the client deals with that program: the next check page pre-selects it and says so
+    const next = await t.app.inject({ method: 'POST', url: '/en/tell-us-once/change-of-address/check', headers: { cookie, accept: 'text/html' }, payload: { _csrf: csrfFrom(cookie), ...fields } });
+    assert.ok(next.body.includes('Programs you already deal with are selected'));
+    assert.match(next.body, /value="test-fast" checked/);
+    assert.notEqual(/name="formToken" value="([0-9a-f-]{36})"/.exec(next.body)?.[1], token, 'a new form, a new token');
+  });
+
   test('authorisation matrix: partners see only their own notices, clients only their own file; denials do not leak', async () => {
     const a = await createTestClient(t.db);
     const b = await createTestClient(t.db);
@@ -362,5 +399,15 @@ describe('tell us once', () => {
     assert.equal(ok.statusCode, 200, ok.body);
     const bad = await t.app.inject({ method: 'POST', url: '/demo/partner-inbox/demo-health-card', headers: { 'content-type': 'application/json', 'guichet-signature': sign('wrong', body) }, payload: body });
     assert.equal(bad.statusCode, 401);
+    // the check page names each program once with its organisation, never "(…) (Canada Revenue Agency)"
+    const cookie = await clientCookie(t.app, t.db, await createTestClient(t.db));
+    const fields = { 'newAddress.line1': '50 Rideau Street', 'newAddress.city': 'Ottawa', 'newAddress.province': 'ON', 'newAddress.postalCode': 'K1N 9J7', effectiveDate: address.effectiveDate };
+    for (const [url, org] of [['/en/tell-us-once/change-of-address/check', 'Canada Revenue Agency'], ['/fr/dites-le-nous-une-fois/changement-d-adresse/verifier', 'Agence du revenu du Canada']]) {
+      const check = await t.app.inject({ method: 'POST', url, headers: { cookie, accept: 'text/html' }, payload: { _csrf: csrfFrom(cookie), ...fields } });
+      assert.equal(check.statusCode, 200);
+      assert.ok(check.body.includes('value="demo-cra-benefits"'));
+      assert.ok(!check.body.includes(`) (${org})`), `no doubled organisation: ${org}`);
+      assert.ok(/Ontario health card \(OHIP\) \(Ontario Ministry of Health|Carte Santé de l’Ontario \(Assurance-santé\) \(Ministère de la Santé/.test(check.body), 'other programs keep their organisation');
+    }
   });
 });

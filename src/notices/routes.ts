@@ -3,13 +3,15 @@
  * staff management (subscriptions, partner API keys, alerts), the client and partner JSON APIs, and (outside
  * production) a demo partner inbox that verifies signatures, so `npm start` shows notices reaching "delivered".
  */
+import crypto from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
-import { AppError, describeError, type FieldError } from '../http/errors';
+import { AppError, describeError, type FieldError, signInRedirect } from '../http/errors';
 import { requireStaff } from '../http/session';
 import { bilingualRoute, fillPath } from '../web/render';
-import { t, type Lang } from '../i18n/index';
+import { formatDate, t, type Lang } from '../i18n/index';
+import { isUuid } from '../db/ids';
 import {
   EVENT_TYPES,
   eventBySlug,
@@ -134,9 +136,19 @@ function displayValue(lang: Lang, v: unknown): string {
     return Object.values(o).join(', ');
   }
   const s = String(v ?? '');
+  // dates in the reader's language ("15 December 2026", "15 décembre 2026"), not 2026-12-15
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s))) return formatDate(s, lang);
   const opt = `notices.option.${s}`;
   const tr = t(lang, opt);
   return tr !== opt ? tr : s;
+}
+
+/** "Program (Organisation)", or the program alone when its name already says the organisation (a program named
+ * "Canada Revenue Agency: benefits and credits" read "… (demo subscription) (Canada Revenue Agency)"). */
+function programLabel(lang: Lang, program: string, org: string | null | undefined): string {
+  if (!org) return program;
+  const bare = org.replace(/\s*\((demo|démo)\)\s*$/i, '');
+  return program.toLowerCase().includes(bare.toLowerCase()) ? program : t(lang, 'notices.programOf', { program, org });
 }
 
 function recipientItems(lang: Lang, subs: SubscriptionRow[], event: EventTypeDef, preselect: (s: SubscriptionRow) => boolean) {
@@ -146,7 +158,7 @@ function recipientItems(lang: Lang, subs: SubscriptionRow[], event: EventTypeDef
     const basis = s.legal_basis === 'law' ? t(lang, 'notices.basis.law', { law: s.law_reference ?? '' }) : t(lang, 'notices.basis.consent');
     return {
       value: s.id,
-      text: `${lang === 'fr' ? s.program_fr : s.program_en} (${lang === 'fr' ? s.org_name_fr : s.org_name_en})`,
+      text: programLabel(lang, lang === 'fr' ? s.program_fr : s.program_en, lang === 'fr' ? s.org_name_fr : s.org_name_en),
       hint: { text: `${lang === 'fr' ? s.purpose_fr : s.purpose_en} ${t(lang, 'notices.receives', { fields: fields.join(', ') })}. ${basis}` },
       checked: preselect(s),
     };
@@ -156,13 +168,18 @@ function recipientItems(lang: Lang, subs: SubscriptionRow[], event: EventTypeDef
 function splitBody(body: Record<string, unknown> | undefined) {
   const data: Record<string, string> = {};
   let recipients: unknown;
+  let formToken: string | undefined;
   for (const [k, v] of Object.entries(body ?? {})) {
     if (k === '_csrf') continue;
+    if (k === 'formToken') {
+      if (typeof v === 'string') formToken = v;
+      continue;
+    }
     if (k === 'recipients') recipients = v;
     else if (typeof v === 'string') data[k] = v;
     else data[k] = Array.isArray(v) ? (v as unknown[]).join(',') : String(v);
   }
-  return { data, recipients };
+  return { data, recipients, formToken };
 }
 
 /** Only string form values reach the validator (multiple values for one name are invalid). */
@@ -260,6 +277,10 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       .filter((i) => data[i.key] !== undefined)
       .map((i) => ({ key: { text: t(lang, `notices.item.${i.key}`) }, value: { text: displayValue(lang, data[i.key]) } }));
     const recipientsError = errors.find((e) => e.field === 'recipients');
+    // one-time token of this form: sending it twice (Back, then Send again) gives the first declaration
+    const posted = splitBody(request.body as Record<string, unknown>).formToken;
+    const formToken = posted && isUuid(posted) ? posted : crypto.randomUUID();
+    const items = recipientItems(lang, subs, event, (s) => (chosen ? chosen.includes(s.id) : related.has(s.org_id)));
     return reply.page(
       'notices/views/check.njk',
       {
@@ -270,7 +291,10 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
         actingFor: acting ? actingForBanner(lang, acting.rep) : undefined,
         editAction: acting ? `${path(P.bForm, lang, { businessId: acting.businessId, slug })}?edit=1` : `${path(P.form, lang, { slug })}?edit=1`,
         sendAction: acting ? path(P.bSend, lang, { businessId: acting.businessId, slug }) : path(P.send, lang, { slug }),
-        recipientItems: recipientItems(lang, subs, event, (s) => (chosen ? chosen.includes(s.id) : related.has(s.org_id))),
+        recipientItems: items,
+        formToken,
+        // say that programs are pre-selected only when some are
+        recipientsHint: t(lang, !chosen && items.some((i) => i.checked) ? 'notices.recipientsHint' : 'notices.recipientsHintNone'),
         recipientsError: recipientsError ? t(lang, `field.${recipientsError.code}`) : undefined,
         errors: describeFields(lang, errors, () => t(lang, 'notices.recipientsLegend')),
       },
@@ -319,11 +343,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     async (request, reply, lang) => {
       const event = eventFor((request.params as { slug: string }).slug, lang);
       if (!request.client) return signInPage(reply, lang);
-      const { data: raw, recipients } = splitBody(request.body as Record<string, unknown>);
+      const { data: raw, recipients, formToken } = splitBody(request.body as Record<string, unknown>);
       const v = validateEventData(event, raw);
       if (v.errors.length) return renderForm(reply, lang, event, raw, v.errors, 400);
       try {
-        const r = await declare(db, { clientId: request.client.id, eventType: event.id, data: v.data, recipients: recipients ?? [] }, { issuer });
+        const r = await declare(db, { clientId: request.client.id, eventType: event.id, data: v.data, recipients: recipients ?? [], formToken }, { issuer });
         return reply.redirect(`${path(P.declaration, lang, { id: r.declarationId })}?sent=1`, 303);
       } catch (err) {
         if (err instanceof AppError && err.status === 400 && err.details) {
@@ -439,13 +463,13 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       if (!request.client) return signInPage(reply, lang);
       const a = await acting(request);
       const event = businessEventFor((request.params as { slug: string }).slug, lang);
-      const { data: raw, recipients } = splitBody(request.body as Record<string, unknown>);
+      const { data: raw, recipients, formToken } = splitBody(request.body as Record<string, unknown>);
       const v = validateEventData(event, raw);
       if (v.errors.length) return renderForm(reply, lang, event, raw, v.errors, 400, a);
       try {
         await declare(
           db,
-          { clientId: a.businessId, eventType: event.id, data: v.data, recipients: recipients ?? [] },
+          { clientId: a.businessId, eventType: event.id, data: v.data, recipients: recipients ?? [], formToken },
           { issuer, representative: { personId: request.client.id, role: a.rep.role } },
         );
         return reply.redirect(`${path(P.bNotices, lang, { businessId: a.businessId })}?sent=1`, 303);
@@ -545,7 +569,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   const requireManager = (request: FastifyRequest, reply: FastifyReply, lang: Lang) => {
     if (!request.staff) {
-      reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
+      reply.redirect(signInRedirect(request) ?? (lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login'), 303);
       return null;
     }
     return requireStaff(request, STAFF_ROLES);

@@ -13,6 +13,7 @@ import { enqueueMany } from '../jobs/index';
 import { ALL_ITEM_KEYS, eventTypes, isEventType, itemKeys, validateEventData, type EventData, type EventTypeDef, type EventTypeId } from './events';
 import { newSecret, sha256hex } from './signing';
 import { recordAccessBatch } from '../clients/access-log';
+import { isUuid } from '../db/ids';
 import { representativeBasis } from '../clients/accounts';
 import type { DeliveryMode, NoticeStatus } from './tables';
 
@@ -195,6 +196,9 @@ export interface DeclareInput {
   eventType: unknown;
   data: unknown;
   recipients: unknown;
+  /** The one-time token of the form that sent it (a uuid): a second send of the same form changes nothing and
+   * answers the first declaration (`repeated: true`). */
+  formToken?: string;
 }
 
 interface ClientProfile {
@@ -357,6 +361,34 @@ export async function declare(db: Database, input: DeclareInput, opts: { issuer:
   const r = parseRecipients(input.recipients);
   errors.push(...r.errors);
   if (errors.length) throw vErr(errors);
+  const formToken = input.formToken && isUuid(input.formToken) ? input.formToken : null;
+  const sentBefore = async () =>
+    formToken
+      ? db.selectFrom('declarations').select('id').where('client_id', '=', input.clientId).where('form_token', '=', formToken).executeTakeFirst()
+      : undefined;
+  const first = await sentBefore();
+  if (first) return { declarationId: first.id, notices: [] as Awaited<ReturnType<typeof createNotices>>, repeated: true };
+  try {
+    return await declareOnce(db, input, opts, event, v.data, r.ids, formToken);
+  } catch (err) {
+    // the same form sent twice at once: the unique token let one through; the other answers its declaration
+    const again = (err as { code?: string }).code === '23505' ? await sentBefore() : undefined;
+    if (again) return { declarationId: again.id, notices: [] as Awaited<ReturnType<typeof createNotices>>, repeated: true };
+    throw err;
+  }
+}
+
+async function declareOnce(
+  db: Database,
+  input: DeclareInput,
+  opts: { issuer: string; representative?: { personId: string; role: string } },
+  event: EventTypeDef,
+  data: EventData,
+  recipientIds: string[],
+  formToken: string | null,
+) {
+  const v = { data };
+  const r = { ids: recipientIds };
   return db.transaction().execute(async (trx) => {
     const profile = await loadProfile(trx, input.clientId);
     if (profile.kind !== event.audience) throw vErr([{ field: 'eventType', code: event.audience === 'business' ? 'businessOnly' : 'personOnly' }]);
@@ -367,7 +399,7 @@ export async function declare(db: Database, input: DeclareInput, opts: { issuer:
     const rep = opts.representative;
     await trx
       .insertInto('declarations')
-      .values({ id: declarationId, client_id: input.clientId, event_type: event.id, data: JSON.stringify(v.data), declared_by: rep?.personId ?? null })
+      .values({ id: declarationId, client_id: input.clientId, event_type: event.id, data: JSON.stringify(v.data), declared_by: rep?.personId ?? null, form_token: formToken })
       .execute();
     const notices = await createNotices(trx, { issuer: opts.issuer, declarationId, clientId: input.clientId, eventType: event.id, items, subs });
     if (rep) {
@@ -384,7 +416,7 @@ export async function declare(db: Database, input: DeclareInput, opts: { issuer:
         },
       ]);
     }
-    return { declarationId, notices };
+    return { declarationId, notices, repeated: false };
   });
 }
 
@@ -406,11 +438,18 @@ export async function addRecipients(db: Database, clientId: string, declarationI
   });
 }
 
-/** Organisations the client already deals with (pre-selected recipients): earlier notices or active consents. */
+/** Organisations the client already deals with (pre-selected recipients): earlier notices, active consents, or a
+ * request (case) the organisation is responsible for. One round trip. */
 export async function relationshipOrgs(db: Database, clientId: string): Promise<Set<string>> {
-  const a = await db.selectFrom('notices').select('org_id').where('client_id', '=', clientId).where('status', '!=', 'rejected').distinct().execute();
-  const b = await db.selectFrom('consents').select('org_id').where('client_id', '=', clientId).where('withdrawn_at', 'is', null).distinct().execute();
-  return new Set([...a, ...b].map((x) => x.org_id));
+  const rows = await db
+    .selectFrom('notices')
+    .select('org_id')
+    .where('client_id', '=', clientId)
+    .where('status', '!=', 'rejected')
+    .union(db.selectFrom('consents').select('org_id').where('client_id', '=', clientId).where('withdrawn_at', 'is', null))
+    .union(db.selectFrom('cases').select('responsible_org_id as org_id').where('client_id', '=', clientId))
+    .execute();
+  return new Set(rows.map((x) => x.org_id));
 }
 
 /** The client's declarations with their notices (newest first). Scoped to the client. */

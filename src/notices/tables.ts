@@ -56,6 +56,8 @@ export interface DeclarationsTable {
   created_at: Generated<Date>;
   /** The person who declared for a business they represent (migration 002); null when the client declared. */
   declared_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The one-time token of the check page's form that sent it (migration 003): a form is sent once; null from the API. */
+  form_token: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One discrete notice per recipient program, carrying only its entitled fields. */

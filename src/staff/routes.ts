@@ -6,18 +6,44 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../http/deps';
-import { AppError } from '../http/errors';
+import { AppError, registerSignInPage, signInRedirect } from '../http/errors';
+import { safeReturnTo } from '../clients/oidc';
 import { endSession, requireStaff, startSession } from '../http/session';
 import { bilingualRoute } from '../web/render';
 import { own } from '../http/ownership';
+import { t, type Lang } from '../i18n/index';
+
+/** Role names in the reader's language ("agent, gestionnaire"). */
+export function roleNames(lang: Lang, roles: string[]): string {
+  return roles.map((r) => t(lang, `staff.role.${r}`)).join(', ');
+}
+
+/**
+ * The staff home's links, each shown only to the roles its page lets in (issue 16: an agent's home linked to the
+ * catalogue editor, which answered 403). The roles are those the pages check (requireStaff in each capability);
+ * src/staff/home.test.ts signs in as every demo person and opens every link they are shown.
+ */
+const HOME_LINKS: Array<{ href: { en: string; fr: string }; text: string; roles: string[] }> = [
+  { href: { en: '/en/staff/cases', fr: '/fr/personnel/dossiers' }, text: 'staff.link.cases', roles: ['agent', 'manager', 'partner', 'admin'] },
+  { href: { en: '/en/staff/console', fr: '/fr/personnel/console' }, text: 'staff.link.console', roles: ['agent', 'manager', 'partner', 'admin'] },
+  { href: { en: '/en/staff/clients/lookup', fr: '/fr/personnel/clients/recherche' }, text: 'clients.staff.link', roles: ['agent', 'partner', 'manager'] },
+  { href: { en: '/en/staff/counters', fr: '/fr/personnel/comptoirs' }, text: 'staff.link.offices', roles: ['agent', 'manager', 'admin'] },
+  { href: { en: '/en/staff/catalogue', fr: '/fr/personnel/catalogue' }, text: 'staff.link.catalogue', roles: ['editor', 'reviewer'] },
+  { href: { en: '/en/staff/tell-us-once', fr: '/fr/personnel/dites-le-nous-une-fois' }, text: 'staff.link.tellUsOnce', roles: ['admin', 'manager'] },
+];
 
 export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { db, config } = deps;
   const devLogin = config.env !== 'production';
+  const LOGIN = { en: '/en/staff/login', fr: '/fr/personnel/connexion' };
+  // a staff page visited signed out comes here, then back (src/http/errors.ts)
+  registerSignInPage('staff', LOGIN);
 
-  bilingualRoute(app, 'GET', { en: '/en/staff/login', fr: '/fr/personnel/connexion' }, async (request, reply, lang) => {
+  bilingualRoute(app, 'GET', LOGIN, async (request, reply, lang) => {
+    const returnTo = safeReturnTo((request.query as Record<string, unknown>)?.returnTo);
+    const back = returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : '';
     // production: staff sign in with OpenID Connect only (src/clients/routes.ts)
-    if (!devLogin) return reply.redirect(lang === 'fr' ? '/fr/personnel/se-connecter' : '/en/staff/sign-in', 303);
+    if (!devLogin) return reply.redirect((lang === 'fr' ? '/fr/personnel/se-connecter' : '/en/staff/sign-in') + back, 303);
     const staff = await db
       .selectFrom('staff_users')
       .innerJoin('organisations', 'organisations.id', 'staff_users.org_id')
@@ -29,8 +55,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       title: lang === 'fr' ? 'Connexion du personnel' : 'Staff sign-in',
       items: staff.map((s) => ({
         value: s.id,
-        text: `${s.name} — ${lang === 'fr' ? s.name_fr : s.name_en} (${s.roles.join(', ')})`,
+        text: `${s.name} — ${lang === 'fr' ? s.name_fr : s.name_en} (${roleNames(lang, s.roles)})`,
       })),
+      returnTo,
     });
   }, { config: own.none });
 
@@ -40,13 +67,13 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     { en: '/en/staff/login', fr: '/fr/personnel/connexion' },
     async (request, reply, lang) => {
       if (!devLogin) throw new AppError(404, 'NOT_FOUND');
-      const { staffId } = request.body as { staffId?: string };
+      const { staffId, returnTo } = request.body as { staffId?: string; returnTo?: string };
       const s = staffId ? await db.selectFrom('staff_users').select(['id', 'active']).where('id', '=', staffId).executeTakeFirst() : undefined;
       if (!s || !s.active) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'staffId', code: 'required' }]);
       await startSession(db, request, reply, 'staff', s.id, {}, config.publicBaseUrl.startsWith('https://'));
-      return reply.redirect(lang === 'fr' ? '/fr/personnel' : '/en/staff', 303);
+      return reply.redirect(safeReturnTo(returnTo) ?? (lang === 'fr' ? '/fr/personnel' : '/en/staff'), 303);
     },
-    { config: own.none, schema: { body: Type.Object({ staffId: Type.Optional(Type.String({ maxLength: 100 })), _csrf: Type.Optional(Type.String()) }) } },
+    { config: own.none, schema: { body: Type.Object({ staffId: Type.Optional(Type.String({ maxLength: 100 })), returnTo: Type.Optional(Type.String({ maxLength: 500 })), _csrf: Type.Optional(Type.String()) }) } },
   );
 
   bilingualRoute(app, 'POST', { en: '/en/staff/logout', fr: '/fr/personnel/deconnexion' }, async (request, reply, lang) => {
@@ -56,9 +83,10 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   }, { config: own.none });
 
   bilingualRoute(app, 'GET', { en: '/en/staff', fr: '/fr/personnel' }, async (request, reply, lang) => {
-    if (!request.staff) return reply.redirect(lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login', 303);
+    if (!request.staff) return reply.redirect(signInRedirect(request) ?? (lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login'), 303);
     const staff = requireStaff(request);
     const org = await db.selectFrom('organisations').selectAll().where('id', '=', staff.orgId).executeTakeFirstOrThrow();
-    return reply.page('staff/views/home.njk', { title: lang === 'fr' ? 'Espace du personnel' : 'Staff area', org });
+    const links = HOME_LINKS.filter((l) => l.roles.some((r) => staff.roles.includes(r))).map((l) => ({ href: l.href[lang], text: t(lang, l.text) }));
+    return reply.page('staff/views/home.njk', { title: lang === 'fr' ? 'Espace du personnel' : 'Staff area', org, links, roles: roleNames(lang, staff.roles) });
   }, { config: own.staffSelf });
 }
