@@ -3,6 +3,7 @@ import type { Capability } from '../http/capability';
 import { migrations } from './migrations';
 import { messages } from './messages';
 import { registerJobs } from './jobs';
+import { routes } from './routes';
 import { setServiceFeeSource } from '../catalogue/portal/fee-source';
 import { feesForServicePage } from './fees';
 
@@ -14,5 +15,6 @@ export const capability: Capability = {
   migrationGroup: '600_agreements',
   migrations,
   messages: [messages],
+  routes,
   jobs: registerJobs,
 };

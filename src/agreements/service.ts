@@ -9,7 +9,7 @@
  *   answers 404, exactly like one that does not exist.
  * Every command is one transaction; the state it needs is checked in it (row locked), so approving twice is 409.
  */
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database';
 import type { DB } from '../schema';
 import { isUuid } from '../db/ids';
@@ -435,7 +435,7 @@ export async function sendExpiryReminders(db: Database, mailer: Mailer, today: s
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('agreement_reminders as r').select('r.agreement_id').whereRef('r.agreement_id', '=', 'a.id').whereRef('r.term_end', '=', 'a.term_end').where('r.days_before', '<=', days))))
       .execute();
     if (!due.length) continue;
-    const managers = await db.selectFrom('staff_users').select(['email']).where('org_id', '=', ONE_STOP_ORG_ID).where('active', '=', true).where('roles', '@>', ['manager']).execute();
+    const managers = await db.selectFrom('staff_users').select(['email']).where('org_id', '=', ONE_STOP_ORG_ID).where('active', '=', true).where(sql<boolean>`'manager' = any(roles)`).execute();
     for (const a of due) {
       await db.transaction().execute(async (trx) => {
         const claimed = await trx.insertInto('agreement_reminders').values({ agreement_id: a.id, term_end: a.term_end, days_before: days })

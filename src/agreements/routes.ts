@@ -1,0 +1,10 @@
+/** Routes of the agreements capability (one encapsulated plugin): staff pages (pages.ts), JSON API (api.ts), intake (intake-routes.ts). */
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../http/deps';
+import { agreementsApi } from './api';
+import { agreementPages } from './pages';
+
+export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  await agreementPages(app, deps);
+  await agreementsApi(app, deps);
+}
