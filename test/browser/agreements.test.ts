@@ -23,7 +23,7 @@ test('manager drafts, board approves, partner accepts, without JavaScript, acces
   await signInStaff(manager, env, 'staff-reviewer');
   await manager.goto(env.url('/en/staff/agreements'));
   await assertNoA11yViolations(manager);
-  await manager.getByRole('link', { name: 'Draft a new agreement' }).click();
+  await manager.getByRole('button', { name: 'Draft a new agreement' }).click();
   await assertNoA11yViolations(manager);
   await manager.getByLabel('Partner organisation').selectOption('ottawa');
   await manager.getByLabel('Title (French)').fill('Services municipaux (essai)');
