@@ -71,6 +71,9 @@ describe('agreements: intake of new services', () => {
   });
 
   it('pages: the backlog and a proposal, bilingual; the partner’s form with errors', async () => {
+    const home = await t.app.inject({ method: 'GET', url: '/en/staff', headers: { cookie: who.board, accept: 'text/html' } });
+    assert.equal(home.statusCode, 200);
+    assert.match(home.body, /href="\/en\/staff\/proposals"/);
     const list = await t.app.inject({ method: 'GET', url: '/fr/personnel/propositions', headers: { cookie: who.board, accept: 'text/html' } });
     assert.equal(list.statusCode, 200);
     assert.match(list.body, /Nouveaux services proposés/);
