@@ -30,6 +30,8 @@ const HOME_LINKS: Array<{ href: { en: string; fr: string }; text: string; roles:
   { href: { en: '/en/staff/counters', fr: '/fr/personnel/comptoirs' }, text: 'staff.link.offices', roles: ['agent', 'manager', 'admin'] },
   { href: { en: '/en/staff/catalogue', fr: '/fr/personnel/catalogue' }, text: 'staff.link.catalogue', roles: ['editor', 'reviewer'] },
   { href: { en: '/en/staff/tell-us-once', fr: '/fr/personnel/dites-le-nous-une-fois' }, text: 'staff.link.tellUsOnce', roles: ['admin', 'manager'] },
+  { href: { en: '/en/staff/agreements', fr: '/fr/personnel/ententes' }, text: 'agreements.title', roles: ['manager', 'board', 'partner'] },
+  { href: { en: '/en/staff/proposals', fr: '/fr/personnel/propositions' }, text: 'intake.title', roles: ['manager', 'board', 'partner'] },
 ];
 
 export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
