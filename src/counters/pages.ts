@@ -336,7 +336,7 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
       myFile: lang === 'fr' ? '/fr/mon-dossier' : '/en/my-file',
       officesUrl: lang === 'fr' ? '/fr/bureaux' : '/en/offices',
     });
-  });
+  }, { config: { owner: 'client' } });
 
   // ---------------------------------------------------------------- measurements and staffing (staff)
   bilingualRoute(app, 'GET', paths.stats, async (request, reply, lang) => {

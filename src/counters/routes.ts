@@ -16,7 +16,7 @@ import { book, cancel, checkIn, findByReference, listSlots, reschedule, type App
 import { ensureDemoCounters } from './demo';
 import { staffingPlan } from './erlang';
 import { createNotifier, notifyTurnNear, type Notifier } from './notify';
-import { mailAppointment, sendAppointmentReminders } from './reminders';
+import { mailAppointment } from './reminders';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
 import { waitStats } from './stats';
 import { addCounter, addShift, changeCounter, changeShift, removeCounter, removeShift, setAgentProfile } from './team';
@@ -175,9 +175,6 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       for (const n of near) await notifyTurnNear(notifier, n, pick(office, 'name', n.language === 'fr' ? 'fr' : 'en'));
     })().catch((err) => app.log.warn({ err }, 'turn-near notice failed'));
   };
-  /** Exposed for tests and the background job. */
-  (app as any).countersNotifier = notifier;
-  (app as any).countersSendReminders = (now = new Date()) => sendAppointmentReminders(db, notifier, base, now);
 
   // ---------------------------------------------------------------- API: queue
   app.post('/api/v1/offices/:officeId/tickets', {

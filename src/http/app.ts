@@ -181,7 +181,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       },
     },
   });
-  app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) => reply.redirect('/assets/favicon.svg', 301));
+  app.get('/favicon.ico', { config: { owner: 'none' }, schema: { hide: true } }, (_request, reply) => reply.redirect('/assets/favicon.svg', 301));
 
   const assetsDir = await ensureAssets();
   await app.register(fastifyStatic, { root: assetsDir, prefix: '/assets/', decorateReply: false, maxAge: '1h' });
