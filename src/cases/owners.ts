@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../db/database';
 import { isUuid } from '../db/ids';
-import type { OrgOwner, Owner } from '../http/ownership';
+import { textId, type OrgOwner, type Owner } from '../http/ownership';
 import { CASE_ROLES } from './service';
 
 const param = (request: FastifyRequest, name: string) => (request.params as Record<string, unknown> | undefined)?.[name];
@@ -63,8 +63,8 @@ export function serviceFormOwner(db: Database): { owner: Owner } {
     owner: {
       whose: 'the service’s owning organisation',
       org: async (request) => {
-        const id = param(request, 'serviceId');
-        if (typeof id !== 'string') return null;
+        const id = textId(param(request, 'serviceId'));
+        if (!id) return null;
         const s = await db.selectFrom('services').select('owner_org_id').where('id', '=', id).executeTakeFirst();
         return s?.owner_org_id ?? null;
       },

@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../db/database';
 import { ttlCache } from '../db/ttl-cache';
-import type { Owner } from '../http/ownership';
+import { textId, type Owner } from '../http/ownership';
 
 export const AGENT_ROLES = ['agent', 'manager', 'admin'];
 export const MANAGER_ROLES = ['manager', 'admin'];
@@ -18,13 +18,15 @@ const hostedCache = ttlCache<string, string[] | null>(5_000);
 const loanCache = ttlCache<string, string | null>(5_000);
 
 export async function officeOrgs(db: Database, officeId: unknown): Promise<string[] | null> {
-  if (typeof officeId !== 'string' || officeId.length > 100) return null;
-  return hostedCache(db, officeId, async () => {
+  // (a NUL byte or an over-long id is no office)
+  if (!textId(officeId) || (officeId as string).length > 100) return null;
+  const id = officeId as string;
+  return hostedCache(db, id, async () => {
     const rows = await db
       .selectFrom('offices')
       .leftJoin('office_organisations', 'office_organisations.office_id', 'offices.id')
       .select('office_organisations.org_id')
-      .where('offices.id', '=', officeId)
+      .where('offices.id', '=', id)
       .execute();
     return rows.length ? rows.map((r) => r.org_id).filter((x): x is string => Boolean(x)) : null;
   });
@@ -48,8 +50,8 @@ export function officeOwner(db: Database, roles: readonly string[] = AGENT_ROLES
       oneStop: { may: 'act', roles: ['admin'] },
       actsFor: async (request, orgs) => {
         const id = officeId(request);
-        if (typeof id !== 'string' || !request.staff) return false;
-        const lent = await loanAt(db, request.staff.id, id);
+        if (!textId(id) || !request.staff) return false;
+        const lent = await loanAt(db, request.staff.id, id as string);
         return lent !== null && orgs.includes(lent);
       },
       notFound: 'OFFICE_NOT_FOUND',

@@ -59,6 +59,10 @@ declare module 'fastify' {
   }
 }
 
+/** A text id from a path or body that may be queried: a string of 1 to 200 characters without a NUL byte (which
+ * PostgreSQL refuses in text, a 500), else null. */
+export const textId = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 && v.length <= 200 && !v.includes('\u0000') ? v : null);
+
 export const ownerOf = (config: unknown): Owner | undefined => (config as { owner?: Owner } | undefined)?.owner;
 
 const hasRole = (roles: readonly string[], allowed: readonly string[] | 'any') => allowed === 'any' || roles.some((r) => allowed.includes(r));

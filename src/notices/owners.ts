@@ -11,7 +11,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../db/database';
 import { serialId } from '../db/ids';
-import { ONE_STOP_ORG, type Owner } from '../http/ownership';
+import { ONE_STOP_ORG, textId, type Owner } from '../http/ownership';
 
 export const NOTICE_ADMIN_ROLES = ['admin', 'manager'];
 
@@ -23,8 +23,8 @@ const idParam = (request: FastifyRequest) => (request.params as { id?: unknown }
 
 export function noticeOwners(db: Database) {
   const subscriptionOrg = async (request: FastifyRequest) => {
-    const id = idParam(request);
-    if (typeof id !== 'string' || id.length > 100) return null;
+    const id = textId(idParam(request));
+    if (!id) return null;
     const s = await db.selectFrom('notice_subscriptions').select('org_id').where('id', '=', id).executeTakeFirst();
     if (!s) return null;
     const moved = bodyOrg(request);

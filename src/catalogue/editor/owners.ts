@@ -5,15 +5,15 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../../db/database';
-import type { Owner } from '../../http/ownership';
+import { textId, type Owner } from '../../http/ownership';
 
 export function serviceOwner(db: Database): { owner: Owner } {
   return {
     owner: {
       whose: 'the service’s owning organisation',
       org: async (request: FastifyRequest) => {
-        const id = (request.params as { id?: unknown } | undefined)?.id;
-        if (typeof id !== 'string' || id.length > 200) return null;
+        const id = textId((request.params as { id?: unknown } | undefined)?.id);
+        if (!id) return null;
         const s = await db.selectFrom('services').select('owner_org_id').where('id', '=', id).executeTakeFirst();
         return s?.owner_org_id ?? null;
       },
