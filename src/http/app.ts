@@ -170,12 +170,15 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     staticCSP: false,
     theme: { title: 'Guichet API – documentation / documentation de l’API', css: [{ filename: 'guichet-docs.css', content: DOCS_CSS }], favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: FAVICON }] },
     logo: { type: 'image/svg+xml', content: DOCS_LOGO, href: '/', target: '_self' },
-    // The documentation pages get a policy of their own: Swagger UI's scripts and styles from this server, its two
-    // inline blocks by hash (swaggerCSP), never framed (issue 14).
+    // The documentation pages get a policy of their own: Swagger UI's scripts from this server and its inline
+    // blocks by hash (swaggerCSP), never framed (issue 14).
     uiHooks: {
       onRequest: (_request, reply, done) => {
         const csp = app.swaggerCSP;
-        reply.header('Content-Security-Policy', `default-src 'self'; script-src 'self' ${csp.script.join(' ')}; style-src 'self' ${csp.style.join(' ')}; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'`);
+        // Styles: Swagger UI also inserts <style> elements while it runs (one was refused in Chromium), so the
+        // documentation pages allow inline styles (which run no code); scripts stay limited to this server and
+        // the plugin's hashed inline blocks.
+        reply.header('Content-Security-Policy', `default-src 'self'; script-src 'self' ${csp.script.join(' ')}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'`);
         reply.header('X-Frame-Options', 'DENY');
         done();
       },

@@ -37,7 +37,7 @@ test('a morning at a shared office', async () => {
   await greeter.goto(env.url(`/en/staff/offices/${OFFICE}/reception`));
   await assertNoA11yViolations(greeter);
   await greeter.click('#create-ticket'); // nothing chosen: an error summary, nothing created
-  assert.match(await greeter.locator('.govuk-error-summary').innerText(), /Services/);
+  assert.match(await greeter.locator('.govuk-error-summary').innerText(), /Choose at least one service/);
   await assertNoA11yViolations(greeter);
   await greeter.check('#svc-demo-dog-licence');
   await greeter.check('#lang-fr');
