@@ -3,7 +3,7 @@
  *
  * Every event goes through `rollupStatement`: a single SQL statement whose CTEs (1) insert the candidate events into
  * perf_events with ON CONFLICT (source, source_id, kind) DO NOTHING, and (2) add only the rows actually inserted
- * (RETURNING) to the daily rollup perf_daily and the time histogram perf_hist. An event read twice (a re-run, the
+ * (RETURNING) to the daily rollup perf_daily, the monthly rollup perf_monthly and the time histogram perf_hist. An event read twice (a re-run, the
  * look-back window, a late event) is refused by the unique key and so adds nothing to the rollups: the rollups always
  * equal a count of perf_events (checked by rollup.property.test.ts). The statement is atomic on both engines.
  */
@@ -53,6 +53,15 @@ export function rollupStatement(src: RawBuilder<unknown>) {
         no_repeat_n = p.no_repeat_n + excluded.no_repeat_n, no_repeat_yes = p.no_repeat_yes + excluded.no_repeat_yes,
         standard_n = p.standard_n + excluded.standard_n, standard_met = p.standard_met + excluded.standard_met,
         amount_cents = p.amount_cents + excluded.amount_cents
+    ),
+    m as (
+      insert into perf_monthly as p (month, service_id, owner_org_id, office_id, channel, outcome, events, wait_n, wait_sum, standard_n, standard_met)
+      select date_trunc('month', day)::date, coalesce(service_id, ''), coalesce(owner_org_id, ''), coalesce(office_id, ''), channel, outcome,
+             count(*), count(wait_s), coalesce(sum(wait_s), 0), count(within_standard), count(*) filter (where within_standard)
+      from ins group by 1, 2, 3, 4, 5, 6
+      on conflict (month, service_id, owner_org_id, office_id, channel, outcome) do update set
+        events = p.events + excluded.events, wait_n = p.wait_n + excluded.wait_n, wait_sum = p.wait_sum + excluded.wait_sum,
+        standard_n = p.standard_n + excluded.standard_n, standard_met = p.standard_met + excluded.standard_met
     ),
     h as (
       insert into perf_hist as p (day, service_id, owner_org_id, office_id, channel, measure, bucket, n)

@@ -51,6 +51,22 @@ export const migrations: Record<string, Migration> = {
         );
         create index perf_daily_owner on perf_daily (owner_org_id, day);
         create index perf_daily_service on perf_daily (service_id, day);
+        create table perf_monthly (
+          month date not null,
+          service_id text not null,
+          owner_org_id text not null,
+          office_id text not null,
+          channel text not null,
+          outcome text not null,
+          events bigint not null default 0,
+          wait_n bigint not null default 0,
+          wait_sum bigint not null default 0,
+          standard_n bigint not null default 0,
+          standard_met bigint not null default 0,
+          primary key (month, service_id, owner_org_id, office_id, channel, outcome)
+        );
+        create index perf_monthly_service on perf_monthly (service_id, month);
+        create index perf_monthly_owner on perf_monthly (owner_org_id, month);
         create table perf_hist (
           day date not null,
           service_id text not null,

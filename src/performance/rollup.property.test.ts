@@ -21,8 +21,8 @@ const eventArb = fc.record({
   deliveringOrgId: fc.option(fc.constantFrom('guichet', 'org-1'), { nil: null }),
   officeId: fc.option(fc.constantFrom('off-1', 'off-2'), { nil: null }),
   outcome: fc.constantFrom(...OUTCOMES),
-  // around midnight in Toronto and UTC, over 3 days
-  occurredAt: fc.integer({ min: Date.UTC(2025, 0, 1, 0), max: Date.UTC(2025, 0, 4, 0) }).map((ms) => new Date(ms)),
+  // around midnight in Toronto and UTC, over 3 days and a month's end
+  occurredAt: fc.integer({ min: Date.UTC(2025, 0, 30, 0), max: Date.UTC(2025, 1, 2, 0) }).map((ms) => new Date(ms)),
   waitSeconds: fc.option(fc.integer({ min: 0, max: 7200 }), { nil: null }),
   handleSeconds: fc.option(fc.integer({ min: 0, max: 3600 }), { nil: null }),
   decisionSeconds: fc.option(fc.integer({ min: 0, max: 90 * 86400 }), { nil: null }),
@@ -77,15 +77,22 @@ describe('rollups equal a direct count of the events (fast-check)', () => {
         coalesce(office_id, '') as office_id, channel, m.measure, floor(ln(1 + m.s) / ln(1.2))::int as bucket, count(*)::text as n
       from perf_events e cross join lateral (values ('wait', e.wait_s), ('handle', e.handle_s), ('decision', e.decision_s)) as m(measure, s)
       where m.s is not null group by 1, 2, 3, 4, 5, 6, 7 order by 1, 2, 3, 4, 5, 6, 7`.execute(db);
+    const monthly = await sql`select month::text, service_id, owner_org_id, office_id, channel, outcome, events::bigint::text, wait_n::text,
+        wait_sum::text, standard_n::text, standard_met::text from perf_monthly order by 1, 2, 3, 4, 5, 6`.execute(db);
+    const monthlyDirect = await sql`select date_trunc('month', day)::date::text as month, coalesce(service_id, '') as service_id,
+        coalesce(owner_org_id, '') as owner_org_id, coalesce(office_id, '') as office_id, channel, outcome, count(*)::text as events,
+        count(wait_s)::text as wait_n, coalesce(sum(wait_s), 0)::text as wait_sum, count(within_standard)::text as standard_n,
+        (count(*) filter (where within_standard))::text as standard_met
+      from perf_events group by 1, 2, 3, 4, 5, 6 order by 1, 2, 3, 4, 5, 6`.execute(db);
     const events = await sql<{ n: number }>`select count(*)::int as n from perf_events`.execute(db);
-    return { rollup: rollup.rows, direct: direct.rows, hist: hist.rows, histDirect: histDirect.rows, events: events.rows[0].n };
+    return { rollup: rollup.rows, direct: direct.rows, monthly: monthly.rows, monthlyDirect: monthlyDirect.rows, hist: hist.rows, histDirect: histDirect.rows, events: events.rows[0].n };
   };
 
   it('for random streams in random order with repeats, rollups = direct count, and a re-run changes nothing', async () => {
     await fc.assert(
       fc.asyncProperty(streamArb, async ({ events, order, cuts, singly }) => {
         const db = database.db;
-        await sql`truncate perf_survey_mails, perf_events, perf_daily, perf_hist`.execute(db);
+        await sql`truncate perf_survey_mails, perf_events, perf_daily, perf_monthly, perf_hist`.execute(db);
         const delivered = [...events.map((_, i) => i), ...order]; // every event at least once, then repeats
         const keys = new Set(events.map((e) => `${e.source}|${e.sourceId}|${e.kind}`));
         const batches: ContactEvent[][] = [];
@@ -105,6 +112,7 @@ describe('rollups equal a direct count of the events (fast-check)', () => {
         const first = await snapshot();
         assert.equal(first.events, keys.size, 'one event per (source, source_id, kind)');
         assert.deepEqual(first.rollup, first.direct);
+        assert.deepEqual(first.monthly, first.monthlyDirect);
         assert.deepEqual(first.hist, first.histDirect);
         await run(); // the whole job again: nothing changes
         const second = await snapshot();

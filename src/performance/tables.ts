@@ -62,6 +62,21 @@ export interface PerfDailyTable {
   amount_cents: number;
 }
 
+/** Monthly rollup (charter, dashboard trends): month × service × owner × office × channel × outcome. */
+export interface PerfMonthlyTable {
+  month: string;
+  service_id: string;
+  owner_org_id: string;
+  office_id: string;
+  channel: string;
+  outcome: string;
+  events: number;
+  wait_n: number;
+  wait_sum: number;
+  standard_n: number;
+  standard_met: number;
+}
+
 /** Histogram of times (for percentiles): bucket b holds seconds s with floor(ln(1+s)/ln(1.2)) = b. */
 export interface PerfHistTable {
   day: string;
@@ -160,6 +175,7 @@ export interface PerfReportsTable {
 export interface PerformanceTables {
   perf_events: PerfEventsTable;
   perf_daily: PerfDailyTable;
+  perf_monthly: PerfMonthlyTable;
   perf_hist: PerfHistTable;
   perf_cursors: PerfCursorsTable;
   perf_partner_volumes: PerfPartnerVolumesTable;
