@@ -185,6 +185,19 @@ describe('performance: every contact counted once, surveys, reports, volumes', (
     assert.equal(r.comment, 'Trop long, appelez-moi au […]');
   });
 
+  it('error pages and a case page offer the survey too (GOV.UK: ask at every end, not only on success)', async () => {
+    const missing = await t.app.inject({ url: '/en/performance/services/no-such-service', headers: { accept: 'text/html' } });
+    assert.equal(missing.statusCode, 404);
+    assert.match(missing.body, /id="survey-offer-link" href="\/en\/performance\/feedback\?channel=web&amp;end=error"/);
+    const client = await makeClient(t, {});
+    const caseId = crypto.randomUUID();
+    await sql`insert into cases (id, reference, client_id, service_id, origin_channel, responsible_org_id, summary, created_by_kind, created_by_id)
+      values (${caseId}, ${'PERF-' + caseId.slice(0, 8)}, ${client.id}, ${serviceA}, 'web', ${orgA}, 'offer', 'client', ${client.id})`.execute(t.db);
+    const mine = await t.app.inject({ url: `/en/my-file/requests/${caseId}`, headers: { cookie: client.cookie } });
+    assert.equal(mine.statusCode, 200, mine.body.slice(0, 300));
+    assert.match(mine.body, new RegExp(`id="survey-offer-link" href="/en/performance/feedback\\?channel=web&amp;service=${serviceA}&amp;end=done"`));
+  });
+
   it('scrubs e-mail addresses, phone numbers and identifiers', () => {
     assert.equal(scrubComment('mail me: a.b+c@x.co'), 'mail me: […]');
     assert.equal(scrubComment('call +1 416-555-0100 now'), 'call […] now');
