@@ -3,7 +3,8 @@
  *
  * Every event goes through `rollupStatement`: a single SQL statement whose CTEs (1) insert the candidate events into
  * perf_events with ON CONFLICT (source, source_id, kind) DO NOTHING, and (2) add only the rows actually inserted
- * (RETURNING) to the daily rollup perf_daily, the monthly rollup perf_monthly and the time histogram perf_hist. An event read twice (a re-run, the
+ * (RETURNING) to the daily rollup perf_daily, the monthly rollups perf_monthly (per service) and perf_monthly_org
+ * (per partner, office, channel) and the time histograms perf_hist and perf_hist_monthly. An event read twice (a re-run, the
  * look-back window, a late event) is refused by the unique key and so adds nothing to the rollups: the rollups always
  * equal a count of perf_events (checked by rollup.property.test.ts). The statement is atomic on both engines.
  */
@@ -63,6 +64,30 @@ export function rollupStatement(src: RawBuilder<unknown>) {
         events = p.events + excluded.events, wait_n = p.wait_n + excluded.wait_n, wait_sum = p.wait_sum + excluded.wait_sum,
         standard_n = p.standard_n + excluded.standard_n, standard_met = p.standard_met + excluded.standard_met
     ),
+    mo as (
+      insert into perf_monthly_org as p (month, owner_org_id, office_id, channel, outcome, events,
+                                   wait_n, wait_sum, handle_n, handle_sum, decision_n, decision_sum, no_repeat_n, no_repeat_yes, standard_n, standard_met, amount_cents)
+      select date_trunc('month', day)::date, coalesce(owner_org_id, ''), coalesce(office_id, ''), channel, outcome,
+             count(*), count(wait_s), coalesce(sum(wait_s), 0), count(handle_s), coalesce(sum(handle_s), 0), count(decision_s), coalesce(sum(decision_s), 0),
+             count(no_repeat), count(*) filter (where no_repeat), count(within_standard), count(*) filter (where within_standard), coalesce(sum(amount_cents), 0)
+      from ins group by 1, 2, 3, 4, 5
+      on conflict (month, owner_org_id, office_id, channel, outcome) do update set
+        events = p.events + excluded.events, wait_n = p.wait_n + excluded.wait_n, wait_sum = p.wait_sum + excluded.wait_sum,
+        handle_n = p.handle_n + excluded.handle_n, handle_sum = p.handle_sum + excluded.handle_sum,
+        decision_n = p.decision_n + excluded.decision_n, decision_sum = p.decision_sum + excluded.decision_sum,
+        no_repeat_n = p.no_repeat_n + excluded.no_repeat_n, no_repeat_yes = p.no_repeat_yes + excluded.no_repeat_yes,
+        standard_n = p.standard_n + excluded.standard_n, standard_met = p.standard_met + excluded.standard_met,
+        amount_cents = p.amount_cents + excluded.amount_cents
+    ),
+    hm as (
+      insert into perf_hist_monthly as p (month, owner_org_id, office_id, channel, measure, bucket, n)
+      select date_trunc('month', i.day)::date, coalesce(i.owner_org_id, ''), coalesce(i.office_id, ''), i.channel, m.measure,
+             floor(ln(1 + m.s) / ln(1.2))::smallint, count(*)
+      from ins i cross join lateral (values ('wait', i.wait_s), ('handle', i.handle_s), ('decision', i.decision_s)) as m(measure, s)
+      where m.s is not null
+      group by 1, 2, 3, 4, 5, 6
+      on conflict (month, owner_org_id, office_id, channel, measure, bucket) do update set n = p.n + excluded.n
+    ),
     h as (
       insert into perf_hist as p (day, service_id, owner_org_id, office_id, channel, measure, bucket, n)
       select i.day, coalesce(i.service_id, ''), coalesce(i.owner_org_id, ''), coalesce(i.office_id, ''), i.channel, m.measure,
@@ -119,4 +144,39 @@ export async function recordContactEvent(trx: Transaction<DB> | Database, e: Con
            ${e.occurredAt.toISOString()}::timestamptz as cursor_at, ${e.sourceId}::text as cursor_id`;
   const r = await rollupStatement(src).execute(trx);
   return (r.rows[0]?.inserted ?? 0) > 0;
+}
+
+/**
+ * Rebuild every rollup from perf_events in one transaction (after a bulk load, or to repair): the same figures the
+ * incremental statement keeps, computed by aggregate. Pages never call this.
+ */
+export async function rebuildRollups(db: Database): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`truncate perf_daily, perf_monthly, perf_monthly_org, perf_hist, perf_hist_monthly`.execute(trx);
+    await sql`insert into perf_daily (day, service_id, owner_org_id, delivering_org_id, office_id, channel, outcome, events, wait_n, wait_sum,
+        handle_n, handle_sum, decision_n, decision_sum, no_repeat_n, no_repeat_yes, standard_n, standard_met, amount_cents)
+      select day, coalesce(service_id, ''), coalesce(owner_org_id, ''), coalesce(delivering_org_id, ''), coalesce(office_id, ''),
+        channel, outcome, count(*), count(wait_s), coalesce(sum(wait_s), 0), count(handle_s), coalesce(sum(handle_s), 0), count(decision_s),
+        coalesce(sum(decision_s), 0), count(no_repeat), count(*) filter (where no_repeat), count(within_standard), count(*) filter (where within_standard),
+        coalesce(sum(amount_cents), 0)
+      from perf_events group by 1, 2, 3, 4, 5, 6, 7`.execute(trx);
+    await sql`insert into perf_monthly (month, service_id, owner_org_id, office_id, channel, outcome, events, wait_n, wait_sum, standard_n, standard_met)
+      select date_trunc('month', day)::date, coalesce(service_id, ''), coalesce(owner_org_id, ''), coalesce(office_id, ''), channel, outcome,
+        count(*), count(wait_s), coalesce(sum(wait_s), 0), count(within_standard), count(*) filter (where within_standard)
+      from perf_events group by 1, 2, 3, 4, 5, 6`.execute(trx);
+    await sql`insert into perf_monthly_org (month, owner_org_id, office_id, channel, outcome, events, wait_n, wait_sum, handle_n, handle_sum,
+        decision_n, decision_sum, no_repeat_n, no_repeat_yes, standard_n, standard_met, amount_cents)
+      select date_trunc('month', day)::date, coalesce(owner_org_id, ''), coalesce(office_id, ''), channel, outcome,
+        count(*), count(wait_s), coalesce(sum(wait_s), 0), count(handle_s), coalesce(sum(handle_s), 0), count(decision_s), coalesce(sum(decision_s), 0),
+        count(no_repeat), count(*) filter (where no_repeat), count(within_standard), count(*) filter (where within_standard), coalesce(sum(amount_cents), 0)
+      from perf_events group by 1, 2, 3, 4, 5`.execute(trx);
+    await sql`insert into perf_hist (day, service_id, owner_org_id, office_id, channel, measure, bucket, n)
+      select e.day, coalesce(e.service_id, ''), coalesce(e.owner_org_id, ''), coalesce(e.office_id, ''), e.channel, m.measure, floor(ln(1 + m.s) / ln(1.2))::smallint, count(*)
+      from perf_events e cross join lateral (values ('wait', e.wait_s), ('handle', e.handle_s), ('decision', e.decision_s)) as m(measure, s)
+      where m.s is not null group by 1, 2, 3, 4, 5, 6, 7`.execute(trx);
+    await sql`insert into perf_hist_monthly (month, owner_org_id, office_id, channel, measure, bucket, n)
+      select date_trunc('month', e.day)::date, coalesce(e.owner_org_id, ''), coalesce(e.office_id, ''), e.channel, m.measure, floor(ln(1 + m.s) / ln(1.2))::smallint, count(*)
+      from perf_events e cross join lateral (values ('wait', e.wait_s), ('handle', e.handle_s), ('decision', e.decision_s)) as m(measure, s)
+      where m.s is not null group by 1, 2, 3, 4, 5, 6`.execute(trx);
+  });
 }

@@ -25,8 +25,22 @@ export interface Filter {
   channel?: string;
 }
 
+const isMonthStart = (d: string) => d.endsWith('-01');
+const isMonthEnd = (d: string) => new Date(Date.parse(d + 'T00:00:00Z') + 86400_000).getUTCDate() === 1;
+
+/**
+ * Which rollup answers a filter: the monthly one without the service dimension (a few thousand rows a month) when
+ * the filter names no service and covers whole months; the daily one otherwise.
+ */
+export function rollupFor(f: Filter) {
+  return !f.serviceId && isMonthStart(f.from) && isMonthEnd(f.to)
+    ? { table: sql.table('perf_monthly_org'), hist: sql.table('perf_hist_monthly'), col: 'month' as const }
+    : { table: sql.table('perf_daily'), hist: sql.table('perf_hist'), col: 'day' as const };
+}
+
 function where(f: Filter, alias = 'd'): RawBuilder<unknown> {
-  const parts: RawBuilder<unknown>[] = [sql`${sql.ref(alias + '.day')} between ${f.from}::date and ${f.to}::date`];
+  const col = rollupFor(f).col;
+  const parts: RawBuilder<unknown>[] = [sql`${sql.ref(alias + '.' + col)} between ${f.from}::date and ${f.to}::date`];
   if (f.serviceId) parts.push(sql`${sql.ref(alias + '.service_id')} = ${f.serviceId}`);
   if (f.ownerOrgId) parts.push(sql`${sql.ref(alias + '.owner_org_id')} = ${f.ownerOrgId}`);
   if (f.officeId) parts.push(sql`${sql.ref(alias + '.office_id')} = ${f.officeId}`);
@@ -94,9 +108,9 @@ export async function indicators(db: Database, f: Filter): Promise<Indicators> {
              sum(handle_n)::bigint as handle_n, sum(handle_sum)::bigint as handle_sum, sum(decision_n)::bigint as decision_n,
              sum(decision_sum)::bigint as decision_sum, sum(no_repeat_n)::bigint as no_repeat_n, sum(no_repeat_yes)::bigint as no_repeat_yes,
              sum(standard_n)::bigint as standard_n, sum(standard_met)::bigint as standard_met, sum(amount_cents)::bigint as amount_cents
-      from perf_daily d where ${where(f)} group by channel, outcome`.execute(db),
+      from ${rollupFor(f).table} d where ${where(f)} group by channel, outcome`.execute(db),
     sql<{ measure: string; channel: string; bucket: number; n: number }>`
-      select measure, channel, bucket, sum(n)::bigint as n from perf_hist d where ${where(f)} group by measure, channel, bucket`.execute(db),
+      select measure, channel, bucket, sum(n)::bigint as n from ${rollupFor(f).hist} d where ${where(f)} group by measure, channel, bucket`.execute(db),
     reportedVolumes(db, f),
     satisfaction(db, f),
     unitCosts(db),
@@ -233,8 +247,8 @@ export async function gcStandardsSummary(db: Database, ownerOrgId?: string) {
 /** Monthly series: transactions by channel and digital take-up (counted + reported volumes spread over their months). */
 export async function monthly(db: Database, f: Filter) {
   const r = await sql<{ month: string; channel: string; n: number }>`
-    select to_char(day, 'YYYY-MM') as month, channel, sum(events)::bigint as n
-    from perf_daily d where ${where(f)} and outcome in ('completed', 'not_eligible')
+    select to_char(${sql.ref('d.' + rollupFor(f).col)}, 'YYYY-MM') as month, channel, sum(events)::bigint as n
+    from ${rollupFor(f).table} d where ${where(f)} and outcome in ('completed', 'not_eligible')
     group by 1, 2 order by 1`.execute(db);
   const months = new Map<string, Record<string, number>>();
   for (const row of r.rows) {
@@ -250,14 +264,14 @@ export async function monthly(db: Database, f: Filter) {
 }
 
 /** Side by side: one row per owner organisation (partner), per channel, per office. */
-export async function sideBySide(db: Database, f: Filter, by: 'owner_org_id' | 'office_id' | 'channel' | 'service_id') {
+export async function sideBySide(db: Database, f: Filter, by: 'owner_org_id' | 'office_id' | 'channel') {
   const r = await sql<{ key: string; contacts: number; completed: number; started: number; digital: number; wait_n: number; wait_sum: number }>`
     select ${sql.ref(by)} as key, sum(events)::bigint as contacts,
            sum(events) filter (where outcome in ('completed', 'not_eligible'))::bigint as completed,
            sum(events) filter (where outcome in ('completed', 'not_eligible', 'abandoned', 'failed'))::bigint as started,
            sum(events) filter (where outcome in ('completed', 'not_eligible') and channel = 'web')::bigint as digital,
            sum(wait_n)::bigint as wait_n, sum(wait_sum)::bigint as wait_sum
-    from perf_daily d where ${where(f)}
+    from ${rollupFor(f).table} d where ${where(f)}
     group by 1 order by 2 desc limit 200`.execute(db);
   return r.rows.map((x) => ({
     key: x.key, contacts: Number(x.contacts), completed: Number(x.completed ?? 0), started: Number(x.started ?? 0),

@@ -67,6 +67,36 @@ export const migrations: Record<string, Migration> = {
         );
         create index perf_monthly_service on perf_monthly (service_id, month);
         create index perf_monthly_owner on perf_monthly (owner_org_id, month);
+        create table perf_monthly_org (
+          month date not null,
+          owner_org_id text not null,
+          office_id text not null,
+          channel text not null,
+          outcome text not null,
+          events bigint not null default 0,
+          wait_n bigint not null default 0,
+          wait_sum bigint not null default 0,
+          handle_n bigint not null default 0,
+          handle_sum bigint not null default 0,
+          decision_n bigint not null default 0,
+          decision_sum bigint not null default 0,
+          no_repeat_n bigint not null default 0,
+          no_repeat_yes bigint not null default 0,
+          standard_n bigint not null default 0,
+          standard_met bigint not null default 0,
+          amount_cents bigint not null default 0,
+          primary key (month, owner_org_id, office_id, channel, outcome)
+        );
+        create table perf_hist_monthly (
+          month date not null,
+          owner_org_id text not null,
+          office_id text not null,
+          channel text not null,
+          measure text not null,
+          bucket smallint not null,
+          n bigint not null,
+          primary key (month, owner_org_id, office_id, channel, measure, bucket)
+        );
         create table perf_hist (
           day date not null,
           service_id text not null,

@@ -84,15 +84,30 @@ describe('rollups equal a direct count of the events (fast-check)', () => {
         count(wait_s)::text as wait_n, coalesce(sum(wait_s), 0)::text as wait_sum, count(within_standard)::text as standard_n,
         (count(*) filter (where within_standard))::text as standard_met
       from perf_events group by 1, 2, 3, 4, 5, 6 order by 1, 2, 3, 4, 5, 6`.execute(db);
+    const org = await sql`select month::text, owner_org_id, office_id, channel, outcome, events::bigint::text, wait_n::text, wait_sum::text,
+        handle_n::text, handle_sum::text, decision_n::text, decision_sum::text, no_repeat_n::text, no_repeat_yes::text, standard_n::text,
+        standard_met::text, amount_cents::text from perf_monthly_org order by 1, 2, 3, 4, 5`.execute(db);
+    const orgDirect = await sql`select date_trunc('month', day)::date::text as month, coalesce(owner_org_id, '') as owner_org_id,
+        coalesce(office_id, '') as office_id, channel, outcome, count(*)::text as events,
+        count(wait_s)::text as wait_n, coalesce(sum(wait_s), 0)::text as wait_sum, count(handle_s)::text as handle_n, coalesce(sum(handle_s), 0)::text as handle_sum,
+        count(decision_s)::text as decision_n, coalesce(sum(decision_s), 0)::text as decision_sum, count(no_repeat)::text as no_repeat_n,
+        (count(*) filter (where no_repeat))::text as no_repeat_yes, count(within_standard)::text as standard_n,
+        (count(*) filter (where within_standard))::text as standard_met, coalesce(sum(amount_cents), 0)::text as amount_cents
+      from perf_events group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4, 5`.execute(db);
+    const histM = await sql`select month::text, owner_org_id, office_id, channel, measure, bucket::int, n::bigint::text from perf_hist_monthly order by 1, 2, 3, 4, 5, 6`.execute(db);
+    const histMDirect = await sql`select date_trunc('month', day)::date::text as month, coalesce(owner_org_id, '') as owner_org_id,
+        coalesce(office_id, '') as office_id, channel, m.measure, floor(ln(1 + m.s) / ln(1.2))::int as bucket, count(*)::text as n
+      from perf_events e cross join lateral (values ('wait', e.wait_s), ('handle', e.handle_s), ('decision', e.decision_s)) as m(measure, s)
+      where m.s is not null group by 1, 2, 3, 4, 5, 6 order by 1, 2, 3, 4, 5, 6`.execute(db);
     const events = await sql<{ n: number }>`select count(*)::int as n from perf_events`.execute(db);
-    return { rollup: rollup.rows, direct: direct.rows, monthly: monthly.rows, monthlyDirect: monthlyDirect.rows, hist: hist.rows, histDirect: histDirect.rows, events: events.rows[0].n };
+    return { rollup: rollup.rows, direct: direct.rows, monthly: monthly.rows, monthlyDirect: monthlyDirect.rows, org: org.rows, orgDirect: orgDirect.rows, histM: histM.rows, histMDirect: histMDirect.rows, hist: hist.rows, histDirect: histDirect.rows, events: events.rows[0].n };
   };
 
   it('for random streams in random order with repeats, rollups = direct count, and a re-run changes nothing', async () => {
     await fc.assert(
       fc.asyncProperty(streamArb, async ({ events, order, cuts, singly }) => {
         const db = database.db;
-        await sql`truncate perf_survey_mails, perf_events, perf_daily, perf_monthly, perf_hist`.execute(db);
+        await sql`truncate perf_survey_mails, perf_events, perf_daily, perf_monthly, perf_monthly_org, perf_hist, perf_hist_monthly`.execute(db);
         const delivered = [...events.map((_, i) => i), ...order]; // every event at least once, then repeats
         const keys = new Set(events.map((e) => `${e.source}|${e.sourceId}|${e.kind}`));
         const batches: ContactEvent[][] = [];
@@ -113,6 +128,8 @@ describe('rollups equal a direct count of the events (fast-check)', () => {
         assert.equal(first.events, keys.size, 'one event per (source, source_id, kind)');
         assert.deepEqual(first.rollup, first.direct);
         assert.deepEqual(first.monthly, first.monthlyDirect);
+        assert.deepEqual(first.org, first.orgDirect);
+        assert.deepEqual(first.histM, first.histMDirect);
         assert.deepEqual(first.hist, first.histDirect);
         await run(); // the whole job again: nothing changes
         const second = await snapshot();

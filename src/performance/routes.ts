@@ -43,6 +43,13 @@ function validDate(s: unknown): s is string {
   return typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s + 'T00:00:00Z')) && new Date(s + 'T00:00:00Z').toISOString().slice(0, 10) === s;
 }
 
+/** The same period widened to whole months (the dashboard reads the monthly rollups). */
+export function wholeMonths(p: { from: string; to: string }): { from: string; to: string } {
+  const [y, m] = p.to.split('-').map(Number);
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return { from: p.from.slice(0, 8) + '01', to: `${p.to.slice(0, 8)}${String(last).padStart(2, '0')}` };
+}
+
 /** The period of a request: from/to (inclusive) or the last 365 days. */
 export function periodOf(q: { from?: unknown; to?: unknown }, now = new Date()): { from: string; to: string } {
   const to = validDate(q.to) ? q.to : localDate(now);
@@ -302,7 +309,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   };
   bilingualRoute(app, 'GET', PP.dashboard, async (request, reply, lang) => {
     requireManager(request);
-    const period = periodOf(request.query as Record<string, unknown>);
+    const period = wholeMonths(periodOf(request.query as Record<string, unknown>));
     const f = { ...period };
     const [ind, partners, channels, offices, trend, campaigns, costs, orgs, officeNames] = await Promise.all([
       indicators(db, f), sideBySide(db, f, 'owner_org_id'), sideBySide(db, f, 'channel'), sideBySide(db, f, 'office_id'), monthly(db, f),
@@ -372,7 +379,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     schema: { tags: TAGS, summary: "The managers' indicators: every partner, channel and office side by side, monthly trend (one-stop managers)", querystring: PeriodQuery },
   }, async (request) => {
     requireManager(request);
-    const f = periodOf(request.query as Record<string, unknown>);
+    const f = wholeMonths(periodOf(request.query as Record<string, unknown>));
     const [ind, partners, channels, offices, trend, campaigns] = await Promise.all([
       indicators(db, f), sideBySide(db, f, 'owner_org_id'), sideBySide(db, f, 'channel'), sideBySide(db, f, 'office_id'), monthly(db, f),
       db.selectFrom('perf_campaigns').select(['day', 'label_en', 'label_fr']).where('day', '>=', f.from).where('day', '<=', f.to).orderBy('day').execute(),

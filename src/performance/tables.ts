@@ -77,6 +77,22 @@ export interface PerfMonthlyTable {
   standard_met: number;
 }
 
+/** Monthly rollup without the service (dashboard, partner reports): month × owner × office × channel × outcome. */
+export interface PerfMonthlyOrgTable extends Omit<PerfDailyTable, 'day' | 'service_id' | 'delivering_org_id'> {
+  month: string;
+}
+
+/** Monthly histogram without the service. */
+export interface PerfHistMonthlyTable {
+  month: string;
+  owner_org_id: string;
+  office_id: string;
+  channel: string;
+  measure: string;
+  bucket: number;
+  n: number;
+}
+
 /** Histogram of times (for percentiles): bucket b holds seconds s with floor(ln(1+s)/ln(1.2)) = b. */
 export interface PerfHistTable {
   day: string;
@@ -177,6 +193,8 @@ export interface PerformanceTables {
   perf_daily: PerfDailyTable;
   perf_monthly: PerfMonthlyTable;
   perf_hist: PerfHistTable;
+  perf_monthly_org: PerfMonthlyOrgTable;
+  perf_hist_monthly: PerfHistMonthlyTable;
   perf_cursors: PerfCursorsTable;
   perf_partner_volumes: PerfPartnerVolumesTable;
   perf_unit_costs: PerfUnitCostsTable;
