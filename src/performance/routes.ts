@@ -13,6 +13,7 @@ import { AppError } from '../http/errors';
 import { requireStaff, type StaffPrincipal } from '../http/session';
 import { localDate, t, type Lang } from '../i18n/index';
 import { bilingualRoute } from '../web/render';
+import { ttlCache } from '../db/ttl-cache';
 import { orgForApiKey } from '../notices/service';
 import { ONE_STOP_ORG_ID } from '../catalogue/demo-data';
 import { charterIndex, serviceCharter } from './charter';
@@ -79,6 +80,28 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${(/^[=+\-@]/.test(s) ? "'" : '') + s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * Dashboard and charter-index figures are read through a cache of GUICHET_PERF_CACHE_MS (default 60 s, served stale
+ * while one read refreshes it): the rollups change only when the ingestion job runs (every minute), so the figures
+ * are at most about two minutes old. A manager's change (unit costs, campaign) forgets the dashboard's entries.
+ */
+const CACHE_MS = Number(process.env.GUICHET_PERF_CACHE_MS ?? 60_000);
+const dashboardCache = ttlCache<string, Awaited<ReturnType<typeof dashboardData>>>(CACHE_MS, { staleWhileRevalidate: true });
+const charterCache = ttlCache<string, Awaited<ReturnType<typeof charterIndex>>>(CACHE_MS, { staleWhileRevalidate: true });
+const gcSummaryCache = ttlCache<string, Awaited<ReturnType<typeof gcStandardsSummary>>>(10 * 60_000, { staleWhileRevalidate: true });
+
+/** Everything the managers' dashboard shows, from the monthly rollups (whole months). */
+export async function dashboardData(db: Database, f: { from: string; to: string }) {
+  const [ind, partners, channels, offices, trend, campaigns, costs, orgs, officeNames] = await Promise.all([
+    indicators(db, f), sideBySide(db, f, 'owner_org_id'), sideBySide(db, f, 'channel'), sideBySide(db, f, 'office_id'), monthly(db, f),
+    db.selectFrom('perf_campaigns').selectAll().where('day', '>=', f.from).where('day', '<=', f.to).orderBy('day').execute(),
+    unitCosts(db),
+    db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).execute(),
+    db.selectFrom('offices').select(['id', 'name_en', 'name_fr']).execute(),
+  ]);
+  return { ind, partners, channels, offices, trend, campaigns, costs, orgs, officeNames };
+}
+
 export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const db = deps.db;
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) => done(null, body));
@@ -89,7 +112,10 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const period = periodOf(q);
     const page = Math.min(1000, Math.max(1, Number.parseInt(q.page ?? '1', 10) || 1));
     const search = typeof q.q === 'string' ? q.q.slice(0, 100) : '';
-    const [data, gc] = await Promise.all([charterIndex(db, { ...period, q: search || undefined, page, lang }), gcStandardsSummary(db)]);
+    const [data, gc] = await Promise.all([
+      charterCache(db, `${period.from}|${period.to}|${search}|${page}|${lang}`, () => charterIndex(db, { ...period, q: search || undefined, page, lang })),
+      gcSummaryCache(db, 'all', () => gcStandardsSummary(db)),
+    ]);
     return reply.page('performance/views/charter.njk', { title: t(lang, 'performance.charter.title'), data, gc, period, search, paths: PP });
   });
 
@@ -311,13 +337,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     requireManager(request);
     const period = wholeMonths(periodOf(request.query as Record<string, unknown>));
     const f = { ...period };
-    const [ind, partners, channels, offices, trend, campaigns, costs, orgs, officeNames] = await Promise.all([
-      indicators(db, f), sideBySide(db, f, 'owner_org_id'), sideBySide(db, f, 'channel'), sideBySide(db, f, 'office_id'), monthly(db, f),
-      db.selectFrom('perf_campaigns').selectAll().where('day', '>=', period.from).where('day', '<=', period.to).orderBy('day').execute(),
-      unitCosts(db),
-      db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).execute(),
-      db.selectFrom('offices').select(['id', 'name_en', 'name_fr']).execute(),
-    ]);
+    const { ind, partners, channels, offices, trend, campaigns, costs, orgs, officeNames } = await dashboardCache(db, `${f.from}|${f.to}`, () => dashboardData(db, f));
     const orgName = Object.fromEntries(orgs.map((o) => [o.id, lang === 'fr' ? o.name_fr : o.name_en]));
     const officeName = Object.fromEntries(officeNames.map((o) => [o.id, lang === 'fr' ? o.name_fr : o.name_en]));
     const q = request.query as Record<string, string | undefined>;
@@ -359,6 +379,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       await db.insertInto('perf_unit_costs').values(rows.map((r) => ({ ...r, updated_by: staff.id })))
         .onConflict((oc) => oc.column('channel').doUpdateSet((eb) => ({ cost_cents: eb.ref('excluded.cost_cents'), updated_by: eb.ref('excluded.updated_by'), updated_at: new Date() }))).execute();
     }
+    dashboardCache.forget(db);
     return reply.redirect(lang === 'fr' ? PP.dashboard.fr : PP.dashboard.en, 303);
   });
 
@@ -372,6 +393,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     if (!fr || fr.length > 200) errs.push({ field: 'label_fr', code: fr ? 'tooLong' : 'required' });
     if (errs.length) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, errs);
     await db.insertInto('perf_campaigns').values({ day: day as string, label_en: en, label_fr: fr, service_id: null, created_by: staff.id }).execute();
+    dashboardCache.forget(db);
     return reply.redirect(lang === 'fr' ? PP.dashboard.fr : PP.dashboard.en, 303);
   });
 
