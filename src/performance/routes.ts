@@ -58,6 +58,9 @@ export function periodOf(q: { from?: unknown; to?: unknown }, now = new Date()):
   return { from, to };
 }
 
+/** A query or form string safe to hand to PostgreSQL (text cannot hold NUL), or '' . */
+const clean = (v: unknown, max = 200): string => (typeof v === 'string' && v.length <= max && !v.includes('\u0000') ? v : '');
+
 const isOneStopManager = (s: StaffPrincipal) => s.orgId === ONE_STOP_ORG_ID && (s.roles.includes('manager') || s.roles.includes('admin'));
 
 /** The organisation whose report a staff member may read: their own; the one-stop's managers may choose. */
@@ -111,7 +114,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const q = request.query as Record<string, string | undefined>;
     const period = periodOf(q);
     const page = Math.min(1000, Math.max(1, Number.parseInt(q.page ?? '1', 10) || 1));
-    const search = typeof q.q === 'string' ? q.q.slice(0, 100) : '';
+    const search = clean(q.q, 1000).slice(0, 100);
     const [data, gc] = await Promise.all([
       charterCache(db, `${period.from}|${period.to}|${search}|${page}|${lang}`, () => charterIndex(db, { ...period, q: search || undefined, page, lang })),
       gcSummaryCache(db, 'all', () => gcStandardsSummary(db)),
@@ -120,9 +123,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   });
 
   bilingualRoute(app, 'GET', PP.service, async (request, reply, lang) => {
-    const { serviceId } = request.params as { serviceId: string };
+    const serviceId = clean((request.params as { serviceId: string }).serviceId);
     const period = periodOf(request.query as Record<string, unknown>);
-    const d = await serviceCharter(db, serviceId, period);
+    const d = serviceId ? await serviceCharter(db, serviceId, period) : null;
     if (!d) throw new AppError(404, 'PERF_SERVICE_NOT_FOUND');
     const charts = {
       channelLabels: d.channels.map((c) => t(lang, `performance.channel.${c.channel}`)),
@@ -136,7 +139,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   app.get('/api/v1/performance/services/:serviceId', {
     schema: { tags: TAGS, summary: "A service's public figures (open data; counts under 10 suppressed as null)", params: Type.Object({ serviceId: Type.String({ maxLength: 200 }) }), querystring: PeriodQuery },
   }, async (request) => {
-    const d = await serviceCharter(db, (request.params as { serviceId: string }).serviceId, periodOf(request.query as Record<string, unknown>));
+    const serviceId = clean((request.params as { serviceId: string }).serviceId);
+    const d = serviceId ? await serviceCharter(db, serviceId, periodOf(request.query as Record<string, unknown>)) : null;
     if (!d) throw new AppError(404, 'PERF_SERVICE_NOT_FOUND');
     return d;
   });
@@ -180,13 +184,13 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const q = request.query as Record<string, string | undefined>;
     const channel: Channel = q.channel === 'kiosk' ? 'kiosk' : 'web';
     let serviceId: string | null = null;
-    if (typeof q.service === 'string' && q.service.length <= 200) {
-      const s = await db.selectFrom('services').select('id').where('id', '=', q.service).executeTakeFirst();
+    if (clean(q.service)) {
+      const s = await db.selectFrom('services').select('id').where('id', '=', clean(q.service)).executeTakeFirst();
       serviceId = s?.id ?? null;
     }
     let officeId: string | null = null;
-    if (typeof q.office === 'string' && q.office.length <= 100) {
-      const o = await db.selectFrom('offices').select('id').where('id', '=', q.office).executeTakeFirst();
+    if (clean(q.office, 100)) {
+      const o = await db.selectFrom('offices').select('id').where('id', '=', clean(q.office, 100)).executeTakeFirst();
       officeId = o?.id ?? null;
     }
     const token = await mintToken(db, { serviceId, officeId, channel }, 86400);
@@ -235,13 +239,13 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   // The tablet at a counter: a fresh anonymous invitation for each client.
   bilingualRoute(app, 'GET', PP.tablet, async (request, reply, lang) => {
     requireStaff(request);
-    const { officeId } = request.params as { officeId: string };
+    const officeId = clean((request.params as { officeId: string }).officeId);
     const office = await db.selectFrom('offices').select(['id', 'name_en', 'name_fr']).where('id', '=', officeId).executeTakeFirst();
     if (!office) throw new AppError(404, 'OFFICE_NOT_FOUND');
     const q = request.query as Record<string, string | undefined>;
     let serviceId: string | null = null;
-    if (typeof q.service === 'string' && q.service.length <= 200) {
-      const s = await db.selectFrom('office_services').select('service_id').where('office_id', '=', officeId).where('service_id', '=', q.service).executeTakeFirst();
+    if (clean(q.service)) {
+      const s = await db.selectFrom('office_services').select('service_id').where('office_id', '=', officeId).where('service_id', '=', clean(q.service)).executeTakeFirst();
       serviceId = s?.service_id ?? null;
     }
     const token = await mintToken(db, { serviceId, officeId, channel: 'counter' }, 3600);
@@ -253,7 +257,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'GET', PP.report, async (request, reply, lang) => {
     const staff = requireStaff(request, ['partner', 'manager', 'admin']);
     const q = request.query as Record<string, string | undefined>;
-    const orgId = reportOrg(staff, q.org);
+    const orgId = reportOrg(staff, clean(q.org) || undefined);
     const month = typeof q.month === 'string' && /^\d{4}-(0[1-9]|1[0-2])$/.test(q.month) ? q.month : previousMonth();
     const [report, comments, org, kept, gc] = await Promise.all([
       partnerReport(db, orgId, month),
@@ -293,7 +297,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const ct = String(request.headers['content-type'] ?? '');
     const file = String((request.query as Record<string, unknown>)?.file ?? 'upload.csv').replace(/[^A-Za-z0-9._-]/g, '').slice(0, 100) || 'upload.csv';
     if (ct.startsWith('text/csv') || ct.startsWith('text/plain')) {
-      lines = parseVolumesCsv(String(request.body ?? ''), file, lang);
+      lines = parseVolumesCsv(String(request.body ?? '').replace(/\u0000/g, ''), file, lang);
     } else {
       const body = request.body as { rows?: unknown };
       if (!body || !Array.isArray(body.rows)) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'rows', code: 'required' }]);
@@ -314,7 +318,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'POST', PP.volumes, async (request, reply, lang) => {
     const staff = requireStaff(request, ['partner', 'manager', 'admin']);
     const b = (request.body ?? {}) as Record<string, unknown>;
-    const text = typeof b.csv === 'string' ? b.csv.slice(0, 5 * 1024 * 1024) : '';
+    const text = typeof b.csv === 'string' ? b.csv.slice(0, 5 * 1024 * 1024).replace(/\u0000/g, '') : '';
     const file = (typeof b.name === 'string' ? b.name : '').replace(/[^A-Za-z0-9._-]/g, '').slice(0, 100) || 'upload.csv';
     try {
       const r = await storeVolumes(db, staff.orgId, parseVolumesCsv(text, file, lang), file, lang, 'csv');
@@ -386,7 +390,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'POST', PP.campaigns, async (request, reply, lang) => {
     const staff = requireManager(request);
     const b = (request.body ?? {}) as Record<string, unknown>;
-    const day = b.day, en = typeof b.label_en === 'string' ? b.label_en.trim() : '', fr = typeof b.label_fr === 'string' ? b.label_fr.trim() : '';
+    const day = b.day, en = clean(b.label_en, 1000).trim(), fr = clean(b.label_fr, 1000).trim();
     const errs = [];
     if (!validDate(day)) errs.push({ field: 'day', code: 'invalid' });
     if (!en || en.length > 200) errs.push({ field: 'label_en', code: en ? 'tooLong' : 'required' });

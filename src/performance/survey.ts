@@ -84,7 +84,7 @@ export interface SurveyAnswer {
 export async function respond(db: Database, token: string, a: SurveyAnswer): Promise<void> {
   const scoreText = String(a.score ?? '');
   if (!/^(?:[1-5]|na)$/.test(scoreText)) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'score', code: 'required' }]);
-  const raw = typeof a.comment === 'string' ? a.comment.trim() : '';
+  const raw = typeof a.comment === 'string' ? a.comment.replace(/\u0000/g, '').trim() : '';
   if (raw.length > COMMENT_MAX) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'comment', code: 'tooLong' }]);
   if (!TOKEN_RE.test(token ?? '')) throw new AppError(410, 'SURVEY_LINK_INVALID');
   const score = scoreText === 'na' ? null : Number(scoreText);

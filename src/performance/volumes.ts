@@ -57,6 +57,7 @@ export async function storeVolumes(db: Database, orgId: string, lines: VolumeLin
     errors.push({ field: `${file}:${l.line}`, code, message: `${file}:${l.line}: ${t(lang, `performance.volumes.${code}`, params)}` });
   if (!lines.length) throw invalid([{ field: `${file}:1`, code: 'empty', message: `${file}:1: ${t(lang, 'performance.volumes.empty')}` }]);
   if (lines.length > 20000) throw invalid([{ field: `${file}:1`, code: 'tooMany', message: `${file}:1: ${t(lang, 'performance.volumes.tooMany')}` }]);
+  for (const l of lines) for (const k of ['serviceId', 'channel', 'periodStart', 'periodEnd'] as const) l[k] = String(l[k] ?? '').replace(/\u0000/g, '').slice(0, 300);
   const ids = [...new Set(lines.map((l) => l.serviceId).filter(Boolean))];
   const owners = new Map<string, string>();
   for (let i = 0; i < ids.length; i += 1000) {
