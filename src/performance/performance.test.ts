@@ -128,12 +128,18 @@ describe('performance: every contact counted once, surveys, reports, volumes', (
   });
 
   it('e-mails a single-use survey link after a counter visit and a decided case; the link works once; forged and expired links get the same refusal', async () => {
+    // a phone call about the approved case (its client has an e-mail address)
+    const webCase = (await sql<{ id: string }>`select c.id from cases c where c.decision = 'Approved' and c.service_id = ${serviceA}`.execute(t.db)).rows[0].id;
+    await sql`insert into case_interactions (case_id, channel, actor_kind, actor_id, org_id, outcome) values (${webCase}, 'phone', 'staff', 'perf-partner-a', ${orgA}, 'information_given')`.execute(t.db);
+    assert.equal((await ingestAll(t.db)).bySource.case_interaction, 1);
     const queued = await queueSurveyMails(t.db);
-    assert.equal(queued, 2); // the visit with an e-mail, the approved web case with an e-mail
+    assert.equal(queued, 3); // the visit with an e-mail, the approved web case, the call about it
     const mailer = createMailer({ SMTP_URL: smtp.url, MAIL_FROM: 'guichet@test.example' });
     const sent = await sendSurveyMails(t.db, mailer, 'http://guichet.test');
     mailer.close();
-    assert.equal(sent, 2);
+    assert.equal(sent, 3);
+    assert.ok(smtp.inbox.some((m) => m.to.includes('web@client.example') && /your call/.test(m.raw)));
+    assert.ok(smtp.inbox.some((m) => m.to.includes('web@client.example') && /your request, now decided/.test(m.raw)));
     const mail = smtp.inbox.find((m) => m.to.includes('visitor@client.example'))!;
     const raw = mail.raw.replace(/=\r?\n/g, '');
     const token = /\/en\/performance\/survey\/(svy_[A-Za-z0-9_-]{43})/.exec(raw)![1];

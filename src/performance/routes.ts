@@ -272,7 +272,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   const ReportQuery = Type.Object({ month: Type.Optional(Type.String({ pattern: MONTH })) });
   app.get('/api/v1/performance/partners/me/report', {
-    schema: { tags: TAGS, summary: "The partner's own monthly report (partner key): volumes, standards, satisfaction, comments, referrals, fees, cost avoided", querystring: ReportQuery, security: [{ bearerAuth: [] }] },
+    schema: { tags: TAGS, summary: "The partner's own monthly report (partner key): volumes, standards, satisfaction, comments, referrals, fees, cost avoided", querystring: ReportQuery, security: [{ partnerKey: [] }] },
   }, async (request) => {
     const orgId = request.staff && !request.headers.authorization ? requireStaff(request, ['partner', 'manager', 'admin']).orgId : await partnerFromKey(db, request);
     const month = (request.query as { month?: string }).month ?? previousMonth();
@@ -288,7 +288,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   app.post('/api/v1/performance/volumes', {
     schema: {
       tags: TAGS, summary: "A partner reports its own channels' volumes (partner key). JSON {rows:[…]} or text/csv (service_id,channel,period_start,period_end,transactions); checked whole, nothing partial stored, errors as file:line: reason",
-      security: [{ bearerAuth: [] }],
+      security: [{ partnerKey: [] }],
     },
   }, async (request, reply) => {
     const orgId = await partnerFromKey(db, request);

@@ -106,8 +106,8 @@ export async function respond(db: Database, token: string, a: SurveyAnswer): Pro
 // ---------------------------------------------------------------- e-mailed invitations
 
 /**
- * Invitations owed: counter visits whose ticket has an e-mail address, and decided cases (the case's contact e-mail
- * or the client's), counted in the last 7 days and not yet queued. Reads the counters' and cases' tables (read-only).
+ * Invitations owed: counter visits whose ticket has an e-mail address, decided cases and phone calls about a case
+ * (the case's contact e-mail or the client's), counted in the last 7 days and not yet queued. Reads the counters' and cases' tables (read-only).
  */
 export async function queueSurveyMails(db: Database): Promise<number> {
   const r = await sql`
@@ -123,9 +123,14 @@ export async function queueSurveyMails(db: Database): Promise<number> {
       from cases c join clients cl on cl.id = c.client_id
       where e.source = 'case' and c.id::text = e.source_id and e.outcome in ('completed', 'not_eligible')
         and coalesce(c.contact_email, cl.email) is not null
+      union all
+      select coalesce(c.contact_email, cl.email), cl.preferred_lang
+      from case_interactions i join cases c on c.id = i.case_id join clients cl on cl.id = c.client_id
+      where e.source = 'case_interaction' and e.channel = 'phone' and i.id::text = e.source_id
+        and coalesce(c.contact_email, cl.email) is not null
     ) as x on true
     where e.recorded_at > now() - interval '7 days'
-      and e.source in ('counter_visit', 'case')
+      and e.source in ('counter_visit', 'case', 'case_interaction')
       and e.outcome <> 'abandoned'
       and not exists (select 1 from perf_survey_mails m where m.event_id = e.id)
     on conflict (event_id) do nothing`.execute(db);
@@ -148,7 +153,7 @@ export async function sendSurveyMails(db: Database, mailer: Mailer, baseUrl: str
       const token = await mintToken(db, { ref: `event:${m.event_id}`, serviceId: m.service_id, orgId: m.owner_org_id, officeId: m.office_id, channel: m.channel });
       if (token) {
         const link = baseUrl + surveyPath(lang, token);
-        const what = t(lang, m.source === 'counter_visit' ? 'performance.mail.visit' : 'performance.mail.case');
+        const what = t(lang, m.source === 'counter_visit' ? 'performance.mail.visit' : m.source === 'case_interaction' ? 'performance.mail.call' : 'performance.mail.case');
         await mailer.send({
           to: m.to_address,
           subject: t(lang, 'performance.mail.subject'),
