@@ -161,6 +161,7 @@ describe('performance: every contact counted once, surveys, reports, volumes', (
     for (const r of [reused, forged, expired]) {
       assert.equal(r.statusCode, 410);
       assert.match(r.body, /This survey link cannot be used/);
+      assert.doesNotMatch(r.body, /survey-offer-link/, 'no fresh survey offered on a spent link');
     }
     const norm = (b: string) => b.replace(/nonce="[^"]*"/g, '').replace(/nonce-[^'"]+/g, '');
     assert.equal(norm(reused.body), norm(forged.body), 'reused and forged look the same');
