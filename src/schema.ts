@@ -10,8 +10,9 @@ import type { NoticesTables } from './notices/tables';
 import type { CasesTables } from './cases/tables';
 import type { CountersTables } from './counters/tables';
 import type { AgreementsTables } from './agreements/tables';
+import type { PerformanceTables } from './performance/tables';
 
-export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, AgreementsTables {
+export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, AgreementsTables, PerformanceTables {
   sessions: SessionsTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limits: RateLimitsTable;

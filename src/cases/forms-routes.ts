@@ -130,6 +130,7 @@ export function renderFormPage(reply: FastifyReply, draft: Draft, n: string, lan
     {
       title: `${page.title[lang]} – ${draft.definition.title[lang]}`,
       formTitle: draft.definition.title[lang],
+      surveyService: draft.service_id,
       page,
       fields: shownFields(page, values),
       values,

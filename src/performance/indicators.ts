@@ -1,0 +1,284 @@
+/**
+ * Indicators, read from the rollups (perf_daily, perf_hist), partners' reported volumes, survey responses, the
+ * catalogue's GC standards and the cases' guarantee refunds. Never from perf_events: a page view reads at most one
+ * row per day × service × organisation × office × channel × outcome of its period. Definitions: docs/performance.md.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { Database } from '../db/database';
+import { bucketUpper } from './events';
+import { CHANNELS, OUTCOMES } from './tables';
+
+export const DIGITAL_CHANNELS = ['web'] as const;
+/** Outcomes that finish a transaction (GOV.UK: "not eligible" is a completion). */
+export const COMPLETED = ['completed', 'not_eligible'] as const;
+/** Outcomes of a started transaction (completed or not). */
+export const STARTED = ['completed', 'not_eligible', 'abandoned', 'failed'] as const;
+/** Cells under this count are suppressed in public figures. */
+export const SUPPRESS_UNDER = 10;
+
+export interface Filter {
+  from: string; // YYYY-MM-DD inclusive
+  to: string; // inclusive
+  serviceId?: string;
+  ownerOrgId?: string;
+  officeId?: string;
+  channel?: string;
+}
+
+const isMonthStart = (d: string) => d.endsWith('-01');
+const isMonthEnd = (d: string) => new Date(Date.parse(d + 'T00:00:00Z') + 86400_000).getUTCDate() === 1;
+
+/**
+ * Which rollup answers a filter: the monthly one without the service dimension (a few thousand rows a month) when
+ * the filter names no service and covers whole months; the daily one otherwise.
+ */
+export function rollupFor(f: Filter) {
+  return !f.serviceId && isMonthStart(f.from) && isMonthEnd(f.to)
+    ? { table: sql.table('perf_monthly_org'), hist: sql.table('perf_hist_monthly'), col: 'month' as const }
+    : { table: sql.table('perf_daily'), hist: sql.table('perf_hist'), col: 'day' as const };
+}
+
+function where(f: Filter, alias = 'd'): RawBuilder<unknown> {
+  const col = rollupFor(f).col;
+  const parts: RawBuilder<unknown>[] = [sql`${sql.ref(alias + '.' + col)} between ${f.from}::date and ${f.to}::date`];
+  if (f.serviceId) parts.push(sql`${sql.ref(alias + '.service_id')} = ${f.serviceId}`);
+  if (f.ownerOrgId) parts.push(sql`${sql.ref(alias + '.owner_org_id')} = ${f.ownerOrgId}`);
+  if (f.officeId) parts.push(sql`${sql.ref(alias + '.office_id')} = ${f.officeId}`);
+  if (f.channel) parts.push(sql`${sql.ref(alias + '.channel')} = ${f.channel}`);
+  return sql.join(parts, sql` and `);
+}
+
+export interface ChannelRow {
+  channel: string;
+  counted: Record<string, number>; // per outcome, counted by Guichet
+  transactions: number; // completed + not eligible, counted by Guichet
+  started: number;
+  reported: number; // transactions reported by partners (API, CSV, GC inventory)
+}
+
+export interface Times { n: number; mean: number | null; p90: number | null }
+
+export interface Indicators {
+  filter: Filter;
+  contacts: number;
+  byChannel: ChannelRow[];
+  transactions: number; // counted + reported
+  digitalTransactions: number;
+  takeUp: number | null;
+  completed: number;
+  started: number;
+  completionRate: number | null;
+  cost: { totalCents: number; perTransactionCents: number | null; digitalPerTransactionCents: number | null; costedTransactions: number; unitCosts: Record<string, number>; avoidedCents: number | null };
+  waits: Times;
+  handling: Times;
+  decision: Times;
+  noRepeat: { referrals: number; told: number; yes: number; share: number | null };
+  standardsMeasured: { cases: { total: number; met: number; share: number | null }; counterWaits: { total: number; met: number; share: number | null; targetMinutes: number } };
+  revenueCents: number | null;
+  satisfaction: Satisfaction;
+  guarantee: { breaches: number; refundsOwed: number; refundsSettled: number; refundCents: number };
+}
+
+export interface Satisfaction { levels: number[]; notApplicable: number; answered: number; satisfied: number; share: number | null; mean: number | null }
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+
+/** Percentile from the histogram rows of one measure (upper bound of the bucket that holds the p-th value). */
+export function percentileFromHist(rows: { bucket: number; n: number }[], p: number): number | null {
+  const total = rows.reduce((s, r) => s + Number(r.n), 0);
+  if (!total) return null;
+  const need = Math.ceil(total * p);
+  let acc = 0;
+  for (const r of [...rows].sort((a, b) => a.bucket - b.bucket)) {
+    acc += Number(r.n);
+    if (acc >= need) return Math.round(bucketUpper(r.bucket));
+  }
+  return null;
+}
+
+export async function unitCosts(db: Database): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('perf_unit_costs').select(['channel', 'cost_cents']).execute();
+  return Object.fromEntries(rows.map((r) => [r.channel, Number(r.cost_cents)]));
+}
+
+export async function indicators(db: Database, f: Filter): Promise<Indicators> {
+  const [daily, hist, reported, sat, costs, guarantee] = await Promise.all([
+    sql<{ channel: string; outcome: string; events: number; wait_n: number; wait_sum: number; handle_n: number; handle_sum: number; decision_n: number; decision_sum: number; no_repeat_n: number; no_repeat_yes: number; standard_n: number; standard_met: number; amount_cents: number }>`
+      select channel, outcome, sum(events)::bigint as events, sum(wait_n)::bigint as wait_n, sum(wait_sum)::bigint as wait_sum,
+             sum(handle_n)::bigint as handle_n, sum(handle_sum)::bigint as handle_sum, sum(decision_n)::bigint as decision_n,
+             sum(decision_sum)::bigint as decision_sum, sum(no_repeat_n)::bigint as no_repeat_n, sum(no_repeat_yes)::bigint as no_repeat_yes,
+             sum(standard_n)::bigint as standard_n, sum(standard_met)::bigint as standard_met, sum(amount_cents)::bigint as amount_cents
+      from ${rollupFor(f).table} d where ${where(f)} group by channel, outcome`.execute(db),
+    sql<{ measure: string; channel: string; bucket: number; n: number }>`
+      select measure, channel, bucket, sum(n)::bigint as n from ${rollupFor(f).hist} d where ${where(f)} group by measure, channel, bucket`.execute(db),
+    reportedVolumes(db, f),
+    satisfaction(db, f),
+    unitCosts(db),
+    guaranteeFigures(db, f),
+  ]);
+  const rows = daily.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && k !== 'channel' && k !== 'outcome' ? Number(v) : v]))) as typeof daily.rows;
+  const byChannel: ChannelRow[] = CHANNELS.map((channel) => {
+    const counted: Record<string, number> = Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
+    for (const r of rows) if (r.channel === channel) counted[r.outcome] = Number(r.events);
+    const transactions = COMPLETED.reduce((s, o) => s + counted[o], 0);
+    const started = STARTED.reduce((s, o) => s + counted[o], 0);
+    return { channel, counted, transactions, started, reported: reported[channel] ?? 0 };
+  }).filter((c) => !f.channel || c.channel === f.channel);
+  const sum = (k: keyof (typeof rows)[number], pred: (r: (typeof rows)[number]) => boolean = () => true) => rows.filter(pred).reduce((s, r) => s + Number(r[k]), 0);
+  const transactions = byChannel.reduce((s, c) => s + c.transactions + c.reported, 0);
+  const digitalTransactions = byChannel.filter((c) => (DIGITAL_CHANNELS as readonly string[]).includes(c.channel)).reduce((s, c) => s + c.transactions + c.reported, 0);
+  const completed = byChannel.reduce((s, c) => s + c.transactions, 0);
+  const started = byChannel.reduce((s, c) => s + c.started, 0);
+  let totalCents = 0, costed = 0;
+  for (const c of byChannel) {
+    const u = costs[c.channel];
+    if (u === undefined) continue;
+    totalCents += u * (c.transactions + c.reported);
+    costed += c.transactions + c.reported;
+  }
+  const digital = byChannel.filter((c) => c.channel === 'web').reduce((s, c) => s + c.transactions + c.reported, 0);
+  const times = (measure: string, nKey: 'wait_n' | 'handle_n' | 'decision_n', sKey: 'wait_sum' | 'handle_sum' | 'decision_sum'): Times => {
+    const n = sum(nKey);
+    return { n, mean: n ? Math.round(sum(sKey) / n) : null, p90: percentileFromHist(hist.rows.filter((h) => h.measure === measure).map((h) => ({ bucket: Number(h.bucket), n: Number(h.n) })), 0.9) };
+  };
+  const visitRows = (r: (typeof rows)[number]) => r.channel === 'counter' && r.wait_n > 0;
+  const referrals = sum('events', (r) => r.outcome === 'referred');
+  const told = sum('no_repeat_n');
+  const yes = sum('no_repeat_yes');
+  const revenue = sum('amount_cents');
+  return {
+    filter: f,
+    contacts: sum('events'),
+    byChannel,
+    transactions,
+    digitalTransactions,
+    takeUp: ratio(digitalTransactions, transactions),
+    completed,
+    started,
+    completionRate: ratio(completed, started),
+    cost: {
+      totalCents, costedTransactions: costed, unitCosts: costs,
+      perTransactionCents: costed ? Math.round(totalCents / costed) : null,
+      digitalPerTransactionCents: costs.web !== undefined && digital ? costs.web : null,
+      avoidedCents: costs.counter !== undefined && costs.web !== undefined ? digital * (costs.counter - costs.web) : null,
+    },
+    waits: times('wait', 'wait_n', 'wait_sum'),
+    handling: times('handle', 'handle_n', 'handle_sum'),
+    decision: times('decision', 'decision_n', 'decision_sum'),
+    noRepeat: { referrals, told, yes, share: ratio(yes, told) },
+    standardsMeasured: {
+      cases: (() => { const total = sum('standard_n', (r) => !visitRows(r)), met = sum('standard_met', (r) => !visitRows(r)); return { total, met, share: ratio(met, total) }; })(),
+      counterWaits: (() => { const total = sum('standard_n', visitRows), met = sum('standard_met', visitRows); return { total, met, share: ratio(met, total), targetMinutes: 15 }; })(),
+    },
+    // Revenue comes from events recorded by the payments capability (recordContactEvent with amountCents); until it
+    // lands, no source carries an amount and the figure is null ("not available"), never 0.
+    revenueCents: rows.length && revenue ? revenue : null,
+    satisfaction: sat,
+    guarantee,
+  };
+}
+
+/** Transactions partners reported for periods inside the filter's, by channel. */
+export async function reportedVolumes(db: Database, f: Filter): Promise<Record<string, number>> {
+  let q = db.selectFrom('perf_partner_volumes').select(['channel', sql<number>`sum(transactions)::bigint`.as('n')])
+    .where('period_start', '>=', f.from).where('period_end', '<=', f.to).groupBy('channel');
+  if (f.serviceId) q = q.where('service_id', '=', f.serviceId);
+  if (f.ownerOrgId) q = q.where('org_id', '=', f.ownerOrgId);
+  if (f.channel) q = q.where('channel', '=', f.channel);
+  if (f.officeId) return {}; // partners report per service and channel, not per office
+  const rows = await q.execute();
+  return Object.fromEntries(rows.map((r) => [r.channel, Number(r.n)]));
+}
+
+export async function satisfaction(db: Database, f: Filter): Promise<Satisfaction> {
+  let q = db.selectFrom('perf_survey_responses').select(['score', sql<number>`count(*)::int`.as('n')])
+    .where('day', '>=', f.from).where('day', '<=', f.to).groupBy('score');
+  if (f.serviceId) q = q.where('service_id', '=', f.serviceId);
+  if (f.ownerOrgId) q = q.where('org_id', '=', f.ownerOrgId);
+  if (f.officeId) q = q.where('office_id', '=', f.officeId);
+  if (f.channel) q = q.where('channel', '=', f.channel);
+  const rows = await q.execute();
+  const levels = [0, 0, 0, 0, 0];
+  let na = 0;
+  for (const r of rows) {
+    if (r.score === null) na += Number(r.n);
+    else levels[Number(r.score) - 1] += Number(r.n);
+  }
+  const answered = levels.reduce((a, b) => a + b, 0);
+  const satisfied = levels[3] + levels[4];
+  const mean = answered ? levels.reduce((s, n, i) => s + n * (i + 1), 0) / answered : null;
+  return { levels, notApplicable: na, answered, satisfied, share: ratio(satisfied, answered), mean: mean === null ? null : Math.round(mean * 100) / 100 };
+}
+
+export async function guaranteeFigures(db: Database, f: Filter) {
+  let q = db.selectFrom('guarantee_refunds').select([
+    sql<number>`count(*)::int`.as('breaches'),
+    sql<number>`count(*) filter (where status = 'owed')::int`.as('owed'),
+    sql<number>`count(*) filter (where status = 'settled')::int`.as('settled'),
+    sql<number>`coalesce(sum(amount_cents) filter (where status <> 'cancelled'), 0)::bigint`.as('cents'),
+  ]).where(sql<boolean>`(detected_at at time zone 'America/Toronto')::date between ${f.from}::date and ${f.to}::date`);
+  if (f.serviceId) q = q.where('service_id', '=', f.serviceId);
+  if (f.ownerOrgId) q = q.where('org_id', '=', f.ownerOrgId);
+  if (f.channel || f.officeId) return { breaches: 0, refundsOwed: 0, refundsSettled: 0, refundCents: 0 };
+  const r = await q.executeTakeFirstOrThrow();
+  return { breaches: Number(r.breaches), refundsOwed: Number(r.owed), refundsSettled: Number(r.settled), refundCents: Number(r.cents) };
+}
+
+/** The GC inventory's standards of a service or partner: latest fiscal year, with target, volume meeting, total, % met. */
+export async function gcStandards(db: Database, opts: { serviceId?: string; ownerOrgId?: string; limit?: number }) {
+  let q = db.selectFrom('service_standards as st').innerJoin('services as s', 's.id', 'st.service_id')
+    .select(['st.id', 'st.service_id', 's.title_en as service_en', 's.title_fr as service_fr', 'st.fiscal_year', 'st.text_en', 'st.text_fr', 'st.channel', 'st.target', 'st.volume_meeting_target', 'st.total_volume', 'st.performance', 'st.target_met'])
+    .orderBy('st.service_id').orderBy('st.fiscal_year', 'desc').orderBy('st.id');
+  if (opts.serviceId) q = q.where('st.service_id', '=', opts.serviceId);
+  if (opts.ownerOrgId) q = q.where('s.owner_org_id', '=', opts.ownerOrgId);
+  return q.limit(opts.limit ?? 500).execute();
+}
+
+/** Share of GC standards met (latest year of each), overall and for a partner. */
+export async function gcStandardsSummary(db: Database, ownerOrgId?: string) {
+  const r = await sql<{ total: number; with_result: number; met: number }>`
+    select count(*)::int as total, count(st.target_met)::int as with_result, count(*) filter (where st.target_met)::int as met
+    from service_standards st join services s on s.id = st.service_id
+    where (${ownerOrgId ?? null}::text is null or s.owner_org_id = ${ownerOrgId ?? null}::text)`.execute(db);
+  const x = r.rows[0];
+  return { total: Number(x.total), withResult: Number(x.with_result), met: Number(x.met), share: ratio(Number(x.met), Number(x.with_result)) };
+}
+
+/** Monthly series: transactions by channel and digital take-up (counted + reported volumes spread over their months). */
+export async function monthly(db: Database, f: Filter) {
+  const r = await sql<{ month: string; channel: string; n: number }>`
+    select to_char(${sql.ref('d.' + rollupFor(f).col)}, 'YYYY-MM') as month, channel, sum(events)::bigint as n
+    from ${rollupFor(f).table} d where ${where(f)} and outcome in ('completed', 'not_eligible')
+    group by 1, 2 order by 1`.execute(db);
+  const months = new Map<string, Record<string, number>>();
+  for (const row of r.rows) {
+    const m = months.get(row.month) ?? {};
+    m[row.channel] = Number(row.n);
+    months.set(row.month, m);
+  }
+  return [...months.entries()].map(([month, ch]) => {
+    const total = Object.values(ch).reduce((a, b) => a + b, 0);
+    const digital = DIGITAL_CHANNELS.reduce((s, c) => s + (ch[c] ?? 0), 0);
+    return { month, byChannel: ch, total, takeUp: ratio(digital, total) };
+  });
+}
+
+/** Side by side: one row per owner organisation (partner), per channel, per office. */
+export async function sideBySide(db: Database, f: Filter, by: 'owner_org_id' | 'office_id' | 'channel') {
+  const r = await sql<{ key: string; contacts: number; completed: number; started: number; digital: number; wait_n: number; wait_sum: number }>`
+    select ${sql.ref(by)} as key, sum(events)::bigint as contacts,
+           sum(events) filter (where outcome in ('completed', 'not_eligible'))::bigint as completed,
+           sum(events) filter (where outcome in ('completed', 'not_eligible', 'abandoned', 'failed'))::bigint as started,
+           sum(events) filter (where outcome in ('completed', 'not_eligible') and channel = 'web')::bigint as digital,
+           sum(wait_n)::bigint as wait_n, sum(wait_sum)::bigint as wait_sum
+    from ${rollupFor(f).table} d where ${where(f)}
+    group by 1 order by 2 desc limit 200`.execute(db);
+  return r.rows.map((x) => ({
+    key: x.key, contacts: Number(x.contacts), completed: Number(x.completed ?? 0), started: Number(x.started ?? 0),
+    completionRate: ratio(Number(x.completed ?? 0), Number(x.started ?? 0)), takeUp: ratio(Number(x.digital ?? 0), Number(x.completed ?? 0)),
+    meanWait: Number(x.wait_n) ? Math.round(Number(x.wait_sum) / Number(x.wait_n)) : null,
+  }));
+}
+
+/** Suppress a public count under SUPPRESS_UNDER (null = suppressed). */
+export const suppress = (n: number) => (n > 0 && n < SUPPRESS_UNDER ? null : n);

@@ -1,0 +1,191 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/** Migrations of the performance capability (group 800_performance). */
+export const migrations: Record<string, Migration> = {
+  '001_events_rollups_surveys': {
+    async up(db: Kysely<any>) {
+      await sql`
+        create table perf_events (
+          id bigserial primary key,
+          source text not null,
+          source_id text not null,
+          kind text not null,
+          channel text not null check (channel in ('web','phone','counter','kiosk','mail','email','chat')),
+          service_id text,
+          owner_org_id text,
+          delivering_org_id text,
+          office_id text,
+          outcome text not null check (outcome in ('information','completed','not_eligible','abandoned','referred','failed')),
+          occurred_at timestamptz not null,
+          day date not null,
+          wait_s integer check (wait_s >= 0),
+          handle_s integer check (handle_s >= 0),
+          decision_s integer check (decision_s >= 0),
+          no_repeat boolean,
+          within_standard boolean,
+          amount_cents bigint,
+          recorded_at timestamptz not null default now(),
+          unique (source, source_id, kind)
+        );
+        create table perf_daily (
+          day date not null,
+          service_id text not null,
+          owner_org_id text not null,
+          delivering_org_id text not null,
+          office_id text not null,
+          channel text not null,
+          outcome text not null,
+          events bigint not null default 0,
+          wait_n bigint not null default 0,
+          wait_sum bigint not null default 0,
+          handle_n bigint not null default 0,
+          handle_sum bigint not null default 0,
+          decision_n bigint not null default 0,
+          decision_sum bigint not null default 0,
+          no_repeat_n bigint not null default 0,
+          no_repeat_yes bigint not null default 0,
+          standard_n bigint not null default 0,
+          standard_met bigint not null default 0,
+          amount_cents bigint not null default 0,
+          primary key (day, service_id, owner_org_id, delivering_org_id, office_id, channel, outcome)
+        );
+        create index perf_daily_owner on perf_daily (owner_org_id, day);
+        create index perf_daily_service on perf_daily (service_id, day);
+        create table perf_monthly (
+          month date not null,
+          service_id text not null,
+          owner_org_id text not null,
+          office_id text not null,
+          channel text not null,
+          outcome text not null,
+          events bigint not null default 0,
+          wait_n bigint not null default 0,
+          wait_sum bigint not null default 0,
+          standard_n bigint not null default 0,
+          standard_met bigint not null default 0,
+          primary key (month, service_id, owner_org_id, office_id, channel, outcome)
+        );
+        create index perf_monthly_service on perf_monthly (service_id, month);
+        create index perf_monthly_owner on perf_monthly (owner_org_id, month);
+        create table perf_monthly_org (
+          month date not null,
+          owner_org_id text not null,
+          office_id text not null,
+          channel text not null,
+          outcome text not null,
+          events bigint not null default 0,
+          wait_n bigint not null default 0,
+          wait_sum bigint not null default 0,
+          handle_n bigint not null default 0,
+          handle_sum bigint not null default 0,
+          decision_n bigint not null default 0,
+          decision_sum bigint not null default 0,
+          no_repeat_n bigint not null default 0,
+          no_repeat_yes bigint not null default 0,
+          standard_n bigint not null default 0,
+          standard_met bigint not null default 0,
+          amount_cents bigint not null default 0,
+          primary key (month, owner_org_id, office_id, channel, outcome)
+        );
+        create table perf_hist_monthly (
+          month date not null,
+          owner_org_id text not null,
+          office_id text not null,
+          channel text not null,
+          measure text not null,
+          bucket smallint not null,
+          n bigint not null,
+          primary key (month, owner_org_id, office_id, channel, measure, bucket)
+        );
+        create table perf_hist (
+          day date not null,
+          service_id text not null,
+          owner_org_id text not null,
+          office_id text not null,
+          channel text not null,
+          measure text not null,
+          bucket smallint not null,
+          n bigint not null,
+          primary key (day, service_id, owner_org_id, office_id, channel, measure, bucket)
+        );
+        create table perf_cursors (
+          source text primary key,
+          mark_at timestamptz not null,
+          mark_id text not null,
+          updated_at timestamptz not null default now()
+        );
+        create table perf_partner_volumes (
+          id bigserial primary key,
+          org_id text not null references organisations(id),
+          service_id text not null references services(id),
+          channel text not null check (channel in ('web','phone','counter','kiosk','mail','email','chat')),
+          period_start date not null,
+          period_end date not null,
+          transactions bigint not null check (transactions >= 0),
+          source text not null,
+          created_at timestamptz not null default now(),
+          check (period_end >= period_start),
+          unique (service_id, channel, period_start)
+        );
+        create index perf_partner_volumes_org on perf_partner_volumes (org_id, period_start);
+        create table perf_unit_costs (
+          channel text primary key check (channel in ('web','phone','counter','kiosk','mail','email','chat')),
+          cost_cents integer not null check (cost_cents >= 0),
+          updated_by text,
+          updated_at timestamptz not null default now()
+        );
+        insert into perf_unit_costs (channel, cost_cents) values ('counter', 4050), ('phone', 1100), ('web', 65);
+        create table perf_campaigns (
+          id bigserial primary key,
+          day date not null,
+          label_en text not null,
+          label_fr text not null,
+          service_id text,
+          created_by text
+        );
+        create table perf_survey_tokens (
+          token_hash text primary key,
+          ref text unique,
+          service_id text,
+          org_id text,
+          office_id text,
+          channel text not null,
+          expires_at timestamptz not null,
+          used_at timestamptz,
+          created_at timestamptz not null default now()
+        );
+        create table perf_survey_responses (
+          id bigserial primary key,
+          day date not null,
+          service_id text,
+          org_id text,
+          office_id text,
+          channel text not null,
+          score smallint check (score between 1 and 5),
+          comment text check (char_length(comment) <= 1200),
+          lang text not null,
+          created_at timestamptz not null default now()
+        );
+        create index perf_survey_responses_org on perf_survey_responses (org_id, day);
+        create index perf_survey_responses_service on perf_survey_responses (service_id, day);
+        create table perf_survey_mails (
+          event_id bigint primary key references perf_events(id),
+          to_address text not null,
+          lang text not null,
+          status text not null default 'pending',
+          attempts integer not null default 0,
+          created_at timestamptz not null default now(),
+          sent_at timestamptz
+        );
+        create table perf_reports (
+          org_id text not null,
+          month text not null,
+          data jsonb not null,
+          created_at timestamptz not null default now(),
+          mailed_at timestamptz,
+          primary key (org_id, month)
+        );
+      `.execute(db);
+    },
+  },
+};

@@ -1,0 +1,206 @@
+/**
+ * Tables of the performance capability: one count of every contact (perf_events), its daily rollups
+ * (perf_daily, perf_hist), the ingestion cursors, partners' own reported volumes, unit costs per channel, campaign
+ * markers, satisfaction survey tokens and responses, and the monthly partner reports.
+ *
+ * Dependency direction: performance READS the other capabilities' tables (counters, cases, notices, catalogue);
+ * none of them reads or writes these tables, except through `recordContactEvent` (events.ts), the seam for
+ * capabilities that push their own events (payments, when it lands).
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+export const CHANNELS = ['web', 'phone', 'counter', 'kiosk', 'mail', 'email', 'chat'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export const OUTCOMES = ['information', 'completed', 'not_eligible', 'abandoned', 'referred', 'failed'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export const MEASURES = ['wait', 'handle', 'decision'] as const;
+export type Measure = (typeof MEASURES)[number];
+
+export interface PerfEventsTable {
+  id: Generated<number>;
+  source: string;
+  source_id: string;
+  kind: string;
+  channel: Channel;
+  service_id: string | null;
+  owner_org_id: string | null;
+  delivering_org_id: string | null;
+  office_id: string | null;
+  outcome: Outcome;
+  occurred_at: Date;
+  day: string;
+  wait_s: number | null;
+  handle_s: number | null;
+  decision_s: number | null;
+  no_repeat: boolean | null;
+  /** Decided within the service's standard / served within the counter wait target (null: no standard applies). */
+  within_standard: boolean | null;
+  amount_cents: number | null;
+  recorded_at: Generated<Date>;
+}
+
+/** Daily rollup: one row per day × service × owner × delivering organisation × office × channel × outcome ('' = none). */
+export interface PerfDailyTable {
+  day: string;
+  service_id: string;
+  owner_org_id: string;
+  delivering_org_id: string;
+  office_id: string;
+  channel: string;
+  outcome: string;
+  events: number;
+  wait_n: number;
+  wait_sum: number;
+  handle_n: number;
+  handle_sum: number;
+  decision_n: number;
+  decision_sum: number;
+  no_repeat_n: number;
+  no_repeat_yes: number;
+  standard_n: number;
+  standard_met: number;
+  amount_cents: number;
+}
+
+/** Monthly rollup (charter, dashboard trends): month × service × owner × office × channel × outcome. */
+export interface PerfMonthlyTable {
+  month: string;
+  service_id: string;
+  owner_org_id: string;
+  office_id: string;
+  channel: string;
+  outcome: string;
+  events: number;
+  wait_n: number;
+  wait_sum: number;
+  standard_n: number;
+  standard_met: number;
+}
+
+/** Monthly rollup without the service (dashboard, partner reports): month × owner × office × channel × outcome. */
+export interface PerfMonthlyOrgTable extends Omit<PerfDailyTable, 'day' | 'service_id' | 'delivering_org_id'> {
+  month: string;
+}
+
+/** Monthly histogram without the service. */
+export interface PerfHistMonthlyTable {
+  month: string;
+  owner_org_id: string;
+  office_id: string;
+  channel: string;
+  measure: string;
+  bucket: number;
+  n: number;
+}
+
+/** Histogram of times (for percentiles): bucket b holds seconds s with floor(ln(1+s)/ln(1.2)) = b. */
+export interface PerfHistTable {
+  day: string;
+  service_id: string;
+  owner_org_id: string;
+  office_id: string;
+  channel: string;
+  measure: string;
+  bucket: number;
+  n: number;
+}
+
+export interface PerfCursorsTable {
+  source: string;
+  mark_at: Date;
+  mark_id: string;
+  updated_at: Generated<Date>;
+}
+
+/** Volumes a partner reports for its own channels (API, CSV upload, or the GC inventory for federal services). */
+export interface PerfPartnerVolumesTable {
+  id: Generated<number>;
+  org_id: string;
+  service_id: string;
+  channel: string;
+  period_start: string;
+  period_end: string;
+  transactions: number;
+  source: string; // 'api' | 'csv' | 'gc-inventory'
+  created_at: Generated<Date>;
+}
+
+export interface PerfUnitCostsTable {
+  channel: string;
+  cost_cents: number;
+  updated_by: string | null;
+  updated_at: Generated<Date>;
+}
+
+export interface PerfCampaignsTable {
+  id: Generated<number>;
+  day: string;
+  label_en: string;
+  label_fr: string;
+  service_id: string | null;
+  created_by: string | null;
+}
+
+/** A survey invitation: only the SHA-256 of the random token is stored; `ref` makes one invitation per interaction. */
+export interface PerfSurveyTokensTable {
+  token_hash: string;
+  ref: string | null;
+  service_id: string | null;
+  org_id: string | null;
+  office_id: string | null;
+  channel: string;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+/** An anonymous response: no name, no token, no interaction id; the comment is scrubbed before it is stored. */
+export interface PerfSurveyResponsesTable {
+  id: Generated<number>;
+  day: string;
+  service_id: string | null;
+  org_id: string | null;
+  office_id: string | null;
+  channel: string;
+  score: number | null; // 1..5, null = does not apply
+  comment: string | null;
+  lang: string;
+  created_at: Generated<Date>;
+}
+
+/** Survey e-mails owed after a counter visit or a decided case (one per event; at-least-once sending). */
+export interface PerfSurveyMailsTable {
+  event_id: number;
+  to_address: string;
+  lang: string;
+  status: string; // pending | sent | failed
+  attempts: number;
+  created_at: Generated<Date>;
+  sent_at: Date | null;
+}
+
+/** Monthly partner reports, kept. */
+export interface PerfReportsTable {
+  org_id: string;
+  month: string; // 'YYYY-MM'
+  data: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Generated<Date>;
+  mailed_at: Date | null;
+}
+
+export interface PerformanceTables {
+  perf_events: PerfEventsTable;
+  perf_daily: PerfDailyTable;
+  perf_monthly: PerfMonthlyTable;
+  perf_hist: PerfHistTable;
+  perf_monthly_org: PerfMonthlyOrgTable;
+  perf_hist_monthly: PerfHistMonthlyTable;
+  perf_cursors: PerfCursorsTable;
+  perf_partner_volumes: PerfPartnerVolumesTable;
+  perf_unit_costs: PerfUnitCostsTable;
+  perf_campaigns: PerfCampaignsTable;
+  perf_survey_tokens: PerfSurveyTokensTable;
+  perf_survey_responses: PerfSurveyResponsesTable;
+  perf_survey_mails: PerfSurveyMailsTable;
+  perf_reports: PerfReportsTable;
+}
