@@ -64,19 +64,15 @@ export async function lineItems(db: Db, viewer: Viewer, invoiceId: number, lineI
   const d = await invoiceDetail(db, viewer, invoiceId);
   const line = d.lines.find((l) => l.id === lineId);
   if (!line) throw new AppError(404, 'LINE_NOT_FOUND');
-  const rows = await db
-    .selectFrom('billed_items')
-    .select(['source_kind', 'source_id'])
-    .where('invoice_id', '=', invoiceId)
-    .where('source_kind', '=', line.source_kind)
-    .where('channel', '=', line.channel)
-    .where('info_only', '=', line.info_only)
-    .where('unit_cents', '=', line.unit_cents)
-    .where('source_id', '>', opts.after ?? '')
-    .orderBy('source_id')
-    .limit(Math.min(Math.max(opts.limit ?? 500, 1), 5000))
-    .execute();
-  return { line, items: rows };
+  const after = opts.after ?? '';
+  const limit = Math.min(Math.max(opts.limit ?? 500, 1), 5000);
+  const rows = await sql<{ source_kind: string; source_id: string; day: string }>`
+    select b.source_kind, x.id as source_id, to_char(b.day, 'YYYY-MM-DD') as day
+      from billed_items b cross join unnest(b.source_ids) as x(id)
+     where b.invoice_id = ${invoiceId} and b.source_kind = ${line.source_kind} and b.channel = ${line.channel}
+       and b.info_only = ${line.info_only} and b.unit_cents = ${line.unit_cents} and x.id > ${after}
+     order by x.id limit ${limit}`.execute(db);
+  return { line, items: rows.rows };
 }
 
 export const lineLabel = (lang: Lang, l: { source_kind: string; channel: string; info_only: boolean }) =>

@@ -2,7 +2,7 @@
  * Background work of the billing capability:
  *   billing.run            daily (07:30 UTC, after midnight in Toronto): daily agreements bill each of the last 7 days, monthly agreements the
  *                          previous month; a period already billed is skipped (UNIQUE invoice per agreement and
- *                          period; billed_items' primary key), so a schedule firing twice or on two nodes does no harm
+ *                          period; billing_claims' primary key), so a schedule firing twice or on two nodes does no harm
  *                          and a missed day is caught up;
  *   billing.subscriptions  daily (07:45 UTC): subscriptions renew or lapse; statements of the previous month.
  */

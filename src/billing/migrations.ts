@@ -65,19 +65,27 @@ export const migrations: Record<string, Migration> = {
           unique (invoice_id, source_kind, channel, info_only, unit_cents),
           check (amount_cents = quantity * unit_cents)
         );
-        -- One row per counted record: the primary key is what makes a record billable once only (two runs, two
-        -- workers). invoice_id has no foreign key: rows are written in the run's transaction with their invoice, and
-        -- a per-row key check would cost the run a lookup per record.
-        create table billed_items (
+        -- The gate that bills each record at most once: a record belongs to exactly one block (its kind, the partner
+        -- that owns its service, its local day), all fixed when it is written; a block is claimed by one invoice only.
+        create table billing_claims (
           source_kind text not null,
-          source_id text not null,
-          invoice_id bigint not null,
+          partner_org_id text not null,
+          day date not null,
+          invoice_id bigint not null references billing_invoices(id) on delete cascade,
+          primary key (source_kind, partner_org_id, day)
+        );
+        -- The records each line counts, per day: their ids (source_ids) and how many. Lines are the sums of these rows.
+        create table billed_items (
+          invoice_id bigint not null references billing_invoices(id) on delete cascade,
+          source_kind text not null,
           channel text not null,
           info_only boolean not null,
           unit_cents bigint not null,
-          primary key (source_kind, source_id)
+          day date not null,
+          quantity bigint not null check (quantity = cardinality(source_ids)),
+          source_ids text[] not null,
+          primary key (invoice_id, source_kind, channel, info_only, unit_cents, day)
         );
-        create index billed_items_invoice on billed_items(invoice_id);
         create table billing_disputes (
           id bigserial primary key,
           invoice_id bigint not null references billing_invoices(id),
@@ -143,7 +151,7 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<any>) {
       await sql`drop table billing_statements; drop table billing_account_charges; drop table billing_subscriptions;
-        drop table billing_nettings; drop table billing_disputes; drop table billed_items; drop table billing_invoice_lines;
+        drop table billing_nettings; drop table billing_disputes; drop table billed_items; drop table billing_claims; drop table billing_invoice_lines;
         drop table billing_invoices; drop table billing_invoice_counters; drop table billing_channel_rates; drop table billing_terms;`.execute(db);
     },
   },

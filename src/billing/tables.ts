@@ -68,13 +68,24 @@ export interface BillingInvoiceLinesTable {
   amount_cents: number;
 }
 
-export interface BilledItemsTable {
+/** The gate: one invoice per block (kind, partner, local day); a record belongs to one block. */
+export interface BillingClaimsTable {
   source_kind: SourceKind;
-  source_id: string;
+  partner_org_id: string;
+  day: string;
   invoice_id: number;
+}
+
+/** The records a line counts on one day: their ids. */
+export interface BilledItemsTable {
+  invoice_id: number;
+  source_kind: SourceKind;
   channel: string;
   info_only: boolean;
   unit_cents: number;
+  day: string;
+  quantity: number;
+  source_ids: ColumnType<string[], string[], string[]>;
 }
 
 export interface BillingDisputesTable {
@@ -144,6 +155,7 @@ export interface BillingTables {
   billing_invoice_counters: BillingInvoiceCountersTable;
   billing_invoices: BillingInvoicesTable;
   billing_invoice_lines: BillingInvoiceLinesTable;
+  billing_claims: BillingClaimsTable;
   billed_items: BilledItemsTable;
   billing_disputes: BillingDisputesTable;
   billing_nettings: BillingNettingsTable;
