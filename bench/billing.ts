@@ -93,11 +93,14 @@ run(async () => {
 
     if (process.env.BENCH_EXPLAIN) {
       // The plan of the main statement, on invoices made in a transaction that is rolled back.
-      const { countedStatement } = await import('../src/billing/billing');
+      const { runStatements, runSettings } = await import('../src/billing/billing');
       await db.transaction().execute(async (trx) => {
         const ids = (await sql<{ id: number }>`insert into billing_invoices (agreement_id, partner_org_id, period_start, period_end, year, issued_on, due_on)
           select agreement_id, partner_org_id, '2026-10-01', '2026-11-01', 2026, '2026-11-02', '2026-11-22' from billing_terms returning id`.execute(trx)).rows.map((x) => Number(x.id));
-        const st = countedStatement(ids, { start: '2026-10-01', end: '2026-11-01' }, 'America/Toronto').compile(trx);
+        await runSettings(trx);
+        const all = runStatements(ids, { start: '2026-10-01', end: '2026-11-01' }, 'America/Toronto');
+        await all.claim.execute(trx);
+        const st = all.count.compile(trx);
         const plan = await trx.executeQuery({ ...st, sql: `explain (analyze, buffers) ${st.sql}` } as any);
         console.log((plan.rows as any[]).map((x) => x['QUERY PLAN']).join('\n'));
         throw new Error('rollback');

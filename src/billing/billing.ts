@@ -205,57 +205,74 @@ export function recordsBetween(from: ReturnType<typeof sql>, to: ReturnType<type
 }
 
 /**
- * The run's main statement, for the invoices `ids` just made: claims the blocks (kind, partner, day) of each
- * agreement's days in the period (ON CONFLICT DO NOTHING: a block another invoice holds is skipped), prices every
- * record of the blocks it claimed, writes the ids per line and day (billed_items) and the lines from what it wrote.
- * One scan of the recorded activity; exported for the benchmark's EXPLAIN.
+ * The run's statements, for the invoices `ids` just made (each a plain statement, so that the planner sees the real
+ * size of what the previous one wrote):
+ *  - claim: the blocks (kind, partner, local day) of each agreement's days in the period, ON CONFLICT DO NOTHING: a
+ *    block another invoice holds is skipped;
+ *  - count: one pass over the recorded activity of the period, grouped (like a plain GROUP BY) with the ids of each
+ *    group, joined to the blocks this run claimed and priced; one billed_items row per line key, day and service;
+ *  - lines: the sums of those rows.
+ * Exported for the benchmark's EXPLAIN.
  */
-export function countedStatement(ids: number[], period: { start: string; end: string }, tz: string) {
+export function runStatements(ids: number[], period: { start: string; end: string }, tz: string) {
   const from = sql`(${period.start}::timestamp at time zone ${tz})`;
   const to = sql`(${period.end}::timestamp at time zone ${tz})`;
-  return sql<{ n: number }>`
-      with inv as (
+  const inv = sql`
         select i.id as invoice_id, t.agreement_id, t.partner_org_id, t.model, t.info_only_cents, t.transaction_cents, t.service_ids,
                greatest(t.valid_from, ${period.start}::date) as first_day, least(coalesce(t.valid_to, ${period.end}::date - 1), ${period.end}::date - 1) as last_day
         from billing_invoices i join billing_terms t on t.agreement_id = i.agreement_id
-        where i.id = any(${ids}::bigint[]) and t.model <> 'fixed_yearly'
+        where i.id = any(${ids}::bigint[]) and t.model <> 'fixed_yearly'`;
+  const claim = sql`
+      insert into billing_claims (source_kind, partner_org_id, day, invoice_id)
+      select k.kind, inv.partner_org_id, d::date, inv.invoice_id
+        from (${inv}) inv cross join unnest(${[...SOURCE_KINDS]}::text[]) as k(kind)
+        cross join generate_series(inv.first_day::timestamp, inv.last_day::timestamp, interval '1 day') as d
+       where inv.first_day <= inv.last_day
+      on conflict do nothing`;
+  const count = sql<{ n: number }>`
+      with grouped as (
+        select kind collate "C" as kind, org_id collate "C" as org_id, coalesce(service_id, '') collate "C" as service_id,
+               channel collate "C" as channel, info, tx, day, count(*) as n, array_agg(sid) as ids
+          from (${recordsBetween(from, to, tz)}) rec
+         group by 1, 2, 3, 4, 5, 6, 7 -- in byte order ("C"): a sort by the database's collation took most of the run
       ),
-      claimed as (
-        insert into billing_claims (source_kind, partner_org_id, day, invoice_id)
-        select k.kind, inv.partner_org_id, d::date, inv.invoice_id
-          from inv cross join unnest(${[...SOURCE_KINDS]}::text[]) as k(kind)
-          cross join generate_series(inv.first_day::timestamp, inv.last_day::timestamp, interval '1 day') as d
-         where inv.first_day <= inv.last_day
-        on conflict do nothing
-        returning source_kind, partner_org_id, day, invoice_id
-      ),
-      rec as (${recordsBetween(from, to, tz)}),
+      inv as (${inv}),
       priced as (
-        select r.kind, r.sid, inv.invoice_id, r.channel, r.info, r.day,
+        select g.*, inv.invoice_id,
                case when inv.model = 'per_transaction' then inv.transaction_cents
-                    when r.info then inv.info_only_cents
+                    when g.info then inv.info_only_cents
                     else cr.cents end as unit
-          from rec r
-          join claimed c on c.source_kind = r.kind and c.partner_org_id = r.org_id and c.day = r.day
+          from grouped g
+          join billing_claims c on c.source_kind = g.kind and c.partner_org_id = g.org_id and c.day = g.day
           join inv on inv.invoice_id = c.invoice_id
-          left join billing_channel_rates cr on cr.agreement_id = inv.agreement_id and cr.channel = r.channel
-         where (inv.service_ids is null or r.service_id = any(inv.service_ids))
-           and (inv.model = 'per_interaction' or (r.tx and not r.info))
+          left join billing_channel_rates cr on cr.agreement_id = inv.agreement_id and cr.channel = g.channel
+         where (inv.service_ids is null or g.service_id = any(inv.service_ids))
+           and (inv.model = 'per_interaction' or (g.tx and not g.info))
       ),
       ins as (
-        insert into billed_items (invoice_id, source_kind, channel, info_only, unit_cents, day, quantity, source_ids)
-        select invoice_id, kind, channel, info, unit, day, count(*), array_agg(sid)
-          from priced where unit is not null
-         group by invoice_id, kind, channel, info, unit, day
-        returning invoice_id, source_kind, channel, info_only, unit_cents, quantity
-      ),
-      lines as (
-        insert into billing_invoice_lines (invoice_id, source_kind, channel, info_only, unit_cents, quantity, amount_cents)
-        select invoice_id, source_kind, channel, info_only, unit_cents, sum(quantity), sum(quantity) * unit_cents
-          from ins group by invoice_id, source_kind, channel, info_only, unit_cents
+        insert into billed_items (invoice_id, source_kind, service_id, channel, info_only, unit_cents, day, quantity, source_ids)
+        select invoice_id, kind, service_id, channel, info, unit, day, n, ids from priced where unit is not null
         returning quantity
       )
-      select coalesce(sum(quantity), 0)::bigint as n from lines`;
+      select coalesce(sum(quantity), 0)::bigint as n from ins`;
+  const lines = sql`
+      insert into billing_invoice_lines (invoice_id, source_kind, channel, info_only, unit_cents, quantity, amount_cents)
+      select invoice_id, source_kind, channel, info_only, unit_cents, sum(quantity), sum(quantity) * unit_cents
+        from billed_items where invoice_id = any(${ids}::bigint[])
+       group by invoice_id, source_kind, channel, info_only, unit_cents`;
+  return { claim, count, lines };
+}
+
+/**
+ * Settings of the run's transaction: the grouping keeps every id of the period in memory (about 60 bytes each) and
+ * is hashed, not sorted: the planner guesses ten times too many groups, reserves 8 kB for each group's array, and
+ * chose to sort millions of rows, which took most of the run; it also guesses a few dozen groups after the join to
+ * the claimed blocks, and looped over them once per invoice (hash joins instead).
+ */
+export async function runSettings(trx: Kysely<DB>) {
+  await sql`set local work_mem = '256MB'`.execute(trx);
+  await sql`set local enable_sort = off`.execute(trx);
+  await sql`set local enable_nestloop = off`.execute(trx);
 }
 
 // ---------------------------------------------------------------- the run
@@ -283,7 +300,7 @@ export interface RunResult {
  * Bills one period for every agreement due, in one transaction, set-based:
  *  1. one invoice per agreement and period (UNIQUE (agreement_id, period_start), ON CONFLICT DO NOTHING: a second
  *     run, or a second worker at the same moment, waits on the first one's row and then makes nothing);
- *  2. one statement (countedStatement): claims the blocks (kind, partner, local day) of the agreement's days in the
+ *  2. runStatements: claims the blocks (kind, partner, local day) of the agreement's days in the
  *     period (billing_claims, primary key, ON CONFLICT DO NOTHING: a block is billed by one invoice only, so a record
  *     is never billed twice), counts the records of the claimed blocks with one INSERT … SELECT … GROUP BY into
  *     billed_items (ids per line and day) and groups what it wrote into the invoice lines;
@@ -310,7 +327,10 @@ export async function runBilling(db: Db, opts: RunOptions): Promise<RunResult> {
       returning id`.execute(trx);
     const ids = made.rows.map((r) => Number(r.id));
     if (!ids.length) return { period, invoiceIds: [], items: 0, totalCents: 0 };
-    const counted = await countedStatement(ids, period, tz).execute(trx);
+    await runSettings(trx);
+    const st = runStatements(ids, period, tz);
+    await st.claim.execute(trx);
+    const counted = await st.count.execute(trx);
     // Fixed yearly amounts: one block per agreement's partner and month (kind fixed_fee, day = the month's first), so
     // a month is billed once; its one "record" is the agreement and month.
     await sql`
@@ -321,16 +341,12 @@ export async function runBilling(db: Db, opts: RunOptions): Promise<RunResult> {
          where i.id = any(${ids}::bigint[]) and t.model = 'fixed_yearly'
         on conflict do nothing
         returning invoice_id
-      ),
-      f as (
-        insert into billed_items (invoice_id, source_kind, channel, info_only, unit_cents, day, quantity, source_ids)
-        select i.id, 'fixed_fee', 'all', false, floor(t.yearly_cents * ${month} / 12) - floor(t.yearly_cents * ${month - 1} / 12),
-               ${period.start}::date, 1, array[t.agreement_id || ':' || ${period.start.slice(0, 7)}]
-          from c join billing_invoices i on i.id = c.invoice_id join billing_terms t on t.agreement_id = i.agreement_id
-        returning invoice_id, unit_cents
       )
-      insert into billing_invoice_lines (invoice_id, source_kind, channel, info_only, unit_cents, quantity, amount_cents)
-      select invoice_id, 'fixed_fee', 'all', false, unit_cents, 1, unit_cents from f`.execute(trx);
+      insert into billed_items (invoice_id, source_kind, service_id, channel, info_only, unit_cents, day, quantity, source_ids)
+      select i.id, 'fixed_fee', '', 'all', false, floor(t.yearly_cents * ${month} / 12) - floor(t.yearly_cents * ${month - 1} / 12),
+             ${period.start}::date, 1, array[t.agreement_id || ':' || ${period.start.slice(0, 7)}]
+        from c join billing_invoices i on i.id = c.invoice_id join billing_terms t on t.agreement_id = i.agreement_id`.execute(trx);
+    await st.lines.execute(trx);
     // Totals; an invoice with no line (no activity) is not kept.
     await sql`
       update billing_invoices i set total_cents = s.total

@@ -74,17 +74,19 @@ export const migrations: Record<string, Migration> = {
           invoice_id bigint not null references billing_invoices(id) on delete cascade,
           primary key (source_kind, partner_org_id, day)
         );
-        -- The records each line counts, per day: their ids (source_ids) and how many. Lines are the sums of these rows.
+        create index billing_claims_invoice on billing_claims(invoice_id);
+        -- The records each line counts, per day and service: their ids (source_ids) and how many. Lines are the sums of these rows.
         create table billed_items (
           invoice_id bigint not null references billing_invoices(id) on delete cascade,
           source_kind text not null,
+          service_id text not null, -- '' for questions and fixed amounts
           channel text not null,
           info_only boolean not null,
           unit_cents bigint not null,
           day date not null,
           quantity bigint not null check (quantity = cardinality(source_ids)),
           source_ids text[] not null,
-          primary key (invoice_id, source_kind, channel, info_only, unit_cents, day)
+          primary key (invoice_id, source_kind, channel, info_only, unit_cents, day, service_id)
         );
         create table billing_disputes (
           id bigserial primary key,

@@ -80,6 +80,8 @@ export interface BillingClaimsTable {
 export interface BilledItemsTable {
   invoice_id: number;
   source_kind: SourceKind;
+  /** '' for questions and fixed amounts. */
+  service_id: string;
   channel: string;
   info_only: boolean;
   unit_cents: number;
