@@ -63,11 +63,18 @@ run(async () => {
         from generate_series(1, ${nVisits}) i
         cross join lateral (select ${FROM}::timestamptz + ((i::bigint * 104729) % ${MONTH_SECONDS}) * interval '1 second' as d) x
         join t on t.k = i % 2000`.execute(db);
-    for (let p = 1; p <= PARTNERS; p++) {
+    // One active agreement per partner (as src/agreements records it), billed per interaction by channel.
+    const agreements = await sql<{ id: string; partner_org_id: string }>`
+      insert into agreements (partner_org_id, title_en, title_fr, term_start, term_end, status, payment_due_days)
+      select 'bench-p' || lpad(i::text, 2, '0'), 'Bench agreement ' || i, 'Entente banc ' || i, '2026-01-01', '2027-12-31', 'active', 20
+        from generate_series(1, ${PARTNERS}) i
+      returning id, partner_org_id`.execute(db);
+    for (const a of agreements.rows) {
+      const p = Number(a.partner_org_id.slice(-2));
       const cents = 500 + ((p * 37) % 10) * 100; // $5–14
       await setTerms(db, manager, {
-        agreementId: `bench-agr-${p}`, partnerOrgId: `bench-p${String(p).padStart(2, '0')}`, model: 'per_interaction', frequency: 'monthly',
-        channelRates: { phone: cents, counter: cents, web: Math.max(500, cents - 200), email: cents }, infoOnlyCents: 0, dueDays: 20, validFrom: '2026-01-01',
+        agreementId: a.id, model: 'per_interaction', frequency: 'monthly',
+        channelRates: { phone: cents, counter: cents, web: Math.max(500, cents - 200), email: cents }, infoOnlyCents: 0, validFrom: '2026-01-01',
       });
     }
     await sql`vacuum analyze case_interactions`.execute(db).catch(() => {});

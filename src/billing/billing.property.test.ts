@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { createTestDb, type TestDatabase } from '../../test/support/db';
 import { CHANNELS, monthlyShare, runBilling, setTerms } from './billing';
-import { addCase, addInteraction, addQuestion, addVisit, world, type World } from './test/fixtures';
+import { addAgreement, addCase, addInteraction, addQuestion, addVisit, world, type World } from './test/fixtures';
 
 const manager = { id: 'staff-admin', orgId: 'guichet', roles: ['admin', 'manager'] };
 const PARTNERS = ['on-mnr', 'on-mto', 'on-org'];
@@ -63,7 +63,8 @@ test('billing properties: at most once, invoice = sum of lines, re-running chang
       const oct = `${y}-10-01`;
       const nov = `${y}-11-01`;
       const today = `${y}-12-05`;
-      const agreements = PARTNERS.map((p, i) => `prop-${y}-${i}`);
+      const agreements: string[] = [];
+      for (const p of PARTNERS) agreements.push(await addAgreement(db, p, { start: `${y}-01-01`, end: `${y}-12-31` }));
       for (let i = 0; i < PARTNERS.length; i++) {
         await setTerms(db, manager, { agreementId: agreements[i], partnerOrgId: PARTNERS[i], frequency: 'monthly', validFrom: `${y}-01-01`, validTo: `${y}-12-31`, ...cards[i] });
       }
@@ -93,7 +94,7 @@ test('billing properties: at most once, invoice = sum of lines, re-running chang
       const items = await sql<{ key: string; unit_cents: number; invoice_id: number }>`
         select b.source_kind || ':' || x.id as key, b.unit_cents, b.invoice_id
           from billed_items b cross join unnest(b.source_ids) as x(id)
-          join billing_invoices i on i.id = b.invoice_id where i.agreement_id = any(${agreements}::text[])`.execute(db);
+          join billing_invoices i on i.id = b.invoice_id where i.agreement_id = any(${agreements}::uuid[])`.execute(db);
       // At most once.
       const keys = items.rows.map((r) => r.key);
       assert.equal(new Set(keys).size, keys.length, 'a record was billed twice');
@@ -124,8 +125,8 @@ test('billing properties: at most once, invoice = sum of lines, re-running chang
       }
       // Re-running changes nothing.
       const snapshot = async () => (await sql<{ s: string }>`
-        select (select count(*) from billing_invoices where agreement_id = any(${agreements}::text[])) || '/' ||
-               (select coalesce(sum(total_cents), 0) from billing_invoices where agreement_id = any(${agreements}::text[])) || '/' ||
+        select (select count(*) from billing_invoices where agreement_id = any(${agreements}::uuid[])) || '/' ||
+               (select coalesce(sum(total_cents), 0) from billing_invoices where agreement_id = any(${agreements}::uuid[])) || '/' ||
                (select count(*) from billed_items) || '/' || (select count(*) from billing_invoice_lines) || '/' || (select count(*) from billing_claims) as s`.execute(db)).rows[0].s;
       const before = await snapshot();
       const again = [await run(oct), await run(nov)];

@@ -6,7 +6,7 @@ import { openDatabase } from '../db/database';
 import { AppError } from '../http/errors';
 import { monthlyShare, runBilling, setTerms } from './billing';
 import { invoiceDetail, lineItems, markInvoiceNetted, openInvoicesForNetting, disputeLine, listInvoices } from './invoices';
-import { addCase, addInteraction, addQuestion, addVisit, world, type World } from './test/fixtures';
+import { addAgreement, addCase, addInteraction, addQuestion, addVisit, world, type World } from './test/fixtures';
 
 const manager = { id: 'staff-admin', orgId: 'guichet', roles: ['admin', 'manager'] };
 const partner = (org: string) => ({ id: `staff-${org}`, orgId: org, roles: ['partner'] });
@@ -28,13 +28,16 @@ after(async () => database.cleanup());
 
 test('bad rates are refused with a code and write nothing', async () => {
   const db = database.db;
-  const base = { agreementId: 'agr-bad', partnerOrgId: A, model: 'per_interaction' as const, frequency: 'monthly' as const, validFrom: '2026-01-01' };
+  const agrBad = await addAgreement(db, A);
+  await rejects(setTerms(db, manager, { agreementId: 'not-an-agreement', model: 'per_interaction', frequency: 'monthly', validFrom: '2026-01-01', channelRates: { phone: 100 } }), 404, 'AGREEMENT_NOT_FOUND');
+  await rejects(setTerms(db, manager, { agreementId: '00000000-0000-4000-8000-000000000000', model: 'per_interaction', frequency: 'monthly', validFrom: '2026-01-01', channelRates: { phone: 100 } }), 404, 'AGREEMENT_NOT_FOUND');
+  const base = { agreementId: agrBad, partnerOrgId: A, model: 'per_interaction' as const, frequency: 'monthly' as const, validFrom: '2026-01-01' };
   await rejects(setTerms(db, manager, { ...base, channelRates: { phone: -1 } }), 400, 'INVALID_AMOUNT');
   await rejects(setTerms(db, manager, { ...base, channelRates: { phone: 7.5 } }), 400, 'INVALID_AMOUNT');
   await rejects(setTerms(db, manager, { ...base, channelRates: { phone: 1e12 } }), 400, 'INVALID_AMOUNT');
   await rejects(setTerms(db, manager, { ...base, channelRates: { fax: 100 } as any }), 400, 'VALIDATION_ERROR');
   await rejects(setTerms(db, manager, { ...base, model: 'fixed_yearly', frequency: 'daily', yearlyCents: 100 }), 400, 'VALIDATION_ERROR');
-  await rejects(setTerms(db, manager, { ...base, partnerOrgId: 'nowhere', channelRates: { phone: 100 } }), 400, 'UNKNOWN_PARTNER');
+  await rejects(setTerms(db, manager, { ...base, partnerOrgId: B, channelRates: { phone: 100 } }), 400, 'UNKNOWN_PARTNER');
   await rejects(setTerms(db, partner(A), { ...base, channelRates: { phone: 100 } }), 403, 'FORBIDDEN');
   const n = await db.selectFrom('billing_terms').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow();
   assert.equal(Number(n.n), 0);
@@ -42,10 +45,13 @@ test('bad rates are refused with a code and write nothing', async () => {
 
 test('a month of recorded activity is invoiced per agreement, traceably, once; numbers have no gaps', async () => {
   const db = database.db;
-  await setTerms(db, manager, { agreementId: 'agr-A', partnerOrgId: A, model: 'per_interaction', frequency: 'monthly', channelRates: { phone: 750, counter: 750, web: 500 }, infoOnlyCents: 0, dueDays: 20, validFrom: '2026-01-01' });
-  await setTerms(db, manager, { agreementId: 'agr-B', partnerOrgId: B, model: 'per_transaction', frequency: 'monthly', transactionCents: 1400, dueDays: 30, validFrom: '2026-01-01' });
-  await setTerms(db, manager, { agreementId: 'agr-C', partnerOrgId: C, model: 'fixed_yearly', frequency: 'monthly', yearlyCents: 120_001, validFrom: '2026-01-01' });
-  await rejects(setTerms(db, manager, { agreementId: 'agr-A2', partnerOrgId: A, model: 'per_transaction', frequency: 'monthly', transactionCents: 5, validFrom: '2026-06-01' }), 409, 'TERMS_OVERLAP');
+  const agr = { A: await addAgreement(db, A, { dueDays: 20 }), B: await addAgreement(db, B, { dueDays: 30 }), C: await addAgreement(db, C) };
+  const name = (id: string) => Object.entries(agr).find(([, v]) => v === id)![0];
+  await setTerms(db, manager, { agreementId: agr.A, model: 'per_interaction', frequency: 'monthly', channelRates: { phone: 750, counter: 750, web: 500 }, infoOnlyCents: 0, validFrom: '2026-01-01' });
+  await setTerms(db, manager, { agreementId: agr.B, partnerOrgId: B, model: 'per_transaction', frequency: 'monthly', transactionCents: 1400, validFrom: '2026-01-01' });
+  await setTerms(db, manager, { agreementId: agr.C, model: 'fixed_yearly', frequency: 'monthly', yearlyCents: 120_001, validFrom: '2026-01-01' });
+  const a2 = await addAgreement(db, A);
+  await rejects(setTerms(db, manager, { agreementId: a2, model: 'per_transaction', frequency: 'monthly', transactionCents: 5, validFrom: '2026-06-01' }), 409, 'TERMS_OVERLAP');
 
   const oct = new Date('2026-10-10T15:00:00Z');
   const lastMinute = new Date('2026-11-01T03:59:00Z'); // 23:59 on 31 October in Toronto
@@ -75,12 +81,12 @@ test('a month of recorded activity is invoiced per agreement, traceably, once; n
   const r = await runBilling(db, { frequency: 'monthly', periodStart: '2026-10-01', today: '2026-11-02' });
   assert.equal(r.invoiceIds.length, 3);
   const invs = await listInvoices(db, manager);
-  const byAgreement = Object.fromEntries(invs.map((i) => [i.agreement_id, i]));
+  const byAgreement = Object.fromEntries(invs.map((i) => [name(i.agreement_id), i]));
   // numbered 1..3 in 2026, no gaps
   assert.deepEqual(invs.map((i) => i.number).sort(), [1, 2, 3]);
   assert.ok(invs.every((i) => i.year === 2026));
 
-  const a = await invoiceDetail(db, manager, byAgreement['agr-A'].id);
+  const a = await invoiceDetail(db, manager, byAgreement.A.id);
   assert.equal(a.invoice.due_on, '2026-11-22'); // 20 days (Maine)
   // 2 phone × 7.50 + 1 free information + 1 counter visit 7.50 + 1 question (information-only, free) + 1 online form 5.00
   assert.equal(a.invoice.total_cents, 2 * 750 + 750 + 500);
@@ -93,12 +99,12 @@ test('a month of recorded activity is invoiced per agreement, traceably, once; n
   }
   assert.deepEqual(traced.sort(), counted.sort());
 
-  const b = await invoiceDetail(db, manager, byAgreement['agr-B'].id);
+  const b = await invoiceDetail(db, manager, byAgreement.B.id);
   assert.equal(b.invoice.total_cents, 2 * 1400);
   const bItems = (await Promise.all(b.lines.map((l) => lineItems(db, manager, b.invoice.id, l.id)))).flatMap((x) => x.items.map((i) => i.source_id));
   assert.deepEqual(bItems.sort(), [vB, fB].sort());
 
-  const c = await invoiceDetail(db, manager, byAgreement['agr-C'].id);
+  const c = await invoiceDetail(db, manager, byAgreement.C.id);
   assert.equal(c.invoice.total_cents, monthlyShare(120_001, 10));
 
   // Run again: nothing changes.
@@ -110,7 +116,7 @@ test('a month of recorded activity is invoiced per agreement, traceably, once; n
 
   // November: the record at midnight is billed then, the October ones are not billed again; numbering continues.
   const nov = await runBilling(db, { frequency: 'monthly', periodStart: '2026-11-01', today: '2026-12-01' });
-  const novA = (await listInvoices(db, manager)).find((i) => i.agreement_id === 'agr-A' && i.period_start === '2026-11-01')!;
+  const novA = (await listInvoices(db, manager)).find((i) => i.agreement_id === agr.A && i.period_start === '2026-11-01')!;
   assert.equal(novA.total_cents, 750);
   assert.deepEqual((await listInvoices(db, manager)).map((i) => i.number).sort((x, y) => x! - y!), [1, 2, 3, 4, 5]);
   assert.equal(nov.invoiceIds.length, 2); // A and the fixed amount of C; B had nothing in November
@@ -160,7 +166,7 @@ test('netting against remittances: open invoices, partial then full, idempotent,
 
 test('two workers billing the same period at once bill each record once, with gapless numbers', async () => {
   const db = database.db;
-  await setTerms(db, manager, { agreementId: 'agr-daily', partnerOrgId: 'on-moh', model: 'per_interaction', frequency: 'daily', channelRates: { phone: 500, counter: 500 }, validFrom: '2026-01-01' });
+  await setTerms(db, manager, { agreementId: await addAgreement(db, 'on-moh'), partnerOrgId: 'on-moh', model: 'per_interaction', frequency: 'daily', channelRates: { phone: 500, counter: 500 }, validFrom: '2026-01-01' });
   const w2 = await world(db, ['on-moh']);
   const cs = await addCase(db, w2, 'on-moh');
   const at = new Date('2026-12-02T15:00:00Z');

@@ -9,6 +9,7 @@ import type { Database } from '../db/database';
 import { AppError } from '../http/errors';
 import { localDate } from '../i18n/index';
 import { ONE_STOP_ORG_ID } from '../catalogue/demo-data';
+import { isUuid } from '../db/ids';
 import type { BillingFrequency, RateModel } from './tables';
 
 type Db = Kysely<DB>;
@@ -94,8 +95,10 @@ export function monthlyShare(yearlyCents: number, month: number): number {
 // ---------------------------------------------------------------- rates
 
 export interface TermsInput {
+  /** The agreement (src/agreements); its partner is the one billed, its payment_due_days set the due date. */
   agreementId: string;
-  partnerOrgId: string;
+  /** Optional: when given, must be the agreement's partner. */
+  partnerOrgId?: string;
   model: RateModel;
   frequency: BillingFrequency;
   /** per_interaction: cents per interaction, by channel; a channel not listed is not billed. */
@@ -106,7 +109,6 @@ export interface TermsInput {
   transactionCents?: number;
   /** fixed_yearly: the amount a year, billed monthly. */
   yearlyCents?: number;
-  dueDays?: number;
   validFrom: string;
   validTo?: string | null;
   serviceIds?: string[] | null;
@@ -118,7 +120,7 @@ export interface TermsInput {
  */
 export async function setTerms(db: Db, actor: Viewer, input: TermsInput) {
   requireManager(actor);
-  if (typeof input.agreementId !== 'string' || !input.agreementId || input.agreementId.length > 100) fieldError('agreementId', 'invalid');
+  if (typeof input.agreementId !== 'string' || !isUuid(input.agreementId)) throw new AppError(404, 'AGREEMENT_NOT_FOUND');
   if (!RATE_MODELS.includes(input.model)) fieldError('model', 'notAllowed');
   if (!FREQUENCIES.includes(input.frequency)) fieldError('frequency', 'notAllowed');
   if (input.model === 'fixed_yearly' && input.frequency !== 'monthly') fieldError('frequency', 'fixedIsMonthly');
@@ -128,8 +130,6 @@ export async function setTerms(db: Db, actor: Viewer, input: TermsInput) {
   const info = checkCents(input.infoOnlyCents ?? 0, 'infoOnlyCents');
   const tx = checkCents(input.transactionCents ?? 0, 'transactionCents');
   const yearly = checkCents(input.yearlyCents ?? 0, 'yearlyCents', MAX_YEARLY_CENTS);
-  const dueDays = input.dueDays ?? 30;
-  if (!Number.isInteger(dueDays) || dueDays < 0 || dueDays > 365) fieldError('dueDays', 'invalid');
   const rates: Array<{ channel: string; cents: number }> = [];
   for (const [channel, cents] of Object.entries(input.channelRates ?? {})) {
     if (!(CHANNELS as readonly string[]).includes(channel)) fieldError(`channelRates.${channel}`, 'notAllowed');
@@ -140,22 +140,22 @@ export async function setTerms(db: Db, actor: Viewer, input: TermsInput) {
   if (input.model === 'fixed_yearly' && yearly === 0) fieldError('yearlyCents', 'required');
   const serviceIds = input.serviceIds?.length ? input.serviceIds : null;
   return db.transaction().execute(async (trx) => {
-    const org = await trx.selectFrom('organisations').select('id').where('id', '=', input.partnerOrgId).executeTakeFirst();
-    if (!org || input.partnerOrgId === ONE_STOP_ORG_ID) fieldError('partnerOrgId', 'unknown', 'UNKNOWN_PARTNER');
-    const existing = await trx.selectFrom('billing_terms').select('partner_org_id').where('agreement_id', '=', input.agreementId).forUpdate().executeTakeFirst();
-    if (existing && existing.partner_org_id !== input.partnerOrgId) throw new AppError(409, 'TERMS_PARTNER_CHANGED');
+    const agreement = await trx.selectFrom('agreements').select(['id', 'partner_org_id']).where('id', '=', input.agreementId).forUpdate().executeTakeFirst();
+    if (!agreement) throw new AppError(404, 'AGREEMENT_NOT_FOUND');
+    if (input.partnerOrgId !== undefined && input.partnerOrgId !== agreement.partner_org_id) fieldError('partnerOrgId', 'notTheAgreementsPartner', 'UNKNOWN_PARTNER');
+    const partnerOrgId = agreement.partner_org_id;
     // Two sets of terms of one partner in force on the same day would bill the same record under either: refused.
     const overlap = await trx
       .selectFrom('billing_terms')
       .select('agreement_id')
-      .where('partner_org_id', '=', input.partnerOrgId)
+      .where('partner_org_id', '=', partnerOrgId)
       .where('agreement_id', '<>', input.agreementId)
       .where(sql<boolean>`daterange(valid_from, valid_to, '[]') && daterange(${validFrom}::date, ${validTo}::date, '[]')`)
       .executeTakeFirst();
     if (overlap) throw new AppError(409, 'TERMS_OVERLAP');
     const row = {
-      partner_org_id: input.partnerOrgId, model: input.model, frequency: input.frequency, info_only_cents: info, transaction_cents: tx,
-      yearly_cents: yearly, due_days: dueDays, valid_from: validFrom, valid_to: validTo, service_ids: serviceIds, updated_by: actor.id, updated_at: new Date(),
+      partner_org_id: partnerOrgId, model: input.model, frequency: input.frequency, info_only_cents: info, transaction_cents: tx,
+      yearly_cents: yearly, valid_from: validFrom, valid_to: validTo, service_ids: serviceIds, updated_by: actor.id, updated_at: new Date(),
     };
     await trx.insertInto('billing_terms').values({ agreement_id: input.agreementId, ...row })
       .onConflict((oc) => oc.column('agreement_id').doUpdateSet(row)).execute();
@@ -219,8 +219,9 @@ export function runStatements(ids: number[], period: { start: string; end: strin
   const to = sql`(${period.end}::timestamp at time zone ${tz})`;
   const inv = sql`
         select i.id as invoice_id, t.agreement_id, t.partner_org_id, t.model, t.info_only_cents, t.transaction_cents, t.service_ids,
-               greatest(t.valid_from, ${period.start}::date) as first_day, least(coalesce(t.valid_to, ${period.end}::date - 1), ${period.end}::date - 1) as last_day
-        from billing_invoices i join billing_terms t on t.agreement_id = i.agreement_id
+               greatest(t.valid_from, a.term_start, ${period.start}::date) as first_day,
+               least(coalesce(t.valid_to, ${period.end}::date - 1), a.term_end, ${period.end}::date - 1) as last_day
+        from billing_invoices i join billing_terms t on t.agreement_id = i.agreement_id join agreements a on a.id = t.agreement_id
         where i.id = any(${ids}::bigint[]) and t.model <> 'fixed_yearly'`;
   const claim = sql`
       insert into billing_claims (source_kind, partner_org_id, day, invoice_id)
@@ -314,14 +315,15 @@ export async function runBilling(db: Db, opts: RunOptions): Promise<RunResult> {
   if (period.end > today) throw new AppError(409, 'PERIOD_NOT_ENDED');
   const year = Number(today.slice(0, 4));
   const month = Number(period.start.slice(5, 7));
-  const onlyAgreements = opts.agreementIds ?? null;
+  const onlyAgreements = opts.agreementIds ? opts.agreementIds.filter(isUuid) : null;
   return db.transaction().execute(async (trx) => {
     const made = await sql<{ id: number }>`
       insert into billing_invoices (agreement_id, partner_org_id, period_start, period_end, year, issued_on, due_on)
-      select t.agreement_id, t.partner_org_id, ${period.start}::date, ${period.end}::date, ${year}, ${today}::date, ${today}::date + t.due_days
-      from billing_terms t
+      select t.agreement_id, t.partner_org_id, ${period.start}::date, ${period.end}::date, ${year}, ${today}::date, ${today}::date + a.payment_due_days
+      from billing_terms t join agreements a on a.id = t.agreement_id
       where t.frequency = ${opts.frequency} and t.valid_from < ${period.end}::date and (t.valid_to is null or t.valid_to >= ${period.start}::date)
-        and (${onlyAgreements}::text[] is null or t.agreement_id = any(${onlyAgreements}::text[]))
+        and a.status in ('active', 'expired', 'terminated') and a.term_start < ${period.end}::date and a.term_end >= ${period.start}::date
+        and (${onlyAgreements}::uuid[] is null or t.agreement_id = any(${onlyAgreements}::uuid[]))
       order by t.agreement_id
       on conflict (agreement_id, period_start) do nothing
       returning id`.execute(trx);

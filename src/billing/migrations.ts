@@ -6,14 +6,13 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       await sql`
         create table billing_terms (
-          agreement_id text primary key,
+          agreement_id uuid primary key references agreements(id),
           partner_org_id text not null references organisations(id),
           model text not null check (model in ('per_interaction','per_transaction','fixed_yearly')),
           frequency text not null check (frequency in ('daily','monthly')),
           info_only_cents bigint not null default 0 check (info_only_cents between 0 and 10000000),
           transaction_cents bigint not null default 0 check (transaction_cents between 0 and 10000000),
           yearly_cents bigint not null default 0 check (yearly_cents between 0 and 100000000000),
-          due_days integer not null default 30 check (due_days between 0 and 365),
           valid_from date not null,
           valid_to date,
           service_ids text[],
@@ -24,7 +23,7 @@ export const migrations: Record<string, Migration> = {
         );
         create index billing_terms_partner on billing_terms(partner_org_id);
         create table billing_channel_rates (
-          agreement_id text not null references billing_terms(agreement_id) on delete cascade,
+          agreement_id uuid not null references billing_terms(agreement_id) on delete cascade,
           channel text not null check (channel in ('web','phone','counter','kiosk','mail','email')),
           cents bigint not null check (cents between 0 and 10000000),
           primary key (agreement_id, channel)
@@ -35,7 +34,7 @@ export const migrations: Record<string, Migration> = {
         );
         create table billing_invoices (
           id bigserial primary key,
-          agreement_id text not null references billing_terms(agreement_id),
+          agreement_id uuid not null references billing_terms(agreement_id),
           partner_org_id text not null references organisations(id),
           period_start date not null,
           period_end date not null,

@@ -9,7 +9,7 @@ import type { AppDeps } from '../http/deps';
 import { AppError, describeError } from '../http/errors';
 import { requireStaff } from '../http/session';
 import { Nullable } from '../http/schema';
-import { serialId } from '../db/ids';
+import { isUuid, serialId } from '../db/ids';
 import { t, type Lang } from '../i18n/index';
 import { bilingualRoute, fillPath } from '../web/render';
 import { CHANNELS, FREQUENCIES, getTerms, isBillingManager, RATE_MODELS, runBilling, setTerms, type TermsInput } from './billing';
@@ -56,14 +56,13 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
       tags, summary: 'Set the billing rates of an agreement (one-stop managers): per interaction by channel, per completed transaction, or fixed yearly billed monthly',
       params: Type.Object({ agreementId: Type.String({ minLength: 1, maxLength: 100 }) }),
       body: Type.Object({
-        partnerOrgId: Type.String({ minLength: 1, maxLength: 100 }),
+        partnerOrgId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
         model: Type.Union(RATE_MODELS.map((m) => Type.Literal(m))),
         frequency: Type.Union(FREQUENCIES.map((f) => Type.Literal(f))),
         channelRates: Type.Optional(ChannelRates),
         infoOnlyCents: Type.Optional(Cents),
         transactionCents: Type.Optional(Cents),
         yearlyCents: Type.Optional(Cents),
-        dueDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
         validFrom: Type.String({ maxLength: 10 }),
         validTo: Type.Optional(Nullable(Type.String({ maxLength: 10 }))),
         serviceIds: Type.Optional(Nullable(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 500 }))),
@@ -78,7 +77,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
     schema: { tags, summary: 'The billing rates of an agreement (managers; the partner’s own staff)', params: Type.Object({ agreementId: Type.String({ maxLength: 100 }) }) },
   }, async (request) => {
     const v = viewerOf(request);
-    const terms = await getTerms(db, (request.params as { agreementId: string }).agreementId);
+    const agreementId = (request.params as { agreementId: string }).agreementId;
+    const terms = isUuid(agreementId) ? await getTerms(db, agreementId) : null;
     if (!terms || (!isBillingManager(v) && terms.partner_org_id !== v.orgId)) throw new AppError(404, 'TERMS_NOT_FOUND');
     return terms;
   });

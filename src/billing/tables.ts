@@ -21,7 +21,6 @@ export interface BillingTermsTable {
   info_only_cents: number;
   transaction_cents: number;
   yearly_cents: number;
-  due_days: number;
   valid_from: string;
   valid_to: string | null;
   /** Services the agreement covers; null = every service of the partner. */

@@ -76,3 +76,12 @@ export async function addQuestion(db: Db, w: World, toOrg: string, opts: { at: D
   } as any).execute();
   return id;
 }
+
+/** An active agreement with a partner (as src/agreements records one once the board approved it and the partner accepted it). */
+export async function addAgreement(db: Db, partnerOrgId: string, opts: { dueDays?: number; start?: string; end?: string } = {}): Promise<string> {
+  const r = await sql<{ id: string }>`
+    insert into agreements (partner_org_id, title_en, title_fr, term_start, term_end, status, payment_due_days)
+    values (${partnerOrgId}, 'Billing test agreement', 'Entente d’essai de facturation', ${opts.start ?? '2020-01-01'}::date, ${opts.end ?? '2099-12-31'}::date, 'active', ${opts.dueDays ?? 20})
+    returning id`.execute(db);
+  return r.rows[0].id;
+}
