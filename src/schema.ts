@@ -10,9 +10,10 @@ import type { NoticesTables } from './notices/tables';
 import type { CasesTables } from './cases/tables';
 import type { CountersTables } from './counters/tables';
 import type { AgreementsTables } from './agreements/tables';
+import type { BillingTables } from './billing/tables';
 import type { PerformanceTables } from './performance/tables';
 
-export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, AgreementsTables, PerformanceTables {
+export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, AgreementsTables, BillingTables, PerformanceTables {
   sessions: SessionsTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limits: RateLimitsTable;
