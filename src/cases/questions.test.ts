@@ -247,7 +247,10 @@ describe('warm referral of a question', () => {
     assert.equal(await questionCount(c.id), 1);
     assert.equal((await get(editor, `/en/staff/questions/${id}`)).statusCode, 403);
     assert.equal((await get(other.cookie, `/en/my-file/questions/${id}`)).statusCode, 404);
-    assert.equal((await get(null, `/en/my-file/questions/${id}`)).statusCode, 401);
+    // signed out: the page sends to sign-in and back (issue 16), never the question
+    const signedOut = await get(null, `/en/my-file/questions/${id}`);
+    assert.equal(signedOut.statusCode, 303);
+    assert.match(String(signedOut.headers.location), /sign-in\?returnTo=/);
     assert.equal((await get(null, `/en/staff/questions/${id}`)).statusCode, 303);
     assert.equal((await get(c.cookie, `/en/my-file/questions/${id}`)).statusCode, 200);
     assert.equal((await get(moh, `/en/staff/questions/${id}`)).statusCode, 200);
