@@ -9,7 +9,8 @@ import type { ClientsTables } from './clients/tables';
 import type { NoticesTables } from './notices/tables';
 import type { CasesTables } from './cases/tables';
 import type { CountersTables } from './counters/tables';
+import type { PaymentsTables } from './payments/tables';
 
-export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables {
+export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, PaymentsTables {
   sessions: SessionsTable;
 }

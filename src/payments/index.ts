@@ -1,0 +1,11 @@
+/** The payments capability's manifest (listed in src/capabilities.ts). */
+import type { Capability } from '../http/capability';
+import { migrations } from './migrations';
+import { messages } from './messages';
+
+export const capability: Capability = {
+  name: 'payments',
+  migrationGroup: '700_payments',
+  migrations,
+  messages: [messages],
+};
