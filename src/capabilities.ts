@@ -13,6 +13,7 @@ import { capability as clients } from './clients/index';
 import { capability as notices } from './notices/index';
 import { capability as cases } from './cases/index';
 import { capability as counters } from './counters/index';
+import { capability as agreements } from './agreements/index';
 import { capability as payments } from './payments/index';
 
 export const capabilities: readonly Capability[] = [
@@ -22,6 +23,7 @@ export const capabilities: readonly Capability[] = [
   notices,
   cases,
   counters,
+  agreements,
   payments,
 ];
 

@@ -9,8 +9,9 @@ import type { ClientsTables } from './clients/tables';
 import type { NoticesTables } from './notices/tables';
 import type { CasesTables } from './cases/tables';
 import type { CountersTables } from './counters/tables';
+import type { AgreementsTables } from './agreements/tables';
 import type { PaymentsTables } from './payments/tables';
 
-export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, PaymentsTables {
+export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, AgreementsTables, PaymentsTables {
   sessions: SessionsTable;
 }

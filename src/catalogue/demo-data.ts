@@ -333,4 +333,7 @@ export const demoStaff: Array<{ id: string; email: string; name: string; org_id:
   { id: 'staff-ottawa-editor', email: 'editor@ottawa.example', name: 'Olivia Editor (Ottawa)', org_id: 'ottawa', roles: ['editor', 'agent'] },
   { id: 'staff-esdc-editor', email: 'editor@esdc.example', name: 'Sam Editor (ESDC)', org_id: 'esdc-edsc', roles: ['editor', 'partner'] },
   { id: 'staff-cra-partner', email: 'partner@cra.example', name: 'Casey Partner (CRA)', org_id: 'cra-arc', roles: ['partner', 'agent'] },
+  { id: 'staff-board', email: 'board@guichet.example', name: 'Bernard Board (governance board)', org_id: ONE_STOP_ORG_ID, roles: ['board'] },
+  { id: 'staff-mto-partner', email: 'partner@mto.example', name: 'Maya Partner (MTO)', org_id: 'on-mto', roles: ['partner'] },
+  { id: 'staff-ottawa-partner', email: 'partner@ottawa.example', name: 'Omar Partner (Ottawa)', org_id: 'ottawa', roles: ['partner'] },
 ];

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect';
@@ -145,6 +146,8 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenedDatabase> {
   if (opts.dataDir) fs.mkdirSync(opts.dataDir, { recursive: true });
   const pglite = new PGlite({
     dataDir: opts.dataDir,
+    // btree_gist: exclusion constraints over a key and a date range (fee schedules); PostgreSQL ships it in contrib
+    extensions: { btree_gist },
     loadDataDir: opts.loadDataDir,
     parsers: {
       [INT8]: toNumber,

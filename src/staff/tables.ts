@@ -2,7 +2,8 @@ import type { ColumnType, Generated } from 'kysely';
 
 /**
  * Staff of the one-stop organisation and of partner organisations. Roles are scoped to the staff member's
- * organisation: agent, editor, reviewer, partner, manager, auditor, admin.
+ * organisation: agent, editor, reviewer, partner, manager, auditor, admin, board (the governance board, which
+ * approves agreements and ranks proposed services).
  */
 export interface StaffUsersTable {
   id: string;
@@ -21,5 +22,5 @@ export interface StaffTables {
   staff_users: StaffUsersTable;
 }
 
-export const STAFF_ROLES = ['agent', 'editor', 'reviewer', 'partner', 'manager', 'auditor', 'admin'] as const;
+export const STAFF_ROLES = ['agent', 'editor', 'reviewer', 'partner', 'manager', 'auditor', 'admin', 'board'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
