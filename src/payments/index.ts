@@ -2,10 +2,12 @@
 import type { Capability } from '../http/capability';
 import { migrations } from './migrations';
 import { messages } from './messages';
+import { routes } from './routes';
 
 export const capability: Capability = {
   name: 'payments',
   migrationGroup: '700_payments',
   migrations,
   messages: [messages],
+  routes,
 };
