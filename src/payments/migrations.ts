@@ -247,7 +247,8 @@ export const migrations: Record<string, Migration> = {
         -- one line per payment component (or per clawed-back refund component) remitted
         create table remittance_items (
           id bigserial primary key,
-          batch_id uuid not null references remittance_batches(id),
+          -- deferred: a batch's items are written first (their sum is the batch), then the batch
+          batch_id uuid not null references remittance_batches(id) deferrable initially deferred,
           org_id text not null,
           payment_id uuid not null,
           component_id bigint references basket_components(id),
