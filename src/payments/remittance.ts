@@ -50,7 +50,7 @@ export interface RunResult {
 
 class Skip extends Error {}
 
-export async function runRemittance(db: Database, opts: { on?: string; orgIds?: string[]; holdOverride?: number } = {}): Promise<RunResult> {
+export async function runRemittance(db: Database, opts: { on?: string; orgIds?: string[]; holdOverride?: number; cutoff?: string } = {}): Promise<RunResult> {
   const on = opts.on ?? localDate();
   const orgs = opts.orgIds ?? (await sql<{ org_id: string }>`
       select distinct a.org_id from ledger_accounts a where a.kind = 'payable' and a.org_id is not null order by 1`.execute(db)).rows.map((r) => r.org_id);
@@ -63,7 +63,7 @@ export async function runRemittance(db: Database, opts: { on?: string; orgIds?: 
       continue;
     }
     const hold = opts.holdOverride ?? terms?.holdBusinessDays ?? 3;
-    const cutoff = cutoffFor(on, hold);
+    const cutoff = opts.cutoff ?? cutoffFor(on, hold);
     try {
       const b = await db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtext(${'remit:' + orgId}))`.execute(trx);
