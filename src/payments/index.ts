@@ -3,6 +3,7 @@ import type { Capability } from '../http/capability';
 import { migrations } from './migrations';
 import { messages } from './messages';
 import { routes } from './routes';
+import { registerJobs } from './jobs';
 
 export const capability: Capability = {
   name: 'payments',
@@ -10,4 +11,5 @@ export const capability: Capability = {
   migrations,
   messages: [messages],
   routes,
+  jobs: registerJobs,
 };
