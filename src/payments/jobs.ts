@@ -3,6 +3,7 @@
  *   payments.reconcile   every 5 minutes: ask the provider about card payments pending for 15+ minutes; purge old
  *                        idempotency keys; retry card refunds still waiting for the provider;
  *   payments.guarantee   every 10 minutes: settle the owed service-guarantee refunds (guarantee.ts);
+ *   payments.receipts    every minute: receipt e-mails due (receipts.ts);
  *   payments.remit       every day at 10:00 UTC (6 am in Ottawa): one remittance run (remittance.ts).
  * All are idempotent: a schedule firing twice, or on two nodes, does no harm.
  */
@@ -12,10 +13,13 @@ import { settleGuaranteeRefunds } from './guarantee';
 import { runRemittance } from './remittance';
 import { sendToProvider } from './refunds';
 import { paymentProvider } from './providers/select';
+import { sendReceipts } from './receipts';
+import { createMailer } from '../mail/mailer';
 
 export const RECONCILE_QUEUE = 'payments.reconcile';
 export const GUARANTEE_QUEUE = 'payments.guarantee';
 export const REMIT_QUEUE = 'payments.remit';
+export const RECEIPTS_QUEUE = 'payments.receipts';
 
 export async function registerJobs(bg: Background, deps: BackgroundDeps): Promise<void> {
   const db = deps.database.db;
@@ -35,6 +39,11 @@ export async function registerJobs(bg: Background, deps: BackgroundDeps): Promis
     const r = await runRemittance(db);
     deps.log.info({ batches: r.batches.length, paused: r.skippedPaused }, 'remittance run');
   }, { retryLimit: 3, retryDelay: 300 });
+  const mailer = createMailer(deps.env ?? process.env, deps.log);
+  await bg.registerQueue(RECEIPTS_QUEUE, async () => {
+    await sendReceipts(db, mailer, deps.config.publicBaseUrl);
+  }, { retryLimit: 2, retryDelay: 60 });
+  await bg.schedule(RECEIPTS_QUEUE, '* * * * *');
   await bg.schedule(RECONCILE_QUEUE, '*/5 * * * *');
   await bg.schedule(GUARANTEE_QUEUE, '*/10 * * * *');
   await bg.schedule(REMIT_QUEUE, '0 10 * * *');

@@ -167,8 +167,10 @@ export const migrations: Record<string, Migration> = {
           entry_id bigint references journal_entries(id),
           created_at timestamptz not null default now(),
           confirmed_at timestamptz,
-          settles_on date
+          settles_on date,
+          receipt_sent_at timestamptz
         );
+        create index payments_receipt_due on payments(confirmed_at) where status = 'succeeded' and receipt_sent_at is null;
         create unique index payments_provider_ref on payments(provider, provider_ref) where provider_ref is not null;
         create unique index payments_paid_once on payments(basket_id) where status = 'succeeded';
         create index payments_basket on payments(basket_id);

@@ -18,7 +18,7 @@ import { sql } from 'kysely';
 import type { Database } from '../db/database';
 import { AppError } from '../http/errors';
 import { localDate } from '../i18n/index';
-import { cashAt, clearing, ONE_STOP_REFUNDS, postEntry, REFUNDS_OWED, reverseEntry, type Trx } from './ledger';
+import { cashAt, clearing, ensureAccounts, ONE_STOP_REFUNDS, postEntry, REFUNDS_OWED, reverseEntry, type Trx } from './ledger';
 import type { PaymentProvider } from './providers/types';
 import { isCents } from './checkout';
 
@@ -123,6 +123,7 @@ export async function createRefund(trx: Trx, paymentId: string, input: RefundInp
   const credit = p.method === 'card' ? p.debit_account_id : p.method === 'account' ? p.debit_account_id : REFUNDS_OWED;
   const status = p.method === 'card' ? 'submitted' : p.method === 'account' ? 'succeeded' : 'owed_cash';
   const bearer = kind === 'guarantee' ? (input.bearer ?? 'one_stop') : 'payees';
+  await ensureAccounts(trx, [...alloc.map((a) => a.account), credit]);
   const refund = await trx
     .insertInto('refunds')
     .values({ payment_id: p.id, amount_cents: input.amountCents, kind, reason: (input.reason ?? '').slice(0, 500), status, provider_refund_ref: null, guarantee_refund_id: input.guaranteeRefundId ?? null, bearer, staff_id: input.staffId ?? null, entry_id: null, settled_at: status === 'succeeded' ? now : null })

@@ -104,6 +104,7 @@ export interface PaymentsTable {
   created_at: Generated<Date>;
   confirmed_at: NullableTimestamp;
   settles_on: string | null;
+  receipt_sent_at?: NullableTimestamp;
 }
 export interface RefundsTable {
   id: Generated<string>;
