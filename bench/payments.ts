@@ -173,7 +173,7 @@ try {
   if (run.batches.length !== PARTNERS || items !== REMIT_PAYMENTS) errors++;
 
   const totals = await ledgerTotals(db);
-  const owed = await sql<{ s: number }>`select coalesce(sum(abs(balance_cents)), 0) as s from ledger_accounts where id like 'payable:bench-partner-%'`.execute(db);
+  const owed = await sql<{ s: number }>`select coalesce(sum(abs(balance_cents)), 0) as s from ledger_account_balances where id like 'payable:bench-partner-%'`.execute(db);
   const imbalance = Math.abs(totals.legsSum) + Math.abs(totals.balancesSum) + totals.unbalancedEntries + totals.driftAccounts + Number(owed.rows[0].s);
   const ratio = paymentsPerS / insertPerS;
   console.log(`bench:payments payments_per_s=${paymentsPerS.toFixed(0)} insert_per_s=${insertPerS.toFixed(0)} ratio=${ratio.toFixed(3)} p99_ms=${p99.toFixed(1)} remit_seconds=${remitSeconds.toFixed(1)} imbalance_cents=${imbalance} errors=${errors}`);

@@ -4,9 +4,11 @@
  * apart from the time written. The database refuses an unbalanced entry at commit and any change to a posted one
  * (migrations.ts); a mistake is corrected by a reversing entry (reverseEntry).
  *
- * Concurrency (as pgledger): postEntry locks the entry's accounts in sorted order (SELECT … ORDER BY id FOR UPDATE)
- * before writing, so two postings that touch the same accounts queue instead of deadlocking, and the per-account
- * balance (kept by a trigger on each leg) is always the sum of its legs.
+ * Concurrency (as pgledger): postEntry locks the entry's accounts in sorted order (SELECT … ORDER BY … FOR UPDATE)
+ * in the same statement that writes the entry, so two postings that touch the same accounts queue instead of
+ * deadlocking, and the per-account balance (kept by a trigger on each leg, in the same transaction) is always the
+ * sum of its legs. The balance lives in 16 shards per account (the session's shard is locked and updated), so hot
+ * accounts — the provider's clearing account, the fee revenue — do not make every payment wait for the previous one.
  *
  * Accounts are named by kind and owner:
  *   clearing:<provider>          money the card provider holds for us (asset)
@@ -69,16 +71,22 @@ export function accountSpec(id: string): AccountSpec {
   throw new Error(`ledger: unknown account name ${id}`);
 }
 
-/** Create the accounts that do not exist yet (idempotent). */
+/** Create the accounts that do not exist yet, with their 16 balance shards (idempotent). */
 export async function ensureAccounts(trx: Pick<Trx, 'executeQuery'> | any, ids: string[]): Promise<void> {
   const specs = [...new Set(ids)].sort().map(accountSpec);
   if (specs.length === 0) return;
-  await sql`insert into ledger_accounts (id, kind, org_id, office_id, business_id)
-    select * from unnest(${sql.val(specs.map((s) => s.id))}::text[], ${sql.val(specs.map((s) => s.kind))}::text[],
-      ${sql.val(specs.map((s) => s.org_id))}::text[], ${sql.val(specs.map((s) => s.office_id))}::text[],
-      ${sql.val(specs.map((s) => s.business_id))}::text[])
-    order by 1
-    on conflict (id) do nothing`.execute(trx);
+  await sql`
+    with a as (
+      insert into ledger_accounts (id, kind, org_id, office_id, business_id)
+      select * from unnest(${sql.val(specs.map((s) => s.id))}::text[], ${sql.val(specs.map((s) => s.kind))}::text[],
+        ${sql.val(specs.map((s) => s.org_id))}::text[], ${sql.val(specs.map((s) => s.office_id))}::text[],
+        ${sql.val(specs.map((s) => s.business_id))}::text[])
+      order by 1
+      on conflict (id) do nothing
+      returning id
+    )
+    insert into ledger_balances (account_id, shard) select a.id, g from a cross join generate_series(0, 15) g
+    on conflict do nothing`.execute(trx);
 }
 
 export interface Leg {
@@ -113,17 +121,12 @@ export function checkLegs(legs: Leg[]): void {
   if (sum !== 0) throw new LedgerError(`entry is unbalanced by ${sum} cents`);
 }
 
-/** Lock the accounts in sorted order (creating any that are missing first). */
-export async function lockAccounts(trx: Trx, accountIds: string[]): Promise<void> {
-  const ids = [...new Set(accountIds)].sort();
-  const lock = () =>
-    sql<{ id: string }>`select id from ledger_accounts where id = any(${sql.val(ids)}::text[]) order by id for update`.execute(trx);
-  let rows = (await lock()).rows;
-  if (rows.length < ids.length) {
-    await ensureAccounts(trx, ids);
-    rows = (await lock()).rows;
-  }
-}
+/**
+ * The lock of a posting: this session's balance shard of each account, in sorted order (FOR UPDATE above ORDER BY
+ * locks rows as they come out of the sort), so concurrent postings queue instead of deadlocking.
+ */
+const LOCK_CTE = (ids: string[]) =>
+  sql`select account_id from ledger_balances where account_id = any(${sql.val(ids)}::text[]) and shard = pg_backend_pid() % 16 order by account_id for update`;
 
 /**
  * Post one entry inside the caller's transaction. Returns the entry id, or null when an entry with the same
@@ -131,13 +134,17 @@ export async function lockAccounts(trx: Trx, accountIds: string[]): Promise<void
  */
 export async function postEntry(trx: Trx, e: EntryInput): Promise<number | null> {
   checkLegs(e.legs);
-  await lockAccounts(trx, e.legs.map((l) => l.account));
-  // legs in account order as well (the balance trigger updates each account as its leg is written)
+  // legs in account order (the balance trigger updates each account's shard as its leg is written)
   const legs = [...e.legs].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
-  const res = await sql<{ entry_id: number }>`
-    with e as (
+  const ids = [...new Set(legs.map((l) => l.account))];
+  // one statement: lock the accounts' shards in sorted order, then write the entry and its legs — the locks are held
+  // only for this statement and the commit
+  const post = () => sql<{ entry_id: number }>`
+    with locked as (${LOCK_CTE(ids)}),
+    e as (
       insert into journal_entries (event, event_ref, effective_date, memo, reverses_entry_id, posting_key)
-      values (${e.event}, ${e.eventRef}, ${e.effectiveDate}, ${e.memo ?? ''}, ${e.reversesEntryId ?? null}, ${e.postingKey})
+      select ${e.event}, ${e.eventRef}, ${e.effectiveDate}::date, ${e.memo ?? ''}, ${e.reversesEntryId ?? null}::bigint, ${e.postingKey}
+      where (select count(*) from locked) = ${ids.length}
       on conflict (posting_key) do nothing
       returning id
     )
@@ -147,7 +154,21 @@ export async function postEntry(trx: Trx, e: EntryInput): Promise<number | null>
       with ordinality as l(account_id, cents, n)
     order by l.n
     returning entry_id`.execute(trx);
+  let res = await post();
+  if (res.rows.length === 0) {
+    const exists = await sql`select 1 from journal_entries where posting_key = ${e.postingKey}`.execute(trx);
+    if (exists.rows.length) return null; // posted before: nothing changes
+    await ensureAccounts(trx, ids); // an account was missing: create it, then post
+    res = await post();
+  }
   return res.rows.length ? Number(res.rows[0].entry_id) : null;
+}
+
+/** Lock accounts without posting (kept for callers that need to serialise on accounts). */
+export async function lockAccounts(trx: Trx, accountIds: string[]): Promise<void> {
+  const ids = [...new Set(accountIds)].sort();
+  await ensureAccounts(trx, ids);
+  await LOCK_CTE(ids).execute(trx);
 }
 
 /** Post the exact reverse of an entry (a correction, or a returned transfer). */
@@ -175,14 +196,14 @@ export async function ledgerTotals(db: { executeQuery: any } | any): Promise<{ l
   const r = await sql<{ legs_sum: number; balances_sum: number; unbalanced: number; drift: number }>`
     select
       (select coalesce(sum(amount_cents), 0) from journal_legs)::bigint as legs_sum,
-      (select coalesce(sum(balance_cents), 0) from ledger_accounts)::bigint as balances_sum,
+      (select coalesce(sum(balance_cents), 0) from ledger_balances)::bigint as balances_sum,
       (select count(*) from (select entry_id from journal_legs group by entry_id having sum(amount_cents) <> 0 or count(*) < 2) u)::bigint as unbalanced,
-      (select count(*) from ledger_accounts a where a.balance_cents <> coalesce((select sum(amount_cents) from journal_legs l where l.account_id = a.id), 0))::bigint as drift`.execute(db);
+      (select count(*) from ledger_account_balances a where a.balance_cents <> coalesce((select sum(amount_cents) from journal_legs l where l.account_id = a.id), 0))::bigint as drift`.execute(db);
   const row = r.rows[0];
   return { legsSum: Number(row.legs_sum), balancesSum: Number(row.balances_sum), unbalancedEntries: Number(row.unbalanced), driftAccounts: Number(row.drift) };
 }
 
 export async function balanceOf(db: any, account: string): Promise<number> {
-  const r = await sql<{ b: number }>`select balance_cents as b from ledger_accounts where id = ${account}`.execute(db);
+  const r = await sql<{ b: number }>`select coalesce(sum(balance_cents), 0) as b from ledger_balances where account_id = ${account}`.execute(db);
   return r.rows.length ? Number(r.rows[0].b) : 0;
 }

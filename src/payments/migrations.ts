@@ -20,11 +20,24 @@ export const migrations: Record<string, Migration> = {
           org_id text references organisations(id),
           office_id text references offices(id),
           business_id text references clients(id),
-          balance_cents bigint not null default 0,
-          postings bigint not null default 0,
           created_at timestamptz not null default now()
         );
         create index ledger_accounts_org on ledger_accounts(org_id) where org_id is not null;
+        -- an account's balance, kept in 16 shards: a posting updates the shard of its database session
+        -- (pg_backend_pid() % 16), so postings to a hot account (the provider's clearing account, the fee revenue)
+        -- from different connections do not queue on one row; the balance is the sum of the shards
+        create table ledger_balances (
+          account_id text not null references ledger_accounts(id),
+          shard smallint not null check (shard between 0 and 15),
+          balance_cents bigint not null default 0,
+          postings bigint not null default 0,
+          primary key (account_id, shard)
+        );
+        create view ledger_account_balances as
+          select a.id, a.kind, a.org_id, a.office_id, a.business_id,
+                 coalesce(sum(b.balance_cents), 0)::bigint as balance_cents, coalesce(sum(b.postings), 0)::bigint as postings
+          from ledger_accounts a left join ledger_balances b on b.account_id = a.id
+          group by a.id;
         create table journal_entries (
           id bigserial primary key,
           event text not null check (event in ('payment','refund','remittance','remittance_return','invoice','statement','settlement','correction')),
@@ -87,8 +100,11 @@ export const migrations: Record<string, Migration> = {
 
         create function ledger_apply_leg() returns trigger language plpgsql as $$
         begin
-          update ledger_accounts set balance_cents = balance_cents + new.amount_cents, postings = postings + 1
-            where id = new.account_id;
+          update ledger_balances set balance_cents = balance_cents + new.amount_cents, postings = postings + 1
+            where account_id = new.account_id and shard = pg_backend_pid() % 16;
+          if not found then
+            raise exception 'ledger: account % has no balance shards', new.account_id using errcode = '23503';
+          end if;
           return null;
         end $$;
         create trigger journal_legs_balance after insert on journal_legs
@@ -96,7 +112,7 @@ export const migrations: Record<string, Migration> = {
       `.execute(db);
     },
     async down(db: Kysely<any>) {
-      await sql`drop table journal_legs; drop table journal_entries; drop table ledger_accounts;
+      await sql`drop table journal_legs; drop table journal_entries; drop view ledger_account_balances; drop table ledger_balances; drop table ledger_accounts;
         drop function ledger_check_entry(); drop function ledger_check_leg(); drop function ledger_check_entry_id(bigint); drop function ledger_immutable(); drop function ledger_apply_leg();`.execute(db);
     },
   },

@@ -24,9 +24,22 @@ export interface LedgerAccountsTable {
   org_id: string | null;
   office_id: string | null;
   business_id: string | null;
+  created_at: Generated<Date>;
+}
+export interface LedgerBalancesTable {
+  account_id: string;
+  shard: number;
   balance_cents: Generated<number>;
   postings: Generated<number>;
-  created_at: Generated<Date>;
+}
+export interface LedgerAccountBalancesView {
+  id: string;
+  kind: AccountKind;
+  org_id: string | null;
+  office_id: string | null;
+  business_id: string | null;
+  balance_cents: number;
+  postings: number;
 }
 export interface JournalEntriesTable {
   id: Generated<number>;
@@ -179,6 +192,8 @@ export interface RemittanceNettingsTable {
 
 export interface PaymentsTables {
   ledger_accounts: LedgerAccountsTable;
+  ledger_balances: LedgerBalancesTable;
+  ledger_account_balances: LedgerAccountBalancesView;
   journal_entries: JournalEntriesTable;
   journal_legs: JournalLegsTable;
   payment_idempotency: PaymentIdempotencyTable;

@@ -25,6 +25,6 @@ export async function paymentDetail(db: Database, paymentId: string) {
 }
 
 export async function accountBalances(db: Database) {
-  const rows = await db.selectFrom('ledger_accounts').select(['id', 'kind', 'org_id', 'office_id', 'business_id', 'balance_cents', 'postings']).orderBy('id').execute();
+  const rows = await db.selectFrom('ledger_account_balances').select(['id', 'kind', 'org_id', 'office_id', 'business_id', 'balance_cents', 'postings']).orderBy('id').execute();
   return rows.map((r) => ({ id: r.id, kind: r.kind, orgId: r.org_id, officeId: r.office_id, balanceCents: Number(r.balance_cents), postings: Number(r.postings) }));
 }

@@ -27,16 +27,28 @@ export async function handleWebhook(db: Database, provider: PaymentProvider, raw
       ? await trx.selectFrom('payments').select(['id', 'status']).where('provider', '=', provider.name).where('provider_ref', '=', ev.providerRef).executeTakeFirst()
       : undefined;
     if (!pay) throw new AppError(404, 'PAYMENT_NOT_FOUND');
-    const seen = await sql<{ k: string }>`
-      insert into provider_events (provider, event_id, type, payment_id, outcome) values (${provider.name}, ${ev.eventId}, ${ev.kind}, ${pay.id}, 'received')
-      on conflict do nothing returning event_id as k`.execute(trx);
-    if (seen.rows.length === 0) return { outcome: 'duplicate' };
+    // the event is recorded with its outcome in the same transaction as its effect; a duplicate finds it recorded
+    let duplicate = false;
+    const record = async (outcome: string) => {
+      const seen = await sql<{ k: string }>`
+        insert into provider_events (provider, event_id, type, payment_id, outcome) values (${provider.name}, ${ev.eventId}, ${ev.kind}, ${pay.id}, ${outcome})
+        on conflict do nothing returning event_id as k`.execute(trx);
+      duplicate = seen.rows.length === 0;
+    };
     let outcome = 'unchanged';
-    if (ev.kind === 'payment_succeeded') outcome = (await confirmPayment(trx, pay.id)) ? 'confirmed' : 'unchanged';
-    else if (ev.kind === 'payment_failed') outcome = (await failPayment(trx, pay.id, ev.failureCode)) ? 'failed' : 'unchanged';
-    else if (ev.kind === 'refund_succeeded' && ev.providerRefundRef) outcome = (await settleProviderRefund(trx, ev.providerRefundRef)) ? 'refund_settled' : 'unchanged';
-    await sql`update provider_events set outcome = ${outcome} where provider = ${provider.name} and event_id = ${ev.eventId}`.execute(trx);
-    return { outcome };
+    if (ev.kind === 'payment_succeeded') {
+      // effects only move forward, so applying a duplicate is a no-op; the event row is written before the ledger
+      // entry so that the accounts stay locked only for the entry's statement and the commit
+      await confirmPayment(trx, pay.id, new Date(), async (changed) => {
+        outcome = changed ? 'confirmed' : 'unchanged';
+        await record(outcome);
+      });
+    } else {
+      if (ev.kind === 'payment_failed') outcome = (await failPayment(trx, pay.id, ev.failureCode)) ? 'failed' : 'unchanged';
+      else if (ev.kind === 'refund_succeeded' && ev.providerRefundRef) outcome = (await settleProviderRefund(trx, ev.providerRefundRef)) ? 'refund_settled' : 'unchanged';
+      await record(outcome);
+    }
+    return { outcome: duplicate ? 'duplicate' : outcome };
   });
 }
 
