@@ -34,3 +34,20 @@ export function paymentProvider(): PaymentProvider | null {
 export function setPaymentProvider(p: PaymentProvider | null): void {
   current = p;
 }
+
+/**
+ * `npm start` outside production with no provider configured: start the development payment provider on loopback
+ * (DEV_PAYMENTS_PORT, default 3002) with fresh secrets and use it. Returns its close function, or null.
+ */
+export async function startDevPaymentsIfNeeded(publicBaseUrl: string, env: NodeJS.ProcessEnv = process.env): Promise<(() => Promise<void>) | null> {
+  if (env.NODE_ENV === 'production' || (env.PAYMENT_PROVIDER && env.PAYMENT_PROVIDER !== 'dev') || env.DEV_PAYMENTS_URL) return null;
+  const crypto = await import('node:crypto');
+  const { startDevPaymentServer } = await import('./dev-server');
+  const { devProvider: dev } = await import('./dev');
+  const server = await startDevPaymentServer({
+    port: Number(env.DEV_PAYMENTS_PORT ?? 3002), apiKey: crypto.randomBytes(16).toString('hex'), webhookSecret: `whsec_${crypto.randomBytes(24).toString('hex')}`,
+    webhookUrl: `${publicBaseUrl}/api/v1/payments/webhooks/dev`,
+  });
+  setPaymentProvider(dev({ url: server.url, apiKey: server.apiKey, webhookSecret: server.webhookSecret }));
+  return server.close;
+}
