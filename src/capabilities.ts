@@ -14,6 +14,7 @@ import { capability as notices } from './notices/index';
 import { capability as cases } from './cases/index';
 import { capability as counters } from './counters/index';
 import { capability as agreements } from './agreements/index';
+import { capability as billing } from './billing/index';
 import { capability as payments } from './payments/index';
 
 export const capabilities: readonly Capability[] = [
@@ -24,6 +25,7 @@ export const capabilities: readonly Capability[] = [
   cases,
   counters,
   agreements,
+  billing,
   payments,
 ];
 

@@ -10,8 +10,9 @@ import type { NoticesTables } from './notices/tables';
 import type { CasesTables } from './cases/tables';
 import type { CountersTables } from './counters/tables';
 import type { AgreementsTables } from './agreements/tables';
+import type { BillingTables } from './billing/tables';
 import type { PaymentsTables } from './payments/tables';
 
-export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, AgreementsTables, PaymentsTables {
+export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, AgreementsTables, BillingTables, PaymentsTables {
   sessions: SessionsTable;
 }

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { registeredRoutes } from '../src/http/app';
 import { createApiKey } from '../src/notices/service';
 import { DEMO_OFFICE, ensureDemoCounters } from '../src/counters/demo';
+import { seedDemoAgreements } from '../src/agreements/demo';
 import { createTestApp, csrfFrom, staffCookie, type TestApp } from './support/app';
 import { clientCookie, createTestClient } from './support/clients';
 
@@ -88,14 +89,18 @@ describe('every route answers bad input without a 5xx', () => {
     await ensureDemoCounters(t.db);
     const counter = await t.db.selectFrom('counters').select('id').where('office_id', '=', DEMO_OFFICE).executeTakeFirstOrThrow();
     const real: Record<string, string> = { officeId: DEMO_OFFICE, serviceId: 'demo-birth-certificate', clientId, org: 'ottawa', counterId: counter.id };
+    await seedDemoAgreements(t.db);
+    const agreement = await t.db.selectFrom('agreements').select('id').where('partner_org_id', '=', 'on-mto').executeTakeFirstOrThrow();
     realPaths = (url) =>
-      [opened.json().id, 'demo-birth-certificate', DEMO_OFFICE].map((id) => url.replace(/:([A-Za-z0-9_]+)|\*/g, (_m, name?: string) => (name === 'id' ? id : (name && real[name]) || BAD_PARAMS[0])));
+      [opened.json().id, 'demo-birth-certificate', DEMO_OFFICE, ...(/agreements|ententes/.test(url) ? [agreement.id] : [])].map((id) => url.replace(/:([A-Za-z0-9_]+)|\*/g, (_m, name?: string) => (name === 'id' ? id : (name && real[name]) || BAD_PARAMS[0])));
     callers.push({ name: 'anonymous', headers: {} });
     callers.push(client);
     callers.push(withCookie('one-stop agent', await staffCookie(t.app, 'staff-agent')));
     callers.push(withCookie('admin', await staffCookie(t.app, 'staff-admin')));
     callers.push(withCookie('catalogue reviewer and editor', await staffCookie(t.app, 'staff-reviewer')));
     callers.push(withCookie('partner editor and agent', await staffCookie(t.app, 'staff-ottawa-editor')));
+    callers.push(withCookie('governance board', await staffCookie(t.app, 'staff-board')));
+    callers.push(withCookie('partner staff (agreements)', await staffCookie(t.app, 'staff-mto-partner')));
     callers.push({ name: 'partner API key', headers: { authorization: `Bearer ${key}` } });
   });
   after(async () => {

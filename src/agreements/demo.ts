@@ -4,6 +4,7 @@
  * $2.00 online and $0.50 at kiosks is taken out of it, Maine-style; in person the fee is remitted in full, as at
  * ServiceOntario) and the City of Ottawa's pet licence ($19; $1.00 online, $0.50 at kiosks, netted invoices, monthly).
  */
+import { sql } from 'kysely';
 import type { Database } from '../db/database';
 import { ONE_STOP_ORG_ID } from '../catalogue/demo-data';
 import { liveSnapshot } from './model';
@@ -55,9 +56,11 @@ export async function seedDemoAgreements(db: Database, now = new Date()): Promis
   let added = 0;
   for (const d of DEMO) {
     if (!d.services.every((s) => have.some((h) => h.id === s.service_id))) continue;
-    const exists = await db.selectFrom('agreements').select('id').where('title_en', '=', d.title_en).executeTakeFirst();
-    if (exists) continue;
-    await db.transaction().execute(async (trx) => {
+    const done = await db.transaction().execute(async (trx) => {
+      // Server and worker may both start at once: one seeds, the other finds it done.
+      await sql`select pg_advisory_xact_lock(600600)`.execute(trx);
+      const exists = await trx.selectFrom('agreements').select('id').where('title_en', '=', d.title_en).executeTakeFirst();
+      if (exists) return false;
       const { id } = await trx
         .insertInto('agreements')
         .values({
@@ -83,8 +86,9 @@ export async function seedDemoAgreements(db: Database, now = new Date()): Promis
           }).execute();
         }
       }
+      return true;
     });
-    added++;
+    if (done) added++;
   }
   return added;
 }

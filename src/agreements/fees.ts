@@ -92,7 +92,34 @@ export async function feeInForce(db: Database, serviceId: string, channel: strin
   return { feeVersionId: v.id, serviceId: v.service_id, channel: v.channel, agreementId: v.agreement_id, components, totalCents };
 }
 
-/** Fees in force for every channel of a service on a day (the service page). */
+/**
+ * The fee in force per channel of a service on a day, for the catalogue's service page (registered with
+ * setServiceFeeSource in src/agreements/index.ts): the total, the one-stop's share taken out of the statutory fee,
+ * and what is added on top of it.
+ */
+export async function feesForServicePage(db: Database, serviceId: string, on: string) {
+  const rows = await db
+    .selectFrom('fee_versions as f')
+    .leftJoin('agreements as a', 'a.id', 'f.agreement_id')
+    .selectAll('f')
+    .select(['a.status as agreement_status', 'a.term_start', 'a.term_end'])
+    .where('f.service_id', '=', serviceId)
+    .where('f.valid_from', '<=', on)
+    .where((eb) => eb.or([eb('f.valid_to', 'is', null), eb('f.valid_to', '>=', on)]))
+    .execute();
+  const order = (c: string) => CHANNEL_TYPES.indexOf(c as (typeof CHANNEL_TYPES)[number]);
+  return rows
+    .filter((v) => !v.agreement_id || (v.agreement_status === 'active' && v.term_start! <= on && on <= v.term_end!))
+    .map((v) => {
+      const q = quoteComponents(v);
+      const share = q.components.find((c) => c.kind === 'service_fee')?.amountCents ?? 0;
+      const added = q.totalCents - Number(v.statutory_cents);
+      return { channel: v.channel, totalCents: q.totalCents, includedShareCents: v.service_fee_mode === 'included' ? share : 0, addedCents: added };
+    })
+    .sort((a, b) => order(a.channel) - order(b.channel));
+}
+
+/** Fees in force for every channel of a service on a day. */
 export async function feesInForceByChannel(db: Database, serviceId: string, on: string): Promise<FeeQuote[]> {
   const rows = await db.selectFrom('fee_versions').select('channel').distinct().where('service_id', '=', serviceId).where('valid_from', '<=', on)
     .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>=', on)])).execute();

@@ -3,11 +3,18 @@ import type { Capability } from '../http/capability';
 import { migrations } from './migrations';
 import { messages } from './messages';
 import { registerJobs } from './jobs';
+import { routes } from './routes';
+import { setServiceFeeSource } from '../catalogue/portal/fee-source';
+import { feesForServicePage } from './fees';
+
+// The service page shows the fee in force by channel from the schedules (the catalogue imports no capability).
+setServiceFeeSource(feesForServicePage);
 
 export const capability: Capability = {
   name: 'agreements',
   migrationGroup: '600_agreements',
   migrations,
   messages: [messages],
+  routes,
   jobs: registerJobs,
 };

@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { AppError } from '../http/errors';
 import { localDate } from '../i18n/index';
 import { feeInForce } from '../agreements/fees';
+import { chargeOnAccount } from '../billing/subscriptions';
 import { cashAt, clearing, ensureAccounts, payableOf, postEntry, statementReceivable, type Trx } from './ledger';
 import type { BasketChannel, PaymentMethod } from './tables';
 import type { PaymentProvider } from './providers/types';
@@ -203,6 +204,8 @@ export async function startPayment(trx: Trx, provider: PaymentProvider | null, b
     return { id, basketId: b.id, reference: b.reference, status: 'pending', method: 'card', amountCents: Number(b.total_cents), nextUrl: created.nextUrl, providerRef: created.providerRef };
   }
   const debit = input.method === 'account' ? statementReceivable(b.business_id!) : cashAt(b.office_id!);
+  // on account: the billing capability charges the subscriber's account (refused when it has lapsed or was cancelled)
+  if (input.method === 'account') await chargeOnAccount(trx, { businessId: b.business_id!, basketRef: b.reference, amountCents: Number(b.total_cents) });
   await ensureAccounts(trx, [debit]);
   await trx.insertInto('payments').values({
     id, basket_id: b.id, reference: b.reference, provider: input.method === 'account' ? 'account' : 'counter', provider_ref: null, method: input.method, amount_cents: Number(b.total_cents),

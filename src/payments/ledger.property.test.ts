@@ -26,12 +26,14 @@ import { recordStatementPayment } from './statements';
 import { ledgerTotals, balanceOf, payableOf, ONE_STOP_ORG_ID } from './ledger';
 import { paymentProvider } from './providers/select';
 import { localDate } from '../i18n/index';
+import { subscribe } from '../billing/subscriptions';
 
 let t: PaymentsTestApp;
 const BUSINESS = 'biz-prop-test';
 before(async () => {
   t = await startPaymentsApp();
   await sql`insert into clients (id, kind, business_name) values (${BUSINESS}, 'business', 'Prop Test Inc.') on conflict do nothing`.execute(t.db);
+  await subscribe(t.db, { businessId: BUSINESS }); // a business subscriber (billing) may pay on account
 });
 after(async () => t?.close());
 

@@ -20,6 +20,7 @@ import { AppError } from '../http/errors';
 import { localDate } from '../i18n/index';
 import { addBusinessDays, addDays } from '../cases/due-date';
 import { remittanceTerms } from '../agreements/fees';
+import { openInvoicesForNetting, markInvoiceNetted } from '../billing/invoices';
 import { BANK, invoiceReceivable, payableOf, postEntry, reverseEntry, FEE_REVENUE, type Trx } from './ledger';
 
 export const TIME_ZONE = 'America/Toronto';
@@ -30,7 +31,17 @@ export interface NettingSource {
   markNetted(trx: Trx, invoiceId: string, batchId: string, cents: number): Promise<void>;
 }
 
-let nettingSource: NettingSource | null = null;
+/** The billing capability's open invoices (openInvoicesForNetting / markInvoiceNetted, in the batch's transaction). */
+export const billingNetting: NettingSource = {
+  async openInvoices(trx, orgId) {
+    return (await openInvoicesForNetting(trx, orgId)).map((i) => ({ id: String(i.invoiceId), openCents: i.openCents, totalCents: i.totalCents }));
+  },
+  async markNetted(trx, invoiceId, batchId, cents) {
+    await markInvoiceNetted(trx, Number(invoiceId), `remittance:${batchId}`, cents);
+  },
+};
+
+let nettingSource: NettingSource | null = billingNetting;
 export function setNettingSource(s: NettingSource | null) {
   nettingSource = s;
 }

@@ -12,6 +12,7 @@ import { bilingualRoute } from '../../web/render';
 import { searchOrganisations, searchServices } from '../search/index';
 import { findOffices, locateFsa, parsePostalCode, weekRows } from './locator';
 import { governmentServiceJsonLd, jurisdictionName } from './schema-org';
+import { serviceFeesByChannel } from './fee-source';
 
 export const PATHS = {
   home: { en: '/en', fr: '/fr' },
@@ -220,7 +221,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         .executeTakeFirst();
       if (!service) throw new AppError(404, 'SERVICE_NOT_FOUND', 'portal.errors.SERVICE_NOT_FOUND');
       const orgCols = ['id', 'name_en', 'name_fr', 'acronym_en', 'acronym_fr', 'level', 'jurisdiction', 'logo_url', 'website_en', 'website_fr', 'phone', 'email', 'is_demo'] as const;
-      const [owner, deliverers, channels, requirements, costs, outputs, standardRows, offices, steps] = await Promise.all([
+      const [owner, deliverers, channels, requirements, costs, outputs, standardRows, offices, steps, channelFees] = await Promise.all([
         db.selectFrom('organisations').select(orgCols).where('id', '=', service.owner_org_id).executeTakeFirstOrThrow(),
         db.selectFrom('service_delivering_orgs').innerJoin('organisations', 'organisations.id', 'service_delivering_orgs.org_id').select(orgCols.map((c) => `organisations.${c}` as const)).where('service_delivering_orgs.service_id', '=', id).execute(),
         db.selectFrom('service_channels').selectAll().where('service_id', '=', id).orderBy('id').execute(),
@@ -236,6 +237,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
           .where('event_steps.service_id', '=', id)
           .distinct()
           .execute(),
+        serviceFeesByChannel(db, id, localDate()),
       ]);
       // One row per standard: its latest fiscal year.
       const seen = new Set<string>();
@@ -267,6 +269,7 @@ export async function portalRoutes(app: FastifyInstance, deps: AppDeps): Promise
         officesSearchUrl: `${portalUrl('offices', lang)}?service=${encodeURIComponent(id)}`,
         requirements,
         costs,
+        channelFees,
         outputs,
         standards,
         events: steps.map((e) => ({ ...e, url: portalUrl('event', lang, e.id) })),

@@ -1,0 +1,159 @@
+/** Migrations of the billing capability (group 650_billing, after agreements). Never edit one that has shipped. */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+export const migrations: Record<string, Migration> = {
+  '001_tables': {
+    async up(db: Kysely<any>) {
+      await sql`
+        create table billing_terms (
+          agreement_id uuid primary key references agreements(id),
+          partner_org_id text not null references organisations(id),
+          model text not null check (model in ('per_interaction','per_transaction','fixed_yearly')),
+          frequency text not null check (frequency in ('daily','monthly')),
+          info_only_cents bigint not null default 0 check (info_only_cents between 0 and 10000000),
+          transaction_cents bigint not null default 0 check (transaction_cents between 0 and 10000000),
+          yearly_cents bigint not null default 0 check (yearly_cents between 0 and 100000000000),
+          valid_from date not null,
+          valid_to date,
+          service_ids text[],
+          updated_by text not null,
+          updated_at timestamptz not null default now(),
+          check (valid_to is null or valid_to >= valid_from),
+          check (model <> 'fixed_yearly' or frequency = 'monthly')
+        );
+        create index billing_terms_partner on billing_terms(partner_org_id);
+        create table billing_channel_rates (
+          agreement_id uuid not null references billing_terms(agreement_id) on delete cascade,
+          channel text not null check (channel in ('web','phone','counter','kiosk','mail','email')),
+          cents bigint not null check (cents between 0 and 10000000),
+          primary key (agreement_id, channel)
+        );
+        create table billing_invoice_counters (
+          year integer primary key,
+          last_number integer not null
+        );
+        create table billing_invoices (
+          id bigserial primary key,
+          agreement_id uuid not null references billing_terms(agreement_id),
+          partner_org_id text not null references organisations(id),
+          period_start date not null,
+          period_end date not null,
+          year integer not null,
+          number integer,
+          issued_on date not null,
+          due_on date not null,
+          total_cents bigint not null default 0,
+          netted_cents bigint not null default 0,
+          status text not null default 'open' check (status in ('open','netted')),
+          created_at timestamptz not null default now(),
+          unique (agreement_id, period_start),
+          unique (year, number),
+          check (period_end > period_start),
+          check (netted_cents between 0 and greatest(total_cents, 0))
+        );
+        create index billing_invoices_partner on billing_invoices(partner_org_id, period_start desc);
+        create table billing_invoice_lines (
+          id bigserial primary key,
+          invoice_id bigint not null references billing_invoices(id) on delete cascade,
+          source_kind text not null,
+          channel text not null,
+          info_only boolean not null,
+          unit_cents bigint not null,
+          quantity bigint not null,
+          amount_cents bigint not null,
+          unique (invoice_id, source_kind, channel, info_only, unit_cents),
+          check (amount_cents = quantity * unit_cents)
+        );
+        -- The gate that bills each record at most once: a record belongs to exactly one block (its kind, the partner
+        -- that owns its service, its local day), all fixed when it is written; a block is claimed by one invoice only.
+        create table billing_claims (
+          source_kind text not null,
+          partner_org_id text not null,
+          day date not null,
+          invoice_id bigint not null references billing_invoices(id) on delete cascade,
+          primary key (source_kind, partner_org_id, day)
+        );
+        create index billing_claims_invoice on billing_claims(invoice_id);
+        -- The records each line counts, per day and service: their ids (source_ids) and how many. Lines are the sums of these rows.
+        create table billed_items (
+          invoice_id bigint not null references billing_invoices(id) on delete cascade,
+          source_kind text not null,
+          service_id text not null, -- '' for questions and fixed amounts
+          channel text not null,
+          info_only boolean not null,
+          unit_cents bigint not null,
+          day date not null,
+          quantity bigint not null check (quantity = cardinality(source_ids)),
+          source_ids text[] not null,
+          primary key (invoice_id, source_kind, channel, info_only, unit_cents, day, service_id)
+        );
+        create table billing_disputes (
+          id bigserial primary key,
+          invoice_id bigint not null references billing_invoices(id),
+          line_id bigint not null references billing_invoice_lines(id),
+          partner_org_id text not null references organisations(id),
+          reason text not null check (length(reason) between 1 and 2000),
+          raised_by text not null,
+          status text not null default 'open' check (status in ('open','upheld','rejected')),
+          resolution text,
+          resolved_by text,
+          raised_at timestamptz not null default now(),
+          resolved_at timestamptz
+        );
+        create unique index billing_disputes_open on billing_disputes(line_id) where status = 'open';
+        create table billing_nettings (
+          invoice_id bigint not null references billing_invoices(id),
+          remittance_ref text not null,
+          amount_cents bigint not null check (amount_cents > 0),
+          at timestamptz not null default now(),
+          primary key (invoice_id, remittance_ref)
+        );
+        create table billing_subscriptions (
+          id bigserial primary key,
+          business_id text not null references clients(id),
+          status text not null check (status in ('active','lapsed','cancelled')),
+          yearly_cents bigint not null check (yearly_cents between 0 and 10000000),
+          minimum_cents bigint not null check (minimum_cents between 0 and 10000000),
+          starts_on date not null,
+          ends_on date not null,
+          auto_renew boolean not null default true,
+          cancelled_at timestamptz,
+          created_at timestamptz not null default now(),
+          check (ends_on > starts_on)
+        );
+        create unique index billing_subscriptions_live on billing_subscriptions(business_id) where status = 'active';
+        create table billing_account_charges (
+          id bigserial primary key,
+          subscription_id bigint not null references billing_subscriptions(id),
+          business_id text not null references clients(id),
+          basket_ref text not null,
+          amount_cents bigint not null check (amount_cents > 0 and amount_cents <= 100000000),
+          kind text not null check (kind in ('transaction','subscription_fee')),
+          charged_at timestamptz not null default now(),
+          statement_id bigint,
+          unique (business_id, basket_ref)
+        );
+        create index billing_account_charges_open on billing_account_charges(business_id, charged_at) where statement_id is null;
+        create table billing_statements (
+          id bigserial primary key,
+          business_id text not null references clients(id),
+          subscription_id bigint not null references billing_subscriptions(id),
+          month date not null,
+          charges_cents bigint not null,
+          carried_in_cents bigint not null,
+          total_cents bigint not null,
+          status text not null check (status in ('issued','carried')),
+          due_on date,
+          created_at timestamptz not null default now(),
+          unique (business_id, month),
+          check (total_cents = charges_cents + carried_in_cents)
+        );
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop table billing_statements; drop table billing_account_charges; drop table billing_subscriptions;
+        drop table billing_nettings; drop table billing_disputes; drop table billed_items; drop table billing_claims; drop table billing_invoice_lines;
+        drop table billing_invoices; drop table billing_invoice_counters; drop table billing_channel_rates; drop table billing_terms;`.execute(db);
+    },
+  },
+};
