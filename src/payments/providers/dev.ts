@@ -8,7 +8,7 @@ export function devProvider(opts: { url: string; apiKey: string; webhookSecret: 
       method,
       headers: { authorization: `Bearer ${opts.apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(Number(process.env.DEV_PAYMENTS_TIMEOUT_MS ?? 30_000)),
     });
     const json = (await res.json().catch(() => ({}))) as any;
     if (!res.ok) throw Object.assign(new Error(`dev provider ${method} ${path}: ${res.status} ${json.code ?? ''}`), { status: res.status, code: json.code });
