@@ -15,6 +15,7 @@ import { capability as cases } from './cases/index';
 import { capability as counters } from './counters/index';
 import { capability as agreements } from './agreements/index';
 import { capability as billing } from './billing/index';
+import { capability as payments } from './payments/index';
 import { capability as performance } from './performance/index';
 
 export const capabilities: readonly Capability[] = [
@@ -26,6 +27,7 @@ export const capabilities: readonly Capability[] = [
   counters,
   agreements,
   billing,
+  payments,
   performance,
 ];
 

@@ -15,6 +15,9 @@ const config = loadConfig();
 // development identity provider (OpenID Connect) when no OIDC_ISSUER is configured; never in production
 const devIdp = config.oidc.issuer || config.env === 'production' ? undefined
   : await (await import('./clients/dev-oidc-provider')).startDevIdentityProviderIfNeeded(config, console);
+// development payment provider (card payments) when none is configured; never in production
+const devPayments = config.env === 'production' ? null
+  : await (await import('./payments/providers/select')).startDevPaymentsIfNeeded(config.publicBaseUrl);
 // PostgreSQL: the server's connections are opened now and kept (docs/decisions/0007)
 const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.pgPoolSize, keepOpen: true });
 let ready = false;
@@ -43,6 +46,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     await app.close();
     await background.stop();
     await devIdp?.close();
+    await devPayments?.();
     await database.close();
     process.exit(0);
   });

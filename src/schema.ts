@@ -11,9 +11,10 @@ import type { CasesTables } from './cases/tables';
 import type { CountersTables } from './counters/tables';
 import type { AgreementsTables } from './agreements/tables';
 import type { BillingTables } from './billing/tables';
+import type { PaymentsTables } from './payments/tables';
 import type { PerformanceTables } from './performance/tables';
 
-export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, AgreementsTables, BillingTables, PerformanceTables {
+export interface DB extends CatalogueTables, StaffTables, ClientsTables, NoticesTables, CasesTables, CountersTables, AgreementsTables, BillingTables, PaymentsTables, PerformanceTables {
   sessions: SessionsTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limits: RateLimitsTable;

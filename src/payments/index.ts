@@ -1,0 +1,15 @@
+/** The payments capability's manifest (listed in src/capabilities.ts). */
+import type { Capability } from '../http/capability';
+import { migrations } from './migrations';
+import { messages } from './messages';
+import { routes } from './routes';
+import { registerJobs } from './jobs';
+
+export const capability: Capability = {
+  name: 'payments',
+  migrationGroup: '700_payments',
+  migrations,
+  messages: [messages],
+  routes,
+  jobs: registerJobs,
+};

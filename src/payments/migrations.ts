@@ -1,0 +1,293 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/**
+ * Migrations of the payments capability (group 700_payments). The ledger's rules live in the database itself:
+ * - an entry whose legs do not sum to zero, or that has fewer than two legs, is refused at COMMIT (deferred
+ *   constraint triggers, so the entry and its legs can be written by separate statements of one transaction);
+ * - a posted entry or leg can never be updated, deleted or truncated (a correction is a reversing entry);
+ * - each account's balance is kept by a trigger on every leg, in the same transaction (the application locks the
+ *   accounts of an entry in sorted order first, as pgledger does, so concurrent postings never deadlock).
+ * Plain PL/pgSQL that PostgreSQL 15 and PGlite (PostgreSQL 18) both accept.
+ */
+export const migrations: Record<string, Migration> = {
+  '001_ledger': {
+    async up(db: Kysely<any>) {
+      await sql`
+        create table ledger_accounts (
+          id text primary key,
+          kind text not null check (kind in ('clearing','bank','payable','fee_revenue','card_costs','refunds',
+            'receivable_invoice','receivable_statement','cash','refunds_owed')),
+          org_id text references organisations(id),
+          office_id text references offices(id),
+          business_id text references clients(id),
+          created_at timestamptz not null default now()
+        );
+        create index ledger_accounts_org on ledger_accounts(org_id) where org_id is not null;
+        -- an account's balance, kept in 16 shards: a posting updates the shard of its database session
+        -- (pg_backend_pid() % 16), so postings to a hot account (the provider's clearing account, the fee revenue)
+        -- from different connections do not queue on one row; the balance is the sum of the shards
+        create table ledger_balances (
+          account_id text not null references ledger_accounts(id),
+          shard smallint not null check (shard between 0 and 15),
+          balance_cents bigint not null default 0,
+          postings bigint not null default 0,
+          primary key (account_id, shard)
+        );
+        create view ledger_account_balances as
+          select a.id, a.kind, a.org_id, a.office_id, a.business_id,
+                 coalesce(sum(b.balance_cents), 0)::bigint as balance_cents, coalesce(sum(b.postings), 0)::bigint as postings
+          from ledger_accounts a left join ledger_balances b on b.account_id = a.id
+          group by a.id;
+        create table journal_entries (
+          id bigserial primary key,
+          event text not null check (event in ('payment','refund','remittance','remittance_return','invoice','statement','settlement','correction')),
+          event_ref text not null,
+          effective_date date not null,
+          written_at timestamptz not null default now(),
+          memo text not null default '',
+          reverses_entry_id bigint unique references journal_entries(id),
+          -- one posting per business fact (e.g. 'payment:<id>'): a replayed confirmation cannot post twice
+          posting_key text not null unique
+        );
+        create index journal_entries_event on journal_entries(event, event_ref);
+        create table journal_legs (
+          id bigserial primary key,
+          entry_id bigint not null references journal_entries(id),
+          account_id text not null references ledger_accounts(id),
+          amount_cents bigint not null check (amount_cents <> 0 and abs(amount_cents) <= 100000000000)
+        );
+        create index journal_legs_entry on journal_legs(entry_id);
+        create index journal_legs_account on journal_legs(account_id, entry_id);
+
+        create function ledger_check_entry_id(eid bigint) returns void language plpgsql as $$
+        declare s numeric; n integer;
+        begin
+          select coalesce(sum(amount_cents), 0), count(*) into s, n from journal_legs where entry_id = eid;
+          if n < 2 then
+            raise exception 'ledger: entry % has % leg(s); an entry needs at least two', eid, n using errcode = '23514';
+          end if;
+          if s <> 0 then
+            raise exception 'ledger: entry % is unbalanced (legs sum to % cents)', eid, s using errcode = '23514';
+          end if;
+        end $$;
+        create function ledger_check_entry() returns trigger language plpgsql as $$
+        begin
+          perform ledger_check_entry_id(new.id);
+          return null;
+        end $$;
+        create function ledger_check_leg() returns trigger language plpgsql as $$
+        begin
+          perform ledger_check_entry_id(new.entry_id);
+          return null;
+        end $$;
+        create constraint trigger journal_entries_balanced after insert on journal_entries
+          deferrable initially deferred for each row execute function ledger_check_entry();
+        create constraint trigger journal_legs_balanced after insert on journal_legs
+          deferrable initially deferred for each row execute function ledger_check_leg();
+
+        create function ledger_immutable() returns trigger language plpgsql as $$
+        begin
+          raise exception 'ledger: posted % cannot be changed (% refused); post a reversing entry', tg_table_name, tg_op using errcode = '42501';
+        end $$;
+        create trigger journal_entries_immutable before update or delete on journal_entries
+          for each row execute function ledger_immutable();
+        create trigger journal_legs_immutable before update or delete on journal_legs
+          for each row execute function ledger_immutable();
+        create trigger journal_entries_no_truncate before truncate on journal_entries
+          for each statement execute function ledger_immutable();
+        create trigger journal_legs_no_truncate before truncate on journal_legs
+          for each statement execute function ledger_immutable();
+
+        create function ledger_apply_leg() returns trigger language plpgsql as $$
+        begin
+          update ledger_balances set balance_cents = balance_cents + new.amount_cents, postings = postings + 1
+            where account_id = new.account_id and shard = pg_backend_pid() % 16;
+          if not found then
+            raise exception 'ledger: account % has no balance shards', new.account_id using errcode = '23503';
+          end if;
+          return null;
+        end $$;
+        create trigger journal_legs_balance after insert on journal_legs
+          for each row execute function ledger_apply_leg();
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop table journal_legs; drop table journal_entries; drop view ledger_account_balances; drop table ledger_balances; drop table ledger_accounts;
+        drop function ledger_check_entry(); drop function ledger_check_leg(); drop function ledger_check_entry_id(bigint); drop function ledger_immutable(); drop function ledger_apply_leg();`.execute(db);
+    },
+  },
+  '002_payments': {
+    async up(db: Kysely<any>) {
+      await sql`
+        create table payment_idempotency (
+          scope text not null,
+          key text not null,
+          request_hash text not null,
+          status_code integer not null,
+          response jsonb not null,
+          created_at timestamptz not null default now(),
+          primary key (scope, key)
+        );
+        create sequence payment_reference_seq;
+        create table payment_baskets (
+          id uuid primary key default gen_random_uuid(),
+          reference text not null unique,
+          channel text not null check (channel in ('web','counter','kiosk','account')),
+          client_id text references clients(id),
+          business_id text references clients(id),
+          staff_id text,
+          office_id text references offices(id),
+          email text,
+          lang text not null default 'en' check (lang in ('en','fr')),
+          total_cents bigint not null check (total_cents > 0),
+          status text not null default 'open' check (status in ('open','paid','cancelled')),
+          created_at timestamptz not null default now(),
+          expires_at timestamptz not null,
+          paid_at timestamptz
+        );
+        create index payment_baskets_client on payment_baskets(client_id, created_at) where client_id is not null;
+        create table basket_lines (
+          id bigserial primary key,
+          basket_id uuid not null references payment_baskets(id),
+          service_id text not null references services(id),
+          fee_version_id text not null,
+          agreement_id text,
+          case_id text,
+          total_cents bigint not null check (total_cents > 0)
+        );
+        create index basket_lines_basket on basket_lines(basket_id);
+        create table basket_components (
+          id bigserial primary key,
+          basket_id uuid not null references payment_baskets(id),
+          line_id bigint not null references basket_lines(id),
+          kind text not null check (kind in ('statutory','service_fee','card_recovery','tax')),
+          payee_org_id text not null references organisations(id),
+          account_id text not null references ledger_accounts(id),
+          amount_cents bigint not null check (amount_cents > 0)
+        );
+        create index basket_components_basket on basket_components(basket_id);
+        create table payments (
+          id uuid primary key default gen_random_uuid(),
+          basket_id uuid not null references payment_baskets(id),
+          reference text not null,
+          provider text not null,
+          provider_ref text,
+          method text not null check (method in ('card','cash','debit','cheque','account')),
+          amount_cents bigint not null check (amount_cents > 0),
+          status text not null default 'created' check (status in ('created','pending','succeeded','failed','cancelled')),
+          failure_code text,
+          next_url text,
+          return_url text,
+          debit_account_id text not null references ledger_accounts(id),
+          staff_id text,
+          entry_id bigint references journal_entries(id),
+          created_at timestamptz not null default now(),
+          confirmed_at timestamptz,
+          settles_on date,
+          receipt_sent_at timestamptz
+        );
+        create index payments_receipt_due on payments(confirmed_at) where status = 'succeeded' and receipt_sent_at is null;
+        create unique index payments_provider_ref on payments(provider, provider_ref) where provider_ref is not null;
+        create unique index payments_paid_once on payments(basket_id) where status = 'succeeded';
+        create index payments_basket on payments(basket_id);
+        create index payments_pending on payments(created_at) where status in ('created','pending');
+        create table refunds (
+          id uuid primary key default gen_random_uuid(),
+          payment_id uuid not null references payments(id),
+          amount_cents bigint not null check (amount_cents > 0),
+          kind text not null check (kind in ('refund','guarantee')),
+          reason text not null default '',
+          status text not null default 'submitted' check (status in ('submitted','succeeded','failed','owed_cash')),
+          provider_refund_ref text,
+          guarantee_refund_id bigint unique,
+          bearer text not null check (bearer in ('payees','partner','one_stop')),
+          staff_id text,
+          entry_id bigint references journal_entries(id),
+          created_at timestamptz not null default now(),
+          settled_at timestamptz
+        );
+        create index refunds_payment on refunds(payment_id);
+        create table refund_components (
+          id bigserial primary key,
+          refund_id uuid not null references refunds(id),
+          component_id bigint not null references basket_components(id),
+          account_id text not null references ledger_accounts(id),
+          amount_cents bigint not null check (amount_cents > 0)
+        );
+        create index refund_components_component on refund_components(component_id);
+        create index refund_components_refund on refund_components(refund_id);
+        create table provider_events (
+          provider text not null,
+          event_id text not null,
+          type text not null,
+          payment_id uuid references payments(id),
+          outcome text not null,
+          received_at timestamptz not null default now(),
+          primary key (provider, event_id)
+        );
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop table provider_events; drop table refund_components; drop table refunds; drop table payments;
+        drop table basket_components; drop table basket_lines; drop table payment_baskets; drop sequence payment_reference_seq;
+        drop table payment_idempotency;`.execute(db);
+    },
+  },
+  '003_remittance': {
+    async up(db: Kysely<any>) {
+      await sql`
+        create table remittance_runs (
+          id uuid primary key default gen_random_uuid(),
+          run_key text not null unique,
+          cutoff_date date not null,
+          started_at timestamptz not null default now(),
+          batches integer not null default 0,
+          skipped_paused integer not null default 0
+        );
+        create table remittance_batches (
+          id uuid primary key default gen_random_uuid(),
+          run_id uuid not null references remittance_runs(id),
+          org_id text not null references organisations(id),
+          agreement_id text,
+          gross_cents bigint not null,
+          netted_cents bigint not null default 0,
+          total_cents bigint not null check (total_cents > 0),
+          items integer not null,
+          status text not null default 'sent' check (status in ('sent','acknowledged','paid','returned')),
+          message_id text not null unique,
+          bank_reference text,
+          entry_id bigint references journal_entries(id),
+          return_entry_id bigint references journal_entries(id),
+          created_at timestamptz not null default now(),
+          status_at timestamptz not null default now()
+        );
+        create index remittance_batches_org on remittance_batches(org_id, created_at);
+        -- one line per payment component (or per clawed-back refund component) remitted
+        create table remittance_items (
+          id bigserial primary key,
+          -- deferred: a batch's items are written first (their sum is the batch), then the batch
+          batch_id uuid not null references remittance_batches(id) deferrable initially deferred,
+          org_id text not null,
+          payment_id uuid not null,
+          component_id bigint references basket_components(id),
+          refund_component_id bigint references refund_components(id),
+          amount_cents bigint not null,
+          returned boolean not null default false,
+          check ((component_id is null) <> (refund_component_id is null))
+        );
+        create unique index remittance_items_component_once on remittance_items(component_id) where component_id is not null and not returned;
+        create unique index remittance_items_refund_once on remittance_items(refund_component_id) where refund_component_id is not null and not returned;
+        create index remittance_items_batch on remittance_items(batch_id);
+        create table remittance_nettings (
+          batch_id uuid not null references remittance_batches(id),
+          invoice_id text not null,
+          amount_cents bigint not null check (amount_cents > 0),
+          primary key (batch_id, invoice_id)
+        );
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop table remittance_nettings; drop table remittance_items; drop table remittance_batches; drop table remittance_runs;`.execute(db);
+    },
+  },
+};
