@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Database } from '../../db/database';
 import { textId, type Owner } from '../../http/ownership';
 
-export function serviceOwner(db: Database): { owner: Owner } {
+export function serviceOwner(db: Database, roles: readonly string[] = ['editor', 'reviewer']): { owner: Owner } {
   return {
     owner: {
       whose: 'the service’s owning organisation',
@@ -17,7 +17,7 @@ export function serviceOwner(db: Database): { owner: Owner } {
         const s = await db.selectFrom('services').select('owner_org_id').where('id', '=', id).executeTakeFirst();
         return s?.owner_org_id ?? null;
       },
-      roles: ['editor', 'reviewer'],
+      roles,
       oneStop: { may: 'act', roles: ['reviewer'] },
       notFound: 'SERVICE_NOT_FOUND',
     },

@@ -109,6 +109,7 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
   const { db } = deps;
   const xdb = edb(db);
   const ownService = serviceOwner(db);
+  const ownReview = serviceOwner(db, ['reviewer']);
 
   async function renderEdit(
     reply: FastifyReply,
@@ -384,7 +385,8 @@ export async function editorRoutes(app: FastifyInstance, deps: AppDeps): Promise
         }
         return reply.redirect(`${editorPath('service', lang, { id })}?done=${done}`, 303);
       },
-      { config: ownService, schema: { params: IdParams, body: CommentBody } },
+      // publishing, sending back and withdrawing are the one-stop reviewers' (a role the owner's editors lack: 403)
+      { config: ['publish', 'sendBack', 'withdraw'].includes(key) ? ownReview : ownService, schema: { params: IdParams, body: CommentBody } },
     );
 
   action('submit', 'submitted', (s, id) => submitForReview(db, s, id));
