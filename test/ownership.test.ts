@@ -286,8 +286,8 @@ function multipartPng() {
 describe('cross-organisation sweep', () => {
   let t: TestApp;
   const ORGS = ['guichet', 'ottawa', 'on-mto', 'on-moh', 'on-org', 'cra-arc', 'esdc-edsc'];
-  const ROLESETS: string[][] = [...['agent', 'editor', 'reviewer', 'partner', 'manager', 'auditor', 'admin'].map((r) => [r]), ['agent', 'editor', 'reviewer', 'partner', 'manager', 'auditor', 'admin']];
-  const MARKERS = /VICTIM-CASE-MARKER|VICTIM-SUB-MARKER|VICTIM-ALERT-MARKER|Victimclient|victim\.example/;
+  const ROLESETS: string[][] = [...['agent', 'editor', 'reviewer', 'partner', 'manager', 'auditor', 'admin', 'board'].map((r) => [r]), ['agent', 'editor', 'reviewer', 'partner', 'manager', 'auditor', 'admin', 'board']];
+  const MARKERS = /VICTIM-CASE-MARKER|VICTIM-SUB-MARKER|VICTIM-ALERT-MARKER|VICTIM-AGREEMENT-MARKER|VICTIM-PROPOSAL-MARKER|VICTIM-PERF-MARKER|Victimclient|victim\.example/;
   const cookies = new Map<string, string>(); // `${org}|${roles}` → cookie
   const ids: Record<string, string> = {};
   before(async () => {
@@ -335,28 +335,68 @@ describe('cross-organisation sweep', () => {
     const ticket = await json(t, admin, 'POST', `/api/v1/offices/${ids.office}/tickets`, { services: ['demo-health-card'], language: 'en' });
     assert.equal(ticket.statusCode, 201, ticket.body);
     ids.ticket = ticket.json().id;
+
+    // on-moh's agreement (in force, with a fee version), its proposal (scored) and its survey comments
+    const { createAgreement, submit, approve, accept } = await import('../src/agreements/service');
+    const { createFeeVersion } = await import('../src/agreements/fees');
+    const { propose, score } = await import('../src/agreements/intake');
+    const principal = (org: string, role: string) => ({ id: `sweep-${org}-${role}`, name: role, email: `${role}@staff.example`, orgId: org, roles: [role] });
+    const [manager, board, partner] = [principal('guichet', 'manager'), principal('guichet', 'board'), principal('on-moh', 'partner')];
+    const today = new Date().toISOString().slice(0, 10);
+    const agreement = await createAgreement(t.db, manager, {
+      partner_org_id: 'on-moh',
+      terms: { title_en: 'VICTIM-AGREEMENT-MARKER', title_fr: 'VICTIM-AGREEMENT-MARKER', term_start: today, term_end: `${Number(today.slice(0, 4)) + 1}${today.slice(4, 8)}01`, services: [{ service_id: 'demo-health-card', channels: ['online'] }] },
+    });
+    ids.agreement = agreement.id;
+    await submit(t.db, manager, agreement.id);
+    await approve(t.db, board, agreement.id, { decision_date: today, decision_reference: 'SWEEP-1' });
+    await accept(t.db, partner, agreement.id);
+    ids.fee = (await createFeeVersion(t.db, { serviceId: 'demo-health-card', channel: 'online', validFrom: today, agreementId: agreement.id, statutoryCents: 1500, noteEn: 'VICTIM-AGREEMENT-MARKER', noteFr: 'VICTIM-AGREEMENT-MARKER' }, manager.id)).id;
+    ids.proposal = await propose(t.db, partner, { title_en: 'VICTIM-PROPOSAL-MARKER', title_fr: 'VICTIM-PROPOSAL-MARKER', business_case_en: 'VICTIM-PROPOSAL-MARKER', business_case_fr: 'VICTIM-PROPOSAL-MARKER' });
+    await score(t.db, manager, ids.proposal, { law_requires: 3, promotes_one_stop: 3, client_demand: 3, agency_benefit: 3, government_benefit: 3, effort: 3, scope: 3, technical_fit: 3, urgency: 3 });
+    const { previousMonth } = await import('../src/performance/reports');
+    for (const day of [today, `${previousMonth()}-15`])
+      await t.db.insertInto('perf_survey_responses').values({ day, service_id: 'demo-health-card', org_id: 'on-moh', office_id: ids.office, channel: 'counter', score: 2, comment: 'VICTIM-PERF-MARKER', lang: 'en' }).execute();
   });
   after(async () => t?.close());
 
   /** The real value of a path parameter for a route. */
   const valueFor = (url: string, name: string): string => {
     if (name === 'id') {
+      if (/\/agreements\/|\/ententes\//.test(url)) return ids.agreement;
+      if (/\/proposals\/|\/propositions\//.test(url)) return ids.proposal;
       if (/\/questions\//.test(url)) return ids.question;
       if (/subscriptions\//.test(url) || /abonnements\//.test(url)) return ids.subscription;
       if (/alert/.test(url)) return ids.alert;
       if (/catalogue|services\//.test(url)) return ids.service;
       return ids.case;
     }
-    const map: Record<string, string> = { officeId: ids.office, counterId: ids.counter, shiftId: ids.shift, ticketId: ids.ticket, staffId: 'sweep-on-moh-agent', serviceId: ids.service, clientId: ids.client, referralId: ids.referral, rid: ids.referral, docId: '00000000-0000-4000-8000-000000000000', contactId: '1', n: '1', draftId: '00000000-0000-4000-8000-000000000000', action: 'open' };
+    const map: Record<string, string> = { officeId: ids.office, counterId: ids.counter, shiftId: ids.shift, ticketId: ids.ticket, staffId: 'sweep-on-moh-agent', serviceId: ids.service, clientId: ids.client, referralId: ids.referral, rid: ids.referral, docId: '00000000-0000-4000-8000-000000000000', contactId: '1', n: '1', draftId: '00000000-0000-4000-8000-000000000000', action: 'open', orgId: 'on-moh' };
     return map[name] ?? 'x';
   };
   /** A body naming the victim organisation wherever a body names one. */
   const bodyFor = (url: string): Record<string, unknown> => {
+    // agreements and proposals: bodies their schemas accept, so that the answer is about who may, not the format
+    const today = new Date().toISOString().slice(0, 10);
+    if (url === '/api/v1/agreements') return { partner_org_id: 'on-moh', terms: { title_en: 'sweep', title_fr: 'sweep' } };
+    if (/\/api\/v1\/agreements\/:id\/draft$/.test(url)) return { title_en: 'sweep' };
+    if (/\/api\/v1\/agreements\/:id\/approve$/.test(url)) return { decision_date: today, decision_reference: 'sweep' };
+    if (/\/api\/v1\/proposals\/:id\/decision$/.test(url)) return { decision: 'reject', decision_date: today, decision_reference: 'sweep' };
+    if (/\/api\/v1\/(agreements|proposals)\/:id\/(send-back|terminate|reevaluation)$/.test(url)) return { reason: 'sweep' };
+    if (/\/api\/v1\/agreements\/:id\/amendments$/.test(url)) return { note: 'sweep' };
+    if (/\/api\/v1\/agreements\/:id\/fees$/.test(url)) return { service_id: 'demo-health-card', channel: 'online', valid_from: `${Number(today.slice(0, 4)) + 2}-01-01`, statutory_cents: 100 };
+    if (/\/api\/v1\/agreements\/:id\/(submit|recall|accept|discard-amendment)$/.test(url)) return {};
+    if (/\/remittance-pauses\//.test(url)) return { paused: true };
+    if (url === '/api/v1/proposals') return { title_en: 'sweep', title_fr: 'sweep', business_case_en: 'sweep', business_case_fr: 'sweep' };
+    if (/\/api\/v1\/proposals\/:id\/score$/.test(url)) return Object.fromEntries(['law_requires', 'promotes_one_stop', 'client_demand', 'agency_benefit', 'government_benefit', 'effort', 'scope', 'technical_fit', 'urgency'].map((f) => [f, 3]));
     if (/partner-api-keys|api-keys|cles-api/.test(url)) return { orgId: 'on-moh', label: 'sweep' };
     if (/subscriptions|abonnements/.test(url)) return { orgId: 'on-moh', programEn: 'x', programFr: 'x', purposeEn: 'x', purposeFr: 'x', eventTypes: ['change-of-address'], fields: ['newAddress'], legalBasis: 'consent', delivery: 'webhook', webhookUrl: 'https://attacker.example/hook' };
     if (/\/agents\//.test(url)) return { skills: [], languages: ['en'], lentToOrgId: 'on-moh' };
-    return { orgId: 'on-moh', toOrgId: 'on-moh', lentToOrgId: 'on-moh', summary: 'sweep', body: 'sweep', label: 'sweep', status: 'in_progress', team: 'x', channel: 'phone', outcome: 'information_given', clientConsent: true, action: 'agent', staffId: 'sweep-on-moh-agent', languages: ['en'] };
+    return { orgId: 'on-moh', toOrgId: 'on-moh', partner_org_id: 'on-moh', lentToOrgId: 'on-moh', summary: 'sweep', body: 'sweep', label: 'sweep', status: 'in_progress', team: 'x', channel: 'phone', outcome: 'information_given', clientConsent: true, action: 'agent', staffId: 'sweep-on-moh-agent', languages: ['en'] };
   };
+
+  /** A query naming the victim organisation where a route takes the organisation from its query. */
+  const queryFor = (url: string): Record<string, string> => (/\/staff\/performance\/report$/.test(url) ? { org: 'on-moh' } : {});
 
   it('staff of every other organisation, in every role, get 403 or 404 on every owned route', { timeout: 600_000 }, async () => {
     const routes = registeredRoutes(t.app).filter((r) => r.method !== 'HEAD' && typeof r.owner === 'object' && !r.url.startsWith('/fr/') && !r.url.endsWith('/events'));
@@ -367,12 +407,13 @@ describe('cross-organisation sweep', () => {
     for (const route of routes) {
       const owner = route.owner as Exclude<NonNullable<typeof route.owner>, string>;
       const params: Record<string, string> = {};
-      const url = route.url.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => (params[name] = valueFor(route.url, name)));
+      const query = queryFor(route.url);
+      const url = route.url.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => (params[name] = valueFor(route.url, name))) + (Object.keys(query).length ? `?${new URLSearchParams(query)}` : '');
       const body = route.method === 'GET' ? undefined : bodyFor(route.url);
       let owners: string[];
       if (owner.org === 'caller') owners = ['on-org', 'on-moh']; // the victims' data must not show up for anyone else
       else {
-        const r = await owner.org({ params, body, query: {}, method: route.method, headers: {} } as never);
+        const r = await owner.org({ params, body, query, method: route.method, headers: {} } as never);
         if (r === null || r === undefined) {
           failures.push(`${route.method} ${route.url}: no real row to sweep (owner unresolved)`);
           continue;

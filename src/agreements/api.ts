@@ -12,6 +12,8 @@ import type { Database } from '../db/database';
 import { isIsoDate } from './fees';
 import { createFeeVersion, feeInForce, setRemittancePaused } from './fees';
 import { idempotent } from './idempotency';
+import { agreementOwners } from './owners';
+import { own as declared, type Owner } from '../http/ownership';
 import { liveSnapshot, type AgreementSnapshot } from './model';
 import {
   accept, agreementFor, amend, approve, createAgreement, diffAgreementSnapshots, discardAmendment, isManager, mayUseAgreements, openVersion, recall,
@@ -71,6 +73,7 @@ export async function agreementJson(db: Database, staff: StaffPrincipal, id: str
 
 export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { db } = deps;
+  const own = agreementOwners(db);
   const staffFor = (request: Parameters<typeof requireStaff>[0]) => {
     const s = requireStaff(request);
     if (!mayUseAgreements(s)) throw new AppError(403, 'FORBIDDEN');
@@ -79,6 +82,7 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
   const caller = (s: StaffPrincipal) => `staff:${s.id}`;
 
   app.get('/api/v1/agreements', {
+    config: own.agreementList,
     schema: { tags: ['agreements'], summary: 'Agreements this staff member may see (managers and the board: all; a partner: its own)', response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), number: Type.String(), partner_org_id: Type.String(), title_en: Type.String(), title_fr: Type.String(), status: Type.String(), term_start: Type.String(), term_end: Type.String(), is_master: Type.Boolean() })) }), 401: ApiError, 403: ApiError } },
   }, async (request) => {
     const s = staffFor(request);
@@ -88,6 +92,7 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   app.post<{ Body: Static<typeof CreateBody> }>('/api/v1/agreements', {
+    config: own.agreementCreate,
     schema: { tags: ['agreements'], summary: 'Draft a new agreement (managers; Idempotency-Key)', body: CreateBody, headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 200 })) }), response: { 201: Agreement, 400: ApiError, 401: ApiError, 403: ApiError, 409: ApiError, 422: ApiError } },
   }, async (request, reply) => {
     const s = staffFor(request);
@@ -100,10 +105,12 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/api/v1/agreements/:id', {
+    config: own.agreementRead,
     schema: { tags: ['agreements'], summary: 'An agreement: terms in force and the open version', params: IdParams, response: { 200: Agreement, 401: ApiError, 403: ApiError, 404: ApiError } },
   }, async (request) => agreementJson(db, staffFor(request), request.params.id));
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof Terms> }>('/api/v1/agreements/:id/draft', {
+    config: own.agreementManage,
     schema: { tags: ['agreements'], summary: 'Save the open draft (a new agreement or an amendment)', params: IdParams, body: Terms, response: { 200: Agreement, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 422: ApiError } },
   }, async (request) => {
     const s = staffFor(request);
@@ -111,8 +118,9 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
     return agreementJson(db, s, request.params.id);
   });
 
-  const action = (path: string, summary: string, body: ReturnType<typeof Type.Object> | null, fn: (s: StaffPrincipal, id: string, b: any) => Promise<unknown>) => {
+  const action = (path: string, summary: string, config: { owner: Owner }, body: ReturnType<typeof Type.Object> | null, fn: (s: StaffPrincipal, id: string, b: any) => Promise<unknown>) => {
     app.post<{ Params: Static<typeof IdParams> }>(`/api/v1/agreements/:id/${path}`, {
+      config,
       schema: { tags: ['agreements'], summary, params: IdParams, ...(body ? { body } : {}), response: { 200: Agreement, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 422: ApiError } },
     }, async (request) => {
       const s = staffFor(request);
@@ -120,16 +128,17 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
       return agreementJson(db, s, request.params.id);
     });
   };
-  action('submit', 'Submit the open draft to the governance board (managers)', null, (s, id) => submit(db, s, id));
-  action('recall', 'Take a submitted version back to draft (managers)', null, (s, id) => recall(db, s, id));
-  action('approve', 'Approve the submitted version (governance board)', Type.Object({ decision_date: Str(10), decision_reference: Str(100) }, { additionalProperties: false }), (s, id, b) => approve(db, s, id, b));
-  action('send-back', 'Send the submitted version back (governance board)', Type.Object({ reason: Str(2000) }, { additionalProperties: false }), (s, id, b) => sendBack(db, s, id, b.reason));
-  action('accept', 'Accept the approved version (the partner’s staff)', null, (s, id) => accept(db, s, id));
-  action('discard-amendment', 'Discard the open draft amendment (managers)', null, (s, id) => discardAmendment(db, s, id));
-  action('terminate', 'Terminate the agreement; its children end with it (managers)', Type.Object({ reason: Str(2000) }, { additionalProperties: false }), (s, id, b) => terminate(db, s, id, b.reason));
+  action('submit', 'Submit the open draft to the governance board (managers)', own.agreementManage, null, (s, id) => submit(db, s, id));
+  action('recall', 'Take a submitted version back to draft (managers)', own.agreementManage, null, (s, id) => recall(db, s, id));
+  action('approve', 'Approve the submitted version (governance board)', own.agreementDecide, Type.Object({ decision_date: Str(10), decision_reference: Str(100) }, { additionalProperties: false }), (s, id, b) => approve(db, s, id, b));
+  action('send-back', 'Send the submitted version back (governance board)', own.agreementDecide, Type.Object({ reason: Str(2000) }, { additionalProperties: false }), (s, id, b) => sendBack(db, s, id, b.reason));
+  action('accept', 'Accept the approved version (the partner’s staff)', own.agreementAccept, null, (s, id) => accept(db, s, id));
+  action('discard-amendment', 'Discard the open draft amendment (managers)', own.agreementManage, null, (s, id) => discardAmendment(db, s, id));
+  action('terminate', 'Terminate the agreement; its children end with it (managers)', own.agreementManage, Type.Object({ reason: Str(2000) }, { additionalProperties: false }), (s, id, b) => terminate(db, s, id, b.reason));
 
   const AmendBody = Type.Object({ terms: Type.Optional(Terms), note: Type.Optional(Str(2000)) }, { additionalProperties: false });
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof AmendBody> }>('/api/v1/agreements/:id/amendments', {
+    config: own.agreementManage,
     schema: { tags: ['agreements'], summary: 'Open an amendment: a new draft version (managers; Idempotency-Key)', params: IdParams, body: AmendBody, response: { 201: Agreement, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 422: ApiError } },
   }, async (request, reply) => {
     const s = staffFor(request);
@@ -143,6 +152,7 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   app.get<{ Params: Static<typeof IdParams>; Querystring: { lang?: string } }>('/api/v1/agreements/:id/versions', {
+    config: own.agreementRead,
     schema: { tags: ['agreements'], summary: 'Every version with its diff against the terms it amended', params: IdParams, response: { 200: Type.Object({ items: Type.Array(Type.Object({ version: Type.Integer(), status: Type.String(), decision_date: Nullable(Type.String()), decision_reference: Nullable(Type.String()), terms: Type.Unknown(), diff: Type.Array(Type.Object({ field: Type.String(), label: Type.String() })) })) }), 401: ApiError, 403: ApiError, 404: ApiError } },
   }, async (request) => {
     const s = staffFor(request);
@@ -157,6 +167,7 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof FeeBody> }>('/api/v1/agreements/:id/fees', {
+    config: own.agreementManage,
     schema: { tags: ['agreements'], summary: 'Add a fee version for a service the agreement covers (managers; Idempotency-Key)', params: IdParams, body: FeeBody, response: { 201: Type.Object({ id: Type.String(), components: Quote.properties.components, totalCents: Type.Integer() }), 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 422: ApiError } },
   }, async (request, reply) => {
     const s = staffFor(request);
@@ -176,6 +187,7 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
 
   const QuoteQuery = Type.Object({ service_id: Str(200), channel: Str(20), on: Type.Optional(Str(10)) });
   app.get<{ Querystring: Static<typeof QuoteQuery> }>('/api/v1/fees/quote', {
+    config: { ...declared.none, rateLimitPolicy: 'search' },
     schema: { tags: ['agreements'], summary: 'The fee in force for a service on a channel on a day (public: the service page shows it)', querystring: QuoteQuery, response: { 200: Quote, 400: ApiError, 404: ApiError } },
   }, async (request) => {
     const on = request.query.on ?? new Date().toISOString().slice(0, 10);
@@ -187,6 +199,7 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
 
   const PauseBody = Type.Object({ paused: Type.Boolean(), reason: Type.Optional(Nullable(Str(500))) }, { additionalProperties: false });
   app.put<{ Params: { orgId: string }; Body: Static<typeof PauseBody> }>('/api/v1/remittance-pauses/:orgId', {
+    config: own.remittancePause,
     schema: { tags: ['agreements'], summary: 'Pause or resume remittance to a payee organisation (managers)', params: Type.Object({ orgId: Str(100) }), body: PauseBody, response: { 200: Type.Object({ org_id: Type.String(), paused: Type.Boolean() }), 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError } },
   }, async (request) => {
     const s = requireStaff(request);

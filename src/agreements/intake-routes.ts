@@ -9,6 +9,8 @@ import { bilingualRoute, fillPath } from '../web/render';
 import { decide, listProposals, proposalFor, propose, requestReevaluation, RESOURCE_FACTORS, score, VALUE_FACTORS } from './intake';
 import { idempotent } from './idempotency';
 import { isBoard, isManager, isPartnerStaff } from './service';
+import { agreementOwners } from './owners';
+import type { Owner } from '../http/ownership';
 
 const PATHS = {
   list: { en: '/en/staff/proposals', fr: '/fr/personnel/propositions' },
@@ -28,6 +30,7 @@ const pick = (p: Record<string, any>) => ({ id: p.id, status: p.status, title_en
 
 export async function intakeRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { db } = deps;
+  const own = agreementOwners(db);
 
   async function renderList(reply: FastifyReply, lang: Lang, staff: NonNullable<ReturnType<typeof requireStaff>>, done?: string, values: Record<string, unknown> = {}, errors: FieldError[] = []) {
     const rows = await listProposals(db, staff);
@@ -45,7 +48,7 @@ export async function intakeRoutes(app: FastifyInstance, deps: AppDeps): Promise
   bilingualRoute(app, 'GET', PATHS.list, async (request, reply, lang) => {
     if (!request.staff) return reply.redirect(path('login', lang), 303);
     return renderList(reply, lang, requireStaff(request), (request.query as { done?: string }).done);
-  });
+  }, { config: own.proposalList });
   bilingualRoute(app, 'POST', PATHS.list, async (request, reply, lang) => {
     const s = requireStaff(request);
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -56,7 +59,7 @@ export async function intakeRoutes(app: FastifyInstance, deps: AppDeps): Promise
       if (!(e instanceof AppError) || e.status !== 400) throw e;
       return renderList(reply, lang, s, undefined, body, e.details ?? []);
     }
-  });
+  }, { config: own.proposalCreate });
   bilingualRoute(app, 'GET', PATHS.view, async (request, reply, lang) => {
     if (!request.staff) return reply.redirect(path('login', lang), 303);
     const s = requireStaff(request);
@@ -73,47 +76,47 @@ export async function intakeRoutes(app: FastifyInstance, deps: AppDeps): Promise
       today: new Date().toISOString().slice(0, 10),
       done: done && DONE.has(done) ? t(lang, `intake.done.${done}`) : null,
     });
-  });
-  const post = (k: 'score' | 'decide' | 'reevaluate', done: string, fn: (s: ReturnType<typeof requireStaff>, id: string, b: Record<string, string>) => Promise<unknown>) =>
+  }, { config: own.proposalRead });
+  const post = (k: 'score' | 'decide' | 'reevaluate', done: string, config: { owner: Owner }, fn: (s: ReturnType<typeof requireStaff>, id: string, b: Record<string, string>) => Promise<unknown>) =>
     bilingualRoute(app, 'POST', PATHS[k], async (request, reply, lang) => {
       const s = requireStaff(request);
       const { id } = request.params as { id: string };
       await fn(s, id, (request.body ?? {}) as Record<string, string>);
       return reply.redirect(`${path('view', lang, id)}?done=${done}`, 303);
-    });
-  post('score', 'scored', (s, id, b) => score(db, s, id, b));
-  post('decide', 'decided', (s, id, b) => decide(db, s, id, { decision: String(b.decision ?? ''), decision_date: String(b.decision_date ?? '').trim(), decision_reference: String(b.decision_reference ?? '') }));
-  post('reevaluate', 'reevaluation', (s, id, b) => requestReevaluation(db, s, id, String(b.reason ?? '')));
+    }, { config });
+  post('score', 'scored', own.proposalScore, (s, id, b) => score(db, s, id, b));
+  post('decide', 'decided', own.proposalDecide, (s, id, b) => decide(db, s, id, { decision: String(b.decision ?? ''), decision_date: String(b.decision_date ?? '').trim(), decision_reference: String(b.decision_reference ?? '') }));
+  post('reevaluate', 'reevaluation', own.proposalReevaluate, (s, id, b) => requestReevaluation(db, s, id, String(b.reason ?? '')));
 
   // ---- API
-  app.get('/api/v1/proposals', { schema: { tags: ['agreements'], summary: 'Proposed new services, ranked (managers and board: all; a partner: its own)', response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), status: Type.String(), title_en: Type.String(), title_fr: Type.String(), partner_org_id: Type.String(), score_value: Type.Union([Type.Integer(), Type.Null()]), score_resources: Type.Union([Type.Integer(), Type.Null()]), score_total: Type.Union([Type.Integer(), Type.Null()]) })) }), 401: ApiError, 403: ApiError } } },
+  app.get('/api/v1/proposals', { config: own.proposalList, schema: { tags: ['agreements'], summary: 'Proposed new services, ranked (managers and board: all; a partner: its own)', response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), status: Type.String(), title_en: Type.String(), title_fr: Type.String(), partner_org_id: Type.String(), score_value: Type.Union([Type.Integer(), Type.Null()]), score_resources: Type.Union([Type.Integer(), Type.Null()]), score_total: Type.Union([Type.Integer(), Type.Null()]) })) }), 401: ApiError, 403: ApiError } } },
     async (request) => ({ items: await listProposals(db, requireStaff(request)) }));
   const ProposeBody = Type.Object({ title_en: Type.String({ maxLength: 200 }), title_fr: Type.String({ maxLength: 200 }), business_case_en: Type.String({ maxLength: 4000 }), business_case_fr: Type.String({ maxLength: 4000 }) }, { additionalProperties: false });
-  app.post<{ Body: Static<typeof ProposeBody> }>('/api/v1/proposals', { schema: { tags: ['agreements'], summary: 'Propose a new online service (a partner’s staff; Idempotency-Key)', body: ProposeBody, response: { 201: Proposal, 400: ApiError, 401: ApiError, 403: ApiError, 409: ApiError } } },
+  app.post<{ Body: Static<typeof ProposeBody> }>('/api/v1/proposals', { config: own.proposalCreate, schema: { tags: ['agreements'], summary: 'Propose a new online service (a partner’s staff; Idempotency-Key)', body: ProposeBody, response: { 201: Proposal, 400: ApiError, 401: ApiError, 403: ApiError, 409: ApiError } } },
     async (request, reply) => {
       const s = requireStaff(request);
       if (!isPartnerStaff(s)) throw new AppError(403, 'FORBIDDEN');
       const out = await idempotent(db, request, `staff:${s.id}`, request.body, async () => ({ status: 201, body: pick(await proposalFor(db, s, await propose(db, s, request.body))) }));
       return reply.status(out.status).send(out.body);
     });
-  app.get<{ Params: Static<typeof IdParams> }>('/api/v1/proposals/:id', { schema: { tags: ['agreements'], summary: 'A proposal', params: IdParams, response: { 200: Proposal, 401: ApiError, 404: ApiError } } },
+  app.get<{ Params: Static<typeof IdParams> }>('/api/v1/proposals/:id', { config: own.proposalRead, schema: { tags: ['agreements'], summary: 'A proposal', params: IdParams, response: { 200: Proposal, 401: ApiError, 404: ApiError } } },
     async (request) => pick(await proposalFor(db, requireStaff(request), request.params.id)));
   const ScoreBody = Type.Object(Object.fromEntries([...VALUE_FACTORS, ...RESOURCE_FACTORS].map((f) => [f, Type.Integer({ minimum: 0, maximum: 5 })])), { additionalProperties: false });
-  app.post<{ Params: Static<typeof IdParams> }>('/api/v1/proposals/:id/score', { schema: { tags: ['agreements'], summary: 'Score a proposal on the board’s factors (managers)', params: IdParams, body: ScoreBody, response: { 200: Proposal, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError } } },
+  app.post<{ Params: Static<typeof IdParams> }>('/api/v1/proposals/:id/score', { config: own.proposalScore, schema: { tags: ['agreements'], summary: 'Score a proposal on the board’s factors (managers)', params: IdParams, body: ScoreBody, response: { 200: Proposal, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError } } },
     async (request) => {
       const s = requireStaff(request);
       await score(db, s, request.params.id, request.body as Record<string, unknown>);
       return pick(await proposalFor(db, s, request.params.id));
     });
   const DecideBody = Type.Object({ decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]), decision_date: Type.String({ maxLength: 10 }), decision_reference: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof DecideBody> }>('/api/v1/proposals/:id/decision', { schema: { tags: ['agreements'], summary: 'The board’s decision; approval creates a draft service and a draft agreement amendment', params: IdParams, body: DecideBody, response: { 200: Proposal, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 422: ApiError } } },
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof DecideBody> }>('/api/v1/proposals/:id/decision', { config: own.proposalDecide, schema: { tags: ['agreements'], summary: 'The board’s decision; approval creates a draft service and a draft agreement amendment', params: IdParams, body: DecideBody, response: { 200: Proposal, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 422: ApiError } } },
     async (request) => {
       const s = requireStaff(request);
       await decide(db, s, request.params.id, request.body);
       return pick(await proposalFor(db, s, request.params.id));
     });
   const ReBody = Type.Object({ reason: Type.String({ maxLength: 2000 }) }, { additionalProperties: false });
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReBody> }>('/api/v1/proposals/:id/reevaluation', { schema: { tags: ['agreements'], summary: 'Ask for re-evaluation at the next meeting (the partner)', params: IdParams, body: ReBody, response: { 200: Proposal, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError } } },
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReBody> }>('/api/v1/proposals/:id/reevaluation', { config: own.proposalReevaluate, schema: { tags: ['agreements'], summary: 'Ask for re-evaluation at the next meeting (the partner)', params: IdParams, body: ReBody, response: { 200: Proposal, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError } } },
     async (request) => {
       const s = requireStaff(request);
       await requestReevaluation(db, s, request.params.id, request.body.reason);

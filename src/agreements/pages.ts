@@ -3,6 +3,7 @@
  * JavaScript). Authorisation is decided in service.ts; another partner's agreement answers 404.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Owner } from '../http/ownership';
 import type { AppDeps } from '../http/deps';
 import { AppError, describeError, type FieldError } from '../http/errors';
 import { requireStaff, type StaffPrincipal } from '../http/session';
@@ -16,6 +17,7 @@ import {
   mayUseAgreements, openVersion, recall, saveDraft, seesAll, sendBack, submit, terminate,
 } from './service';
 import { ONE_STOP_ORG_ID } from '../catalogue/demo-data';
+import { agreementOwners } from './owners';
 
 export const PATHS = {
   list: { en: '/en/staff/agreements', fr: '/fr/personnel/ententes' },
@@ -77,6 +79,7 @@ function termsFromForm(body: Record<string, unknown>): Record<string, unknown> {
 
 export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { db } = deps;
+  const own = agreementOwners(db);
 
   const orgName = async (id: string, lang: Lang) => {
     const o = await db.selectFrom('organisations').select(['name_en', 'name_fr']).where('id', '=', id).executeTakeFirst();
@@ -130,7 +133,7 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
       intakeUrl: lang === 'fr' ? '/fr/personnel/propositions' : '/en/staff/proposals',
       done: done && DONE.has(done) ? t(lang, `agreements.done.${done}`) : null,
     });
-  });
+  }, { config: own.agreementList });
 
   // ---- new
   bilingualRoute(app, 'GET', PATHS.create, async (request, reply, lang) => {
@@ -138,7 +141,7 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
     if (!s) return reply;
     if (!isManager(s)) throw new AppError(403, 'FORBIDDEN');
     return renderForm(reply, lang, { isNew: true, values: formValues(defaultSnapshot(localDate()), { partner_org_id: '', is_master: '' }) });
-  });
+  }, { config: own.agreementForm });
   bilingualRoute(app, 'POST', PATHS.create, async (request, reply, lang) => {
     const s = requireStaff(request);
     if (!isManager(s)) throw new AppError(403, 'FORBIDDEN');
@@ -150,7 +153,7 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
       if (!(e instanceof AppError) || e.status >= 500) throw e;
       return renderForm(reply, lang, { isNew: true, values: body, errors: e.details, message: e.details?.length ? undefined : describeError(e, lang).message });
     }
-  });
+  }, { config: own.agreementCreate });
 
   // ---- one agreement
   bilingualRoute(app, 'GET', PATHS.view, async (request, reply, lang) => {
@@ -197,7 +200,7 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
       today: localDate(),
       done: done && DONE.has(done) ? t(lang, `agreements.done.${done}`) : null,
     });
-  });
+  }, { config: own.agreementRead });
 
   // ---- edit the open draft
   bilingualRoute(app, 'GET', PATHS.edit, async (request, reply, lang) => {
@@ -208,7 +211,7 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
     const open = await openVersion(db, a.id);
     if (!open || open.status !== 'draft') throw new AppError(409, 'VERSION_NOT_DRAFT');
     return renderForm(reply, lang, { id: a.id, isNew: false, values: formValues(open.snapshot as AgreementSnapshot) });
-  });
+  }, { config: own.agreementManage });
   bilingualRoute(app, 'POST', PATHS.edit, async (request, reply, lang) => {
     const s = requireStaff(request);
     const { id } = request.params as { id: string };
@@ -220,7 +223,7 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
       if (!(e instanceof AppError) || e.status >= 500 || e.status === 404 || e.status === 403) throw e;
       return renderForm(reply, lang, { id, isNew: false, values: body, errors: e.details, message: e.details?.length ? undefined : describeError(e, lang).message });
     }
-  });
+  }, { config: own.agreementManage });
 
   // ---- history
   bilingualRoute(app, 'GET', PATHS.history, async (request, reply, lang) => {
@@ -237,25 +240,25 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
       versions: versions.map((v) => ({ ...v, diff: v.base ? diffAgreementSnapshots(v.base as AgreementSnapshot, v.snapshot as AgreementSnapshot, lang) : null })),
       events,
     });
-  });
+  }, { config: own.agreementRead });
 
   // ---- actions (POST-redirect-GET)
-  const post = (k: PathKey, done: string, fn: (s: StaffPrincipal, id: string, body: Record<string, string>) => Promise<unknown>) =>
+  const post = (k: PathKey, done: string, config: { owner: Owner }, fn: (s: StaffPrincipal, id: string, body: Record<string, string>) => Promise<unknown>) =>
     bilingualRoute(app, 'POST', PATHS[k], async (request, reply, lang) => {
       const s = requireStaff(request);
       const { id } = request.params as { id: string };
       await fn(s, id, (request.body ?? {}) as Record<string, string>);
       return reply.redirect(`${agreementPath('view', lang, id)}?done=${done}`, 303);
-    });
-  post('submit', 'submitted', (s, id) => submit(db, s, id));
-  post('recall', 'recalled', (s, id) => recall(db, s, id));
-  post('approve', 'approved', (s, id, b) => approve(db, s, id, { decision_date: String(b.decision_date ?? '').trim(), decision_reference: String(b.decision_reference ?? '') }));
-  post('sendBack', 'sentBack', (s, id, b) => sendBack(db, s, id, String(b.reason ?? '')));
-  post('accept', 'accepted', (s, id) => accept(db, s, id));
-  post('amend', 'amended', (s, id) => amend(db, s, id));
-  post('discard', 'discarded', (s, id) => discardAmendment(db, s, id));
-  post('terminate', 'terminated', (s, id, b) => terminate(db, s, id, String(b.reason ?? '')));
-  post('fees', 'fee', async (s, id, b) => {
+    }, { config });
+  post('submit', 'submitted', own.agreementManage, (s, id) => submit(db, s, id));
+  post('recall', 'recalled', own.agreementManage, (s, id) => recall(db, s, id));
+  post('approve', 'approved', own.agreementDecide, (s, id, b) => approve(db, s, id, { decision_date: String(b.decision_date ?? '').trim(), decision_reference: String(b.decision_reference ?? '') }));
+  post('sendBack', 'sentBack', own.agreementDecide, (s, id, b) => sendBack(db, s, id, String(b.reason ?? '')));
+  post('accept', 'accepted', own.agreementAccept, (s, id) => accept(db, s, id));
+  post('amend', 'amended', own.agreementManage, (s, id) => amend(db, s, id));
+  post('discard', 'discarded', own.agreementManage, (s, id) => discardAmendment(db, s, id));
+  post('terminate', 'terminated', own.agreementManage, (s, id, b) => terminate(db, s, id, String(b.reason ?? '')));
+  post('fees', 'fee', own.agreementManage, async (s, id, b) => {
     const a = await agreementFor(db, s, id);
     if (!isManager(s)) throw new AppError(403, 'FORBIDDEN');
     const cents = (field: string, v: unknown, required: boolean) => {

@@ -22,6 +22,8 @@ import { partnerComments, partnerReport, monthRange, previousMonth } from './rep
 import { checkToken, COMMENT_MAX, mintToken, respond } from './survey';
 import { listVolumes, parseVolumesCsv, storeVolumes, type VolumeLine } from './volumes';
 import { CHANNELS, type Channel } from './tables';
+import { own, ONE_STOP_ORG, type OrgOwner, type Owner } from '../http/ownership';
+import { officeOwner } from '../counters/owners';
 
 const TAGS = ['performance'];
 export const PP = {
@@ -107,6 +109,29 @@ export async function dashboardData(db: Database, f: { from: string; to: string 
 
 export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const db = deps.db;
+  /*
+   * Whose data each route touches (src/http/ownership.ts), mirroring the checks below and docs/performance.md:
+   * public charter, open data and the anonymous survey: no organisation's; the counter tablet: the office's (the
+   * organisations it hosts); the report: the caller's organisation, or with ?org= the one named there (the one-stop's
+   * managers and admins may read any: reportOrg); volumes: the caller's organisation (or the partner key's); the
+   * dashboard, unit costs and campaign markers: the one-stop's own (its managers and admins).
+   */
+  const publicPage = own.none;
+  const anonymousSurvey = { ...own.none, rateLimitPolicy: 'search' as const };
+  const report: { owner: Owner } = {
+    owner: {
+      whose: 'an organisation’s monthly report: the caller’s own, or with ?org= the one named (the one-stop’s managers and admins)',
+      org: (r) => clean((r.query as { org?: unknown } | undefined)?.org) || r.staff?.orgId || null,
+      roles: ['partner', 'manager', 'admin'], oneStop: { may: 'read', roles: ['manager', 'admin'] }, notFound: 'REPORT_NOT_FOUND',
+    },
+  };
+  const ownReport = { ...own.caller('the caller’s own organisation’s report (staff session; or the partner key’s organisation)', ['partner', 'manager', 'admin']), rateLimitPolicy: 'partnerFeed' as const };
+  const ownVolumes = own.caller('the volumes the caller’s own organisation reported', ['partner', 'manager', 'admin']);
+  const oneStopDashboard: { owner: Owner } = {
+    owner: { whose: 'the one-stop’s dashboard, unit costs and campaign markers (its managers and admins)', org: () => ONE_STOP_ORG, roles: ['manager', 'admin'], oneStop: { may: 'none' } },
+  };
+  // the counter tablet: any staff member of an organisation the office hosts (or lent to one there), as counters decide
+  const counterTablet: { owner: Owner } = { owner: { ...(officeOwner(db).owner as OrgOwner), roles: 'any' } };
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
   // ---------------------------------------------------------------- public charter
@@ -120,7 +145,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       gcSummaryCache(db, 'all', () => gcStandardsSummary(db)),
     ]);
     return reply.page('performance/views/charter.njk', { title: t(lang, 'performance.charter.title'), data, gc, period, search, paths: PP });
-  });
+  }, { config: publicPage });
 
   bilingualRoute(app, 'GET', PP.service, async (request, reply, lang) => {
     const serviceId = clean((request.params as { serviceId: string }).serviceId);
@@ -133,10 +158,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       levelLabels: ['1', '2', '3', '4', '5'].map((s) => t(lang, `performance.survey.score.${s}`)),
     };
     return reply.page('performance/views/service.njk', { title: lang === 'fr' ? d.service.title_fr : d.service.title_en, d, period, charts, paths: PP });
-  });
+  }, { config: publicPage });
 
   const PeriodQuery = Type.Object({ from: Type.Optional(Type.String({ pattern: DATE })), to: Type.Optional(Type.String({ pattern: DATE })) });
   app.get('/api/v1/performance/services/:serviceId', {
+    config: publicPage,
     schema: { tags: TAGS, summary: "A service's public figures (open data; counts under 10 suppressed as null)", params: Type.Object({ serviceId: Type.String({ maxLength: 200 }) }), querystring: PeriodQuery },
   }, async (request) => {
     const serviceId = clean((request.params as { serviceId: string }).serviceId);
@@ -151,6 +177,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('fr')])),
   });
   app.get('/api/v1/performance/charter', {
+    config: publicPage,
     schema: { tags: TAGS, summary: 'The public charter: every service with figures (open data, 50 per page, suppressed under 10)', querystring: CharterQuery },
   }, async (request) => {
     const q = request.query as { page?: number; q?: string; lang?: Lang };
@@ -158,6 +185,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return { period, ...(await charterIndex(db, { ...period, q: q.q, page: q.page, lang: q.lang ?? 'en' })) };
   });
   app.get('/api/v1/performance/charter.csv', {
+    config: publicPage,
     schema: { tags: TAGS, summary: 'The public charter as CSV (open data; empty cells are suppressed or not available)', querystring: CharterQuery },
   }, async (request, reply) => {
     const q = request.query as { page?: number; q?: string; lang?: Lang };
@@ -196,13 +224,13 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const token = await mintToken(db, { serviceId, officeId, channel }, 86400);
     const end = ['done', 'not_eligible', 'error', 'abandoned'].includes(q.end ?? '') ? q.end : null;
     return surveyPage(reply, lang, { token, service: await serviceTitle(serviceId, lang), end, next: safeNext(q.next) });
-  });
+  }, { config: anonymousSurvey });
 
   bilingualRoute(app, 'GET', PP.survey, async (request, reply, lang) => {
     const { token } = request.params as { token: string };
     const about = await checkToken(db, token);
     return surveyPage(reply, lang, { token, service: await serviceTitle(about.serviceId, lang) });
-  });
+  }, { config: publicPage });
 
   bilingualRoute(app, 'POST', PP.answer, async (request, reply, lang) => {
     const b = (request.body ?? {}) as Record<string, unknown>;
@@ -223,9 +251,10 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       throw e;
     }
     return reply.page('performance/views/survey-done.njk', { title: t(lang, 'performance.survey.thanks'), next });
-  });
+  }, { config: anonymousSurvey });
 
   app.post('/api/v1/performance/survey', {
+    config: anonymousSurvey,
     schema: {
       tags: TAGS, summary: 'Answer a survey with its single-use token (anonymous; a used, expired or unknown token: 410)',
       body: Type.Object({ token: Type.String({ maxLength: 100 }), score: Type.Union([Type.Literal('1'), Type.Literal('2'), Type.Literal('3'), Type.Literal('4'), Type.Literal('5'), Type.Literal('na')]), comment: Type.Optional(Type.String({ maxLength: COMMENT_MAX })), lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('fr')])) }),
@@ -251,7 +280,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     const token = await mintToken(db, { serviceId, officeId, channel: 'counter' }, 3600);
     const here = (lang === 'fr' ? PP.tablet.fr : PP.tablet.en).replace(':officeId', encodeURIComponent(officeId));
     return surveyPage(reply, lang, { token, tablet: true, office: lang === 'fr' ? office.name_fr : office.name_en, service: await serviceTitle(serviceId, lang), next: here });
-  });
+  }, { config: counterTablet });
 
   // ---------------------------------------------------------------- partner report
   bilingualRoute(app, 'GET', PP.report, async (request, reply, lang) => {
@@ -268,10 +297,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     ]);
     if (!org) throw new AppError(404, 'REPORT_NOT_FOUND');
     return reply.page('performance/views/report.njk', { title: t(lang, 'performance.report.title'), report, comments, org, month, kept, gc, paths: PP, asOther: orgId !== staff.orgId });
-  });
+  }, { config: report });
 
   const ReportQuery = Type.Object({ month: Type.Optional(Type.String({ pattern: MONTH })) });
   app.get('/api/v1/performance/partners/me/report', {
+    config: ownReport,
     schema: { tags: TAGS, summary: "The partner's own monthly report (partner key): volumes, standards, satisfaction, comments, referrals, fees, cost avoided", querystring: ReportQuery, security: [{ partnerKey: [] }] },
   }, async (request) => {
     const orgId = request.staff && !request.headers.authorization ? requireStaff(request, ['partner', 'manager', 'admin']).orgId : await partnerFromKey(db, request);
@@ -286,6 +316,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     periodStart: Type.String({ maxLength: 10 }), periodEnd: Type.String({ maxLength: 10 }), transactions: Type.Number(),
   });
   app.post('/api/v1/performance/volumes', {
+    config: { ...own.partnerKey, rateLimitPolicy: 'partnerFeed' as const },
     schema: {
       tags: TAGS, summary: "A partner reports its own channels' volumes (partner key). JSON {rows:[…]} or text/csv (service_id,channel,period_start,period_end,transactions); checked whole, nothing partial stored, errors as file:line: reason",
       security: [{ partnerKey: [] }],
@@ -314,7 +345,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   bilingualRoute(app, 'GET', PP.volumes, async (request, reply, lang) => {
     const staff = requireStaff(request, ['partner', 'manager', 'admin']);
     return reply.page('performance/views/volumes.njk', { title: t(lang, 'performance.volumes.title'), rows: await listVolumes(db, staff.orgId), paths: PP });
-  });
+  }, { config: ownVolumes });
   bilingualRoute(app, 'POST', PP.volumes, async (request, reply, lang) => {
     const staff = requireStaff(request, ['partner', 'manager', 'admin']);
     const b = (request.body ?? {}) as Record<string, unknown>;
@@ -329,7 +360,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       }
       throw e;
     }
-  });
+  }, { config: ownVolumes });
 
   // ---------------------------------------------------------------- managers' dashboard
   const requireManager = (request: FastifyRequest) => {
@@ -364,7 +395,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       title: t(lang, 'performance.dashboard.title'), ind, partners, channels, offices: offices.filter((o) => o.key !== ''), trend, campaigns, costs,
       orgName, officeName, channelName, campaignsByMonth, trendChart, period, shiftPct, moved, saving, channelsList: CHANNELS, paths: PP,
     });
-  });
+  }, { config: oneStopDashboard });
 
   bilingualRoute(app, 'POST', PP.costs, async (request, reply, lang) => {
     const staff = requireManager(request);
@@ -385,7 +416,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     }
     dashboardCache.forget(db);
     return reply.redirect(lang === 'fr' ? PP.dashboard.fr : PP.dashboard.en, 303);
-  });
+  }, { config: oneStopDashboard });
 
   bilingualRoute(app, 'POST', PP.campaigns, async (request, reply, lang) => {
     const staff = requireManager(request);
@@ -399,9 +430,10 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     await db.insertInto('perf_campaigns').values({ day: day as string, label_en: en, label_fr: fr, service_id: null, created_by: staff.id }).execute();
     dashboardCache.forget(db);
     return reply.redirect(lang === 'fr' ? PP.dashboard.fr : PP.dashboard.en, 303);
-  });
+  }, { config: oneStopDashboard });
 
   app.get('/api/v1/performance/dashboard', {
+    config: oneStopDashboard,
     schema: { tags: TAGS, summary: "The managers' indicators: every partner, channel and office side by side, monthly trend (one-stop managers)", querystring: PeriodQuery },
   }, async (request) => {
     requireManager(request);
