@@ -357,11 +357,34 @@ describe('cross-organisation sweep', () => {
     const { previousMonth } = await import('../src/performance/reports');
     for (const day of [today, `${previousMonth()}-15`])
       await t.db.insertInto('perf_survey_responses').values({ day, service_id: 'demo-health-card', org_id: 'on-moh', office_id: ids.office, channel: 'counter', score: 2, comment: 'VICTIM-PERF-MARKER', lang: 'en' }).execute();
+    // billing: an agreement with on-moh and its rates; an invoice of on-moh with a line and an open dispute; a business
+    // with a subscription (rows as src/billing writes them; years far ahead so that nothing overlaps real terms)
+    {
+      const { addAgreement } = await import('../src/billing/test/fixtures');
+      const { setTerms } = await import('../src/billing/billing');
+      const { subscribe } = await import('../src/billing/subscriptions');
+      ids.billingAgreement = await addAgreement(t.db, 'on-moh');
+      await setTerms(t.db, { id: 'sweep-guichet-manager', orgId: 'guichet', roles: ['manager'] }, { agreementId: ids.billingAgreement, model: 'per_transaction', frequency: 'monthly', transactionCents: 1400, validFrom: '2090-01-01', validTo: '2090-12-31' });
+      const inv = await t.db.insertInto('billing_invoices').values({ agreement_id: ids.billingAgreement, partner_org_id: 'on-moh', period_start: '2090-01-01', period_end: '2090-02-01', year: 2090, number: 1, issued_on: '2090-02-01', due_on: '2090-02-21', total_cents: 1400 }).returning('id').executeTakeFirstOrThrow();
+      ids.invoice = String(inv.id);
+      const line = await t.db.insertInto('billing_invoice_lines').values({ invoice_id: Number(inv.id), source_kind: 'question', channel: 'phone', info_only: false, unit_cents: 1400, quantity: 1, amount_cents: 1400 }).returning('id').executeTakeFirstOrThrow();
+      ids.invoiceLine = String(line.id);
+      const dispute = await t.db.insertInto('billing_disputes').values({ invoice_id: Number(inv.id), line_id: Number(line.id), partner_org_id: 'on-moh', reason: 'VICTIM-CASE-MARKER', raised_by: 'sweep-on-moh-partner' }).returning('id').executeTakeFirstOrThrow();
+      ids.billingDispute = String(dispute.id);
+      ids.business = 'sweep-victim-business';
+      await t.db.insertInto('clients').values({ id: ids.business, kind: 'business', business_name: 'Victimclient Business Inc.' } as never).execute();
+      await subscribe(t.db, { businessId: ids.business, on: '2090-01-01' });
+    }
   });
   after(async () => t?.close());
 
   /** The real value of a path parameter for a route. */
   const valueFor = (url: string, name: string): string => {
+    if (/\/billing\/|\/facturation\//.test(url)) {
+      // billing: the invoice, its line, the dispute, the agreement and the business of the victim rows
+      const billing: Record<string, string> = { id: /\/disputes\//.test(url) ? ids.billingDispute : ids.invoice, lineId: ids.invoiceLine, agreementId: ids.billingAgreement, businessId: ids.business };
+      if (billing[name]) return billing[name];
+    }
     if (name === 'id') {
       if (/\/agreements\/|\/ententes\//.test(url)) return ids.agreement;
       if (/\/proposals\/|\/propositions\//.test(url)) return ids.proposal;
@@ -389,6 +412,15 @@ describe('cross-organisation sweep', () => {
     if (/\/remittance-pauses\//.test(url)) return { paused: true };
     if (url === '/api/v1/proposals') return { title_en: 'sweep', title_fr: 'sweep', business_case_en: 'sweep', business_case_fr: 'sweep' };
     if (/\/api\/v1\/proposals\/:id\/score$/.test(url)) return Object.fromEntries(['law_requires', 'promotes_one_stop', 'client_demand', 'agency_benefit', 'government_benefit', 'effort', 'scope', 'technical_fit', 'urgency'].map((f) => [f, 3]));
+    if (/\/billing\/|\/facturation\//.test(url)) {
+      // billing: each route's own valid body, so that the answer is about who may, not the format
+      if (/\/terms\//.test(url)) return { model: 'per_transaction', frequency: 'monthly', transactionCents: 1, validFrom: '2091-01-01' };
+      if (/\/runs$/.test(url)) return { frequency: 'monthly', periodStart: '2090-01-01' };
+      if (/\/resolve$/.test(url)) return { decision: 'upheld' };
+      if (/\/subscriptions$/.test(url)) return { businessId: ids.business };
+      if (/\/cancel$/.test(url)) return {};
+      return { reason: 'sweep' };
+    }
     if (/partner-api-keys|api-keys|cles-api/.test(url)) return { orgId: 'on-moh', label: 'sweep' };
     if (/subscriptions|abonnements/.test(url)) return { orgId: 'on-moh', programEn: 'x', programFr: 'x', purposeEn: 'x', purposeFr: 'x', eventTypes: ['change-of-address'], fields: ['newAddress'], legalBasis: 'consent', delivery: 'webhook', webhookUrl: 'https://attacker.example/hook' };
     if (/\/agents\//.test(url)) return { skills: [], languages: ['en'], lentToOrgId: 'on-moh' };
@@ -449,5 +481,16 @@ describe('cross-organisation sweep', () => {
     assert.ok(covered > 40, `only ${covered} owned routes swept`);
     assert.ok(requests > 1000, `swept ${requests} requests`);
     assert.deepEqual(failures, [], `${failures.length} of ${requests}:\n${failures.slice(0, 80).join('\n')}`);
+  });
+
+  // billing: after the sweep, the victim's billing rows are as they were (nothing settled, reset, billed or cancelled)
+  it('billing: the victim rows are untouched by the sweep', async () => {
+    const d = await t.db.selectFrom('billing_disputes').select(['status', 'reason']).where('id', '=', Number(ids.billingDispute)).executeTakeFirstOrThrow();
+    assert.deepEqual(d, { status: 'open', reason: 'VICTIM-CASE-MARKER' });
+    assert.equal(Number((await t.db.selectFrom('billing_disputes').select((e) => e.fn.countAll().as('n')).where('invoice_id', '=', Number(ids.invoice)).executeTakeFirstOrThrow()).n), 1);
+    const terms = await t.db.selectFrom('billing_terms').select('transaction_cents').where('agreement_id', '=', ids.billingAgreement).executeTakeFirstOrThrow();
+    assert.equal(Number(terms.transaction_cents), 1400);
+    assert.equal((await t.db.selectFrom('billing_subscriptions').select('status').where('business_id', '=', ids.business).executeTakeFirstOrThrow()).status, 'active');
+    assert.equal(Number((await t.db.selectFrom('billing_invoices').select((e) => e.fn.countAll().as('n')).where('agreement_id', '=', ids.billingAgreement).executeTakeFirstOrThrow()).n), 1);
   });
 });

@@ -15,6 +15,7 @@ import { bilingualRoute, fillPath } from '../web/render';
 import { CHANNELS, FREQUENCIES, getTerms, isBillingManager, RATE_MODELS, runBilling, setTerms, type TermsInput } from './billing';
 import { disputeLine, invoiceCsv, invoiceDetail, lineItems, lineLabel, listInvoices, resolveDispute } from './invoices';
 import { cancelSubscription, chargesOf, statementsOf, subscribe, subscriptionOf } from './subscriptions';
+import { billingOwners } from './owners';
 
 export const BP = {
   list: { en: '/en/staff/billing/invoices', fr: '/fr/personnel/facturation/factures' },
@@ -46,12 +47,14 @@ function staffOrRedirect(request: FastifyRequest, reply: FastifyReply, lang: Lan
 
 export async function routes(app: FastifyInstance, deps: AppDeps) {
   const { db } = deps;
+  const o = billingOwners(db);
   const tags = ['billing'];
   const Cents = Type.Number({ description: 'integer cents' });
   const ChannelRates = Type.Record(Type.String(), Cents);
 
   // ---------- JSON API ----------
   app.put('/api/v1/billing/terms/:agreementId', {
+    config: o.setTerms,
     schema: {
       tags, summary: 'Set the billing rates of an agreement (one-stop managers): per interaction by channel, per completed transaction, or fixed yearly billed monthly',
       params: Type.Object({ agreementId: Type.String({ minLength: 1, maxLength: 100 }) }),
@@ -74,6 +77,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.get('/api/v1/billing/terms/:agreementId', {
+    config: o.terms,
     schema: { tags, summary: 'The billing rates of an agreement (managers; the partner’s own staff)', params: Type.Object({ agreementId: Type.String({ maxLength: 100 }) }) },
   }, async (request) => {
     const v = viewerOf(request);
@@ -84,6 +88,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.post('/api/v1/billing/runs', {
+    config: o.oneStopOnly('every partner’s billing (runs by one-stop managers only)'),
     schema: {
       tags, summary: 'Bill one period now (one-stop managers); the scheduled job billing.run does this daily. Idempotent: a period already billed makes nothing',
       body: Type.Object({
@@ -101,14 +106,17 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.get('/api/v1/billing/invoices', {
+    config: o.invoices,
     schema: { tags, summary: 'Invoices: every partner’s for one-stop managers, the partner’s own for its staff', querystring: Type.Object({ partnerOrgId: Type.Optional(Type.String({ maxLength: 100 })) }) },
   }, async (request) => listInvoices(db, viewerOf(request), { partnerOrgId: (request.query as { partnerOrgId?: string }).partnerOrgId }));
 
   app.get('/api/v1/billing/invoices/:id', {
+    config: o.invoice,
     schema: { tags, summary: 'One invoice with its lines and disputes (another partner’s: 404)', params: Type.Object({ id: Type.String({ maxLength: 40 }) }) },
   }, async (request) => invoiceDetail(db, viewerOf(request), idOf((request.params as { id: string }).id)));
 
   app.get('/api/v1/billing/invoices/:id/lines/:lineId/items', {
+    config: o.invoice,
     schema: {
       tags, summary: 'The records a line counts (source kind and id), 500 at a time after `after`',
       params: Type.Object({ id: Type.String({ maxLength: 40 }), lineId: Type.String({ maxLength: 40 }) }),
@@ -120,6 +128,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.post('/api/v1/billing/invoices/:id/lines/:lineId/disputes', {
+    config: o.dispute,
     schema: {
       tags, summary: 'A partner disputes a line of its own invoice, with a reason (one open dispute per line)',
       params: Type.Object({ id: Type.String({ maxLength: 40 }), lineId: Type.String({ maxLength: 40 }) }),
@@ -132,6 +141,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.post('/api/v1/billing/disputes/:id/resolve', {
+    config: o.resolve,
     schema: {
       tags, summary: 'A one-stop manager settles a dispute',
       params: Type.Object({ id: Type.String({ maxLength: 40 }) }),
@@ -150,6 +160,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   const BusinessParams = Type.Object({ businessId: Type.String({ minLength: 1, maxLength: 100 }) });
 
   app.post('/api/v1/billing/subscriptions', {
+    config: o.oneStopOnly('a business’s subscription (one-stop managers only)'),
     schema: {
       tags, summary: 'A business takes a yearly subscription (default $75; minimum statement $15); one-stop managers',
       body: Type.Object({
@@ -162,6 +173,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.get('/api/v1/billing/subscriptions/:businessId', {
+    config: o.oneStopOnly('a business’s subscription, statements and charges (one-stop managers only)'),
     schema: { tags, summary: 'A business’s subscription, statements and charges on account (one-stop managers)', params: BusinessParams },
   }, async (request) => {
     requireManager(request);
@@ -172,6 +184,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.post('/api/v1/billing/subscriptions/:businessId/cancel', {
+    config: o.oneStopOnly('a business’s subscription (one-stop managers only)'),
     schema: { tags, summary: 'Cancel a business’s subscription now (one-stop managers)', params: BusinessParams },
   }, async (request) => {
     requireManager(request);
@@ -184,7 +197,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
     if (!v) return reply;
     const invoices = await listInvoices(db, v);
     return reply.page('billing/views/invoices.njk', { title: t(lang, 'billing.title'), invoices, invoiceBase: BP.list[lang], manager: isBillingManager(v) });
-  });
+  }, { config: o.invoices });
 
   async function invoicePage(request: FastifyRequest, reply: FastifyReply, lang: Lang, view: 'full' | 'print', extra: Record<string, unknown> = {}, status = 200) {
     const v = viewerOf(request);
@@ -206,11 +219,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   bilingualRoute(app, 'GET', BP.invoice, async (request, reply, lang) => {
     if (!staffOrRedirect(request, reply, lang)) return reply;
     return invoicePage(request, reply, lang, 'full', { sent: (request.query as { sent?: string })?.sent === '1' });
-  });
+  }, { config: o.invoice });
   bilingualRoute(app, 'GET', BP.print, async (request, reply, lang) => {
     if (!staffOrRedirect(request, reply, lang)) return reply;
     return invoicePage(request, reply, lang, 'print');
-  });
+  }, { config: o.invoice });
   bilingualRoute(app, 'GET', BP.csv, async (request, reply, lang) => {
     if (!staffOrRedirect(request, reply, lang)) return reply;
     const d = await invoiceDetail(db, viewerOf(request), idOf((request.params as { id: string }).id));
@@ -218,7 +231,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="invoice-${d.invoice.label}-${lang}.csv"`)
       .send('\ufeff' + invoiceCsv(d, lang));
-  });
+  }, { config: o.invoice });
   bilingualRoute(app, 'GET', BP.line, async (request, reply, lang) => {
     const v = staffOrRedirect(request, reply, lang);
     if (!v) return reply;
@@ -229,7 +242,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
       title: lineLabel(lang, r.line), line: r.line, items: r.items, invoiceUrl: fillPath(BP.invoice[lang], { id: String(id) }),
       nextUrl: r.items.length === 500 ? `${fillPath(BP.line[lang], { id: String(id), lineId: String(r.line.id) })}?after=${encodeURIComponent(r.items[r.items.length - 1].source_id)}` : null,
     });
-  });
+  }, { config: o.invoice });
   bilingualRoute(app, 'POST', BP.dispute, async (request, reply, lang) => {
     const v = viewerOf(request);
     const p = request.params as { id: string; lineId: string };
@@ -244,7 +257,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
       const errors = { summary: d.message, list: [{ text: d.message, href: `#reason-${p.lineId}` }], fields: { [`reason-${p.lineId}`]: d.message } };
       return invoicePage(request, reply, lang, 'full', { errors, values: b, errorLine: Number(p.lineId) }, d.status);
     }
-  });
+  }, { config: o.dispute });
 }
 
 export { CHANNELS };
