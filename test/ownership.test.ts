@@ -335,12 +335,35 @@ describe('cross-organisation sweep', () => {
     const ticket = await json(t, admin, 'POST', `/api/v1/offices/${ids.office}/tickets`, { services: ['demo-health-card'], language: 'en' });
     assert.equal(ticket.statusCode, 201, ticket.body);
     ids.ticket = ticket.json().id;
+    // payments: the demo fee schedules; a counter basket paid in cash at Orléans (payees ottawa and the one-stop,
+    // the victim's e-mail on it), and the remittance batch that pays ottawa its share
+    {
+      const { seedDemoAgreements } = await import('../src/agreements/demo');
+      const { runRemittance } = await import('../src/payments/remittance');
+      const { localDate } = await import('../src/i18n/index');
+      await seedDemoAgreements(t.db);
+      const basket = await json(t, admin, 'POST', '/api/v1/payments/baskets', { channel: 'counter', officeId: ids.office, items: [{ serviceId: 'demo-dog-licence' }], email: 'victim@victim.example' }, { 'idempotency-key': crypto.randomUUID() });
+      assert.equal(basket.statusCode, 201, basket.body);
+      ids.basket = basket.json().id;
+      const paid = await json(t, admin, 'POST', `/api/v1/payments/baskets/${ids.basket}/payments`, { method: 'cash' }, { 'idempotency-key': crypto.randomUUID() });
+      assert.equal(paid.statusCode, 201, paid.body);
+      assert.equal(paid.json().status, 'succeeded');
+      ids.payment = paid.json().id;
+      ids.paymentCents = String(paid.json().amountCents);
+      const run = await runRemittance(t.db, { on: localDate(), cutoff: localDate(), orgIds: ['ottawa'] });
+      assert.equal(run.batches.length, 1, JSON.stringify(run));
+      ids.batch = run.batches[0].id;
+    }
   });
   after(async () => t?.close());
 
   /** The real value of a path parameter for a route. */
   const valueFor = (url: string, name: string): string => {
     if (name === 'id') {
+      // payments
+      if (/\/payments\/batches\/|\/paiements\/lots\//.test(url)) return ids.batch;
+      if (/\/payments\/baskets\/|\/pay\/|\/payer\//.test(url)) return ids.basket;
+      if (/\/api\/v1\/payments\/|\/receipts\/|\/recus\//.test(url)) return ids.payment;
       if (/\/questions\//.test(url)) return ids.question;
       if (/subscriptions\//.test(url) || /abonnements\//.test(url)) return ids.subscription;
       if (/alert/.test(url)) return ids.alert;
@@ -352,6 +375,11 @@ describe('cross-organisation sweep', () => {
   };
   /** A body naming the victim organisation wherever a body names one. */
   const bodyFor = (url: string): Record<string, unknown> => {
+    // payments
+    if (/\/api\/v1\/payments\/baskets$/.test(url)) return { channel: 'counter', officeId: ids.office, items: [{ serviceId: 'demo-dog-licence' }] };
+    if (/\/api\/v1\/payments\/baskets\/:id\/payments$/.test(url)) return { method: 'cash' };
+    if (/\/api\/v1\/payments\/:id\/refunds$/.test(url)) return { amount: 100, refund_amount_available: Number(ids.paymentCents) };
+    if (/^\/(en\/pay|fr\/payer)\//.test(url)) return {};
     if (/partner-api-keys|api-keys|cles-api/.test(url)) return { orgId: 'on-moh', label: 'sweep' };
     if (/subscriptions|abonnements/.test(url)) return { orgId: 'on-moh', programEn: 'x', programFr: 'x', purposeEn: 'x', purposeFr: 'x', eventTypes: ['change-of-address'], fields: ['newAddress'], legalBasis: 'consent', delivery: 'webhook', webhookUrl: 'https://attacker.example/hook' };
     if (/\/agents\//.test(url)) return { skills: [], languages: ['en'], lentToOrgId: 'on-moh' };
