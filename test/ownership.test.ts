@@ -437,4 +437,11 @@ describe('cross-organisation sweep', () => {
     assert.ok(requests > 1000, `swept ${requests} requests`);
     assert.deepEqual(failures, [], `${failures.length} of ${requests}:\n${failures.slice(0, 80).join('\n')}`);
   });
+
+  // payments
+  it('payments: the sweep paid, refunded and made nothing for another organisation', async () => {
+    assert.equal((await t.db.selectFrom('refunds').select('id').where('payment_id', '=', ids.payment).execute()).length, 0, 'no refund');
+    assert.equal((await t.db.selectFrom('payments').select('id').where('basket_id', '=', ids.basket).execute()).length, 1, 'no second payment');
+    assert.equal((await t.db.selectFrom('payment_baskets').select('id').where('office_id', '=', ids.office).execute()).length, 1, 'no counter basket made at Orléans by another organisation');
+  });
 });
