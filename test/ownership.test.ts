@@ -375,6 +375,25 @@ describe('cross-organisation sweep', () => {
       await t.db.insertInto('clients').values({ id: ids.business, kind: 'business', business_name: 'Victimclient Business Inc.' } as never).execute();
       await subscribe(t.db, { businessId: ids.business, on: '2090-01-01' });
     }
+    // payments: the demo fee schedules; a counter basket paid in cash at Orléans (payees ottawa and the one-stop,
+    // the victim's e-mail on it), and the remittance batch that pays ottawa its share
+    {
+      const { seedDemoAgreements } = await import('../src/agreements/demo');
+      const { runRemittance } = await import('../src/payments/remittance');
+      const { localDate } = await import('../src/i18n/index');
+      await seedDemoAgreements(t.db);
+      const basket = await json(t, admin, 'POST', '/api/v1/payments/baskets', { channel: 'counter', officeId: ids.office, items: [{ serviceId: 'demo-dog-licence' }], email: 'victim@victim.example' }, { 'idempotency-key': crypto.randomUUID() });
+      assert.equal(basket.statusCode, 201, basket.body);
+      ids.basket = basket.json().id;
+      const paid = await json(t, admin, 'POST', `/api/v1/payments/baskets/${ids.basket}/payments`, { method: 'cash' }, { 'idempotency-key': crypto.randomUUID() });
+      assert.equal(paid.statusCode, 201, paid.body);
+      assert.equal(paid.json().status, 'succeeded');
+      ids.payment = paid.json().id;
+      ids.paymentCents = String(paid.json().amountCents);
+      const run = await runRemittance(t.db, { on: localDate(), cutoff: localDate(), orgIds: ['ottawa'] });
+      assert.equal(run.batches.length, 1, JSON.stringify(run));
+      ids.batch = run.batches[0].id;
+    }
   });
   after(async () => t?.close());
 
@@ -388,6 +407,10 @@ describe('cross-organisation sweep', () => {
     if (name === 'id') {
       if (/\/agreements\/|\/ententes\//.test(url)) return ids.agreement;
       if (/\/proposals\/|\/propositions\//.test(url)) return ids.proposal;
+      // payments
+      if (/\/payments\/batches\/|\/paiements\/lots\//.test(url)) return ids.batch;
+      if (/\/payments\/baskets\/|\/pay\/|\/payer\//.test(url)) return ids.basket;
+      if (/\/api\/v1\/payments\/|\/receipts\/|\/recus\//.test(url)) return ids.payment;
       if (/\/questions\//.test(url)) return ids.question;
       if (/subscriptions\//.test(url) || /abonnements\//.test(url)) return ids.subscription;
       if (/alert/.test(url)) return ids.alert;
@@ -421,6 +444,11 @@ describe('cross-organisation sweep', () => {
       if (/\/cancel$/.test(url)) return {};
       return { reason: 'sweep' };
     }
+    // payments
+    if (/\/api\/v1\/payments\/baskets$/.test(url)) return { channel: 'counter', officeId: ids.office, items: [{ serviceId: 'demo-dog-licence' }] };
+    if (/\/api\/v1\/payments\/baskets\/:id\/payments$/.test(url)) return { method: 'cash' };
+    if (/\/api\/v1\/payments\/:id\/refunds$/.test(url)) return { amount: 100, refund_amount_available: Number(ids.paymentCents) };
+    if (/^\/(en\/pay|fr\/payer)\//.test(url)) return {};
     if (/partner-api-keys|api-keys|cles-api/.test(url)) return { orgId: 'on-moh', label: 'sweep' };
     if (/subscriptions|abonnements/.test(url)) return { orgId: 'on-moh', programEn: 'x', programFr: 'x', purposeEn: 'x', purposeFr: 'x', eventTypes: ['change-of-address'], fields: ['newAddress'], legalBasis: 'consent', delivery: 'webhook', webhookUrl: 'https://attacker.example/hook' };
     if (/\/agents\//.test(url)) return { skills: [], languages: ['en'], lentToOrgId: 'on-moh' };
@@ -492,5 +520,12 @@ describe('cross-organisation sweep', () => {
     assert.equal(Number(terms.transaction_cents), 1400);
     assert.equal((await t.db.selectFrom('billing_subscriptions').select('status').where('business_id', '=', ids.business).executeTakeFirstOrThrow()).status, 'active');
     assert.equal(Number((await t.db.selectFrom('billing_invoices').select((e) => e.fn.countAll().as('n')).where('agreement_id', '=', ids.billingAgreement).executeTakeFirstOrThrow()).n), 1);
+  });
+
+  // payments
+  it('payments: the sweep paid, refunded and made nothing for another organisation', async () => {
+    assert.equal((await t.db.selectFrom('refunds').select('id').where('payment_id', '=', ids.payment).execute()).length, 0, 'no refund');
+    assert.equal((await t.db.selectFrom('payments').select('id').where('basket_id', '=', ids.basket).execute()).length, 1, 'no second payment');
+    assert.equal((await t.db.selectFrom('payment_baskets').select('id').where('office_id', '=', ids.office).execute()).length, 1, 'no counter basket made at Orléans by another organisation');
   });
 });

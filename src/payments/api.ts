@@ -8,6 +8,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
 import { AppError } from '../http/errors';
 import { requireStaff } from '../http/session';
+import { ONE_STOP_ORG, own } from '../http/ownership';
+import { basketOwner, ledgerOwner, newBasketOwner, paymentOwner, MONEY_ROLES, LEDGER_ROLES } from './owners';
 import { isUuid } from '../db/ids';
 import { withIdempotency } from './idempotency';
 import { createBasket, loadBasket, startPayment, CHANNEL_METHODS, MAX_BASKET_CENTS } from './checkout';
@@ -19,7 +21,6 @@ import type { BasketChannel, PaymentMethod } from './tables';
 
 const tags = ['payments'];
 const Cents = Type.Integer({ minimum: 1, maximum: MAX_BASKET_CENTS });
-const MONEY_ROLES = ['manager', 'admin', 'agent'];
 
 export function callerScope(request: FastifyRequest): string {
   if (request.staff) return `staff:${request.staff.id}`;
@@ -32,9 +33,10 @@ const idemKey = (request: FastifyRequest) => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-/** A basket is seen by its client, by the one-stop's staff, or (no client) by whoever holds its unguessable id. */
+/** A basket is seen by its client, by the one-stop's staff, or (no client) by whoever holds its unguessable id.
+ * (Another organisation's admin is not the one-stop's: issue 14.) */
 export function canSeeBasket(request: FastifyRequest, b: { clientId: string | null }): boolean {
-  if (request.staff) return request.staff.orgId === 'guichet' || request.staff.roles.includes('admin');
+  if (request.staff) return request.staff.orgId === ONE_STOP_ORG;
   if (b.clientId) return request.client?.id === b.clientId;
   return true;
 }
@@ -43,6 +45,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
   const { db } = deps;
 
   app.post('/api/v1/payments/baskets', {
+    config: { ...newBasketOwner(db), rateLimitPolicy: 'booking' },
     schema: {
       tags, summary: 'Create a basket of services, priced from the fee schedules in force (locked for 30 minutes)',
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })) }),
@@ -79,7 +82,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
     return reply.code(out.status).header('idempotent-replayed', String(out.replayed)).send(out.body);
   });
 
-  app.get('/api/v1/payments/baskets/:id', { schema: { tags, summary: 'A basket with its lines per payee', params: Type.Object({ id: Type.String() }) } }, async (request) => {
+  app.get('/api/v1/payments/baskets/:id', { config: basketOwner(db), schema: { tags, summary: 'A basket with its lines per payee', params: Type.Object({ id: Type.String() }) } }, async (request) => {
     const { id } = request.params as { id: string };
     const b = isUuid(id) ? await loadBasket(db, id) : null;
     if (!b || !canSeeBasket(request, b)) throw new AppError(404, 'BASKET_NOT_FOUND');
@@ -87,6 +90,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.post('/api/v1/payments/baskets/:id/payments', {
+    config: basketOwner(db),
     schema: {
       tags, summary: 'Pay a basket: card through the provider (returns next_url), or cash/debit/cheque at a counter, or on account',
       params: Type.Object({ id: Type.String() }),
@@ -110,7 +114,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
     return reply.code(out.status).header('idempotent-replayed', String(out.replayed)).send(out.body);
   });
 
-  app.get('/api/v1/payments/:id', { schema: { tags, summary: 'A payment, its refunds and refund_amount_available', params: Type.Object({ id: Type.String() }) } }, async (request) => {
+  app.get('/api/v1/payments/:id', { config: paymentOwner(db), schema: { tags, summary: 'A payment, its refunds and refund_amount_available', params: Type.Object({ id: Type.String() }) } }, async (request) => {
     const { id } = request.params as { id: string };
     const d = isUuid(id) ? await paymentDetail(db, id) : null;
     if (!d || !canSeeBasket(request, { clientId: d.clientId })) throw new AppError(404, 'PAYMENT_NOT_FOUND');
@@ -118,6 +122,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.post('/api/v1/payments/:id/refunds', {
+    config: paymentOwner(db, LEDGER_ROLES),
     schema: {
       tags, summary: 'Refund a payment in full or in part (split per payee); states refund_amount_available (409 when stale)',
       params: Type.Object({ id: Type.String() }),
@@ -129,10 +134,10 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
       }, { additionalProperties: false }),
     },
   }, async (request, reply) => {
-    const staff = requireStaff(request, ['manager', 'admin']);
+    const staff = requireStaff(request, LEDGER_ROLES);
     const { id } = request.params as { id: string };
     if (!isUuid(id)) throw new AppError(404, 'PAYMENT_NOT_FOUND');
-    if (staff.orgId !== 'guichet' && !staff.roles.includes('admin')) throw new AppError(404, 'PAYMENT_NOT_FOUND');
+    if (staff.orgId !== ONE_STOP_ORG) throw new AppError(404, 'PAYMENT_NOT_FOUND');
     const body = request.body as { amount: number; refund_amount_available: number; reason?: string };
     const out = await withIdempotency(db, `refund:${id}:${callerScope(request)}`, idemKey(request), body, async (trx) => ({
       status: 201,
@@ -143,8 +148,8 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
     return reply.code(out.status).header('idempotent-replayed', String(out.replayed)).send({ ...out.body, status, refundAmountAvailable: await refundableLeft(db, id) });
   });
 
-  app.get('/api/v1/payments/ledger/balances', { schema: { tags, summary: 'Balance of every ledger account (managers)' } }, async (request) => {
-    requireStaff(request, ['manager', 'admin']);
+  app.get('/api/v1/payments/ledger/balances', { config: ledgerOwner, schema: { tags, summary: 'Balance of every ledger account (the one-stop’s managers)' } }, async (request) => {
+    if (requireStaff(request, LEDGER_ROLES).orgId !== ONE_STOP_ORG) throw new AppError(404, 'NOT_FOUND');
     return { accounts: await accountBalances(db) };
   });
 
@@ -153,7 +158,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_req, body, done) => done(null, body));
     scope.post('/api/v1/payments/webhooks/:provider', {
-      config: { csrf: false },
+      config: { ...own.none, csrf: false },
       schema: { tags, summary: 'Provider webhooks (signed); a bad signature answers 401 and records nothing', params: Type.Object({ provider: Type.String({ maxLength: 20 }) }) },
     }, async (request) => {
       const { provider: name } = request.params as { provider: string };

@@ -252,7 +252,7 @@ export const messages: Messages = {
     'errors.REFUND_NOT_OWED': 'Ce remboursement n’attend pas d’être versé en espèces.',
     'errors.IDEMPOTENCY_KEY_REQUIRED': 'Envoyez un en-tête Idempotency-Key avec cette demande.',
     'errors.IDEMPOTENCY_KEY_INVALID': 'L’Idempotency-Key doit compter de 1 à 255 lettres, chiffres, tirets, traits de soulignement, points ou deux-points.',
-    'errors.IDEMPOTENCY_KEY_REUSED': 'Cette Idempotency-Key a déjà servi pour une autre demande.',
+    'errors.IDEMPOTENCY_KEY_REUSED': 'Cette clé Idempotency-Key a déjà servi pour une autre demande.',
     'errors.WEBHOOK_SIGNATURE_INVALID': 'La signature du webhook n’est pas valide.',
     'errors.WEBHOOK_INVALID': 'Le webhook n’a pas d’identifiant d’événement.',
     'errors.REMITTANCE_PAUSED': 'Les versements à ce partenaire sont suspendus.',

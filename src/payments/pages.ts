@@ -24,6 +24,8 @@ import { accountBalances, paymentDetail } from './views-data';
 import { batchAdvice, adviceCsv, pain001 } from './remittance';
 import { ledgerTotals, payableOf } from './ledger';
 import { canSeeBasket } from './api';
+import { ONE_STOP_ORG, own } from '../http/ownership';
+import { basketOwner, batchOwner, ledgerOwner, partnerPageOwner, paymentOwner, LEDGER_ROLES, PARTNER_PAGE_ROLES } from './owners';
 
 const P = {
   basket: { en: '/en/pay/:id', fr: '/fr/payer/:id' },
@@ -57,7 +59,7 @@ export async function pageRoutes(app: FastifyInstance, deps: AppDeps) {
       title: t(lang, 'payments.basket.title'), basket, payUrl: fill(P.basket[lang], basket.id), idemKey: crypto.randomUUID(),
       receiptUrl: paid ? fill(P.receipt[lang], paid.id) : null, nextUrl: null,
     });
-  });
+  }, { config: basketOwner(db) });
 
   bilingualRoute(app, 'POST', P.basket, async (request, reply, lang) => {
     const basket = await basketFor(request);
@@ -69,21 +71,21 @@ export async function pageRoutes(app: FastifyInstance, deps: AppDeps) {
       status: 201, body: await startPayment(trx, paymentProvider(), basket.id, { method: 'card', returnUrl, staffId: request.staff?.id ?? null }),
     }));
     return reply.page('payments/views/basket.njk', { title: t(lang, 'payments.basket.title'), basket, nextUrl: out.body.nextUrl, payUrl: fill(P.basket[lang], basket.id) });
-  });
+  }, { config: basketOwner(db) });
 
   bilingualRoute(app, 'GET', P.back, async (request, reply, lang) => {
     const basket = await basketFor(request);
     const p = await db.selectFrom('payments').select(['id', 'status']).where('basket_id', '=', basket.id).orderBy(sql`status = 'succeeded'`, 'desc').orderBy('created_at', 'desc').executeTakeFirst();
     if (!p) return reply.redirect(fill(P.basket[lang], basket.id), 303);
     return reply.redirect(fill(P.receipt[lang], p.id), 303);
-  });
+  }, { config: basketOwner(db) });
 
   bilingualRoute(app, 'GET', P.receipt, async (request, reply, lang) => {
     const { id } = request.params as { id: string };
     const d = isUuid(id) ? await paymentDetail(db, id) : null;
     if (!d || !canSeeBasket(request, { clientId: d.clientId })) throw new AppError(404, 'PAYMENT_NOT_FOUND');
     return reply.page('payments/views/receipt.njk', { title: t(lang, 'payments.receipt.title'), payment: { ...d, totalCents: d.amountCents } });
-  });
+  }, { config: paymentOwner(db) });
 
   bilingualRoute(app, 'GET', P.mine, async (request, reply, lang) => {
     if (!request.client) throw new AppError(401, 'UNAUTHENTICATED');
@@ -95,12 +97,12 @@ export async function pageRoutes(app: FastifyInstance, deps: AppDeps) {
     return reply.page('payments/views/my-payments.njk', {
       title: t(lang, 'payments.my.title'), items: items.rows.map((r) => ({ ...r, amount_cents: Number(r.amount_cents), refunded: Number(r.refunded) })), receiptBase: P.receipt[lang].replace('/:id', ''),
     });
-  });
+  }, { config: own.client });
 
   bilingualRoute(app, 'GET', P.partner, async (request, reply, lang) => {
-    const staff = requireStaff(request, ['partner', 'manager', 'admin']);
+    const staff = requireStaff(request, PARTNER_PAGE_ROLES);
     const q = request.query as { org?: string };
-    const orgId = staff.orgId === 'guichet' && typeof q.org === 'string' && q.org ? q.org : staff.orgId;
+    const orgId = staff.orgId === ONE_STOP_ORG && typeof q.org === 'string' && q.org ? q.org : staff.orgId;
     const data = await partnerSummary(db, orgId);
     const org = await db.selectFrom('organisations').select(['name_en', 'name_fr']).where('id', '=', orgId).executeTakeFirst();
     if (!org) throw new AppError(404, 'NOT_FOUND');
@@ -109,10 +111,10 @@ export async function pageRoutes(app: FastifyInstance, deps: AppDeps) {
       title: t(lang, 'payments.partner.title'), orgName: lang === 'fr' ? org.name_fr : org.name_en, ...data,
       batches: batches.map((b) => ({ ...b, total_cents: Number(b.total_cents) })), batchBase: P.batch[lang].replace('/:id', ''),
     });
-  });
+  }, { config: partnerPageOwner });
 
   bilingualRoute(app, 'GET', P.manager, async (request, reply, lang) => {
-    requireStaff(request, ['manager', 'admin']);
+    if (requireStaff(request, LEDGER_ROLES).orgId !== ONE_STOP_ORG) throw new AppError(404, 'NOT_FOUND');
     const q = request.query as { day?: string };
     const day = typeof q.day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(q.day) && !Number.isNaN(Date.parse(q.day)) ? q.day : '';
     const batches = await db.selectFrom('remittance_batches').select(['id', 'message_id', 'org_id', 'total_cents', 'status']).orderBy('created_at', 'desc').limit(100).execute();
@@ -122,27 +124,27 @@ export async function pageRoutes(app: FastifyInstance, deps: AppDeps) {
       title: t(lang, 'payments.manager.title'), accounts: await accountBalances(db), totals: await ledgerTotals(db), day: day || localDate(),
       batches: batches.map((b) => ({ ...b, total_cents: Number(b.total_cents) })), batchBase: P.batch[lang].replace('/:id', ''), currentPath: P.manager[lang], recon,
     });
-  });
+  }, { config: ledgerOwner });
 
   const batchFor = async (request: FastifyRequest) => {
-    const staff = requireStaff(request, ['partner', 'manager', 'admin']);
+    const staff = requireStaff(request, PARTNER_PAGE_ROLES);
     const { id } = request.params as { id: string };
     const a = isUuid(id) ? await batchAdvice(db, id) : null;
-    if (!a || (staff.orgId !== 'guichet' && a.batch.org_id !== staff.orgId)) throw new AppError(404, 'BATCH_NOT_FOUND');
+    if (!a || (staff.orgId !== ONE_STOP_ORG && a.batch.org_id !== staff.orgId)) throw new AppError(404, 'BATCH_NOT_FOUND');
     return a;
   };
   bilingualRoute(app, 'GET', P.batch, async (request, reply, lang) => {
     const a = await batchFor(request);
     return reply.page('payments/views/batch.njk', { title: t(lang, 'payments.advice.title'), a, csvUrl: fill(P.batchCsv[lang], a.batch.id), xmlUrl: fill(P.batchXml[lang], a.batch.id) });
-  });
+  }, { config: batchOwner(db) });
   bilingualRoute(app, 'GET', P.batchCsv, async (request, reply) => {
     const a = await batchFor(request);
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${a.batch.message_id}.csv"`).send('\ufeff' + adviceCsv(a));
-  });
+  }, { config: batchOwner(db) });
   bilingualRoute(app, 'GET', P.batchXml, async (request, reply) => {
     const a = await batchFor(request);
     return reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="${a.batch.message_id}.xml"`).send(pain001(a));
-  });
+  }, { config: batchOwner(db) });
 }
 
 /** A partner's money per day: collected on its behalf, refunds it bore, remitted, and what is still held. */
