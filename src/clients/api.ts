@@ -1,40 +1,24 @@
 /**
- * The clients (accounts, My file) JSON API (OpenAPI at /docs); the pages are in pages.ts and the shared functions in the service modules.
+ * The clients (accounts, My file) JSON API (OpenAPI at /docs); the pages are in pages.ts, the shared functions in
+ * the service modules.
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
-import { AppError, describeError, registerSignInPage, type FieldError } from '../http/errors';
-import { endSession, requireStaff, startSession } from '../http/session';
-import { pick, t, type Lang } from '../i18n/index';
-import { bilingualRoute, fillPath } from '../web/render';
+import { AppError } from '../http/errors';
 import {
   addAddress,
   addressHistory,
-  businessesFor,
-  createClient,
   currentAddress,
-  displayName,
   getClient,
-  PROVINCES,
-  REPRESENTATIVE_PURPOSE,
-  representativeBasis,
-  representedBusiness,
-  representativesOf,
-  type Representation,
   updateProfile,
-  type ClientRow,
 } from './accounts';
-import { AGENT_ACCESS_PURPOSE, createAgentAccessCode, redeemAgentAccessCode, requireClientAccess } from './access';
-import { accessLogFor, recordAccess } from './access-log';
+import { accessLogFor } from './access-log';
 import { allConsents, withdrawConsent } from './consent';
-import { beginSignIn, CALLBACK_PATH, completeSignIn, OIDC_STATE_COOKIE, oidcConfiguration, safeReturnTo } from './oidc';
 import { own } from '../http/ownership';
 
-import { P } from './pages';
-
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const { db, config } = deps;
+  const { db } = deps;
   function apiClient(request: FastifyRequest): string {
     if (!request.client) throw new AppError(401, 'UNAUTHENTICATED');
     return request.client.id;

@@ -1,27 +1,16 @@
 /**
  * The Tell Us Once JSON API (OpenAPI at /docs); the pages are in pages.ts and the shared functions in the service modules.
  */
-import crypto from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
-import { AppError, describeError, type FieldError, signInRedirect } from '../http/errors';
+import { AppError, describeError } from '../http/errors';
 import { requireStaff } from '../http/session';
-import { bilingualRoute, fillPath } from '../web/render';
-import { formatDate, t, type Lang } from '../i18n/index';
-import { isUuid } from '../db/ids';
 import {
   EVENT_TYPES,
-  eventBySlug,
   eventTypes,
-  flattenData,
   inputName,
   itemKeys,
-  PROVINCES,
-  validateEventData,
-  ALL_ITEM_KEYS,
-  type EventData,
-  type EventTypeDef,
 } from './events';
 import {
   addRecipients,
@@ -30,25 +19,17 @@ import {
   declare,
   listSubscriptions,
   MAX_RECIPIENTS,
-  openAlerts,
   orgForApiKey,
   pullFeed,
-  relationshipOrgs,
   saveSubscription,
   settleNotice,
   type SubscriptionInput,
-  type SubscriptionRow,
 } from './service';
 import { verifySignature } from './signing';
-import { CLIENT_PATHS, actingForBanner } from '../clients/routes';
-import { businessesFor, representedBusiness, REPRESENTATIVE_PURPOSE, representativeBasis, type Representation } from '../clients/accounts';
-import { recordAccess } from '../clients/access-log';
 import { Nullable } from '../http/schema';
-import { serialId } from '../db/ids';
 import { noticeOwners } from './owners';
-import { ONE_STOP_ORG } from '../http/ownership';
 
-import { SIGN_IN, STAFF_ROLES } from './pages';
+import { STAFF_ROLES } from './pages';
 
 const NoticeSchema = Type.Object({
   id: Type.String({ description: 'Notice id: also the Idempotency-Key of webhook deliveries and the SET `jti`' }),
@@ -77,8 +58,6 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
   const own = noticeOwners(db);
   const issuer = config.publicBaseUrl;
   const allowLoopback = config.env !== 'production';
-
-  const signInPage = (reply: FastifyReply, lang: Lang) => reply.page('notices/views/signin.njk', { title: t(lang, 'notices.title'), signInUrl: SIGN_IN[lang] }, 401);
 
   // ------------------------------------------------------------------ JSON API: public
   app.get(

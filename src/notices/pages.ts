@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
-import { AppError, describeError, type FieldError, signInRedirect } from '../http/errors';
+import { AppError, type FieldError, signInRedirect } from '../http/errors';
 import { requireStaff } from '../http/session';
 import { bilingualRoute, fillPath } from '../web/render';
 import { formatDate, t, type Lang } from '../i18n/index';
@@ -33,19 +33,14 @@ import {
   listSubscriptions,
   MAX_RECIPIENTS,
   openAlerts,
-  orgForApiKey,
-  pullFeed,
   relationshipOrgs,
   saveSubscription,
-  settleNotice,
   type SubscriptionInput,
   type SubscriptionRow,
 } from './service';
-import { verifySignature } from './signing';
 import { CLIENT_PATHS, actingForBanner } from '../clients/routes';
 import { businessesFor, representedBusiness, REPRESENTATIVE_PURPOSE, representativeBasis, type Representation } from '../clients/accounts';
 import { recordAccess } from '../clients/access-log';
-import { Nullable } from '../http/schema';
 import { serialId } from '../db/ids';
 import { noticeOwners } from './owners';
 import { ONE_STOP_ORG } from '../http/ownership';

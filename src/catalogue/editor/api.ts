@@ -8,10 +8,9 @@ import type { AppDeps } from '../../http/deps';
 import { validationError } from '../../http/errors';
 import { requireStaff, type StaffPrincipal } from '../../http/session';
 import { formValues, parseServiceForm } from './form';
-import { AUDIENCES, CHANNEL_TYPES, edb, liveSnapshot, normaliseSnapshot, type Snapshot } from './model';
+import { AUDIENCES, CHANNEL_TYPES, edb, liveSnapshot, normaliseSnapshot } from './model';
 import { openRevision, saveDraft, serviceFor, submitForReview } from './workflow';
 import { Nullable } from '../../http/schema';
-import { own } from '../../http/ownership';
 import { serviceOwner } from './owners';
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });

@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../http/deps';
-import { AppError, validationError, type FieldError } from '../../http/errors';
+import { AppError, type FieldError } from '../../http/errors';
 import { requireStaff, type StaffPrincipal } from '../../http/session';
 import { t, type Lang } from '../../i18n/index';
 import { bilingualRoute, fillPath } from '../../web/render';
