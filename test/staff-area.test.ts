@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { demoStaff } from '../src/catalogue/demo-data';
 import { DEMO_OFFICE, ensureDemoCounters } from '../src/counters/demo';
 import { addBusinessDays, localDate } from '../src/cases/due-date';
+import { buildApp } from '../src/http/app';
+import { capabilities } from '../src/capabilities';
 import { createTestApp, csrfFrom, staffCookie, type TestApp } from './support/app';
 import { clientCookie, createTestClient } from './support/clients';
 
@@ -45,6 +47,13 @@ describe('staff area and the demo people', () => {
     assert.ok((await links('staff-mto-editor')).includes('/en/staff/catalogue'));
     const admin = await links('staff-admin');
     assert.ok(admin.includes('/en/staff/counters') && admin.includes('/en/staff/tell-us-once'));
+  });
+
+  it('the links come from the capabilities; a link to a page that does not exist stops the start', async () => {
+    const broken = { name: 'broken', migrationGroup: '999_broken', migrations: {}, messages: [], staffLinks: [{ href: { en: '/en/staff/nowhere', fr: '/fr/personnel/nulle-part' }, text: 'staff.link.cases' }] };
+    const app = await buildApp({ config: t.config, database: t.database, logger: false, capabilities: [...capabilities, broken] });
+    await assert.rejects(async () => { await app.ready(); }, /staff links to pages that do not exist: \/en\/staff\/nowhere, \/fr\/personnel\/nulle-part/);
+    await app.close().catch(() => undefined);
   });
 
   it('the French staff login and home show French role names', async () => {

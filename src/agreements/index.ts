@@ -16,5 +16,9 @@ export const capability: Capability = {
   migrations,
   messages: [messages],
   routes,
+  staffLinks: [
+    { href: { en: '/en/staff/agreements', fr: '/fr/personnel/ententes' }, text: 'agreements.title' },
+    { href: { en: '/en/staff/proposals', fr: '/fr/personnel/propositions' }, text: 'intake.title' },
+  ],
   jobs: registerJobs,
 };

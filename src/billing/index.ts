@@ -11,5 +11,8 @@ export const capability: Capability = {
   migrations,
   messages: [messages],
   routes,
+  staffLinks: [
+    { href: { en: '/en/staff/billing/invoices', fr: '/fr/personnel/facturation/factures' }, text: 'billing.title' },
+  ],
   jobs: registerJobs,
 };

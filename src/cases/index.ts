@@ -11,5 +11,9 @@ export const capability: Capability = {
   migrations,
   messages: [messages],
   routes,
+  staffLinks: [
+    { href: { en: '/en/staff/cases', fr: '/fr/personnel/dossiers' }, text: 'staff.link.cases' },
+    { href: { en: '/en/staff/console', fr: '/fr/personnel/console' }, text: 'staff.link.console' },
+  ],
   jobs: registerJobs,
 };

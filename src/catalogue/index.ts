@@ -15,4 +15,7 @@ export const capability: Capability = {
   migrations,
   messages: [messages, search, cpsv, portal, editor],
   routes,
+  staffLinks: [
+    { href: { en: '/en/staff/catalogue', fr: '/fr/personnel/catalogue' }, text: 'staff.link.catalogue' },
+  ],
 };

@@ -11,4 +11,7 @@ export const capability: Capability = {
   migrations,
   messages: [messages],
   routes,
+  staffLinks: [
+    { href: { en: '/en/staff/clients/lookup', fr: '/fr/personnel/clients/recherche' }, text: 'clients.staff.link' },
+  ],
 };

@@ -11,5 +11,8 @@ export const capability: Capability = {
   migrations,
   messages: [messages],
   routes,
+  staffLinks: [
+    { href: { en: '/en/staff/counters', fr: '/fr/personnel/comptoirs' }, text: 'staff.link.offices' },
+  ],
   jobs: registerJobs,
 };

@@ -28,6 +28,7 @@ import { ensureAssets } from '../web/assets';
 import type { AppDeps } from './deps';
 import { routes as platformRoutes } from './platform-routes';
 import type { Capability } from './capability';
+import { staffLinksOf } from './staff-links';
 import { installMessages } from '../i18n/index';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -87,10 +88,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const deps: AppDeps = { config, database, db: database.db, ready: opts.ready ?? (() => true) };
-
   const routeList: RegisteredRoute[] = [];
   registered.set(app, routeList);
+  // the staff home's links are shown by the linked pages' own owner declarations
+  const staffLinks = staffLinksOf(app, opts.capabilities.flatMap((c) => c.staffLinks ?? []), routeList);
+  const deps: AppDeps = { config, database, db: database.db, ready: opts.ready ?? (() => true), staffLinks };
   app.addHook('onRoute', (route) => {
     // the plumbing's plugins (API docs, static assets) serve no organisation's data
     if (/^\/(docs|assets)(\/|$)/.test(route.url) && !ownerOf(route.config)) route.config = { ...(route.config ?? {}), owner: 'none' };

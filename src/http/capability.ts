@@ -7,6 +7,7 @@ import type { Migration } from 'kysely';
 import type { Messages } from '../i18n/index';
 import type { Background, BackgroundDeps } from '../jobs/index';
 import type { RoutesFn } from './deps';
+import type { StaffLink } from './staff-links';
 
 export interface Capability {
   /** Folder name, e.g. 'cases'. */
@@ -22,6 +23,9 @@ export interface Capability {
   messages: Messages[];
   /** Routes (pages and API), registered as one encapsulated Fastify plugin. */
   routes?: RoutesFn;
+  /** Links on the staff home to this capability's pages; each is shown only to staff its page's owner declaration
+   * lets in (src/http/staff-links.ts). */
+  staffLinks?: StaffLink[];
   /** Queues and schedules of durable background work. */
   jobs?: (bg: Background, deps: BackgroundDeps) => Promise<void>;
 }

@@ -11,5 +11,8 @@ export const capability: Capability = {
   migrations,
   messages: [messages],
   routes,
+  staffLinks: [
+    { href: { en: '/en/staff/tell-us-once', fr: '/fr/personnel/dites-le-nous-une-fois' }, text: 'staff.link.tellUsOnce' },
+  ],
   jobs: registerJobs,
 };

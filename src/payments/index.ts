@@ -11,5 +11,9 @@ export const capability: Capability = {
   migrations,
   messages: [messages],
   routes,
+  staffLinks: [
+    { href: { en: '/en/staff/payments', fr: '/fr/personnel/paiements' }, text: 'payments.manager.title' },
+    { href: { en: '/en/partner/payments', fr: '/fr/partenaire/paiements' }, text: 'payments.partner.title' },
+  ],
   jobs: registerJobs,
 };

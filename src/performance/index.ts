@@ -11,5 +11,9 @@ export const capability: Capability = {
   migrations,
   messages: [messages],
   routes,
+  staffLinks: [
+    { href: { en: '/en/staff/performance', fr: '/fr/personnel/rendement' }, text: 'performance.dashboard.title' },
+    { href: { en: '/en/staff/performance/report', fr: '/fr/personnel/rendement/rapport' }, text: 'performance.report.title' },
+  ],
   jobs: registerJobs,
 };

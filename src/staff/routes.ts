@@ -18,22 +18,6 @@ export function roleNames(lang: Lang, roles: string[]): string {
   return roles.map((r) => t(lang, `staff.role.${r}`)).join(', ');
 }
 
-/**
- * The staff home's links, each shown only to the roles its page lets in (issue 16: an agent's home linked to the
- * catalogue editor, which answered 403). The roles are those the pages check (requireStaff in each capability);
- * src/staff/home.test.ts signs in as every demo person and opens every link they are shown.
- */
-const HOME_LINKS: Array<{ href: { en: string; fr: string }; text: string; roles: string[] }> = [
-  { href: { en: '/en/staff/cases', fr: '/fr/personnel/dossiers' }, text: 'staff.link.cases', roles: ['agent', 'manager', 'partner', 'admin'] },
-  { href: { en: '/en/staff/console', fr: '/fr/personnel/console' }, text: 'staff.link.console', roles: ['agent', 'manager', 'partner', 'admin'] },
-  { href: { en: '/en/staff/clients/lookup', fr: '/fr/personnel/clients/recherche' }, text: 'clients.staff.link', roles: ['agent', 'partner', 'manager'] },
-  { href: { en: '/en/staff/counters', fr: '/fr/personnel/comptoirs' }, text: 'staff.link.offices', roles: ['agent', 'manager', 'admin'] },
-  { href: { en: '/en/staff/catalogue', fr: '/fr/personnel/catalogue' }, text: 'staff.link.catalogue', roles: ['editor', 'reviewer'] },
-  { href: { en: '/en/staff/tell-us-once', fr: '/fr/personnel/dites-le-nous-une-fois' }, text: 'staff.link.tellUsOnce', roles: ['admin', 'manager'] },
-  { href: { en: '/en/staff/agreements', fr: '/fr/personnel/ententes' }, text: 'agreements.title', roles: ['manager', 'board', 'partner'] },
-  { href: { en: '/en/staff/proposals', fr: '/fr/personnel/propositions' }, text: 'intake.title', roles: ['manager', 'board', 'partner'] },
-];
-
 export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { db, config } = deps;
   const devLogin = config.env !== 'production';
@@ -88,7 +72,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     if (!request.staff) return reply.redirect(signInRedirect(request) ?? (lang === 'fr' ? '/fr/personnel/connexion' : '/en/staff/login'), 303);
     const staff = requireStaff(request);
     const org = await db.selectFrom('organisations').selectAll().where('id', '=', staff.orgId).executeTakeFirstOrThrow();
-    const links = HOME_LINKS.filter((l) => l.roles.some((r) => staff.roles.includes(r))).map((l) => ({ href: l.href[lang], text: t(lang, l.text) }));
+    // each capability's links (its manifest), shown to whom the linked page lets in (src/http/staff-links.ts)
+    const links = await deps.staffLinks.for(request, lang);
     return reply.page('staff/views/home.njk', { title: lang === 'fr' ? 'Espace du personnel' : 'Staff area', org, links, roles: roleNames(lang, staff.roles) });
   }, { config: own.staffSelf });
 }
