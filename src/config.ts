@@ -25,6 +25,24 @@ export interface Config {
   rateLimit: RateLimitSettings;
   /** Bearer token that opens /metrics to scrapers from other hosts (GUICHET_METRICS_TOKEN); without it, loopback only. */
   metricsToken: string | undefined;
+  /**
+   * Which proxies may say who the client is with X-Forwarded-For (GUICHET_TRUST_PROXY): unset, none (the socket's
+   * address counts; a client cannot choose the address its rate limits count), a number of hops, or a comma-separated
+   * list of addresses, CIDR ranges or the names loopback, linklocal and uniquelocal (Fastify's `trustProxy`).
+   */
+  trustProxy: false | number | string;
+}
+
+/** GUICHET_TRUST_PROXY: '' → false; '1' → 1 hop; 'loopback, 10.0.0.0/8' → those proxies. */
+export function trustProxySetting(value: string | undefined): false | number | string {
+  const v = (value ?? '').trim();
+  if (v === '' || v === 'false' || v === 'none') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  const names = new Set(['loopback', 'linklocal', 'uniquelocal']);
+  const parts = v.split(',').map((p) => p.trim());
+  const ok = parts.every((p) => names.has(p) || /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(p));
+  if (!ok) throw new Error(`GUICHET_TRUST_PROXY must be a number of hops or a list of proxy addresses, CIDR ranges, loopback, linklocal or uniquelocal, got "${value}"`);
+  return parts.join(',');
 }
 
 /** The host of the default public address: the listening address, or 127.0.0.1 when listening on every address. */
@@ -65,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: rateLimitSettings(env, mode),
     metricsToken: env.GUICHET_METRICS_TOKEN || undefined,
+    trustProxy: trustProxySetting(env.GUICHET_TRUST_PROXY),
   };
 }

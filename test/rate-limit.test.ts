@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApp, type App } from '../src/http/app';
 import { capabilities } from '../src/capabilities';
-import { loadConfig } from '../src/config';
+import { loadConfig, trustProxySetting } from '../src/config';
 import { hit, policyEnvName, rateLimitSettings } from '../src/http/rate-limit';
 import { createApiKey } from '../src/notices/service';
 import { DEMO_OFFICE, ensureDemoCounters } from '../src/counters/demo';
@@ -26,6 +26,8 @@ const LIMITS = {
   GUICHET_RATE_LIMIT_PARTNER_FEED: '2/60',
   GUICHET_RATE_LIMIT_ACCESS_CODE: '2/600',
   GUICHET_RATE_LIMIT_TICKET: '2/600',
+  // app.inject() connects from 127.0.0.1: trusting the loopback proxy lets each test be its own caller
+  GUICHET_TRUST_PROXY: 'loopback',
 };
 
 describe('rate limits', () => {
@@ -56,6 +58,23 @@ describe('rate limits', () => {
     assert.equal(policyEnvName('mailPerAddress'), 'GUICHET_RATE_LIMIT_MAIL_PER_ADDRESS');
     assert.throws(() => loadConfig({ GUICHET_RATE_LIMIT_SEARCH: '10 per minute' }), /GUICHET_RATE_LIMIT_SEARCH/);
     assert.throws(() => loadConfig({ GUICHET_RATE_LIMIT: 'maybe' }), /GUICHET_RATE_LIMIT/);
+  });
+
+  it('a client cannot choose the address its limit counts: X-Forwarded-For is read only from a trusted proxy', async () => {
+    assert.equal(trustProxySetting(undefined), false);
+    assert.equal(trustProxySetting('2'), 2);
+    assert.equal(trustProxySetting('loopback, 10.0.0.0/8'), 'loopback,10.0.0.0/8');
+    assert.throws(() => loadConfig({ GUICHET_TRUST_PROXY: 'everyone' }), /GUICHET_TRUST_PROXY/);
+    // without the setting, the socket's address counts, whatever the header says
+    const plain = await buildApp({ config: { ...t.config, trustProxy: false }, database: t.database, logger: false, capabilities });
+    await plain.ready();
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 4; i++) codes.push((await plain.inject({ method: 'GET', url: '/api/v1/services?q=passport', remoteAddress: '198.51.100.9', headers: { 'x-forwarded-for': `203.0.113.${100 + i}` } })).statusCode);
+      assert.deepEqual(codes, [200, 200, 200, 429], 'four different forwarded addresses from one socket are one caller');
+    } finally {
+      await plain.close();
+    }
   });
 
   it('search: the limit is shared by two server processes, answers 429 RATE_LIMITED in the caller’s language, API and page', async () => {

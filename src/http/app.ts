@@ -74,6 +74,9 @@ const DOCS_CSS = `
 .swagger-ui .btn.authorize svg { fill: #0b4f6c; }
 `;
 
+/** Trust the nearest `hops` proxies (what Fastify does with a number, typed as a function). */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config, database } = opts;
   installMessages(opts.capabilities.flatMap((c) => c.messages));
@@ -81,7 +84,9 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     // redaction and scrubbing serializers always (src/http/logging.ts); a test may add a stream or a level
     logger: opts.logger === false ? false : { ...loggerOptions(config.logLevel), ...(typeof opts.logger === 'object' ? opts.logger : {}) },
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // who may say who the client is (GUICHET_TRUST_PROXY; none by default, so X-Forwarded-For cannot pick the
+    // address a rate limit counts)
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // per-request log lines off in tests (what the deprecated top-level disableRequestLogging did)
     logController: new LogController({ disableRequestLogging: config.env === 'test' }),
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false, useDefaults: true, allowUnionTypes: true } },
