@@ -7,18 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { assertNoA11yViolations, signInStaff, startBrowserEnv, type BrowserEnv } from './support/browser';
-import { withDevOidc } from '../support/clients';
 import { addBusinessDays, localDate } from '../../src/cases/due-date';
 
 let env: BrowserEnv;
-let oidc: Awaited<ReturnType<typeof withDevOidc>>;
-
 before(async () => {
-  env = await startBrowserEnv();
-  oidc = await withDevOidc({ app: env.app, config: env.testApp.config });
+  env = await startBrowserEnv({ oidc: true });
 });
 after(async () => {
-  await oidc?.close();
   await env?.close();
 });
 

@@ -6,16 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { assertNoA11yViolations, signInStaff, startBrowserEnv, type BrowserEnv } from './support/browser';
-import { signInClientInBrowser, withDevOidc } from '../support/clients';
+import { signInClientInBrowser } from '../support/clients';
 
 let env: BrowserEnv;
-let oidc: Awaited<ReturnType<typeof withDevOidc>>;
 before(async () => {
-  env = await startBrowserEnv();
-  oidc = await withDevOidc({ app: env.app, config: env.testApp.config });
+  env = await startBrowserEnv({ oidc: true });
 });
 after(async () => {
-  await oidc?.close();
   await env?.close();
 });
 

@@ -41,6 +41,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type Page } from 'playwright-core';
 import { createTestApp, type TestApp } from '../../support/app';
+import { withDevOidc } from '../../support/clients';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AXE_SOURCE = fs.readFileSync(path.join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
@@ -81,6 +82,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Seeded catalogue (GC inventory + demo set); default true. */
   catalogue?: boolean;
+  /** Start the development OpenID provider for client sign-in (closed with the env). */
+  oidc?: boolean;
 }
 
 export async function launchChromium(): Promise<Browser> {
@@ -90,11 +93,13 @@ export async function launchChromium(): Promise<Browser> {
 export async function startBrowserEnv(opts: StartOptions = {}): Promise<BrowserEnv> {
   const testApp = await createTestApp({ catalogue: opts.catalogue ?? true, env: opts.env });
   let browser: Browser | undefined;
+  let oidc: { close(): Promise<void> } | undefined;
   try {
     await testApp.app.listen({ host: '127.0.0.1', port: 0 });
     const address = testApp.app.server.address();
     if (!address || typeof address === 'string') throw new Error('server did not listen on a TCP port');
     const baseUrl = `http://127.0.0.1:${address.port}`;
+    if (opts.oidc) oidc = await withDevOidc({ app: testApp.app, config: testApp.config });
     browser = await launchChromium();
     const contexts: BrowserContext[] = [];
     const b = browser;
@@ -119,11 +124,13 @@ export async function startBrowserEnv(opts: StartOptions = {}): Promise<BrowserE
       async close() {
         for (const c of contexts) await c.close().catch(() => {});
         await b.close().catch(() => {});
+        await oidc?.close().catch(() => {});
         await testApp.close();
       },
     };
   } catch (err) {
     await browser?.close().catch(() => {});
+    await oidc?.close().catch(() => {});
     await testApp.close().catch(() => {});
     throw err;
   }
