@@ -92,7 +92,7 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   app.post<{ Body: Static<typeof CreateBody> }>('/api/v1/agreements', {
-    config: own.agreementCreate,
+    config: { ...own.agreementCreate, idempotent: 'command' },
     schema: { tags: ['agreements'], summary: 'Draft a new agreement (managers; Idempotency-Key)', body: CreateBody, headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 200 })) }), response: { 201: Agreement, 400: ApiError, 401: ApiError, 403: ApiError, 409: ApiError, 422: ApiError } },
   }, async (request, reply) => {
     const s = staffFor(request);
@@ -138,7 +138,7 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
 
   const AmendBody = Type.Object({ terms: Type.Optional(Terms), note: Type.Optional(Str(2000)) }, { additionalProperties: false });
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof AmendBody> }>('/api/v1/agreements/:id/amendments', {
-    config: own.agreementManage,
+    config: { ...own.agreementManage, idempotent: 'command' },
     schema: { tags: ['agreements'], summary: 'Open an amendment: a new draft version (managers; Idempotency-Key)', params: IdParams, body: AmendBody, response: { 201: Agreement, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 422: ApiError } },
   }, async (request, reply) => {
     const s = staffFor(request);
@@ -167,7 +167,7 @@ export async function agreementsApi(app: FastifyInstance, deps: AppDeps): Promis
   });
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof FeeBody> }>('/api/v1/agreements/:id/fees', {
-    config: own.agreementManage,
+    config: { ...own.agreementManage, idempotent: 'command' },
     schema: { tags: ['agreements'], summary: 'Add a fee version for a service the agreement covers (managers; Idempotency-Key)', params: IdParams, body: FeeBody, response: { 201: Type.Object({ id: Type.String(), components: Quote.properties.components, totalCents: Type.Integer() }), 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 422: ApiError } },
   }, async (request, reply) => {
     const s = staffFor(request);

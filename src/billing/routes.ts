@@ -128,7 +128,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.post('/api/v1/billing/invoices/:id/lines/:lineId/disputes', {
-    config: o.dispute,
+    config: { ...o.dispute, idempotent: true },
     schema: {
       tags, summary: 'A partner disputes a line of its own invoice, with a reason (one open dispute per line)',
       params: Type.Object({ id: Type.String({ maxLength: 40 }), lineId: Type.String({ maxLength: 40 }) }),
@@ -160,7 +160,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   const BusinessParams = Type.Object({ businessId: Type.String({ minLength: 1, maxLength: 100 }) });
 
   app.post('/api/v1/billing/subscriptions', {
-    config: o.oneStopOnly('a business’s subscription (one-stop managers only)'),
+    config: { ...o.oneStopOnly('a business’s subscription (one-stop managers only)'), idempotent: true },
     schema: {
       tags, summary: 'A business takes a yearly subscription (default $75; minimum statement $15); one-stop managers',
       body: Type.Object({

@@ -210,7 +210,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/:id/interactions',
-    { config: own.theCase,
+    { config: { ...own.theCase, idempotent: true },
       schema: {
         tags,
         summary: 'Log an interaction (channel, outcome, note)',
@@ -223,7 +223,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/:id/messages',
-    { config: own.theCase,
+    { config: { ...own.theCase, idempotent: true },
       schema: {
         tags,
         summary: 'Send a message inside the case (client or agency)',
@@ -240,7 +240,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps, ctx: Ctx) {
 
   app.post(
     '/api/v1/cases/:id/referrals',
-    { config: own.theCase,
+    { config: { ...own.theCase, idempotent: true },
       schema: {
         tags,
         summary: 'Warm referral to another organisation, with a context summary and the client’s consent',

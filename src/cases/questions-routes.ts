@@ -46,7 +46,7 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
   const ChannelE = Type.Union(CHANNELS.map((c) => Type.Literal(c)));
   app.post(
     '/api/v1/cases/questions',
-    { config: own.caller('a question the caller’s organisation hands to another, for a client it serves', 'any'),
+    { config: { ...own.caller('a question the caller’s organisation hands to another, for a client it serves', 'any'), idempotent: true },
       schema: {
         tags,
         summary: 'Warm referral of a client’s question (no case) to another organisation, with a context summary and the client’s consent (staff serving the client)',
@@ -103,7 +103,7 @@ export async function questionRoutes(app: FastifyInstance, deps: AppDeps, ctx: C
   );
   app.post(
     '/api/v1/cases/questions/:id/case',
-    { config: own.question,
+    { config: { ...own.question, idempotent: true },
       schema: {
         tags,
         summary: 'The receiving organisation turns the question into a case for one of its services',

@@ -92,7 +92,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
   );
   app.post(
     '/api/v1/me/addresses',
-    { config: own.client, schema: { tags, summary: 'Add a new address (the current one is closed and kept in the history)', body: AddressBody } },
+    { config: { ...own.client, idempotent: true }, schema: { tags, summary: 'Add a new address (the current one is closed and kept in the history)', body: AddressBody } },
     async (request, reply) => {
       const id = apiClient(request);
       await addAddress(db, id, request.body as Record<string, unknown>);

@@ -178,7 +178,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   // ---------------------------------------------------------------- API: queue
   app.post('/api/v1/offices/:officeId/tickets', {
-    config: { ...ownOffice, rateLimitPolicy: 'ticket' },
+    config: { ...ownOffice, rateLimitPolicy: 'ticket', idempotent: true },
     schema: {
       tags: TAGS, summary: 'Create a walk-in ticket (greeter or kiosk)',
       params: OfficeParams,
@@ -231,7 +231,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return { counters: cs.map((c) => ({ id: c.id, label: c.label, orgId: c.org_id, agentId: c.agent_id, agentName: c.agent_name })) };
   });
 
-  app.post('/api/v1/offices/:officeId/counters', { config: ownOfficeManager,
+  app.post('/api/v1/offices/:officeId/counters', { config: { ...ownOfficeManager, idempotent: true },
     schema: { tags: TAGS, summary: 'Add a counter (owned by an organisation, or shared when orgId is null)', params: OfficeParams, body: Type.Object({ label: Type.String({ minLength: 1, maxLength: 10 }), orgId: Type.Optional(Nullable(Type.String({ maxLength: 100 }))) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const { officeId } = request.params as { officeId: string };
@@ -288,7 +288,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     return setAgentProfile(db, officeId, staffId, b, manager);
   });
 
-  app.post('/api/v1/offices/:officeId/shifts', { config: ownOfficeManager,
+  app.post('/api/v1/offices/:officeId/shifts', { config: { ...ownOfficeManager, idempotent: true },
     schema: { tags: TAGS, summary: 'Schedule an agent (capacity for appointments and staffing)', params: OfficeParams, body: Type.Object({ staffId: Type.String({ maxLength: 100 }), counterId: Type.Optional(Type.String({ maxLength: 40 })), startsAt: Type.String({ format: 'date-time' }), endsAt: Type.String({ format: 'date-time' }) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const { officeId } = request.params as { officeId: string };

@@ -41,6 +41,10 @@ export interface RegisteredRoute {
   url: string;
   /** Whose data the route touches (src/http/ownership.ts); undefined when the route declares nothing. */
   owner?: Owner;
+  /** The route's schema declares a 201 answer: it creates something. */
+  creates: boolean;
+  /** How it takes an Idempotency-Key (src/http/idempotency.ts): the plumbing's hook, or the command itself. */
+  idempotent?: true | 'command';
 }
 const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
 
@@ -101,7 +105,9 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   app.addHook('onRoute', (route) => {
     // the plumbing's plugins (API docs, static assets) serve no organisation's data
     if (/^\/(docs|assets)(\/|$)/.test(route.url) && !ownerOf(route.config)) route.config = { ...(route.config ?? {}), owner: 'none' };
-    for (const method of [route.method].flat()) routeList.push({ method, url: route.url, owner: ownerOf(route.config) });
+    const creates = Boolean((route.schema?.response as Record<string, unknown> | undefined)?.['201']);
+    const idempotent = (route.config as { idempotent?: true | 'command' } | undefined)?.idempotent;
+    for (const method of [route.method].flat()) routeList.push({ method, url: route.url, owner: ownerOf(route.config), creates, idempotent });
   });
 
   app.decorateRequest('lang', 'en');

@@ -23,8 +23,12 @@ import { AppError } from './errors';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route accepts an Idempotency-Key (src/http/idempotency.ts). */
-    idempotent?: boolean;
+    /**
+     * The route accepts an Idempotency-Key (src/http/idempotency.ts): `true`, through this hook; 'command', the
+     * handler takes the key itself (payments claims it in its command's own transaction; agreements in its store). test/idempotency.test.ts
+     * fails for any API route that creates (a 201 answer) and declares neither.
+     */
+    idempotent?: true | 'command';
   }
   interface FastifyRequest {
     idempotency: { scope: string; route: string; key: string } | null;
@@ -56,7 +60,7 @@ export function installIdempotency(app: FastifyInstance, db: Database) {
 
   // after the session, CSRF and ownership hooks (registered before this one)
   app.addHook('preHandler', async (request, reply) => {
-    if (!(request.routeOptions.config as { idempotent?: boolean } | undefined)?.idempotent) return;
+    if ((request.routeOptions.config as { idempotent?: true | 'command' } | undefined)?.idempotent !== true) return;
     const header = request.headers['idempotency-key'];
     if (header === undefined) return;
     const key = Array.isArray(header) ? header[0] : header;

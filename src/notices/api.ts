@@ -110,7 +110,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
 
   app.post(
     '/api/v1/me/declarations',
-    { config: own.client,
+    { config: { ...own.client, idempotent: true },
       bodyLimit: 32 * 1024,
       schema: {
         tags: ['notices'],
@@ -149,7 +149,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
 
   app.post(
     '/api/v1/me/declarations/:id/recipients',
-    { config: own.client,
+    { config: { ...own.client, idempotent: true },
       schema: {
         tags: ['notices'],
         summary: 'Tell more programs about an earlier declaration',

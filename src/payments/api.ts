@@ -45,7 +45,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
   const { db } = deps;
 
   app.post('/api/v1/payments/baskets', {
-    config: { ...newBasketOwner(db), rateLimitPolicy: 'booking' },
+    config: { ...newBasketOwner(db), rateLimitPolicy: 'booking', idempotent: 'command' },
     schema: {
       tags, summary: 'Create a basket of services, priced from the fee schedules in force (locked for 30 minutes)',
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })) }),
@@ -90,7 +90,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.post('/api/v1/payments/baskets/:id/payments', {
-    config: basketOwner(db),
+    config: { ...basketOwner(db), idempotent: 'command' },
     schema: {
       tags, summary: 'Pay a basket: card through the provider (returns next_url), or cash/debit/cheque at a counter, or on account',
       params: Type.Object({ id: Type.String() }),
@@ -122,7 +122,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps) {
   });
 
   app.post('/api/v1/payments/:id/refunds', {
-    config: paymentOwner(db, LEDGER_ROLES),
+    config: { ...paymentOwner(db, LEDGER_ROLES), idempotent: 'command' },
     schema: {
       tags, summary: 'Refund a payment in full or in part (split per payee); states refund_amount_available (409 when stale)',
       params: Type.Object({ id: Type.String() }),

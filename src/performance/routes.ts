@@ -316,7 +316,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     periodStart: Type.String({ maxLength: 10 }), periodEnd: Type.String({ maxLength: 10 }), transactions: Type.Number(),
   });
   app.post('/api/v1/performance/volumes', {
-    config: { ...own.partnerKey, rateLimitPolicy: 'partnerFeed' as const },
+    config: { ...own.partnerKey, rateLimitPolicy: 'partnerFeed' as const, idempotent: true },
     schema: {
       tags: TAGS, summary: "A partner reports its own channels' volumes (partner key). JSON {rows:[…]} or text/csv (service_id,channel,period_start,period_end,transactions); checked whole, nothing partial stored, errors as file:line: reason",
       security: [{ partnerKey: [] }],
