@@ -7,7 +7,9 @@
  */
 import type { ChannelType, CollaborationModel, GovernmentLevel } from './tables';
 
-export const ONE_STOP_ORG_ID = 'guichet';
+/** The one-stop organisation's id: one definition, in the ownership rule (src/http/ownership.ts). */
+import { ONE_STOP_ORG } from '../http/ownership';
+export const ONE_STOP_ORG_ID = ONE_STOP_ORG;
 
 export interface DemoOrg {
   id: string;

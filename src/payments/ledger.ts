@@ -28,7 +28,8 @@ import type { AccountKind, LedgerEvent } from './tables';
 
 export type Trx = Transaction<DB>;
 
-export const ONE_STOP_ORG_ID = 'guichet';
+import { ONE_STOP_ORG } from '../http/ownership';
+export const ONE_STOP_ORG_ID = ONE_STOP_ORG;
 export const BANK = 'bank:trust';
 export const FEE_REVENUE = 'revenue:fees';
 export const CARD_COSTS = 'costs:card';

@@ -17,6 +17,7 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/database';
 import { AppError } from '../http/errors';
+import { ONE_STOP_ORG } from '../http/ownership';
 import { localDate } from '../i18n/index';
 import { cashAt, clearing, ensureAccounts, ONE_STOP_REFUNDS, postEntry, REFUNDS_OWED, reverseEntry, type Trx } from './ledger';
 import type { PaymentProvider } from './providers/types';
@@ -105,7 +106,7 @@ export async function createRefund(trx: Trx, paymentId: string, input: RefundInp
     const lineLeft = line.reduce((s, c) => s + c.left, 0);
     if (input.amountCents > lineLeft) throw new AppError(422, 'REFUND_EXCEEDS_AVAILABLE');
     if (input.bearer === 'partner') {
-      const partnerFirst = [...line].sort((a, b) => Number(b.payeeOrgId !== 'guichet') - Number(a.payeeOrgId !== 'guichet') || a.id - b.id);
+      const partnerFirst = [...line].sort((a, b) => Number(b.payeeOrgId !== ONE_STOP_ORG) - Number(a.payeeOrgId !== ONE_STOP_ORG) || a.id - b.id);
       let rest = input.amountCents;
       alloc = [];
       for (const c of partnerFirst) {
