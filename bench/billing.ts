@@ -133,6 +133,10 @@ run(async () => {
     console.log(`second run of the month: nothing made, ${secs(t0).toFixed(2)} s`);
     console.log(`bench:billing interactions=${N} seconds=${seconds.toFixed(2)} groupby_seconds=${groupbySeconds.toFixed(2)} ratio=${(seconds / groupbySeconds).toFixed(2)}`);
   } finally {
-    await database.cleanup();
+    // BENCH_KEEP=1 keeps the generated database (to study plans with psql); it is dropped otherwise.
+    if (process.env.BENCH_KEEP) {
+      console.log(`kept: ${database.url}`);
+      await database.db.destroy();
+    } else await database.cleanup();
   }
 });

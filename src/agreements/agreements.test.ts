@@ -10,7 +10,7 @@ import { createTestApp, csrfFrom, staffCookie, type TestApp } from '../../test/s
 import { startSmtp, type TestSmtp } from '../../test/support/smtp';
 import { createMailer } from '../mail/mailer';
 import { seedDemoAgreements } from './demo';
-import { expireAgreements, sendExpiryReminders } from './service';
+import { expireAgreements, renewedEnd, sendExpiryReminders } from './service';
 
 describe('agreements: API, pages, authorisation', () => {
   let t: TestApp;
@@ -219,5 +219,76 @@ describe('agreements: API, pages, authorisation', () => {
     assert.match(svc.body, /id="fees-by-channel"/);
     assert.match(svc.body, /90,00\s*\$/);
     assert.match(svc.body, /Comprend 2,00\s*\$ conservés par le guichet unique/);
+  });
+
+  it('renewal: an agreement renewed automatically goes on for its renewal months, and the reminders say so', async () => {
+    assert.deepEqual([renewedEnd(`${year}-12-31`, 12), renewedEnd(`${year}-06-30`, 6), renewedEnd(`${year}-03-31`, 1)], [`${year + 1}-12-31`, `${year}-12-31`, `${year}-04-30`]);
+    const mailer = createMailer({ SMTP_URL: smtp.url });
+    const bad = await api('manager', 'POST', '/api/v1/agreements', { partner_org_id: 'on-mto', terms: terms({ renewal: 'automatic', renewal_months: 61 }) }, 'r-0');
+    assert.equal(bad.statusCode, 400);
+    const made = await api('manager', 'POST', '/api/v1/agreements', { partner_org_id: 'on-mto', terms: terms({ title_en: 'Renewing (test)', renewal: 'automatic', renewal_months: 6, term_end: `${year}-06-30` }) }, 'r-1');
+    assert.equal(made.statusCode, 201, made.body);
+    const rid = made.json().id;
+    await api('manager', 'POST', `/api/v1/agreements/${rid}/submit`);
+    await api('board', 'POST', `/api/v1/agreements/${rid}/approve`, { decision_date: `${year}-01-02`, decision_reference: 'B-R' });
+    assert.equal((await api('mto', 'POST', `/api/v1/agreements/${rid}/accept`)).json().status, 'active');
+    // An amendment opened before the renewal that keeps the end date (it changes the hold).
+    assert.equal((await api('manager', 'POST', `/api/v1/agreements/${rid}/amendments`, { terms: terms({ title_en: 'Renewing (test)', renewal: 'automatic', renewal_months: 6, term_end: `${year}-06-30`, hold_business_days: 4 }) }, 'r-2')).statusCode, 201);
+    const mails = (from: number) => smtp.inbox.slice(from).map((m) => m.raw.replace(/=\r?\n/g, '')).filter((m) => m.includes('Renewing'));
+
+    // 20 days before the end: the managers are told it renews, until when (not that it expires).
+    let base = smtp.inbox.length;
+    await sendExpiryReminders(t.db, mailer, `${year}-06-10`, 'http://localhost');
+    const told = mails(base);
+    assert.ok(told.length >= 1);
+    assert.match(told[0], /Subject: =\?UTF-8\?Q\?Agreement_AGR-\d+_renews_automatically_/);
+    assert.match(told[0], /It renews automatically for 6 months, until December 31, /);
+    assert.match(told[0], /jusqu=E2=80=99au 31 d=C3=A9cembre|jusqu’au 31 décembre/);
+
+    // The day after its end: renewed for 6 months, not expired; the event says from when to when; the open
+    // amendment keeps up with the new end date.
+    assert.equal(await expireAgreements(t.db, `${year}-07-01`), 0);
+    const a1 = (await api('manager', 'GET', `/api/v1/agreements/${rid}`)).json();
+    assert.deepEqual([a1.status, a1.terms.term_end], ['active', `${year}-12-31`]);
+    const ev = await t.db.selectFrom('agreement_events').select(['action', 'detail']).where('agreement_id', '=', rid).where('action', '=', 'renewed').execute();
+    assert.deepEqual(ev, [{ action: 'renewed', detail: `${year}-06-30 → ${year}-12-31` }]);
+    const open = await t.db.selectFrom('agreement_versions').select(['snapshot', 'base']).where('agreement_id', '=', rid).where('status', '=', 'draft').executeTakeFirstOrThrow();
+    assert.equal((open.snapshot as any).term_end, `${year}-12-31`);
+    assert.equal((open.base as any).term_end, `${year}-12-31`);
+    const versions = (await api('manager', 'GET', `/api/v1/agreements/${rid}/versions`)).json().items;
+    assert.deepEqual(versions.at(-1).diff.map((d: any) => d.field), ['hold_business_days'], 'the amendment does not undo the renewal');
+    assert.equal(await expireAgreements(t.db, `${year}-07-02`), 0, 'a rerun changes nothing');
+    assert.equal((await t.db.selectFrom('agreement_events').select('action').where('agreement_id', '=', rid).where('action', '=', 'renewed').execute()).length, 1);
+    const page = await t.app.inject({ method: 'GET', url: `/fr/personnel/ententes/${rid}`, headers: { cookie: who.mto, accept: 'text/html' } });
+    assert.match(page.body, /Renouvelée automatiquement, par périodes de 6 mois/);
+
+    // The new end gets its own reminders.
+    base = smtp.inbox.length;
+    await sendExpiryReminders(t.db, mailer, `${year}-12-11`, 'http://localhost');
+    assert.ok(mails(base).some((m) => /renews automatically for 6 months, until June 30, /.test(m)));
+
+    // A missed run catches up: months later, renewed as many times as needed to cover the day.
+    await expireAgreements(t.db, `${year + 1}-08-15`);
+    const a2 = await t.db.selectFrom('agreements').select(['status', 'term_end']).where('id', '=', rid).executeTakeFirstOrThrow();
+    assert.deepEqual(a2, { status: 'active', term_end: `${year + 1}-12-31` });
+
+    // A child renewed automatically never goes past its master; when its master ends with it, it expires.
+    const master = await api('manager', 'POST', '/api/v1/agreements', { partner_org_id: 'on-mto', is_master: true, terms: terms({ title_en: 'Renewing master (test)', renewal: 'automatic', renewal_months: 12, term_start: `${year + 1}-01-01`, term_end: `${year + 2}-12-31` }) }, 'r-m');
+    const mid = master.json().id;
+    const child = await api('manager', 'POST', '/api/v1/agreements', { partner_org_id: 'on-mto', terms: terms({ title_en: 'Renewing child (test)', master_id: mid, renewal: 'automatic', renewal_months: 24, term_start: `${year + 1}-01-01`, term_end: `${year + 2}-06-30` }) }, 'r-c');
+    const plain = await api('manager', 'POST', '/api/v1/agreements', { partner_org_id: 'on-mto', terms: terms({ title_en: 'Plain child (test)', master_id: mid, renewal: 'automatic', renewal_months: 12, term_start: `${year + 1}-01-01`, term_end: `${year + 2}-12-31` }) }, 'r-p');
+    await t.db.updateTable('agreements').set({ status: 'active' }).where('id', 'in', [mid, child.json().id, plain.json().id]).execute();
+    await expireAgreements(t.db, `${year + 2}-07-01`);
+    const c1 = await t.db.selectFrom('agreements').select(['status', 'term_end']).where('id', '=', child.json().id).executeTakeFirstOrThrow();
+    assert.deepEqual(c1, { status: 'active', term_end: `${year + 2}-12-31` }, 'capped at the master’s end');
+    await t.db.updateTable('agreements').set({ renewal: 'none' }).where('id', '=', mid).execute();
+    base = smtp.inbox.length;
+    await sendExpiryReminders(t.db, mailer, `${year + 2}-12-11`, 'http://localhost');
+    const childMail = smtp.inbox.slice(base).map((m) => m.raw.replace(/=\r?\n/g, '')).find((m) => m.includes('Renewing child'));
+    assert.ok(childMail && /Renew it with an amendment, or let it expire/.test(childMail), 'its master ends with it: an expiry reminder');
+    await expireAgreements(t.db, `${year + 3}-01-01`);
+    const ended = await t.db.selectFrom('agreements').select(['id', 'status', 'end_reason']).where('id', 'in', [mid, child.json().id, plain.json().id]).orderBy('title_en').execute();
+    assert.deepEqual(ended.map((e) => e.status), ['expired', 'expired', 'expired']);
+    mailer.close();
   });
 });

@@ -30,6 +30,7 @@ export const Terms = Type.Object({
   integration_level: Type.Optional(Type.Union([Type.Literal('complete'), Type.Literal('partial'), Type.Literal('co_location')])),
   term_start: Type.Optional(Str(10)), term_end: Type.Optional(Str(10)),
   renewal: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('annual_review'), Type.Literal('automatic')])),
+  renewal_months: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, description: 'months each automatic renewal adds to the term (default 12)' })),
   master_id: Type.Optional(Nullable(Str(40))),
   refund_bearer: Type.Optional(Type.Union([Type.Literal('partner'), Type.Literal('one_stop_own_delay')])),
   show_partner_name: Type.Optional(Type.Boolean()), show_partner_logo: Type.Optional(Type.Boolean()),

@@ -20,7 +20,7 @@ import type { StaffPrincipal } from '../http/session';
 import { createService } from '../catalogue/editor/workflow';
 import { emptySnapshot } from '../catalogue/editor/model';
 import { isIsoDate } from './fees';
-import { liveSnapshot, type AgreementSnapshot } from './model';
+import { liveSnapshot, withSnapshotDefaults, type AgreementSnapshot } from './model';
 import { isBoard, isManager, isPartnerStaff, seesAll } from './service';
 
 export const VALUE_FACTORS = ['law_requires', 'promotes_one_stop', 'client_demand', 'agency_benefit', 'government_benefit'] as const;
@@ -150,7 +150,7 @@ export async function decide(db: Database, staff: StaffPrincipal, id: string, d:
     const open = await trx.selectFrom('agreement_versions').selectAll().where('agreement_id', '=', agreement.id).where('status', 'in', ['draft', 'submitted', 'approved']).forUpdate().executeTakeFirst();
     let v: number;
     if (open) {
-      const snap = open.snapshot as AgreementSnapshot;
+      const snap = withSnapshotDefaults(open.snapshot as AgreementSnapshot);
       snap.services = [...snap.services, { service_id: serviceId, channels: ['online'] }].sort((a, b) => a.service_id.localeCompare(b.service_id));
       await trx.updateTable('agreement_versions').set({ snapshot: JSON.stringify(snap), updated_at: new Date() }).where('agreement_id', '=', agreement.id).where('version', '=', open.version).execute();
       v = open.version;

@@ -204,4 +204,13 @@ export const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  // Renewal that acts: an agreement renewed automatically is extended by renewal_months when its term ends.
+  '002_renewal_months': {
+    async up(db: Kysely<any>) {
+      await sql`alter table agreements add column renewal_months integer not null default 12 check (renewal_months between 1 and 60)`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`alter table agreements drop column renewal_months`.execute(db);
+    },
+  },
 };

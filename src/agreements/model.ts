@@ -12,6 +12,8 @@ export interface AgreementSnapshot {
   term_start: string;
   term_end: string;
   renewal: 'none' | 'annual_review' | 'automatic';
+  /** Months each automatic renewal adds to the term (1..60; 12 when a version older than the field does not say). */
+  renewal_months: number;
   master_id: string | null;
   refund_bearer: RefundBearerRule;
   show_partner_name: boolean;
@@ -28,12 +30,17 @@ export interface AgreementSnapshot {
 }
 
 export const SNAPSHOT_FIELDS = [
-  'title_en', 'title_fr', 'summary_en', 'summary_fr', 'integration_level', 'term_start', 'term_end', 'renewal', 'master_id',
+  'title_en', 'title_fr', 'summary_en', 'summary_fr', 'integration_level', 'term_start', 'term_end', 'renewal', 'renewal_months', 'master_id',
   'refund_bearer', 'show_partner_name', 'show_partner_logo', 'visibility_channels', 'convenience_fee_legal_basis_en',
   'convenience_fee_legal_basis_fr', 'hold_business_days', 'remittance_frequency', 'net_invoices', 'payment_due_days',
 ] as const;
 
 type AnyDb = Kysely<DB> | Transaction<DB>;
+
+/** A version's terms as stored, with the defaults of fields added after it was written (renewal_months: 12). */
+export function withSnapshotDefaults(snap: AgreementSnapshot): AgreementSnapshot {
+  return { ...snap, renewal_months: snap.renewal_months ?? 12 };
+}
 
 /** The terms in force (the agreement row and its services and service levels). */
 export async function liveSnapshot(db: AnyDb, agreementId: string): Promise<AgreementSnapshot | undefined> {

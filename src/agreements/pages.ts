@@ -11,7 +11,7 @@ import { formatMoney, localDate, t, type Lang } from '../i18n/index';
 import { bilingualRoute, fillPath } from '../web/render';
 import { CHANNEL_TYPES } from '../catalogue/editor/model';
 import { createFeeVersion, quoteComponents } from './fees';
-import { liveSnapshot, type AgreementSnapshot } from './model';
+import { liveSnapshot, withSnapshotDefaults, type AgreementSnapshot } from './model';
 import {
   accept, agreementFor, amend, approve, createAgreement, defaultSnapshot, diffAgreementSnapshots, discardAmendment, isBoard, isManager, isPartnerStaff,
   mayUseAgreements, openVersion, recall, saveDraft, seesAll, sendBack, submit, terminate,
@@ -60,7 +60,7 @@ function termsFromForm(body: Record<string, unknown>): Record<string, unknown> {
   const list = (v: unknown) => (Array.isArray(v) ? v : v == null || v === '' ? [] : [v]);
   const lines = (v: unknown) => (typeof v === 'string' ? v.split(/\r?\n/).map((l) => l.trim()).filter(Boolean) : []);
   return {
-    ...Object.fromEntries(['title_en', 'title_fr', 'summary_en', 'summary_fr', 'integration_level', 'term_start', 'term_end', 'renewal', 'master_id', 'refund_bearer',
+    ...Object.fromEntries(['title_en', 'title_fr', 'summary_en', 'summary_fr', 'integration_level', 'term_start', 'term_end', 'renewal', 'renewal_months', 'master_id', 'refund_bearer',
       'convenience_fee_legal_basis_en', 'convenience_fee_legal_basis_fr', 'hold_business_days', 'remittance_frequency', 'payment_due_days'].map((f) => [f, body[f]])),
     show_partner_name: body.show_partner_name === 'yes',
     show_partner_logo: body.show_partner_logo === 'yes',
@@ -170,7 +170,7 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
       a.master_id ? db.selectFrom('agreements').select(['id', 'number']).where('id', '=', a.master_id).executeTakeFirst() : Promise.resolve(undefined),
     ]);
     const done = (request.query as { done?: string }).done;
-    const shown = a.status === 'draft' || a.status === 'submitted' ? (open?.snapshot as AgreementSnapshot) ?? terms! : terms!;
+    const shown = a.status === 'draft' || a.status === 'submitted' ? (open ? withSnapshotDefaults(open.snapshot as AgreementSnapshot) : terms!) : terms!;
     const amendment = open && open.version > 1 ? open : null;
     return reply.page('agreements/views/agreement.njk', {
       title: `${a.number} — ${lang === 'fr' ? a.title_fr : a.title_en}`,
@@ -210,7 +210,7 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
     if (!isManager(s)) throw new AppError(403, 'FORBIDDEN');
     const open = await openVersion(db, a.id);
     if (!open || open.status !== 'draft') throw new AppError(409, 'VERSION_NOT_DRAFT');
-    return renderForm(reply, lang, { id: a.id, isNew: false, values: formValues(open.snapshot as AgreementSnapshot) });
+    return renderForm(reply, lang, { id: a.id, isNew: false, values: formValues(withSnapshotDefaults(open.snapshot as AgreementSnapshot)) });
   }, { config: own.agreementManage });
   bilingualRoute(app, 'POST', PATHS.edit, async (request, reply, lang) => {
     const s = requireStaff(request);

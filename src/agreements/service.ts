@@ -20,7 +20,7 @@ import { CHANNEL_TYPES } from '../catalogue/editor/model';
 import { diffWords, type DiffPart, type FieldDiff } from '../catalogue/editor/diff';
 import { formatDate, t, type Lang } from '../i18n/index';
 import { isIsoDate } from './fees';
-import { applySnapshot, liveSnapshot, SNAPSHOT_FIELDS, type AgreementSnapshot } from './model';
+import { applySnapshot, liveSnapshot, SNAPSHOT_FIELDS, withSnapshotDefaults, type AgreementSnapshot } from './model';
 import type { Mailer } from '../mail/mailer';
 
 type Trx = Transaction<DB>;
@@ -44,7 +44,7 @@ export function defaultSnapshot(today: string): AgreementSnapshot {
   return {
     title_en: '', title_fr: '', summary_en: '', summary_fr: '', integration_level: 'complete', term_start: today,
     term_end: `${y + 2}${today.slice(4)}` === `${y + 2}-02-29` ? `${y + 2}-02-28` : `${y + 2}${today.slice(4)}`,
-    renewal: 'annual_review', master_id: null, refund_bearer: 'one_stop_own_delay', show_partner_name: true, show_partner_logo: true,
+    renewal: 'annual_review', renewal_months: 12, master_id: null, refund_bearer: 'one_stop_own_delay', show_partner_name: true, show_partner_logo: true,
     visibility_channels: ['online', 'in_person', 'phone'], convenience_fee_legal_basis_en: null, convenience_fee_legal_basis_fr: null,
     hold_business_days: 3, remittance_frequency: 'daily', net_invoices: false, payment_due_days: 20, services: [], service_levels: [],
   };
@@ -106,6 +106,7 @@ export function normaliseSnapshot(raw: Record<string, unknown>, details: FieldEr
     term_start: date('term_start'),
     term_end: date('term_end'),
     renewal: oneOf('renewal', ['none', 'annual_review', 'automatic'] as const, 'annual_review'),
+    renewal_months: int('renewal_months', 1, 60, 12),
     master_id: typeof raw.master_id === 'string' && raw.master_id.trim() ? raw.master_id.trim() : null,
     refund_bearer: oneOf('refund_bearer', ['partner', 'one_stop_own_delay'] as const, 'one_stop_own_delay'),
     show_partner_name: bool('show_partner_name', true),
@@ -261,7 +262,7 @@ export async function submit(db: Database, staff: StaffPrincipal, id: string): P
     const a = await agreementFor(trx, staff, id, true);
     const v = await openVersion(trx, a.id, true);
     if (!v || v.status !== 'draft') throw new AppError(409, 'VERSION_NOT_DRAFT');
-    const snap = v.snapshot as AgreementSnapshot;
+    const snap = withSnapshotDefaults(v.snapshot as AgreementSnapshot);
     if (!snap.services.length) throw new AppError(422, 'AGREEMENT_NO_SERVICES');
     await checkAgainstDb(trx, snap, a.partner_org_id, a.is_master, a.id);
     await trx.updateTable('agreement_versions').set({ status: 'submitted', updated_at: new Date() }).where('agreement_id', '=', a.id).where('version', '=', v.version).execute();
@@ -337,7 +338,7 @@ export async function accept(db: Database, staff: StaffPrincipal, id: string): P
     if (!(isPartnerStaff(staff) && staff.orgId === a.partner_org_id)) throw new AppError(403, 'FORBIDDEN');
     const v = await openVersion(trx, a.id, true);
     if (!v || v.status !== 'approved') throw new AppError(409, 'AGREEMENT_STATE');
-    const snap = v.snapshot as AgreementSnapshot;
+    const snap = withSnapshotDefaults(v.snapshot as AgreementSnapshot);
     await checkAgainstDb(trx, snap, a.partner_org_id, a.is_master, a.id);
     await trx.updateTable('agreement_versions').set({ status: 'accepted', accepted_by: staff.id, updated_at: new Date() }).where('agreement_id', '=', a.id).where('version', '=', v.version).execute();
     await applySnapshot(trx, a.id, snap, {
@@ -400,9 +401,62 @@ export async function terminate(db: Database, staff: StaffPrincipal, id: string,
   });
 }
 
-/** Automatic expiry: active (or approved, never accepted) agreements past their end, then children of ended masters. */
+/**
+ * The end of a term renewed for `months`: the renewal starts the day after the old end and lasts `months` calendar
+ * months (31 December + 12 months = 31 December of the next year; a renewal starting on the 31st ends on the day
+ * before the same day `months` later, or on the last day of that month when it has none).
+ */
+export function renewedEnd(termEnd: string, months: number): string {
+  const start = addDays(termEnd, 1);
+  const [y, m, d] = start.split('-').map(Number);
+  const total = y * 12 + (m - 1) + months;
+  const ny = Math.floor(total / 12);
+  const nm = (total % 12) + 1;
+  const last = new Date(Date.UTC(ny, nm, 0)).getUTCDate();
+  const same = `${ny}-${String(nm).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
+  return addDays(same, -1);
+}
+
+/**
+ * Automatic renewal, before expiry: an active agreement renewed automatically whose term has ended goes on for its
+ * `renewal_months` (as many times as needed to cover today, should the job have missed days). Masters first, so a
+ * child renewed in the same run may use its master's new term; a child never goes past its master's end (capped),
+ * and one whose master ends with it is not renewed (it ends with its master). An open amendment that kept the old end
+ * date keeps up with the new one (its proposed terms and the terms it amends), so accepting it later does not undo
+ * the renewal. Each renewal is an event of the agreement ("old end → new end"). Returns the renewed ids.
+ */
+async function renewAgreements(trx: Trx, today: string): Promise<string[]> {
+  const due = await trx.selectFrom('agreements').select(['id', 'term_end', 'renewal_months', 'master_id', 'is_master'])
+    .where('status', '=', 'active').where('renewal', '=', 'automatic').where('term_end', '<', today)
+    .orderBy('is_master', 'desc').orderBy('id').forUpdate().execute();
+  const renewed: string[] = [];
+  for (const a of due) {
+    let end = a.term_end;
+    for (let i = 0; i < 1200 && end < today; i++) end = renewedEnd(end, a.renewal_months);
+    if (a.master_id) {
+      const m = await trx.selectFrom('agreements').select(['status', 'term_end']).where('id', '=', a.master_id).executeTakeFirst();
+      if (!m || m.status !== 'active') continue;
+      if (m.term_end < end) end = m.term_end;
+      if (end < today) continue;
+    }
+    await trx.updateTable('agreements').set({ term_end: end, updated_at: new Date() }).where('id', '=', a.id).execute();
+    for (const col of ['snapshot', 'base'] as const) {
+      await sql`update agreement_versions set ${sql.ref(col)} = jsonb_set(${sql.ref(col)}, '{term_end}', to_jsonb(${end}::text))
+                 where agreement_id = ${a.id} and status in ('draft', 'submitted', 'approved') and ${sql.ref(col)} ->> 'term_end' = ${a.term_end}`.execute(trx);
+    }
+    await event(trx, a.id, null, 'renewed', null, `${a.term_end} → ${end}`);
+    renewed.push(a.id);
+  }
+  return renewed;
+}
+
+/**
+ * The daily run: automatic renewals first (renewAgreements), then automatic expiry: active (or approved, never
+ * accepted) agreements past their end, then children of ended masters. Returns how many ended.
+ */
 export async function expireAgreements(db: Database, today: string): Promise<number> {
   return db.transaction().execute(async (trx) => {
+    await renewAgreements(trx, today);
     const ended = await trx.updateTable('agreements').set({ status: 'expired', ended_at: new Date(), end_reason: 'term_ended', updated_at: new Date() })
       .where('status', 'in', ['active', 'approved', 'submitted', 'draft']).where('term_end', '<', today).returning('id').execute();
     const children = await trx.updateTable('agreements').set({ status: 'expired', ended_at: new Date(), end_reason: 'master_ended', updated_at: new Date() })
@@ -430,7 +484,8 @@ export async function sendExpiryReminders(db: Database, mailer: Mailer, today: s
   let sent = 0;
   for (const days of [30, 90]) {
     const due = await db.selectFrom('agreements as a').innerJoin('organisations as o', 'o.id', 'a.partner_org_id')
-      .select(['a.id', 'a.number', 'a.title_en', 'a.title_fr', 'a.term_end', 'o.name_en', 'o.name_fr'])
+      .leftJoin('agreements as m', 'm.id', 'a.master_id')
+      .select(['a.id', 'a.number', 'a.title_en', 'a.title_fr', 'a.term_end', 'a.renewal', 'a.renewal_months', 'a.master_id', 'm.term_end as master_end', 'm.status as master_status', 'o.name_en', 'o.name_fr'])
       .where('a.status', '=', 'active').where('a.term_end', '>=', today).where('a.term_end', '<=', addDays(today, days))
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('agreement_reminders as r').select('r.agreement_id').whereRef('r.agreement_id', '=', 'a.id').whereRef('r.term_end', '=', 'a.term_end').where('r.days_before', '<=', days))))
       .execute();
@@ -441,14 +496,21 @@ export async function sendExpiryReminders(db: Database, mailer: Mailer, today: s
         const claimed = await trx.insertInto('agreement_reminders').values({ agreement_id: a.id, term_end: a.term_end, days_before: days })
           .onConflict((oc) => oc.doNothing()).returning('agreement_id').executeTakeFirst();
         if (!claimed) return;
-        const line = (lang: Lang) => t(lang, 'agreements.mail.reminderBody', {
+        // An agreement renewed automatically does not end: the managers are told when and until when it renews (the
+        // same run as renewAgreements would give it, capped by its master), so that they can still terminate it.
+        const next = renewedEnd(a.term_end, a.renewal_months);
+        const renews = a.renewal === 'automatic' && (!a.master_id || (a.master_status === 'active' && a.master_end! > a.term_end));
+        const until = renews && a.master_end && a.master_end < next ? a.master_end : next;
+        const kind = renews ? 'renewal' : 'reminder';
+        const line = (lang: Lang) => t(lang, `agreements.mail.${kind}Body`, {
           number: a.number, title: lang === 'fr' ? a.title_fr : a.title_en, partner: lang === 'fr' ? a.name_fr : a.name_en,
-          end: formatDate(a.term_end, lang), days, url: `${baseUrl}/${lang}/${lang === 'fr' ? 'personnel/ententes' : 'staff/agreements'}/${a.id}`,
+          end: formatDate(a.term_end, lang), days, months: a.renewal_months, next: formatDate(until, lang),
+          url: `${baseUrl}/${lang}/${lang === 'fr' ? 'personnel/ententes' : 'staff/agreements'}/${a.id}`,
         });
         for (const m of managers) {
           await mailer.send({
             to: m.email,
-            subject: `${t('en', 'agreements.mail.reminderSubject', { number: a.number, days })} / ${t('fr', 'agreements.mail.reminderSubject', { number: a.number, days })}`,
+            subject: `${t('en', `agreements.mail.${kind}Subject`, { number: a.number, days })} / ${t('fr', `agreements.mail.${kind}Subject`, { number: a.number, days })}`,
             text: `${line('en')}\n\n---\n\n${line('fr')}\n`,
             headers: { 'Content-Language': 'en, fr' },
           });
@@ -466,7 +528,9 @@ export async function sendExpiryReminders(db: Database, mailer: Mailer, today: s
 const DIFF_TEXT = ['title_en', 'title_fr', 'summary_en', 'summary_fr', 'convenience_fee_legal_basis_en', 'convenience_fee_legal_basis_fr'] as const;
 
 /** Field-by-field differences of two versions' terms, labelled in the page language (the catalogue editor's format). */
-export function diffAgreementSnapshots(before: AgreementSnapshot, after: AgreementSnapshot, lang: Lang): FieldDiff[] {
+export function diffAgreementSnapshots(oldTerms: AgreementSnapshot, newTerms: AgreementSnapshot, lang: Lang): FieldDiff[] {
+  const before = withSnapshotDefaults(oldTerms);
+  const after = withSnapshotDefaults(newTerms);
   const out: FieldDiff[] = [];
   const label = (f: string) => t(lang, `agreements.field.${f}`);
   for (const f of SNAPSHOT_FIELDS) {

@@ -27,6 +27,8 @@ export interface AgreementsTable {
   term_start: string;
   term_end: string;
   renewal: ColumnType<'none' | 'annual_review' | 'automatic', string | undefined, string>;
+  /** How long each automatic renewal extends the term (1..60 months, default 12). */
+  renewal_months: ColumnType<number, number | undefined, number>;
   refund_bearer: ColumnType<RefundBearerRule, RefundBearerRule | undefined, RefundBearerRule>;
   show_partner_name: ColumnType<boolean, boolean | undefined, boolean>;
   show_partner_logo: ColumnType<boolean, boolean | undefined, boolean>;

@@ -16,6 +16,7 @@ import { CHANNELS, FREQUENCIES, getTerms, isBillingManager, RATE_MODELS, runBill
 import { disputeLine, invoiceCsv, invoiceDetail, lineItems, lineLabel, listInvoices, resolveDispute } from './invoices';
 import { cancelSubscription, chargesOf, statementsOf, subscribe, subscriptionOf } from './subscriptions';
 import { billingOwners } from './owners';
+import { clientSubscriptionRoutes } from './client-pages';
 
 export const BP = {
   list: { en: '/en/staff/billing/invoices', fr: '/fr/personnel/facturation/factures' },
@@ -192,6 +193,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   });
 
   // ---------- pages ----------
+  // A business's subscriber account, in its file, for its representatives (client pages).
+  await clientSubscriptionRoutes(app, deps);
+
   bilingualRoute(app, 'GET', BP.list, async (request, reply, lang) => {
     const v = staffOrRedirect(request, reply, lang);
     if (!v) return reply;

@@ -51,6 +51,8 @@ export const CLIENT_PATHS = {
   businessAccessLog: { en: '/en/my-file/businesses/:businessId/access-log', fr: '/fr/mon-dossier/entreprises/:businessId/journal-des-acces' },
   /** Written by the notices capability (the business's notices and its Tell Us Once declarations). */
   businessNotices: { en: '/en/my-file/businesses/:businessId/notices', fr: '/fr/mon-dossier/entreprises/:businessId/avis' },
+  /** Written by the billing capability (the business's subscriber account: status, renewal, statements). */
+  businessSubscription: { en: '/en/my-file/businesses/:businessId/subscription', fr: '/fr/mon-dossier/entreprises/:businessId/abonnement' },
   /** Written by other capabilities; linked from My file. */
   notices: { en: '/en/my-file/notices', fr: '/fr/mon-dossier/avis' },
   requests: { en: '/en/my-file/requests', fr: '/fr/mon-dossier/demandes' },
@@ -407,6 +409,7 @@ export async function pageRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     consents: fillPath(P.businessConsents[lang], { businessId }),
     accessLog: fillPath(P.businessAccessLog[lang], { businessId }),
     notices: fillPath(P.businessNotices[lang], { businessId }),
+    subscription: fillPath(P.businessSubscription[lang], { businessId }),
   });
   /** A business file's sub-page (its consents, its access log): the way back to the file and the "Acting for" banner. */
   const businessSubPage = (lang: Lang, rep: Representation) => ({

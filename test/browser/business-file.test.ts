@@ -1,7 +1,9 @@
 /**
  * A business's file for its representatives, in Chromium without JavaScript (issue 3): from My file the person acts
  * for the business ("Acting for"), declares a business change of address through Tell Us Once (an error first), and
- * reads the business's notices, consents and access log. axe (WCAG 2.1 AA) runs on every page, in English and French.
+ * reads the business's notices, consents and access log; then takes the business's yearly subscription, reads its
+ * renewal date, statements and carried amount, and cancels it (billing). axe (WCAG 2.1 AA) runs on every page, in
+ * English and French.
  * The recipient is a pull partner, so no background worker is needed.
  */
 import assert from 'node:assert/strict';
@@ -10,6 +12,9 @@ import { assertNoA11yViolations, startBrowserEnv, type BrowserEnv } from './supp
 import { clientCookie, createTestClient } from '../support/clients';
 import { addRepresentative } from '../../src/clients/accounts';
 import { saveSubscription } from '../../src/notices/service';
+import { chargeOnAccount, runStatements } from '../../src/billing/subscriptions';
+import { addMonths, BILLING_TZ } from '../../src/billing/billing';
+import { localDate } from '../../src/i18n/index';
 
 let env: BrowserEnv;
 let person = '';
@@ -95,4 +100,47 @@ test('a representative acts for a business, declares its change of address and r
   // "stop acting" goes back to the person's own file
   await page.click('#stop-acting');
   await page.waitForURL(/\/fr\/mon-dossier$/);
+});
+
+test('a director takes the business’s subscription, reads its statements and cancels it (no JavaScript, axe-clean, EN/FR)', async () => {
+  const page = await env.newPage({ javaScriptEnabled: false });
+  const cookie = await clientCookie(env.app, env.db, person);
+  await page.context().addCookies(cookie.split('; ').map((c) => {
+    const [name, value] = c.split('=');
+    return { name, value, url: env.baseUrl };
+  }));
+  await page.goto(env.url(`/en/my-file/businesses/${biz}`));
+  await page.click('#subscription-link');
+  await page.waitForURL(new RegExp(`/en/my-file/businesses/${biz}/subscription$`));
+  assert.match((await page.textContent('#subscription')) ?? '', /no subscription/);
+  await assertNoA11yViolations(page);
+  // An error first: the renewal choice is required.
+  await page.getByRole('button', { name: 'Take the subscription' }).click();
+  assert.ok(await page.isVisible('.govuk-error-summary'));
+  await assertNoA11yViolations(page);
+  await page.getByLabel('Yes, renew it each year until we cancel it').check();
+  await page.getByRole('button', { name: 'Take the subscription' }).click();
+  await page.waitForURL(/\?done=taken$/);
+  assert.match((await page.textContent('#subscription')) ?? '', /Active[\s\S]*\$75\.00[\s\S]*Renews automatically on/);
+  await assertNoA11yViolations(page);
+
+  // Two months of statements: this month's yearly fee (issued), then a $4 transaction next month, carried.
+  const month = `${localDate(new Date(), BILLING_TZ).slice(0, 7)}-01`;
+  const next = addMonths(month, 1);
+  await runStatements(env.db, month, next);
+  await chargeOnAccount(env.db, { businessId: biz, basketRef: 'browser-basket-1', amountCents: 400, on: `${next.slice(0, 8)}10` });
+  await runStatements(env.db, next, addMonths(next, 1));
+  await page.goto(env.url(`/fr/mon-dossier/entreprises/${biz}/abonnement`));
+  assert.match((await page.textContent('#subscription')) ?? '', /Reporté au mois suivant\s*4,00\s*\$/);
+  assert.match((await page.textContent('#statements')) ?? '', /Sous le minimum : reporté au mois suivant[\s\S]*75,00/);
+  await assertNoA11yViolations(page);
+  // Cancelling needs the box ticked.
+  await page.getByRole('button', { name: 'Annuler l’abonnement' }).click();
+  assert.ok(await page.isVisible('.govuk-error-summary'));
+  await assertNoA11yViolations(page);
+  await page.getByLabel('Je comprends que l’entreprise ne pourra plus payer au compte').check();
+  await page.getByRole('button', { name: 'Annuler l’abonnement' }).click();
+  await page.waitForURL(/\?done=cancelled$/);
+  assert.match((await page.textContent('#subscription')) ?? '', /Annulé/);
+  await assertNoA11yViolations(page);
 });
