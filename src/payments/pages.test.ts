@@ -102,3 +102,34 @@ test("a partner sees what was collected on its behalf, refunded, remitted and st
   const denied = await t.app.inject({ method: 'GET', url: '/en/staff/payments', headers: { cookie: partner } });
   assert.equal(denied.statusCode, 403);
 });
+
+test("a client's file links their payments: receipts and refunds are reachable from My file (EN and FR)", async () => {
+  const { createTestClient, clientCookie } = await import('../../test/support/clients');
+  const clientId = await createTestClient(t.db, { givenName: 'Paula', familyName: 'Payeur' });
+  const cookie = await clientCookie(t.app, t.db, clientId);
+  const b = await t.api('POST', '/api/v1/payments/baskets', { channel: 'web', items: [{ serviceId: DRIVER }, { serviceId: DOG }] }, { cookie });
+  assert.equal(b.status, 201);
+  const p = await t.api('POST', `/api/v1/payments/baskets/${b.json.id}/payments`, { method: 'card', returnUrl: `${t.baseUrl}/r` }, { cookie });
+  await payOnHostedPage(p.json.nextUrl, TEST_CARDS.approved);
+  await waitFor(async () => (await t.db.selectFrom('payments').select('status').where('id', '=', p.json.id).executeTakeFirstOrThrow()).status === 'succeeded');
+  const r = await t.api('POST', `/api/v1/payments/${p.json.id}/refunds`, { amount: 500, refund_amount_available: 10900 }, { cookie: t.managerCookie });
+  assert.equal(r.status, 201);
+  for (const [file, mine, receipts] of [['/en/my-file', '/en/my-payments', '/en/receipts'], ['/fr/mon-dossier', '/fr/mes-paiements', '/fr/recus']] as const) {
+    const f = await t.app.inject({ method: 'GET', url: file, headers: { cookie, accept: 'text/html' } });
+    assert.equal(f.statusCode, 200);
+    const href = /<a class="govuk-link" href="([^"]+)" id="my-file-payments">/.exec(f.body)?.[1];
+    assert.equal(href, mine, 'My file links the client’s payments');
+    const list = await t.app.inject({ method: 'GET', url: href!, headers: { cookie, accept: 'text/html' } });
+    assert.equal(list.statusCode, 200);
+    assert.match(list.body, new RegExp(`href="${receipts}/${p.json.id}">${b.json.reference}<`));
+    assert.match(list.body, /<td class="govuk-table__cell govuk-table__cell--numeric">(\$5\.00|5,00\s\$)<\/td>/, "the refund is shown");
+    const receipt = await t.app.inject({ method: 'GET', url: `${receipts}/${p.json.id}`, headers: { cookie, accept: 'text/html' } });
+    assert.equal(receipt.statusCode, 200);
+    assert.match(receipt.body, new RegExp(b.json.reference));
+  }
+  // another client's file does not list them
+  const other = await clientCookie(t.app, t.db, await createTestClient(t.db, { givenName: 'Otto', familyName: 'Autre' }));
+  const theirs = await t.app.inject({ method: 'GET', url: '/en/my-payments', headers: { cookie: other, accept: 'text/html' } });
+  assert.equal(theirs.statusCode, 200);
+  assert.doesNotMatch(theirs.body, new RegExp(b.json.reference));
+});
