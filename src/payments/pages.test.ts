@@ -133,3 +133,41 @@ test("a client's file links their payments: receipts and refunds are reachable f
   assert.equal(theirs.statusCode, 200);
   assert.doesNotMatch(theirs.body, new RegExp(b.json.reference));
 });
+
+test('card costs: the provider’s fee of each card payment is posted once as a balanced entry, shown in the balances and the reconciliation', async () => {
+  const { postCardCosts } = await import('./card-costs');
+  const { devFee } = await import('./providers/dev-server');
+  const { paymentProvider } = await import('./providers/select');
+  const { balanceOf, ledgerTotals, CARD_COSTS } = await import('./ledger');
+  const b = await t.api('POST', '/api/v1/payments/baskets', { channel: 'web', items: [{ serviceId: DRIVER }, { serviceId: DOG }] });
+  const p = await t.api('POST', `/api/v1/payments/baskets/${b.json.id}/payments`, { method: 'card', returnUrl: `${t.baseUrl}/r` });
+  await payOnHostedPage(p.json.nextUrl, TEST_CARDS.approved);
+  await waitFor(async () => (await t.db.selectFrom('payments').select('status').where('id', '=', p.json.id).executeTakeFirstOrThrow()).status === 'succeeded');
+  const day = new Date().toISOString().slice(0, 10); // the provider's days are UTC
+  const provider = paymentProvider()!;
+  const report = await provider.settlementReport(day);
+  const ours = await t.db.selectFrom('payments').select(['amount_cents']).where('provider', '=', 'dev').where('status', '=', 'succeeded').where('provider_ref', 'in', report.map((l) => l.providerRef)).execute();
+  const expected = ours.reduce((s, x) => s + devFee(Number(x.amount_cents)), 0);
+  assert.ok(ours.length >= 1 && expected >= devFee(10900));
+  const clearingBefore = await balanceOf(t.db, 'clearing:dev');
+  assert.equal(await balanceOf(t.db, CARD_COSTS), 0, 'no card costs posted yet');
+  const r = await postCardCosts(t.db, provider, day);
+  assert.equal(r.feesCents, expected);
+  assert.equal(r.posted, ours.length, 'one entry per card payment of ours in the report');
+  assert.equal(await balanceOf(t.db, CARD_COSTS), expected, 'costs:card = the provider’s fees on our payments');
+  assert.equal(clearingBefore - (await balanceOf(t.db, 'clearing:dev')), expected, 'the clearing account holds what the provider will pay out');
+  const entry = await t.db.selectFrom('journal_entries').select(['id', 'event']).where('posting_key', '=', `card-fee:dev:${(await t.db.selectFrom('payments').select('provider_ref').where('id', '=', p.json.id).executeTakeFirstOrThrow()).provider_ref}`).executeTakeFirstOrThrow();
+  assert.equal(entry.event, 'settlement');
+  const legs = await t.db.selectFrom('journal_legs').select(['account_id', 'amount_cents']).where('entry_id', '=', entry.id).orderBy('account_id').execute();
+  assert.deepEqual(legs.map((l) => [l.account_id, Number(l.amount_cents)]), [['clearing:dev', -devFee(10900)], ['costs:card', devFee(10900)]]);
+  // posted twice: nothing more
+  assert.equal((await postCardCosts(t.db, provider, day)).posted, 0);
+  assert.equal(await balanceOf(t.db, CARD_COSTS), expected);
+  assert.deepEqual(await ledgerTotals(t.db), { legsSum: 0, balancesSum: 0, unbalancedEntries: 0, driftAccounts: 0 });
+  const money = (c: number) => `$${(c / 100).toFixed(2)}`;
+  const m = await t.app.inject({ method: 'GET', url: `/en/staff/payments?day=${day}`, headers: { cookie: t.managerCookie } });
+  assert.match(m.body, new RegExp(`<td class="govuk-table__cell">costs:card</td><td class="govuk-table__cell">Card costs</td>\\s*<td class="govuk-table__cell govuk-table__cell--numeric">\\${money(expected)}</td>`));
+  assert.match(m.body, new RegExp(`id="recon-fees">Provider’s fees in its report: \\$[\\d.,]+\\. Card costs posted in the ledger: \\${money(expected)}\\.`));
+  const fr = await t.app.inject({ method: 'GET', url: `/fr/personnel/paiements?day=${day}`, headers: { cookie: t.managerCookie } });
+  assert.match(fr.body, /id="recon-fees">Frais du fournisseur selon son rapport/);
+});
