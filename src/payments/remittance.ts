@@ -121,21 +121,29 @@ async function makeBatches(trx: Trx, runId: string, on: string, parts: Array<{ o
         ${sql.val(ids)}::uuid[], ${sql.val(bounds)}::date[]) as o(org_id, account_id, batch_id, after_day)
     ), ob as (
       select o.*, (o.after_day::timestamp at time zone ${TIME_ZONE}) as bound from o
-    ), comp as (
-      insert into remittance_items (batch_id, org_id, payment_id, component_id, amount_cents)
-      select ob.batch_id, ob.org_id, p.id, c.id, c.amount_cents
+    ), todo_comp as materialized (
+      -- ORDER BY: the whole set is read (and checked against the live items) before the first item is written, so
+      -- the anti-join never rescans what this statement is inserting
+      select ob.batch_id, ob.org_id, p.id as payment_id, c.id as component_id, c.amount_cents
       from ob join basket_components c on c.account_id = ob.account_id
         join payments p on p.basket_id = c.basket_id and p.status = 'succeeded'
       where p.confirmed_at < ob.bound
         and not exists (select 1 from remittance_items i where i.component_id = c.id and not i.returned)
-      returning batch_id, amount_cents
-    ), ref as (
-      insert into remittance_items (batch_id, org_id, payment_id, refund_component_id, amount_cents)
-      select ob.batch_id, ob.org_id, f.payment_id, rc.id, -rc.amount_cents
+      order by 1, 4
+    ), todo_ref as materialized (
+      select ob.batch_id, ob.org_id, f.payment_id, rc.id as refund_component_id, -rc.amount_cents as amount_cents
       from ob join refund_components rc on rc.account_id = ob.account_id
         join refunds f on f.id = rc.refund_id join payments p on p.id = f.payment_id
       where f.status <> 'failed' and p.confirmed_at < ob.bound
         and not exists (select 1 from remittance_items i where i.refund_component_id = rc.id and not i.returned)
+      order by 1, 4
+    ), comp as (
+      insert into remittance_items (batch_id, org_id, payment_id, component_id, amount_cents)
+      select batch_id, org_id, payment_id, component_id, amount_cents from todo_comp
+      returning batch_id, amount_cents
+    ), ref as (
+      insert into remittance_items (batch_id, org_id, payment_id, refund_component_id, amount_cents)
+      select batch_id, org_id, payment_id, refund_component_id, amount_cents from todo_ref
       returning batch_id, amount_cents
     )
     select batch_id::text as batch_id, sum(amount_cents) as gross, count(*) as n from (select * from comp union all select * from ref) x group by batch_id`.execute(trx);
