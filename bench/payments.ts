@@ -118,7 +118,7 @@ try {
     const per = Math.max(1, confirmed + errors);
     const avgLock = lockSamples.length ? lockSamples.reduce((x, y) => x + y, 0) / lockSamples.length : 0;
     console.log(`profile: node CPU ${(nodeMs / per).toFixed(2)} ms/confirmation (server + load generator), postgres CPU ${(pgMs / per).toFixed(2)} ms/confirmation, ` +
-      `${((await commits()) - commits0) / per} commits/confirmation, ${avgLock.toFixed(1)} of ${POOL} sessions waiting on a lock on average (${lockSamples.length} samples)`);
+      `${(((await commits()) - commits0) / per).toFixed(2)} commits/confirmation, ${avgLock.toFixed(1)} of ${POOL} sessions waiting on a lock on average (${lockSamples.length} samples)`);
   } catch (e) {
     console.log(`profile: not available (${(e as Error).message})`);
   }
