@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { benchServer, percentile } from './support';
+import { benchServer, percentile, postgresCpuMs } from './support';
 import { seedDemoAgreements } from '../src/agreements/demo';
 import { devProvider } from '../src/payments/providers/dev';
 import { setPaymentProvider } from '../src/payments/providers/select';
@@ -96,9 +96,32 @@ try {
       latencies.push(performance.now() - s);
     }
   };
+  // profile of the confirmations: CPU of this process (server and load generator) and of PostgreSQL, commits, and
+  // sessions waiting on a lock (sampled every 250 ms: the hot rows are the accounts' balance shards)
+  const commits = async () => Number((await sql<{ n: number }>`select xact_commit as n from pg_stat_database where datname = current_database()`.execute(db)).rows[0].n);
+  const commits0 = await commits();
+  const cpu0 = process.cpuUsage();
+  const pg0 = postgresCpuMs();
+  const lockSamples: number[] = [];
+  const sampler = setInterval(() => {
+    sql<{ n: number }>`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)
+      .then((r) => lockSamples.push(Number(r.rows[0].n)), () => {});
+  }, 250);
   t0 = Date.now();
   await Promise.all(Array.from({ length: CONNS }, worker));
   const elapsed = (Date.now() - t0) / 1000;
+  clearInterval(sampler);
+  try {
+    const cpu = process.cpuUsage(cpu0);
+    const nodeMs = (cpu.user + cpu.system) / 1000;
+    const pgMs = postgresCpuMs() - pg0;
+    const per = Math.max(1, confirmed + errors);
+    const avgLock = lockSamples.length ? lockSamples.reduce((x, y) => x + y, 0) / lockSamples.length : 0;
+    console.log(`profile: node CPU ${(nodeMs / per).toFixed(2)} ms/confirmation (server + load generator), postgres CPU ${(pgMs / per).toFixed(2)} ms/confirmation, ` +
+      `${(((await commits()) - commits0) / per).toFixed(2)} commits/confirmation, ${avgLock.toFixed(1)} of ${POOL} sessions waiting on a lock on average (${lockSamples.length} samples)`);
+  } catch (e) {
+    console.log(`profile: not available (${(e as Error).message})`);
+  }
   await pool.close();
   const paymentsPerS = confirmed / elapsed;
   latencies.sort((a, b) => a - b);

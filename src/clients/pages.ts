@@ -57,6 +57,8 @@ export const CLIENT_PATHS = {
   notices: { en: '/en/my-file/notices', fr: '/fr/mon-dossier/avis' },
   requests: { en: '/en/my-file/requests', fr: '/fr/mon-dossier/demandes' },
   appointments: { en: '/en/my-file/appointments', fr: '/fr/mon-dossier/rendez-vous' },
+  /** Written by the payments capability: the client's receipts and refunds. */
+  payments: { en: '/en/my-payments', fr: '/fr/mes-paiements' },
   staffLookup: { en: '/en/staff/clients/lookup', fr: '/fr/personnel/clients/recherche' },
   staffClient: { en: '/en/staff/clients/:clientId', fr: '/fr/personnel/clients/:clientId' },
 } as const;

@@ -9,7 +9,8 @@
  *    computed by an independent model;
  *  - no payee goes below zero: no component is ever refunded more than it received, and each refund's split is the
  *    proportional one (within a cent);
- *  - replaying a request with its Idempotency-Key changes nothing and returns the first answer.
+ *  - replaying a request with its Idempotency-Key changes nothing and returns the first answer;
+ *  - card costs (the provider's fee of each card payment, from its settlement report) are posted once each.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,13 +18,14 @@ import crypto from 'node:crypto';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { startPaymentsApp, payOnHostedPage, waitFor, DRIVER, DOG, type PaymentsTestApp } from './test/support';
-import { TEST_CARDS } from './providers/dev-server';
+import { TEST_CARDS, devFee } from './providers/dev-server';
 import { withIdempotency } from './idempotency';
 import { createBasket, startPayment } from './checkout';
 import { createRefund, refundableLeft, sendToProvider } from './refunds';
 import { runRemittance, setBatchStatus } from './remittance';
 import { recordStatementPayment } from './statements';
-import { ledgerTotals, balanceOf, payableOf, ONE_STOP_ORG_ID } from './ledger';
+import { ledgerTotals, balanceOf, payableOf, ONE_STOP_ORG_ID, CARD_COSTS } from './ledger';
+import { postCardCosts } from './card-costs';
 import { paymentProvider } from './providers/select';
 import { localDate } from '../i18n/index';
 import { subscribe } from '../billing/subscriptions';
@@ -44,7 +46,8 @@ type Op =
   | { t: 'guarantee'; pick: number; bearer: 'partner' | 'one_stop' }
   | { t: 'remit' }
   | { t: 'return'; pick: number }
-  | { t: 'statement'; fraction: number };
+  | { t: 'statement'; fraction: number }
+  | { t: 'settle' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ t: fc.constant('pay' as const), services: fc.subarray([DRIVER, DOG, DOG], { minLength: 1 }), method: fc.constantFrom<Method>('card', 'declined', 'cash', 'account'), replay: fc.boolean() }) },
@@ -53,10 +56,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('remit' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('return' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('statement' as const), fraction: fc.double({ min: 0.01, max: 1, noNaN: true }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('settle' as const) }) },
 );
 
 interface MComp { id: number; org: string; account: string; amount: number; refunded: number; serviceId: string }
-interface MPayment { id: string; method: Method; amount: number; comps: MComp[] }
+interface MPayment { id: string; method: Method; amount: number; comps: MComp[]; feePosted?: boolean }
 interface Model {
   payments: MPayment[];
   collected: Map<string, number>;
@@ -64,6 +68,8 @@ interface Model {
   remitted: Map<string, number>;
   batches: Array<{ id: string; org: string; gross: number; returned: boolean }>;
   statementOwed: number;
+  /** costs:card: the provider's fees posted (1.5% + 10¢ of each card payment, from its settlement report). */
+  cardCosts: number;
 }
 
 const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
@@ -87,6 +93,7 @@ async function check(model: Model, label: string) {
   assert.equal(Number(over.rows[0].n), 0, `${label}: a component refunded beyond what it received`);
   for (const p of model.payments) for (const c of p.comps) assert.ok(c.refunded <= c.amount && c.refunded >= 0, label);
   assert.equal((await balanceOf(t.db, `receivable:statement:${BUSINESS}`)) + 0, model.statementOwed + 0, `${label}: statement owed`);
+  assert.equal((await balanceOf(t.db, CARD_COSTS)) + 0, model.cardCosts + 0, `${label}: card costs`);
 }
 
 async function runOp(model: Model, op: Op, today: string) {
@@ -212,15 +219,32 @@ async function runOp(model: Model, op: Op, today: string) {
     await t.db.transaction().execute((trx) => recordStatementPayment(trx, BUSINESS, ref, cents));
     assert.equal(await t.db.transaction().execute((trx) => recordStatementPayment(trx, BUSINESS, ref, cents)), null, 'a statement payment posts once');
     model.statementOwed -= cents;
+    return;
+  }
+  if (op.t === 'settle') {
+    // the provider's settlement report of today (UTC, its days): each card payment's fee posted once as card costs
+    const day = new Date().toISOString().slice(0, 10);
+    const r = await postCardCosts(t.db, provider!, day);
+    const due = model.payments.filter((p) => p.method === 'card' && !p.feePosted);
+    assert.equal(r.posted, due.length, 'one card-cost entry per card payment not yet posted');
+    for (const p of due) {
+      model.cardCosts += devFee(p.amount);
+      p.feePosted = true;
+    }
+    const n = await entryCount();
+    assert.equal((await postCardCosts(t.db, provider!, day)).posted, 0, 'a day posted twice posts nothing more');
+    assert.equal(await entryCount(), n);
   }
 }
 
-test('the ledger keeps its invariants over random sequences of payments, refunds, guarantee refunds, remittances, returns and statements', async () => {
+test('the ledger keeps its invariants over random sequences of payments, refunds, guarantee refunds, remittances, returns, statements and card costs', async () => {
   const today = localDate();
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 14 }), async (ops) => {
       // each run starts from the ledger as it is: the model starts from the current partner balances
-      const model: Model = { payments: [], collected: new Map(), borne: new Map(), remitted: new Map(), batches: [], statementOwed: -(-(await balanceOf(t.db, `receivable:statement:${BUSINESS}`))) };
+      // card costs of earlier runs' payments are posted first, so the model starts from a settled day
+      await postCardCosts(t.db, paymentProvider()!, new Date().toISOString().slice(0, 10));
+      const model: Model = { payments: [], collected: new Map(), borne: new Map(), remitted: new Map(), batches: [], statementOwed: -(-(await balanceOf(t.db, `receivable:statement:${BUSINESS}`))), cardCosts: await balanceOf(t.db, CARD_COSTS) };
       for (const org of PARTNERS) model.collected.set(org, -(await balanceOf(t.db, payableOf(org))));
       for (const [i, op] of ops.entries()) {
         await runOp(model, op, today);

@@ -102,3 +102,72 @@ test("a partner sees what was collected on its behalf, refunded, remitted and st
   const denied = await t.app.inject({ method: 'GET', url: '/en/staff/payments', headers: { cookie: partner } });
   assert.equal(denied.statusCode, 403);
 });
+
+test("a client's file links their payments: receipts and refunds are reachable from My file (EN and FR)", async () => {
+  const { createTestClient, clientCookie } = await import('../../test/support/clients');
+  const clientId = await createTestClient(t.db, { givenName: 'Paula', familyName: 'Payeur' });
+  const cookie = await clientCookie(t.app, t.db, clientId);
+  const b = await t.api('POST', '/api/v1/payments/baskets', { channel: 'web', items: [{ serviceId: DRIVER }, { serviceId: DOG }] }, { cookie });
+  assert.equal(b.status, 201);
+  const p = await t.api('POST', `/api/v1/payments/baskets/${b.json.id}/payments`, { method: 'card', returnUrl: `${t.baseUrl}/r` }, { cookie });
+  await payOnHostedPage(p.json.nextUrl, TEST_CARDS.approved);
+  await waitFor(async () => (await t.db.selectFrom('payments').select('status').where('id', '=', p.json.id).executeTakeFirstOrThrow()).status === 'succeeded');
+  const r = await t.api('POST', `/api/v1/payments/${p.json.id}/refunds`, { amount: 500, refund_amount_available: 10900 }, { cookie: t.managerCookie });
+  assert.equal(r.status, 201);
+  for (const [file, mine, receipts] of [['/en/my-file', '/en/my-payments', '/en/receipts'], ['/fr/mon-dossier', '/fr/mes-paiements', '/fr/recus']] as const) {
+    const f = await t.app.inject({ method: 'GET', url: file, headers: { cookie, accept: 'text/html' } });
+    assert.equal(f.statusCode, 200);
+    const href = /<a class="govuk-link" href="([^"]+)" id="my-file-payments">/.exec(f.body)?.[1];
+    assert.equal(href, mine, 'My file links the client’s payments');
+    const list = await t.app.inject({ method: 'GET', url: href!, headers: { cookie, accept: 'text/html' } });
+    assert.equal(list.statusCode, 200);
+    assert.match(list.body, new RegExp(`href="${receipts}/${p.json.id}">${b.json.reference}<`));
+    assert.match(list.body, /<td class="govuk-table__cell govuk-table__cell--numeric">(\$5\.00|5,00\s\$)<\/td>/, "the refund is shown");
+    const receipt = await t.app.inject({ method: 'GET', url: `${receipts}/${p.json.id}`, headers: { cookie, accept: 'text/html' } });
+    assert.equal(receipt.statusCode, 200);
+    assert.match(receipt.body, new RegExp(b.json.reference));
+  }
+  // another client's file does not list them
+  const other = await clientCookie(t.app, t.db, await createTestClient(t.db, { givenName: 'Otto', familyName: 'Autre' }));
+  const theirs = await t.app.inject({ method: 'GET', url: '/en/my-payments', headers: { cookie: other, accept: 'text/html' } });
+  assert.equal(theirs.statusCode, 200);
+  assert.doesNotMatch(theirs.body, new RegExp(b.json.reference));
+});
+
+test('card costs: the provider’s fee of each card payment is posted once as a balanced entry, shown in the balances and the reconciliation', async () => {
+  const { postCardCosts } = await import('./card-costs');
+  const { devFee } = await import('./providers/dev-server');
+  const { paymentProvider } = await import('./providers/select');
+  const { balanceOf, ledgerTotals, CARD_COSTS } = await import('./ledger');
+  const b = await t.api('POST', '/api/v1/payments/baskets', { channel: 'web', items: [{ serviceId: DRIVER }, { serviceId: DOG }] });
+  const p = await t.api('POST', `/api/v1/payments/baskets/${b.json.id}/payments`, { method: 'card', returnUrl: `${t.baseUrl}/r` });
+  await payOnHostedPage(p.json.nextUrl, TEST_CARDS.approved);
+  await waitFor(async () => (await t.db.selectFrom('payments').select('status').where('id', '=', p.json.id).executeTakeFirstOrThrow()).status === 'succeeded');
+  const day = new Date().toISOString().slice(0, 10); // the provider's days are UTC
+  const provider = paymentProvider()!;
+  const report = await provider.settlementReport(day);
+  const ours = await t.db.selectFrom('payments').select(['amount_cents']).where('provider', '=', 'dev').where('status', '=', 'succeeded').where('provider_ref', 'in', report.map((l) => l.providerRef)).execute();
+  const expected = ours.reduce((s, x) => s + devFee(Number(x.amount_cents)), 0);
+  assert.ok(ours.length >= 1 && expected >= devFee(10900));
+  const clearingBefore = await balanceOf(t.db, 'clearing:dev');
+  assert.equal(await balanceOf(t.db, CARD_COSTS), 0, 'no card costs posted yet');
+  const r = await postCardCosts(t.db, provider, day);
+  assert.equal(r.feesCents, expected);
+  assert.equal(r.posted, ours.length, 'one entry per card payment of ours in the report');
+  assert.equal(await balanceOf(t.db, CARD_COSTS), expected, 'costs:card = the provider’s fees on our payments');
+  assert.equal(clearingBefore - (await balanceOf(t.db, 'clearing:dev')), expected, 'the clearing account holds what the provider will pay out');
+  const entry = await t.db.selectFrom('journal_entries').select(['id', 'event']).where('posting_key', '=', `card-fee:dev:${(await t.db.selectFrom('payments').select('provider_ref').where('id', '=', p.json.id).executeTakeFirstOrThrow()).provider_ref}`).executeTakeFirstOrThrow();
+  assert.equal(entry.event, 'settlement');
+  const legs = await t.db.selectFrom('journal_legs').select(['account_id', 'amount_cents']).where('entry_id', '=', entry.id).orderBy('account_id').execute();
+  assert.deepEqual(legs.map((l) => [l.account_id, Number(l.amount_cents)]), [['clearing:dev', -devFee(10900)], ['costs:card', devFee(10900)]]);
+  // posted twice: nothing more
+  assert.equal((await postCardCosts(t.db, provider, day)).posted, 0);
+  assert.equal(await balanceOf(t.db, CARD_COSTS), expected);
+  assert.deepEqual(await ledgerTotals(t.db), { legsSum: 0, balancesSum: 0, unbalancedEntries: 0, driftAccounts: 0 });
+  const money = (c: number) => `$${(c / 100).toFixed(2)}`;
+  const m = await t.app.inject({ method: 'GET', url: `/en/staff/payments?day=${day}`, headers: { cookie: t.managerCookie } });
+  assert.match(m.body, new RegExp(`<td class="govuk-table__cell">costs:card</td><td class="govuk-table__cell">Card costs</td>\\s*<td class="govuk-table__cell govuk-table__cell--numeric">\\${money(expected)}</td>`));
+  assert.match(m.body, new RegExp(`id="recon-fees">Provider’s fees in its report: \\$[\\d.,]+\\. Card costs posted in the ledger: \\${money(expected)}\\.`));
+  const fr = await t.app.inject({ method: 'GET', url: `/fr/personnel/paiements?day=${day}`, headers: { cookie: t.managerCookie } });
+  assert.match(fr.body, /id="recon-fees">Frais du fournisseur selon son rapport/);
+});

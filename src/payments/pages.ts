@@ -23,6 +23,7 @@ import { paymentProvider } from './providers/select';
 import { accountBalances, paymentDetail } from './views-data';
 import { batchAdvice, adviceCsv, pain001 } from './remittance';
 import { ledgerTotals, payableOf } from './ledger';
+import { cardCostsPosted } from './card-costs';
 import { canSeeBasket } from './api';
 import { ONE_STOP_ORG, own } from '../http/ownership';
 import { basketOwner, batchOwner, ledgerOwner, partnerPageOwner, paymentOwner, LEDGER_ROLES, PARTNER_PAGE_ROLES } from './owners';
@@ -184,5 +185,6 @@ export async function reconcileDay(db: AppDeps['db'], provider: NonNullable<Retu
     byRef.delete(t.providerRef);
   }
   for (const o of byRef.values()) differences.push({ ref: o.reference, ours: Number(o.net), theirs: null, why: 'missing_theirs' });
-  return { matched, differences, feesCents: theirs.reduce((s, t) => s + t.feeCents, 0) };
+  // card costs: the provider's fees in its report against the card-cost entries posted for the day (card-costs.ts)
+  return { matched, differences, feesCents: theirs.reduce((s, t) => s + t.feeCents, 0), cardCostsPostedCents: await cardCostsPosted(db, provider.name, day) };
 }

@@ -7,9 +7,11 @@
  * - netting the partner's open invoices when the agreement says so (never below zero);
  * - posting one entry: debit the partner's payable by the gross, credit the trust bank account by what is sent and
  *   the invoice receivable by what was netted.
- * Never twice: the partner's batch is built under a transaction-scoped advisory lock, its items are written first
- * (their sum IS the batch) and a unique index allows a payment component (or refund component) in one live item only;
- * a run started twice or by two workers finds nothing left to remit.
+ * Set-based: one run is one transaction whose ONE INSERT … SELECT writes the items of every partner due (a single
+ * pass over the components, whatever the number of partners); then each partner's netting, batch row and entry.
+ * Never twice: the partners' transaction-scoped advisory locks are taken in sorted order before the items are
+ * written (their sum IS the batch), and a unique index allows a payment component (or refund component) in one live
+ * item only; a run started twice or by two workers waits, then finds nothing left to remit.
  * States: sent → acknowledged → paid (bank reference); a returned transfer posts the reverse of the batch's entry,
  * frees its items, and the money goes into the next batch.
  */
@@ -59,14 +61,13 @@ export interface RunResult {
   skippedPaused: string[];
 }
 
-class Skip extends Error {}
-
 export async function runRemittance(db: Database, opts: { on?: string; orgIds?: string[]; holdOverride?: number; cutoff?: string } = {}): Promise<RunResult> {
   const on = opts.on ?? localDate();
-  const orgs = opts.orgIds ?? (await sql<{ org_id: string }>`
-      select distinct a.org_id from ledger_accounts a where a.kind = 'payable' and a.org_id is not null order by 1`.execute(db)).rows.map((r) => r.org_id);
+  const orgs = [...new Set(opts.orgIds ?? (await sql<{ org_id: string }>`
+      select distinct a.org_id from ledger_accounts a where a.kind = 'payable' and a.org_id is not null order by 1`.execute(db)).rows.map((r) => r.org_id))].sort();
   const run = await db.insertInto('remittance_runs').values({ run_key: `${on}:${crypto.randomUUID()}`, cutoff_date: on }).returning('id').executeTakeFirstOrThrow();
   const result: RunResult = { runId: run.id, batches: [], skippedPaused: [] };
+  const due: Array<{ orgId: string; cutoff: string; terms: Awaited<ReturnType<typeof remittanceTerms>> }> = [];
   for (const orgId of orgs) {
     const terms = await remittanceTerms(db, orgId, on);
     if (terms?.paused) {
@@ -74,21 +75,24 @@ export async function runRemittance(db: Database, opts: { on?: string; orgIds?: 
       continue;
     }
     const hold = opts.holdOverride ?? terms?.holdBusinessDays ?? 3;
-    const cutoff = opts.cutoff ?? cutoffFor(on, hold);
-    try {
-      const b = await db.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(hashtext(${'remit:' + orgId}))`.execute(trx);
-        if (terms && terms.frequency !== 'daily') {
-          const last = await sql<{ d: string }>`select max((created_at at time zone ${TIME_ZONE})::date)::text as d from remittance_batches where org_id = ${orgId} and status <> 'returned'`.execute(trx);
-          const d = last.rows[0]?.d;
-          if (d && (terms.frequency === 'weekly' ? addDays(d, 7) > on : d.slice(0, 7) === on.slice(0, 7))) throw new Skip();
-        }
-        return makeBatch(trx, run.id, orgId, on, cutoff, terms?.agreementId ?? null, Boolean(terms?.netInvoices));
+    due.push({ orgId, cutoff: opts.cutoff ?? cutoffFor(on, hold), terms });
+  }
+  if (due.length) {
+    result.batches = await db.transaction().execute(async (trx) => {
+      // each partner's remittance under its advisory lock, taken in sorted order: a second run (or worker) waits,
+      // then finds nothing left
+      for (const d of due) await sql`select pg_advisory_xact_lock(hashtext(${'remit:' + d.orgId}))`.execute(trx);
+      const last = await sql<{ org_id: string; d: string }>`
+        select org_id, max((created_at at time zone ${TIME_ZONE})::date)::text as d from remittance_batches
+        where org_id = any(${sql.val(due.map((d) => d.orgId))}::text[]) and status <> 'returned' group by org_id`.execute(trx);
+      const lastDay = new Map(last.rows.map((r) => [r.org_id, r.d]));
+      const go = due.filter(({ orgId, terms }) => {
+        const d = lastDay.get(orgId);
+        if (!terms || terms.frequency === 'daily' || !d) return true;
+        return !(terms.frequency === 'weekly' ? addDays(d, 7) > on : d.slice(0, 7) === on.slice(0, 7));
       });
-      result.batches.push(b);
-    } catch (e) {
-      if (!(e instanceof Skip)) throw e;
-    }
+      return go.length ? makeBatches(trx, run.id, on, go.map((g) => ({ orgId: g.orgId, cutoff: g.cutoff, agreementId: g.terms?.agreementId ?? null, net: Boolean(g.terms?.netInvoices) }))) : [];
+    });
   }
   await db.updateTable('remittance_runs').set({ batches: result.batches.length, skipped_paused: result.skippedPaused.length }).where('id', '=', run.id).execute();
   return result;
@@ -101,32 +105,64 @@ export async function remitPartner(db: Database, orgId: string, on = localDate()
   return runRemittance(db, { on, orgIds: [orgId] });
 }
 
-async function makeBatch(trx: Trx, runId: string, orgId: string, on: string, cutoff: string, agreementId: string | null, net: boolean) {
-  const account = payableOf(orgId);
-  const batchId = crypto.randomUUID();
-  // the first instant after the cutoff day, in Toronto
-  const bound = sql`((${addDays(cutoff, 1)}::date)::timestamp at time zone ${TIME_ZONE})`;
-  const ins = await sql<{ gross: number; n: number }>`
-    with comp as (
-      insert into remittance_items (batch_id, org_id, payment_id, component_id, amount_cents)
-      select ${batchId}::uuid, ${orgId}, p.id, c.id, c.amount_cents
-      from basket_components c join payments p on p.basket_id = c.basket_id and p.status = 'succeeded'
-      where c.account_id = ${account} and p.confirmed_at < ${bound}
+/**
+ * The batches of one run, set-based: ONE statement writes the items of every partner due (their components, and
+ * negative the refund components they bore, of payments confirmed before their cutoff and in no live item yet) and
+ * returns each batch's sum; then, per partner, the netting, the batch row and its entry. A partner whose sum is
+ * zero or negative gets no batch: its items are taken back and carried to the next run.
+ */
+async function makeBatches(trx: Trx, runId: string, on: string, parts: Array<{ orgId: string; cutoff: string; agreementId: string | null; net: boolean }>) {
+  const ids = parts.map(() => crypto.randomUUID());
+  // the first instant after each partner's cutoff day, in Toronto
+  const bounds = parts.map((p) => addDays(p.cutoff, 1));
+  const sums = await sql<{ batch_id: string; gross: number; n: number }>`
+    with o as (
+      select * from unnest(${sql.val(parts.map((p) => p.orgId))}::text[], ${sql.val(parts.map((p) => payableOf(p.orgId)))}::text[],
+        ${sql.val(ids)}::uuid[], ${sql.val(bounds)}::date[]) as o(org_id, account_id, batch_id, after_day)
+    ), ob as (
+      select o.*, (o.after_day::timestamp at time zone ${TIME_ZONE}) as bound from o
+    ), todo_comp as materialized (
+      -- ORDER BY: the whole set is read (and checked against the live items) before the first item is written, so
+      -- the anti-join never rescans what this statement is inserting
+      select ob.batch_id, ob.org_id, p.id as payment_id, c.id as component_id, c.amount_cents
+      from ob join basket_components c on c.account_id = ob.account_id
+        join payments p on p.basket_id = c.basket_id and p.status = 'succeeded'
+      where p.confirmed_at < ob.bound
         and not exists (select 1 from remittance_items i where i.component_id = c.id and not i.returned)
-      returning amount_cents
+      order by 1, 4
+    ), todo_ref as materialized (
+      select ob.batch_id, ob.org_id, f.payment_id, rc.id as refund_component_id, -rc.amount_cents as amount_cents
+      from ob join refund_components rc on rc.account_id = ob.account_id
+        join refunds f on f.id = rc.refund_id join payments p on p.id = f.payment_id
+      where f.status <> 'failed' and p.confirmed_at < ob.bound
+        and not exists (select 1 from remittance_items i where i.refund_component_id = rc.id and not i.returned)
+      order by 1, 4
+    ), comp as (
+      insert into remittance_items (batch_id, org_id, payment_id, component_id, amount_cents)
+      select batch_id, org_id, payment_id, component_id, amount_cents from todo_comp
+      returning batch_id, amount_cents
     ), ref as (
       insert into remittance_items (batch_id, org_id, payment_id, refund_component_id, amount_cents)
-      select ${batchId}::uuid, ${orgId}, f.payment_id, rc.id, -rc.amount_cents
-      from refund_components rc join refunds f on f.id = rc.refund_id join payments p on p.id = f.payment_id
-      where rc.account_id = ${account} and f.status <> 'failed' and p.confirmed_at < ${bound}
-        and not exists (select 1 from remittance_items i where i.refund_component_id = rc.id and not i.returned)
-      returning amount_cents
+      select batch_id, org_id, payment_id, refund_component_id, amount_cents from todo_ref
+      returning batch_id, amount_cents
     )
-    select coalesce((select sum(amount_cents) from comp), 0) + coalesce((select sum(amount_cents) from ref), 0) as gross,
-           (select count(*) from comp) + (select count(*) from ref) as n`.execute(trx);
-  const gross = Number(ins.rows[0].gross);
-  const n = Number(ins.rows[0].n);
-  if (n === 0 || gross <= 0) throw new Skip(); // nothing to send (or the partner owes more than is due): carried over
+    select batch_id::text as batch_id, sum(amount_cents) as gross, count(*) as n from (select * from comp union all select * from ref) x group by batch_id`.execute(trx);
+  const byBatch = new Map(sums.rows.map((r) => [r.batch_id, { gross: Number(r.gross), n: Number(r.n) }]));
+  const carried = ids.filter((id) => (byBatch.get(id)?.n ?? 0) > 0 && byBatch.get(id)!.gross <= 0);
+  // nothing to send (the partner owes more in refunds than is due): its items are carried over to the next run
+  if (carried.length) await sql`delete from remittance_items where batch_id = any(${sql.val(carried)}::uuid[])`.execute(trx);
+  const out: RunResult['batches'] = [];
+  for (const [i, part] of parts.entries()) {
+    const sum = byBatch.get(ids[i]);
+    if (!sum || sum.n === 0 || sum.gross <= 0) continue;
+    out.push(await finishBatch(trx, runId, ids[i], part.orgId, on, part.agreementId, part.net, sum.gross, sum.n));
+  }
+  return out;
+}
+
+/** A partner's batch whose items are written: netting of its open invoices, the batch row, and its entry. */
+async function finishBatch(trx: Trx, runId: string, batchId: string, orgId: string, on: string, agreementId: string | null, net: boolean, gross: number, n: number) {
+  const account = payableOf(orgId);
   let netted = 0;
   const nettings: Array<{ id: string; cents: number; total: number }> = [];
   if (net && nettingSource) {
