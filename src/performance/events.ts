@@ -76,37 +76,62 @@ const K = {
 } as const;
 
 /**
- * The rollups: each a key (column, expression over perf_events) and either the sums above or a time histogram.
- * ('' stands for "none" in a key.) Which page reads which: docs/performance.md.
+ * The rollups: each a key (column, expression over perf_events) and either the sums above or a time histogram
+ * ('' stands for "none" in a key). A rollup with a `parent` is aggregated from its parent's aggregate of the same
+ * batch (fewer rows to group) rather than from the events. Which page reads which: docs/performance.md.
  */
-export const ROLLUPS: { table: string; keys: (readonly [string, string])[]; hist?: true }[] = [
+export interface Rollup { table: string; keys: (readonly [string, string])[]; hist?: true; parent?: string }
+export const ROLLUPS: Rollup[] = [
   { table: 'perf_daily', keys: [K.day, K.service, K.owner, K.delivering, K.office, K.channel, K.outcome] },
   { table: 'perf_monthly', keys: [K.service, K.month, K.owner, K.channel, K.outcome] },
   { table: 'perf_monthly_org', keys: [K.month, K.owner, K.office, K.channel, K.outcome] },
-  { table: 'perf_monthly_owner', keys: [K.month, K.owner, K.channel, K.outcome] },
-  { table: 'perf_monthly_office', keys: [K.month, K.office, K.channel, K.outcome] },
-  { table: 'perf_hist_monthly', keys: [K.month, K.owner, K.channel], hist: true },
+  { table: 'perf_monthly_owner', keys: [K.month, K.owner, K.channel, K.outcome], parent: 'perf_monthly_org' },
+  { table: 'perf_monthly_office', keys: [K.month, K.office, K.channel, K.outcome], parent: 'perf_monthly_org' },
+  { table: 'perf_monthly_total', keys: [K.month, K.channel, K.outcome], parent: 'perf_monthly_owner' },
+  { table: 'perf_hist_monthly', keys: [K.month, K.owner], hist: true },
   { table: 'perf_hist_service', keys: [K.service, K.month], hist: true },
+  { table: 'perf_hist_total', keys: [K.month], hist: true, parent: 'perf_hist_monthly' },
 ];
 
-/** INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE of one rollup, from a relation of perf_events rows. */
-function upsert(r: (typeof ROLLUPS)[number], from: string, add: boolean): string {
+/** SELECT … GROUP BY … of one rollup's rows: from the events (`from`), or from its parent's aggregate (`a_<parent>`). */
+function aggregateSql(r: Rollup, from: string): string {
   const keyCols = r.keys.map((k) => k[0]);
-  const keyExprs = r.keys.map((k) => k[1]);
-  const groupBy = keyExprs.map((_, i) => i + 1).join(', ');
-  if (r.hist) {
-    const cols = [...keyCols, 'measure', 'bucket', 'n'];
-    const n = keyExprs.length;
-    return `insert into ${r.table} as p (${cols.join(', ')})
-      select ${keyExprs.join(', ')}, m.measure, floor(ln(1 + m.s) / ln(1.2))::smallint, count(*)
-      from ${from} e cross join lateral (values ('wait', e.wait_s), ('handle', e.handle_s), ('decision', e.decision_s)) as m(measure, s)
-      where m.s is not null group by ${groupBy}, ${n + 1}, ${n + 2}` +
-      (add ? ` on conflict (${[...keyCols, 'measure', 'bucket'].join(', ')}) do update set n = p.n + excluded.n` : '');
+  const groupBy = keyCols.map((_, i) => i + 1).join(', ');
+  const n = keyCols.length;
+  if (r.parent) {
+    const vals = r.hist ? ['measure', 'bucket', 'sum(n)::bigint as n'] : SUMS.map(([c]) => `sum(${c})::bigint as ${c}`);
+    return `select ${[...keyCols, ...vals].join(', ')} from a_${r.parent} group by ${r.hist ? `${groupBy}, ${n + 1}, ${n + 2}` : groupBy}`;
   }
-  const cols = [...keyCols, ...SUMS.map((x) => x[0])];
-  return `insert into ${r.table} as p (${cols.join(', ')})
-      select ${[...keyExprs, ...SUMS.map((x) => x[1])].join(', ')} from ${from} e group by ${groupBy}` +
-    (add ? ` on conflict (${keyCols.join(', ')}) do update set ${SUMS.map(([c]) => `${c} = p.${c} + excluded.${c}`).join(', ')}` : '');
+  const keyExprs = r.keys.map((k) => `${k[1]} as ${k[0]}`);
+  if (r.hist) {
+    return `select ${keyExprs.join(', ')}, m.measure, floor(ln(1 + m.s) / ln(1.2))::smallint as bucket, count(*) as n
+      from ${from} e cross join lateral (values ('wait', e.wait_s), ('handle', e.handle_s), ('decision', e.decision_s)) as m(measure, s)
+      where m.s is not null group by ${groupBy}, ${n + 1}, ${n + 2}`;
+  }
+  return `select ${[...keyExprs, ...SUMS.map(([c, e]) => `${e} as ${c}`)].join(', ')} from ${from} e group by ${groupBy}`;
+}
+
+/**
+ * The CTEs that add a relation of perf_events rows (`from`) to every rollup: per rollup one INSERT … SELECT … GROUP BY
+ * (… ON CONFLICT DO UPDATE when `add`, adding to the figures already there).
+ */
+export function rollupCtes(from: string, add: boolean): string {
+  const parents = new Set(ROLLUPS.map((r) => r.parent).filter(Boolean));
+  const out: string[] = [];
+  for (const r of ROLLUPS) {
+    const keyCols = r.keys.map((k) => k[0]);
+    const conflict = r.hist ? [...keyCols, 'measure', 'bucket'] : keyCols;
+    const cols = [...keyCols, ...(r.hist ? ['measure', 'bucket', 'n'] : SUMS.map((x) => x[0]))];
+    const update = r.hist ? 'n = p.n + excluded.n' : SUMS.map(([c]) => `${c} = p.${c} + excluded.${c}`).join(', ');
+    let select = aggregateSql(r, from);
+    if (parents.has(r.table)) {
+      out.push(`a_${r.table} as materialized (${select})`);
+      select = `select * from a_${r.table}`;
+    }
+    out.push(`w_${r.table} as (insert into ${r.table} as p (${cols.join(', ')}) ${select}` +
+      (add ? ` on conflict (${conflict.join(', ')}) do update set ${update})` : ')'));
+  }
+  return out.join(',\n    ');
 }
 
 const ROLLUP_CURSOR = 'rollup';
@@ -118,7 +143,6 @@ const HORIZON = 'pg_snapshot_xmin(pg_current_snapshot())::text::bigint';
  * watermark moved past them, in one statement. Call with the cursor row locked.
  */
 function batchStatement(markXid: string, markId: string, limit: number) {
-  const ctes = ROLLUPS.map((r, i) => `r${i} as (${upsert(r, 'b', true)})`).join(',\n    ');
   return sql<{ n: number; last_xid: string | null; last_id: string | null }>`
     with b as materialized (
       select id, xid, day, service_id, owner_org_id, delivering_org_id, office_id, channel, outcome,
@@ -129,7 +153,7 @@ function batchStatement(markXid: string, markId: string, limit: number) {
     ),
     last as (select xid, id from b order by xid desc, id desc limit 1),
     mark as (update perf_rollup_cursor c set mark_xid = last.xid, mark_id = last.id, updated_at = now() from last where c.name = ${ROLLUP_CURSOR}),
-    ${sql.raw(ctes)}
+    ${sql.raw(rollupCtes('b', true))}
     select (select count(*) from b)::int as n, (select xid::text from last) as last_xid, (select id::text from last) as last_id`;
 }
 
@@ -221,7 +245,7 @@ export async function rebuildRollups(db: Kysely<DB>): Promise<void> {
     const h = (await sql<{ h: string }>`select ${sql.raw(HORIZON)}::text as h`.execute(trx)).rows[0].h;
     await sql.raw(`truncate ${ROLLUPS.map((r) => r.table).join(', ')}`).execute(trx);
     const from = `(select * from perf_events where xid < ${BigInt(h).toString()})`; // h: a number from the server
-    for (const r of ROLLUPS) await sql.raw(upsert(r, from, false)).execute(trx);
+    await sql.raw(`with ${rollupCtes(from, false)} select 1`).execute(trx);
     await sql`update perf_rollup_cursor c set updated_at = now(), mark_xid = l.xid, mark_id = l.id
       from (select xid, id from perf_events where xid < ${h}::bigint order by xid desc, id desc limit 1) l
       where c.name = ${ROLLUP_CURSOR}`.execute(trx);

@@ -34,9 +34,9 @@ export const isWholeMonths = (f: { from: string; to: string }) => isMonthStart(f
  * percentiles then come from the monthly histograms of the months the period touches.
  */
 export function rollupFor(f: Filter) {
-  const hist = f.serviceId ? sql.table('perf_hist_service') : sql.table('perf_hist_monthly');
+  const hist = sql.table(f.serviceId ? 'perf_hist_service' : f.ownerOrgId ? 'perf_hist_monthly' : 'perf_hist_total');
   if (!isWholeMonths(f)) return { table: sql.table('perf_daily'), hist, col: 'day' as const };
-  return { table: f.serviceId ? sql.table('perf_monthly') : sql.table('perf_monthly_owner'), hist, col: 'month' as const };
+  return { table: sql.table(f.serviceId ? 'perf_monthly' : f.ownerOrgId ? 'perf_monthly_owner' : 'perf_monthly_total'), hist, col: 'month' as const };
 }
 
 function where(f: Filter, col: 'day' | 'month' = rollupFor(f).col, alias = 'd'): RawBuilder<unknown> {
@@ -268,10 +268,11 @@ export async function monthly(db: Database, f: Filter) {
  * from the monthly rollup per office (or per partner and office for one partner), the rest as in rollupFor.
  */
 export async function sideBySide(db: Database, f: Filter, by: 'owner_org_id' | 'office_id' | 'channel') {
-  const table = by === 'office_id' && isWholeMonths(f) && !f.serviceId
-    ? sql.table(f.ownerOrgId ? 'perf_monthly_org' : 'perf_monthly_office')
-    : by === 'office_id' && f.serviceId ? sql.table('perf_daily') : rollupFor(f).table;
-  const col = by === 'office_id' && f.serviceId ? 'day' : rollupFor(f).col;
+  const whole = isWholeMonths(f) && !(by === 'office_id' && f.serviceId);
+  const table = !whole ? sql.table('perf_daily')
+    : by === 'office_id' ? sql.table(f.ownerOrgId ? 'perf_monthly_org' : 'perf_monthly_office')
+    : by === 'owner_org_id' && !f.serviceId ? sql.table('perf_monthly_owner') : rollupFor(f).table;
+  const col = whole ? 'month' : 'day';
   const r = await sql<{ key: string; contacts: number; completed: number; started: number; digital: number; wait_n: number; wait_sum: number }>`
     select ${sql.ref(by)} as key, sum(events)::bigint as contacts,
            sum(events) filter (where outcome in ('completed', 'not_eligible'))::bigint as completed,

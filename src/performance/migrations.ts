@@ -193,7 +193,7 @@ export const migrations: Record<string, Migration> = {
    * to every rollup by batch, one INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE per table, from a watermark on
    * (xid, id): `xid` is the inserting transaction's id (64-bit, never wraps), so rows are read in commit-safe order (see
    * events.ts). The per-service histogram is monthly; the monthly rollups drop the dimensions no page reads, and two
-   * small ones (per partner, per office) serve the dashboard. Existing rollups are rebuilt from perf_events here.
+   * small ones (per partner, per office, in all) serve the dashboard. Existing rollups are rebuilt from perf_events here.
    */
   '002_setbased_rollups': {
     async up(db: Kysely<any>) {
@@ -205,7 +205,7 @@ export const migrations: Record<string, Migration> = {
         alter table perf_events add column xid bigint not null default 0;
         alter table perf_events alter column xid set default (pg_current_xact_id()::text::bigint);
         create index perf_events_xid on perf_events (xid, id);
-        drop index perf_daily_owner;
+        drop index perf_daily_owner, perf_daily_service;
         drop table perf_hist, perf_monthly, perf_hist_monthly;
         create table perf_monthly (
           service_id text not null, month date not null, owner_org_id text not null, channel text not null, outcome text not null,
@@ -222,10 +222,18 @@ export const migrations: Record<string, Migration> = {
           ${sql.raw(sums)},
           primary key (month, office_id, channel, outcome)
         );
+        create table perf_monthly_total (
+          month date not null, channel text not null, outcome text not null,
+          ${sql.raw(sums)},
+          primary key (month, channel, outcome)
+        );
         create table perf_hist_monthly (
-          month date not null, owner_org_id text not null, channel text not null, measure text not null, bucket smallint not null,
-          n bigint not null,
-          primary key (month, owner_org_id, channel, measure, bucket)
+          month date not null, owner_org_id text not null, measure text not null, bucket smallint not null, n bigint not null,
+          primary key (month, owner_org_id, measure, bucket)
+        );
+        create table perf_hist_total (
+          month date not null, measure text not null, bucket smallint not null, n bigint not null,
+          primary key (month, measure, bucket)
         );
         create table perf_hist_service (
           service_id text not null, month date not null, measure text not null, bucket smallint not null, n bigint not null,

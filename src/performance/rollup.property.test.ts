@@ -62,10 +62,12 @@ const COUNT_TABLES: Record<string, string[]> = {
   perf_monthly_org: ['month', 'owner_org_id', 'office_id', 'channel', 'outcome'],
   perf_monthly_owner: ['month', 'owner_org_id', 'channel', 'outcome'],
   perf_monthly_office: ['month', 'office_id', 'channel', 'outcome'],
+  perf_monthly_total: ['month', 'channel', 'outcome'],
 };
 const HIST_TABLES: Record<string, string[]> = {
-  perf_hist_monthly: ['month', 'owner_org_id', 'channel'],
+  perf_hist_monthly: ['month', 'owner_org_id'],
   perf_hist_service: ['service_id', 'month'],
+  perf_hist_total: ['month'],
 };
 const SUMS = ['events', 'wait_n', 'wait_sum', 'handle_n', 'handle_sum', 'decision_n', 'decision_sum', 'no_repeat_n', 'no_repeat_yes', 'standard_n', 'standard_met', 'amount_cents'];
 
@@ -120,7 +122,7 @@ async function rawEvents(db: TestDatabase['db']): Promise<Ev[]> {
   return r.rows;
 }
 
-const ALL = 'perf_survey_mails, perf_events, perf_rollup_cursor, perf_daily, perf_monthly, perf_monthly_org, perf_monthly_owner, perf_monthly_office, perf_hist_monthly, perf_hist_service';
+const ALL = 'perf_survey_mails, perf_events, perf_rollup_cursor, perf_daily, perf_monthly, perf_monthly_org, perf_monthly_owner, perf_monthly_office, perf_monthly_total, perf_hist_monthly, perf_hist_service, perf_hist_total';
 
 describe('rollups equal a direct count of the events (fast-check)', () => {
   let database: TestDatabase;

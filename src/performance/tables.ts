@@ -97,11 +97,25 @@ export interface PerfMonthlyOfficeTable extends Sums {
   outcome: string;
 }
 
-/** Monthly histogram of times per partner and channel: bucket b holds seconds s with floor(ln(1+s)/ln(1.2)) = b. */
+/** Monthly rollup of everything (dashboard's totals, channels and trend): month × channel × outcome. */
+export interface PerfMonthlyTotalTable extends Sums {
+  month: string;
+  channel: string;
+  outcome: string;
+}
+
+/** Monthly histogram of all times: bucket b holds seconds s with floor(ln(1+s)/ln(1.2)) = b. */
+export interface PerfHistTotalTable {
+  month: string;
+  measure: string;
+  bucket: number;
+  n: number;
+}
+
+/** Monthly histogram of times per partner. */
 export interface PerfHistMonthlyTable {
   month: string;
   owner_org_id: string;
-  channel: string;
   measure: string;
   bucket: number;
   n: number;
@@ -214,7 +228,9 @@ export interface PerformanceTables {
   perf_monthly_org: PerfMonthlyOrgTable;
   perf_monthly_owner: PerfMonthlyOwnerTable;
   perf_monthly_office: PerfMonthlyOfficeTable;
+  perf_monthly_total: PerfMonthlyTotalTable;
   perf_hist_monthly: PerfHistMonthlyTable;
+  perf_hist_total: PerfHistTotalTable;
   perf_hist_service: PerfHistServiceTable;
   perf_rollup_cursor: PerfRollupCursorTable;
   perf_cursors: PerfCursorsTable;
