@@ -162,12 +162,13 @@ export interface RollupResult { events: number; batches: number; /** visible eve
 /**
  * The rollup job: every event not yet rolled up, batch by batch (each its own transaction). Safe to run twice or on
  * two nodes at once (the cursor row is locked per batch; a second runner waits, then finds the events gone).
- * Committed events that an older transaction still running holds back are taken once it ends: this run waits up to
- * `settleMs` (default 2 s) for that, otherwise the next run takes them.
+ * Committed events that an older transaction still running (anywhere on the cluster) holds back are taken once it
+ * ends: this run waits up to `settleMs` (default 30 s; the job runs every minute) for that, otherwise the next run
+ * takes them.
  */
 export async function rollupPending(db: Database, opts: { batchSize?: number; maxBatches?: number; settleMs?: number } = {}): Promise<RollupResult> {
   const limit = opts.batchSize ?? ROLLUP_BATCH;
-  const until = Date.now() + (opts.settleMs ?? 2000);
+  const until = Date.now() + (opts.settleMs ?? 30_000);
   const out: RollupResult = { events: 0, batches: 0, waiting: false };
   await sql`insert into perf_rollup_cursor (name, mark_xid, mark_id) values (${ROLLUP_CURSOR}, 0, 0) on conflict do nothing`.execute(db);
   for (;;) {
