@@ -1,7 +1,8 @@
 /**
- * Indicators, read from the rollups (perf_daily, perf_hist), partners' reported volumes, survey responses, the
- * catalogue's GC standards and the cases' guarantee refunds. Never from perf_events: a page view reads at most one
- * row per day × service × organisation × office × channel × outcome of its period. Definitions: docs/performance.md.
+ * Indicators, read from the rollups (events.ts ROLLUPS), partners' reported volumes, survey responses, the
+ * catalogue's GC standards and the cases' guarantee refunds. Never from perf_events: a page (whole months) reads the
+ * monthly rollups — per partner × channel × outcome, or per service — a few hundred rows a month. Definitions:
+ * docs/performance.md.
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database';
@@ -21,31 +22,35 @@ export interface Filter {
   to: string; // inclusive
   serviceId?: string;
   ownerOrgId?: string;
-  officeId?: string;
-  channel?: string;
 }
 
 const isMonthStart = (d: string) => d.endsWith('-01');
 const isMonthEnd = (d: string) => new Date(Date.parse(d + 'T00:00:00Z') + 86400_000).getUTCDate() === 1;
+export const isWholeMonths = (f: { from: string; to: string }) => isMonthStart(f.from) && isMonthEnd(f.to);
 
 /**
- * Which rollup answers a filter: the monthly one without the service dimension (a few thousand rows a month) when
- * the filter names no service and covers whole months; the daily one otherwise.
+ * Which rollup answers a filter. Whole months (every page): the monthly rollup per service for one service, the one
+ * per partner otherwise (a few hundred rows a month). Any other period: the daily rollup (counts exact to the day);
+ * percentiles then come from the monthly histograms of the months the period touches.
  */
 export function rollupFor(f: Filter) {
-  return !f.serviceId && isMonthStart(f.from) && isMonthEnd(f.to)
-    ? { table: sql.table('perf_monthly_org'), hist: sql.table('perf_hist_monthly'), col: 'month' as const }
-    : { table: sql.table('perf_daily'), hist: sql.table('perf_hist'), col: 'day' as const };
+  const hist = sql.table(f.serviceId ? 'perf_hist_service' : f.ownerOrgId ? 'perf_hist_monthly' : 'perf_hist_total');
+  if (!isWholeMonths(f)) return { table: sql.table('perf_daily'), hist, col: 'day' as const };
+  return { table: sql.table(f.serviceId ? 'perf_monthly' : f.ownerOrgId ? 'perf_monthly_owner' : 'perf_monthly_total'), hist, col: 'month' as const };
 }
 
-function where(f: Filter, alias = 'd'): RawBuilder<unknown> {
-  const col = rollupFor(f).col;
-  const parts: RawBuilder<unknown>[] = [sql`${sql.ref(alias + '.' + col)} between ${f.from}::date and ${f.to}::date`];
+function where(f: Filter, col: 'day' | 'month' = rollupFor(f).col, alias = 'd'): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [col === 'month'
+    ? sql`${sql.ref(alias + '.month')} between date_trunc('month', ${f.from}::date)::date and ${f.to}::date`
+    : sql`${sql.ref(alias + '.day')} between ${f.from}::date and ${f.to}::date`];
   if (f.serviceId) parts.push(sql`${sql.ref(alias + '.service_id')} = ${f.serviceId}`);
   if (f.ownerOrgId) parts.push(sql`${sql.ref(alias + '.owner_org_id')} = ${f.ownerOrgId}`);
-  if (f.officeId) parts.push(sql`${sql.ref(alias + '.office_id')} = ${f.officeId}`);
-  if (f.channel) parts.push(sql`${sql.ref(alias + '.channel')} = ${f.channel}`);
   return sql.join(parts, sql` and `);
+}
+
+/** The histogram's filter: the period's months, and the service (perf_hist_service) or the partner (perf_hist_monthly). */
+function histWhere(f: Filter): RawBuilder<unknown> {
+  return where(f.serviceId ? { from: f.from, to: f.to, serviceId: f.serviceId } : f, 'month');
 }
 
 export interface ChannelRow {
@@ -109,8 +114,8 @@ export async function indicators(db: Database, f: Filter): Promise<Indicators> {
              sum(decision_sum)::bigint as decision_sum, sum(no_repeat_n)::bigint as no_repeat_n, sum(no_repeat_yes)::bigint as no_repeat_yes,
              sum(standard_n)::bigint as standard_n, sum(standard_met)::bigint as standard_met, sum(amount_cents)::bigint as amount_cents
       from ${rollupFor(f).table} d where ${where(f)} group by channel, outcome`.execute(db),
-    sql<{ measure: string; channel: string; bucket: number; n: number }>`
-      select measure, channel, bucket, sum(n)::bigint as n from ${rollupFor(f).hist} d where ${where(f)} group by measure, channel, bucket`.execute(db),
+    sql<{ measure: string; bucket: number; n: number }>`
+      select measure, bucket, sum(n)::bigint as n from ${rollupFor(f).hist} d where ${histWhere(f)} group by measure, bucket`.execute(db),
     reportedVolumes(db, f),
     satisfaction(db, f),
     unitCosts(db),
@@ -123,7 +128,7 @@ export async function indicators(db: Database, f: Filter): Promise<Indicators> {
     const transactions = COMPLETED.reduce((s, o) => s + counted[o], 0);
     const started = STARTED.reduce((s, o) => s + counted[o], 0);
     return { channel, counted, transactions, started, reported: reported[channel] ?? 0 };
-  }).filter((c) => !f.channel || c.channel === f.channel);
+  });
   const sum = (k: keyof (typeof rows)[number], pred: (r: (typeof rows)[number]) => boolean = () => true) => rows.filter(pred).reduce((s, r) => s + Number(r[k]), 0);
   const transactions = byChannel.reduce((s, c) => s + c.transactions + c.reported, 0);
   const digitalTransactions = byChannel.filter((c) => (DIGITAL_CHANNELS as readonly string[]).includes(c.channel)).reduce((s, c) => s + c.transactions + c.reported, 0);
@@ -184,8 +189,6 @@ export async function reportedVolumes(db: Database, f: Filter): Promise<Record<s
     .where('period_start', '>=', f.from).where('period_end', '<=', f.to).groupBy('channel');
   if (f.serviceId) q = q.where('service_id', '=', f.serviceId);
   if (f.ownerOrgId) q = q.where('org_id', '=', f.ownerOrgId);
-  if (f.channel) q = q.where('channel', '=', f.channel);
-  if (f.officeId) return {}; // partners report per service and channel, not per office
   const rows = await q.execute();
   return Object.fromEntries(rows.map((r) => [r.channel, Number(r.n)]));
 }
@@ -195,8 +198,6 @@ export async function satisfaction(db: Database, f: Filter): Promise<Satisfactio
     .where('day', '>=', f.from).where('day', '<=', f.to).groupBy('score');
   if (f.serviceId) q = q.where('service_id', '=', f.serviceId);
   if (f.ownerOrgId) q = q.where('org_id', '=', f.ownerOrgId);
-  if (f.officeId) q = q.where('office_id', '=', f.officeId);
-  if (f.channel) q = q.where('channel', '=', f.channel);
   const rows = await q.execute();
   const levels = [0, 0, 0, 0, 0];
   let na = 0;
@@ -219,7 +220,6 @@ export async function guaranteeFigures(db: Database, f: Filter) {
   ]).where(sql<boolean>`(detected_at at time zone 'America/Toronto')::date between ${f.from}::date and ${f.to}::date`);
   if (f.serviceId) q = q.where('service_id', '=', f.serviceId);
   if (f.ownerOrgId) q = q.where('org_id', '=', f.ownerOrgId);
-  if (f.channel || f.officeId) return { breaches: 0, refundsOwed: 0, refundsSettled: 0, refundCents: 0 };
   const r = await q.executeTakeFirstOrThrow();
   return { breaches: Number(r.breaches), refundsOwed: Number(r.owed), refundsSettled: Number(r.settled), refundCents: Number(r.cents) };
 }
@@ -263,15 +263,23 @@ export async function monthly(db: Database, f: Filter) {
   });
 }
 
-/** Side by side: one row per owner organisation (partner), per channel, per office. */
+/**
+ * Side by side: one row per owner organisation (partner), per channel, per office. For whole months, offices come
+ * from the monthly rollup per office (or per partner and office for one partner), the rest as in rollupFor.
+ */
 export async function sideBySide(db: Database, f: Filter, by: 'owner_org_id' | 'office_id' | 'channel') {
+  const whole = isWholeMonths(f) && !(by === 'office_id' && f.serviceId);
+  const table = !whole ? sql.table('perf_daily')
+    : by === 'office_id' ? sql.table(f.ownerOrgId ? 'perf_monthly_org' : 'perf_monthly_office')
+    : by === 'owner_org_id' && !f.serviceId ? sql.table('perf_monthly_owner') : rollupFor(f).table;
+  const col = whole ? 'month' : 'day';
   const r = await sql<{ key: string; contacts: number; completed: number; started: number; digital: number; wait_n: number; wait_sum: number }>`
     select ${sql.ref(by)} as key, sum(events)::bigint as contacts,
            sum(events) filter (where outcome in ('completed', 'not_eligible'))::bigint as completed,
            sum(events) filter (where outcome in ('completed', 'not_eligible', 'abandoned', 'failed'))::bigint as started,
            sum(events) filter (where outcome in ('completed', 'not_eligible') and channel = 'web')::bigint as digital,
            sum(wait_n)::bigint as wait_n, sum(wait_sum)::bigint as wait_sum
-    from ${rollupFor(f).table} d where ${where(f)}
+    from ${table} d where ${where(f, col)}
     group by 1 order by 2 desc limit 200`.execute(db);
   return r.rows.map((x) => ({
     key: x.key, contacts: Number(x.contacts), completed: Number(x.completed ?? 0), started: Number(x.started ?? 0),

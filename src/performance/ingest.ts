@@ -1,6 +1,6 @@
 /**
  * Incremental ingestion: each source table of another capability is read (read-only) from its high-water mark, and
- * its rows become contact events through the insert-and-rollup statement (events.ts).
+ * its rows become contact events (insertEventsStatement, events.ts); the run ends with the rollup job (rollupPending).
  *
  * Each source has a keyset (time, id). A run reads forward from the mark in batches (advancing it), then reads again
  * the rows of the last `lookback` seconds before the mark: a row committed late with an earlier time (a long
@@ -8,7 +8,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database';
-import { ROLLUP_TIME_ZONE, rollupStatement } from './events';
+import { ROLLUP_TIME_ZONE, insertEventsStatement, rollupPending } from './events';
 
 /** The counter wait standard Guichet measures: called within 15 minutes (the counters' statistics use the same default). */
 export const COUNTER_WAIT_TARGET_S = 15 * 60;
@@ -153,16 +153,21 @@ export interface IngestOptions {
 export interface IngestResult {
   read: number;
   inserted: number;
+  /** Events added to the rollups by this run (its own and any recorded through recordContactEvent). */
+  rolledUp: number;
   bySource: Record<string, number>;
 }
 
 const EPOCH = new Date('1970-01-01T00:00:00Z');
 
-/** Ingest every source from its mark. Safe to run twice or concurrently (the unique key decides). */
+/**
+ * Ingest every source from its mark, then roll up every new event (rollupPending). Safe to run twice or concurrently
+ * (the unique key decides which rows are new; the rollup cursor is locked per batch).
+ */
 export async function ingestAll(db: Database, opts: IngestOptions = {}): Promise<IngestResult> {
   const batch = opts.batchSize ?? 5000;
   const lookback = opts.lookbackSeconds ?? 900;
-  const out: IngestResult = { read: 0, inserted: 0, bySource: {} };
+  const out: IngestResult = { read: 0, inserted: 0, rolledUp: 0, bySource: {} };
   await seedGcVolumes(db);
   for (const s of sources({ abandonAfterSeconds: opts.abandonAfterSeconds ?? 7 * 86400 })) {
     const cur = await db.selectFrom('perf_cursors').select(['mark_at', 'mark_id']).where('source', '=', s.name).executeTakeFirst();
@@ -173,7 +178,7 @@ export async function ingestAll(db: Database, opts: IngestOptions = {}): Promise
     if (cur) {
       const cond = sql`${sql.raw(s.ts)} >= ${markAt}::timestamptz - make_interval(secs => ${lookback})
         and (${sql.raw(s.ts)}, ${sql.raw(s.id)}) <= (${markAt}::timestamptz, ${markId}::text)`;
-      const r = await rollupStatement(s.select(cond)).execute(db);
+      const r = await insertEventsStatement(s.select(cond)).execute(db);
       out.read += r.rows[0].read;
       inserted += r.rows[0].inserted;
     }
@@ -181,7 +186,7 @@ export async function ingestAll(db: Database, opts: IngestOptions = {}): Promise
       const cond = sql`(${sql.raw(s.ts)}, ${sql.raw(s.id)}) > (${markAt}::timestamptz, ${markId}::text)
         order by ${sql.raw(s.ts)}, ${sql.raw(s.id)} limit ${batch}`;
       const r = await db.transaction().execute(async (trx) => {
-        const res = (await rollupStatement(s.select(cond)).execute(trx)).rows[0];
+        const res = (await insertEventsStatement(s.select(cond)).execute(trx)).rows[0];
         if (res.cursor_at) {
           await sql`insert into perf_cursors (source, mark_at, mark_id) values (${s.name}, ${res.cursor_at}, ${res.cursor_id})
             on conflict (source) do update set mark_at = excluded.mark_at, mark_id = excluded.mark_id, updated_at = now()`.execute(trx);
@@ -199,6 +204,7 @@ export async function ingestAll(db: Database, opts: IngestOptions = {}): Promise
     out.bySource[s.name] = inserted;
     out.inserted += inserted;
   }
+  out.rolledUp = (await rollupPending(db)).events;
   return out;
 }
 

@@ -188,4 +188,66 @@ export const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  /*
+   * Set-based rollups (issue 19, second pass). Events are inserted on their own; the rollup job then adds new events
+   * to every rollup by batch, one INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE per table, from a watermark on
+   * (xid, id): `xid` is the inserting transaction's id (64-bit, never wraps), so rows are read in commit-safe order (see
+   * events.ts). The per-service histogram is monthly; the monthly rollups drop the dimensions no page reads, and two
+   * small ones (per partner, per office, in all) serve the dashboard. Existing rollups are rebuilt from perf_events here.
+   */
+  '002_setbased_rollups': {
+    async up(db: Kysely<any>) {
+      const sums = `events bigint not null default 0, wait_n bigint not null default 0, wait_sum bigint not null default 0,
+          handle_n bigint not null default 0, handle_sum bigint not null default 0, decision_n bigint not null default 0,
+          decision_sum bigint not null default 0, no_repeat_n bigint not null default 0, no_repeat_yes bigint not null default 0,
+          standard_n bigint not null default 0, standard_met bigint not null default 0, amount_cents bigint not null default 0`;
+      await sql`
+        alter table perf_events add column xid bigint not null default 0;
+        alter table perf_events alter column xid set default (pg_current_xact_id()::text::bigint);
+        create index perf_events_xid on perf_events (xid, id);
+        drop index perf_daily_owner, perf_daily_service;
+        drop table perf_hist, perf_monthly, perf_hist_monthly;
+        create table perf_monthly (
+          service_id text not null, month date not null, owner_org_id text not null, channel text not null, outcome text not null,
+          ${sql.raw(sums)},
+          primary key (service_id, month, owner_org_id, channel, outcome)
+        );
+        create table perf_monthly_owner (
+          month date not null, owner_org_id text not null, channel text not null, outcome text not null,
+          ${sql.raw(sums)},
+          primary key (month, owner_org_id, channel, outcome)
+        );
+        create table perf_monthly_office (
+          month date not null, office_id text not null, channel text not null, outcome text not null,
+          ${sql.raw(sums)},
+          primary key (month, office_id, channel, outcome)
+        );
+        create table perf_monthly_total (
+          month date not null, channel text not null, outcome text not null,
+          ${sql.raw(sums)},
+          primary key (month, channel, outcome)
+        );
+        create table perf_hist_monthly (
+          month date not null, owner_org_id text not null, measure text not null, bucket smallint not null, n bigint not null,
+          primary key (month, owner_org_id, measure, bucket)
+        );
+        create table perf_hist_total (
+          month date not null, measure text not null, bucket smallint not null, n bigint not null,
+          primary key (month, measure, bucket)
+        );
+        create table perf_hist_service (
+          service_id text not null, month date not null, measure text not null, bucket smallint not null, n bigint not null,
+          primary key (service_id, month, measure, bucket)
+        );
+        create table perf_rollup_cursor (
+          name text primary key,
+          mark_xid bigint not null,
+          mark_id bigint not null,
+          updated_at timestamptz not null default now()
+        );
+      `.execute(db);
+      const { rebuildRollups } = await import('./events');
+      await rebuildRollups(db as never);
+    },
+  },
 };

@@ -251,6 +251,8 @@ describe('performance: every contact counted once, surveys, reports, volumes', (
     assert.match(dash.body, /Semaine en ligne/);
     assert.match(dash.body, /id="partners-table"/);
     assert.match(dash.body, /value="44"/);
+    // no contact-centre source: calls answered within target is shown as not available, never as 0
+    assert.match(dash.body, /Appels répondus dans le délai cible<\/dt><dd class="govuk-summary-list__value" id="ind-calls">Non disponible/);
   });
 
   it('partners report their own volumes: a CSV is checked whole, errors as file:line: reason, nothing partial stored', async () => {

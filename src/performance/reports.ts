@@ -41,7 +41,7 @@ export async function buildMonthlyReports(db: Database, opts: { mailer: Mailer; 
   const month = opts.month ?? previousMonth();
   const { from, to } = monthRange(month);
   const orgs = await sql<{ org: string }>`
-    select distinct owner_org_id as org from perf_daily where day between ${from}::date and ${to}::date and owner_org_id <> ''
+    select distinct owner_org_id as org from perf_monthly_owner where month = ${from}::date and owner_org_id <> ''
     union select distinct org_id from perf_survey_responses where day between ${from}::date and ${to}::date and org_id is not null`.execute(db);
   const done: string[] = [];
   for (const { org } of orgs.rows) {

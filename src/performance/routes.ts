@@ -86,13 +86,10 @@ function csvCell(v: unknown): string {
 }
 
 /**
- * Dashboard and charter-index figures are read through a cache of GUICHET_PERF_CACHE_MS (default 60 s, served stale
- * while one read refreshes it): the rollups change only when the ingestion job runs (every minute), so the figures
- * are at most about two minutes old. A manager's change (unit costs, campaign) forgets the dashboard's entries.
+ * The dashboard and the charter read the small monthly rollups directly, on every request (no cache: a figure is at
+ * most one rollup run — a minute — old). Only the GC inventory's standards summary, imported data that changes when
+ * the catalogue is imported again, is kept 10 minutes.
  */
-const CACHE_MS = Number(process.env.GUICHET_PERF_CACHE_MS ?? 60_000);
-const dashboardCache = ttlCache<string, Awaited<ReturnType<typeof dashboardData>>>(CACHE_MS, { staleWhileRevalidate: true });
-const charterCache = ttlCache<string, Awaited<ReturnType<typeof charterIndex>>>(CACHE_MS, { staleWhileRevalidate: true });
 const gcSummaryCache = ttlCache<string, Awaited<ReturnType<typeof gcStandardsSummary>>>(10 * 60_000, { staleWhileRevalidate: true });
 
 /** Everything the managers' dashboard shows, from the monthly rollups (whole months). */
@@ -137,11 +134,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   // ---------------------------------------------------------------- public charter
   bilingualRoute(app, 'GET', PP.charter, async (request, reply, lang) => {
     const q = request.query as Record<string, string | undefined>;
-    const period = periodOf(q);
+    const period = wholeMonths(periodOf(q));
     const page = Math.min(1000, Math.max(1, Number.parseInt(q.page ?? '1', 10) || 1));
     const search = clean(q.q, 1000).slice(0, 100);
     const [data, gc] = await Promise.all([
-      charterCache(db, `${period.from}|${period.to}|${search}|${page}|${lang}`, () => charterIndex(db, { ...period, q: search || undefined, page, lang })),
+      charterIndex(db, { ...period, q: search || undefined, page, lang }),
       gcSummaryCache(db, 'all', () => gcStandardsSummary(db)),
     ]);
     return reply.page('performance/views/charter.njk', { title: t(lang, 'performance.charter.title'), data, gc, period, search, paths: PP });
@@ -149,7 +146,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
 
   bilingualRoute(app, 'GET', PP.service, async (request, reply, lang) => {
     const serviceId = clean((request.params as { serviceId: string }).serviceId);
-    const period = periodOf(request.query as Record<string, unknown>);
+    const period = wholeMonths(periodOf(request.query as Record<string, unknown>));
     const d = serviceId ? await serviceCharter(db, serviceId, period) : null;
     if (!d) throw new AppError(404, 'PERF_SERVICE_NOT_FOUND');
     const charts = {
@@ -166,7 +163,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     schema: { tags: TAGS, summary: "A service's public figures (open data; counts under 10 suppressed as null)", params: Type.Object({ serviceId: Type.String({ maxLength: 200 }) }), querystring: PeriodQuery },
   }, async (request) => {
     const serviceId = clean((request.params as { serviceId: string }).serviceId);
-    const d = serviceId ? await serviceCharter(db, serviceId, periodOf(request.query as Record<string, unknown>)) : null;
+    const d = serviceId ? await serviceCharter(db, serviceId, wholeMonths(periodOf(request.query as Record<string, unknown>))) : null;
     if (!d) throw new AppError(404, 'PERF_SERVICE_NOT_FOUND');
     return d;
   });
@@ -181,7 +178,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     schema: { tags: TAGS, summary: 'The public charter: every service with figures (open data, 50 per page, suppressed under 10)', querystring: CharterQuery },
   }, async (request) => {
     const q = request.query as { page?: number; q?: string; lang?: Lang };
-    const period = periodOf(request.query as Record<string, unknown>);
+    const period = wholeMonths(periodOf(request.query as Record<string, unknown>));
     return { period, ...(await charterIndex(db, { ...period, q: q.q, page: q.page, lang: q.lang ?? 'en' })) };
   });
   app.get('/api/v1/performance/charter.csv', {
@@ -189,7 +186,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     schema: { tags: TAGS, summary: 'The public charter as CSV (open data; empty cells are suppressed or not available)', querystring: CharterQuery },
   }, async (request, reply) => {
     const q = request.query as { page?: number; q?: string; lang?: Lang };
-    const period = periodOf(request.query as Record<string, unknown>);
+    const period = wholeMonths(periodOf(request.query as Record<string, unknown>));
     const d = await charterIndex(db, { ...period, q: q.q, page: q.page, lang: q.lang ?? 'en', pageSize: 2000 });
     const head = ['service_id', 'title_en', 'title_fr', 'owner_org_id', 'period_from', 'period_to', 'transactions', 'digital_take_up', 'completion_rate', 'satisfied_share', 'responses', 'gc_standards_with_result', 'gc_standards_met'];
     const lines = d.rows.map((r) => [r.serviceId, r.title_en, r.title_fr, r.owner_org_id, period.from, period.to, r.transactions, r.takeUp, r.completionRate, r.satisfied, r.responses, r.standards, r.standardsMet].map(csvCell).join(','));
@@ -372,7 +369,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     requireManager(request);
     const period = wholeMonths(periodOf(request.query as Record<string, unknown>));
     const f = { ...period };
-    const { ind, partners, channels, offices, trend, campaigns, costs, orgs, officeNames } = await dashboardCache(db, `${f.from}|${f.to}`, () => dashboardData(db, f));
+    const { ind, partners, channels, offices, trend, campaigns, costs, orgs, officeNames } = await dashboardData(db, f);
     const orgName = Object.fromEntries(orgs.map((o) => [o.id, lang === 'fr' ? o.name_fr : o.name_en]));
     const officeName = Object.fromEntries(officeNames.map((o) => [o.id, lang === 'fr' ? o.name_fr : o.name_en]));
     const q = request.query as Record<string, string | undefined>;
@@ -414,7 +411,6 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       await db.insertInto('perf_unit_costs').values(rows.map((r) => ({ ...r, updated_by: staff.id })))
         .onConflict((oc) => oc.column('channel').doUpdateSet((eb) => ({ cost_cents: eb.ref('excluded.cost_cents'), updated_by: eb.ref('excluded.updated_by'), updated_at: new Date() }))).execute();
     }
-    dashboardCache.forget(db);
     return reply.redirect(lang === 'fr' ? PP.dashboard.fr : PP.dashboard.en, 303);
   }, { config: oneStopDashboard });
 
@@ -428,7 +424,6 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     if (!fr || fr.length > 200) errs.push({ field: 'label_fr', code: fr ? 'tooLong' : 'required' });
     if (errs.length) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, errs);
     await db.insertInto('perf_campaigns').values({ day: day as string, label_en: en, label_fr: fr, service_id: null, created_by: staff.id }).execute();
-    dashboardCache.forget(db);
     return reply.redirect(lang === 'fr' ? PP.dashboard.fr : PP.dashboard.en, 303);
   }, { config: oneStopDashboard });
 

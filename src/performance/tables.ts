@@ -1,6 +1,6 @@
 /**
- * Tables of the performance capability: one count of every contact (perf_events), its daily rollups
- * (perf_daily, perf_hist), the ingestion cursors, partners' own reported volumes, unit costs per channel, campaign
+ * Tables of the performance capability: one count of every contact (perf_events), its daily and monthly rollups
+ * and time histograms (events.ts ROLLUPS), the ingestion cursors and the rollup watermark, partners' own reported volumes, unit costs per channel, campaign
  * markers, satisfaction survey tokens and responses, and the monthly partner reports.
  *
  * Dependency direction: performance READS the other capabilities' tables (counters, cases, notices, catalogue);
@@ -37,6 +37,8 @@ export interface PerfEventsTable {
   within_standard: boolean | null;
   amount_cents: number | null;
   recorded_at: Generated<Date>;
+  /** Id of the transaction that inserted the event (the rollup watermark's order). */
+  xid: Generated<string>;
 }
 
 /** Daily rollup: one row per day × service × owner × delivering organisation × office × channel × outcome ('' = none). */
@@ -62,47 +64,78 @@ export interface PerfDailyTable {
   amount_cents: number;
 }
 
-/** Monthly rollup (charter, dashboard trends): month × service × owner × office × channel × outcome. */
-export interface PerfMonthlyTable {
-  month: string;
+/** The sums every count rollup keeps. */
+type Sums = Omit<PerfDailyTable, 'day' | 'service_id' | 'owner_org_id' | 'delivering_org_id' | 'office_id' | 'channel' | 'outcome'>;
+
+/** Monthly rollup per service (charter, service page): service × month × owner × channel × outcome. */
+export interface PerfMonthlyTable extends Sums {
   service_id: string;
+  month: string;
   owner_org_id: string;
-  office_id: string;
   channel: string;
   outcome: string;
-  events: number;
-  wait_n: number;
-  wait_sum: number;
-  standard_n: number;
-  standard_met: number;
 }
 
-/** Monthly rollup without the service (dashboard, partner reports): month × owner × office × channel × outcome. */
+/** Monthly rollup per partner and office (partner report's offices): month × owner × office × channel × outcome. */
 export interface PerfMonthlyOrgTable extends Omit<PerfDailyTable, 'day' | 'service_id' | 'delivering_org_id'> {
   month: string;
 }
 
-/** Monthly histogram without the service. */
-export interface PerfHistMonthlyTable {
+/** Monthly rollup per partner (dashboard, partner reports): month × owner × channel × outcome. */
+export interface PerfMonthlyOwnerTable extends Sums {
   month: string;
   owner_org_id: string;
+  channel: string;
+  outcome: string;
+}
+
+/** Monthly rollup per office (dashboard's offices): month × office × channel × outcome. */
+export interface PerfMonthlyOfficeTable extends Sums {
+  month: string;
   office_id: string;
   channel: string;
+  outcome: string;
+}
+
+/** Monthly rollup of everything (dashboard's totals, channels and trend): month × channel × outcome. */
+export interface PerfMonthlyTotalTable extends Sums {
+  month: string;
+  channel: string;
+  outcome: string;
+}
+
+/** Monthly histogram of all times: bucket b holds seconds s with floor(ln(1+s)/ln(1.2)) = b. */
+export interface PerfHistTotalTable {
+  month: string;
   measure: string;
   bucket: number;
   n: number;
 }
 
-/** Histogram of times (for percentiles): bucket b holds seconds s with floor(ln(1+s)/ln(1.2)) = b. */
-export interface PerfHistTable {
-  day: string;
-  service_id: string;
+/** Monthly histogram of times per partner. */
+export interface PerfHistMonthlyTable {
+  month: string;
   owner_org_id: string;
-  office_id: string;
-  channel: string;
   measure: string;
   bucket: number;
   n: number;
+}
+
+/** Monthly histogram of times per service. */
+export interface PerfHistServiceTable {
+  service_id: string;
+  month: string;
+  measure: string;
+  bucket: number;
+  n: number;
+}
+
+/** The rollup job's watermark: (transaction id, event id) of the last event rolled up. */
+export interface PerfRollupCursorTable {
+  name: string;
+  mark_xid: string;
+  mark_id: string;
+  updated_at: Generated<Date>;
 }
 
 export interface PerfCursorsTable {
@@ -192,9 +225,14 @@ export interface PerformanceTables {
   perf_events: PerfEventsTable;
   perf_daily: PerfDailyTable;
   perf_monthly: PerfMonthlyTable;
-  perf_hist: PerfHistTable;
   perf_monthly_org: PerfMonthlyOrgTable;
+  perf_monthly_owner: PerfMonthlyOwnerTable;
+  perf_monthly_office: PerfMonthlyOfficeTable;
+  perf_monthly_total: PerfMonthlyTotalTable;
   perf_hist_monthly: PerfHistMonthlyTable;
+  perf_hist_total: PerfHistTotalTable;
+  perf_hist_service: PerfHistServiceTable;
+  perf_rollup_cursor: PerfRollupCursorTable;
   perf_cursors: PerfCursorsTable;
   perf_partner_volumes: PerfPartnerVolumesTable;
   perf_unit_costs: PerfUnitCostsTable;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import nunjucks from 'nunjucks';
-import { allMessages, formatDate, formatMoney, formatNumber, pick, t, tn, type Lang } from '../i18n/index';
+import { allMessages, formatDate, formatMoney, formatNumber, numberFormat, pick, t, tn, type Lang } from '../i18n/index';
 import { AppError, describeError, wantsHtml, type FieldError } from '../http/errors';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,7 +28,7 @@ env.addFilter('date', (d: Date | string, lang: Lang, style?: 'short' | 'medium' 
 env.addFilter('datetime', (d: Date | string, lang: Lang) => formatDate(d, lang, { dateStyle: 'medium', timeStyle: 'short' }));
 env.addFilter('pick', (row: Record<string, any>, field: string, lang: Lang) => pick(row, field, lang));
 env.addFilter('percent', (v: number | null, lang: Lang) =>
-  v === null || v === undefined ? '' : new Intl.NumberFormat(lang === 'fr' ? 'fr-CA' : 'en-CA', { style: 'percent', maximumFractionDigits: 1 }).format(v));
+  v === null || v === undefined ? '' : numberFormat(lang, 'percent').format(v));
 env.addFilter('json', (v: unknown) => new nunjucks.runtime.SafeString(JSON.stringify(v).replace(/</g, '\\u003c')));
 
 export interface BilingualPaths {

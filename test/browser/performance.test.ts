@@ -1,6 +1,7 @@
 /**
  * Satisfaction and performance in Chromium (JavaScript off for the client pages, axe on every page):
- * a client who completed a request online rates it from the request page; a counter visitor rates the visit through
+ * a client completes a service online (its form, submitted; the request decided by the responsible organisation on
+ * its case page) and rates it from the request page; a counter visitor rates the visit through
  * the link e-mailed to them (real SMTP); the public charter shows the service's figures; the partner's report shows
  * the comments; the managers' dashboard shows the adoption rate (chart drawn with JavaScript, table without).
  */
@@ -13,7 +14,7 @@ import { assertNoA11yViolations, signInStaff, startBrowserEnv, type BrowserEnv }
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { clientCookie, createTestClient } from '../support/clients';
 import { ingestAll } from '../../src/performance/ingest';
-import { recordContactEvent } from '../../src/performance/events';
+import { recordContactEvent, rollupPending } from '../../src/performance/events';
 import { mintToken, queueSurveyMails, sendSurveyMails } from '../../src/performance/survey';
 import { respond } from '../../src/performance/survey';
 import { createMailer } from '../../src/mail/mailer';
@@ -36,20 +37,44 @@ async function signInClient(page: Page, cookie: string) {
 
 test('rate online and after a counter visit; the charter, the partner report and the dashboard show it', async () => {
   const db = env.db;
-  const r = await sql<{ office_id: string; service_id: string; owner_org_id: string }>`
-    select os.office_id, os.service_id, s.owner_org_id from office_services os join services s on s.id = os.service_id
-    where s.status = 'published' and s.is_demo order by os.office_id, os.service_id limit 1`.execute(db);
-  const { office_id: officeId, service_id: serviceId, owner_org_id: orgId } = r.rows[0];
+  // The birth certificate: an online form (its owner, the Registrar General, publishes it) and a service centre that offers it.
+  const serviceId = 'demo-birth-certificate';
+  const orgId = 'on-org';
+  const officeId = (await db.selectFrom('office_services').select('office_id').where('service_id', '=', serviceId).orderBy('office_id').executeTakeFirstOrThrow()).office_id;
+  const { publishForm } = await import('../../src/cases/forms');
+  await publishForm(db, { id: 'staff-admin', orgId, roles: ['admin'] }, serviceId, {
+    title: { en: 'Order a birth certificate', fr: 'Commander un certificat de naissance' },
+    pages: [{
+      id: 'order', title: { en: 'Your order', fr: 'Votre commande' },
+      fields: [{ name: 'copies', type: 'number', required: true, min: 1, max: 5, label: { en: 'Number of copies', fr: 'Nombre de copies' } }],
+    }],
+  }, null);
+  await db.insertInto('staff_users').values({ id: 'perf-registrar', email: 'registrar@org.example', name: 'Rae Registrar', org_id: orgId, roles: ['agent'], oidc_subject: null }).execute();
 
-  // 1. A client's request, completed online (decided), then the request page offers the survey.
+  // 1. A client completes the service online, without JavaScript: the form, submitted; the Registrar decides the
+  //    request on its case page; the client rates it from the request page at the end of the journey.
   const cid = await createTestClient(db);
   const cookie = await clientCookie(env.app, db, cid);
-  const caseId = crypto.randomUUID();
-  await sql`insert into cases (id, reference, client_id, service_id, origin_channel, status, responsible_org_id, summary, decision, submitted_at, decided_at, created_by_kind, created_by_id)
-    values (${caseId}, ${'PERF-B-' + caseId.slice(0, 6)}, ${cid}, ${serviceId}, 'web', 'decided', ${orgId}, 'Online request', 'Approved', now() - interval '2 days', now(), 'client', ${cid})`.execute(db);
-  await sql`insert into case_status_history (case_id, from_status, to_status, actor_kind, actor_id) values (${caseId}, 'submitted', 'decided', 'system', 'test')`.execute(db);
   const client = await env.newPage({ javaScriptEnabled: false });
   await signInClient(client, cookie);
+  await client.goto(env.url(`/en/my-file/forms/${serviceId}`));
+  await assertNoA11yViolations(client);
+  await client.click('form button'); // start
+  await client.fill('#copies', '2');
+  await client.click('button[value="continue"]');
+  await client.waitForURL(/\/review$/);
+  await assertNoA11yViolations(client);
+  await client.click('form button'); // submit
+  await client.waitForURL(/\/en\/my-file\/requests\/[0-9a-f-]{36}$/);
+  const caseId = client.url().split('/').pop()!;
+  const registrar = await env.newPage({ javaScriptEnabled: false });
+  await signInStaff(registrar, env, 'perf-registrar');
+  await registrar.goto(env.url(`/en/staff/cases/${caseId}`));
+  await registrar.selectOption('#status', 'decided');
+  await registrar.fill('#decision', 'Approved: 2 copies mailed');
+  await registrar.click('#status-form button');
+  await registrar.waitForURL(new RegExp(`/en/staff/cases/${caseId}`));
+  assert.equal((await db.selectFrom('cases').select('status').where('id', '=', caseId).executeTakeFirstOrThrow()).status, 'decided');
   await client.goto(env.url(`/en/my-file/requests/${caseId}`));
   await client.click('#survey-offer-link');
   await assertNoA11yViolations(client);
@@ -61,6 +86,9 @@ test('rate online and after a counter visit; the charter, the partner report and
   await client.click('#survey-submit');
   assert.match(await client.locator('h1').innerText(), /Thank you/);
   await assertNoA11yViolations(client);
+  await ingestAll(db);
+  const counted = await sql<{ n: number }>`select count(*)::int as n from perf_events where source = 'case' and source_id = ${caseId} and channel = 'web' and outcome = 'completed'`.execute(db);
+  assert.equal(counted.rows[0].n, 1, 'the online request is counted once, as a web transaction completed');
 
   // 2. A counter visit with an e-mail address: counted, invitation e-mailed, rated through the link (in French).
   const ticketId = crypto.randomUUID();
@@ -91,6 +119,7 @@ test('rate online and after a counter visit; the charter, the partner report and
   for (let i = 0; i < 12; i++) {
     await recordContactEvent(db, { source: 'browser-test', sourceId: String(i), kind: 'contact', channel: i < 8 ? 'web' : 'counter', serviceId, officeId: i < 8 ? null : officeId, outcome: 'completed', occurredAt: new Date(Date.now() - 3600_000) });
   }
+  await rollupPending(db); // the job's next run
   for (let i = 0; i < 8; i++) await respond(db, (await mintToken(db, { serviceId, channel: 'web' }))!, { score: String(3 + (i % 3)), lang: 'en' });
 
   // 3. The public charter shows both.
