@@ -13,6 +13,7 @@ import { DEFAULT_POLICY, estimateWaitMinutes, isEligible, poolingFor, rankTicket
 import { localDate } from './time';
 import { ttlCache } from '../db/ttl-cache';
 import type { TicketsTable } from './tables';
+import { notifyPayloadSql, QUEUE_CHANNEL } from './waiters';
 import type { Selectable } from 'kysely';
 
 export type Ticket = Selectable<TicketsTable>;
@@ -194,7 +195,9 @@ const ticketInsert = reusable(
           ),
       )
       .selectFrom('t')
-      .selectAll(),
+      .selectAll()
+      // the new waiting ticket wakes an agent who may serve it (src/counters/waiters.ts), at commit
+      .select(sql<null>`pg_notify(${QUEUE_CHANNEL}, ${notifyPayloadSql('t')})`.as('_notified')),
 );
 
 /**
@@ -234,7 +237,9 @@ export async function createTicket(db: Database, officeId: string, input: NewTic
     detail: JSON.stringify({ services: input.services, channel: input.channel }),
   });
   if (!ticket) throw new Error('ticket not written');
-  return ticket as Ticket;
+  const { _notified, ...row } = ticket;
+  void _notified;
+  return row as Ticket;
 }
 
 export async function getTicket(db: Database, officeId: string, ticketId: string): Promise<Ticket> {
@@ -357,6 +362,8 @@ export interface CallResult {
   ticket: Ticket | null;
   /** Waiting tickets now close to their turn that have contact details and were not told yet (claimed for notice). */
   near: Ticket[];
+  /** The counter as routing sees it (for waiting: src/counters/waiters.ts). */
+  calling: { counter: CallingCounter; pooling: Pooling };
 }
 
 /**
@@ -372,7 +379,8 @@ export async function callNext(
   assertAgentAt(c, staffId);
   if (c.busy) throw new AppError(409, 'COUNTER_BUSY');
   const pooling: Pooling = poolingFor(c.collaboration_model);
-  const ranked = rankTickets(rows, callingCounter(c), { now: now.getTime(), pooling, policy });
+  const calling = { counter: callingCounter(c), pooling };
+  const ranked = rankTickets(rows, calling.counter, { now: now.getTime(), pooling, policy });
   let claimed: Ticket | null = null;
   for (const cand of ranked.slice(0, 20)) {
     try {
@@ -395,7 +403,7 @@ export async function callNext(
       throw err;
     }
   }
-  if (!claimed) return { ticket: null, near: [] };
+  if (!claimed) return { ticket: null, near: [], calling };
   const notify = new Set(rows.filter((r) => r.toNotify).map((r) => r.id));
   const nearIds = ranked.filter((t) => t.id !== claimed!.id).slice(0, NEAR_AHEAD).map((t) => t.id).filter((id) => notify.has(id));
   let near: Ticket[] = [];
@@ -413,7 +421,7 @@ export async function callNext(
       return got;
     });
   }
-  return { ticket: claimed, near };
+  return { ticket: claimed, near, calling };
 }
 
 type Action = 'serve' | 'recall' | 'hold' | 'no_show' | 'complete' | 'transfer' | 'abandon';
@@ -544,6 +552,8 @@ async function ticketActionTx(
       }
     }
     await logEvent(trx, { ticket_id: t.id, office_id: officeId, kind: action === 'serve' ? 'serving' : action, counter_id: t.counter_id, agent_id: staffId, detail: { ...input }, at: now });
+    // waiting again (transferred, or on to the next service of the visit): wake an agent who may serve it, at commit
+    if (out.status === 'waiting') await sql`select pg_notify(${QUEUE_CHANNEL}, ${notifyPayloadSql('t')}) from tickets t where t.id = ${out.id}`.execute(trx);
     return out;
   });
 }
