@@ -708,9 +708,10 @@ export async function boardState(db: Database, officeId: string, now = new Date(
   const office = await getOffice(db, officeId);
   const day = localDate(now, office.timezone);
   const [called, waitingRows, counters, means, titles] = await Promise.all([
-    db.selectFrom('tickets').innerJoin('counters', 'counters.id', 'tickets.counter_id')
+    // from the office's counters to their current ticket (tickets_one_current_per_counter), not over the day's tickets
+    db.selectFrom('counters').innerJoin('tickets', 'tickets.counter_id', 'counters.id')
       .select(['tickets.number', 'counters.label', 'tickets.called_at', 'tickets.status', 'tickets.service_id', 'tickets.pending_services'])
-      .where('tickets.office_id', '=', officeId).where('tickets.day', '=', day).where('tickets.status', 'in', ['called', 'serving'])
+      .where('counters.office_id', '=', officeId).where('tickets.office_id', '=', officeId).where('tickets.day', '=', day).where('tickets.status', 'in', ['called', 'serving'])
       .orderBy('tickets.called_at', 'desc').limit(8).execute(),
     db.selectFrom('tickets')
       .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id', 'pending_services', 'waiting_since'])
