@@ -189,12 +189,14 @@ describe('QueueWaiters', () => {
     const counter = { counterId: 'c1', counterOrgId: null, agentOrgIds: ['guichet'], skills: ['s1'], languages: ['en'] };
     const p = w.wait('o1', counter, 'pooled', 5000);
     w.notify('not json');
-    w.notify(JSON.stringify(['o1', 's2', 'guichet', 'en', null])); // another service
-    w.notify(JSON.stringify(['o1', 's1', 'guichet', 'fr', null])); // a language the agent does not speak
-    w.notify(JSON.stringify(['o2', 's1', 'guichet', 'en', null])); // another office
-    w.notify(JSON.stringify(['o1', 's1', 'guichet', 'en', 'c2'])); // sent to another counter
+    const from = (...items: unknown[]) => JSON.stringify({ i: 'another-process', t: items });
+    w.notify(from(['o1', 's2', 'guichet', 'en', null])); // another service
+    w.notify(from(['o1', 's1', 'guichet', 'fr', null])); // a language the agent does not speak
+    w.notify(from(['o2', 's1', 'guichet', 'en', null])); // another office
+    w.notify(from(['o1', 's1', 'guichet', 'en', 'c2'])); // sent to another counter
+    w.notify(JSON.stringify({ i: w.instance, t: [['o1', 's1', 'guichet', 'en', null]] })); // its own (announced already)
     assert.equal(w.size(), 1);
-    w.notify(JSON.stringify(['o1', 's1', 'guichet', 'en', 'c1']));
+    w.notify(from(['o1', 's1', 'guichet', 'en', 'c1']));
     assert.equal(await p, 'ticket');
     const q = w.wait('o1', counter, 'pooled', 5000);
     w.close();

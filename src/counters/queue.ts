@@ -13,7 +13,7 @@ import { DEFAULT_POLICY, estimateWaitMinutes, isEligible, poolingFor, rankTicket
 import { localDate } from './time';
 import { ttlCache } from '../db/ttl-cache';
 import type { TicketsTable } from './tables';
-import { notifyPayloadSql, QUEUE_CHANNEL } from './waiters';
+import { ticketWaiting } from './waiters';
 import type { Selectable } from 'kysely';
 
 export type Ticket = Selectable<TicketsTable>;
@@ -195,9 +195,7 @@ const ticketInsert = reusable(
           ),
       )
       .selectFrom('t')
-      .selectAll()
-      // the new waiting ticket wakes an agent who may serve it (src/counters/waiters.ts), at commit
-      .select(sql<null>`pg_notify(${QUEUE_CHANNEL}, ${notifyPayloadSql('t')})`.as('_notified')),
+      .selectAll(),
 );
 
 /**
@@ -237,9 +235,10 @@ export async function createTicket(db: Database, officeId: string, input: NewTic
     detail: JSON.stringify({ services: input.services, channel: input.channel }),
   });
   if (!ticket) throw new Error('ticket not written');
-  const { _notified, ...row } = ticket;
-  void _notified;
-  return row as Ticket;
+  // committed (no transaction of the caller's): wake an agent who may serve it (src/counters/waiters.ts); a caller
+  // with its own transaction calls ticketWaiting after its commit
+  if (!trx) ticketWaiting(ticket as Ticket);
+  return ticket as Ticket;
 }
 
 export async function getTicket(db: Database, officeId: string, ticketId: string): Promise<Ticket> {
@@ -364,6 +363,8 @@ export interface CallResult {
   near: Ticket[];
   /** The counter as routing sees it (for waiting: src/counters/waiters.ts). */
   calling: { counter: CallingCounter; pooling: Pooling };
+  /** Waiting tickets this counter may serve when it read (none claimed: others took the first ones; call again). */
+  eligible: number;
 }
 
 /**
@@ -403,7 +404,7 @@ export async function callNext(
       throw err;
     }
   }
-  if (!claimed) return { ticket: null, near: [], calling };
+  if (!claimed) return { ticket: null, near: [], calling, eligible: ranked.length };
   const notify = new Set(rows.filter((r) => r.toNotify).map((r) => r.id));
   const nearIds = ranked.filter((t) => t.id !== claimed!.id).slice(0, NEAR_AHEAD).map((t) => t.id).filter((id) => notify.has(id));
   let near: Ticket[] = [];
@@ -421,7 +422,7 @@ export async function callNext(
       return got;
     });
   }
-  return { ticket: claimed, near, calling };
+  return { ticket: claimed, near, calling, eligible: ranked.length };
 }
 
 type Action = 'serve' | 'recall' | 'hold' | 'no_show' | 'complete' | 'transfer' | 'abandon';
@@ -552,8 +553,10 @@ async function ticketActionTx(
       }
     }
     await logEvent(trx, { ticket_id: t.id, office_id: officeId, kind: action === 'serve' ? 'serving' : action, counter_id: t.counter_id, agent_id: staffId, detail: { ...input }, at: now });
-    // waiting again (transferred, or on to the next service of the visit): wake an agent who may serve it, at commit
-    if (out.status === 'waiting') await sql`select pg_notify(${QUEUE_CHANNEL}, ${notifyPayloadSql('t')}) from tickets t where t.id = ${out.id}`.execute(trx);
+    return out;
+  }).then((out) => {
+    // waiting again (transferred, or on to the next service of the visit), committed: wake an agent who may serve it
+    if (out.status === 'waiting') ticketWaiting(out);
     return out;
   });
 }

@@ -352,6 +352,11 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
       read = performance.now() - t0;
       sendNear(r.near, officeId);
       waiters.remember(counterId, staff.id, r.calling.counter, r.calling.pooling);
+      // nobody claimed but tickets it may serve were waiting (other counters took the first ones): look again now
+      if (!r.ticket && wait > 0 && r.eligible > 0) {
+        reply.header('server-timing', `read;dur=${read.toFixed(1)}`);
+        return { ticket: null, woken: true };
+      }
       if (r.ticket || wait <= 0) {
         reply.header('server-timing', `read;dur=${read.toFixed(1)}`);
         return { ticket: r.ticket ? ticketJson(r.ticket) : null, ...(r.ticket ? {} : { cursor: waiters.cursor() }) };

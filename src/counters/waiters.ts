@@ -5,11 +5,15 @@
  * here, in the server process, until a ticket this counter may serve comes (then it answers `woken: true` and the
  * agent calls next again at once) or the wait ends (`woken: false`: the agent asks again).
  *
- * How a new ticket reaches the right agent: every statement that makes a ticket wait (a new ticket, a transfer, a
- * client sent on to the next service of the visit) also sends `NOTIFY counters_queue` with what eligibility needs
- * (office, service, organisation, language, target counter), delivered by PostgreSQL at commit to every server
- * process, which LISTENs on its own connection. Each process wakes ONE of its waiting agents who may serve that
- * ticket (routing.isEligible: skills, language, organisation, target counter), the one waiting longest.
+ * How a new ticket reaches the right agent: once a ticket waits (a new ticket, a transfer, a client sent on to the
+ * next service of the visit; after the commit), the process that wrote it calls ticketWaiting(): its own waiting
+ * agents are woken at once, and a `NOTIFY counters_queue` (batched: one statement for the tickets of the same tick)
+ * tells the other processes, which LISTEN on a connection of their own. Each process wakes ONE of its waiting agents
+ * who may serve that ticket (routing.isEligible: skills, language, organisation, target counter), the one waiting
+ * longest.
+ * Why not NOTIFY inside the ticket's own statement: PostgreSQL serialises the commits of every transaction that
+ * notified (a lock held through the commit's WAL flush), so under load every ticket waited for the fsyncs of the
+ * others (bench:queue, 2 Dec 2026: call-next p99 over a second). A transaction that only notifies writes no WAL.
  *
  * Nothing is left unserved when a notification is lost:
  *  - the listening connection lost (a PostgreSQL restart, a network cut): once it listens again every waiting agent
@@ -41,9 +45,18 @@ const CONTEXT_MS = 300_000;
 /** What a notification carries: enough for routing.isEligible. */
 export type Announced = Pick<WaitingTicket, 'serviceId' | 'orgId' | 'language' | 'targetCounterId'>;
 
-/** The payload of a notification, built by PostgreSQL from the ticket row `t` (a JSON array). */
-export const notifyPayloadSql = (alias: string) =>
-  sql<string>`json_build_array(${sql.ref(`${alias}.office_id`)}, ${sql.ref(`${alias}.service_id`)}, ${sql.ref(`${alias}.org_id`)}, ${sql.ref(`${alias}.language`)}, ${sql.ref(`${alias}.target_counter_id`)})::text`;
+/** A waiting ticket as announced: [office, service, organisation, language, target counter]. */
+type Item = [officeId: string, serviceId: string, orgId: string, language: string, targetCounterId: string | null];
+const processHubs = new Set<QueueWaiters>();
+
+/**
+ * A ticket now waits (call it after the commit): every QueueWaiters of this process wakes one of its agents who may
+ * serve it and tells the other processes (NOTIFY, batched).
+ */
+export function ticketWaiting(t: { office_id: string; service_id: string; org_id: string; language: string; target_counter_id: string | null }): void {
+  const item: Item = [t.office_id, t.service_id, t.org_id, t.language, t.target_counter_id];
+  for (const h of processHubs) h.local(item);
+}
 
 export type WakeReason = 'ticket' | 'check' | 'timeout' | 'closed' | 'aborted';
 
@@ -72,27 +85,67 @@ export class QueueWaiters {
   private contexts = new Map<string, { staffId: string; counter: CallingCounter; pooling: Pooling; at: number }>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private pending: Item[] = [];
+  private flushScheduled = false;
 
   constructor(private db?: Database, private sweepMs = SAFETY_SWEEP_MS) {}
 
   /** Start the safety sweep (the listener is started by the caller, which passes notifications to notify()). */
   start(): void {
+    processHubs.add(this);
     if (!this.db || this.sweepTimer) return;
     this.sweepTimer = setInterval(() => void this.sweep(), this.sweepMs);
     this.sweepTimer.unref();
   }
 
-  /** A notification's payload (from LISTEN). Malformed payloads are ignored. */
-  notify(payload: string, source: 'notify' | 'sweep' = 'notify'): void {
-    let a: unknown;
+  /** A ticket written by this process: wake here now, tell the others at the end of the tick. */
+  local(item: Item): void {
+    metrics.notifications.inc({ source: 'local' });
+    this.announceItem(item);
+    if (!this.db) return;
+    this.pending.push(item);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const items = this.pending.splice(0);
+    // payloads stay under PostgreSQL's 8,000 bytes
+    for (let i = 0; i < items.length; ) {
+      const chunk: Item[] = [];
+      let size = 40;
+      while (i < items.length && size < 6_000) {
+        size += JSON.stringify(items[i]).length + 1;
+        chunk.push(items[i++]);
+      }
+      try {
+        await sql`select pg_notify(${QUEUE_CHANNEL}, ${JSON.stringify({ i: this.instance, t: chunk })})`.execute(this.db!);
+      } catch {
+        /* the database briefly away: the other processes' safety sweeps find these tickets */
+      }
+    }
+  }
+
+  /** A notification's payload (from LISTEN): { i: process, t: items }. Our own and malformed payloads are ignored. */
+  notify(payload: string): void {
+    let a: { i?: unknown; t?: unknown };
     try {
       a = JSON.parse(payload);
     } catch {
       return;
     }
-    if (!Array.isArray(a) || typeof a[0] !== 'string') return;
-    const [officeId, serviceId, orgId, language, targetCounterId] = a as [string, string, string, string, string | null];
-    metrics.notifications.inc({ source });
+    if (!a || typeof a !== 'object' || a.i === this.instance || !Array.isArray(a.t)) return;
+    for (const item of a.t) {
+      if (!Array.isArray(item) || typeof item[0] !== 'string') continue;
+      metrics.notifications.inc({ source: 'notify' });
+      this.announceItem(item as Item);
+    }
+  }
+
+  private announceItem([officeId, serviceId, orgId, language, targetCounterId]: Item): void {
     this.announce(officeId, { serviceId, orgId, language, targetCounterId: targetCounterId ?? null });
   }
 
@@ -211,7 +264,12 @@ export class QueueWaiters {
         from tickets where status = 'waiting' and office_id = any(${offices}::text[])
         group by 1, 2, 3, 4, 5`.execute(this.db);
       // as many announcements as tickets of that kind (at most 50): each wakes one agent
-      for (const r of rows.rows) for (let i = 0; i < Math.min(50, r.n); i++) this.notify(JSON.stringify([r.office_id, r.service_id, r.org_id, r.language, r.target_counter_id]), 'sweep');
+      for (const r of rows.rows) {
+        for (let i = 0; i < Math.min(50, r.n); i++) {
+          metrics.notifications.inc({ source: 'sweep' });
+          this.announceItem([r.office_id, r.service_id, r.org_id, r.language, r.target_counter_id]);
+        }
+      }
     } catch {
       /* the database briefly away: the next sweep */
     }
@@ -220,6 +278,7 @@ export class QueueWaiters {
   /** Every held request answers (the server is stopping). */
   close(): void {
     this.closed = true;
+    processHubs.delete(this);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const ws of this.byOffice.values()) for (const w of [...ws]) w.done('closed');
   }
