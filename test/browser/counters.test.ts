@@ -101,20 +101,6 @@ test('a morning at a shared office', async () => {
   assert.equal(await cityAgent.locator('#current-number').innerText(), apptNumber, 'transferred client called by the city agent');
   await board.waitForFunction((n) => document.getElementById('board-called')?.textContent?.includes(n), apptNumber);
 
-  // nobody waiting: with JavaScript the counter page waits (a held call-next, no polling) and calls the next client
-  // who needs the agent's services as soon as they arrive
-  await agent.click('#call-next');
-  assert.match(await agent.locator('#notice').innerText(), /Nobody is waiting/);
-  await agent.locator('#counter-waiting').waitFor({ state: 'visible' });
-  await assertNoA11yViolations(agent);
-  await greeter.check('#svc-demo-driver-licence');
-  await greeter.click('#create-ticket');
-  const nextNumber = (await greeter.locator('#created-ticket .govuk-panel__title').innerText()).replace(/^Ticket\s+/, '').trim();
-  await agent.locator('#current-number').waitFor({ timeout: 10_000 });
-  assert.equal(await agent.locator('#current-number').innerText(), nextNumber, 'called by the waiting page');
-  await agent.fill('#f-result', 'renewed');
-  await agent.click('#action-complete');
-
   // measurements and staffing pages
   await agent.goto(env.url(`/en/staff/offices/${OFFICE}/waits`));
   assert.ok(await agent.locator('#by-service').count());
