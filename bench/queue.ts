@@ -19,10 +19,28 @@
  *
  * The servers run in child processes (BENCH_SERVERS, default 2: one per core, as production runs Node; both over
  * the same database, each office's calls going to one of them); the load generator runs here.
+ *
+ * The floor (issue 20): in the same invocation, the same day (the same arrivals, the same agents' behaviour) first runs
+ * against a floor server: BENCH_SERVERS processes of Fastify with a pg pool of BENCH_POOL each, over the same
+ * PostgreSQL database, tables and indexes, whose create is ONE INSERT into tickets, whose call-next is ONE
+ * `UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`, and whose complete is one UPDATE: no
+ * session, no routing, no events, no visits, no notification (its waiting agents are woken in memory by the creates
+ * of their own process, which office affinity makes exact). call_next_p99_ms / floor_p99_ms is the ratio: the machine's
+ * weather cancels out. The floor runs first, so Guichet's day runs on a table that the floor's day has grown.
+ *
+ * Waiting agents (issue 20): an agent with nobody to call asks call-next with `?wait=BENCH_WAIT` (55 s): the server
+ * holds the answer until a ticket comes (woken) or the wait ends (then the agent asks again with the answer's cursor,
+ * which skips the queue read). call-next times are those of answers that read the queue, minus the time held
+ * (Server-Timing `hold`). idle_polls: queue reads that found nobody made by an agent already told nobody was there
+ * (after a wake-up that another counter beat, or a cursor refused), plus the servers' safety sweeps. BENCH_WAIT=0
+ * gives the old behaviour (look again after one mean service time), where every such look counts.
+ *
  * Environment: BENCH_TICKETS (100000), BENCH_OFFICES (50), BENCH_COUNTERS (20), BENCH_DAY_SECONDS (960), BENCH_SERVERS (2),
  * BENCH_CONNECTIONS (64, the HTTP keep-alive sockets of the load generator), BENCH_BASELINE_SECONDS (10), BENCH_POOL (6 connections per server process: docs/counters.md, fifth session),
- * BENCH_HISTORY_DAYS (10: previous days of done tickets loaded before the day, see loadHistory).
- * Last line: bench:queue tickets=<n> call_next_p99_ms=<x> rps=<x> baseline_rps=<x> ratio=<x> pooled_wait_gain=<x>
+ * BENCH_HISTORY_DAYS (10: previous days of done tickets loaded before the day, see loadHistory), BENCH_WAIT (55),
+ * BENCH_FLOOR (1; 0 skips the floor run, and floor_p99_ms and p99_ratio print as NaN).
+ * Last line: bench:queue tickets=<n> call_next_p99_ms=<x> floor_p99_ms=<x> p99_ratio=<x> idle_polls=<n> rps=<x> baseline_rps=<x> pooled_wait_gain=<x>
+ * (rps: requests per second of Guichet's day, drain included; baseline_rps: /healthz of the same processes.)
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -44,6 +62,8 @@ const SERVERS = Math.max(1, Number(process.env.BENCH_SERVERS ?? 2));
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
 const POOL = Number(process.env.BENCH_POOL ?? 6);
 const HISTORY_DAYS = Math.max(0, Number(process.env.BENCH_HISTORY_DAYS ?? 10));
+const WAIT = Math.max(0, Math.min(55, Number(process.env.BENCH_WAIT ?? 55)));
+const FLOOR = process.env.BENCH_FLOOR !== '0';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVICES = ['demo-dog-licence', 'demo-property-tax-address', 'demo-driver-licence', 'demo-health-card', 'gc-1292'];
 
@@ -67,6 +87,101 @@ async function replica(): Promise<void> {
     if (m.type === 'stop') {
       await app.close();
       await database.close();
+      process.exit(0);
+    }
+  });
+}
+
+/**
+ * The floor server (BENCH_ROLE=floor, BENCH_DB=<url>, BENCH_FLOOR_INDEX=<i>): the least work each request of the day
+ * could need, on the same tables and indexes. Its waiting agents are woken in memory by creates in this process.
+ */
+async function floor(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const pg = (await import('pg')).default;
+  const pool = new pg.Pool({ connectionString: process.env.BENCH_DB, max: POOL, min: POOL, idleTimeoutMillis: 300_000 });
+  await Promise.all(Array.from({ length: POOL }, async () => (await pool.connect()).release()));
+  const orgs = new Map((await pool.query<{ id: string; owner_org_id: string }>('select id, owner_org_id from services where id = any($1)', [SERVICES])).rows.map((r) => [r.id, r.owner_org_id]));
+  // numbers of the day: per office, above anything Guichet's servers draw (each office is served by one process)
+  const seqBase = 10_000_000 * (Number(process.env.BENCH_FLOOR_INDEX ?? 0) + 1);
+  const seqs = new Map<string, number>();
+  const waiting = new Map<string, Set<(woken: boolean) => void>>();
+  /** creates per office in this process: a create during an empty read answers woken at once (no ticket left behind) */
+  const creates = new Map<string, number>();
+  const app = Fastify({ logger: false });
+  app.post('/floor/offices/:officeId/tickets', async (request, reply) => {
+    const { officeId } = request.params as { officeId: string };
+    const b = request.body as { services: string[]; language: string };
+    const seq = (seqs.get(officeId) ?? seqBase) + 1;
+    seqs.set(officeId, seq);
+    const { rows } = await pool.query({
+      name: 'floor-create',
+      text: `insert into tickets (office_id, day, seq, number, service_id, org_id, language, priority, status, queued_at, waiting_since, arrived_at, channel)
+             values ($1, (now() at time zone 'America/Toronto')::date, $2, $3, $4, $5, $6, 'none', 'waiting', now(), now(), now(), 'floor') returning id`,
+      values: [officeId, seq, `F${seq}`, b.services[0], orgs.get(b.services[0]), b.language],
+    });
+    creates.set(officeId, (creates.get(officeId) ?? 0) + 1);
+    const ws = waiting.get(officeId);
+    if (ws?.size) {
+      const [w] = ws;
+      ws.delete(w);
+      w(true);
+    }
+    return reply.code(201).send({ id: rows[0].id });
+  });
+  app.post('/floor/offices/:officeId/counters/:counterId/call-next', async (request, reply) => {
+    const { officeId, counterId } = request.params as { officeId: string; counterId: string };
+    const wait = Number((request.query as { wait?: string }).wait ?? 0);
+    const t0 = performance.now();
+    const seen = creates.get(officeId) ?? 0;
+    const { rows } = await pool.query({
+      name: 'floor-call',
+      text: `update tickets set status = 'called', called_at = now(), counter_id = $2, updated_at = now()
+             where id = (select id from tickets where office_id = $1 and status = 'waiting' order by queued_at limit 1 for update skip locked)
+             returning id`,
+      values: [officeId, counterId],
+    });
+    const read = performance.now() - t0;
+    if (rows[0] || !wait || (creates.get(officeId) ?? 0) !== seen) {
+      reply.header('server-timing', `read;dur=${read.toFixed(1)}`);
+      return { ticket: rows[0] ? { id: rows[0].id } : null, ...(rows[0] || !wait ? {} : { woken: true }) };
+    }
+    const t1 = performance.now();
+    const woken = await new Promise<boolean>((resolve) => {
+      let ws = waiting.get(officeId);
+      if (!ws) waiting.set(officeId, (ws = new Set()));
+      const set = ws;
+      const done = (w: boolean) => {
+        set.delete(done);
+        clearTimeout(timer);
+        reply.raw.off('close', gone);
+        resolve(w);
+      };
+      const gone = () => done(false);
+      const timer = setTimeout(() => done(false), wait * 1000);
+      reply.raw.once('close', gone);
+      set.add(done);
+    });
+    reply.header('server-timing', `read;dur=${read.toFixed(1)}, hold;dur=${(performance.now() - t1).toFixed(1)}`);
+    return { ticket: null, woken };
+  });
+  app.post('/floor/offices/:officeId/tickets/:ticketId/complete', async (request) => {
+    const { ticketId } = request.params as { ticketId: string };
+    const { rows } = await pool.query({
+      name: 'floor-complete',
+      text: `update tickets set status = 'done', done_at = now(), updated_at = now() where id = $1 and status in ('called', 'serving') returning id`,
+      values: [ticketId],
+    });
+    if (!rows[0]) throw new Error('not called');
+    return { id: rows[0].id };
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  process.send!({ type: 'ready', port: (app.server.address() as { port: number }).port });
+  process.on('message', async (m: { type: string }) => {
+    if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
+    if (m.type === 'stop') {
+      await app.close();
+      await pool.end();
       process.exit(0);
     }
   });
@@ -116,6 +231,7 @@ async function loadHistory(db: import('../src/db/database').Database): Promise<v
 
 async function server(): Promise<void> {
   const { database, config, app, db } = await benchServer(POOL);
+  const { csrfTokenFor } = await import('../src/http/session');
   const sha = sha256;
   const tpl = await db.selectFrom('offices').selectAll().where('id', '=', 'ottawa-ben-franklin').executeTakeFirstOrThrow();
   const fixture: Fixture = { port: 0, ports: [], databaseUrl: database.url ?? '', offices: [] };
@@ -128,12 +244,12 @@ async function server(): Promise<void> {
     await db.insertInto('office_organisations').values(['guichet', 'ottawa', 'on-mto', 'on-moh', 'esdc-edsc'].map((org_id) => ({ office_id: id, org_id }))).execute();
     const staff = Array.from({ length: COUNTERS }, (_, c) => ({ id: `bench-${o}-${c}`, email: `bench-${o}-${c}@guichet.example`, name: `Bench agent ${o}/${c}`, org_id: 'guichet', roles: ['agent'], oidc_subject: null }));
     await db.insertInto('staff_users').values(staff).execute();
-    await db.insertInto('agent_profiles').values(staff.map((s) => ({ staff_id: s.id, skills: [], languages: ['en', 'fr'], lent_to_org_id: null }))).execute();
+    await db.insertInto('agent_profiles').values(staff.map((s) => ({ staff_id: s.id, skills: [], languages: ['en', 'fr'] }))).execute();
     const counters = await db.insertInto('counters').values(staff.map((s, c) => ({ office_id: id, label: String(c + 1), org_id: null, agent_id: s.id, opened_at: new Date() }))).returning(['id', 'agent_id']).execute();
     const entry: Fixture['offices'][number] = { id, counters: [] };
     for (const c of counters) {
       const token = crypto.randomBytes(32).toString('base64url');
-      const csrf = crypto.randomBytes(24).toString('base64url');
+      const csrf = csrfTokenFor(token); // the CSRF token is bound to the session (src/http/session.ts)
       await db.insertInto('sessions').values({ id: sha(token), kind: 'staff', subject_id: c.agent_id!, data: JSON.stringify({}), expires_at: new Date(now + 6 * 3600_000) }).execute();
       entry.counters.push({ id: c.id, cookie: `guichet_csrf=${csrf}; guichet_sid=${token}`, csrf });
     }
@@ -149,7 +265,7 @@ async function server(): Promise<void> {
     if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
     if (m.type === 'stop') {
       // the day's tickets only (the history's days are two days back or more)
-      const today = sql<boolean>`day >= current_date - 1`;
+      const today = sql<boolean>`day >= current_date - 1 and channel <> 'floor'`;
       const left = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'not in', ['done']).where('office_id', '<>', 'bench-office-warm-up').where(today).executeTakeFirstOrThrow();
       const total = await db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('office_id', '<>', 'bench-office-warm-up').where(today).executeTakeFirstOrThrow();
       process.send!({ type: 'stopped', notDone: Number(left.n), total: Number(total.n) });
@@ -162,15 +278,30 @@ async function server(): Promise<void> {
 
 // One socket per agent at most (1,000 counters and the kiosks): requests never wait for a free socket here.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 2048 });
-function post(port: number, url: string, cookie: string, csrf: string, body?: unknown): Promise<{ status: number; json: any; ms: number }> {
+interface Answer {
+  status: number;
+  json: any;
+  ms: number;
+  /** Server-Timing: the queue read and the time held (ms), when the server says */
+  read?: number;
+  hold?: number;
+}
+function post(port: number, url: string, cookie: string, csrf: string, body?: unknown, signal?: AbortSignal): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: url, method: 'POST', agent, headers: { cookie, 'x-csrf-token': csrf, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: url, method: 'POST', agent, signal, headers: { cookie, 'x-csrf-token': csrf, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: data ? JSON.parse(data) : null, ms: performance.now() - t0 }));
+      res.on('end', () => {
+        const timing = String(res.headers['server-timing'] ?? '');
+        const dur = (name: string) => {
+          const m = new RegExp(`(?:^|, )${name};dur=([0-9.]+)`).exec(timing);
+          return m ? Number(m[1]) : undefined;
+        };
+        resolve({ status: res.statusCode ?? 0, json: data ? JSON.parse(data) : null, ms: performance.now() - t0, read: dur('read'), hold: dur('hold') });
+      });
     });
     req.on('error', reject);
     if (payload) req.write(payload);
@@ -182,6 +313,174 @@ function post(port: number, url: string, cookie: string, csrf: string, body?: un
 const pct = (xs: number[], p: number): number => percentile([...xs].sort((a, b) => a - b), p * 100) || 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+interface Target {
+  name: string;
+  ports: number[];
+  createUrl: (officeId: string) => string;
+  callUrl: (officeId: string, counterId: string) => string;
+  completeUrl: (officeId: string, ticketId: string) => string;
+}
+type Arrival = { at: number; office: number; service: string; lang: string };
+
+interface DayResult {
+  callMs: number[];
+  createMs: number[];
+  completeMs: number[];
+  requests: number;
+  errors: number;
+  created: number;
+  served: number;
+  elapsed: number;
+  /** call-next answers without a ticket (held answers included) */
+  emptyAnswers: number;
+  /** queue reads that found nobody, by an agent already told nobody was there */
+  idleReads: number;
+  /** held answers: woken by a ticket / the wait ended */
+  woken: number;
+  renewals: number;
+  /** call-next answers that read the queue */
+  reads: number;
+  slowBySecond: Map<number, number>;
+  dayStartWall: number;
+}
+
+/** One open-loop day against a target: the same arrivals, the same agents' behaviour. */
+async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], meanServiceMs: number): Promise<DayResult> {
+  const portOf = (o: number) => target.ports[o % target.ports.length];
+  const idleRecheckMs = meanServiceMs;
+  const r: DayResult = { callMs: [], createMs: [], completeMs: [], requests: 0, errors: 0, created: 0, served: 0, elapsed: 0, emptyAnswers: 0, idleReads: 0, woken: 0, renewals: 0, reads: 0, slowBySecond: new Map(), dayStartWall: Date.now() };
+  const started = performance.now();
+  const now = () => performance.now() - started;
+  const expo = (mean: number) => -Math.log(1 - Math.random()) * mean;
+  const held = new Set<AbortController>();
+  let arrivalsDone = false;
+  let createsInFlight = 0;
+  /** every ticket created is served and no create is in flight: held answers are let go (agents close their consoles) */
+  const dayOver = () => arrivalsDone && createsInFlight === 0 && r.served >= r.created;
+  const release = () => {
+    if (dayOver()) for (const c of held) c.abort();
+  };
+
+  const pendingCreates = new Set<Promise<void>>();
+  const arrive = async () => {
+    for (const a of arrivals) {
+      const wait = a.at - now();
+      if (wait > 1) await sleep(wait);
+      const office = fixture.offices[a.office];
+      const greeter = office.counters[0];
+      createsInFlight++;
+      const p = post(portOf(a.office), target.createUrl(office.id), greeter.cookie, greeter.csrf, { services: [a.service], language: a.lang }).then(
+        (x) => {
+          r.requests++;
+          r.createMs.push(x.ms);
+          if (x.status !== 201) r.errors++;
+          else r.created++;
+        },
+        () => {
+          r.errors++;
+        },
+      ).finally(() => createsInFlight--);
+      pendingCreates.add(p);
+      void p.finally(() => pendingCreates.delete(p));
+    }
+    await Promise.all(pendingCreates);
+  };
+  const counter = async (o: number, c: number) => {
+    const office = fixture.offices[o];
+    const k = office.counters[c];
+    await sleep(Math.random() * idleRecheckMs); // agents do not all start on the same millisecond
+    let idle = false;
+    let cursor = '';
+    for (;;) {
+      const ac = new AbortController();
+      held.add(ac);
+      const q = WAIT > 0 ? `?wait=${WAIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}` : '';
+      const x = await post(portOf(o), target.callUrl(office.id, k.id) + q, k.cookie, k.csrf, undefined, ac.signal).catch(() => null);
+      held.delete(ac);
+      if (ac.signal.aborted) return; // the day is over
+      r.requests++;
+      if (!x || x.status !== 200) {
+        r.errors++;
+        if (r.errors <= 5) console.log(`  call-next answered ${x?.status ?? 'no response'}: ${JSON.stringify(x?.json)}`);
+        if (arrivalsDone) return;
+        await sleep(idleRecheckMs);
+        continue;
+      }
+      if (x.read !== undefined) {
+        r.reads++;
+        const ms = x.ms - (x.hold ?? 0);
+        r.callMs.push(ms);
+        if (ms > 20) {
+          const second = Math.floor(now() / 1000);
+          r.slowBySecond.set(second, (r.slowBySecond.get(second) ?? 0) + 1);
+        }
+      }
+      if (!x.json.ticket) {
+        r.emptyAnswers++;
+        if (idle && x.read !== undefined) r.idleReads++;
+        idle = true;
+        if (x.json.woken === true) {
+          r.woken++;
+          cursor = '';
+          continue; // a ticket came: call again at once
+        }
+        if (x.json.woken === false) {
+          r.renewals++;
+          cursor = x.json.cursor ?? '';
+          if (dayOver()) return;
+          continue;
+        }
+        // no wait asked (BENCH_WAIT=0): look again after one mean service time
+        if (dayOver()) return;
+        await sleep(idleRecheckMs);
+        continue;
+      }
+      idle = false;
+      cursor = '';
+      await sleep(expo(meanServiceMs));
+      const d = await post(portOf(o), target.completeUrl(office.id, x.json.ticket.id), k.cookie, k.csrf, {}).catch(() => null);
+      r.requests++;
+      if (!d || d.status !== 200) {
+        r.errors++;
+        if (r.errors <= 5) console.log(`  complete answered ${d?.status ?? 'no response'}: ${JSON.stringify(d?.json)}`);
+      } else {
+        r.served++;
+        r.completeMs.push(d.ms);
+      }
+      release();
+    }
+  };
+  const progress = setInterval(() => {
+    const t = now() / 1000;
+    console.log(`  ${target.name} ${t.toFixed(0)} s: ${r.created} tickets created, ${r.served} served, ${(r.requests / t).toFixed(0)} req/s, call-next p99 ${pct(r.callMs.slice(-5000), 0.99).toFixed(1)} ms (last 5,000), ${held.size} agents waiting`);
+  }, 30_000);
+  const counters = fixture.offices.flatMap((office, o) => office.counters.map((_, c) => counter(o, c)));
+  await arrive();
+  arrivalsDone = true;
+  release();
+  const releaser = setInterval(release, 200);
+  await Promise.all(counters);
+  clearInterval(releaser);
+  clearInterval(progress);
+  r.elapsed = (performance.now() - started) / 1000;
+  return r;
+}
+
+function describeDay(name: string, d: DayResult): void {
+  console.log(`${name}: ${d.requests} requests in ${d.elapsed.toFixed(1)} s (${(d.requests / d.elapsed).toFixed(0)}/s), ${d.errors} errors; ${d.created} created, ${d.served} served`);
+  console.log(`${name}: create p50 ${pct(d.createMs, 0.5).toFixed(1)} ms p99 ${pct(d.createMs, 0.99).toFixed(1)} ms; complete p50 ${pct(d.completeMs, 0.5).toFixed(1)} ms p99 ${pct(d.completeMs, 0.99).toFixed(1)} ms`);
+  console.log(
+    `${name}: call-next (answers that read the queue, time held taken off) p50 ${pct(d.callMs, 0.5).toFixed(1)} ms p90 ${pct(d.callMs, 0.9).toFixed(1)} ms p99 ${pct(d.callMs, 0.99).toFixed(1)} ms max ${pct(d.callMs, 1).toFixed(1)} ms; ` +
+      `${d.reads} reads, ${d.emptyAnswers} answers without a ticket (${d.woken} woken, ${d.renewals} waits ended), ${d.idleReads} idle reads`,
+  );
+  const slowTotal = [...d.slowBySecond.values()].reduce((a, b) => a + b, 0);
+  const worst = [...d.slowBySecond].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  console.log(
+    `${name}: call-next over 20 ms: ${slowTotal} in ${d.slowBySecond.size} of the day's seconds; most in second ` +
+      worst.map(([sec, n]) => `${sec} (${n}, ${new Date(d.dayStartWall + sec * 1000).toISOString().slice(11, 19)} UTC)`).join(', '),
+  );
+}
 
 async function main(): Promise<void> {
   if (!process.env.DATABASE_URL) {
@@ -202,26 +501,25 @@ async function main(): Promise<void> {
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
   const children = [child];
+  const forkServer = async (role: string, extra: Record<string, string> = {}): Promise<{ c: ChildProcess; port: number }> => {
+    const c = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: role, BENCH_DB: fixture.databaseUrl, NODE_ENV: 'test', ...extra }, execArgv: process.execArgv, stdio: 'inherit' });
+    const port = await new Promise<number>((resolve, reject) => {
+      c.once('message', (m: { type: string; port: number }) => resolve(m.port));
+      c.once('exit', (code) => reject(new Error(`${role} exited ${code}`)));
+    });
+    return { c, port };
+  };
   for (let i = 1; i < SERVERS; i++) {
-    const r = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: 'replica', BENCH_DB: fixture.databaseUrl, NODE_ENV: 'test' }, execArgv: process.execArgv, stdio: 'inherit' });
-    fixture.ports.push(
-      await new Promise<number>((resolve, reject) => {
-        r.once('message', (m: { type: string; port: number }) => resolve(m.port));
-        r.once('exit', (code) => reject(new Error(`server ${i} exited ${code}`)));
-      }),
-    );
-    children.push(r);
+    const r = await forkServer('replica');
+    fixture.ports.push(r.port);
+    children.push(r.c);
   }
-  const port = fixture.port;
-  // each office is served by one process (as a load balancer with office affinity would do); any would do, the
-  // state is in the database
-  const portOf = (o: number) => fixture.ports[o % fixture.ports.length];
 
-  // The day: arrivals per office at their own times, hour by hour after the scenario's profile.
+  // The day: arrivals per office at their own times, hour by hour after the scenario's profile (the same for both runs).
   const profile: number[] = scenario.services.reduce((acc: number[], s: { arrivalsPerHour: number[] }) => s.arrivalsPerHour.map((r, h) => (acc[h] ?? 0) + r), []);
   const total = profile.reduce((a, b) => a + b, 0);
   const hourMs = (DAY_SECONDS * 1000) / profile.length;
-  const arrivals: Array<{ at: number; office: number; service: string; lang: string }> = [];
+  const arrivals: Arrival[] = [];
   for (let h = 0; h < profile.length; h++) {
     const n = h === profile.length - 1 ? TICKETS - arrivals.length : Math.round((TICKETS * profile[h]) / total);
     for (let i = 0; i < n; i++) {
@@ -232,12 +530,11 @@ async function main(): Promise<void> {
   // Mean service time: the busiest hour keeps an office's counters 85 % busy.
   const peakPerOfficeMs = (TICKETS * Math.max(...profile)) / total / fixture.offices.length / hourMs;
   const meanServiceMs = (0.85 * COUNTERS) / peakPerOfficeMs;
-  // with nobody waiting, an agent looks again after about one mean service time
-  const idleRecheckMs = meanServiceMs;
   console.log(
     `${fixture.ports.length} server process(es) ready on :${fixture.ports.join(', :')}: ${fixture.offices.length} offices × ${COUNTERS} counters; ${TICKETS} tickets over ${DAY_SECONDS} s ` +
       `(${(TICKETS / DAY_SECONDS).toFixed(0)} arrivals/s on average, busiest hour ${((TICKETS * Math.max(...profile)) / total / (hourMs / 1000)).toFixed(0)}/s); ` +
-      `mean service ${meanServiceMs.toFixed(0)} ms (compressed); simulated mean wait separate ${sep.meanWaitMin.toFixed(2)} min, pooled ${pool.meanWaitMin.toFixed(2)} min`,
+      `mean service ${meanServiceMs.toFixed(0)} ms (compressed); agents wait ${WAIT ? `in held call-next answers of up to ${WAIT} s` : 'by looking again after one mean service time'}; ` +
+      `simulated mean wait separate ${sep.meanWaitMin.toFixed(2)} min, pooled ${pool.meanWaitMin.toFixed(2)} min`,
   );
 
   const cpuOf = (c: ChildProcess) =>
@@ -251,117 +548,79 @@ async function main(): Promise<void> {
       c.on('message', on);
       c.send({ type: 'cpu' });
     });
-  /** CPU seconds used so far by every server process */
-  const cpu = async () => (await Promise.all(children.map(cpuOf))).reduce((a, b) => a + b, 0);
+  /** CPU seconds used so far by these processes */
+  const cpu = async (cs: ChildProcess[]) => (await Promise.all(cs.map(cpuOf))).reduce((a, b) => a + b, 0);
+  const stopAll = async (cs: ChildProcess[]) => {
+    const exited = cs.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))));
+    for (const c of cs) c.send({ type: 'stop' });
+    await Promise.all(exited);
+  };
   // Warm-up (not measured): every server process creates, calls and completes tickets of the warm-up office.
-  const w = fixture.warmUp!;
-  for (const p of fixture.ports) {
-    await Promise.all(
-      w.counters.slice(0, 4).map(async (k) => {
-        for (let i = 0; i < 100; i++) {
-          await post(p, `/api/v1/offices/${w.id}/tickets`, k.cookie, k.csrf, { services: [SERVICES[i % SERVICES.length]], language: 'en' });
-          const r = await post(p, `/api/v1/offices/${w.id}/counters/${k.id}/call-next`, k.cookie, k.csrf);
-          if (r.json?.ticket) await post(p, `/api/v1/offices/${w.id}/tickets/${r.json.ticket.id}/complete`, k.cookie, k.csrf, {});
-        }
-      }),
-    );
-  }
-  const cpuBefore = await cpu();
-  const callMs: number[] = [];
-  const createMs: number[] = [];
-  const completeMs: number[] = [];
-  let emptyCalls = 0;
-  let requests = 0;
-  let errors = 0;
-  let created = 0;
-  let served = 0;
-  const started = performance.now();
-  const dayEnd = DAY_SECONDS * 1000;
-  const now = () => performance.now() - started;
-  const expo = (mean: number) => -Math.log(1 - Math.random()) * mean;
-
-  // Kiosks and greeters: open loop, each arrival at its time whatever the answers' speed.
-  const pendingCreates = new Set<Promise<void>>();
-  const arrive = async () => {
-    for (const a of arrivals) {
-      const wait = a.at - now();
-      if (wait > 1) await sleep(wait);
-      const office = fixture.offices[a.office];
-      const greeter = office.counters[0];
-      const p = post(portOf(a.office), `/api/v1/offices/${office.id}/tickets`, greeter.cookie, greeter.csrf, { services: [a.service], language: a.lang }).then(
-        (r) => {
-          requests++;
-          createMs.push(r.ms);
-          if (r.status !== 201) errors++;
-          else created++;
-        },
-        () => {
-          errors++;
-        },
+  const warmUp = async (t: Target) => {
+    const w = fixture.warmUp!;
+    for (const p of t.ports) {
+      await Promise.all(
+        w.counters.slice(0, 4).map(async (k) => {
+          for (let i = 0; i < 100; i++) {
+            await post(p, t.createUrl(w.id), k.cookie, k.csrf, { services: [SERVICES[i % SERVICES.length]], language: 'en' });
+            const r = await post(p, t.callUrl(w.id, k.id), k.cookie, k.csrf);
+            if (r.json?.ticket) await post(p, t.completeUrl(w.id, r.json.ticket.id), k.cookie, k.csrf, {});
+          }
+        }),
       );
-      pendingCreates.add(p);
-      void p.finally(() => pendingCreates.delete(p));
-    }
-    await Promise.all(pendingCreates);
-  };
-  let arrivalsDone = false;
-  /** call-next answers slower than 20 ms, per second of the day: shows whether slow answers come in bursts */
-  const slowBySecond = new Map<number, number>();
-  const dayStart = performance.now();
-  const counter = async (o: number, c: number) => {
-    const office = fixture.offices[o];
-    const k = office.counters[c];
-    await sleep(Math.random() * idleRecheckMs); // agents do not all start on the same millisecond
-    let emptyAfterDay = 0;
-    for (;;) {
-      const r = await post(portOf(o), `/api/v1/offices/${office.id}/counters/${k.id}/call-next`, k.cookie, k.csrf).catch(() => null);
-      requests++;
-      if (!r || r.status !== 200) {
-        errors++;
-        if (errors <= 5) console.log(`  call-next answered ${r?.status ?? 'no response'}: ${JSON.stringify(r?.json)}`);
-        if (arrivalsDone) return;
-        await sleep(idleRecheckMs);
-        continue;
-      }
-      callMs.push(r.ms);
-      if (r.ms > 20) {
-        const second = Math.floor((performance.now() - dayStart) / 1000);
-        slowBySecond.set(second, (slowBySecond.get(second) ?? 0) + 1);
-      }
-      if (!r.json.ticket) {
-        emptyCalls++;
-        if (arrivalsDone && ++emptyAfterDay >= 2) return; // the office is empty at the end of the day
-        await sleep(idleRecheckMs);
-        continue;
-      }
-      emptyAfterDay = 0;
-      await sleep(expo(meanServiceMs));
-      const d = await post(portOf(o), `/api/v1/offices/${office.id}/tickets/${r.json.ticket.id}/complete`, k.cookie, k.csrf, {}).catch(() => null);
-      requests++;
-      if (!d || d.status !== 200) {
-        errors++;
-        if (errors <= 5) console.log(`  complete answered ${d?.status ?? 'no response'}: ${JSON.stringify(d?.json)}`);
-      } else {
-        served++;
-        completeMs.push(d.ms);
-      }
     }
   };
-  const progress = setInterval(() => {
-    const t = now() / 1000;
-    console.log(`  ${t.toFixed(0)} s: ${created} tickets created, ${served} served, ${(requests / t).toFixed(0)} req/s, call-next p99 ${pct(callMs.slice(-5000), 0.99).toFixed(1)} ms (last 5,000)`);
-  }, 30_000);
-  const counters = fixture.offices.flatMap((office, o) => office.counters.map((_, c) => counter(o, c)));
-  await arrive();
-  arrivalsDone = true;
-  await Promise.all(counters);
-  clearInterval(progress);
-  const cpuAfter = await cpu();
-  const elapsed = (performance.now() - started) / 1000;
-  const rps = requests / elapsed;
-  const p99 = pct(callMs, 0.99);
 
-  // The server's own view (Prometheus /metrics): time from request to reply per route, and event-loop lag.
+  // 1. The floor's day, on the same database, with as many processes and the same pool each.
+  let floorDay: DayResult | null = null;
+  if (FLOOR) {
+    const floors = await Promise.all(Array.from({ length: SERVERS }, (_, i) => forkServer('floor', { BENCH_FLOOR_INDEX: String(i) })));
+    const target: Target = {
+      name: 'floor',
+      ports: floors.map((f) => f.port),
+      createUrl: (o) => `/floor/offices/${o}/tickets`,
+      callUrl: (o, c) => `/floor/offices/${o}/counters/${c}/call-next`,
+      completeUrl: (o, t) => `/floor/offices/${o}/tickets/${t}/complete`,
+    };
+    await warmUp(target);
+    const before = await cpu(floors.map((f) => f.c));
+    floorDay = await runDay(target, fixture, arrivals, meanServiceMs);
+    const used = (await cpu(floors.map((f) => f.c))) - before;
+    describeDay('floor', floorDay);
+    console.log(`floor: server processes' CPU ${used.toFixed(1)} s, ${((used * 1000) / floorDay.requests).toFixed(3)} ms per request`);
+    await stopAll(floors.map((f) => f.c));
+  }
+
+  // 2. Guichet's day.
+  const pg = (await import('pg')).default;
+  const stats = new pg.Client({ connectionString: fixture.databaseUrl });
+  await stats.connect();
+  const indexUse = async () =>
+    new Map(
+      (await stats.query<{ name: string; scans: number; tuples: number }>(`select relname || '.' || indexrelname as name, idx_scan::int as scans, idx_tup_read::bigint as tuples from pg_stat_user_indexes where relname in ('tickets', 'ticket_events', 'ticket_visits', 'ticket_sequences') order by 1`)).rows.map((r) => [r.name, r]),
+    );
+  const guichet: Target = {
+    name: 'guichet',
+    ports: fixture.ports,
+    createUrl: (o) => `/api/v1/offices/${o}/tickets`,
+    callUrl: (o, c) => `/api/v1/offices/${o}/counters/${c}/call-next`,
+    completeUrl: (o, t) => `/api/v1/offices/${o}/tickets/${t}/complete`,
+  };
+  await warmUp(guichet);
+  const usedBefore = await indexUse();
+  const cpuBefore = await cpu(children);
+  const day = await runDay(guichet, fixture, arrivals, meanServiceMs);
+  const cpuAfter = await cpu(children);
+  await sleep(1500); // backends send their statistics at most once a second
+  const usedAfter = await indexUse();
+  console.log(
+    `index use over Guichet's day (pg_stat_user_indexes, scans): ` +
+      [...usedAfter.values()].map((a) => `${a.name} ${a.scans - (usedBefore.get(a.name)?.scans ?? 0)}`).join(', '),
+  );
+  await stats.end();
+  const rps = day.requests / day.elapsed;
+
+  // The server's own view (Prometheus /metrics): time from request to reply per route, event-loop lag, waiting agents.
   const metricsOf = (p: number) =>
     new Promise<string>((resolve, reject) =>
       http.get({ host: '127.0.0.1', port: p, path: '/metrics', agent }, (res) => {
@@ -372,19 +631,16 @@ async function main(): Promise<void> {
       }).on('error', reject),
     );
   const metrics = (await Promise.all(fixture.ports.map(metricsOf))).join('\n');
-  const serverView = (route: string) => {
-    const lines = metrics.split('\n').filter((l) => l.startsWith('guichet_http_request_duration_seconds_bucket') && l.includes(`route="${route}"`) && l.includes('status="200"'));
-    const byLe = new Map<string, number>();
-    for (const l of lines) {
-      const le = /le="([^"]+)"/.exec(l)?.[1];
-      if (le) byLe.set(le, (byLe.get(le) ?? 0) + Number(l.split(' ').pop()));
-    }
-    const all = byLe.get('+Inf') ?? 0;
-    return ['0.005', '0.01', '0.025', '0.05', '0.1'].map((le) => `≤${Number(le) * 1000} ms ${all ? ((100 * (byLe.get(le) ?? 0)) / all).toFixed(1) : '0'} %`).join(', ');
-  };
+  const sum = (name: string, label = '') =>
+    metrics.split('\n').filter((l) => l.startsWith(name) && l.includes(label)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
   const lag = (name: string) => Math.max(...[...metrics.matchAll(new RegExp(`^guichet_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'gm'))].map((m) => Number(m[1])));
-  console.log(`server-side call-next (Fastify, request to reply): ${serverView('/api/v1/offices/:officeId/counters/:counterId/call-next')}`);
   console.log(`server event-loop lag: p99 ${(lag('p99') * 1000).toFixed(1)} ms, max ${(lag('max') * 1000).toFixed(1)} ms`);
+  const sweeps = sum('guichet_counters_safety_sweeps_total');
+  console.log(
+    `waiting agents (servers): ${sum('guichet_counters_queue_notifications_total', 'source="notify"')} notifications, ` +
+      `${sum('guichet_counters_queue_notifications_total', 'source="sweep"')} announced by ${sweeps} safety sweeps, ` +
+      `${sum('guichet_counters_waiters_woken_total', 'reason="ticket"')} agents woken by a ticket, ${sum('guichet_counters_waiters_woken_total', 'reason="check"')} after a gap`,
+  );
 
   // the same server processes, all at once
   const baselines = await Promise.all(
@@ -392,30 +648,27 @@ async function main(): Promise<void> {
   );
   const baselineRps = baselines.reduce((a, b) => a + b.requests.average, 0);
   // The other server processes first: the first one drops the database, which would cut their connections.
-  const replicas = children.slice(1);
-  const replicasExited = replicas.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))));
-  for (const c of replicas) c.send({ type: 'stop' });
-  await Promise.all(replicasExited);
+  await stopAll(children.slice(1));
   const stopped: { notDone: number; total: number } = await new Promise((resolve) => {
     child.on('message', (m: { type: string; notDone: number; total: number }) => m.type === 'stopped' && resolve(m));
     child.send({ type: 'stop' });
   });
   agent.destroy();
-  console.log(`day ${dayEnd / 1000} s compressed, ${elapsed.toFixed(1)} s with the end-of-day drain; ${requests} requests (${rps.toFixed(0)}/s), ${errors} errors`);
   const serverCpuS = cpuAfter - cpuBefore;
-  console.log(`server processes' CPU: ${serverCpuS.toFixed(1)} s (${((serverCpuS / elapsed) * 100).toFixed(0)} % of one core), ${((serverCpuS * 1000) / requests).toFixed(3)} ms per request`);
-  console.log(`tickets: ${arrivals.length} arrived, ${created} created, ${served} served, ${stopped.total} in the database, ${stopped.notDone} not done`);
-  console.log(`create p50 ${pct(createMs, 0.5).toFixed(1)} ms p99 ${pct(createMs, 0.99).toFixed(1)} ms; complete p50 ${pct(completeMs, 0.5).toFixed(1)} ms p99 ${pct(completeMs, 0.99).toFixed(1)} ms`);
-  console.log(`call-next p50 ${pct(callMs, 0.5).toFixed(1)} ms p90 ${pct(callMs, 0.9).toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${pct(callMs, 1).toFixed(1)} ms (${callMs.length} calls, ${emptyCalls} with nobody waiting)`);
-  const slowTotal = [...slowBySecond.values()].reduce((a, b) => a + b, 0);
-  const worst = [...slowBySecond].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  describeDay('guichet', day);
+  console.log(`guichet: server processes' CPU ${serverCpuS.toFixed(1)} s (${((serverCpuS / day.elapsed) * 100).toFixed(0)} % of one core), ${((serverCpuS * 1000) / day.requests).toFixed(3)} ms per request`);
+  console.log(`tickets: ${arrivals.length} arrived, ${day.created} created, ${day.served} served, ${stopped.total} in the database, ${stopped.notDone} not done`);
+  const p99 = pct(day.callMs, 0.99);
+  const floorP99 = floorDay ? pct(floorDay.callMs, 0.99) : NaN;
+  const idlePolls = day.idleReads + sweeps;
+  console.log(`idle polls: ${day.idleReads} queue reads by agents already told nobody was there + ${sweeps} safety sweeps = ${idlePolls}`);
   console.log(
-    `call-next over 20 ms: ${slowTotal} in ${slowBySecond.size} of the day's seconds; most in second ` +
-      worst.map(([sec, n]) => `${sec} (${n}, ${new Date(Date.now() - (performance.now() - dayStart) + sec * 1000).toISOString().slice(11, 19)} UTC)`).join(', '),
+    `bench:queue tickets=${day.served} call_next_p99_ms=${p99.toFixed(1)} floor_p99_ms=${floorP99.toFixed(1)} p99_ratio=${(p99 / floorP99).toFixed(2)} idle_polls=${idlePolls} ` +
+      `rps=${rps.toFixed(0)} baseline_rps=${baselineRps.toFixed(0)} pooled_wait_gain=${gain.toFixed(2)}`,
   );
-  console.log(`bench:queue tickets=${served} call_next_p99_ms=${p99.toFixed(1)} rps=${rps.toFixed(0)} baseline_rps=${baselineRps.toFixed(0)} ratio=${(rps / baselineRps).toFixed(3)} pooled_wait_gain=${gain.toFixed(2)}`);
 }
 
 if (process.env.BENCH_ROLE === 'server') await server();
 else if (process.env.BENCH_ROLE === 'replica') await replica();
+else if (process.env.BENCH_ROLE === 'floor') await floor();
 else await main();

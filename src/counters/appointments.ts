@@ -12,6 +12,7 @@ import type { Database } from '../db/database';
 import { AppError, type FieldError } from '../http/errors';
 import { poolingFor } from './routing';
 import { createTicket, getOffice, type Ticket } from './queue';
+import { ticketWaiting } from './waiters';
 import type { AppointmentsTable, BookingChannel } from './tables';
 import { hhmmOf, isDate, localParts, minutesOf, zonedTime } from './time';
 
@@ -247,6 +248,12 @@ export async function reschedule(db: Database, reference: string, startsAt: stri
 
 /** Check-in on arrival: a ticket with appointment priority, due at the appointment time. */
 export async function checkIn(db: Database, officeId: string, reference: string, now = new Date()): Promise<{ appointment: Appointment; ticket: Ticket }> {
+  const r = await checkInTx(db, officeId, reference, now);
+  ticketWaiting(r.ticket); // committed: wake an agent who may serve it (src/counters/waiters.ts)
+  return r;
+}
+
+function checkInTx(db: Database, officeId: string, reference: string, now: Date): Promise<{ appointment: Appointment; ticket: Ticket }> {
   return db.transaction().execute(async (trx) => {
     const a = await lockAppointment(trx, reference);
     if (a.office_id !== officeId) throw new AppError(404, 'APPOINTMENT_NOT_FOUND');

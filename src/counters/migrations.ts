@@ -195,4 +195,22 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table if exists agent_loans`.execute(db);
     },
   },
+  '005_fewer_ticket_indexes': {
+    // Issue 20: every index of `tickets` is written at each change of a ticket's status (a new ticket, called, done:
+    // three writes per ticket and index). Over a bench:queue day (pg_stat_user_indexes) tickets_office_day and
+    // tickets_at_counter were never read. The queries that could use them read other indexes: the board's called
+    // tickets go through the office's counters and tickets_one_current_per_counter, the day's list through the unique
+    // (office_id, day, seq). An agent's held tickets (the counter page) get a partial index written only when a
+    // ticket is held. Writes per ticket: 12 index entries before, 8 after.
+    async up(db: Kysely<any>) {
+      await sql`drop index if exists tickets_office_day`.execute(db);
+      await sql`drop index if exists tickets_at_counter`.execute(db);
+      await sql`create index if not exists tickets_held on tickets(agent_id) where status = 'held'`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index if exists tickets_held`.execute(db);
+      await sql`create index if not exists tickets_office_day on tickets(office_id, day, status)`.execute(db);
+      await sql`create index if not exists tickets_at_counter on tickets(counter_id) where status in ('called','serving','held')`.execute(db);
+    },
+  },
 };

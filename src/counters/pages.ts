@@ -212,7 +212,8 @@ export async function pageRoutes(app: FastifyInstance, d: PageDeps) {
         if (!mine) throw new AppError(409, 'COUNTER_NOT_YOURS');
         const r = await callNext(db, officeId, mine.id, staff.id);
         d.sendNear(r.near, officeId);
-        if (!r.ticket) return counterPage(request, reply, lang, { notice: t(lang, 'counters.counter.nobody') });
+        // nobody: the page says so; with JavaScript it then waits for the next client (a held call-next, below)
+        if (!r.ticket) return counterPage(request, reply, lang, { notice: t(lang, 'counters.counter.nobody'), waitFor: { url: `/api/v1/offices/${encodeURIComponent(officeId)}/counters/${mine.id}/call-next`, self } });
       } else if (['serve', 'recall', 'hold', 'no_show', 'complete', 'transfer'].includes(action)) {
         const target = str(b.transferTo);
         if (action === 'transfer' && !/^(counter|service):./.test(target)) {

@@ -13,6 +13,7 @@ import { DEFAULT_POLICY, estimateWaitMinutes, isEligible, poolingFor, rankTicket
 import { localDate } from './time';
 import { ttlCache } from '../db/ttl-cache';
 import type { TicketsTable } from './tables';
+import { ticketWaiting } from './waiters';
 import type { Selectable } from 'kysely';
 
 export type Ticket = Selectable<TicketsTable>;
@@ -234,6 +235,9 @@ export async function createTicket(db: Database, officeId: string, input: NewTic
     detail: JSON.stringify({ services: input.services, channel: input.channel }),
   });
   if (!ticket) throw new Error('ticket not written');
+  // committed (no transaction of the caller's): wake an agent who may serve it (src/counters/waiters.ts); a caller
+  // with its own transaction calls ticketWaiting after its commit
+  if (!trx) ticketWaiting(ticket as Ticket);
   return ticket as Ticket;
 }
 
@@ -357,6 +361,10 @@ export interface CallResult {
   ticket: Ticket | null;
   /** Waiting tickets now close to their turn that have contact details and were not told yet (claimed for notice). */
   near: Ticket[];
+  /** The counter as routing sees it (for waiting: src/counters/waiters.ts). */
+  calling: { counter: CallingCounter; pooling: Pooling };
+  /** Waiting tickets this counter may serve when it read (none claimed: others took the first ones; call again). */
+  eligible: number;
 }
 
 /**
@@ -372,30 +380,34 @@ export async function callNext(
   assertAgentAt(c, staffId);
   if (c.busy) throw new AppError(409, 'COUNTER_BUSY');
   const pooling: Pooling = poolingFor(c.collaboration_model);
-  const ranked = rankTickets(rows, callingCounter(c), { now: now.getTime(), pooling, policy });
+  const calling = { counter: callingCounter(c), pooling };
+  const ranked = rankTickets(rows, calling.counter, { now: now.getTime(), pooling, policy });
   let claimed: Ticket | null = null;
-  for (const cand of ranked.slice(0, 20)) {
+  // ONE statement claims the best of the first 20 candidates still waiting and not locked by another counter (one
+  // round trip under contention, where trying them one by one took about seven: bench:queue, 2 Dec 2026)
+  const candidates = ranked.slice(0, 20).map((t) => t.id);
+  if (candidates.length) {
     try {
       const r = await sql<Ticket>`
-        with claimed as (
+        with pick as (
+          select id from tickets where id = any(${candidates}::uuid[]) and status = 'waiting'
+          order by array_position(${candidates}::uuid[], id) limit 1 for update skip locked
+        ), claimed as (
           update tickets set status = 'called', called_at = ${now}, counter_id = ${counterId}, agent_id = ${staffId}, target_counter_id = null, updated_at = ${now}
-          where id = (select id from tickets where id = ${cand.id} and status = 'waiting' for update skip locked)
+          where id = (select id from pick)
           returning *
         ), ev as (
           insert into ticket_events (ticket_id, office_id, kind, at, counter_id, agent_id, detail)
           select id, office_id, 'called', ${now}, ${counterId}, ${staffId}, '{}'::jsonb from claimed
         )
         select * from claimed`.execute(db);
-      if (r.rows[0]) {
-        claimed = r.rows[0];
-        break;
-      }
+      claimed = r.rows[0] ?? null;
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_BUSY');
       throw err;
     }
   }
-  if (!claimed) return { ticket: null, near: [] };
+  if (!claimed) return { ticket: null, near: [], calling, eligible: ranked.length };
   const notify = new Set(rows.filter((r) => r.toNotify).map((r) => r.id));
   const nearIds = ranked.filter((t) => t.id !== claimed!.id).slice(0, NEAR_AHEAD).map((t) => t.id).filter((id) => notify.has(id));
   let near: Ticket[] = [];
@@ -413,7 +425,7 @@ export async function callNext(
       return got;
     });
   }
-  return { ticket: claimed, near };
+  return { ticket: claimed, near, calling, eligible: ranked.length };
 }
 
 type Action = 'serve' | 'recall' | 'hold' | 'no_show' | 'complete' | 'transfer' | 'abandon';
@@ -544,6 +556,10 @@ async function ticketActionTx(
       }
     }
     await logEvent(trx, { ticket_id: t.id, office_id: officeId, kind: action === 'serve' ? 'serving' : action, counter_id: t.counter_id, agent_id: staffId, detail: { ...input }, at: now });
+    return out;
+  }).then((out) => {
+    // waiting again (transferred, or on to the next service of the visit), committed: wake an agent who may serve it
+    if (out.status === 'waiting') ticketWaiting(out);
     return out;
   });
 }
@@ -698,9 +714,10 @@ export async function boardState(db: Database, officeId: string, now = new Date(
   const office = await getOffice(db, officeId);
   const day = localDate(now, office.timezone);
   const [called, waitingRows, counters, means, titles] = await Promise.all([
-    db.selectFrom('tickets').innerJoin('counters', 'counters.id', 'tickets.counter_id')
+    // from the office's counters to their current ticket (tickets_one_current_per_counter), not over the day's tickets
+    db.selectFrom('counters').innerJoin('tickets', 'tickets.counter_id', 'counters.id')
       .select(['tickets.number', 'counters.label', 'tickets.called_at', 'tickets.status', 'tickets.service_id', 'tickets.pending_services'])
-      .where('tickets.office_id', '=', officeId).where('tickets.day', '=', day).where('tickets.status', 'in', ['called', 'serving'])
+      .where('counters.office_id', '=', officeId).where('tickets.office_id', '=', officeId).where('tickets.day', '=', day).where('tickets.status', 'in', ['called', 'serving'])
       .orderBy('tickets.called_at', 'desc').limit(8).execute(),
     db.selectFrom('tickets')
       .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id', 'pending_services', 'waiting_since'])

@@ -19,6 +19,7 @@ import { createNotifier, notifyTurnNear, type Notifier } from './notify';
 import { mailAppointment } from './reminders';
 import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
 import { waitStats } from './stats';
+import { MAX_WAIT_SECONDS, QUEUE_CHANNEL, QueueWaiters, SAFETY_SWEEP_MS } from './waiters';
 import { addCounter, addShift, changeCounter, changeShift, removeCounter, removeShift, setAgentProfile } from './team';
 import { localDate } from './time';
 import { CalendarDate, Nullable } from '../http/schema';
@@ -145,11 +146,23 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   const ownOfficeManager = officeOwner(db, MANAGER_ROLES);
   const notifier: Notifier = createNotifier(app.log);
   const hub = new BoardHub(db, Number(process.env.COUNTERS_BOARD_POLL_MS ?? 1500));
+  // agents waiting for a client (src/counters/waiters.ts): woken by NOTIFY, a slow safety sweep behind it
+  const waiters = new QueueWaiters(db, Number(process.env.COUNTERS_SAFETY_SWEEP_MS ?? SAFETY_SWEEP_MS));
+  let unlisten: (() => Promise<void>) | null = null;
   const base = deps.config.publicBaseUrl;
   app.addHook('onReady', async () => {
     await ensureDemoCounters(db).catch((err) => app.log.warn({ err }, 'demo counters not created'));
+    unlisten = await deps.database.listen(QUEUE_CHANNEL, (p) => waiters.notify(p), () => {
+      app.log.warn('queue notifications resumed after a gap: waiting agents look again');
+      waiters.gap();
+    });
+    waiters.start();
   });
-  app.addHook('preClose', async () => hub.close());
+  app.addHook('preClose', async () => {
+    hub.close();
+    waiters.close();
+    await unlisten?.();
+  });
   app.addHook('onClose', async () => notifier.mailer.close());
 
   const serviceTitle = async (serviceId: string, lang: Lang) => {
@@ -311,14 +324,59 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   }
 
   app.post('/api/v1/offices/:officeId/counters/:counterId/call-next', { config: ownOffice,
-    schema: { tags: TAGS, summary: 'Call the next ticket by the routing policy (skills, language, priority, longest wait, no starvation)', params: CounterParams, response: { 200: Type.Object({ ticket: Type.Union([TicketOut, Type.Null()]) }), 404: Err, 409: Err } },
-  }, async (request) => {
+    schema: {
+      tags: TAGS,
+      summary: 'Call the next ticket by the routing policy (skills, language, priority, longest wait, no starvation)',
+      description:
+        'With `wait` (seconds, at most 55) and nobody to call, the answer is held until a ticket this counter may serve ' +
+        'arrives (`woken: true`: call again now) or the wait ends (`woken: false`: call again with the `cursor` of the ' +
+        'answer, which lets the server skip the queue read when nothing changed). Without `wait`, answers at once.',
+      params: CounterParams,
+      querystring: Type.Object({ wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS })), cursor: Type.Optional(Type.String({ maxLength: 60 })) }),
+      response: { 200: Type.Object({ ticket: Type.Union([TicketOut, Type.Null()]), woken: Type.Optional(Type.Boolean()), cursor: Type.Optional(Type.String()) }), 404: Err, 409: Err },
+    },
+  }, async (request, reply) => {
     const { officeId, counterId } = request.params as { officeId: string; counterId: string };
+    const { wait = 0, cursor: after } = request.query as { wait?: number; cursor?: string };
     const staff = requireStaff(request, AGENT_ROLES);
-    // the office check runs alongside call-next's reads; nothing is claimed before it passes
-    const r = await callNext(db, officeId, counterId, staff.id, new Date(), undefined, officeHostsStaff(db, staff, officeId));
-    sendNear(r.near, officeId);
-    return { ticket: r.ticket ? ticketJson(r.ticket) : null };
+    const check = officeHostsStaff(db, staff, officeId);
+    // a long poll coming back with a cursor: nothing this counter may serve was announced since, hold at once
+    let held = wait > 0 ? waiters.acceptCursor(after, officeId, counterId, staff.id) : null;
+    let read = 0;
+    if (held) await check;
+    else {
+      const t0 = performance.now();
+      const cursor = waiters.cursor(); // before the read: a ticket announced during it is seen below
+      // the office check runs alongside call-next's reads; nothing is claimed before it passes
+      const r = await callNext(db, officeId, counterId, staff.id, new Date(), undefined, check);
+      read = performance.now() - t0;
+      sendNear(r.near, officeId);
+      waiters.remember(counterId, staff.id, r.calling.counter, r.calling.pooling);
+      // nobody claimed but tickets it may serve were waiting (other counters took the first ones): look again now
+      if (!r.ticket && wait > 0 && r.eligible > 0) {
+        reply.header('server-timing', `read;dur=${read.toFixed(1)}`);
+        return { ticket: null, woken: true };
+      }
+      if (r.ticket || wait <= 0) {
+        reply.header('server-timing', `read;dur=${read.toFixed(1)}`);
+        return { ticket: r.ticket ? ticketJson(r.ticket) : null, ...(r.ticket ? {} : { cursor: waiters.cursor() }) };
+      }
+      // announced while we read: look again at once rather than wait
+      if (waiters.announcedSince(officeId, cursor, r.calling.counter, r.calling.pooling)) {
+        reply.header('server-timing', `read;dur=${read.toFixed(1)}`);
+        return { ticket: null, woken: true };
+      }
+      held = r.calling;
+    }
+    const t1 = performance.now();
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    reply.raw.once('close', onClose);
+    const why = await waiters.wait(officeId, held.counter, held.pooling, wait * 1000, gone.signal);
+    reply.raw.off('close', onClose);
+    reply.header('server-timing', `${read ? `read;dur=${read.toFixed(1)}, ` : ''}hold;dur=${(performance.now() - t1).toFixed(1)}`);
+    if (why === 'ticket' || why === 'check') return { ticket: null, woken: true };
+    return { ticket: null, woken: false, cursor: waiters.cursor() };
   });
 
   const actions: Record<string, 'serve' | 'recall' | 'hold' | 'no_show' | 'complete' | 'transfer' | 'abandon'> = {

@@ -21,6 +21,12 @@ export interface OpenedDatabase {
   /** Run one SQL statement with positional parameters (for libraries that need raw SQL, like pg-boss). */
   executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
   close(): Promise<void>;
+  /**
+   * LISTEN on `channel` (PostgreSQL: a connection of its own, outside the pool; PGlite: its in-process listener).
+   * `onGap` is called after the connection came back from a loss (notifications sent meanwhile are lost: the caller
+   * looks again). Returns a function that stops listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>>;
   /** PGlite only: the underlying instance (for dumps in tests). */
   pglite?: PGlite;
 }
@@ -132,6 +138,7 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenedDatabase> {
       }
     }
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const url = opts.databaseUrl;
     return {
       db,
       kind: 'postgres',
@@ -140,6 +147,7 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenedDatabase> {
         return { rows: r.rows };
       },
       close: () => db.destroy(),
+      listen: (channel, onNotify, onGap) => listenPostgres(url, channel, onNotify, onGap),
     };
   }
 
@@ -167,5 +175,71 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenedDatabase> {
       return { rows: r.rows as any[] };
     },
     close: () => db.destroy(),
+    listen: async (channel, onNotify) => {
+      checkChannel(channel);
+      const stop = await pglite.listen(channel, onNotify);
+      return async () => {
+        if (!pglite.closed) await stop();
+      };
+    },
+  };
+}
+
+function checkChannel(channel: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`bad channel name: ${channel}`);
+}
+
+/**
+ * LISTEN on its own connection (a pooled one would be handed to other queries). If the connection is lost (a
+ * PostgreSQL restart, a network cut), it is opened again after 0.5 s, then 1, 2 … up to 10 s apart, and `onGap` is
+ * called once it listens again: notifications sent while it was away are lost, so the caller looks at the tables.
+ */
+async function listenPostgres(url: string, channel: string, onNotify: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>> {
+  checkChannel(channel);
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  let delay = 500;
+  const connect = async (first: boolean): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (m) => {
+      if (m.channel === channel) onNotify(m.payload ?? '');
+    });
+    const lost = () => {
+      if (client !== c) return;
+      client = null;
+      c.removeAllListeners('end');
+      void c.end().catch(() => {});
+      if (!stopped) schedule();
+    };
+    c.on('error', lost);
+    c.on('end', lost);
+    await c.connect();
+    await c.query(`listen ${channel}`);
+    if (stopped) {
+      await c.end().catch(() => {});
+      return;
+    }
+    client = c;
+    delay = 500;
+    if (!first) onGap?.();
+  };
+  const schedule = () => {
+    retry = setTimeout(() => {
+      retry = null;
+      connect(false).catch(() => {
+        if (!stopped) schedule();
+      });
+    }, delay);
+    retry.unref();
+    delay = Math.min(10_000, delay * 2);
+  };
+  await connect(true);
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const c = client;
+    client = null;
+    if (c) await c.end().catch(() => {});
   };
 }
