@@ -80,17 +80,22 @@ interface Fixture {
 /** A further server process over the database the first one prepared (BENCH_ROLE=replica, BENCH_DB=<url>). */
 async function replica(): Promise<void> {
   const { database, app } = await benchReplica(process.env.BENCH_DB!, POOL);
+  await serveChild(app, () => database.close());
+}
+/** A child server process: tell the parent its port, answer CPU questions, stop on request. */
+async function serveChild(app: { listen(o: { port: number; host: string }): Promise<unknown>; server: { address(): unknown }; close(): Promise<unknown> }, closeDb: () => Promise<unknown>): Promise<void> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   process.send!({ type: 'ready', port: (app.server.address() as { port: number }).port });
   process.on('message', async (m: { type: string }) => {
     if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
     if (m.type === 'stop') {
       await app.close();
-      await database.close();
+      await closeDb();
       process.exit(0);
     }
   });
 }
+
 
 /**
  * The floor server (BENCH_ROLE=floor, BENCH_DB=<url>, BENCH_FLOOR_INDEX=<i>): the least work each request of the day
@@ -175,16 +180,7 @@ async function floor(): Promise<void> {
     if (!rows[0]) throw new Error('not called');
     return { id: rows[0].id };
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  process.send!({ type: 'ready', port: (app.server.address() as { port: number }).port });
-  process.on('message', async (m: { type: string }) => {
-    if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
-    if (m.type === 'stop') {
-      await app.close();
-      await pool.end();
-      process.exit(0);
-    }
-  });
+  await serveChild(app, () => pool.end());
 }
 
 /**
