@@ -66,6 +66,14 @@ test('the DATABASE refuses an unbalanced entry at commit, an entry with one leg 
   assert.equal((await ledgerTotals(db)).driftAccounts, 0);
 });
 
+test('what remittance items name (components, refund components, batches) cannot be deleted or truncated', async () => {
+  const { db } = database;
+  for (const table of ['basket_components', 'refund_components', 'remittance_batches']) {
+    await assert.rejects(sql.raw(`delete from ${table}`).execute(db), /rows are kept/, table);
+    await assert.rejects(sql.raw(`truncate ${table} cascade`).execute(db), /rows are kept/, table);
+  }
+});
+
 test('a posted entry or leg can be neither updated, deleted nor truncated; a correction is a reversing entry', async () => {
   const { db } = database;
   const id = (await db.transaction().execute((trx) =>

@@ -310,4 +310,27 @@ export const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '005_keep_what_items_name': {
+    // what remittance items name is never deleted (decision 0009: the items have no per-row foreign keys); a
+    // statement-level check costs nothing on the insert path
+    async up(db: Kysely<any>) {
+      await sql`
+        create function payments_keep() returns trigger language plpgsql as $$
+        begin
+          raise exception 'payments: % rows are kept (% refused): remittance items name them', tg_table_name, tg_op using errcode = '42501';
+        end $$;
+        create trigger basket_components_keep before delete or truncate on basket_components for each statement execute function payments_keep();
+        create trigger refund_components_keep before delete or truncate on refund_components for each statement execute function payments_keep();
+        create trigger remittance_batches_keep before delete or truncate on remittance_batches for each statement execute function payments_keep();
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`
+        drop trigger basket_components_keep on basket_components;
+        drop trigger refund_components_keep on refund_components;
+        drop trigger remittance_batches_keep on remittance_batches;
+        drop function payments_keep();
+      `.execute(db);
+    },
+  },
 };
