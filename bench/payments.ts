@@ -22,6 +22,7 @@ import { benchServer, percentile, postgresCpuMs } from './support';
 import { seedDemoAgreements } from '../src/agreements/demo';
 import { devProvider } from '../src/payments/providers/dev';
 import { setPaymentProvider } from '../src/payments/providers/select';
+import { insertPendingPayments } from '../src/payments/test/pending';
 import { sign, SIGNATURE_HEADER } from '../src/notices/signing';
 import { runRemittance } from '../src/payments/remittance';
 import { ledgerTotals, ensureAccounts, payableOf, postEntry, clearing, FEE_REVENUE } from '../src/payments/ledger';
@@ -50,26 +51,7 @@ try {
 
   // 1. pending two-partner card payments, prepared set-based
   let t0 = Date.now();
-  await sql`
-    with b as (
-      insert into payment_baskets (reference, channel, lang, total_cents, expires_at)
-      select 'BENCH-' || g, 'web', 'en', 10900, now() + interval '1 day' from generate_series(1, ${PENDING}) g
-      returning id, reference
-    ), l as (
-      insert into basket_lines (basket_id, service_id, fee_version_id, total_cents)
-      select b.id, s.service_id, 'bench', s.total from b cross join (values ('demo-driver-licence', 9000), ('demo-dog-licence', 1900)) s(service_id, total)
-      returning id, basket_id, service_id
-    ), c as (
-      insert into basket_components (basket_id, line_id, kind, payee_org_id, account_id, amount_cents)
-      select l.basket_id, l.id, k.kind, k.payee, k.account, k.amount from l join (values
-        ('demo-driver-licence', 'statutory', 'on-mto', 'payable:on-mto', 8800), ('demo-driver-licence', 'service_fee', 'guichet', 'revenue:fees', 200),
-        ('demo-dog-licence', 'statutory', 'ottawa', 'payable:ottawa', 1800), ('demo-dog-licence', 'service_fee', 'guichet', 'revenue:fees', 100)
-      ) k(service_id, kind, payee, account, amount) on k.service_id = l.service_id
-      returning 1
-    )
-    insert into payments (basket_id, reference, provider, provider_ref, method, amount_cents, status, debit_account_id)
-    select b.id, b.reference, 'dev', 'bench_' || b.reference, 'card', 10900, 'pending', 'clearing:dev' from b
-    where (select count(*) from c) > 0`.execute(db);
+  await insertPendingPayments(db, 'bench', PENDING);
   await sql`analyze payments; analyze basket_components; analyze payment_baskets`.execute(db);
   console.log(`prepared ${PENDING} pending payments in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -83,7 +65,7 @@ try {
   const worker = async () => {
     while (Date.now() < end && next <= PENDING) {
       const n = next++;
-      const body = JSON.stringify({ id: `evt_bench_${n}`, type: 'payment.succeeded', created: new Date().toISOString(), data: { payment_id: `bench_BENCH-${n}`, amount: 10900, status: 'succeeded' } });
+      const body = JSON.stringify({ id: `evt_bench_${n}`, type: 'payment.succeeded', created: new Date().toISOString(), data: { payment_id: `bench_${n}`, amount: 10900, status: 'succeeded' } });
       const s = performance.now();
       try {
         const r = await pool.request({ method: 'POST', path: '/api/v1/payments/webhooks/dev', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(SECRET, body) }, body });

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { createTestDb, type TestDatabase } from '../../test/support/db';
 import { seedDemoAgreements } from '../agreements/demo';
+import { insertPendingPayments } from './test/pending';
 import { sign, SIGNATURE_HEADER } from '../notices/signing';
 import { ensureAccounts, ledgerTotals, clearing, payableOf, FEE_REVENUE } from './ledger';
 
@@ -77,23 +78,7 @@ test('SIGKILL in the middle of a stream of payment confirmations: every confirme
   const db = database.db;
   await seedDemoAgreements(db);
   await ensureAccounts(db, [clearing('dev'), payableOf('on-mto'), payableOf('ottawa'), FEE_REVENUE]);
-  await sql`
-    with b as (
-      insert into payment_baskets (reference, channel, lang, total_cents, expires_at)
-      select 'CRASH-' || g, 'web', 'en', 10900, now() + interval '1 day' from generate_series(1, ${N}) g returning id, reference
-    ), l as (
-      insert into basket_lines (basket_id, service_id, fee_version_id, total_cents)
-      select b.id, s.service_id, 'crash', s.total from b cross join (values ('demo-driver-licence', 9000), ('demo-dog-licence', 1900)) s(service_id, total)
-      returning id, basket_id, service_id
-    ), c as (
-      insert into basket_components (basket_id, line_id, kind, payee_org_id, account_id, amount_cents)
-      select l.basket_id, l.id, k.kind, k.payee, k.account, k.amount from l join (values
-        ('demo-driver-licence', 'statutory', 'on-mto', 'payable:on-mto', 8800), ('demo-driver-licence', 'service_fee', 'guichet', 'revenue:fees', 200),
-        ('demo-dog-licence', 'statutory', 'ottawa', 'payable:ottawa', 1800), ('demo-dog-licence', 'service_fee', 'guichet', 'revenue:fees', 100)
-      ) k(service_id, kind, payee, account, amount) on k.service_id = l.service_id returning 1
-    )
-    insert into payments (basket_id, reference, provider, provider_ref, method, amount_cents, status, debit_account_id)
-    select b.id, b.reference, 'dev', 'crash_' || substr(b.reference, 7), 'card', 10900, 'pending', 'clearing:dev' from b where (select count(*) from c) > 0`.execute(db);
+  await insertPendingPayments(db, 'crash', N);
 
   const port = await freePort();
   const oidcPort = await freePort();
