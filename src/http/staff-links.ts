@@ -39,15 +39,18 @@ export async function mayOpen(owner: Owner | undefined, request: FastifyRequest)
  * are in, the app refuses to start if a link names a page that does not exist.
  */
 export function staffLinksOf(app: FastifyInstance, links: readonly StaffLink[], routes: readonly { method: string; url: string; owner?: Owner }[]): StaffLinks {
-  const ownerOfPage = (url: string) => routes.find((r) => r.method === 'GET' && r.url === url);
+  // each link's page and its declared owner, found once when every route is in (not on every visit to the home)
+  const pages = new Map<string, Owner | undefined>();
   app.addHook('onReady', async () => {
-    const missing = links.flatMap((l) => [l.href.en, l.href.fr]).filter((h) => !ownerOfPage(h));
+    const wanted = new Set(links.flatMap((l) => [l.href.en, l.href.fr]));
+    for (const r of routes) if (r.method === 'GET' && wanted.has(r.url)) pages.set(r.url, r.owner);
+    const missing = [...wanted].filter((h) => !pages.has(h));
     if (missing.length) throw new Error(`staff links to pages that do not exist: ${missing.join(', ')}`);
   });
   return {
     async for(request, lang) {
       const shown = [];
-      for (const l of links) if (await mayOpen(ownerOfPage(l.href[lang])?.owner, request)) shown.push({ href: l.href[lang], text: t(lang, l.text) });
+      for (const l of links) if (await mayOpen(pages.get(l.href[lang]), request)) shown.push({ href: l.href[lang], text: t(lang, l.text) });
       return shown;
     },
   };
