@@ -195,8 +195,22 @@ const ticketInsert = reusable(
           ),
       )
       .selectFrom('t')
-      .selectAll(),
+      .selectAll('t')
+      // the office's line as the statement found it (the new ticket is not in it): the create answer's estimate
+      // needs no read of its own (see estimateFor)
+      .select(sql<WaitingJson[]>`(
+        select coalesce(json_agg(json_build_array(w.id, w.service_id, w.org_id, w.language, w.priority,
+          floor(extract(epoch from w.queued_at) * 1000)::bigint, floor(extract(epoch from w.appointment_at) * 1000)::bigint,
+          w.target_counter_id) order by w.queued_at, w.id), '[]'::json)
+        from (select id, service_id, org_id, language, priority, queued_at, appointment_at, target_counter_id
+              from tickets where office_id = ${p.officeId} and status = 'waiting' order by queued_at limit 999) w)`.as('waiting_before')),
 );
+
+type WaitingJson = [id: string, serviceId: string, orgId: string, language: string, priority: Priority, queuedAt: number, appointmentAt: number | null, targetCounterId: string | null];
+/** The line a ticket joined, as its create statement saw it: used once, by the create answer's estimate. */
+const lineAtCreate = new WeakMap<Ticket, { at: number; waiting: WaitingTicket[] }>();
+/** How long after its create a ticket's line may stand in for a read (the create answer's estimate). */
+const LINE_AT_CREATE_MS = 1_000;
 
 /**
  * Create a ticket (greeter, kiosk, appointment check-in or API). Runs inside the caller's transaction if given one.
@@ -215,7 +229,7 @@ export async function createTicket(db: Database, officeId: string, input: NewTic
   const priority: Priority = input.appointmentId ? 'appointment' : input.accessibility ? 'accessibility' : 'none';
   const prefix = input.appointmentId ? 'R' : 'A';
   const [first, ...rest] = input.services;
-  const ticket = await ticketInsert.first(exec, 'default', {
+  const row = await ticketInsert.first(exec, 'default', {
     officeId,
     day,
     prefix,
@@ -234,7 +248,12 @@ export async function createTicket(db: Database, officeId: string, input: NewTic
     now,
     detail: JSON.stringify({ services: input.services, channel: input.channel }),
   });
-  if (!ticket) throw new Error('ticket not written');
+  if (!row) throw new Error('ticket not written');
+  const { waiting_before: before, ...ticket } = row;
+  lineAtCreate.set(ticket as Ticket, {
+    at: Date.now(),
+    waiting: before.map(([id, serviceId, orgId, language, priority, queuedAt, appointmentAt, targetCounterId]) => ({ id, serviceId, orgId, language, priority, queuedAt, appointmentAt, targetCounterId })),
+  });
   // committed (no transaction of the caller's): wake an agent who may serve it (src/counters/waiters.ts); a caller
   // with its own transaction calls ticketWaiting after its commit
   if (!trx) ticketWaiting(ticket as Ticket);
@@ -668,13 +687,17 @@ export function estimateOf(me: WaitingTicket, all: WaitingTicket[], counters: Es
 /** Position and estimated wait of a waiting ticket (estimateOf over the office's waiting line). */
 export async function estimateFor(db: Database, ticket: Ticket, now = new Date()): Promise<QueueEstimate | null> {
   if (ticket.status !== 'waiting') return null;
+  // just created: the line its create statement saw, plus itself (one read fewer per ticket); else read the line
+  const line = lineAtCreate.get(ticket);
+  lineAtCreate.delete(ticket);
+  const fresh = line && Date.now() - line.at < LINE_AT_CREATE_MS ? [...line.waiting, toWaiting(ticket)] : null;
   const [office, waiting, counters, means] = await Promise.all([
     getOffice(db, ticket.office_id),
-    waitingRead.rows(db, 'default', { officeId: ticket.office_id }),
+    fresh ?? waitingRead.rows(db, 'default', { officeId: ticket.office_id }).then((rows) => rows.map(toWaiting)),
     openCountersForEstimate(db, ticket.office_id),
     meanServiceMinutes(db, ticket.office_id),
   ]);
-  return estimateOf(toWaiting(ticket), waiting.map(toWaiting), counters, poolingFor(office.collaboration_model), means, now.getTime());
+  return estimateOf(toWaiting(ticket), waiting, counters, poolingFor(office.collaboration_model), means, now.getTime());
 }
 
 const estimateCountersCache = ttlCache<string, Awaited<ReturnType<typeof openCounters>>>(2_000);

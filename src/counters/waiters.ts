@@ -7,13 +7,15 @@
  *
  * How a new ticket reaches the right agent: once a ticket waits (a new ticket, a transfer, a client sent on to the
  * next service of the visit; after the commit), the process that wrote it calls ticketWaiting(): its own waiting
- * agents are woken at once, and a `NOTIFY counters_queue` (batched: one statement for the tickets of the same tick)
- * tells the other processes, which LISTEN on a connection of their own. Each process wakes ONE of its waiting agents
- * who may serve that ticket (routing.isEligible: skills, language, organisation, target counter), the one waiting
+ * agents are woken at once, and a `NOTIFY counters_queue` tells the other processes (batched: one statement in
+ * flight per process, at most one every 50 ms), which LISTEN on a connection of their own. Each process wakes ONE
+ * of its waiting agents who may serve that ticket (routing.isEligible: skills, language, organisation, target counter), the one waiting
  * longest.
  * Why not NOTIFY inside the ticket's own statement: PostgreSQL serialises the commits of every transaction that
  * notified (a lock held through the commit's WAL flush), so under load every ticket waited for the fsyncs of the
- * others (bench:queue, 2 Dec 2026: call-next p99 over a second). A transaction that only notifies writes no WAL.
+ * others (bench:queue, 2 Dec 2026: call-next p99 over a second). A transaction that only notifies still takes a
+ * transaction id and writes a commit record (measured: one xid per pg_notify), so it commits with synchronous_commit
+ * off (nothing to keep after a crash), and each process has one such statement in flight at a time.
  *
  * Nothing is left unserved when a notification is lost:
  *  - the listening connection lost (a PostgreSQL restart, a network cut): once it listens again every waiting agent
@@ -37,6 +39,8 @@ export const QUEUE_CHANNEL = 'counters_queue';
 export const MAX_WAIT_SECONDS = 55;
 /** How often each process looks for waiting tickets its waiting agents may serve, whatever the notifications said. */
 export const SAFETY_SWEEP_MS = 30_000;
+/** The shortest time between two notifying statements of a process (its own agents are woken at once). */
+const FLUSH_MS = 50;
 /** How long announcements are kept to check cursors (longer than a wait). */
 const LOG_MS = 120_000;
 /** How long a remembered counter (agent, skills, languages) stands in for a read when a cursor is accepted. */
@@ -87,6 +91,8 @@ export class QueueWaiters {
   private closed = false;
   private pending: Item[] = [];
   private flushScheduled = false;
+  private flushing = false;
+  private lastFlush = 0;
 
   constructor(private db?: Database, private sweepMs = SAFETY_SWEEP_MS) {}
 
@@ -98,34 +104,57 @@ export class QueueWaiters {
     this.sweepTimer.unref();
   }
 
-  /** A ticket written by this process: wake here now, tell the others at the end of the tick. */
+  /** A ticket written by this process: wake here now, tell the others soon (one NOTIFY at a time, batched). */
   local(item: Item): void {
     metrics.notifications.inc({ source: 'local' });
     this.announceItem(item);
     if (!this.db) return;
     this.pending.push(item);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => void this.flush());
-    }
+    this.scheduleFlush();
+  }
+
+  /**
+   * At most ONE notifying statement in flight per process, and at most one every FLUSH_MS: what arrives meanwhile
+   * goes out with the next. A statement per tick, each taking a pooled connection through a commit that PostgreSQL
+   * serialises for the whole cluster (every transaction that notified holds one lock through its commit), let those
+   * statements pile up under load and take the pool from the requests (bench:queue, 2 Dec 2026).
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing || !this.pending.length || this.closed) return;
+    this.flushScheduled = true;
+    const wait = Math.max(0, this.lastFlush + FLUSH_MS - Date.now());
+    const run = () => {
+      this.flushScheduled = false;
+      void this.flush();
+    };
+    if (wait > 0) setTimeout(run, wait).unref();
+    else setImmediate(run);
   }
 
   private async flush(): Promise<void> {
-    this.flushScheduled = false;
+    this.flushing = true;
+    this.lastFlush = Date.now();
     const items = this.pending.splice(0);
-    // payloads stay under PostgreSQL's 8,000 bytes
-    for (let i = 0; i < items.length; ) {
-      const chunk: Item[] = [];
-      let size = 40;
-      while (i < items.length && size < 6_000) {
-        size += JSON.stringify(items[i]).length + 1;
-        chunk.push(items[i++]);
+    try {
+      // payloads stay under PostgreSQL's 8,000 bytes
+      for (let i = 0; i < items.length; ) {
+        const chunk: Item[] = [];
+        let size = 40;
+        while (i < items.length && size < 6_000) {
+          size += JSON.stringify(items[i]).length + 1;
+          chunk.push(items[i++]);
+        }
+        try {
+          // A notification is worth nothing after a crash (nobody listened to it then), so its commit does not wait
+          // for the WAL to reach the disk: the cluster-wide notify lock is held for microseconds, not an fsync.
+          await sql`select set_config('synchronous_commit', 'off', true), pg_notify(${QUEUE_CHANNEL}, ${JSON.stringify({ i: this.instance, t: chunk })})`.execute(this.db!);
+        } catch {
+          /* the database briefly away: the other processes' safety sweeps find these tickets */
+        }
       }
-      try {
-        await sql`select pg_notify(${QUEUE_CHANNEL}, ${JSON.stringify({ i: this.instance, t: chunk })})`.execute(this.db!);
-      } catch {
-        /* the database briefly away: the other processes' safety sweeps find these tickets */
-      }
+    } finally {
+      this.flushing = false;
+      this.scheduleFlush();
     }
   }
 
