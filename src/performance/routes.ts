@@ -15,7 +15,6 @@ import { localDate, t, type Lang } from '../i18n/index';
 import { bilingualRoute } from '../web/render';
 import { ttlCache } from '../db/ttl-cache';
 import { orgForApiKey } from '../notices/service';
-import { ONE_STOP_ORG_ID } from '../catalogue/demo-data';
 import { charterIndex, serviceCharter } from './charter';
 import { indicators, monthly, sideBySide, unitCosts, gcStandardsSummary } from './indicators';
 import { partnerComments, partnerReport, monthRange, previousMonth } from './reports';
@@ -63,7 +62,7 @@ export function periodOf(q: { from?: unknown; to?: unknown }, now = new Date()):
 /** A query or form string safe to hand to PostgreSQL (text cannot hold NUL), or '' . */
 const clean = (v: unknown, max = 200): string => (typeof v === 'string' && v.length <= max && !v.includes('\u0000') ? v : '');
 
-const isOneStopManager = (s: StaffPrincipal) => s.orgId === ONE_STOP_ORG_ID && (s.roles.includes('manager') || s.roles.includes('admin'));
+const isOneStopManager = (s: StaffPrincipal) => s.orgId === ONE_STOP_ORG && (s.roles.includes('manager') || s.roles.includes('admin'));
 
 /** The organisation whose report a staff member may read: their own; the one-stop's managers may choose. */
 function reportOrg(staff: StaffPrincipal, asked: unknown): string {
