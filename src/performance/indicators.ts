@@ -7,13 +7,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database';
 import { bucketUpper } from './events';
-import { CHANNELS, OUTCOMES } from './tables';
+import { CHANNELS, COMPLETED, DIGITAL_CHANNELS, OUTCOMES, STARTED } from './tables';
 
-export const DIGITAL_CHANNELS = ['web'] as const;
-/** Outcomes that finish a transaction (GOV.UK: "not eligible" is a completion). */
-export const COMPLETED = ['completed', 'not_eligible'] as const;
-/** Outcomes of a started transaction (completed or not). */
-export const STARTED = ['completed', 'not_eligible', 'abandoned', 'failed'] as const;
+export { COMPLETED, DIGITAL_CHANNELS, STARTED };
 /** Cells under this count are suppressed in public figures. */
 export const SUPPRESS_UNDER = 10;
 
