@@ -6,6 +6,7 @@
  *   partners  API with the partner key (Authorization: Bearer gpk_…): own report, own volumes.
  */
 import { Type } from '@sinclair/typebox';
+import { sql } from 'kysely';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/deps';
 import type { Database } from '../db/database';
@@ -16,7 +17,10 @@ import { bilingualRoute } from '../web/render';
 import { ttlCache } from '../db/ttl-cache';
 import { orgForApiKey } from '../notices/service';
 import { charterIndex, serviceCharter } from './charter';
-import { indicators, monthly, sideBySide, unitCosts, gcStandardsSummary } from './indicators';
+import {
+  COUNT_SUMS, costsFrom, gcStandardsSummary, guaranteeFrom, guaranteeQuery, histQuery, indicatorsFrom, isWholeMonths, jsonBatch, reportedFrom,
+  reportedVolumesQuery, satisfactionFrom, satisfactionQuery, sideBySide, sideFromCounts, trendFrom, unitCostsQuery, type CountRow, type HistRow,
+} from './indicators';
 import { partnerComments, partnerReport, monthRange, previousMonth } from './reports';
 import { checkToken, COMMENT_MAX, mintToken, respond } from './survey';
 import { listVolumes, parseVolumesCsv, storeVolumes, type VolumeLine } from './volumes';
@@ -91,16 +95,45 @@ function csvCell(v: unknown): string {
  */
 const gcSummaryCache = ttlCache<string, Awaited<ReturnType<typeof gcStandardsSummary>>>(10 * 60_000, { staleWhileRevalidate: true });
 
-/** Everything the managers' dashboard shows, from the monthly rollups (whole months). */
+/**
+ * Everything the managers' dashboard shows, for whole months, in four statements run side by side (the pool has
+ * four connections): the totals per month × channel × outcome (perf_monthly_total; the indicators, the channels side
+ * by side and the monthly trend are all derived from them), the partners side by side (the monthly summary per
+ * partner, with the organisations' names), the offices side by side (with the offices' names), and one statement for
+ * the small rest (unit costs, campaign markers, partners' reported volumes, survey answers, guarantee breaches, the
+ * time histogram). Nothing is cached.
+ */
 export async function dashboardData(db: Database, f: { from: string; to: string }) {
-  const [ind, partners, channels, offices, trend, campaigns, costs, orgs, officeNames] = await Promise.all([
-    indicators(db, f), sideBySide(db, f, 'owner_org_id'), sideBySide(db, f, 'channel'), sideBySide(db, f, 'office_id'), monthly(db, f),
-    db.selectFrom('perf_campaigns').selectAll().where('day', '>=', f.from).where('day', '<=', f.to).orderBy('day').execute(),
-    unitCosts(db),
-    db.selectFrom('organisations').select(['id', 'name_en', 'name_fr']).execute(),
-    db.selectFrom('offices').select(['id', 'name_en', 'name_fr']).execute(),
+  if (!isWholeMonths(f)) throw new Error('dashboardData takes whole months');
+  const [totals, partners, offices, small] = await Promise.all([
+    sql<CountRow & { month: string }>`
+      select to_char(month, 'YYYY-MM') as month, channel, outcome, ${sql.raw(COUNT_SUMS.join(', '))}
+      from perf_monthly_total where month between ${f.from}::date and ${f.to}::date`.execute(db),
+    sideBySide(db, f, 'owner_org_id', { names: 'organisations' }),
+    sideBySide(db, f, 'office_id', { names: 'offices' }),
+    jsonBatch(db, {
+      costs: unitCostsQuery(db),
+      campaigns: db.selectFrom('perf_campaigns').select(['id', 'day', 'label_en', 'label_fr']).where('day', '>=', f.from).where('day', '<=', f.to),
+      reported: reportedVolumesQuery(db, f),
+      survey: satisfactionQuery(db, f),
+      guarantee: guaranteeQuery(db, f),
+      hist: histQuery(f),
+    }),
   ]);
-  return { ind, partners, channels, offices, trend, campaigns, costs, orgs, officeNames };
+  // the months' totals summed per channel × outcome: the rows indicators() reads for the same period
+  const byChannelOutcome = new Map<string, CountRow>();
+  for (const r of totals.rows) {
+    const k = `${r.channel}|${r.outcome}`;
+    const a = byChannelOutcome.get(k) ?? ({ channel: r.channel, outcome: r.outcome, ...Object.fromEntries(COUNT_SUMS.map((c) => [c, 0])) } as CountRow);
+    for (const c of COUNT_SUMS) a[c] += Number(r[c]);
+    byChannelOutcome.set(k, a);
+  }
+  const counts = [...byChannelOutcome.values()];
+  const costs = costsFrom(small.costs as { channel: string; cost_cents: number }[]);
+  const ind = indicatorsFrom(f, counts, small.hist as unknown as HistRow[], reportedFrom(small.reported as { channel: string; n: number }[]),
+    satisfactionFrom(small.survey as { score: number | null; n: number }[]), costs, guaranteeFrom(small.guarantee[0] as Parameters<typeof guaranteeFrom>[0]));
+  const campaigns = (small.campaigns as { id: number; day: string; label_en: string; label_fr: string }[]).sort((a, b) => a.day.localeCompare(b.day) || a.id - b.id);
+  return { ind, partners, channels: sideFromCounts(counts, (r) => r.channel), offices, trend: trendFrom(totals.rows), campaigns, costs };
 }
 
 export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -368,9 +401,9 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     requireManager(request);
     const period = wholeMonths(periodOf(request.query as Record<string, unknown>));
     const f = { ...period };
-    const { ind, partners, channels, offices, trend, campaigns, costs, orgs, officeNames } = await dashboardData(db, f);
-    const orgName = Object.fromEntries(orgs.map((o) => [o.id, lang === 'fr' ? o.name_fr : o.name_en]));
-    const officeName = Object.fromEntries(officeNames.map((o) => [o.id, lang === 'fr' ? o.name_fr : o.name_en]));
+    const { ind, partners, channels, offices, trend, campaigns, costs } = await dashboardData(db, f);
+    const nameOf = (rows: typeof partners) => Object.fromEntries(rows.map((o) => [o.key, lang === 'fr' ? o.name_fr : o.name_en]));
+    const orgName = nameOf(partners), officeName = nameOf(offices);
     const q = request.query as Record<string, string | undefined>;
     const shiftPct = Math.min(100, Math.max(0, Number.parseInt(q.shift ?? '10', 10) || 10));
     const counterTx = ind.byChannel.find((c) => c.channel === 'counter');
@@ -432,10 +465,7 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
   }, async (request) => {
     requireManager(request);
     const f = wholeMonths(periodOf(request.query as Record<string, unknown>));
-    const [ind, partners, channels, offices, trend, campaigns] = await Promise.all([
-      indicators(db, f), sideBySide(db, f, 'owner_org_id'), sideBySide(db, f, 'channel'), sideBySide(db, f, 'office_id'), monthly(db, f),
-      db.selectFrom('perf_campaigns').select(['day', 'label_en', 'label_fr']).where('day', '>=', f.from).where('day', '<=', f.to).orderBy('day').execute(),
-    ]);
-    return { period: f, indicators: ind, partners, channels, offices, trend, campaigns };
+    const { ind, partners, channels, offices, trend, campaigns } = await dashboardData(db, f);
+    return { period: f, indicators: ind, partners, channels, offices, trend, campaigns: campaigns.map(({ day, label_en, label_fr }) => ({ day, label_en, label_fr })) };
   });
 }
