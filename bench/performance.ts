@@ -7,7 +7,7 @@
  * rollup job (rollupPending, batches of 50,000) over the first BENCH_ROLLUP_EVENTS of them (default: all) and
  * measures its rate (rollup_events_per_s); any rest is rolled up by aggregate (rebuildRollups) so the pages see all.
  * Then serves the app over HTTP and times the public charter (/en/performance) and the managers' dashboard
- * (/en/staff/performance), both over the last 12 months as whole months, as pages (BENCH_RUNS sequential requests
+ * (/en/staff/performance), both over the months of the last 365 days (whole months), as pages (BENCH_RUNS sequential requests
  * each, p95), and computes the dashboard's figures by plain aggregates over the raw events for the same period
  * (raw_aggregate_ms, median of 3). speedup = raw_aggregate_ms / dashboard_p95_ms (page time, rendering included).
  * BENCH_KEEP=<database name> keeps the loaded database (not dropped at the end) and, when a database of that name
@@ -122,10 +122,10 @@ run(async () => {
     };
     const charter = await time('/en/performance');
     const dashboard = await time('/en/staff/performance', { cookie });
-    // the dashboard's figures by plain aggregates over the raw events, same period (whole months)
-    const now = new Date();
-    const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
-    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1)).toISOString().slice(0, 10);
+    // the dashboard's figures by plain aggregates over the raw events, for the months the dashboard shows (the last 365
+    // days widened to whole months, as the page does: 13 months unless today is the 1st)
+    const { from, to } = wholeMonths(periodOf({}));
+    console.log(`months: ${from}..${to}`);
     const raw: number[] = [];
     for (let i = 0; i < 3; i++) {
       const s = performance.now();
