@@ -114,11 +114,20 @@ export interface HistRow { measure: string; bucket: number; n: number }
 export const histQuery = (f: Filter) => sql<HistRow>`
   select measure, bucket, sum(n)::bigint as n from ${rollupFor(f).hist} d where ${histWhere(f)} group by measure, bucket`;
 
+/** The filter's counts by channel × outcome, from the rollup that answers it. */
+export const countsQuery = (f: Filter) => sql<CountRow>`
+  select channel, outcome, ${sql.raw(COUNT_SUMS.map((c) => `sum(${c})::bigint as ${c}`).join(', '))}
+  from ${rollupFor(f).table} d where ${where(f)} group by channel, outcome`;
+
+/** Transactions (outcomes COMPLETED) by month × channel × outcome, for trendFrom. */
+export const trendQuery = (f: Filter) => sql<{ month: string; channel: string; outcome: string; events: number }>`
+  select to_char(${sql.ref('d.' + rollupFor(f).col)}, 'YYYY-MM') as month, channel, outcome, sum(events)::bigint as events
+  from ${rollupFor(f).table} d where ${where(f)} and ${sql.raw(Object.fromEntries(CLASSES).transactions)}
+  group by 1, 2, 3`;
+
 export async function indicators(db: Database, f: Filter): Promise<Indicators> {
   const [daily, hist, reported, sat, costs, guarantee] = await Promise.all([
-    sql<CountRow>`
-      select channel, outcome, ${sql.raw(COUNT_SUMS.map((c) => `sum(${c})::bigint as ${c}`).join(', '))}
-      from ${rollupFor(f).table} d where ${where(f)} group by channel, outcome`.execute(db),
+    countsQuery(f).execute(db),
     histQuery(f).execute(db),
     reportedVolumes(db, f),
     satisfaction(db, f),
@@ -322,7 +331,7 @@ export function sideFromCounts(rows: CountRow[], keyOf: (r: CountRow) => string)
  * (one row per partner and month, outcome classes precomputed), offices from the monthly rollup per office (or per
  * partner and office for one partner), the rest as in rollupFor.
  */
-export async function sideBySide(db: Database, f: Filter, by: 'owner_org_id' | 'office_id' | 'channel', opts: { names?: 'organisations' | 'offices' } = {}) {
+export function sideBySideQuery(f: Filter, by: 'owner_org_id' | 'office_id' | 'channel', opts: { names?: 'organisations' | 'offices' } = {}) {
   const whole = isWholeMonths(f) && !(by === 'office_id' && f.serviceId);
   const summary = whole && by === 'owner_org_id' && !f.serviceId;
   const table = !whole ? sql.table('perf_daily')
@@ -334,18 +343,26 @@ export async function sideBySide(db: Database, f: Filter, by: 'owner_org_id' | '
     ? sql.raw('sum(transactions)::bigint as completed, sum(started)::bigint as started, sum(web_transactions)::bigint as digital')
     : sql.raw(`sum(events) filter (where ${cls.transactions})::bigint as completed, sum(events) filter (where ${cls.started})::bigint as started,
         sum(events) filter (where ${cls.web_transactions})::bigint as digital`);
-  const grouped = sql`
+  const grouped = sql<SideDbRow>`
     select ${sql.ref(by)} as key, sum(events)::bigint as contacts, ${figures}, sum(wait_n)::bigint as wait_n, sum(wait_sum)::bigint as wait_sum
     from ${table} d where ${where(f, col)}
     group by 1 order by 2 desc limit ${SIDE_LIMIT}`;
-  const r = await (opts.names
-    ? sql<Record<keyof SideSums, string> & { name_en: string | null; name_fr: string | null }>`
-        select s.*, n.name_en, n.name_fr from (${grouped}) s left join ${sql.table(opts.names)} n on n.id = s.key order by s.contacts desc`
-    : sql<Record<keyof SideSums, string> & { name_en?: undefined; name_fr?: undefined }>`${grouped}`).execute(db);
-  return r.rows.map((x) => ({
-    ...sideRow({ key: x.key, contacts: Number(x.contacts), completed: Number(x.completed ?? 0), started: Number(x.started ?? 0), digital: Number(x.digital ?? 0), wait_n: Number(x.wait_n), wait_sum: Number(x.wait_sum) }),
-    ...(opts.names ? { name_en: x.name_en ?? null, name_fr: x.name_fr ?? null } : {}),
+  return opts.names
+    ? sql<SideDbRow>`select s.*, n.name_en, n.name_fr from (${grouped}) s left join ${sql.table(opts.names)} n on n.id = s.key order by s.contacts desc`
+    : grouped;
+}
+type SideDbRow = Record<keyof SideSums, string | number | null> & { name_en?: string | null; name_fr?: string | null };
+
+/** The rows of sideBySideQuery, shaped (names kept when the query had them). */
+export function sideFrom(rows: SideDbRow[]) {
+  return rows.map((x) => ({
+    ...sideRow({ key: String(x.key), contacts: Number(x.contacts), completed: Number(x.completed ?? 0), started: Number(x.started ?? 0), digital: Number(x.digital ?? 0), wait_n: Number(x.wait_n), wait_sum: Number(x.wait_sum) }),
+    ...(x.name_en !== undefined ? { name_en: x.name_en ?? null, name_fr: x.name_fr ?? null } : {}),
   }));
+}
+
+export async function sideBySide(db: Database, f: Filter, by: 'owner_org_id' | 'office_id' | 'channel', opts: { names?: 'organisations' | 'offices' } = {}) {
+  return sideFrom((await sideBySideQuery(f, by, opts).execute(db)).rows);
 }
 
 /**
