@@ -7,9 +7,13 @@
  * rollup job (rollupPending, batches of 50,000) over the first BENCH_ROLLUP_EVENTS of them (default: all) and
  * measures its rate (rollup_events_per_s); any rest is rolled up by aggregate (rebuildRollups) so the pages see all.
  * Then serves the app over HTTP and times the public charter (/en/performance) and the managers' dashboard
- * (/en/staff/performance), both over the last 12 months as whole months, as pages (BENCH_RUNS sequential requests
+ * (/en/staff/performance), both over the months of the last 365 days (whole months), as pages (BENCH_RUNS sequential requests
  * each, p95), and computes the dashboard's figures by plain aggregates over the raw events for the same period
  * (raw_aggregate_ms, median of 3). speedup = raw_aggregate_ms / dashboard_p95_ms (page time, rendering included).
+ * BENCH_KEEP=<database name> keeps the loaded database (not dropped at the end) and, when a database of that name
+ * already holds this many loaded and rolled-up events (table bench_meta), reuses it: no load, no rollup job; the line
+ * then repeats the rollup rate measured when it was loaded (said so on the line before). For iterating on page timings;
+ * the recorded runs use a fresh database (no BENCH_KEEP).
  * Last line: bench:performance events=<n> charter_p95_ms=<x> dashboard_p95_ms=<x> raw_aggregate_ms=<x> speedup=<x> rollup_events_per_s=<x>
  */
 import { sql } from 'kysely';
@@ -48,45 +52,59 @@ const synth = (a: number, b: number, source: string) => sql`
 
 run(async () => {
   if (!process.env.DATABASE_URL) throw new Error('bench:performance needs DATABASE_URL (PostgreSQL)');
-  const { app, db, database } = await benchServer(4);
+  const keep = process.env.BENCH_KEEP || undefined;
+  const { app, db, database } = await benchServer(4, { keepAs: keep });
   try {
-    await sql`create table bench_services as select row_number() over (order by id)::int as rn, id, owner_org_id from (
-      select id, owner_org_id from services where status = 'published' order by id limit ${SERVICES}) s`.execute(db);
-    const have = (await sql<{ n: number }>`select count(*)::int as n from bench_services`.execute(db)).rows[0].n;
-    // cycle the catalogue's services up to 1,800
-    await sql`insert into bench_services select rn + ${have} * k, id, owner_org_id from bench_services, generate_series(1, ${Math.ceil(SERVICES / have) - 1}) k
-      where rn + ${have} * k <= ${SERVICES}`.execute(db);
-    console.log(`services: ${(await sql<{ n: number }>`select count(*)::int as n from bench_services`.execute(db)).rows[0].n} (catalogue: ${have})`);
+    const kept = database.existed
+      ? (await sql<{ events: number; rollup_per_s: number; at: Date }>`select events::bigint as events, rollup_per_s, at from bench_meta`.execute(db).catch(() => ({ rows: [] }))).rows[0]
+      : undefined;
+    if (database.existed && (!kept || Number(kept.events) !== EVENTS)) throw new Error(`BENCH_KEEP=${keep}: that database exists but does not hold ${EVENTS} loaded events; drop it or choose another name`);
+    let rollupPerS: number;
+    if (kept) {
+      rollupPerS = Number(kept.rollup_per_s);
+      await rollupPending(db, { settleMs: 0 }); // nothing, unless events were added since
+      console.log(`reusing ${keep} (loaded ${kept.at.toISOString()}): no load, no rollup job; rollup_events_per_s below is the one measured then`);
+    } else {
+      await sql`create table bench_services as select row_number() over (order by id)::int as rn, id, owner_org_id from (
+        select id, owner_org_id from services where status = 'published' order by id limit ${SERVICES}) s`.execute(db);
+      const have = (await sql<{ n: number }>`select count(*)::int as n from bench_services`.execute(db)).rows[0].n;
+      // cycle the catalogue's services up to 1,800
+      await sql`insert into bench_services select rn + ${have} * k, id, owner_org_id from bench_services, generate_series(1, ${Math.ceil(SERVICES / have) - 1}) k
+        where rn + ${have} * k <= ${SERVICES}`.execute(db);
+      console.log(`services: ${(await sql<{ n: number }>`select count(*)::int as n from bench_services`.execute(db)).rows[0].n} (catalogue: ${have})`);
 
-    const t0 = performance.now();
-    for (let a = 1; a <= EVENTS; a += CHUNK) {
-      const b = Math.min(EVENTS, a + CHUNK - 1);
-      await sql`insert into perf_events (source, source_id, kind, channel, service_id, owner_org_id, delivering_org_id, office_id, outcome,
-          occurred_at, day, wait_s, handle_s, decision_s, no_repeat, within_standard, amount_cents)
-        select source, source_id, kind, channel, service_id, owner_org_id, delivering_org_id, office_id, outcome, occurred_at,
-          (occurred_at at time zone 'America/Toronto')::date, wait_s, handle_s, decision_s, no_repeat, within_standard, amount_cents
-        from (${synth(a, b, 'bench')}) x`.execute(db);
-      process.stdout.write(`loaded ${b} events (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+      const t0 = performance.now();
+      for (let a = 1; a <= EVENTS; a += CHUNK) {
+        const b = Math.min(EVENTS, a + CHUNK - 1);
+        await sql`insert into perf_events (source, source_id, kind, channel, service_id, owner_org_id, delivering_org_id, office_id, outcome,
+            occurred_at, day, wait_s, handle_s, decision_s, no_repeat, within_standard, amount_cents)
+          select source, source_id, kind, channel, service_id, owner_org_id, delivering_org_id, office_id, outcome, occurred_at,
+            (occurred_at at time zone 'America/Toronto')::date, wait_s, handle_s, decision_s, no_repeat, within_standard, amount_cents
+          from (${synth(a, b, 'bench')}) x`.execute(db);
+        process.stdout.write(`loaded ${b} events (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+      }
+      const loadS = (performance.now() - t0) / 1000;
+      await sql`analyze perf_events`.execute(db);
+      // the rollup job itself, over the first ROLLUP_EVENTS events (in batches of 50,000, each its own transaction)
+      const t1 = performance.now();
+      const job = await rollupPending(db, { maxBatches: Math.ceil(ROLLUP_EVENTS / 50_000), settleMs: 0 });
+      const rollupS = (performance.now() - t1) / 1000;
+      rollupPerS = job.events / rollupS;
+      let rebuildS = 0;
+      if (job.events < EVENTS) {
+        const t2 = performance.now();
+        await rebuildRollups(db);
+        rebuildS = (performance.now() - t2) / 1000;
+      }
+      await sql`analyze`.execute(db);
+      const sizes = await sql<{ t: string; n: number }>`select relname as t, n_live_tup::bigint as n from pg_stat_user_tables where relname like 'perf_%' order by relname`.execute(db);
+      console.log(`load ${loadS.toFixed(1)} s (${(EVENTS / loadS).toFixed(0)} events/s); rollup job: ${job.events} events in ${job.batches} batches, ${rollupS.toFixed(1)} s = ${rollupPerS.toFixed(0)} events/s${rebuildS ? `; the other ${EVENTS - job.events} by aggregate in ${rebuildS.toFixed(1)} s` : ''}`);
+      console.log('rows: ' + sizes.rows.map((r) => `${r.t}=${r.n}`).join(' '));
+      if (keep) await sql`create table bench_meta as select ${EVENTS}::bigint as events, ${rollupPerS}::float8 as rollup_per_s, now() as at`.execute(db);
     }
-    const loadS = (performance.now() - t0) / 1000;
-    await sql`analyze perf_events`.execute(db);
-    // the rollup job itself, over the first ROLLUP_EVENTS events (in batches of 50,000, each its own transaction)
-    const t1 = performance.now();
-    const job = await rollupPending(db, { maxBatches: Math.ceil(ROLLUP_EVENTS / 50_000), settleMs: 0 });
-    const rollupS = (performance.now() - t1) / 1000;
-    const rollupPerS = job.events / rollupS;
-    let rebuildS = 0;
-    if (job.events < EVENTS) {
-      const t2 = performance.now();
-      await rebuildRollups(db);
-      rebuildS = (performance.now() - t2) / 1000;
-    }
-    await sql`analyze`.execute(db);
-    const sizes = await sql<{ t: string; n: number }>`select relname as t, n_live_tup::bigint as n from pg_stat_user_tables where relname like 'perf_%' order by relname`.execute(db);
-    console.log(`load ${loadS.toFixed(1)} s (${(EVENTS / loadS).toFixed(0)} events/s); rollup job: ${job.events} events in ${job.batches} batches, ${rollupS.toFixed(1)} s = ${rollupPerS.toFixed(0)} events/s${rebuildS ? `; the other ${EVENTS - job.events} by aggregate in ${rebuildS.toFixed(1)} s` : ''}`);
-    console.log('rows: ' + sizes.rows.map((r) => `${r.t}=${r.n}`).join(' '));
 
-    await db.insertInto('staff_users').values({ id: 'bench-manager', email: 'bench-manager@guichet.example', name: 'Bench manager', org_id: 'guichet', roles: ['manager'], oidc_subject: null }).execute();
+    await db.insertInto('staff_users').values({ id: 'bench-manager', email: 'bench-manager@guichet.example', name: 'Bench manager', org_id: 'guichet', roles: ['manager'], oidc_subject: null })
+      .onConflict((oc) => oc.doNothing()).execute();
     const cookie = await staffCookie(app, 'bench-manager');
     await app.listen({ port: 0, host: '127.0.0.1' });
     const addr = app.server.address() as { port: number };
@@ -104,10 +122,10 @@ run(async () => {
     };
     const charter = await time('/en/performance');
     const dashboard = await time('/en/staff/performance', { cookie });
-    // the dashboard's figures by plain aggregates over the raw events, same period (whole months)
-    const now = new Date();
-    const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
-    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1)).toISOString().slice(0, 10);
+    // the dashboard's figures by plain aggregates over the raw events, for the months the dashboard shows (the last 365
+    // days widened to whole months, as the page does: 13 months unless today is the 1st)
+    const { from, to } = wholeMonths(periodOf({}));
+    console.log(`months: ${from}..${to}`);
     const raw: number[] = [];
     for (let i = 0; i < 3; i++) {
       const s = performance.now();

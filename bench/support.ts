@@ -8,11 +8,11 @@ import net from 'node:net';
 import os from 'node:os';
 import { capabilities } from '../src/capabilities';
 
-export async function benchServer(poolSize: number) {
+export async function benchServer(poolSize: number, opts: { keepAs?: string } = {}) {
   const { createTestDb } = await import('../test/support/db');
   const { loadConfig } = await import('../src/config');
   const { buildApp } = await import('../src/http/app');
-  const database = await createTestDb({ catalogue: true, poolSize, keepOpen: true });
+  const database = await createTestDb({ catalogue: true, poolSize, keepOpen: true, keepAs: opts.keepAs });
   const config = { ...loadConfig({ NODE_ENV: 'test', PORT: '0' }), databaseUrl: database.url };
   const app = await buildApp({ config, database, logger: false, capabilities });
   // as npm start does: the search index is built before the server takes requests

@@ -18,7 +18,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database';
 import type { Transaction } from 'kysely';
 import type { DB } from '../schema';
-import { CHANNELS, OUTCOMES, type Channel, type Outcome } from './tables';
+import { CHANNELS, COMPLETED, DIGITAL_CHANNELS, OUTCOMES, STARTED, type Channel, type Outcome } from './tables';
 
 /** Histogram bucket of a time in seconds: floor(ln(1+s)/ln(1.2)); its upper bound is 1.2^(b+1) − 1 s (±20 %). */
 export const bucketOf = (s: number) => Math.floor(Math.log(1 + s) / Math.log(1.2));
@@ -67,6 +67,16 @@ const SUMS: [string, string][] = [
   ['standard_n', 'count(within_standard)'], ['standard_met', 'count(*) filter (where within_standard)'],
   ['amount_cents', 'coalesce(sum(amount_cents), 0)'],
 ];
+const inList = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
+/**
+ * The outcome classes a rollup with `classes` keeps besides the sums: column and condition on an event (or on a parent
+ * rollup's row, keyed by channel and outcome). Definitions: docs/performance.md, Indicators.
+ */
+export const CLASSES: [string, string][] = [
+  ['transactions', `outcome in (${inList(COMPLETED)})`],
+  ['started', `outcome in (${inList(STARTED)})`],
+  ['web_transactions', `outcome in (${inList(COMPLETED)}) and channel in (${inList(DIGITAL_CHANNELS)})`],
+];
 const MONTH = "date_trunc('month', day)::date";
 const K = {
   day: ['day', 'day'], month: ['month', MONTH],
@@ -80,7 +90,7 @@ const K = {
  * ('' stands for "none" in a key). A rollup with a `parent` is aggregated from its parent's aggregate of the same
  * batch (fewer rows to group) rather than from the events. Which page reads which: docs/performance.md.
  */
-export interface Rollup { table: string; keys: (readonly [string, string])[]; hist?: true; parent?: string }
+export interface Rollup { table: string; keys: (readonly [string, string])[]; hist?: true; parent?: string; /** also keeps CLASSES */ classes?: true }
 export const ROLLUPS: Rollup[] = [
   { table: 'perf_daily', keys: [K.day, K.service, K.owner, K.delivering, K.office, K.channel, K.outcome] },
   { table: 'perf_monthly', keys: [K.service, K.month, K.owner, K.channel, K.outcome] },
@@ -88,6 +98,7 @@ export const ROLLUPS: Rollup[] = [
   { table: 'perf_monthly_owner', keys: [K.month, K.owner, K.channel, K.outcome], parent: 'perf_monthly_org' },
   { table: 'perf_monthly_office', keys: [K.month, K.office, K.channel, K.outcome], parent: 'perf_monthly_org' },
   { table: 'perf_monthly_total', keys: [K.month, K.channel, K.outcome], parent: 'perf_monthly_owner' },
+  { table: 'perf_monthly_owner_summary', keys: [K.month, K.owner], parent: 'perf_monthly_owner', classes: true },
   { table: 'perf_hist_monthly', keys: [K.month, K.owner], hist: true },
   { table: 'perf_hist_service', keys: [K.service, K.month], hist: true },
   { table: 'perf_hist_total', keys: [K.month], hist: true, parent: 'perf_hist_monthly' },
@@ -100,6 +111,7 @@ function aggregateSql(r: Rollup, from: string): string {
   const n = keyCols.length;
   if (r.parent) {
     const vals = r.hist ? ['measure', 'bucket', 'sum(n)::bigint as n'] : SUMS.map(([c]) => `sum(${c})::bigint as ${c}`);
+    if (r.classes) vals.push(...CLASSES.map(([c, cond]) => `coalesce(sum(events) filter (where ${cond}), 0)::bigint as ${c}`));
     return `select ${[...keyCols, ...vals].join(', ')} from a_${r.parent} group by ${r.hist ? `${groupBy}, ${n + 1}, ${n + 2}` : groupBy}`;
   }
   const keyExprs = r.keys.map((k) => `${k[1]} as ${k[0]}`);
@@ -108,21 +120,35 @@ function aggregateSql(r: Rollup, from: string): string {
       from ${from} e cross join lateral (values ('wait', e.wait_s), ('handle', e.handle_s), ('decision', e.decision_s)) as m(measure, s)
       where m.s is not null group by ${groupBy}, ${n + 1}, ${n + 2}`;
   }
-  return `select ${[...keyExprs, ...SUMS.map(([c, e]) => `${e} as ${c}`)].join(', ')} from ${from} e group by ${groupBy}`;
+  const classes = r.classes ? CLASSES.map(([c, cond]) => `count(*) filter (where ${cond}) as ${c}`) : [];
+  return `select ${[...keyExprs, ...SUMS.map(([c, e]) => `${e} as ${c}`), ...classes].join(', ')} from ${from} e group by ${groupBy}`;
+}
+
+/** A rollup's columns: its keys, then its figures. */
+function columnsOf(r: Rollup): string[] {
+  const figures = r.hist ? ['measure', 'bucket', 'n'] : [...SUMS.map((x) => x[0]), ...(r.classes ? CLASSES.map((x) => x[0]) : [])];
+  return [...r.keys.map((k) => k[0]), ...figures];
+}
+
+/** The statement that fills a rollup from the whole of its parent's table (a migration adding a rollup under an existing one). */
+export function fillFromParentSql(table: string): string {
+  const r = ROLLUPS.find((x) => x.table === table);
+  if (!r?.parent) throw new Error(`${table} is not a rollup with a parent`);
+  return `with a_${r.parent} as (select * from ${r.parent}) insert into ${r.table} (${columnsOf(r).join(', ')}) ${aggregateSql(r, r.parent)}`;
 }
 
 /**
  * The CTEs that add a relation of perf_events rows (`from`) to every rollup: per rollup one INSERT … SELECT … GROUP BY
  * (… ON CONFLICT DO UPDATE when `add`, adding to the figures already there).
  */
-export function rollupCtes(from: string, add: boolean): string {
-  const parents = new Set(ROLLUPS.map((r) => r.parent).filter(Boolean));
+export function rollupCtes(from: string, add: boolean, rollups: Rollup[] = ROLLUPS): string {
+  const parents = new Set(rollups.map((r) => r.parent).filter(Boolean));
   const out: string[] = [];
-  for (const r of ROLLUPS) {
+  for (const r of rollups) {
     const keyCols = r.keys.map((k) => k[0]);
     const conflict = r.hist ? [...keyCols, 'measure', 'bucket'] : keyCols;
-    const cols = [...keyCols, ...(r.hist ? ['measure', 'bucket', 'n'] : SUMS.map((x) => x[0]))];
-    const update = r.hist ? 'n = p.n + excluded.n' : SUMS.map(([c]) => `${c} = p.${c} + excluded.${c}`).join(', ');
+    const cols = columnsOf(r);
+    const update = r.hist ? 'n = p.n + excluded.n' : cols.slice(keyCols.length).map((c) => `${c} = p.${c} + excluded.${c}`).join(', ');
     let select = aggregateSql(r, from);
     if (parents.has(r.table)) {
       out.push(`a_${r.table} as materialized (${select})`);
@@ -235,18 +261,21 @@ export async function recordContactEvent(trx: Transaction<DB> | Database, e: Con
 }
 
 /**
- * Rebuild every rollup from perf_events (after a bulk load, or to repair): truncate, then the same upserts by
+ * Rebuild every rollup (or all but `without`) from perf_events (after a bulk load, or to repair): truncate, then the same upserts by
  * aggregate over every event whose transaction has ended, and the watermark set after the last of them; events of
  * transactions still running are left to the job. Runs in the caller's transaction, or its own. Pages never call this.
  */
-export async function rebuildRollups(db: Kysely<DB>): Promise<void> {
+export async function rebuildRollups(db: Kysely<DB>, opts: { without?: string[] } = {}): Promise<void> {
+  // `without`: rollups whose table a later migration creates (a migration rebuilds with the tables of its time)
+  const rollups = ROLLUPS.filter((r) => !opts.without?.includes(r.table));
+  if (rollups.some((r) => r.parent && !rollups.some((p) => p.table === r.parent))) throw new Error('rebuildRollups: a rollup left out is the parent of another');
   const run = async (trx: Kysely<DB>) => {
     await sql`insert into perf_rollup_cursor (name, mark_xid, mark_id) values (${ROLLUP_CURSOR}, 0, 0) on conflict do nothing`.execute(trx);
     await sql`select 1 from perf_rollup_cursor where name = ${ROLLUP_CURSOR} for update`.execute(trx);
     const h = (await sql<{ h: string }>`select ${sql.raw(HORIZON)}::text as h`.execute(trx)).rows[0].h;
-    await sql.raw(`truncate ${ROLLUPS.map((r) => r.table).join(', ')}`).execute(trx);
+    await sql.raw(`truncate ${rollups.map((r) => r.table).join(', ')}`).execute(trx);
     const from = `(select * from perf_events where xid < ${BigInt(h).toString()})`; // h: a number from the server
-    await sql.raw(`with ${rollupCtes(from, false)} select 1`).execute(trx);
+    await sql.raw(`with ${rollupCtes(from, false, rollups)} select 1`).execute(trx);
     await sql`update perf_rollup_cursor c set updated_at = now(), mark_xid = l.xid, mark_id = l.id
       from (select xid, id from perf_events where xid < ${h}::bigint order by xid desc, id desc limit 1) l
       where c.name = ${ROLLUP_CURSOR}`.execute(trx);

@@ -4,16 +4,12 @@
  * monthly rollups — per partner × channel × outcome, or per service — a few hundred rows a month. Definitions:
  * docs/performance.md.
  */
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Compilable, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database';
-import { bucketUpper } from './events';
-import { CHANNELS, OUTCOMES } from './tables';
+import { bucketUpper, CLASSES } from './events';
+import { CHANNELS, COMPLETED, DIGITAL_CHANNELS, OUTCOMES, STARTED } from './tables';
 
-export const DIGITAL_CHANNELS = ['web'] as const;
-/** Outcomes that finish a transaction (GOV.UK: "not eligible" is a completion). */
-export const COMPLETED = ['completed', 'not_eligible'] as const;
-/** Outcomes of a started transaction (completed or not). */
-export const STARTED = ['completed', 'not_eligible', 'abandoned', 'failed'] as const;
+export { COMPLETED, DIGITAL_CHANNELS, STARTED };
 /** Cells under this count are suppressed in public figures. */
 export const SUPPRESS_UNDER = 10;
 
@@ -81,7 +77,7 @@ export interface Indicators {
   standardsMeasured: { cases: { total: number; met: number; share: number | null }; counterWaits: { total: number; met: number; share: number | null; targetMinutes: number } };
   revenueCents: number | null;
   satisfaction: Satisfaction;
-  guarantee: { breaches: number; refundsOwed: number; refundsSettled: number; refundCents: number };
+  guarantee: Guarantee;
 }
 
 export interface Satisfaction { levels: number[]; notApplicable: number; answered: number; satisfied: number; share: number | null; mean: number | null }
@@ -101,27 +97,50 @@ export function percentileFromHist(rows: { bucket: number; n: number }[], p: num
   return null;
 }
 
+/** Unit costs per channel (cents), as set by the managers. */
+export const unitCostsQuery = (db: Database) => db.selectFrom('perf_unit_costs').select(['channel', 'cost_cents']);
+export const costsFrom = (rows: { channel: string; cost_cents: number | string }[]): Record<string, number> =>
+  Object.fromEntries(rows.map((r) => [r.channel, Number(r.cost_cents)]));
 export async function unitCosts(db: Database): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('perf_unit_costs').select(['channel', 'cost_cents']).execute();
-  return Object.fromEntries(rows.map((r) => [r.channel, Number(r.cost_cents)]));
+  return costsFrom(await unitCostsQuery(db).execute());
 }
+
+/** One row of a count rollup grouped by channel and outcome (the sums; numbers may come as strings). */
+export interface CountRow { channel: string; outcome: string; events: number; wait_n: number; wait_sum: number; handle_n: number; handle_sum: number; decision_n: number; decision_sum: number; no_repeat_n: number; no_repeat_yes: number; standard_n: number; standard_met: number; amount_cents: number }
+export const COUNT_SUMS = ['events', 'wait_n', 'wait_sum', 'handle_n', 'handle_sum', 'decision_n', 'decision_sum', 'no_repeat_n', 'no_repeat_yes', 'standard_n', 'standard_met', 'amount_cents'] as const;
+export interface HistRow { measure: string; bucket: number; n: number }
+
+/** The period's time histogram (measure × bucket) from the monthly histogram that answers the filter. */
+export const histQuery = (f: Filter) => sql<HistRow>`
+  select measure, bucket, sum(n)::bigint as n from ${rollupFor(f).hist} d where ${histWhere(f)} group by measure, bucket`;
+
+/** The filter's counts by channel × outcome, from the rollup that answers it. */
+export const countsQuery = (f: Filter) => sql<CountRow>`
+  select channel, outcome, ${sql.raw(COUNT_SUMS.map((c) => `sum(${c})::bigint as ${c}`).join(', '))}
+  from ${rollupFor(f).table} d where ${where(f)} group by channel, outcome`;
+
+/** Transactions (outcomes COMPLETED) by month × channel × outcome, for trendFrom. */
+export const trendQuery = (f: Filter) => sql<{ month: string; channel: string; outcome: string; events: number }>`
+  select to_char(${sql.ref('d.' + rollupFor(f).col)}, 'YYYY-MM') as month, channel, outcome, sum(events)::bigint as events
+  from ${rollupFor(f).table} d where ${where(f)} and ${sql.raw(Object.fromEntries(CLASSES).transactions)}
+  group by 1, 2, 3`;
 
 export async function indicators(db: Database, f: Filter): Promise<Indicators> {
   const [daily, hist, reported, sat, costs, guarantee] = await Promise.all([
-    sql<{ channel: string; outcome: string; events: number; wait_n: number; wait_sum: number; handle_n: number; handle_sum: number; decision_n: number; decision_sum: number; no_repeat_n: number; no_repeat_yes: number; standard_n: number; standard_met: number; amount_cents: number }>`
-      select channel, outcome, sum(events)::bigint as events, sum(wait_n)::bigint as wait_n, sum(wait_sum)::bigint as wait_sum,
-             sum(handle_n)::bigint as handle_n, sum(handle_sum)::bigint as handle_sum, sum(decision_n)::bigint as decision_n,
-             sum(decision_sum)::bigint as decision_sum, sum(no_repeat_n)::bigint as no_repeat_n, sum(no_repeat_yes)::bigint as no_repeat_yes,
-             sum(standard_n)::bigint as standard_n, sum(standard_met)::bigint as standard_met, sum(amount_cents)::bigint as amount_cents
-      from ${rollupFor(f).table} d where ${where(f)} group by channel, outcome`.execute(db),
-    sql<{ measure: string; bucket: number; n: number }>`
-      select measure, bucket, sum(n)::bigint as n from ${rollupFor(f).hist} d where ${histWhere(f)} group by measure, bucket`.execute(db),
+    countsQuery(f).execute(db),
+    histQuery(f).execute(db),
     reportedVolumes(db, f),
     satisfaction(db, f),
     unitCosts(db),
     guaranteeFigures(db, f),
   ]);
-  const rows = daily.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && k !== 'channel' && k !== 'outcome' ? Number(v) : v]))) as typeof daily.rows;
+  return indicatorsFrom(f, daily.rows, hist.rows, reported, sat, costs, guarantee);
+}
+
+/** The indicators from their inputs: count rows by channel × outcome, the histogram, reported volumes, survey, costs, guarantee. */
+export function indicatorsFrom(f: Filter, countRows: CountRow[], histRows: HistRow[], reported: Record<string, number>, sat: Satisfaction, costs: Record<string, number>, guarantee: Guarantee): Indicators {
+  const hist = { rows: histRows };
+  const rows = countRows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && k !== 'channel' && k !== 'outcome' ? Number(v) : v]))) as CountRow[];
   const byChannel: ChannelRow[] = CHANNELS.map((channel) => {
     const counted: Record<string, number> = Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
     for (const r of rows) if (r.channel === channel) counted[r.outcome] = Number(r.events);
@@ -184,21 +203,27 @@ export async function indicators(db: Database, f: Filter): Promise<Indicators> {
 }
 
 /** Transactions partners reported for periods inside the filter's, by channel. */
-export async function reportedVolumes(db: Database, f: Filter): Promise<Record<string, number>> {
+export function reportedVolumesQuery(db: Database, f: Filter) {
   let q = db.selectFrom('perf_partner_volumes').select(['channel', sql<number>`sum(transactions)::bigint`.as('n')])
     .where('period_start', '>=', f.from).where('period_end', '<=', f.to).groupBy('channel');
   if (f.serviceId) q = q.where('service_id', '=', f.serviceId);
   if (f.ownerOrgId) q = q.where('org_id', '=', f.ownerOrgId);
-  const rows = await q.execute();
-  return Object.fromEntries(rows.map((r) => [r.channel, Number(r.n)]));
+  return q;
+}
+export const reportedFrom = (rows: { channel: string; n: number | string }[]): Record<string, number> => Object.fromEntries(rows.map((r) => [r.channel, Number(r.n)]));
+export async function reportedVolumes(db: Database, f: Filter): Promise<Record<string, number>> {
+  return reportedFrom(await reportedVolumesQuery(db, f).execute());
 }
 
-export async function satisfaction(db: Database, f: Filter): Promise<Satisfaction> {
+/** Survey answers of the filter's days, by score (null = does not apply). */
+export function satisfactionQuery(db: Database, f: Filter) {
   let q = db.selectFrom('perf_survey_responses').select(['score', sql<number>`count(*)::int`.as('n')])
     .where('day', '>=', f.from).where('day', '<=', f.to).groupBy('score');
   if (f.serviceId) q = q.where('service_id', '=', f.serviceId);
   if (f.ownerOrgId) q = q.where('org_id', '=', f.ownerOrgId);
-  const rows = await q.execute();
+  return q;
+}
+export function satisfactionFrom(rows: { score: number | null; n: number | string }[]): Satisfaction {
   const levels = [0, 0, 0, 0, 0];
   let na = 0;
   for (const r of rows) {
@@ -210,8 +235,13 @@ export async function satisfaction(db: Database, f: Filter): Promise<Satisfactio
   const mean = answered ? levels.reduce((s, n, i) => s + n * (i + 1), 0) / answered : null;
   return { levels, notApplicable: na, answered, satisfied, share: ratio(satisfied, answered), mean: mean === null ? null : Math.round(mean * 100) / 100 };
 }
+export async function satisfaction(db: Database, f: Filter): Promise<Satisfaction> {
+  return satisfactionFrom(await satisfactionQuery(db, f).execute());
+}
 
-export async function guaranteeFigures(db: Database, f: Filter) {
+export interface Guarantee { breaches: number; refundsOwed: number; refundsSettled: number; refundCents: number }
+/** Service guarantee breaches detected in the filter's days (one row). */
+export function guaranteeQuery(db: Database, f: Filter) {
   let q = db.selectFrom('guarantee_refunds').select([
     sql<number>`count(*)::int`.as('breaches'),
     sql<number>`count(*) filter (where status = 'owed')::int`.as('owed'),
@@ -220,8 +250,12 @@ export async function guaranteeFigures(db: Database, f: Filter) {
   ]).where(sql<boolean>`(detected_at at time zone 'America/Toronto')::date between ${f.from}::date and ${f.to}::date`);
   if (f.serviceId) q = q.where('service_id', '=', f.serviceId);
   if (f.ownerOrgId) q = q.where('org_id', '=', f.ownerOrgId);
-  const r = await q.executeTakeFirstOrThrow();
-  return { breaches: Number(r.breaches), refundsOwed: Number(r.owed), refundsSettled: Number(r.settled), refundCents: Number(r.cents) };
+  return q;
+}
+export const guaranteeFrom = (r: { breaches: number | string; owed: number | string; settled: number | string; cents: number | string }): Guarantee =>
+  ({ breaches: Number(r.breaches), refundsOwed: Number(r.owed), refundsSettled: Number(r.settled), refundCents: Number(r.cents) });
+export async function guaranteeFigures(db: Database, f: Filter): Promise<Guarantee> {
+  return guaranteeFrom(await guaranteeQuery(db, f).executeTakeFirstOrThrow());
 }
 
 /** The GC inventory's standards of a service or partner: latest fiscal year, with target, volume meeting, total, % met. */
@@ -244,48 +278,102 @@ export async function gcStandardsSummary(db: Database, ownerOrgId?: string) {
   return { total: Number(x.total), withResult: Number(x.with_result), met: Number(x.met), share: ratio(Number(x.met), Number(x.with_result)) };
 }
 
-/** Monthly series: transactions by channel and digital take-up (counted + reported volumes spread over their months). */
-export async function monthly(db: Database, f: Filter) {
-  const r = await sql<{ month: string; channel: string; n: number }>`
-    select to_char(${sql.ref('d.' + rollupFor(f).col)}, 'YYYY-MM') as month, channel, sum(events)::bigint as n
-    from ${rollupFor(f).table} d where ${where(f)} and outcome in ('completed', 'not_eligible')
-    group by 1, 2 order by 1`.execute(db);
+/**
+ * The monthly trend: transactions (outcomes COMPLETED, counted by Guichet) by channel and digital take-up, per month,
+ * from count rows by month × channel × outcome.
+ */
+export function trendFrom(rows: { month: string; channel: string; outcome: string; events: number | string }[]) {
   const months = new Map<string, Record<string, number>>();
-  for (const row of r.rows) {
+  for (const row of rows) {
+    if (!(COMPLETED as readonly string[]).includes(row.outcome)) continue;
     const m = months.get(row.month) ?? {};
-    m[row.channel] = Number(row.n);
+    m[row.channel] = (m[row.channel] ?? 0) + Number(row.events);
     months.set(row.month, m);
   }
-  return [...months.entries()].map(([month, ch]) => {
+  return [...months.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([month, ch]) => {
     const total = Object.values(ch).reduce((a, b) => a + b, 0);
     const digital = DIGITAL_CHANNELS.reduce((s, c) => s + (ch[c] ?? 0), 0);
     return { month, byChannel: ch, total, takeUp: ratio(digital, total) };
   });
 }
 
+/** What one row of a side-by-side table is made of: contacts, transactions, started transactions, web transactions, waits. */
+interface SideSums { key: string; contacts: number; completed: number; started: number; digital: number; wait_n: number; wait_sum: number }
+const sideRow = (x: SideSums) => ({
+  key: x.key, contacts: x.contacts, completed: x.completed, started: x.started,
+  completionRate: ratio(x.completed, x.started), takeUp: ratio(x.digital, x.completed),
+  meanWait: x.wait_n ? Math.round(x.wait_sum / x.wait_n) : null,
+});
+const SIDE_LIMIT = 200;
+
+/** Side by side from count rows by channel × outcome (e.g. the channels, from the totals a page already read). */
+export function sideFromCounts(rows: CountRow[], keyOf: (r: CountRow) => string) {
+  const m = new Map<string, SideSums>();
+  for (const r of rows) {
+    const key = keyOf(r);
+    const a = m.get(key) ?? { key, contacts: 0, completed: 0, started: 0, digital: 0, wait_n: 0, wait_sum: 0 };
+    const n = Number(r.events);
+    const done = (COMPLETED as readonly string[]).includes(r.outcome);
+    a.contacts += n;
+    if (done) a.completed += n;
+    if (done && (DIGITAL_CHANNELS as readonly string[]).includes(r.channel)) a.digital += n;
+    if ((STARTED as readonly string[]).includes(r.outcome)) a.started += n;
+    a.wait_n += Number(r.wait_n);
+    a.wait_sum += Number(r.wait_sum);
+    m.set(key, a);
+  }
+  return [...m.values()].sort((a, b) => b.contacts - a.contacts).slice(0, SIDE_LIMIT).map(sideRow);
+}
+
 /**
- * Side by side: one row per owner organisation (partner), per channel, per office. For whole months, offices come
- * from the monthly rollup per office (or per partner and office for one partner), the rest as in rollupFor.
+ * Side by side: one row per owner organisation (partner), per channel, per office, with the names of the
+ * organisations or offices when asked (`names`). For whole months, partners come from the monthly summary per partner
+ * (one row per partner and month, outcome classes precomputed), offices from the monthly rollup per office (or per
+ * partner and office for one partner), the rest as in rollupFor.
  */
-export async function sideBySide(db: Database, f: Filter, by: 'owner_org_id' | 'office_id' | 'channel') {
+export function sideBySideQuery(f: Filter, by: 'owner_org_id' | 'office_id' | 'channel', opts: { names?: 'organisations' | 'offices' } = {}) {
   const whole = isWholeMonths(f) && !(by === 'office_id' && f.serviceId);
+  const summary = whole && by === 'owner_org_id' && !f.serviceId;
   const table = !whole ? sql.table('perf_daily')
     : by === 'office_id' ? sql.table(f.ownerOrgId ? 'perf_monthly_org' : 'perf_monthly_office')
-    : by === 'owner_org_id' && !f.serviceId ? sql.table('perf_monthly_owner') : rollupFor(f).table;
+    : summary ? sql.table('perf_monthly_owner_summary') : rollupFor(f).table;
   const col = whole ? 'month' : 'day';
-  const r = await sql<{ key: string; contacts: number; completed: number; started: number; digital: number; wait_n: number; wait_sum: number }>`
-    select ${sql.ref(by)} as key, sum(events)::bigint as contacts,
-           sum(events) filter (where outcome in ('completed', 'not_eligible'))::bigint as completed,
-           sum(events) filter (where outcome in ('completed', 'not_eligible', 'abandoned', 'failed'))::bigint as started,
-           sum(events) filter (where outcome in ('completed', 'not_eligible') and channel = 'web')::bigint as digital,
-           sum(wait_n)::bigint as wait_n, sum(wait_sum)::bigint as wait_sum
+  const cls = Object.fromEntries(CLASSES);
+  const figures = summary
+    ? sql.raw('sum(transactions)::bigint as completed, sum(started)::bigint as started, sum(web_transactions)::bigint as digital')
+    : sql.raw(`sum(events) filter (where ${cls.transactions})::bigint as completed, sum(events) filter (where ${cls.started})::bigint as started,
+        sum(events) filter (where ${cls.web_transactions})::bigint as digital`);
+  const grouped = sql<SideDbRow>`
+    select ${sql.ref(by)} as key, sum(events)::bigint as contacts, ${figures}, sum(wait_n)::bigint as wait_n, sum(wait_sum)::bigint as wait_sum
     from ${table} d where ${where(f, col)}
-    group by 1 order by 2 desc limit 200`.execute(db);
-  return r.rows.map((x) => ({
-    key: x.key, contacts: Number(x.contacts), completed: Number(x.completed ?? 0), started: Number(x.started ?? 0),
-    completionRate: ratio(Number(x.completed ?? 0), Number(x.started ?? 0)), takeUp: ratio(Number(x.digital ?? 0), Number(x.completed ?? 0)),
-    meanWait: Number(x.wait_n) ? Math.round(Number(x.wait_sum) / Number(x.wait_n)) : null,
+    group by 1 order by 2 desc limit ${SIDE_LIMIT}`;
+  return opts.names
+    ? sql<SideDbRow>`select s.*, n.name_en, n.name_fr from (${grouped}) s left join ${sql.table(opts.names)} n on n.id = s.key order by s.contacts desc`
+    : grouped;
+}
+type SideDbRow = Record<keyof SideSums, string | number | null> & { name_en?: string | null; name_fr?: string | null };
+
+/** The rows of sideBySideQuery, shaped (names kept when the query had them). */
+export function sideFrom(rows: SideDbRow[]) {
+  return rows.map((x) => ({
+    ...sideRow({ key: String(x.key), contacts: Number(x.contacts), completed: Number(x.completed ?? 0), started: Number(x.started ?? 0), digital: Number(x.digital ?? 0), wait_n: Number(x.wait_n), wait_sum: Number(x.wait_sum) }),
+    ...(x.name_en !== undefined ? { name_en: x.name_en ?? null, name_fr: x.name_fr ?? null } : {}),
   }));
+}
+
+export async function sideBySide(db: Database, f: Filter, by: 'owner_org_id' | 'office_id' | 'channel', opts: { names?: 'organisations' | 'offices' } = {}) {
+  return sideFrom((await sideBySideQuery(f, by, opts).execute(db)).rows);
+}
+
+/**
+ * Several small queries as one statement (one round trip, one connection): each query's rows as a JSON array
+ * (numbers as numbers, dates as 'YYYY-MM-DD'; the order of rows is not kept).
+ */
+export async function jsonBatch<Q extends Record<string, Compilable | RawBuilder<unknown>>>(db: Database, queries: Q): Promise<{ [K in keyof Q]: Record<string, unknown>[] }> {
+  const cols = Object.entries(queries).map(([k, q]) => sql`(select coalesce(json_agg(t), '[]'::json) from (${q}) t) as ${sql.ref(k)}`);
+  const r = await sql<Record<string, Record<string, unknown>[]>>`select ${sql.join(cols)}`.execute(db);
+  const row = r.rows[0];
+  return Object.fromEntries(Object.keys(queries).map((k) => [k, typeof row[k] === 'string' ? JSON.parse(row[k] as unknown as string) : row[k]])) as { [K in keyof Q]: Record<string, unknown>[] };
 }
 
 /** Suppress a public count under SUPPRESS_UNDER (null = suppressed). */

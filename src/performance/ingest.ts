@@ -9,6 +9,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database';
 import { ROLLUP_TIME_ZONE, insertEventsStatement, rollupPending } from './events';
+import { ONE_STOP_ORG } from '../http/ownership';
 
 /** The counter wait standard Guichet measures: called within 15 minutes (the counters' statistics use the same default). */
 export const COUNTER_WAIT_TARGET_S = 15 * 60;
@@ -105,7 +106,7 @@ export function sources(opts: { abandonAfterSeconds: number }): Source[] {
       name: 'notice', ts: 'coalesce(n.delivered_at, n.acknowledged_at, n.rejected_at, n.failed_at)', id: 'n.id::text',
       select: (cond) => sql`
         select 'notice' as source, n.id::text as source_id, 'notice' as kind, 'web' as channel, sub.service_id,
-               n.org_id as owner_org_id, 'guichet' as delivering_org_id, null::text as office_id,
+               n.org_id as owner_org_id, ${ONE_STOP_ORG}::text as delivering_org_id, null::text as office_id,
                case n.status when 'rejected' then 'not_eligible' when 'failed' then 'failed' else 'completed' end as outcome,
                coalesce(n.delivered_at, n.acknowledged_at, n.rejected_at, n.failed_at) as occurred_at,
                null::numeric as wait_s, null::numeric as handle_s,

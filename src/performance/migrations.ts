@@ -247,7 +247,31 @@ export const migrations: Record<string, Migration> = {
         );
       `.execute(db);
       const { rebuildRollups } = await import('./events');
-      await rebuildRollups(db as never);
+      await rebuildRollups(db as never, { without: ['perf_monthly_owner_summary'] }); // 003 adds that one
+    },
+  },
+  /*
+   * The dashboard's partners side by side (issue 19, third pass): a monthly summary per partner (month × owner) with
+   * the outcome classes precomputed, about 60 rows a month instead of grouping some 2,700 rows a month of
+   * perf_monthly_owner (month × owner × channel × outcome) on every view. Kept by the rollup job like the others
+   * (events.ts ROLLUPS, from the batch's per-partner aggregate). Filled here from perf_monthly_owner, which holds
+   * exactly the events below the watermark: the cursor row is locked first, so no rollup batch runs in between.
+   */
+  '003_monthly_owner_summary': {
+    async up(db: Kysely<any>) {
+      const { fillFromParentSql } = await import('./events');
+      await sql`
+        create table perf_monthly_owner_summary (
+          month date not null, owner_org_id text not null,
+          events bigint not null default 0, wait_n bigint not null default 0, wait_sum bigint not null default 0,
+          handle_n bigint not null default 0, handle_sum bigint not null default 0, decision_n bigint not null default 0,
+          decision_sum bigint not null default 0, no_repeat_n bigint not null default 0, no_repeat_yes bigint not null default 0,
+          standard_n bigint not null default 0, standard_met bigint not null default 0, amount_cents bigint not null default 0,
+          transactions bigint not null default 0, started bigint not null default 0, web_transactions bigint not null default 0,
+          primary key (month, owner_org_id)
+        )`.execute(db);
+      await sql`select 1 from perf_rollup_cursor for update`.execute(db);
+      await sql.raw(fillFromParentSql('perf_monthly_owner_summary')).execute(db);
     },
   },
 };

@@ -13,7 +13,9 @@ import { makeClient, makeStaff } from '../cases/test/helpers';
 import { createApiKey } from '../notices/service';
 import { createMailer } from '../mail/mailer';
 import { ingestAll } from './ingest';
-import { indicators } from './indicators';
+import { indicators, sideBySide, sideFromCounts, type CountRow } from './indicators';
+import { recordContactEvent, rollupPending } from './events';
+import { dashboardData, periodOf, wholeMonths } from './routes';
 import { mintToken, queueSurveyMails, scrubComment, sendSurveyMails } from './survey';
 import { buildMonthlyReports, previousMonth } from './reports';
 
@@ -298,5 +300,38 @@ describe('performance: every contact counted once, surveys, reports, volumes', (
     assert.deepEqual(again, []);
     assert.ok(smtp.inbox.some((m) => m.to.includes('perf-partner-a@staff.example')));
     assert.ok(previousMonth() < month);
+  });
+
+  it("the dashboard's combined statements give the same figures as each figure read on its own", async () => {
+    // contacts on several channels, months and partners (besides the visits, cases, answers and volumes above)
+    const channels = ['web', 'phone', 'counter', 'kiosk', 'mail'] as const;
+    const outcomes = ['completed', 'not_eligible', 'abandoned', 'failed', 'information', 'referred'] as const;
+    for (let i = 0; i < 60; i++) {
+      await recordContactEvent(t.db, {
+        source: 'dash-test', sourceId: String(i), kind: 'contact', channel: channels[i % channels.length], serviceId: i % 3 ? serviceA : serviceB,
+        officeId: i % 2 ? officeId : null, outcome: outcomes[(i * 7) % outcomes.length], occurredAt: new Date(Date.now() - (i % 5) * 31 * 86400_000),
+        waitSeconds: i % 4 ? 60 * i : null, handleSeconds: i % 3 ? 30 * i : null,
+      });
+    }
+    await rollupPending(t.db, { settleMs: 60_000 });
+    const f = wholeMonths(periodOf({ from: '2020-01-01' }));
+    const d = await dashboardData(t.db, f);
+    const byKey = <T extends { key: string }>(xs: T[]) => [...xs].sort((a, b) => a.key.localeCompare(b.key));
+    assert.deepEqual(d.ind, await indicators(t.db, f));
+    assert.ok(d.ind.contacts >= 60 && d.ind.byChannel.some((c) => c.reported > 0) && d.ind.satisfaction.answered > 0 && d.ind.waits.p90 !== null);
+    assert.deepEqual(byKey(d.channels), byKey(await sideBySide(t.db, f, 'channel')));
+    assert.deepEqual(byKey(d.offices), byKey(await sideBySide(t.db, f, 'office_id', { names: 'offices' })));
+    // partners: the monthly summary per partner = perf_monthly_owner (month × partner × channel × outcome) classified here
+    const owners = await sql<CountRow & { owner_org_id: string }>`select owner_org_id, channel, outcome, sum(events)::int as events, sum(wait_n)::int as wait_n, sum(wait_sum)::int as wait_sum
+      from perf_monthly_owner where month between ${f.from}::date and ${f.to}::date group by 1, 2, 3`.execute(t.db);
+    assert.ok(d.partners.length >= 2);
+    assert.deepEqual(byKey(d.partners.map(({ name_en: _e, name_fr: _f, ...p }) => p)), byKey(sideFromCounts(owners.rows, (r) => (r as typeof owners.rows[number]).owner_org_id)));
+    assert.ok(d.partners.every((p) => p.key === '' || p.name_en), 'each partner has its name');
+    // the trend: transactions per month and channel, straight from perf_daily
+    const daily = await sql<{ month: string; channel: string; n: number }>`select to_char(day, 'YYYY-MM') as month, channel, sum(events)::int as n from perf_daily
+      where day between ${f.from}::date and ${f.to}::date and outcome in ('completed', 'not_eligible') group by 1, 2`.execute(t.db);
+    assert.equal(d.trend.length, new Set(daily.rows.map((r) => r.month)).size);
+    for (const r of daily.rows) assert.equal(d.trend.find((m) => m.month === r.month)?.byChannel[r.channel], r.n);
+    assert.deepEqual(d.campaigns.map((c) => c.day), ['2025-06-01']);
   });
 });

@@ -63,7 +63,11 @@ const COUNT_TABLES: Record<string, string[]> = {
   perf_monthly_owner: ['month', 'owner_org_id', 'channel', 'outcome'],
   perf_monthly_office: ['month', 'office_id', 'channel', 'outcome'],
   perf_monthly_total: ['month', 'channel', 'outcome'],
+  perf_monthly_owner_summary: ['month', 'owner_org_id'],
 };
+/** Count rollups that also keep outcome classes: transactions (completed, not eligible), started (those, abandoned, failed), web transactions. */
+const WITH_CLASSES = new Set(['perf_monthly_owner_summary']);
+const CLASS_COLUMNS = ['transactions', 'started', 'web_transactions'];
 const HIST_TABLES: Record<string, string[]> = {
   perf_hist_monthly: ['month', 'owner_org_id'],
   perf_hist_service: ['service_id', 'month'],
@@ -78,7 +82,7 @@ async function fromTables(db: TestDatabase['db']): Promise<Record<string, string
   const out: Record<string, string[]> = {};
   for (const [t, keys] of Object.entries({ ...COUNT_TABLES, ...HIST_TABLES })) {
     const cols = keys.map((k) => (k === 'day' || k === 'month' ? `${k}::text as ${k}` : k));
-    const vals = t in COUNT_TABLES ? SUMS.map((s) => `${s}::text as ${s}`) : ['measure', 'bucket::text as bucket', 'n::text as n'];
+    const vals = t in COUNT_TABLES ? [...SUMS, ...(WITH_CLASSES.has(t) ? CLASS_COLUMNS : [])].map((s) => `${s}::text as ${s}`) : ['measure', 'bucket::text as bucket', 'n::text as n'];
     const rows = await sql.raw<Ev>(`select ${[...cols, ...vals].join(', ')} from ${t}`).execute(db);
     out[t] = rows.rows.map((r) => Object.values(r).join('|')).sort();
   }
@@ -91,10 +95,15 @@ function fromEvents(events: Ev[]): Record<string, string[]> {
     const m = new Map<string, number[]>();
     for (const e of events) {
       const k = keys.map((x) => e[x] ?? '').join('|');
-      const a = m.get(k) ?? SUMS.map(() => 0);
+      const classes = WITH_CLASSES.has(t);
+      const a = m.get(k) ?? [...SUMS, ...(classes ? CLASS_COLUMNS : [])].map(() => 0);
       const has = (v: unknown) => (v === null ? 0 : 1);
       const add = [1, has(e.wait_s), Number(e.wait_s ?? 0), has(e.handle_s), Number(e.handle_s ?? 0), has(e.decision_s), Number(e.decision_s ?? 0),
         has(e.no_repeat), e.no_repeat === true ? 1 : 0, has(e.within_standard), e.within_standard === true ? 1 : 0, Number(e.amount_cents ?? 0)];
+      if (classes) {
+        const done = e.outcome === 'completed' || e.outcome === 'not_eligible';
+        add.push(done ? 1 : 0, done || e.outcome === 'abandoned' || e.outcome === 'failed' ? 1 : 0, done && e.channel === 'web' ? 1 : 0);
+      }
       m.set(k, a.map((v, i) => v + add[i]));
     }
     out[t] = [...m.entries()].map(([k, a]) => `${k}|${a.join('|')}`).sort();
@@ -122,7 +131,7 @@ async function rawEvents(db: TestDatabase['db']): Promise<Ev[]> {
   return r.rows;
 }
 
-const ALL = 'perf_survey_mails, perf_events, perf_rollup_cursor, perf_daily, perf_monthly, perf_monthly_org, perf_monthly_owner, perf_monthly_office, perf_monthly_total, perf_hist_monthly, perf_hist_service, perf_hist_total';
+const ALL = 'perf_survey_mails, perf_events, perf_rollup_cursor, perf_daily, perf_monthly, perf_monthly_org, perf_monthly_owner, perf_monthly_owner_summary, perf_monthly_office, perf_monthly_total, perf_hist_monthly, perf_hist_service, perf_hist_total';
 
 describe('rollups equal a direct count of the events (fast-check)', () => {
   let database: TestDatabase;

@@ -14,6 +14,12 @@ export type Channel = (typeof CHANNELS)[number];
 export const OUTCOMES = ['information', 'completed', 'not_eligible', 'abandoned', 'referred', 'failed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 export const MEASURES = ['wait', 'handle', 'decision'] as const;
+/** Channels whose transactions are digital (take-up's numerator). */
+export const DIGITAL_CHANNELS = ['web'] as const;
+/** Outcomes that finish a transaction (GOV.UK: "not eligible" is a completion). */
+export const COMPLETED = ['completed', 'not_eligible'] as const;
+/** Outcomes of a started transaction (completed or not). */
+export const STARTED = ['completed', 'not_eligible', 'abandoned', 'failed'] as const;
 export type Measure = (typeof MEASURES)[number];
 
 export interface PerfEventsTable {
@@ -87,6 +93,19 @@ export interface PerfMonthlyOwnerTable extends Sums {
   owner_org_id: string;
   channel: string;
   outcome: string;
+}
+
+/**
+ * Monthly summary per partner (the dashboard's partners side by side): month × owner, every sum of the count rollups
+ * plus the outcome classes the side-by-side figures need (transactions = COMPLETED outcomes, started = STARTED
+ * outcomes, web transactions = COMPLETED on a DIGITAL channel), so a page groups one row per partner and month.
+ */
+export interface PerfMonthlyOwnerSummaryTable extends Sums {
+  month: string;
+  owner_org_id: string;
+  transactions: number;
+  started: number;
+  web_transactions: number;
 }
 
 /** Monthly rollup per office (dashboard's offices): month × office × channel × outcome. */
@@ -227,6 +246,7 @@ export interface PerformanceTables {
   perf_monthly: PerfMonthlyTable;
   perf_monthly_org: PerfMonthlyOrgTable;
   perf_monthly_owner: PerfMonthlyOwnerTable;
+  perf_monthly_owner_summary: PerfMonthlyOwnerSummaryTable;
   perf_monthly_office: PerfMonthlyOfficeTable;
   perf_monthly_total: PerfMonthlyTotalTable;
   perf_hist_monthly: PerfHistMonthlyTable;

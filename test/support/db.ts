@@ -90,7 +90,12 @@ async function pgTemplate(adminUrl: string): Promise<string> {
   }
 }
 
-export async function createTestDb(opts: { catalogue?: boolean; poolSize?: number; keepOpen?: boolean } = {}): Promise<TestDatabase> {
+/**
+ * A fresh test database. With `keepAs` (PostgreSQL only; benchmarks that reuse loaded data), the database of that
+ * name is opened if it exists (created from the template otherwise) and cleanup closes it without dropping it;
+ * `existed` says whether it was there already.
+ */
+export async function createTestDb(opts: { catalogue?: boolean; poolSize?: number; keepOpen?: boolean; keepAs?: string } = {}): Promise<TestDatabase & { existed?: boolean }> {
   const url = process.env.DATABASE_URL;
   if (!url) {
     const db = opts.catalogue ? await openDatabase({ loadDataDir: await pgliteCatalogueDump() }) : await openDatabase({});
@@ -98,11 +103,16 @@ export async function createTestDb(opts: { catalogue?: boolean; poolSize?: numbe
     else await migrateToLatest(db.db, capabilities); // no-op unless a migration was added after the dump
     return { ...db, cleanup: () => db.close() };
   }
-  const name = `guichet_t_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  if (opts.keepAs !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(opts.keepAs)) throw new Error(`bad database name ${opts.keepAs}`);
+  const name = opts.keepAs ?? `guichet_t_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
+  let existed = false;
   try {
-    if (opts.catalogue) {
+    existed = opts.keepAs !== undefined && ((await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount ?? 0) > 0;
+    if (existed) {
+      // kept from an earlier run: opened as it is (migrated below)
+    } else if (opts.catalogue) {
       const tpl = await pgTemplate(url);
       await admin.query(`create database "${name}" template "${tpl}"`);
     } else await admin.query(`create database "${name}"`);
@@ -115,8 +125,10 @@ export async function createTestDb(opts: { catalogue?: boolean; poolSize?: numbe
   return {
     ...db,
     url: dbUrl,
+    existed,
     cleanup: async () => {
       await db.close();
+      if (opts.keepAs !== undefined) return;
       const a = new pg.Client({ connectionString: url });
       await a.connect();
       await a.query(`drop database if exists "${name}" with (force)`).catch(() => {});
