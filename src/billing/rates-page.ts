@@ -112,7 +112,7 @@ export async function ratesPageRoutes(app: FastifyInstance, deps: AppDeps) {
     const chosen = new Set((Array.isArray(values.service_ids) ? values.service_ids : values.service_ids ? [values.service_ids] : []) as string[]);
     const errors = (opts.errors ?? []).map((e) => ({ field: formField(e.field), text: e.message ?? t(lang, `field.${e.code}`) }));
     const fieldErrors = Object.fromEntries(errors.map((e) => [e.field, e.text]));
-    const errorList = errors.map((e) => ({ text: `${t(lang, `billing.rates.field.${e.field.startsWith('rate_') ? 'rate' : e.field}`, { channel: e.field.startsWith('rate_') ? t(lang, `billing.channel.${e.field.slice(5)}`) : '' })}: ${e.text}`, href: `#${e.field}` }));
+    const errorList = errors.map((e) => ({ text: `${t(lang, `billing.rates.field.${e.field.startsWith('rate_') ? 'rate' : e.field}`, { channel: e.field.startsWith('rate_') ? t(lang, `billing.channel.${e.field.slice(5)}`) : '' })}${t(lang, 'billing.rates.labelSeparator')}${e.text}`, href: `#${e.field}` }));
     if (opts.message) errorList.push({ text: opts.message, href: '#valid_from' });
     return reply.page('billing/views/rates.njk', {
       title: t(lang, 'billing.rates.title', { number: a.number }),
