@@ -26,7 +26,7 @@ const secs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 
 run(async () => {
   const { createTestDb } = await import('../test/support/db');
-  const { runBilling, setTerms } = await import('../src/billing/billing');
+  const { runBilling, setTerms, billedIds } = await import('../src/billing/billing');
   const database = await createTestDb({ catalogue: true, poolSize: 2, keepOpen: true });
   const db = database.db;
   try {
@@ -120,7 +120,7 @@ run(async () => {
 
     // Checks: every record billed once, invoices = sum of lines, a second run makes nothing.
     const billed = await sql<{ n: number; distinct_ids: number }>`
-      select count(*) as n, count(distinct (b.source_kind, x.id)) as distinct_ids from billed_items b cross join unnest(b.source_ids) as x(id)`.execute(db);
+      select count(*) as n, count(distinct (b.source_kind, x.id)) as distinct_ids from billed_items b cross join unnest(${billedIds('b')}) as x(id)`.execute(db);
     if (Number(billed.rows[0].n) !== N || Number(billed.rows[0].distinct_ids) !== N || r.items !== N) {
       throw new Error(`billed ${billed.rows[0].n} ids (${billed.rows[0].distinct_ids} distinct; run said ${r.items}), expected ${N}`);
     }

@@ -519,6 +519,8 @@ describe('cross-organisation sweep', () => {
     assert.equal(Number((await t.db.selectFrom('billing_disputes').select((e) => e.fn.countAll().as('n')).where('invoice_id', '=', Number(ids.invoice)).executeTakeFirstOrThrow()).n), 1);
     const terms = await t.db.selectFrom('billing_terms').select('transaction_cents').where('agreement_id', '=', ids.billingAgreement).executeTakeFirstOrThrow();
     assert.equal(Number(terms.transaction_cents), 1400);
+    // the rates form of on-moh's agreement (the agreement's billing-rates page) set nothing
+    assert.equal(await t.db.selectFrom('billing_terms').select('agreement_id').where('agreement_id', '=', ids.agreement).executeTakeFirst(), undefined);
     assert.equal((await t.db.selectFrom('billing_subscriptions').select('status').where('business_id', '=', ids.business).executeTakeFirstOrThrow()).status, 'active');
     assert.equal(Number((await t.db.selectFrom('billing_invoices').select((e) => e.fn.countAll().as('n')).where('agreement_id', '=', ids.billingAgreement).executeTakeFirstOrThrow()).n), 1);
   });

@@ -7,7 +7,7 @@ import type { Owner } from '../http/ownership';
 import type { AppDeps } from '../http/deps';
 import { AppError, describeError, type FieldError } from '../http/errors';
 import { requireStaff, type StaffPrincipal } from '../http/session';
-import { formatMoney, localDate, t, type Lang } from '../i18n/index';
+import { formatMoney, localDate, parseMoneyInput, t, type Lang } from '../i18n/index';
 import { bilingualRoute, fillPath } from '../web/render';
 import { CHANNEL_TYPES } from '../catalogue/editor/model';
 import { createFeeVersion, quoteComponents } from './fees';
@@ -34,6 +34,8 @@ export const PATHS = {
   discard: { en: '/en/staff/agreements/:id/discard', fr: '/fr/personnel/ententes/:id/abandonner' },
   terminate: { en: '/en/staff/agreements/:id/terminate', fr: '/fr/personnel/ententes/:id/resilier' },
   fees: { en: '/en/staff/agreements/:id/fees', fr: '/fr/personnel/ententes/:id/frais' },
+  /** The agreement's billing rates (form registered by the billing capability, src/billing/rates-page.ts). */
+  billingRates: { en: '/en/staff/agreements/:id/billing-rates', fr: '/fr/personnel/ententes/:id/tarifs-facturation' },
   login: { en: '/en/staff/login', fr: '/fr/personnel/connexion' },
 } as const;
 type PathKey = keyof typeof PATHS;
@@ -183,7 +185,7 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
         const q = quoteComponents(f);
         return { ...f, total: formatMoney(q.totalCents, lang), statutory: formatMoney(Number(f.statutory_cents), lang), share: formatMoney(q.components.filter((c) => c.kind !== 'statutory' && c.kind !== 'tax').reduce((n, c) => n + c.amountCents, 0), lang) };
       }),
-      urls: Object.fromEntries((['edit', 'history', 'submit', 'recall', 'approve', 'sendBack', 'accept', 'amend', 'discard', 'terminate', 'fees', 'list'] as const).map((k) => [k, agreementPath(k, lang, k === 'list' ? undefined : a.id)])),
+      urls: Object.fromEntries((['edit', 'history', 'submit', 'recall', 'approve', 'sendBack', 'accept', 'amend', 'discard', 'terminate', 'fees', 'billingRates', 'list'] as const).map((k) => [k, agreementPath(k, lang, k === 'list' ? undefined : a.id)])),
       can: {
         edit: isManager(s) && open?.status === 'draft',
         submit: isManager(s) && open?.status === 'draft',
@@ -194,6 +196,7 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
         discard: isManager(s) && open && open.version > 1 && open.status !== 'approved',
         terminate: isManager(s) && a.status !== 'expired' && a.status !== 'terminated',
         fees: isManager(s) && (a.status === 'active' || a.status === 'approved'),
+        billingRates: isManager(s),
       },
       serviceChoices: (terms?.services ?? []).map((x) => x.service_id),
       channelChoices: CHANNEL_TYPES.map((c) => ({ value: c, text: t(lang, `editor.channel.${c}`) })),
@@ -262,15 +265,10 @@ export async function agreementPages(app: FastifyInstance, deps: AppDeps): Promi
     const a = await agreementFor(db, s, id);
     if (!isManager(s)) throw new AppError(403, 'FORBIDDEN');
     const cents = (field: string, v: unknown, required: boolean) => {
-      const str = typeof v === 'string' ? v.trim().replace(/\s|\$/g, '').replace(',', '.') : '';
-      if (!str) {
-        if (required) throw new AppError(400, 'INVALID_AMOUNT', undefined, undefined, [{ field, code: 'required' }]);
-        return 0;
-      }
-      if (!/^-?\d+(\.\d{1,2})?$/.test(str)) throw new AppError(400, 'INVALID_AMOUNT', undefined, undefined, [{ field, code: /^-?\d+\.\d{3,}$/.test(str) ? 'notInteger' : 'invalid' }]);
-      const [d, c = ''] = str.replace('-', '').split('.');
-      const n = Number(d) * 100 + Number(c.padEnd(2, '0'));
-      return str.startsWith('-') ? -n : n;
+      const m = parseMoneyInput(v);
+      if (m.code) throw new AppError(400, 'INVALID_AMOUNT', undefined, undefined, [{ field, code: m.code }]);
+      if (m.cents == null && required) throw new AppError(400, 'INVALID_AMOUNT', undefined, undefined, [{ field, code: 'required' }]);
+      return m.cents ?? 0;
     };
     const share = cents('share', b.share, false);
     await createFeeVersion(db, {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { createTestDb, type TestDatabase } from '../../test/support/db';
-import { CHANNELS, monthlyShare, runBilling, setTerms } from './billing';
+import { billedIds, CHANNELS, monthlyShare, runBilling, setTerms } from './billing';
 import { addAgreement, addCase, addInteraction, addQuestion, addVisit, world, type World } from './test/fixtures';
 
 const manager = { id: 'staff-admin', orgId: 'guichet', roles: ['admin', 'manager'] };
@@ -93,7 +93,7 @@ test('billing properties: at most once, invoice = sum of lines, re-running chang
 
       const items = await sql<{ key: string; unit_cents: number; invoice_id: number }>`
         select b.source_kind || ':' || x.id as key, b.unit_cents, b.invoice_id
-          from billed_items b cross join unnest(b.source_ids) as x(id)
+          from billed_items b cross join unnest(${billedIds('b')}) as x(id)
           join billing_invoices i on i.id = b.invoice_id where i.agreement_id = any(${agreements}::uuid[])`.execute(db);
       // At most once.
       const keys = items.rows.map((r) => r.key);

@@ -180,6 +180,12 @@ export async function getTerms(db: Db, agreementId: string) {
 export const SOURCE_KINDS = ['counter_visit', 'case_interaction', 'question', 'online_form'] as const;
 
 /**
+ * The ids of the records a billed_items row counts, as text, whichever of its three arrays holds them (source_ids:
+ * text ids; source_nums: case interactions' bigint ids; source_uuids: counter visits' uuids). `alias` is the row's.
+ */
+export const billedIds = (alias: string) => sql.raw(`coalesce(${alias}.source_ids, ${alias}.source_nums::text[], ${alias}.source_uuids::text[])`);
+
+/**
  * The recorded activity between two instants, one row per record: kind, id, partner, service, channel, information
  * only, completed transaction, local day. Shared by the run and by the tracing of a line.
  */
@@ -233,33 +239,36 @@ export function runStatements(ids: number[], period: { start: string; end: strin
   // The local day of a record, without converting each timestamp to local time: the instants at which the period's
   // days 2..n (and the period's end) begin, computed once; a record's day is the period's first day plus the number
   // of those bounds at or before it (width_bucket: a binary search over at most 32 instants).
+  // The bounds are one value for the whole statement (an InitPlan per source, computed once), not a table joined to
+  // every row (a nested loop over each of the period's millions of rows).
   const bounds = sql`(select array(select d::timestamp at time zone ${tz}
       from generate_series(${period.start}::date + 1, ${period.end}::date, interval '1 day') d) as b)`;
-  const day = (col: ReturnType<typeof sql>) => sql`${period.start}::date + width_bucket(${col}, bd.b)`;
+  const day = (col: ReturnType<typeof sql>) => sql`${period.start}::date + width_bucket(${col}, (select b from bd))`;
   const count = sql<{ n: number }>`
       with bd as ${bounds},
       grouped as (
         -- one GROUP BY per source, each over its own table with its own keys (kind, partner, service, channel,
-        -- information only, completed transaction, day) and the ids of its records
+        -- information only, completed transaction, day) and the ids of its records, in their own type (ids: text,
+        -- nums: bigint, uuids: uuid; one of the three per source)
         select 'counter_visit'::text as kind, v.org_id, v.service_id, 'counter'::text as channel, coalesce(v.result = ${INFO_ONLY}, false) as info,
-               not coalesce(v.result = ${INFO_ONLY}, false) as tx, ${day(sql`v.done_at`)} as day, array_agg(v.id::text) as ids
-          from ticket_visits v, bd
+               not coalesce(v.result = ${INFO_ONLY}, false) as tx, ${day(sql`v.done_at`)} as day, null::text[] as ids, null::bigint[] as nums, array_agg(v.id) as uuids
+          from ticket_visits v
          where v.outcome = 'served' and v.done_at >= ${from} and v.done_at < ${to}
          group by 2, 3, 5, 6, 7
         union all
-        select 'case_interaction', s.owner_org_id, c.service_id, ci.channel, ci.outcome = ${INFO_ONLY}, false, ${day(sql`ci.at`)}, array_agg(ci.id::text)
-          from case_interactions ci join cases c on c.id = ci.case_id join services s on s.id = c.service_id, bd
+        select 'case_interaction', s.owner_org_id, c.service_id, ci.channel, ci.outcome = ${INFO_ONLY}, false, ${day(sql`ci.at`)}, null, array_agg(ci.id), null
+          from case_interactions ci join cases c on c.id = ci.case_id join services s on s.id = c.service_id
          where ci.actor_kind = 'staff' and ci.at >= ${from} and ci.at < ${to}
            and ci.outcome <> all(${NOT_CONTACTS}::text[]) and ci.org_id is distinct from s.owner_org_id
          group by 2, 3, 4, 5, 7
         union all
-        select 'question', q.to_org_id, '', q.channel, true, false, ${day(sql`q.created_at`)}, array_agg(q.id)
-          from case_questions q, bd
+        select 'question', q.to_org_id, '', q.channel, true, false, ${day(sql`q.created_at`)}, array_agg(q.id), null, null
+          from case_questions q
          where q.created_at >= ${from} and q.created_at < ${to} and q.from_org_id <> q.to_org_id
          group by 2, 4, 7
         union all
-        select 'online_form', s.owner_org_id, c.service_id, 'web', false, true, ${day(sql`c.submitted_at`)}, array_agg(c.id)
-          from cases c join services s on s.id = c.service_id, bd
+        select 'online_form', s.owner_org_id, c.service_id, 'web', false, true, ${day(sql`c.submitted_at`)}, array_agg(c.id), null, null
+          from cases c join services s on s.id = c.service_id
          where c.form_version is not null and c.created_by_kind = 'client' and c.submitted_at >= ${from} and c.submitted_at < ${to}
          group by 2, 3, 7
       ),
@@ -277,8 +286,10 @@ export function runStatements(ids: number[], period: { start: string; end: strin
            and (inv.model = 'per_interaction' or (g.tx and not g.info))
       ),
       ins as (
-        insert into billed_items (invoice_id, source_kind, service_id, channel, info_only, unit_cents, day, quantity, source_ids)
-        select invoice_id, kind, service_id, channel, info, unit, day, cardinality(ids), ids from priced where unit is not null
+        insert into billed_items (invoice_id, source_kind, service_id, channel, info_only, unit_cents, day, quantity, source_ids, source_nums, source_uuids)
+        select invoice_id, kind, service_id, channel, info, unit, day, coalesce(cardinality(ids), 0) + coalesce(cardinality(nums), 0) + coalesce(cardinality(uuids), 0),
+               ids, nums, uuids
+          from priced where unit is not null
         returning quantity
       )
       select coalesce(sum(quantity), 0)::bigint as n from ins`;

@@ -6,7 +6,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../schema';
 import { AppError } from '../http/errors';
 import { pick, t, type Lang } from '../i18n/index';
-import { addDays, isBillingManager, MAX_YEARLY_CENTS, type Viewer } from './billing';
+import { addDays, billedIds, isBillingManager, MAX_YEARLY_CENTS, type Viewer } from './billing';
 
 type Db = Kysely<DB>;
 
@@ -68,7 +68,7 @@ export async function lineItems(db: Db, viewer: Viewer, invoiceId: number, lineI
   const limit = Math.min(Math.max(opts.limit ?? 500, 1), 5000);
   const rows = await sql<{ source_kind: string; source_id: string; day: string }>`
     select b.source_kind, x.id as source_id, to_char(b.day, 'YYYY-MM-DD') as day
-      from billed_items b cross join unnest(b.source_ids) as x(id)
+      from billed_items b cross join unnest(${billedIds('b')}) as x(id)
      where b.invoice_id = ${invoiceId} and b.source_kind = ${line.source_kind} and b.channel = ${line.channel}
        and b.info_only = ${line.info_only} and b.unit_cents = ${line.unit_cents} and x.id > ${after}
      order by x.id limit ${limit}`.execute(db);

@@ -59,6 +59,8 @@ export function billingOwners(db: Database) {
     resolve: { owner: { whose: 'the disputing partner organisation (settled by one-stop managers only)', org: (request: FastifyRequest) => disputeOrg(db, param(request, 'id')), roles: [], oneStop: { may: 'act', roles: BILLING_MANAGER_ROLES }, notFound: 'DISPUTE_NOT_FOUND' } } as { owner: Owner },
     /** Setting an agreement's rates: the agreement's partner's terms, set by one-stop managers only (the partner: 403). */
     setTerms: { owner: { whose: 'the agreement’s partner organisation (rates set by one-stop managers only)', org: (request: FastifyRequest) => agreementOrg(db, param(request, 'agreementId')), roles: [], oneStop: { may: 'act', roles: BILLING_MANAGER_ROLES }, notFound: 'AGREEMENT_NOT_FOUND' } } as { owner: Owner },
+    /** The rates form on the agreement's staff pages (read and set): as setting the rates, one-stop managers only. */
+    ratesPage: { owner: { whose: 'the agreement’s partner organisation (rates form of the one-stop managers)', org: (request: FastifyRequest) => agreementOrg(db, param(request, 'id')), roles: [], oneStop: { may: 'act', roles: BILLING_MANAGER_ROLES }, notFound: 'AGREEMENT_NOT_FOUND' } } as { owner: Owner },
     /** Reading an agreement's rates: the partner's own staff (any role), and one-stop managers. */
     terms: { owner: { whose: 'the partner organisation of the agreement’s terms', org: (request: FastifyRequest) => termsOrg(db, param(request, 'agreementId')), roles: 'any', oneStop: { may: 'read', roles: BILLING_MANAGER_ROLES }, notFound: 'TERMS_NOT_FOUND' } } as { owner: Owner },
     /** Billing runs and business subscriptions: no partner organisation's data to act on; one-stop managers only

@@ -17,6 +17,7 @@ import { disputeLine, invoiceCsv, invoiceDetail, lineItems, lineLabel, listInvoi
 import { cancelSubscription, chargesOf, statementsOf, subscribe, subscriptionOf } from './subscriptions';
 import { billingOwners } from './owners';
 import { clientSubscriptionRoutes } from './client-pages';
+import { ratesPageRoutes } from './rates-page';
 
 export const BP = {
   list: { en: '/en/staff/billing/invoices', fr: '/fr/personnel/facturation/factures' },
@@ -195,6 +196,8 @@ export async function routes(app: FastifyInstance, deps: AppDeps) {
   // ---------- pages ----------
   // A business's subscriber account, in its file, for its representatives (client pages).
   await clientSubscriptionRoutes(app, deps);
+  // An agreement's billing rates, on the agreement's staff pages (one-stop managers).
+  await ratesPageRoutes(app, deps);
 
   bilingualRoute(app, 'GET', BP.list, async (request, reply, lang) => {
     const v = staffOrRedirect(request, reply, lang);

@@ -86,7 +86,11 @@ export interface BilledItemsTable {
   unit_cents: number;
   day: string;
   quantity: number;
-  source_ids: ColumnType<string[], string[], string[]>;
+  /** The ids of the records counted, in one of three arrays by their type (exactly one is set; billedIds() reads them
+   * as text): text ids (questions, online forms, fixed amounts), bigint ids (case interactions), uuids (visits). */
+  source_ids: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  source_nums: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  source_uuids: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
 }
 
 export interface BillingDisputesTable {

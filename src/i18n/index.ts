@@ -82,6 +82,20 @@ export function formatMoney(cents: number, lang: Lang): string {
   return numberFormat(lang, 'currency').format(cents / 100);
 }
 
+/**
+ * An amount typed in a form, in dollars ("7.50", "7,50", "$14", "1 000,00"), as integer cents: `{ cents: null }` when
+ * empty, `{ code }` when it is not an amount ('notInteger' for more than two decimals, 'invalid' otherwise). A
+ * leading minus is kept (the caller refuses negative amounts with its own code).
+ */
+export function parseMoneyInput(v: unknown): { cents: number | null; code?: undefined } | { cents?: undefined; code: 'invalid' | 'notInteger' } {
+  const str = typeof v === 'string' ? v.trim().replace(/[\s\u00a0\u202f$]/g, '').replace(',', '.') : '';
+  if (!str) return { cents: null };
+  if (!/^-?\d+(\.\d{1,2})?$/.test(str)) return { code: /^-?\d+\.\d{3,}$/.test(str) ? 'notInteger' : 'invalid' };
+  const [d, c = ''] = str.replace('-', '').split('.');
+  const n = Number(d) * 100 + Number(c.padEnd(2, '0'));
+  return { cents: str.startsWith('-') ? -n : n };
+}
+
 const localDateFormats = new Map<string, Intl.DateTimeFormat>();
 /**
  * 'YYYY-MM-DD' of an instant in a time zone (default: Eastern, where the demo partners are). The formatter is built
