@@ -355,16 +355,28 @@ export const migrations: Record<string, Migration> = {
 
         drop trigger journal_legs_balanced on journal_legs;
         drop function ledger_check_leg();
+        -- the statement-level trigger checks what these foreign keys checked, once per statement instead of one
+        -- lookup per leg and key: each leg's entry exists (and is this transaction's), each leg's account has its
+        -- balance shard (whose own foreign key names the account)
+        alter table journal_legs drop constraint journal_legs_entry_id_fkey;
+        alter table journal_legs drop constraint journal_legs_account_id_fkey;
+        -- the ledger's functions look rows up by key only: a plan cached while a table was small (a new database)
+        -- must not stay a sequential scan as the table grows
+        alter function ledger_check_entry_id(bigint) set enable_seqscan = off;
         drop trigger journal_legs_balance on journal_legs;
         drop function ledger_apply_leg();
 
-        create function ledger_apply_legs() returns trigger language plpgsql as $$
-        declare want integer; got integer;
+        create function ledger_apply_legs() returns trigger language plpgsql set enable_seqscan = off as $$
+        declare want integer; got integer; eid bigint; w bigint; me bigint := txid_current();
         begin
-          if exists (select 1 from new_legs n left join journal_entries e on e.id = n.entry_id
-                     where e.written_txid is distinct from txid_current()) then
-            raise exception 'ledger: a leg can only be written in the transaction that writes its entry' using errcode = '42501';
-          end if;
+          -- every leg's entry exists and was written by this transaction (this also stands for the legs' foreign key
+          -- to their entry)
+          for eid in select distinct entry_id from new_legs loop
+            select e.written_txid into w from journal_entries e where e.id = eid;
+            if w is distinct from me then
+              raise exception 'ledger: a leg can only be written in the transaction that writes its entry (entry %)', eid using errcode = '42501';
+            end if;
+          end loop;
           select count(distinct account_id) into want from new_legs;
           -- the session's shard of each account, locked in sorted order (concurrent postings queue, never deadlock)
           perform 1 from ledger_balances
@@ -372,7 +384,8 @@ export const migrations: Record<string, Migration> = {
             order by account_id for update;
           get diagnostics got = row_count;
           if got <> want then
-            -- an account (it exists: foreign key) without its balance shards yet: make them, then lock
+            -- an account without its balance shards yet: make them (their foreign key refuses an account that does
+            -- not exist), then lock them
             insert into ledger_balances (account_id, shard)
               select a.account_id, g from (select distinct account_id from new_legs) a cross join generate_series(0, 15) g
               on conflict do nothing;
@@ -393,12 +406,14 @@ export const migrations: Record<string, Migration> = {
           referencing new table as new_legs for each statement execute function ledger_apply_legs();
 
         create function payments_confirm_payment(p_payment uuid, p_now timestamptz, p_day date) returns bigint
-          language plpgsql as $$
-        declare pay record; eid bigint;
+          language plpgsql set enable_seqscan = off as $$
+        declare pay record; eid bigint; bid uuid;
         begin
+          select p.basket_id into bid from payments p where p.id = p_payment;
+          -- a basket is paid once: another payment of it that succeeded already leaves this one as it is
           update payments p set status = 'succeeded', confirmed_at = p_now, failure_code = null
             where p.id = p_payment and p.status in ('created','pending','failed')
-              and not exists (select 1 from payments o where o.basket_id = p.basket_id and o.status = 'succeeded')
+              and not exists (select 1 from payments o where o.basket_id = bid and o.status = 'succeeded')
             returning p.id, p.basket_id, p.debit_account_id, p.amount_cents into pay;
           if not found then
             return null;
@@ -419,7 +434,7 @@ export const migrations: Record<string, Migration> = {
         end $$;
 
         create function payments_confirm(p_provider text, p_provider_ref text, p_event_id text, p_now timestamptz, p_day date)
-          returns table (payment_id uuid, outcome text, duplicate boolean, entry_id bigint) language plpgsql as $$
+          returns table (payment_id uuid, outcome text, duplicate boolean, entry_id bigint) language plpgsql set enable_seqscan = off as $$
         declare pid uuid; eid bigint; res text; dup boolean;
         begin
           select p.id into pid from payments p where p.provider = p_provider and p.provider_ref = p_provider_ref;
@@ -442,6 +457,9 @@ export const migrations: Record<string, Migration> = {
         drop function payments_confirm_payment(uuid, timestamptz, date);
         drop trigger journal_legs_balance on journal_legs;
         drop function ledger_apply_legs();
+        alter function ledger_check_entry_id(bigint) reset enable_seqscan;
+        alter table journal_legs add constraint journal_legs_entry_id_fkey foreign key (entry_id) references journal_entries(id);
+        alter table journal_legs add constraint journal_legs_account_id_fkey foreign key (account_id) references ledger_accounts(id);
         create function ledger_check_leg() returns trigger language plpgsql as $$
         begin
           perform ledger_check_entry_id(new.entry_id);
