@@ -3,8 +3,10 @@
  *
  * 1. Payment confirmations: BENCH_PENDING card payments of a two-partner basket (MTO $88 + Ottawa $18 + the
  *    one-stop's $2 + $1: five legs) are prepared pending; then BENCH_CONNS (64) HTTP connections send the provider's
- *    signed webhooks (development provider format, HMAC) for BENCH_SECONDS (60): each request verifies the signature,
- *    records the event, marks the payment and basket paid, locks the accounts in sorted order and posts the entry.
+ *    signed webhooks (development provider format, HMAC) for BENCH_SECONDS (60) from their own process
+ *    (bench/payments-load.ts: the load generator does not share the server's event loop): each request verifies the
+ *    signature and makes ONE database call (payments_confirm): the payment and basket marked paid, the entry and its
+ *    legs posted (the statement's balance trigger locks the accounts' shards in sorted order), the event recorded.
  * 2. In the same run, the same database's raw single-row INSERT rate (autocommit, one row per statement) from the
  *    same number of connections for BENCH_INSERT_SECONDS (15).
  * 3. One remittance over BENCH_REMIT_PAYMENTS (1,000,000) settled payments of BENCH_PARTNERS (50) partners, loaded
@@ -17,13 +19,13 @@
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { Pool } from 'undici';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { benchServer, percentile, postgresCpuMs } from './support';
 import { seedDemoAgreements } from '../src/agreements/demo';
 import { devProvider } from '../src/payments/providers/dev';
 import { setPaymentProvider } from '../src/payments/providers/select';
 import { insertPendingPayments } from '../src/payments/test/pending';
-import { sign, SIGNATURE_HEADER } from '../src/notices/signing';
 import { runRemittance } from '../src/payments/remittance';
 import { ledgerTotals, ensureAccounts, payableOf, postEntry, clearing, FEE_REVENUE } from '../src/payments/ledger';
 import { localDate } from '../src/i18n/index';
@@ -36,6 +38,8 @@ const REMIT_PAYMENTS = Number(process.env.BENCH_REMIT_PAYMENTS ?? 1_000_000);
 const PARTNERS = Number(process.env.BENCH_PARTNERS ?? 50);
 const POOL = Number(process.env.BENCH_POOL ?? CONNS);
 const SECRET = 'whsec_bench';
+
+interface LoadResult { confirmed: number; errors: number; latencies: number[]; seconds: number; cpuMs: number }
 
 if (!process.env.DATABASE_URL) {
   console.error('bench:payments needs DATABASE_URL (PostgreSQL)');
@@ -57,28 +61,16 @@ try {
 
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONNS, pipelining: 1 });
-  let next = 1;
-  const latencies: number[] = [];
-  let confirmed = 0;
-  const end = Date.now() + SECONDS * 1000;
-  const worker = async () => {
-    while (Date.now() < end && next <= PENDING) {
-      const n = next++;
-      const body = JSON.stringify({ id: `evt_bench_${n}`, type: 'payment.succeeded', created: new Date().toISOString(), data: { payment_id: `bench_${n}`, amount: 10900, status: 'succeeded' } });
-      const s = performance.now();
-      try {
-        const r = await pool.request({ method: 'POST', path: '/api/v1/payments/webhooks/dev', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(SECRET, body) }, body });
-        const out = (await r.body.json()) as { outcome?: string };
-        if (r.statusCode !== 200 || out.outcome !== 'confirmed') errors++;
-        else confirmed++;
-      } catch {
-        errors++;
-      }
-      latencies.push(performance.now() - s);
-    }
-  };
-  // profile of the confirmations: CPU of this process (server and load generator) and of PostgreSQL, commits, and
+  // the load generator runs in its own process (bench/payments-load.ts): it does not share the server's event loop
+  const load = fork(fileURLToPath(new URL('./payments-load.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_LOAD: JSON.stringify({ url: `http://127.0.0.1:${port}`, conns: CONNS, seconds: SECONDS, pending: PENDING, secret: SECRET }) },
+  });
+  const ready = new Promise<LoadResult>((resolve, reject) => {
+    load.once('message', (m) => resolve(m as LoadResult));
+    load.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
+  });
+  // profile of the confirmations: CPU of the server process, of the load generator and of PostgreSQL, commits, and
   // sessions waiting on a lock (sampled every 250 ms: the hot rows are the accounts' balance shards)
   const commits = async () => Number((await sql<{ n: number }>`select xact_commit as n from pg_stat_database where datname = current_database()`.execute(db)).rows[0].n);
   const commits0 = await commits();
@@ -89,22 +81,23 @@ try {
     sql<{ n: number }>`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)
       .then((r) => lockSamples.push(Number(r.rows[0].n)), () => {});
   }, 250);
-  t0 = Date.now();
-  await Promise.all(Array.from({ length: CONNS }, worker));
-  const elapsed = (Date.now() - t0) / 1000;
+  const res = await ready;
+  const elapsed = res.seconds;
+  const confirmed = res.confirmed;
+  errors += res.errors;
+  const latencies = res.latencies;
   clearInterval(sampler);
   try {
     const cpu = process.cpuUsage(cpu0);
     const nodeMs = (cpu.user + cpu.system) / 1000;
     const pgMs = postgresCpuMs() - pg0;
-    const per = Math.max(1, confirmed + errors);
+    const per = Math.max(1, confirmed + res.errors);
     const avgLock = lockSamples.length ? lockSamples.reduce((x, y) => x + y, 0) / lockSamples.length : 0;
-    console.log(`profile: node CPU ${(nodeMs / per).toFixed(2)} ms/confirmation (server + load generator), postgres CPU ${(pgMs / per).toFixed(2)} ms/confirmation, ` +
+    console.log(`profile: server CPU ${(nodeMs / per).toFixed(2)} ms/confirmation, load generator CPU ${(res.cpuMs / per).toFixed(2)} ms/confirmation (its own process), postgres CPU ${(pgMs / per).toFixed(2)} ms/confirmation, ` +
       `${(((await commits()) - commits0) / per).toFixed(2)} commits/confirmation, ${avgLock.toFixed(1)} of ${POOL} sessions waiting on a lock on average (${lockSamples.length} samples)`);
   } catch (e) {
     console.log(`profile: not available (${(e as Error).message})`);
   }
-  await pool.close();
   const paymentsPerS = confirmed / elapsed;
   latencies.sort((a, b) => a - b);
   const p50 = percentile(latencies, 50);

@@ -12,7 +12,7 @@ import { AppError } from '../http/errors';
 import { localDate } from '../i18n/index';
 import { feeInForce } from '../agreements/fees';
 import { chargeOnAccount } from '../billing/subscriptions';
-import { cashAt, clearing, ensureAccounts, payableOf, postEntry, statementReceivable, type Trx } from './ledger';
+import { cashAt, clearing, ensureAccounts, payableOf, statementReceivable, type Trx } from './ledger';
 import type { BasketChannel, PaymentMethod } from './tables';
 import type { PaymentProvider } from './providers/types';
 
@@ -219,28 +219,13 @@ export async function startPayment(trx: Trx, provider: PaymentProvider | null, b
  * The payment succeeded: mark it (only from created/pending/failed — a provider saying "paid" after a decline is the
  * truth about the money), mark the basket paid, and post ONE entry: debit where the money is, credit each payee its
  * component. Idempotent: a second confirmation changes nothing (conditional update + the entry's posting key).
- * Returns the entry id, or null when nothing changed.
+ * One database call, payments_confirm_payment (migration 006); the entry is found by its posting key 'payment:<id>'
+ * (payments.entry_id is not written). Returns the entry id, or null when nothing changed.
  */
-export async function confirmPayment(trx: Trx, paymentId: string, now = new Date(), beforePost?: (changed: boolean) => Promise<void>): Promise<number | null> {
-  // one statement: mark the payment (only forward) and its basket, and read the components to credit
-  const rows = await sql<{ id: string; debit_account_id: string; amount_cents: number; account_id: string; comp_cents: number }>`
-    with p as (
-      update payments set status = 'succeeded', confirmed_at = ${now}, failure_code = null
-      where id = ${paymentId} and status in ('created','pending','failed')
-        and not exists (select 1 from payments o where o.basket_id = payments.basket_id and o.status = 'succeeded')
-      returning id, basket_id, debit_account_id, amount_cents
-    ), b as (
-      update payment_baskets set status = 'paid', paid_at = ${now} from p where payment_baskets.id = p.basket_id and payment_baskets.status = 'open'
-      returning 1
-    )
-    select p.id, p.debit_account_id, p.amount_cents, c.account_id, c.amount_cents as comp_cents
-    from p join basket_components c on c.basket_id = p.basket_id order by c.id`.execute(trx);
-  if (beforePost) await beforePost(rows.rows.length > 0);
-  if (rows.rows.length === 0) return null;
-  const pay = rows.rows[0];
-  const legs = [{ account: pay.debit_account_id, cents: Number(pay.amount_cents) }, ...rows.rows.map((c) => ({ account: c.account_id, cents: -Number(c.comp_cents) }))];
-  // the entry is found by its posting key 'payment:<id>' (payments.entry_id is not written on this hot path)
-  return postEntry(trx, { event: 'payment', eventRef: pay.id, effectiveDate: localDate(now), postingKey: `payment:${pay.id}`, legs });
+export async function confirmPayment(trx: Trx, paymentId: string, now = new Date()): Promise<number | null> {
+  const r = await sql<{ entry_id: number | null }>`select payments_confirm_payment(${paymentId}::uuid, ${now}, ${localDate(now)}::date) as entry_id`.execute(trx);
+  const id = r.rows[0]?.entry_id;
+  return id == null ? null : Number(id);
 }
 
 /** The provider declined or failed: only a payment still in progress becomes failed (a late failure after success changes nothing). */

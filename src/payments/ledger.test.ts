@@ -63,6 +63,27 @@ test('the DATABASE refuses an unbalanced entry at commit, an entry with one leg 
   await attempt([[clearing('dev'), 100], [FEE_REVENUE, -60], [FEE_REVENUE, -40]]);
   const afterN = await db.selectFrom('journal_entries').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
   assert.equal(Number(afterN.n), Number(before.n) + 1);
+  // one check per entry at commit: legs may be added only by the transaction that wrote the entry, so a posted
+  // entry cannot be changed by appending legs, even balanced ones
+  const posted = await sql<{ id: number }>`select id from journal_entries where event = 'correction' and event_ref = 'raw' order by id desc limit 1`.execute(db);
+  await assert.rejects(db.transaction().execute(async (trx) => {
+    await sql`insert into journal_legs (entry_id, account_id, amount_cents) values (${posted.rows[0].id}, ${clearing('dev')}, 5), (${posted.rows[0].id}, ${FEE_REVENUE}, -5)`.execute(trx);
+  }), /only be written in the transaction that writes its entry/);
+  assert.equal(Number((await sql<{ n: number }>`select count(*) as n from journal_legs where entry_id = ${posted.rows[0].id}`.execute(db)).rows[0].n), 3);
+  assert.equal((await ledgerTotals(db)).driftAccounts, 0);
+});
+
+test('an account whose balance shards are missing gets them at its first posting (the balance trigger makes them)', async () => {
+  const { db } = database;
+  const [a, b] = ['clearing:shardless-a', 'clearing:shardless-b'];
+  await sql`insert into ledger_accounts (id, kind) values (${a}, 'clearing'), (${b}, 'clearing')`.execute(db);
+  await db.transaction().execute(async (trx) => {
+    const e = await sql<{ id: number }>`insert into journal_entries (event, event_ref, effective_date, posting_key) values ('correction', 'shards', ${today}, 'test:shards') returning id`.execute(trx);
+    await sql`insert into journal_legs (entry_id, account_id, amount_cents) values (${e.rows[0].id}, ${a}, 300), (${e.rows[0].id}, ${b}, -300)`.execute(trx);
+  });
+  assert.equal(await balanceOf(db, a), 300);
+  assert.equal(await balanceOf(db, b), -300);
+  assert.equal(Number((await sql<{ n: number }>`select count(*) as n from ledger_balances where account_id = ${a}`.execute(db)).rows[0].n), 16);
   assert.equal((await ledgerTotals(db)).driftAccounts, 0);
 });
 

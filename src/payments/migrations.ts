@@ -333,4 +333,153 @@ export const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '006_ledger_one_check_per_entry': {
+    // The confirmation path's database work, per entry instead of per leg (issue 18's benchmark):
+    // - the balance shards are updated by ONE statement-level trigger (transition table `new_legs`): the statement's
+    //   legs are summed per account, the session's shards of those accounts locked in sorted order (pgledger) and
+    //   updated by one UPDATE — instead of one trigger call and one UPDATE per leg;
+    // - an entry's balance is checked ONCE at commit (the deferred trigger on journal_entries: ≥ 2 legs summing to
+    //   zero); the deferred check per leg goes. It was needed only to catch legs added to an entry of an earlier
+    //   transaction, which the statement-level trigger now refuses outright: a leg may be written only in the
+    //   transaction that wrote its entry (journal_entries.written_txid, the writer's top-level transaction id);
+    // - payments_confirm_payment(): a payment's confirmation in one call (one round trip, plans cached per session):
+    //   mark it and its basket (only forward: created, pending or failed → succeeded, never a second success for a
+    //   basket), and post its entry (debit where the money is, credit each component's account; posting key
+    //   'payment:<id>', so a replay posts nothing); payments_confirm(): a provider's "payment succeeded" event, the
+    //   same plus finding the payment by the provider's reference and recording the event with its outcome (a
+    //   duplicate event id records nothing more) — one statement, so the webhook needs no BEGIN/COMMIT round trips.
+    async up(db: Kysely<any>) {
+      await sql`
+        alter table journal_entries add column written_txid bigint;
+        alter table journal_entries alter column written_txid set default txid_current();
+
+        drop trigger journal_legs_balanced on journal_legs;
+        drop function ledger_check_leg();
+        -- the statement-level trigger checks what these foreign keys checked, once per statement instead of one
+        -- lookup per leg and key: each leg's entry exists (and is this transaction's), each leg's account has its
+        -- balance shard (whose own foreign key names the account)
+        alter table journal_legs drop constraint journal_legs_entry_id_fkey;
+        alter table journal_legs drop constraint journal_legs_account_id_fkey;
+        -- the ledger's functions look rows up by key only: a plan cached while a table was small (a new database)
+        -- must not stay a sequential scan as the table grows
+        alter function ledger_check_entry_id(bigint) set enable_seqscan = off;
+        drop trigger journal_legs_balance on journal_legs;
+        drop function ledger_apply_leg();
+
+        create function ledger_apply_legs() returns trigger language plpgsql set enable_seqscan = off as $$
+        declare want integer; got integer; eid bigint; w bigint; me bigint := txid_current();
+        begin
+          -- every leg's entry exists and was written by this transaction (this also stands for the legs' foreign key
+          -- to their entry)
+          for eid in select distinct entry_id from new_legs loop
+            select e.written_txid into w from journal_entries e where e.id = eid;
+            if w is distinct from me then
+              raise exception 'ledger: a leg can only be written in the transaction that writes its entry (entry %)', eid using errcode = '42501';
+            end if;
+          end loop;
+          select count(distinct account_id) into want from new_legs;
+          -- the session's shard of each account, locked in sorted order (concurrent postings queue, never deadlock)
+          perform 1 from ledger_balances
+            where account_id in (select account_id from new_legs) and shard = pg_backend_pid() % 16
+            order by account_id for update;
+          get diagnostics got = row_count;
+          if got <> want then
+            -- an account without its balance shards yet: make them (their foreign key refuses an account that does
+            -- not exist), then lock them
+            insert into ledger_balances (account_id, shard)
+              select a.account_id, g from (select distinct account_id from new_legs) a cross join generate_series(0, 15) g
+              on conflict do nothing;
+            perform 1 from ledger_balances
+              where account_id in (select account_id from new_legs) and shard = pg_backend_pid() % 16
+              order by account_id for update;
+          end if;
+          update ledger_balances b set balance_cents = b.balance_cents + s.cents, postings = b.postings + s.n
+            from (select account_id, sum(amount_cents) as cents, count(*) as n from new_legs group by account_id) s
+            where b.account_id = s.account_id and b.shard = pg_backend_pid() % 16;
+          get diagnostics got = row_count;
+          if got <> want then
+            raise exception 'ledger: % of % accounts have no balance shard', want - got, want using errcode = '23503';
+          end if;
+          return null;
+        end $$;
+        create trigger journal_legs_balance after insert on journal_legs
+          referencing new table as new_legs for each statement execute function ledger_apply_legs();
+
+        create function payments_confirm_payment(p_payment uuid, p_now timestamptz, p_day date) returns bigint
+          language plpgsql set enable_seqscan = off as $$
+        declare pay record; eid bigint; bid uuid;
+        begin
+          select p.basket_id into bid from payments p where p.id = p_payment;
+          -- a basket is paid once: another payment of it that succeeded already leaves this one as it is
+          update payments p set status = 'succeeded', confirmed_at = p_now, failure_code = null
+            where p.id = p_payment and p.status in ('created','pending','failed')
+              and not exists (select 1 from payments o where o.basket_id = bid and o.status = 'succeeded')
+            returning p.id, p.basket_id, p.debit_account_id, p.amount_cents into pay;
+          if not found then
+            return null;
+          end if;
+          update payment_baskets set status = 'paid', paid_at = p_now where id = pay.basket_id and status = 'open';
+          insert into journal_entries (event, event_ref, effective_date, memo, posting_key)
+            values ('payment', pay.id::text, p_day, '', 'payment:' || pay.id::text)
+            on conflict (posting_key) do nothing returning id into eid;
+          if eid is not null then
+            insert into journal_legs (entry_id, account_id, amount_cents)
+            select eid, l.account_id, l.cents from (
+              select pay.debit_account_id as account_id, pay.amount_cents as cents, 0::bigint as n
+              union all
+              select c.account_id, -c.amount_cents, c.id from basket_components c where c.basket_id = pay.basket_id
+            ) l order by l.account_id, l.n;
+          end if;
+          return eid;
+        end $$;
+
+        create function payments_confirm(p_provider text, p_provider_ref text, p_event_id text, p_now timestamptz, p_day date)
+          returns table (payment_id uuid, outcome text, duplicate boolean, entry_id bigint) language plpgsql set enable_seqscan = off as $$
+        declare pid uuid; eid bigint; res text; dup boolean;
+        begin
+          select p.id into pid from payments p where p.provider = p_provider and p.provider_ref = p_provider_ref;
+          if pid is null then
+            return query select null::uuid, 'not_found'::text, false, null::bigint;
+            return;
+          end if;
+          eid := payments_confirm_payment(pid, p_now, p_day);
+          res := case when eid is null then 'unchanged' else 'confirmed' end;
+          insert into provider_events (provider, event_id, type, payment_id, outcome)
+            values (p_provider, p_event_id, 'payment_succeeded', pid, res) on conflict do nothing;
+          dup := not found;
+          return query select pid, res, dup, eid;
+        end $$;
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`
+        drop function payments_confirm(text, text, text, timestamptz, date);
+        drop function payments_confirm_payment(uuid, timestamptz, date);
+        drop trigger journal_legs_balance on journal_legs;
+        drop function ledger_apply_legs();
+        alter function ledger_check_entry_id(bigint) reset enable_seqscan;
+        alter table journal_legs add constraint journal_legs_entry_id_fkey foreign key (entry_id) references journal_entries(id);
+        alter table journal_legs add constraint journal_legs_account_id_fkey foreign key (account_id) references ledger_accounts(id);
+        create function ledger_check_leg() returns trigger language plpgsql as $$
+        begin
+          perform ledger_check_entry_id(new.entry_id);
+          return null;
+        end $$;
+        create constraint trigger journal_legs_balanced after insert on journal_legs
+          deferrable initially deferred for each row execute function ledger_check_leg();
+        create function ledger_apply_leg() returns trigger language plpgsql as $$
+        begin
+          update ledger_balances set balance_cents = balance_cents + new.amount_cents, postings = postings + 1
+            where account_id = new.account_id and shard = pg_backend_pid() % 16;
+          if not found then
+            raise exception 'ledger: account % has no balance shards', new.account_id using errcode = '23503';
+          end if;
+          return null;
+        end $$;
+        create trigger journal_legs_balance after insert on journal_legs
+          for each row execute function ledger_apply_leg();
+        alter table journal_entries drop column written_txid;
+      `.execute(db);
+    },
+  },
 };

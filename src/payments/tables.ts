@@ -50,6 +50,8 @@ export interface JournalEntriesTable {
   memo: Generated<string>;
   reverses_entry_id: number | null;
   posting_key: string;
+  /** The writing transaction's id (migration 006): legs may be added to an entry only by that transaction. */
+  written_txid: Generated<string | null>;
 }
 export interface JournalLegsTable {
   id: Generated<number>;

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import type { Database } from '../db/database';
 import { AppError } from '../http/errors';
 import { confirmPayment, failPayment } from './checkout';
+import { localDate } from '../i18n/index';
 import { settleProviderRefund } from './refunds';
 import { WebhookSignatureError, type PaymentProvider, type ProviderEvent } from './providers/types';
 
@@ -22,33 +23,30 @@ export async function handleWebhook(db: Database, provider: PaymentProvider, raw
   }
   if (!ev.eventId) throw new AppError(400, 'WEBHOOK_INVALID');
   if (ev.kind === 'other' && !ev.providerRef) return { outcome: 'ignored' };
+  if (ev.kind === 'payment_succeeded') {
+    if (!ev.providerRef) throw new AppError(404, 'PAYMENT_NOT_FOUND');
+    // one statement (payments_confirm, migration 006): find the payment, confirm it and post its entry (only forward,
+    // so a duplicate is a no-op), and record the event with its outcome — atomic on its own, no BEGIN/COMMIT
+    const now = new Date();
+    const r = await sql<{ outcome: string; duplicate: boolean }>`
+      select outcome, duplicate from payments_confirm(${provider.name}, ${ev.providerRef}, ${ev.eventId}, ${now}, ${localDate(now)}::date)`.execute(db);
+    const row = r.rows[0];
+    if (!row || row.outcome === 'not_found') throw new AppError(404, 'PAYMENT_NOT_FOUND');
+    return { outcome: row.duplicate ? 'duplicate' : row.outcome };
+  }
   return db.transaction().execute(async (trx) => {
     const pay = ev.providerRef
       ? await trx.selectFrom('payments').select(['id', 'status']).where('provider', '=', provider.name).where('provider_ref', '=', ev.providerRef).executeTakeFirst()
       : undefined;
     if (!pay) throw new AppError(404, 'PAYMENT_NOT_FOUND');
     // the event is recorded with its outcome in the same transaction as its effect; a duplicate finds it recorded
-    let duplicate = false;
-    const record = async (outcome: string) => {
-      const seen = await sql<{ k: string }>`
-        insert into provider_events (provider, event_id, type, payment_id, outcome) values (${provider.name}, ${ev.eventId}, ${ev.kind}, ${pay.id}, ${outcome})
-        on conflict do nothing returning event_id as k`.execute(trx);
-      duplicate = seen.rows.length === 0;
-    };
     let outcome = 'unchanged';
-    if (ev.kind === 'payment_succeeded') {
-      // effects only move forward, so applying a duplicate is a no-op; the event row is written before the ledger
-      // entry so that the accounts stay locked only for the entry's statement and the commit
-      await confirmPayment(trx, pay.id, new Date(), async (changed) => {
-        outcome = changed ? 'confirmed' : 'unchanged';
-        await record(outcome);
-      });
-    } else {
-      if (ev.kind === 'payment_failed') outcome = (await failPayment(trx, pay.id, ev.failureCode)) ? 'failed' : 'unchanged';
-      else if (ev.kind === 'refund_succeeded' && ev.providerRefundRef) outcome = (await settleProviderRefund(trx, ev.providerRefundRef)) ? 'refund_settled' : 'unchanged';
-      await record(outcome);
-    }
-    return { outcome: duplicate ? 'duplicate' : outcome };
+    if (ev.kind === 'payment_failed') outcome = (await failPayment(trx, pay.id, ev.failureCode)) ? 'failed' : 'unchanged';
+    else if (ev.kind === 'refund_succeeded' && ev.providerRefundRef) outcome = (await settleProviderRefund(trx, ev.providerRefundRef)) ? 'refund_settled' : 'unchanged';
+    const seen = await sql<{ k: string }>`
+      insert into provider_events (provider, event_id, type, payment_id, outcome) values (${provider.name}, ${ev.eventId}, ${ev.kind}, ${pay.id}, ${outcome})
+      on conflict do nothing returning event_id as k`.execute(trx);
+    return { outcome: seen.rows.length === 0 ? 'duplicate' : outcome };
   });
 }
 
