@@ -302,6 +302,17 @@ describe('performance: every contact counted once, surveys, reports, volumes', (
     assert.ok(previousMonth() < month);
   });
 
+  it('a period from the far past or the far future is whole months the dashboard reads (the route sweep found a 500)', async () => {
+    const now = new Date('2026-12-02T12:00:00Z');
+    assert.deepEqual(wholeMonths(periodOf({ from: '9999-12-31', to: '0001-01-01' }, now)), { from: '2025-12-01', to: '2026-12-31' });
+    assert.deepEqual(wholeMonths(periodOf({ to: '9999-12-31' }, now)), { from: '9999-01-01', to: '9999-12-31' });
+    assert.deepEqual(wholeMonths(periodOf({ from: '1899-12-31', to: '1900-01-01' }, now)), { from: '1899-01-01', to: '1900-01-31' });
+    for (const q of ['from=9999-12-31&to=0001-01-01', 'to=9999-12-31', 'from=1900-01-01&to=1900-01-01']) {
+      const api = await t.app.inject({ method: 'GET', url: `/api/v1/performance/dashboard?${q}`, headers: { cookie: manager } });
+      assert.equal(api.statusCode, 200, `${q}: ${api.body.slice(0, 200)}`);
+    }
+  });
+
   it("the dashboard's combined statements give the same figures as each figure read on its own", async () => {
     // contacts on several channels, months and partners (besides the visits, cases, answers and volumes above)
     const channels = ['web', 'phone', 'counter', 'kiosk', 'mail'] as const;

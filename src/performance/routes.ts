@@ -45,8 +45,10 @@ export const PP = {
 const DATE = '^\\d{4}-\\d{2}-\\d{2}$';
 const MONTH = '^\\d{4}-(0[1-9]|1[0-2])$';
 
+/** A real calendar day from 1900 on (a period reaching year 1 would start before the calendar PostgreSQL and Intl agree
+ * on: its "last 365 days" came out as "1-01-03"). */
 function validDate(s: unknown): s is string {
-  return typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s + 'T00:00:00Z')) && new Date(s + 'T00:00:00Z').toISOString().slice(0, 10) === s;
+  return typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && s >= '1900-01-01' && !Number.isNaN(Date.parse(s + 'T00:00:00Z')) && new Date(s + 'T00:00:00Z').toISOString().slice(0, 10) === s;
 }
 
 /** The same period widened to whole months (the dashboard reads the monthly rollups). */
