@@ -307,6 +307,8 @@ describe('performance: every contact counted once, surveys, reports, volumes', (
     assert.deepEqual(wholeMonths(periodOf({ from: '9999-12-31', to: '0001-01-01' }, now)), { from: '2025-12-01', to: '2026-12-31' });
     assert.deepEqual(wholeMonths(periodOf({ to: '9999-12-31' }, now)), { from: '9999-01-01', to: '9999-12-31' });
     assert.deepEqual(wholeMonths(periodOf({ from: '1899-12-31', to: '1900-01-01' }, now)), { from: '1899-01-01', to: '1900-01-31' });
+    // a period that is not whole months is read as the months it touches
+    assert.deepEqual(await dashboardData(t.db, { from: '2026-03-15', to: '2026-04-10' }), await dashboardData(t.db, { from: '2026-03-01', to: '2026-04-30' }));
     for (const q of ['from=9999-12-31&to=0001-01-01', 'to=9999-12-31', 'from=1900-01-01&to=1900-01-01']) {
       const api = await t.app.inject({ method: 'GET', url: `/api/v1/performance/dashboard?${q}`, headers: { cookie: manager } });
       assert.equal(api.statusCode, 200, `${q}: ${api.body.slice(0, 200)}`);

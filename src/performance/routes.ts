@@ -105,8 +105,9 @@ const gcSummaryCache = ttlCache<string, Awaited<ReturnType<typeof gcStandardsSum
  * histogram; (2) the partners side by side (the monthly summary per partner, with the organisations' names) and the
  * offices side by side (with the offices' names). Nothing is cached.
  */
-export async function dashboardData(db: Database, f: { from: string; to: string }) {
-  if (!isWholeMonths(f)) throw new Error('dashboardData takes whole months');
+export async function dashboardData(db: Database, period: { from: string; to: string }) {
+  // the monthly rollups answer whole months: any other period is widened to the months it touches (never a 500)
+  const f = isWholeMonths(period) ? period : wholeMonths(period);
   const [main, sides] = await Promise.all([
     jsonBatch(db, {
       counts: countsQuery(f),
