@@ -186,31 +186,6 @@ export const SOURCE_KINDS = ['counter_visit', 'case_interaction', 'question', 'o
 export const billedIds = (alias: string) => sql.raw(`coalesce(${alias}.source_ids, ${alias}.source_nums::text[], ${alias}.source_uuids::text[])`);
 
 /**
- * The recorded activity between two instants, one row per record: kind, id, partner, service, channel, information
- * only, completed transaction, local day. Shared by the run and by the tracing of a line.
- */
-export function recordsBetween(from: ReturnType<typeof sql>, to: ReturnType<typeof sql>, tz: string) {
-  return sql`
-        select 'counter_visit'::text as kind, v.id::text as sid, v.org_id, v.service_id, 'counter'::text as channel,
-               coalesce(v.result = ${INFO_ONLY}, false) as info, true as tx, (v.done_at at time zone ${tz})::date as day
-          from ticket_visits v
-         where v.outcome = 'served' and v.done_at >= ${from} and v.done_at < ${to}
-        union all
-        select 'case_interaction', ci.id::text, s.owner_org_id, c.service_id, ci.channel, ci.outcome = ${INFO_ONLY}, false, (ci.at at time zone ${tz})::date
-          from case_interactions ci join cases c on c.id = ci.case_id join services s on s.id = c.service_id
-         where ci.actor_kind = 'staff' and ci.at >= ${from} and ci.at < ${to}
-           and ci.outcome <> all(${NOT_CONTACTS}::text[]) and ci.org_id is distinct from s.owner_org_id
-        union all
-        select 'question', q.id, q.to_org_id, null::text, q.channel, true, false, (q.created_at at time zone ${tz})::date
-          from case_questions q
-         where q.created_at >= ${from} and q.created_at < ${to} and q.from_org_id <> q.to_org_id
-        union all
-        select 'online_form', c.id, s.owner_org_id, c.service_id, 'web', false, true, (c.submitted_at at time zone ${tz})::date
-          from cases c join services s on s.id = c.service_id
-         where c.form_version is not null and c.created_by_kind = 'client' and c.submitted_at >= ${from} and c.submitted_at < ${to}`;
-}
-
-/**
  * The run's statements, for the invoices `ids` just made (each a plain statement, so that the planner sees the real
  * size of what the previous one wrote):
  *  - claim: the blocks (kind, partner, local day) of each agreement's days in the period, ON CONFLICT DO NOTHING: a
