@@ -186,31 +186,6 @@ export const SOURCE_KINDS = ['counter_visit', 'case_interaction', 'question', 'o
 export const billedIds = (alias: string) => sql.raw(`coalesce(${alias}.source_ids, ${alias}.source_nums::text[], ${alias}.source_uuids::text[])`);
 
 /**
- * The recorded activity between two instants, one row per record: kind, id, partner, service, channel, information
- * only, completed transaction, local day. Shared by the run and by the tracing of a line.
- */
-export function recordsBetween(from: ReturnType<typeof sql>, to: ReturnType<typeof sql>, tz: string) {
-  return sql`
-        select 'counter_visit'::text as kind, v.id::text as sid, v.org_id, v.service_id, 'counter'::text as channel,
-               coalesce(v.result = ${INFO_ONLY}, false) as info, true as tx, (v.done_at at time zone ${tz})::date as day
-          from ticket_visits v
-         where v.outcome = 'served' and v.done_at >= ${from} and v.done_at < ${to}
-        union all
-        select 'case_interaction', ci.id::text, s.owner_org_id, c.service_id, ci.channel, ci.outcome = ${INFO_ONLY}, false, (ci.at at time zone ${tz})::date
-          from case_interactions ci join cases c on c.id = ci.case_id join services s on s.id = c.service_id
-         where ci.actor_kind = 'staff' and ci.at >= ${from} and ci.at < ${to}
-           and ci.outcome <> all(${NOT_CONTACTS}::text[]) and ci.org_id is distinct from s.owner_org_id
-        union all
-        select 'question', q.id, q.to_org_id, null::text, q.channel, true, false, (q.created_at at time zone ${tz})::date
-          from case_questions q
-         where q.created_at >= ${from} and q.created_at < ${to} and q.from_org_id <> q.to_org_id
-        union all
-        select 'online_form', c.id, s.owner_org_id, c.service_id, 'web', false, true, (c.submitted_at at time zone ${tz})::date
-          from cases c join services s on s.id = c.service_id
-         where c.form_version is not null and c.created_by_kind = 'client' and c.submitted_at >= ${from} and c.submitted_at < ${to}`;
-}
-
-/**
  * The run's statements, for the invoices `ids` just made (each a plain statement, so that the planner sees the real
  * size of what the previous one wrote):
  *  - claim: the blocks (kind, partner, local day) of each agreement's days in the period, ON CONFLICT DO NOTHING: a
@@ -239,38 +214,18 @@ export function runStatements(ids: number[], period: { start: string; end: strin
   // The local day of a record, without converting each timestamp to local time: the instants at which the period's
   // days 2..n (and the period's end) begin, computed once; a record's day is the period's first day plus the number
   // of those bounds at or before it (width_bucket: a binary search over at most 32 instants).
-  // The bounds are one value for the whole statement (an InitPlan per source, computed once), not a table joined to
-  // every row (a nested loop over each of the period's millions of rows).
+  // The bounds are one value for the whole statement (computed once and passed to billing_grouped), not a table
+  // joined to every row (a nested loop over each of the period's millions of rows).
   const bounds = sql`(select array(select d::timestamp at time zone ${tz}
       from generate_series(${period.start}::date + 1, ${period.end}::date, interval '1 day') d) as b)`;
-  const day = (col: ReturnType<typeof sql>) => sql`${period.start}::date + width_bucket(${col}, (select b from bd))`;
   const count = sql<{ n: number }>`
       with bd as ${bounds},
+      -- one row per (kind, partner, service, channel, information only, completed transaction, day) with the ids of
+      -- its records in their own type (ids: text, nums: bigint, uuids: uuid; one of the three per kind): a plain
+      -- SELECT in a function of migration 650_billing/003_parallel_count, so that PostgreSQL can group the large
+      -- tables' parts side by side (this INSERT itself never runs in parallel)
       grouped as (
-        -- one GROUP BY per source, each over its own table with its own keys (kind, partner, service, channel,
-        -- information only, completed transaction, day) and the ids of its records, in their own type (ids: text,
-        -- nums: bigint, uuids: uuid; one of the three per source)
-        select 'counter_visit'::text as kind, v.org_id, v.service_id, 'counter'::text as channel, coalesce(v.result = ${INFO_ONLY}, false) as info,
-               not coalesce(v.result = ${INFO_ONLY}, false) as tx, ${day(sql`v.done_at`)} as day, null::text[] as ids, null::bigint[] as nums, array_agg(v.id) as uuids
-          from ticket_visits v
-         where v.outcome = 'served' and v.done_at >= ${from} and v.done_at < ${to}
-         group by 2, 3, 5, 6, 7
-        union all
-        select 'case_interaction', s.owner_org_id, c.service_id, ci.channel, ci.outcome = ${INFO_ONLY}, false, ${day(sql`ci.at`)}, null, array_agg(ci.id), null
-          from case_interactions ci join cases c on c.id = ci.case_id join services s on s.id = c.service_id
-         where ci.actor_kind = 'staff' and ci.at >= ${from} and ci.at < ${to}
-           and ci.outcome <> all(${NOT_CONTACTS}::text[]) and ci.org_id is distinct from s.owner_org_id
-         group by 2, 3, 4, 5, 7
-        union all
-        select 'question', q.to_org_id, '', q.channel, true, false, ${day(sql`q.created_at`)}, array_agg(q.id), null, null
-          from case_questions q
-         where q.created_at >= ${from} and q.created_at < ${to} and q.from_org_id <> q.to_org_id
-         group by 2, 4, 7
-        union all
-        select 'online_form', s.owner_org_id, c.service_id, 'web', false, true, ${day(sql`c.submitted_at`)}, array_agg(c.id), null, null
-          from cases c join services s on s.id = c.service_id
-         where c.form_version is not null and c.created_by_kind = 'client' and c.submitted_at >= ${from} and c.submitted_at < ${to}
-         group by 2, 3, 7
+        select * from billing_grouped(${from}, ${to}, ${period.start}::date, (select b from bd), ${INFO_ONLY}, ${NOT_CONTACTS}::text[])
       ),
       inv as (${inv}),
       priced as (

@@ -188,4 +188,83 @@ export const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '003_parallel_count': {
+    async up(db: Kysely<any>) {
+      await sql.raw(PARALLEL_COUNT_UP).execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop function billing_grouped(timestamptz, timestamptz, date, timestamptz[], text, text[]); drop aggregate billing_concat(anycompatiblearray);`.execute(db);
+    },
+  },
 };
+
+/**
+ * 003_parallel_count (docs/billing.md, "The run"): the run's grouping of the recorded activity as a plain SELECT that
+ * PostgreSQL may run in parallel, called by the run's INSERT (an INSERT … SELECT never runs in parallel on
+ * PostgreSQL 15, and array_agg has no partial form before 16).
+ *  - billing_concat: concatenates the id arrays of one key made by several parts (array_cat as an aggregate);
+ *  - billing_grouped(from, to, first day, day bounds, information-only outcome, outcomes that are not contacts): one
+ *    row per (kind, partner, service, channel, information only, completed transaction, local day) with the ids of
+ *    its records (ids text, nums bigint, uuids uuid: one of the three). The two large sources (counter visits, case
+ *    interactions) are each read as PARTS ranges of their pages (TID range scans: [0, b1), [b1, b2), …, [bn, ∞), a
+ *    partition of the table whatever its size, so every row is read by exactly one part); each part is grouped whole
+ *    by one process, the parts side by side (Parallel Append under a Gather: two workers and the leader), then the
+ *    parts' arrays of one key are concatenated. The settings of the function make that plan the planner's choice:
+ *    no parallel scan of a table (each part is one process's), and no cost for starting workers or passing rows
+ *    (it guesses millions of groups; there are a few thousand). In one process (PGlite, or no worker free) it is
+ *    the same grouping, one part after the other. The case's service and its owner are joined first (cases ×
+ *    services, as written: join_collapse_limit = 1) and looked up once per interaction, not twice.
+ */
+const PARTS = 3;
+const parts = (table: string, alias: string) =>
+  Array.from({ length: PARTS }, (_, k) => {
+    const lo = k === 0 ? '' : `${alias}.ctid >= ${table}_b[${k}]`;
+    const hi = k === PARTS - 1 ? '' : `${alias}.ctid < ${table}_b[${k + 1}]`;
+    return [lo, hi].filter(Boolean).join(' and ');
+  });
+const PARALLEL_COUNT_UP = `
+create aggregate billing_concat(anycompatiblearray) (sfunc = array_cat, stype = anycompatiblearray, parallel = safe);
+
+create function billing_grouped(p_from timestamptz, p_to timestamptz, p_first date, p_bounds timestamptz[], p_info text, p_not_contacts text[])
+returns table (kind text, org_id text, service_id text, channel text, info boolean, tx boolean, day date, ids text[], nums bigint[], uuids uuid[])
+language plpgsql stable
+set parallel_setup_cost = 0 set parallel_tuple_cost = 0 set min_parallel_table_scan_size = '1TB' set join_collapse_limit = 1
+as $fn$
+#variable_conflict use_column
+declare
+  -- the page at which each part after the first begins
+  ticket_visits_b tid[] := array(select format('(%s,0)', pg_relation_size('ticket_visits') / current_setting('block_size')::bigint * k / ${PARTS})::tid
+                                   from generate_series(1, ${PARTS - 1}) k);
+  case_interactions_b tid[] := array(select format('(%s,0)', pg_relation_size('case_interactions') / current_setting('block_size')::bigint * k / ${PARTS})::tid
+                                       from generate_series(1, ${PARTS - 1}) k);
+begin
+  return query
+  select g.kind, g.org_id, g.service_id, g.channel, g.info, g.tx, g.day, billing_concat(g.ids), billing_concat(g.nums), billing_concat(g.uuids)
+    from (
+${parts('ticket_visits', 'v').map((part) => `      select 'counter_visit'::text as kind, v.org_id, v.service_id, 'counter'::text as channel, coalesce(v.result = p_info, false) as info,
+             not coalesce(v.result = p_info, false) as tx, p_first + width_bucket(v.done_at, p_bounds) as day, null::text[] as ids, null::bigint[] as nums, array_agg(v.id) as uuids
+        from ticket_visits v
+       where v.outcome = 'served' and v.done_at >= p_from and v.done_at < p_to and ${part}
+       group by 2, 3, 5, 6, 7`).join('\n      union all\n')}
+      union all
+${parts('case_interactions', 'ci').map((part) => `      select 'case_interaction', s.owner_org_id, c.service_id, ci.channel, ci.outcome = p_info, false, p_first + width_bucket(ci.at, p_bounds), null, array_agg(ci.id), null
+        from case_interactions ci
+        join (cases c join services s on s.id = c.service_id) on c.id = ci.case_id
+       where ci.actor_kind = 'staff' and ci.at >= p_from and ci.at < p_to and ${part}
+         and ci.outcome <> all(p_not_contacts) and ci.org_id is distinct from s.owner_org_id
+       group by 2, 3, 4, 5, 7`).join('\n      union all\n')}
+      union all
+      select 'question', q.to_org_id, '', q.channel, true, false, p_first + width_bucket(q.created_at, p_bounds), array_agg(q.id), null, null
+        from case_questions q
+       where q.created_at >= p_from and q.created_at < p_to and q.from_org_id <> q.to_org_id
+       group by 2, 4, 7
+      union all
+      select 'online_form', s.owner_org_id, c.service_id, 'web', false, true, p_first + width_bucket(c.submitted_at, p_bounds), array_agg(c.id), null, null
+        from cases c join services s on s.id = c.service_id
+       where c.form_version is not null and c.created_by_kind = 'client' and c.submitted_at >= p_from and c.submitted_at < p_to
+       group by 2, 3, 7
+    ) g
+   group by 1, 2, 3, 4, 5, 6, 7;
+end
+$fn$;
+`;
