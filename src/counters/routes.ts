@@ -17,7 +17,7 @@ import { ensureDemoCounters } from './demo';
 import { staffingPlan } from './erlang';
 import { createNotifier, notifyTurnNear, type Notifier } from './notify';
 import { mailAppointment } from './reminders';
-import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
+import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type CalledTicket, type Ticket } from './queue';
 import { waitStats } from './stats';
 import { MAX_WAIT_SECONDS, QUEUE_CHANNEL, QueueWaiters, SAFETY_SWEEP_MS } from './waiters';
 import { addCounter, addShift, changeCounter, changeShift, removeCounter, removeShift, setAgentProfile } from './team';
@@ -45,7 +45,7 @@ const TicketOut = Type.Object({
   estimate: Type.Optional(Type.Union([Type.Null(), Type.Object({ position: Type.Number(), waitMinutes: Nullable(Type.Number()) })])),
 });
 
-export function ticketJson(t: Ticket) {
+export function ticketJson(t: CalledTicket) {
   return {
     id: t.id, number: t.number, status: t.status, serviceId: t.service_id, orgId: t.org_id, pendingServices: t.pending_services, language: t.language,
     priority: t.priority, counterId: t.counter_id, arrivedAt: t.arrived_at.toISOString(), calledAt: t.called_at?.toISOString() ?? null,
