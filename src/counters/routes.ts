@@ -74,27 +74,27 @@ async function requireOfficeStaff(db: Database, request: FastifyRequest, officeI
 /**
  * 404 OFFICE_NOT_FOUND unless the office exists and hosts the staff member's organisation (or the one they are lent
  * to). Every queue call asks it, and the answer changes only when an office's partners or an agent's loan change:
- * a process reuses it for 5 s (as it does the office's own description), so such a change reaches every process
- * within 5 s; signing out or losing a role still takes effect at once (the session is read on every request).
+ * a process reuses what it read of the office (its organisations and the loans to it) for 5 s, the same for every
+ * agent of the office (read per agent, an agent's copy had mostly expired by their next call), so such a change
+ * reaches every process within 5 s; signing out or losing a role still takes effect at once (src/http/session.ts).
  */
-const hostsCache = ttlCache<string, boolean>(5_000);
+const hostsCache = ttlCache<string, { orgs: Set<string>; loans: Map<string, string> } | null>(5_000);
 async function officeHostsStaff(db: Database, staff: StaffPrincipal, officeId: string): Promise<void> {
   if (staff.roles.includes('admin') && staff.orgId === ONE_STOP_ORG) {
     await getOffice(db, officeId); // the office must exist
     return;
   }
-  const hosted = await hostsCache(db, `${staff.id}|${staff.orgId}|${officeId}`, async () => {
-    // one round trip: the office exists, and the staff member's organisation (or the one they are lent to) is hosted there
-    const r = await sql<{ hosted: boolean }>`
-      select exists (
-        select 1 from office_organisations oo
-        where oo.office_id = o.id
-          and (oo.org_id = ${staff.orgId} or oo.org_id = (select lent_to_org_id from agent_loans where staff_id = ${staff.id} and office_id = ${officeId}))
-      ) as hosted
+  const office = await hostsCache(db, officeId, async () => {
+    // one round trip: the office exists, the organisations it hosts, the agents lent to one of them there
+    const r = await sql<{ orgs: string[]; loans: Array<[string, string]> }>`
+      select array(select oo.org_id from office_organisations oo where oo.office_id = o.id) as orgs,
+        (select coalesce(json_agg(json_build_array(l.staff_id, l.lent_to_org_id)), '[]'::json) from agent_loans l where l.office_id = o.id and l.lent_to_org_id is not null) as loans
       from offices o where o.id = ${officeId}`.execute(db);
-    return Boolean(r.rows[0]?.hosted);
+    const row = r.rows[0];
+    return row ? { orgs: new Set(row.orgs), loans: new Map(row.loans) } : null;
   });
-  if (!hosted) throw new AppError(404, 'OFFICE_NOT_FOUND');
+  const lent = office?.loans.get(staff.id);
+  if (!office || !(office.orgs.has(staff.orgId) || (lent !== undefined && office.orgs.has(lent)))) throw new AppError(404, 'OFFICE_NOT_FOUND');
 }
 
 /** Shared board pollers: one database poll per office per process, fanned out to every SSE client. */
