@@ -435,7 +435,7 @@ const ELIGIBLE_SQL = sql.raw(`(c.collaboration_model = 'one_office_one_counter' 
  * (checked here: not found, not this agent's, busy), whether anything special waits (then nothing was claimed and the
  * general path runs), the claimed ticket's columns and the next few eligible tickets (for "your turn is near").
  */
-function usualCall(db: Database, p: { officeId: string; counterId: string; staffId: string; now: Date }) {
+function usualCall(p: { officeId: string; counterId: string; staffId: string; now: Date }) {
   return sql<UsualCallRow>`
     with c as (
       select counters.id, counters.office_id, counters.label, counters.org_id, counters.agent_id, su.org_id as agent_org,
@@ -473,7 +473,7 @@ function usualCall(db: Database, p: { officeId: string; counterId: string; staff
       k.pending_services as t_pending_services, k.language as t_language, k.priority as t_priority, k.counter_id as t_counter_id,
       k.arrived_at as t_arrived_at, k.called_at as t_called_at, k.served_at as t_served_at, k.done_at as t_done_at,
       k.recalls as t_recalls, k.result as t_result, k.case_id as t_case_id
-    from c left join claimed k on true`.execute(db);
+    from c left join claimed k on true`;
 }
 
 /**
@@ -492,7 +492,8 @@ export async function callNext(
   // `check`: the caller's authorisation, settled before anything is claimed (usually from its cache: no wait)
   if (policy.languageRequired) {
     await check;
-    const row = await usualCall(db, { officeId, counterId, staffId, now })
+    const row = await usualCall({ officeId, counterId, staffId, now })
+      .execute(db)
       .then((r) => r.rows[0])
       .catch((err) => {
         if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_BUSY');
