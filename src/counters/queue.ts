@@ -376,7 +376,7 @@ export async function closeCounter(db: Database, officeId: string, counterId: st
   });
 }
 
-/** What a call-next answer uses of the ticket it claimed (the claim returns these columns, not all 32). */
+/** What a call-next or ticket command answer uses of the ticket (their hot statements return these columns, not all 32). */
 export type CalledTicket = Pick<
   Ticket,
   'id' | 'office_id' | 'number' | 'status' | 'service_id' | 'org_id' | 'pending_services' | 'language' | 'priority' | 'counter_id' | 'arrived_at' | 'called_at' | 'served_at' | 'done_at' | 'recalls' | 'result' | 'case_id'
@@ -613,7 +613,7 @@ export interface ActionInput {
 /** Every command on a called/serving/held ticket, from the counter that holds it. */
 export async function ticketAction(
   db: Database, officeId: string, ticketId: string, action: Action, staffId: string, input: ActionInput = {}, now = new Date(), counterId?: string,
-): Promise<Ticket> {
+): Promise<CalledTicket> {
   return ticketActionTx(db, officeId, ticketId, action, staffId, input, now, counterId).catch((err) => {
     if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_BUSY');
     throw err;
@@ -622,7 +622,7 @@ export async function ticketAction(
 
 async function ticketActionTx(
   db: Database, officeId: string, ticketId: string, action: Action, staffId: string, input: ActionInput, now: Date, counterId?: string,
-): Promise<Ticket> {
+): Promise<CalledTicket> {
   if (action === 'complete') {
     const done = await completeInOneStatement(db, officeId, ticketId, staffId, input, now);
     if (done) return done;
@@ -721,11 +721,11 @@ async function ticketActionTx(
  * done, and its visit and event are written from the updated row (the UPDATE locks it; nothing else is read).
  * Returns null when that is not the case, for the general path to handle.
  */
-async function completeInOneStatement(db: Database, officeId: string, ticketId: string, staffId: string, input: ActionInput, now: Date): Promise<Ticket | null> {
+async function completeInOneStatement(db: Database, officeId: string, ticketId: string, staffId: string, input: ActionInput, now: Date): Promise<CalledTicket | null> {
   if (!isUuid(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
   if (input.result && input.result.length > 500) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'result', code: 'tooLong' }]);
   const result = input.result ?? null;
-  const r = await sql<Ticket>`
+  const r = await sql<CalledTicket>`
     with upd as (
       update tickets set status = 'done', done_at = ${now}, result = ${result}, case_id = coalesce(${input.caseId ?? null}::text, case_id), updated_at = ${now}
       where id = ${ticketId} and office_id = ${officeId} and agent_id = ${staffId} and status in ('called', 'serving')
@@ -741,7 +741,7 @@ async function completeInOneStatement(db: Database, officeId: string, ticketId: 
       insert into ticket_events (ticket_id, office_id, kind, counter_id, agent_id, detail, at)
       select id, office_id, 'complete', counter_id, ${staffId}::text, ${JSON.stringify({ ...input })}::jsonb, ${now}::timestamptz from upd
     )
-    select * from upd`.execute(db);
+    select ${CALLED_COLUMNS} from upd`.execute(db);
   return r.rows[0] ?? null;
 }
 

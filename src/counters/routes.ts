@@ -8,7 +8,6 @@ import { sql } from 'kysely';
 import type { AppDeps } from '../http/deps';
 import { AppError } from '../http/errors';
 import { requireStaff, type StaffPrincipal } from '../http/session';
-import { ttlCache } from '../db/ttl-cache';
 import type { Database } from '../db/database';
 import { bilingualRoute } from '../web/render';
 import { pick, type Lang } from '../i18n/index';
@@ -24,7 +23,7 @@ import { addCounter, addShift, changeCounter, changeShift, removeCounter, remove
 import { localDate } from './time';
 import { CalendarDate, Nullable } from '../http/schema';
 import { withinLimit } from '../http/rate-limit';
-import { callerOffices, officeOwner, publicRoute } from './owners';
+import { callerOffices, loanAt, officeOwner, officeOrgs, publicRoute } from './owners';
 import { ONE_STOP_ORG } from '../http/ownership';
 
 const TAGS = ['counters'];
@@ -73,28 +72,20 @@ async function requireOfficeStaff(db: Database, request: FastifyRequest, officeI
 
 /**
  * 404 OFFICE_NOT_FOUND unless the office exists and hosts the staff member's organisation (or the one they are lent
- * to). Every queue call asks it, and the answer changes only when an office's partners or an agent's loan change:
- * a process reuses what it read of the office (its organisations and the loans to it) for 5 s, the same for every
- * agent of the office (read per agent, an agent's copy had mostly expired by their next call), so such a change
- * reaches every process within 5 s; signing out or losing a role still takes effect at once (src/http/session.ts).
+ * to). Every queue call asks it: from the same per-process copies as the ownership check (owners.ts: the office's
+ * organisations, kept 5 s per office and shared by its agents; a loan, read only for an agent of another
+ * organisation), so it reads nothing the ownership hook has not just read. Such a change reaches every process
+ * within 5 s; signing out or losing a role takes effect as src/http/session.ts says.
  */
-const hostsCache = ttlCache<string, { orgs: Set<string>; loans: Map<string, string> } | null>(5_000);
 async function officeHostsStaff(db: Database, staff: StaffPrincipal, officeId: string): Promise<void> {
   if (staff.roles.includes('admin') && staff.orgId === ONE_STOP_ORG) {
     await getOffice(db, officeId); // the office must exist
     return;
   }
-  const office = await hostsCache(db, officeId, async () => {
-    // one round trip: the office exists, the organisations it hosts, the agents lent to one of them there
-    const r = await sql<{ orgs: string[]; loans: Array<[string, string]> }>`
-      select array(select oo.org_id from office_organisations oo where oo.office_id = o.id) as orgs,
-        (select coalesce(json_agg(json_build_array(l.staff_id, l.lent_to_org_id)), '[]'::json) from agent_loans l where l.office_id = o.id and l.lent_to_org_id is not null) as loans
-      from offices o where o.id = ${officeId}`.execute(db);
-    const row = r.rows[0];
-    return row ? { orgs: new Set(row.orgs), loans: new Map(row.loans) } : null;
-  });
-  const lent = office?.loans.get(staff.id);
-  if (!office || !(office.orgs.has(staff.orgId) || (lent !== undefined && office.orgs.has(lent)))) throw new AppError(404, 'OFFICE_NOT_FOUND');
+  const orgs = await officeOrgs(db, officeId);
+  if (orgs?.includes(staff.orgId)) return;
+  const lent = orgs ? await loanAt(db, staff.id, officeId) : null;
+  if (!orgs || lent === null || !orgs.includes(lent)) throw new AppError(404, 'OFFICE_NOT_FOUND');
 }
 
 /** Shared board pollers: one database poll per office per process, fanned out to every SSE client. */
