@@ -43,7 +43,7 @@ test('mean service minutes: per service, over the most recent served visits only
   assert.deepEqual(Object.fromEntries(means), { 'demo-health-card': 2, 'demo-driver-licence': 10 });
 });
 
-test('call next: one statement when nobody waits; with someone waiting, that read and the claim', async () => {
+test('call next: one statement when nobody waits and in the usual case; with a priority waiting, the read and the claim', async () => {
   const counter = await sql<{ id: string }>`insert into counters (office_id, label, org_id) values (${DEMO_OFFICE}, 'RT1', null) returning id`.execute(d.db);
   const counterId = counter.rows[0].id;
   await openCounter(d.db, DEMO_OFFICE, counterId, 'staff-agent');
@@ -61,5 +61,19 @@ test('call next: one statement when nobody waits; with someone waiting, that rea
   const called = await callNext(db, DEMO_OFFICE, counterId, 'staff-agent');
   assert.equal(called.ticket?.id, t.id);
   assert.equal(called.ticket?.status, 'called');
-  assert.equal(statements, 2);
+  assert.equal(statements, 1, 'the usual case (nothing special waits): one statement reads, claims and logs');
+  await sql`update tickets set status = 'done' where id = ${t.id}`.execute(d.db);
+
+  // an accessibility ticket behind a regular one: the policy's order is not arrival order, so the line is read and
+  // ranked (the general path), and the accessibility ticket is called first
+  const regular = await createTicket(d.db, DEMO_OFFICE, { services: ['demo-health-card'], language: 'en', channel: 'kiosk' });
+  const access = await createTicket(d.db, DEMO_OFFICE, { services: ['demo-health-card'], language: 'en', accessibility: true, channel: 'kiosk' });
+  statements = 0;
+  const ranked = await callNext(db, DEMO_OFFICE, counterId, 'staff-agent');
+  assert.equal(ranked.ticket?.id, access.id);
+  assert.equal(statements, 3, 'the usual statement (which claims nothing), the read of the line, the claim');
+  await sql`update tickets set status = 'done' where id = ${access.id}`.execute(d.db);
+  statements = 0;
+  assert.equal((await callNext(db, DEMO_OFFICE, counterId, 'staff-agent')).ticket?.id, regular.id);
+  assert.equal(statements, 1);
 });

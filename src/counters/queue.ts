@@ -376,8 +376,16 @@ export async function closeCounter(db: Database, officeId: string, counterId: st
   });
 }
 
+/** What a call-next or ticket command answer uses of the ticket (their hot statements return these columns, not all 32). */
+export type CalledTicket = Pick<
+  Ticket,
+  'id' | 'office_id' | 'number' | 'status' | 'service_id' | 'org_id' | 'pending_services' | 'language' | 'priority' | 'counter_id' | 'arrived_at' | 'called_at' | 'served_at' | 'done_at' | 'recalls' | 'result' | 'case_id'
+>;
+/** The claim's RETURNING list (CalledTicket). */
+const CALLED_COLUMNS = sql.raw('id, office_id, number, status, service_id, org_id, pending_services, language, priority, counter_id, arrived_at, called_at, served_at, done_at, recalls, result, case_id');
+
 export interface CallResult {
-  ticket: Ticket | null;
+  ticket: CalledTicket | null;
   /** Waiting tickets now close to their turn that have contact details and were not told yet (claimed for notice). */
   near: Ticket[];
   /** The counter as routing sees it (for waiting: src/counters/waiters.ts). */
@@ -386,13 +394,136 @@ export interface CallResult {
   eligible: number;
 }
 
+/** The usual call-next's one row: the counter (CounterCtx), whether the policy's order may differ from arrival order, the claimed ticket (t_*), the next ones. */
+interface UsualCallRow extends CounterCtx {
+  special: boolean;
+  /** the first eligible waiting tickets in arrival order (at most NEAR_AHEAD + 1): [id, owed a "near" notice] */
+  next: Array<[id: string, toNotify: boolean]>;
+  t_id: string | null;
+  t_number: string;
+  t_status: Ticket['status'];
+  t_service_id: string;
+  t_org_id: string;
+  t_pending_services: string[];
+  t_language: string;
+  t_priority: Priority;
+  t_counter_id: string | null;
+  t_arrived_at: Date;
+  t_called_at: Date | null;
+  t_served_at: Date | null;
+  t_done_at: Date | null;
+  t_recalls: number;
+  t_result: string | null;
+  t_case_id: string | null;
+}
+
 /**
- * Call next: the routing policy picks, SKIP LOCKED claims. Few round trips: the counter and the waiting tickets are
- * read together, then one statement claims the chosen ticket and logs the call; the unique index
+ * A waiting ticket this counter may serve (routing.isEligible, without the target counter: the usual path runs only
+ * when no waiting ticket of the office has one), in SQL, over `t` (tickets) and `c` (the counter's row).
+ */
+const ELIGIBLE_SQL = sql.raw(`(c.collaboration_model = 'one_office_one_counter' or c.org_id is null or t.org_id = c.org_id or t.org_id = coalesce(c.lent_to_org_id, c.agent_org))
+      and (c.skills is null or cardinality(c.skills) = 0 or t.service_id = any(c.skills))
+      and (case when c.languages is null then t.language in ('en', 'fr') else cardinality(c.languages) = 0 or t.language = any(c.languages) end)`);
+
+/**
+ * Call-next in ONE statement, for the usual case: when no waiting ticket of the office has a priority (accessibility,
+ * appointment) or a target counter, the routing policy (with its language required) ranks the tickets a counter
+ * may serve by their place in line (score = minutes waited, the fairness cap keeps that order), so the best one is
+ * the first eligible waiting ticket in arrival order: the statement reads the counter, claims that ticket (the first
+ * one not locked by another counter: `FOR UPDATE SKIP LOCKED` walks the office's waiting index in order, and a row
+ * another counter has just claimed no longer matches `status = 'waiting'`) and logs the call. It returns the counter
+ * (checked here: not found, not this agent's, busy), whether anything special waits (then nothing was claimed and the
+ * general path runs), the claimed ticket's columns and the next few eligible tickets (for "your turn is near").
+ */
+function usualCall(p: { officeId: string; counterId: string; staffId: string; now: Date }) {
+  return sql<UsualCallRow>`
+    with c as (
+      select counters.id, counters.office_id, counters.label, counters.org_id, counters.agent_id, su.org_id as agent_org,
+        ap.skills, ap.languages, al.lent_to_org_id, o.collaboration_model,
+        exists (select 1 from tickets b where b.counter_id = counters.id and b.status in ('called', 'serving')) as busy,
+        exists (select 1 from tickets s where s.office_id = ${p.officeId} and s.status = 'waiting'
+          and (s.priority <> 'none' or s.target_counter_id is not null)) as special
+      from counters
+      join offices o on o.id = counters.office_id
+      left join staff_users su on su.id = counters.agent_id
+      left join agent_profiles ap on ap.staff_id = counters.agent_id
+      left join agent_loans al on al.staff_id = counters.agent_id and al.office_id = counters.office_id
+      where counters.id = ${p.counterId} and counters.office_id = ${p.officeId} and counters.active
+    ), pick as (
+      select t.id from tickets t, c
+      where c.agent_id = ${p.staffId} and not c.busy and not c.special
+        and t.office_id = ${p.officeId} and t.status = 'waiting' and ${ELIGIBLE_SQL}
+      order by t.queued_at, t.id limit 1
+      for update of t skip locked
+    ), claimed as (
+      update tickets set status = 'called', called_at = ${p.now}, counter_id = ${p.counterId}, agent_id = ${p.staffId}, target_counter_id = null, updated_at = ${p.now}
+      where id = (select id from pick)
+      returning ${CALLED_COLUMNS}
+    ), ev as (
+      insert into ticket_events (ticket_id, office_id, kind, at, counter_id, agent_id, detail)
+      select id, office_id, 'called', ${p.now}, ${p.counterId}, ${p.staffId}, '{}'::jsonb from claimed
+    )
+    select c.*,
+      (select coalesce(json_agg(json_build_array(n.id, n.to_notify) order by n.queued_at, n.id), '[]'::json) from (
+        select t.id, t.queued_at, not t.near_notified and (t.email is not null or t.phone is not null) as to_notify
+        from tickets t, c where c.agent_id = ${p.staffId} and not c.busy and not c.special
+          and t.office_id = ${p.officeId} and t.status = 'waiting' and ${ELIGIBLE_SQL}
+        order by t.queued_at, t.id limit ${NEAR_AHEAD + 1}) n) as next,
+      k.id as t_id, k.number as t_number, k.status as t_status, k.service_id as t_service_id, k.org_id as t_org_id,
+      k.pending_services as t_pending_services, k.language as t_language, k.priority as t_priority, k.counter_id as t_counter_id,
+      k.arrived_at as t_arrived_at, k.called_at as t_called_at, k.served_at as t_served_at, k.done_at as t_done_at,
+      k.recalls as t_recalls, k.result as t_result, k.case_id as t_case_id
+    from c left join claimed k on true`;
+}
+
+/**
+ * Call next: the routing policy picks, SKIP LOCKED claims. The usual case (no priority or transfer waiting at the
+ * office) is ONE statement (usualCall); otherwise the counter and the waiting tickets are read together, the policy
+ * ranks them here, and one statement claims the chosen ticket and logs the call. The unique index
  * tickets_one_current_per_counter guarantees one current client per counter even under double clicks.
  */
 export async function callNext(
   db: Database, officeId: string, counterId: string, staffId: string, now = new Date(), policy: RoutingPolicy = DEFAULT_POLICY, check?: Promise<unknown>,
+): Promise<CallResult> {
+  if (!isUuid(counterId)) {
+    await check;
+    throw new AppError(404, 'COUNTER_NOT_FOUND');
+  }
+  // `check`: the caller's authorisation, settled before anything is claimed (usually from its cache: no wait)
+  if (policy.languageRequired) {
+    await check;
+    const row = await usualCall({ officeId, counterId, staffId, now })
+      .execute(db)
+      .then((r) => r.rows[0])
+      .catch((err) => {
+        if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_BUSY');
+        throw err;
+      });
+    if (!row) throw new AppError(404, 'COUNTER_NOT_FOUND');
+    assertAgentAt(row, staffId);
+    if (row.busy) throw new AppError(409, 'COUNTER_BUSY');
+    if (!row.special) {
+      const calling = { counter: callingCounter(row), pooling: poolingFor(row.collaboration_model) };
+      const ticket: CalledTicket | null = row.t_id
+        ? {
+            id: row.t_id, office_id: officeId, number: row.t_number, status: row.t_status, service_id: row.t_service_id, org_id: row.t_org_id,
+            pending_services: row.t_pending_services, language: row.t_language, priority: row.t_priority, counter_id: row.t_counter_id,
+            arrived_at: row.t_arrived_at, called_at: row.t_called_at, served_at: row.t_served_at, done_at: row.t_done_at, recalls: row.t_recalls,
+            result: row.t_result, case_id: row.t_case_id,
+          }
+        : null;
+      if (!ticket) return { ticket: null, near: [], calling, eligible: row.next.length };
+      const nearIds = row.next.filter(([id]) => id !== ticket.id).slice(0, NEAR_AHEAD).filter(([, n]) => n).map(([id]) => id);
+      return { ticket, near: await claimNear(db, officeId, nearIds, now), calling, eligible: row.next.length };
+    }
+    // a priority or a transfer waits: the policy ranks the whole line (below)
+  }
+  return callNextRanked(db, officeId, counterId, staffId, now, policy, check);
+}
+
+/** Call-next's general path: the counter and the line read together, ranked here by the policy, the best claimed. */
+async function callNextRanked(
+  db: Database, officeId: string, counterId: string, staffId: string, now: Date, policy: RoutingPolicy, check?: Promise<unknown>,
 ): Promise<CallResult> {
   // `check`: the caller's authorisation, read in parallel, settled before anything is claimed
   const [, { counter: c, waiting: rows }] = await allInOrder([check, loadCounterAndWaiting(db, officeId, counterId)]);
@@ -401,20 +532,20 @@ export async function callNext(
   const pooling: Pooling = poolingFor(c.collaboration_model);
   const calling = { counter: callingCounter(c), pooling };
   const ranked = rankTickets(rows, calling.counter, { now: now.getTime(), pooling, policy });
-  let claimed: Ticket | null = null;
+  let claimed: CalledTicket | null = null;
   // ONE statement claims the best of the first 20 candidates still waiting and not locked by another counter (one
   // round trip under contention, where trying them one by one took about seven: bench:queue, 2 Dec 2026)
   const candidates = ranked.slice(0, 20).map((t) => t.id);
   if (candidates.length) {
     try {
-      const r = await sql<Ticket>`
+      const r = await sql<CalledTicket>`
         with pick as (
           select id from tickets where id = any(${candidates}::uuid[]) and status = 'waiting'
           order by array_position(${candidates}::uuid[], id) limit 1 for update skip locked
         ), claimed as (
           update tickets set status = 'called', called_at = ${now}, counter_id = ${counterId}, agent_id = ${staffId}, target_counter_id = null, updated_at = ${now}
           where id = (select id from pick)
-          returning *
+          returning ${CALLED_COLUMNS}
         ), ev as (
           insert into ticket_events (ticket_id, office_id, kind, at, counter_id, agent_id, detail)
           select id, office_id, 'called', ${now}, ${counterId}, ${staffId}, '{}'::jsonb from claimed
@@ -429,22 +560,24 @@ export async function callNext(
   if (!claimed) return { ticket: null, near: [], calling, eligible: ranked.length };
   const notify = new Set(rows.filter((r) => r.toNotify).map((r) => r.id));
   const nearIds = ranked.filter((t) => t.id !== claimed!.id).slice(0, NEAR_AHEAD).map((t) => t.id).filter((id) => notify.has(id));
-  let near: Ticket[] = [];
-  if (nearIds.length) {
-    near = await db.transaction().execute(async (trx) => {
-      const got = await trx
-        .updateTable('tickets')
-        .set({ near_notified: true })
-        .where('id', 'in', nearIds)
-        .where('status', '=', 'waiting')
-        .where('near_notified', '=', false)
-        .returningAll()
-        .execute();
-      for (const n of got) await logEvent(trx, { ticket_id: n.id, office_id: officeId, kind: 'near_notified', at: now });
-      return got;
-    });
-  }
-  return { ticket: claimed, near, calling, eligible: ranked.length };
+  return { ticket: claimed, near: await claimNear(db, officeId, nearIds, now), calling, eligible: ranked.length };
+}
+
+/** Marks these waiting tickets as told "your turn is near" (those not told yet) and returns them, to be told. */
+async function claimNear(db: Database, officeId: string, nearIds: string[], now: Date): Promise<Ticket[]> {
+  if (!nearIds.length) return [];
+  return db.transaction().execute(async (trx) => {
+    const got = await trx
+      .updateTable('tickets')
+      .set({ near_notified: true })
+      .where('id', 'in', nearIds)
+      .where('status', '=', 'waiting')
+      .where('near_notified', '=', false)
+      .returningAll()
+      .execute();
+    for (const n of got) await logEvent(trx, { ticket_id: n.id, office_id: officeId, kind: 'near_notified', at: now });
+    return got;
+  });
 }
 
 type Action = 'serve' | 'recall' | 'hold' | 'no_show' | 'complete' | 'transfer' | 'abandon';
@@ -480,7 +613,7 @@ export interface ActionInput {
 /** Every command on a called/serving/held ticket, from the counter that holds it. */
 export async function ticketAction(
   db: Database, officeId: string, ticketId: string, action: Action, staffId: string, input: ActionInput = {}, now = new Date(), counterId?: string,
-): Promise<Ticket> {
+): Promise<CalledTicket> {
   return ticketActionTx(db, officeId, ticketId, action, staffId, input, now, counterId).catch((err) => {
     if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_BUSY');
     throw err;
@@ -489,7 +622,7 @@ export async function ticketAction(
 
 async function ticketActionTx(
   db: Database, officeId: string, ticketId: string, action: Action, staffId: string, input: ActionInput, now: Date, counterId?: string,
-): Promise<Ticket> {
+): Promise<CalledTicket> {
   if (action === 'complete') {
     const done = await completeInOneStatement(db, officeId, ticketId, staffId, input, now);
     if (done) return done;
@@ -588,11 +721,11 @@ async function ticketActionTx(
  * done, and its visit and event are written from the updated row (the UPDATE locks it; nothing else is read).
  * Returns null when that is not the case, for the general path to handle.
  */
-async function completeInOneStatement(db: Database, officeId: string, ticketId: string, staffId: string, input: ActionInput, now: Date): Promise<Ticket | null> {
+async function completeInOneStatement(db: Database, officeId: string, ticketId: string, staffId: string, input: ActionInput, now: Date): Promise<CalledTicket | null> {
   if (!isUuid(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
   if (input.result && input.result.length > 500) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'result', code: 'tooLong' }]);
   const result = input.result ?? null;
-  const r = await sql<Ticket>`
+  const r = await sql<CalledTicket>`
     with upd as (
       update tickets set status = 'done', done_at = ${now}, result = ${result}, case_id = coalesce(${input.caseId ?? null}::text, case_id), updated_at = ${now}
       where id = ${ticketId} and office_id = ${officeId} and agent_id = ${staffId} and status in ('called', 'serving')
@@ -608,7 +741,7 @@ async function completeInOneStatement(db: Database, officeId: string, ticketId: 
       insert into ticket_events (ticket_id, office_id, kind, counter_id, agent_id, detail, at)
       select id, office_id, 'complete', counter_id, ${staffId}::text, ${JSON.stringify({ ...input })}::jsonb, ${now}::timestamptz from upd
     )
-    select * from upd`.execute(db);
+    select ${CALLED_COLUMNS} from upd`.execute(db);
   return r.rows[0] ?? null;
 }
 

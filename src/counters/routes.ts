@@ -8,7 +8,6 @@ import { sql } from 'kysely';
 import type { AppDeps } from '../http/deps';
 import { AppError } from '../http/errors';
 import { requireStaff, type StaffPrincipal } from '../http/session';
-import { ttlCache } from '../db/ttl-cache';
 import type { Database } from '../db/database';
 import { bilingualRoute } from '../web/render';
 import { pick, type Lang } from '../i18n/index';
@@ -17,14 +16,14 @@ import { ensureDemoCounters } from './demo';
 import { staffingPlan } from './erlang';
 import { createNotifier, notifyTurnNear, type Notifier } from './notify';
 import { mailAppointment } from './reminders';
-import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type Ticket } from './queue';
+import { boardState, callNext, closeCounter, createTicket, estimateFor, getOffice, getTicket, openCounter, openCounters, ticketAction, type CalledTicket, type Ticket } from './queue';
 import { waitStats } from './stats';
 import { MAX_WAIT_SECONDS, QUEUE_CHANNEL, QueueWaiters, SAFETY_SWEEP_MS } from './waiters';
 import { addCounter, addShift, changeCounter, changeShift, removeCounter, removeShift, setAgentProfile } from './team';
 import { localDate } from './time';
 import { CalendarDate, Nullable } from '../http/schema';
 import { withinLimit } from '../http/rate-limit';
-import { callerOffices, officeOwner, publicRoute } from './owners';
+import { callerOffices, loanAt, officeOwner, officeOrgs, publicRoute } from './owners';
 import { ONE_STOP_ORG } from '../http/ownership';
 
 const TAGS = ['counters'];
@@ -45,7 +44,7 @@ const TicketOut = Type.Object({
   estimate: Type.Optional(Type.Union([Type.Null(), Type.Object({ position: Type.Number(), waitMinutes: Nullable(Type.Number()) })])),
 });
 
-export function ticketJson(t: Ticket) {
+export function ticketJson(t: CalledTicket) {
   return {
     id: t.id, number: t.number, status: t.status, serviceId: t.service_id, orgId: t.org_id, pendingServices: t.pending_services, language: t.language,
     priority: t.priority, counterId: t.counter_id, arrivedAt: t.arrived_at.toISOString(), calledAt: t.called_at?.toISOString() ?? null,
@@ -73,28 +72,20 @@ async function requireOfficeStaff(db: Database, request: FastifyRequest, officeI
 
 /**
  * 404 OFFICE_NOT_FOUND unless the office exists and hosts the staff member's organisation (or the one they are lent
- * to). Every queue call asks it, and the answer changes only when an office's partners or an agent's loan change:
- * a process reuses it for 5 s (as it does the office's own description), so such a change reaches every process
- * within 5 s; signing out or losing a role still takes effect at once (the session is read on every request).
+ * to). Every queue call asks it: from the same per-process copies as the ownership check (owners.ts: the office's
+ * organisations, kept 5 s per office and shared by its agents; a loan, read only for an agent of another
+ * organisation), so it reads nothing the ownership hook has not just read. Such a change reaches every process
+ * within 5 s; signing out or losing a role takes effect as src/http/session.ts says.
  */
-const hostsCache = ttlCache<string, boolean>(5_000);
 async function officeHostsStaff(db: Database, staff: StaffPrincipal, officeId: string): Promise<void> {
   if (staff.roles.includes('admin') && staff.orgId === ONE_STOP_ORG) {
     await getOffice(db, officeId); // the office must exist
     return;
   }
-  const hosted = await hostsCache(db, `${staff.id}|${staff.orgId}|${officeId}`, async () => {
-    // one round trip: the office exists, and the staff member's organisation (or the one they are lent to) is hosted there
-    const r = await sql<{ hosted: boolean }>`
-      select exists (
-        select 1 from office_organisations oo
-        where oo.office_id = o.id
-          and (oo.org_id = ${staff.orgId} or oo.org_id = (select lent_to_org_id from agent_loans where staff_id = ${staff.id} and office_id = ${officeId}))
-      ) as hosted
-      from offices o where o.id = ${officeId}`.execute(db);
-    return Boolean(r.rows[0]?.hosted);
-  });
-  if (!hosted) throw new AppError(404, 'OFFICE_NOT_FOUND');
+  const orgs = await officeOrgs(db, officeId);
+  if (orgs?.includes(staff.orgId)) return;
+  const lent = orgs ? await loanAt(db, staff.id, officeId) : null;
+  if (!orgs || lent === null || !orgs.includes(lent)) throw new AppError(404, 'OFFICE_NOT_FOUND');
 }
 
 /** Shared board pollers: one database poll per office per process, fanned out to every SSE client. */

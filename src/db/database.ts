@@ -24,9 +24,10 @@ export interface OpenedDatabase {
   /**
    * LISTEN on `channel` (PostgreSQL: a connection of its own, outside the pool; PGlite: its in-process listener).
    * `onGap` is called after the connection came back from a loss (notifications sent meanwhile are lost: the caller
-   * looks again). Returns a function that stops listening.
+   * looks again). `onLost` is called when the connection is lost (notifications may be missed until `onGap`).
+   * Returns a function that stops listening.
    */
-  listen(channel: string, onNotify: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, onNotify: (payload: string) => void, onGap?: () => void, onLost?: () => void): Promise<() => Promise<void>>;
   /** PGlite only: the underlying instance (for dumps in tests). */
   pglite?: PGlite;
 }
@@ -147,7 +148,7 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenedDatabase> {
         return { rows: r.rows };
       },
       close: () => db.destroy(),
-      listen: (channel, onNotify, onGap) => listenPostgres(url, channel, onNotify, onGap),
+      listen: (channel, onNotify, onGap, onLost) => listenPostgres(url, channel, onNotify, onGap, onLost),
     };
   }
 
@@ -194,7 +195,7 @@ function checkChannel(channel: string): void {
  * PostgreSQL restart, a network cut), it is opened again after 0.5 s, then 1, 2 … up to 10 s apart, and `onGap` is
  * called once it listens again: notifications sent while it was away are lost, so the caller looks at the tables.
  */
-async function listenPostgres(url: string, channel: string, onNotify: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>> {
+async function listenPostgres(url: string, channel: string, onNotify: (payload: string) => void, onGap?: () => void, onLost?: () => void): Promise<() => Promise<void>> {
   checkChannel(channel);
   let stopped = false;
   let client: pg.Client | null = null;
@@ -210,7 +211,10 @@ async function listenPostgres(url: string, channel: string, onNotify: (payload: 
       client = null;
       c.removeAllListeners('end');
       void c.end().catch(() => {});
-      if (!stopped) schedule();
+      if (!stopped) {
+        onLost?.();
+        schedule();
+      }
     };
     c.on('error', lost);
     c.on('end', lost);

@@ -62,6 +62,28 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table rate_limits`.execute(db);
     },
   },
+  '003_sessions_notify': {
+    // A session revoked, deleted or changed tells every process at once (NOTIFY guichet_sessions, payload: the
+    // session's id), so each may keep the sessions it read longer (src/http/session.ts). The function also serves
+    // the staff capability's trigger on staff_users (payload `staff:<id>`). last_seen_at (activity) notifies nothing.
+    async up(db: Kysely<any>) {
+      await sql`
+        create function guichet_session_changed() returns trigger language plpgsql as $$
+        begin
+          perform pg_notify('guichet_sessions', case when tg_table_name = 'sessions' then old.id else 'staff:' || old.id end);
+          return null;
+        end $$;
+        create trigger sessions_changed after update on sessions for each row
+          when (old.revoked_at is distinct from new.revoked_at or old.expires_at is distinct from new.expires_at or old.data is distinct from new.data
+                or old.kind is distinct from new.kind or old.subject_id is distinct from new.subject_id or old.id is distinct from new.id)
+          execute function guichet_session_changed();
+        create trigger sessions_deleted after delete on sessions for each row execute function guichet_session_changed();
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop trigger sessions_changed on sessions; drop trigger sessions_deleted on sessions; drop function guichet_session_changed()`.execute(db);
+    },
+  },
 };
 
 export interface IdempotencyKeysTable {

@@ -149,7 +149,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     });
   }
   installInputChecks(app);
-  installSessions(app, database.db, { secureCookies: config.publicBaseUrl.startsWith('https://') });
+  installSessions(app, database.db, { secureCookies: config.publicBaseUrl.startsWith('https://'), listen: database.listen });
   installOwnership(app);
   installIdempotency(app, database.db);
   await installRateLimits(app, database.db, config.rateLimit);

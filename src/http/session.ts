@@ -70,12 +70,24 @@ export function expectedCsrf(request: FastifyRequest): string | null {
 /**
  * How long a process reuses a session it read (with the staff account). Each authenticated request used to read its
  * session, the one query every request paid for; within this time a process answers from memory. Signing out or
- * rotating a session in this process forgets it at once; a sign-out, a revocation or a staff account deactivated
- * through ANOTHER process takes effect here at most this long after (GUICHET_SESSION_CACHE_MS, default 2000; 0 turns the
- * cache off). Expiry and idle timeout are checked on every request against the clock, cached or not.
+ * rotating a session in this process forgets it at once. A sign-out, a revocation or a staff account changed through
+ * ANOTHER process (or in the database directly) is announced by PostgreSQL (triggers on sessions and staff_users,
+ * NOTIFY guichet_sessions: migrations 050_platform_003 and 150_staff_002) and forgotten here as soon as the
+ * notification arrives (milliseconds after its commit). While this process listens, it keeps a session up to
+ * GUICHET_SESSION_CACHE_LISTENING_MS (default 60000): the bound if a notification were ever missed on a connection
+ * whose loss was not noticed. While it does not listen (not started yet, the listening connection lost: everything
+ * kept is forgotten then, and again once it listens again), up to GUICHET_SESSION_CACHE_MS (default 2000). 0 turns
+ * the cache off. Expiry and idle timeout are checked on every request against the clock, cached or not.
  */
 const SESSION_CACHE_MS = Math.max(0, Number(process.env.GUICHET_SESSION_CACHE_MS ?? 2000));
-const sessionCache = ttlCache<string, Awaited<ReturnType<typeof selectSession>>>(SESSION_CACHE_MS, { maxEntries: 50_000 });
+const SESSION_CACHE_LISTENING_MS = SESSION_CACHE_MS === 0 ? 0 : Math.max(0, Number(process.env.GUICHET_SESSION_CACHE_LISTENING_MS ?? 60_000));
+/** The channel the session triggers notify on (payload: a session id, or `staff:<staff id>`). */
+export const SESSIONS_CHANNEL = 'guichet_sessions';
+type SessionRow = Awaited<ReturnType<typeof selectSession>>;
+const sessionCache = ttlCache<string, SessionRow>(SESSION_CACHE_MS, { maxEntries: 50_000 });
+const listeningCache = ttlCache<string, SessionRow>(SESSION_CACHE_LISTENING_MS, { maxEntries: 50_000 });
+/** The databases whose session changes this process is told of now (and by how many listeners). */
+const listening = new WeakMap<object, number>();
 
 /** The session and, for staff, their account: one round trip (compiled once: src/db/compiled.ts). */
 const sessionRead = reusable((db, p: { id: string }) =>
@@ -104,15 +116,70 @@ function selectSession(db: Database, id: string) {
 }
 
 function readSession(db: Database, id: string) {
-  return SESSION_CACHE_MS === 0 ? selectSession(db, id) : sessionCache(db, id, () => selectSession(db, id));
+  if (SESSION_CACHE_MS === 0) return selectSession(db, id);
+  return (listening.get(db) ? listeningCache : sessionCache)(db, id, () => selectSession(db, id));
 }
 
 /** Forget this process's cached copies of sessions (after a sign-out, a rotation, or a change made in the database). */
 export function forgetSessions(db: Database, ids?: string[]): void {
   sessionCache.forget(db, ids);
+  listeningCache.forget(db, ids);
 }
 
-export function installSessions(app: FastifyInstance, db: Database, opts: { secureCookies: boolean }) {
+/** Listens for changes to sessions and staff accounts (see SESSION_CACHE_LISTENING_MS). */
+type Listen = (channel: string, onNotify: (payload: string) => void, onGap?: () => void, onLost?: () => void) => Promise<() => Promise<void>>;
+
+/**
+ * Keeps this process's session copies in step with the database: a notification forgets the session it names (a
+ * staff account's: every copy, as such changes are rare); the listening connection lost: every copy is forgotten and
+ * the short time applies until it listens again (then everything is forgotten once more: what changed meanwhile was
+ * not announced). Returns a function that stops listening.
+ */
+export async function listenForSessionChanges(db: Database, listen: Listen, log?: { warn: (o: object, m: string) => void }): Promise<() => Promise<void>> {
+  let up = false;
+  const setUp = (v: boolean) => {
+    if (v === up) return;
+    up = v;
+    listening.set(db, (listening.get(db) ?? 0) + (v ? 1 : -1));
+  };
+  let stop: () => Promise<void>;
+  try {
+    stop = await listen(
+      SESSIONS_CHANNEL,
+      (payload) => forgetSessions(db, payload && !payload.startsWith('staff:') ? [payload] : undefined),
+      () => {
+        forgetSessions(db);
+        setUp(true);
+      },
+      () => {
+        setUp(false);
+        forgetSessions(db);
+      },
+    );
+  } catch (err) {
+    log?.warn({ err }, 'session changes not listened to: sessions are kept the short time only');
+    return async () => {};
+  }
+  forgetSessions(db); // read before listening: not announced
+  setUp(true);
+  return async () => {
+    setUp(false);
+    forgetSessions(db);
+    await stop();
+  };
+}
+
+export function installSessions(app: FastifyInstance, db: Database, opts: { secureCookies: boolean; listen?: Listen }) {
+  if (opts.listen && SESSION_CACHE_MS > 0) {
+    const listen = opts.listen;
+    let stop: (() => Promise<void>) | null = null;
+    app.addHook('onReady', async () => {
+      stop = await listenForSessionChanges(db, listen, app.log);
+    });
+    app.addHook('preClose', async () => {
+      await stop?.();
+    });
+  }
   app.decorateRequest('session', null);
   app.decorateRequest('staff', null);
   app.decorateRequest('client', null);
