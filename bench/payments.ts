@@ -29,6 +29,7 @@ import { insertPendingPayments } from '../src/payments/test/pending';
 import { runRemittance } from '../src/payments/remittance';
 import { ledgerTotals, ensureAccounts, payableOf, postEntry, clearing, FEE_REVENUE } from '../src/payments/ledger';
 import { localDate } from '../src/i18n/index';
+import { confirmBatcher } from '../src/payments/confirm-batcher';
 
 const CONNS = Number(process.env.BENCH_CONNS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -92,9 +93,12 @@ try {
     const nodeMs = (cpu.user + cpu.system) / 1000;
     const pgMs = postgresCpuMs() - pg0;
     const per = Math.max(1, confirmed + res.errors);
+    const batches = confirmBatcher(db).stats;
     const avgLock = lockSamples.length ? lockSamples.reduce((x, y) => x + y, 0) / lockSamples.length : 0;
     console.log(`profile: server CPU ${(nodeMs / per).toFixed(2)} ms/confirmation, load generator CPU ${(res.cpuMs / per).toFixed(2)} ms/confirmation (its own process), postgres CPU ${(pgMs / per).toFixed(2)} ms/confirmation, ` +
-      `${(((await commits()) - commits0) / per).toFixed(2)} commits/confirmation, ${avgLock.toFixed(1)} of ${POOL} sessions waiting on a lock on average (${lockSamples.length} samples)`);
+      `${(((await commits()) - commits0) / per).toFixed(2)} commits/confirmation, ${avgLock.toFixed(1)} of ${POOL} sessions waiting on a lock on average (${lockSamples.length} samples); ` +
+      `group commit: ${batches.calls} calls, ${(batches.items / Math.max(1, batches.calls)).toFixed(1)} webhooks a call on average, largest ${batches.largest}, ${batches.fallbacks} fell back to one by one ` +
+      `(GUICHET_CONFIRM_BATCH=${confirmBatcher(db).maxBatch}, GUICHET_CONFIRM_IN_FLIGHT=${confirmBatcher(db).inFlight})`);
   } catch (e) {
     console.log(`profile: not available (${(e as Error).message})`);
   }
