@@ -1,14 +1,18 @@
 /**
  * Group commit of the providers' "payment succeeded" webhooks (docs/decisions/0011). A webhook whose signature was
- * checked is queued; while fewer than `inFlight` confirmation calls are running, the queue (at most `maxBatch` items)
- * goes to the database at once as ONE call of payments_confirm_many (migration 007): one statement, one commit, the
- * accounts' balance shards locked and updated once for the batch. Each caller's promise settles only after that call
- * returned, i.e. after its commit: nothing is answered 200 before it is durable.
+ * checked is queued; the queue (at most `maxBatch` items) goes to the database as ONE call of payments_confirm_many
+ * (migration 007): one statement, one commit, the accounts' balance shards locked and updated once for the batch.
+ * Each caller's promise settles only after that call returned, i.e. after its commit: nothing is answered 200 before
+ * it is durable.
  *
  * Natural batching: no timer. When nothing is in flight a webhook is sent at once (alone: payments_confirm, as
- * before), so a lone confirmation waits for nothing; the webhooks that arrive while calls are in flight make the next
- * batch when one returns. A batch that fails (one bad payment fails the whole statement, and nothing of it is
- * written) is confirmed again one by one, each item with payments_confirm, so only the bad item fails.
+ * before), so a lone confirmation waits for nothing; the webhooks that arrive while a call is in flight make the next
+ * batch when it returns, or sooner, in a call of their own beside it (at most `inFlight` calls), once `minOverlap`
+ * of them wait: under load the database works on one batch while the server answers another, and batches stay
+ * large (fewer, larger calls cost the database less per confirmation; docs/payments.md, session 11).
+ *
+ * A batch that fails (one bad payment fails the whole statement, and nothing of it is written) is confirmed again one
+ * by one, each item with payments_confirm, so only the bad item fails.
  *
  * Exactly once: payments_confirm_many applies the items as if one after another (a payment named twice is confirmed
  * by its first item; an event id seen twice is a duplicate), and two batches sharing a payment queue on its row lock.
@@ -39,8 +43,11 @@ interface Pending extends ConfirmRequest {
 export interface BatcherOptions {
   /** most items in one call (GUICHET_CONFIRM_BATCH, default 128) */
   maxBatch?: number;
-  /** confirmation calls running at once (GUICHET_CONFIRM_IN_FLIGHT, default 2) */
+  /** confirmation calls running at once (GUICHET_CONFIRM_IN_FLIGHT, default 3) */
   inFlight?: number;
+  /** a call beside one already running starts only when this many webhooks wait (GUICHET_CONFIRM_MIN_OVERLAP,
+   * default 16): fewer wait for a running call to return and go with the next batch */
+  minOverlap?: number;
 }
 
 function envInt(name: string, dflt: number, min: number, max: number): number {
@@ -65,14 +72,16 @@ const toResult = (r: Row | undefined): ConfirmResult => {
 export class ConfirmBatcher {
   readonly maxBatch: number;
   readonly inFlight: number;
+  readonly minOverlap: number;
   private queue: Pending[] = [];
   private running = 0;
   /** what was sent: calls, items and batches that fell back to one by one (for tests and the benchmark's profile) */
-  readonly stats = { calls: 0, items: 0, fallbacks: 0, largest: 0 };
+  readonly stats = { calls: 0, items: 0, fallbacks: 0, largest: 0, ms: 0 };
 
   constructor(private readonly db: Database, opts: BatcherOptions = {}) {
     this.maxBatch = opts.maxBatch ?? envInt('GUICHET_CONFIRM_BATCH', 128, 1, 10_000);
-    this.inFlight = opts.inFlight ?? envInt('GUICHET_CONFIRM_IN_FLIGHT', 2, 1, 1_000);
+    this.inFlight = opts.inFlight ?? envInt('GUICHET_CONFIRM_IN_FLIGHT', 3, 1, 1_000);
+    this.minOverlap = opts.minOverlap ?? envInt('GUICHET_CONFIRM_MIN_OVERLAP', 16, 1, 10_000);
   }
 
   /** Confirm one payment named by its provider's reference; settles after the commit that applied it. */
@@ -84,10 +93,12 @@ export class ConfirmBatcher {
   }
 
   private pump(): void {
-    while (this.running < this.inFlight && this.queue.length > 0) {
+    while (this.queue.length > 0 && (this.running === 0 || (this.running < this.inFlight && this.queue.length >= this.minOverlap))) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.running++;
+      const t0 = performance.now();
       this.run(batch).finally(() => {
+        this.stats.ms += performance.now() - t0;
         this.running--;
         this.pump();
       });
