@@ -1,7 +1,7 @@
 /**
  * npm run bench:payments  (PostgreSQL: DATABASE_URL required)
  *
- * 1. Payment confirmations: BENCH_PENDING (150,000) card payments of a two-partner basket (MTO $88 + Ottawa $18 + the
+ * 1. Payment confirmations: BENCH_PENDING (300,000) card payments of a two-partner basket (MTO $88 + Ottawa $18 + the
  *    one-stop's $2 + $1: five legs) are prepared pending; then BENCH_CONNS (64) HTTP connections send the provider's
  *    signed webhooks (development provider format, HMAC) for BENCH_SECONDS (60) from their own process
  *    (bench/payments-load.ts: the load generator does not share the server's event loop): each request verifies the
@@ -37,7 +37,7 @@ import { confirmBatcher } from '../src/payments/confirm-batcher';
 const CONNS = Number(process.env.BENCH_CONNS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const INSERT_SECONDS = Number(process.env.BENCH_INSERT_SECONDS ?? 15);
-const PENDING = Number(process.env.BENCH_PENDING ?? 150_000);
+const PENDING = Number(process.env.BENCH_PENDING ?? 300_000);
 const REMIT_PAYMENTS = Number(process.env.BENCH_REMIT_PAYMENTS ?? 1_000_000);
 const PARTNERS = Number(process.env.BENCH_PARTNERS ?? 50);
 const POOL = Number(process.env.BENCH_POOL ?? CONNS);

@@ -58,6 +58,13 @@ function envInt(name: string, dflt: number, min: number, max: number): number {
   return n;
 }
 
+// read when the server starts: a bad value stops the start rather than failing the first webhook
+const DEFAULTS = {
+  maxBatch: envInt('GUICHET_CONFIRM_BATCH', 128, 1, 10_000),
+  inFlight: envInt('GUICHET_CONFIRM_IN_FLIGHT', 3, 1, 1_000),
+  minOverlap: envInt('GUICHET_CONFIRM_MIN_OVERLAP', 16, 1, 10_000),
+};
+
 type Row = { payment_id: string | null; outcome: string; duplicate: boolean; entry_id: number | string | null };
 const toResult = (r: Row | undefined): ConfirmResult => {
   if (!r) throw new Error('payments: the confirmation call returned no row');
@@ -79,9 +86,9 @@ export class ConfirmBatcher {
   readonly stats = { calls: 0, items: 0, fallbacks: 0, largest: 0, ms: 0 };
 
   constructor(private readonly db: Database, opts: BatcherOptions = {}) {
-    this.maxBatch = opts.maxBatch ?? envInt('GUICHET_CONFIRM_BATCH', 128, 1, 10_000);
-    this.inFlight = opts.inFlight ?? envInt('GUICHET_CONFIRM_IN_FLIGHT', 3, 1, 1_000);
-    this.minOverlap = opts.minOverlap ?? envInt('GUICHET_CONFIRM_MIN_OVERLAP', 16, 1, 10_000);
+    this.maxBatch = opts.maxBatch ?? DEFAULTS.maxBatch;
+    this.inFlight = opts.inFlight ?? DEFAULTS.inFlight;
+    this.minOverlap = opts.minOverlap ?? DEFAULTS.minOverlap;
   }
 
   /** Confirm one payment named by its provider's reference; settles after the commit that applied it. */
