@@ -1,12 +1,15 @@
 /**
  * npm run bench:payments  (PostgreSQL: DATABASE_URL required)
  *
- * 1. Payment confirmations: BENCH_PENDING card payments of a two-partner basket (MTO $88 + Ottawa $18 + the
+ * 1. Payment confirmations: BENCH_PENDING (300,000) card payments of a two-partner basket (MTO $88 + Ottawa $18 + the
  *    one-stop's $2 + $1: five legs) are prepared pending; then BENCH_CONNS (64) HTTP connections send the provider's
  *    signed webhooks (development provider format, HMAC) for BENCH_SECONDS (60) from their own process
  *    (bench/payments-load.ts: the load generator does not share the server's event loop): each request verifies the
- *    signature and makes ONE database call (payments_confirm): the payment and basket marked paid, the entry and its
- *    legs posted (the statement's balance trigger locks the accounts' shards in sorted order), the event recorded.
+ *    signature and is confirmed by the server's group commit (src/payments/confirm-batcher.ts): the webhooks that
+ *    arrive while a call is in flight go together in ONE database call (payments_confirm_many; alone:
+ *    payments_confirm) and one commit: the payments and baskets marked paid, the entries and their legs posted (the
+ *    legs' balance trigger locks the accounts' shards in sorted order), the events recorded; each webhook is answered
+ *    after that commit.
  * 2. In the same run, the same database's raw single-row INSERT rate (autocommit, one row per statement) from the
  *    same number of connections for BENCH_INSERT_SECONDS (15).
  * 3. One remittance over BENCH_REMIT_PAYMENTS (1,000,000) settled payments of BENCH_PARTNERS (50) partners, loaded
@@ -29,11 +32,12 @@ import { insertPendingPayments } from '../src/payments/test/pending';
 import { runRemittance } from '../src/payments/remittance';
 import { ledgerTotals, ensureAccounts, payableOf, postEntry, clearing, FEE_REVENUE } from '../src/payments/ledger';
 import { localDate } from '../src/i18n/index';
+import { confirmBatcher } from '../src/payments/confirm-batcher';
 
 const CONNS = Number(process.env.BENCH_CONNS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const INSERT_SECONDS = Number(process.env.BENCH_INSERT_SECONDS ?? 15);
-const PENDING = Number(process.env.BENCH_PENDING ?? 80_000);
+const PENDING = Number(process.env.BENCH_PENDING ?? 300_000);
 const REMIT_PAYMENTS = Number(process.env.BENCH_REMIT_PAYMENTS ?? 1_000_000);
 const PARTNERS = Number(process.env.BENCH_PARTNERS ?? 50);
 const POOL = Number(process.env.BENCH_POOL ?? CONNS);
@@ -92,9 +96,13 @@ try {
     const nodeMs = (cpu.user + cpu.system) / 1000;
     const pgMs = postgresCpuMs() - pg0;
     const per = Math.max(1, confirmed + res.errors);
+    const batches = confirmBatcher(db).stats;
     const avgLock = lockSamples.length ? lockSamples.reduce((x, y) => x + y, 0) / lockSamples.length : 0;
     console.log(`profile: server CPU ${(nodeMs / per).toFixed(2)} ms/confirmation, load generator CPU ${(res.cpuMs / per).toFixed(2)} ms/confirmation (its own process), postgres CPU ${(pgMs / per).toFixed(2)} ms/confirmation, ` +
-      `${(((await commits()) - commits0) / per).toFixed(2)} commits/confirmation, ${avgLock.toFixed(1)} of ${POOL} sessions waiting on a lock on average (${lockSamples.length} samples)`);
+      `${(((await commits()) - commits0) / per).toFixed(2)} commits/confirmation, ${avgLock.toFixed(1)} of ${POOL} sessions waiting on a lock on average (${lockSamples.length} samples); ` +
+      `group commit: ${batches.calls} calls, ${(batches.items / Math.max(1, batches.calls)).toFixed(1)} webhooks a call on average, largest ${batches.largest}, ` +
+      `${(batches.ms / Math.max(1, batches.calls)).toFixed(1)} ms a call, ${batches.fallbacks} fell back to one by one ` +
+      `(GUICHET_CONFIRM_BATCH=${confirmBatcher(db).maxBatch}, GUICHET_CONFIRM_IN_FLIGHT=${confirmBatcher(db).inFlight}, GUICHET_CONFIRM_MIN_OVERLAP=${confirmBatcher(db).minOverlap})`);
   } catch (e) {
     console.log(`profile: not available (${(e as Error).message})`);
   }

@@ -482,4 +482,102 @@ export const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '007_confirm_many': {
+    // Group commit of webhook confirmations (issue 18's benchmark; docs/decisions/0011): the server queues the
+    // "payment succeeded" webhooks that arrive while a confirmation call is in flight and confirms them together by
+    // ONE call of payments_confirm_many — one statement, one commit — answering each after that commit. It does for
+    // every item what payments_confirm does for one, as if the items were applied one after another in their order:
+    // - each item names a payment by its provider's reference; an unknown one is 'not_found' and records nothing;
+    // - the batch's payments are locked in sorted order first (two batches that share a payment queue, never
+    //   deadlock; the balance shards are locked after them, in sorted order, by the legs' trigger);
+    // - a payment is confirmed only forward (created, pending or failed → succeeded), only if no other payment of its
+    //   basket succeeded, and at most one payment per basket (the first item's) in a batch; the item that confirmed
+    //   it is 'confirmed', any later item naming it 'unchanged';
+    // - the entries are written by one INSERT (posting key 'payment:<id>', so a replay posts nothing) and all their
+    //   legs by one INSERT: the legs' statement-level trigger locks and updates each account's shard ONCE per batch;
+    //   each entry is still checked for balance at commit;
+    // - each event id is recorded once with the outcome of its first item; a later item with that id, or an id
+    //   recorded before, is a duplicate.
+    // Any error fails the whole call (nothing written); the server then confirms that batch's items one by one.
+    async up(db: Kysely<any>) {
+      await sql`
+        create function payments_confirm_many(p_items jsonb, p_now timestamptz, p_day date)
+          returns table (idx integer, payment_id uuid, outcome text, duplicate boolean, entry_id bigint)
+          language plpgsql set enable_seqscan = off as $$
+        declare
+          it_idx integer[]; it_pid uuid[]; it_prov text[]; it_ev text[];
+          c_pid uuid[]; e_ids bigint[]; e_pids uuid[]; ins_prov text[]; ins_ev text[];
+        begin
+          -- the items in their order, each with its payment (null: unknown)
+          select array_agg(i.idx order by i.idx), array_agg(p.id order by i.idx), array_agg(i.provider order by i.idx), array_agg(i.ev order by i.idx)
+            into it_idx, it_pid, it_prov, it_ev
+            from jsonb_to_recordset(p_items) as i(idx integer, provider text, ref text, ev text)
+            left join lateral (select x.id from payments x where x.provider = i.provider and x.provider_ref = i.ref) p on true;
+          -- lock the batch's payments in sorted order
+          perform 1 from payments x where x.id = any(it_pid) order by x.id for update;
+          -- those this batch confirms: in progress, the first of each basket in the batch, none of the basket succeeded
+          select array_agg(f.id) into c_pid from (
+            select distinct on (x.basket_id) x.id
+              from payments x
+              join (select t.pid, min(t.idx) as first from unnest(it_pid, it_idx) t(pid, idx) where t.pid is not null group by t.pid) t on t.pid = x.id
+              where x.status in ('created','pending','failed')
+                and not exists (select 1 from payments o where o.basket_id = x.basket_id and o.status = 'succeeded')
+              order by x.basket_id, t.first
+          ) f;
+          if c_pid is not null then
+            update payments x set status = 'succeeded', confirmed_at = p_now, failure_code = null where x.id = any(c_pid);
+            update payment_baskets b set status = 'paid', paid_at = p_now
+              from payments x where x.id = any(c_pid) and b.id = x.basket_id and b.status = 'open';
+            with e as (
+              insert into journal_entries (event, event_ref, effective_date, memo, posting_key)
+                select 'payment', c::text, p_day, '', 'payment:' || c::text from unnest(c_pid) c order by c
+                on conflict (posting_key) do nothing returning id, event_ref
+            )
+            select array_agg(e.id), array_agg(e.event_ref::uuid) into e_ids, e_pids from e;
+          end if;
+          if e_ids is not null then
+            -- all the legs in one statement: the balance trigger runs once for the batch
+            insert into journal_legs (entry_id, account_id, amount_cents)
+            select l.eid, l.account_id, l.cents from (
+              select e.eid, x.debit_account_id as account_id, x.amount_cents as cents, 0::bigint as n
+                from unnest(e_ids, e_pids) e(eid, pid) join payments x on x.id = e.pid
+              union all
+              select e.eid, c.account_id, -c.amount_cents, c.id
+                from unnest(e_ids, e_pids) e(eid, pid) join payments x on x.id = e.pid join basket_components c on c.basket_id = x.basket_id
+            ) l order by l.eid, l.account_id, l.n;
+          end if;
+          -- each event recorded once, with the outcome of its first item
+          with it as (select * from unnest(it_idx, it_pid, it_prov, it_ev) t(idx, pid, prov, ev) where t.pid is not null),
+          fe as (select distinct on (it.prov, it.ev) it.idx, it.pid, it.prov, it.ev from it order by it.prov, it.ev, it.idx),
+          fp as (select it.pid, min(it.idx) as first from it group by it.pid),
+          ins as (
+            insert into provider_events (provider, event_id, type, payment_id, outcome)
+            select fe.prov, fe.ev, 'payment_succeeded', fe.pid,
+                   case when fp.first = fe.idx and fe.pid = any(coalesce(e_pids, '{}')) then 'confirmed' else 'unchanged' end
+              from fe join fp on fp.pid = fe.pid order by fe.prov, fe.ev
+              on conflict do nothing returning provider, event_id
+          )
+          select array_agg(ins.provider), array_agg(ins.event_id) into ins_prov, ins_ev from ins;
+          return query
+            with it as (select * from unnest(it_idx, it_pid, it_prov, it_ev) t(idx, pid, prov, ev)),
+            fe as (select distinct on (it.prov, it.ev) it.idx, it.prov, it.ev from it where it.pid is not null order by it.prov, it.ev, it.idx),
+            fp as (select it.pid, min(it.idx) as first from it where it.pid is not null group by it.pid),
+            ent as (select * from unnest(e_ids, e_pids) e(eid, pid)),
+            ins as (select * from unnest(ins_prov, ins_ev) n(prov, ev))
+            select it.idx, it.pid,
+                   case when it.pid is null then 'not_found' when fp.first = it.idx and ent.eid is not null then 'confirmed' else 'unchanged' end,
+                   it.pid is not null and not (fe.idx is not distinct from it.idx and exists (select 1 from ins where ins.prov = it.prov and ins.ev = it.ev)),
+                   case when fp.first = it.idx then ent.eid end
+              from it
+              left join fp on fp.pid = it.pid
+              left join fe on fe.prov = it.prov and fe.ev = it.ev
+              left join ent on ent.pid = it.pid
+              order by it.idx;
+        end $$;
+      `.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop function payments_confirm_many(jsonb, timestamptz, date)`.execute(db);
+    },
+  },
 };

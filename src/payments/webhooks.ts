@@ -9,8 +9,8 @@ import { sql } from 'kysely';
 import type { Database } from '../db/database';
 import { AppError } from '../http/errors';
 import { confirmPayment, failPayment } from './checkout';
-import { localDate } from '../i18n/index';
 import { settleProviderRefund } from './refunds';
+import { confirmBatcher } from './confirm-batcher';
 import { WebhookSignatureError, type PaymentProvider, type ProviderEvent } from './providers/types';
 
 export async function handleWebhook(db: Database, provider: PaymentProvider, raw: string, headers: Record<string, string | string[] | undefined>): Promise<{ outcome: string }> {
@@ -25,13 +25,11 @@ export async function handleWebhook(db: Database, provider: PaymentProvider, raw
   if (ev.kind === 'other' && !ev.providerRef) return { outcome: 'ignored' };
   if (ev.kind === 'payment_succeeded') {
     if (!ev.providerRef) throw new AppError(404, 'PAYMENT_NOT_FOUND');
-    // one statement (payments_confirm, migration 006): find the payment, confirm it and post its entry (only forward,
-    // so a duplicate is a no-op), and record the event with its outcome — atomic on its own, no BEGIN/COMMIT
-    const now = new Date();
-    const r = await sql<{ outcome: string; duplicate: boolean }>`
-      select outcome, duplicate from payments_confirm(${provider.name}, ${ev.providerRef}, ${ev.eventId}, ${now}, ${localDate(now)}::date)`.execute(db);
-    const row = r.rows[0];
-    if (!row || row.outcome === 'not_found') throw new AppError(404, 'PAYMENT_NOT_FOUND');
+    // one statement, atomic on its own: find the payment, confirm it and post its entry (only forward, so a duplicate
+    // is a no-op), and record the event with its outcome. The webhooks that arrive meanwhile are confirmed together by
+    // one call and one commit (confirm-batcher.ts, migration 007); this answer waits for that commit.
+    const row = await confirmBatcher(db).confirm({ provider: provider.name, providerRef: ev.providerRef, eventId: ev.eventId });
+    if (row.outcome === 'not_found') throw new AppError(404, 'PAYMENT_NOT_FOUND');
     return { outcome: row.duplicate ? 'duplicate' : row.outcome };
   }
   return db.transaction().execute(async (trx) => {
