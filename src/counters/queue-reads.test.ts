@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import { sql, type KyselyPlugin } from 'kysely';
 import { createTestDb, type TestDatabase } from '../../test/support/db';
 import { DEMO_OFFICE } from './demo';
-import { MEAN_SERVICE_SAMPLE, callNext, createTicket, meanServiceMinutes, openCounter } from './queue';
+import { MEAN_SERVICE_SAMPLE, callNext, callingCounter, createTicket, meanServiceMinutes, openCounter } from './queue';
+import { isEligible, poolingFor } from './routing';
 
 let d: TestDatabase;
 before(async () => {
@@ -76,4 +77,64 @@ test('call next: one statement when nobody waits and in the usual case; with a p
   statements = 0;
   assert.equal((await callNext(db, DEMO_OFFICE, counterId, 'staff-agent')).ticket?.id, regular.id);
   assert.equal(statements, 1);
+});
+
+test("call next, usual case: the statement's eligibility (ELIGIBLE_SQL) is routing.isEligible's, counter by counter", async () => {
+  // The usual statement writes the routing rule again in SQL; this checks the two agree on every kind of counter:
+  // shared or owned, the agent's own organisation or a loan, skills or none, languages given, empty or unset, and
+  // pooled or separate offices. For each, the tickets call-next claims one after another must be exactly those
+  // isEligible accepts, in arrival order.
+  const services = (await sql<{ id: string; owner_org_id: string }>`
+    select id, owner_org_id from services where id in ('demo-health-card', 'demo-driver-licence', 'demo-dog-licence', 'gc-1292') order by id`.execute(d.db)).rows;
+  assert.ok(services.length >= 3, 'demo services');
+  const orgs = [...new Set(services.map((s) => s.owner_org_id))];
+  const agentOrg = (await sql<{ org_id: string }>`select org_id from staff_users where id = 'staff-agent'`.execute(d.db)).rows[0].org_id;
+  const office = (await sql<{ collaboration_model: string }>`select collaboration_model from offices where id = ${DEMO_OFFICE}`.execute(d.db)).rows[0];
+  const counterId = (await sql<{ id: string }>`insert into counters (office_id, label, org_id) values (${DEMO_OFFICE}, 'EQ1', null) returning id`.execute(d.db)).rows[0].id;
+  await openCounter(d.db, DEMO_OFFICE, counterId, 'staff-agent');
+  const configs: Array<{ model: string; counterOrg: string | null; loan: string | null; skills: string[]; languages: string[] | null }> = [
+    { model: 'side_by_side', counterOrg: null, loan: null, skills: [], languages: null },
+    { model: 'side_by_side', counterOrg: orgs[0], loan: null, skills: [], languages: ['en', 'fr'] },
+    { model: 'side_by_side', counterOrg: orgs[0], loan: orgs[1] ?? orgs[0], skills: [], languages: ['fr'] },
+    { model: 'side_by_side', counterOrg: null, loan: null, skills: [services[0].id, services[2].id], languages: [] },
+    { model: 'one_office_one_counter', counterOrg: orgs[0], loan: null, skills: [services[1].id], languages: ['en'] },
+  ];
+  try {
+    for (const [k, cfg] of configs.entries()) {
+      await sql`update tickets set status = 'done' where office_id = ${DEMO_OFFICE} and status in ('waiting', 'called', 'serving')`.execute(d.db);
+      await sql`update offices set collaboration_model = ${cfg.model} where id = ${DEMO_OFFICE}`.execute(d.db);
+      await sql`update counters set org_id = ${cfg.counterOrg} where id = ${counterId}`.execute(d.db);
+      await sql`delete from agent_loans where staff_id = 'staff-agent' and office_id = ${DEMO_OFFICE}`.execute(d.db);
+      if (cfg.loan) await sql`insert into agent_loans (staff_id, office_id, lent_to_org_id) values ('staff-agent', ${DEMO_OFFICE}, ${cfg.loan})`.execute(d.db);
+      await sql`delete from agent_profiles where staff_id = 'staff-agent'`.execute(d.db);
+      if (cfg.languages) await sql`insert into agent_profiles (staff_id, skills, languages) values ('staff-agent', ${cfg.skills}, ${cfg.languages})`.execute(d.db);
+      else if (cfg.skills.length) await sql`insert into agent_profiles (staff_id, skills) values ('staff-agent', ${cfg.skills})`.execute(d.db);
+      // every service in both languages, oldest first
+      const made = (await sql<{ id: string; service_id: string; org_id: string; language: string; queued_at: Date }>`
+        insert into tickets (office_id, day, seq, number, service_id, org_id, language, priority, status, queued_at, waiting_since, arrived_at, channel)
+        select ${DEMO_OFFICE}, current_date, ${6000 + k * 100}::int + row_number() over (), 'E' || (${k * 100}::int + row_number() over ()),
+               s.id, s.owner_org_id, l, 'none', 'waiting', now() - make_interval(mins => 100 - (row_number() over ())::int), now(), now(), 'kiosk'
+        from services s, unnest(array['en', 'fr']) l where s.id = any(${services.map((s) => s.id)}::text[])
+        returning id, service_id, org_id, language, queued_at`.execute(d.db)).rows;
+      const languages = cfg.languages ?? (cfg.skills.length ? ['en', 'fr'] : null);
+      const calling = callingCounter({ id: counterId, org_id: cfg.counterOrg, agent_org: agentOrg, skills: cfg.skills, languages, lent_to_org_id: cfg.loan });
+      const expected = made
+        .sort((a, b) => a.queued_at.getTime() - b.queued_at.getTime())
+        .filter((t) => isEligible({ id: t.id, serviceId: t.service_id, orgId: t.org_id, language: t.language, priority: 'none', queuedAt: t.queued_at.getTime() }, calling, poolingFor(cfg.model)))
+        .map((t) => t.id);
+      const claimed: string[] = [];
+      for (;;) {
+        const r = await callNext(d.db, DEMO_OFFICE, counterId, 'staff-agent');
+        if (!r.ticket) break;
+        claimed.push(r.ticket.id);
+        await sql`update tickets set status = 'done' where id = ${r.ticket.id}`.execute(d.db);
+      }
+      assert.deepEqual(claimed, expected, `counter ${JSON.stringify(cfg)}`);
+      assert.ok(expected.length > 0 && expected.length < made.length || k === 0, `configuration ${k} tells something (${expected.length} of ${made.length})`);
+    }
+  } finally {
+    await sql`update offices set collaboration_model = ${office.collaboration_model} where id = ${DEMO_OFFICE}`.execute(d.db);
+    await sql`delete from agent_loans where staff_id = 'staff-agent' and office_id = ${DEMO_OFFICE}`.execute(d.db);
+    await sql`update tickets set status = 'done' where office_id = ${DEMO_OFFICE} and status in ('waiting', 'called', 'serving')`.execute(d.db);
+  }
 });

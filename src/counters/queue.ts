@@ -419,7 +419,8 @@ interface UsualCallRow extends CounterCtx {
 
 /**
  * A waiting ticket this counter may serve (routing.isEligible, without the target counter: the usual path runs only
- * when no waiting ticket of the office has one), in SQL, over `t` (tickets) and `c` (the counter's row).
+ * when no waiting ticket of the office has one), in SQL, over `t` (tickets) and `c` (the counter's row). The same rule
+ * written twice: queue-reads.test.ts checks the two agree on every kind of counter.
  */
 const ELIGIBLE_SQL = sql.raw(`(c.collaboration_model = 'one_office_one_counter' or c.org_id is null or t.org_id = c.org_id or t.org_id = coalesce(c.lent_to_org_id, c.agent_org))
       and (c.skills is null or cardinality(c.skills) = 0 or t.service_id = any(c.skills))
