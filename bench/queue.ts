@@ -38,7 +38,8 @@
  * Environment: BENCH_TICKETS (100000), BENCH_OFFICES (50), BENCH_COUNTERS (20), BENCH_DAY_SECONDS (960), BENCH_SERVERS (2),
  * BENCH_CONNECTIONS (64, the HTTP keep-alive sockets of the load generator), BENCH_BASELINE_SECONDS (10), BENCH_POOL (6 connections per server process: docs/counters.md, fifth session),
  * BENCH_HISTORY_DAYS (10: previous days of done tickets loaded before the day, see loadHistory), BENCH_WAIT (55),
- * BENCH_FLOOR (1; 0 skips the floor run, and floor_p99_ms and p99_ratio print as NaN).
+ * BENCH_FLOOR (1; 0 skips the floor run, and floor_p99_ms and p99_ratio print as NaN), BENCH_PROFILE_DIR (unset; a folder
+ * where each server process writes a V8 CPU profile when it stops: <dir>/floor/, <dir>/guichet/).
  * Last line: bench:queue tickets=<n> call_next_p99_ms=<x> floor_p99_ms=<x> p99_ratio=<x> idle_polls=<n> rps=<x> baseline_rps=<x> pooled_wait_gain=<x>
  * (rps: requests per second of Guichet's day, drain included; baseline_rps: /healthz of the same processes.)
  */
@@ -321,6 +322,8 @@ type Arrival = { at: number; office: number; service: string; lang: string };
 
 interface DayResult {
   callMs: number[];
+  /** Server-Timing `read` of the same answers (the server's own time for the read and claim) */
+  readMs: number[];
   createMs: number[];
   completeMs: number[];
   requests: number;
@@ -345,7 +348,7 @@ interface DayResult {
 async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], meanServiceMs: number): Promise<DayResult> {
   const portOf = (o: number) => target.ports[o % target.ports.length];
   const idleRecheckMs = meanServiceMs;
-  const r: DayResult = { callMs: [], createMs: [], completeMs: [], requests: 0, errors: 0, created: 0, served: 0, elapsed: 0, emptyAnswers: 0, idleReads: 0, woken: 0, renewals: 0, reads: 0, slowBySecond: new Map(), dayStartWall: Date.now() };
+  const r: DayResult = { callMs: [], readMs: [], createMs: [], completeMs: [], requests: 0, errors: 0, created: 0, served: 0, elapsed: 0, emptyAnswers: 0, idleReads: 0, woken: 0, renewals: 0, reads: 0, slowBySecond: new Map(), dayStartWall: Date.now() };
   const started = performance.now();
   const now = () => performance.now() - started;
   const expo = (mean: number) => -Math.log(1 - Math.random()) * mean;
@@ -407,6 +410,7 @@ async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], mea
         r.reads++;
         const ms = x.ms - (x.hold ?? 0);
         r.callMs.push(ms);
+        r.readMs.push(x.read);
         if (ms > 20) {
           const second = Math.floor(now() / 1000);
           r.slowBySecond.set(second, (r.slowBySecond.get(second) ?? 0) + 1);
@@ -470,6 +474,8 @@ function describeDay(name: string, d: DayResult): void {
     `${name}: call-next (answers that read the queue, time held taken off) p50 ${pct(d.callMs, 0.5).toFixed(1)} ms p90 ${pct(d.callMs, 0.9).toFixed(1)} ms p99 ${pct(d.callMs, 0.99).toFixed(1)} ms max ${pct(d.callMs, 1).toFixed(1)} ms; ` +
       `${d.reads} reads, ${d.emptyAnswers} answers without a ticket (${d.woken} woken, ${d.renewals} waits ended), ${d.idleReads} idle reads`,
   );
+  // Server-Timing `read`: the server's own time for the queue read and claim (the rest is HTTP, plumbing, waiting for a core)
+  console.log(`${name}: call-next read in the server (Server-Timing read) p50 ${pct(d.readMs, 0.5).toFixed(1)} ms p99 ${pct(d.readMs, 0.99).toFixed(1)} ms`);
   const slowTotal = [...d.slowBySecond.values()].reduce((a, b) => a + b, 0);
   const worst = [...d.slowBySecond].sort((a, b) => b[1] - a[1]).slice(0, 5);
   console.log(
@@ -491,14 +497,17 @@ async function main(): Promise<void> {
   const pool = sim.results.find((r) => r.model === 'pooled')!;
   const gain = sep.meanWaitMin / pool.meanWaitMin;
 
-  const child = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: 'server', NODE_ENV: 'test' }, execArgv: process.execArgv, stdio: 'inherit' });
+  // BENCH_PROFILE_DIR: Guichet's server processes write a V8 CPU profile there when they stop (node --cpu-prof)
+  const profiled = (who: string) => (process.env.BENCH_PROFILE_DIR ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, who)}`] : process.execArgv);
+  const serverArgv = profiled('guichet');
+  const child = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: 'server', NODE_ENV: 'test' }, execArgv: serverArgv, stdio: 'inherit' });
   const fixture: Fixture = await new Promise((resolve, reject) => {
     child.once('message', (m: { type: string; fixture: Fixture }) => (m.type === 'ready' ? resolve(m.fixture) : reject(new Error('bad message'))));
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
   const children = [child];
   const forkServer = async (role: string, extra: Record<string, string> = {}): Promise<{ c: ChildProcess; port: number }> => {
-    const c = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: role, BENCH_DB: fixture.databaseUrl, NODE_ENV: 'test', ...extra }, execArgv: process.execArgv, stdio: 'inherit' });
+    const c = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: role, BENCH_DB: fixture.databaseUrl, NODE_ENV: 'test', ...extra }, execArgv: role === 'floor' ? profiled('floor') : serverArgv, stdio: 'inherit' });
     const port = await new Promise<number>((resolve, reject) => {
       c.once('message', (m: { type: string; port: number }) => resolve(m.port));
       c.once('exit', (code) => reject(new Error(`${role} exited ${code}`)));
@@ -567,6 +576,39 @@ async function main(): Promise<void> {
     }
   };
 
+  /**
+   * CPU seconds used so far by PostgreSQL's processes on this machine (/proc, all `postgres` processes, plus what the
+   * postmaster's ended children used), and by this load generator; NaN where /proc is not there. The weather of the
+   * machine: how much of the 2 cores each day's database work took, beside the servers' own.
+   */
+  const pgCpu = (): number => {
+    try {
+      let ticks = 0;
+      for (const pid of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(pid)) continue;
+        let stat: string;
+        try {
+          stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        } catch {
+          continue;
+        }
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (comm !== 'postgres') continue;
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      }
+      return ticks / 100;
+    } catch {
+      return NaN;
+    }
+  };
+  const selfCpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const otherCpu = (name: string, requests: number, pgS: number, genS: number) =>
+    console.log(`${name}: PostgreSQL's CPU ${pgS.toFixed(1)} s, ${((pgS * 1000) / requests).toFixed(3)} ms per request; load generator's CPU ${genS.toFixed(1)} s`);
+
   // 1. The floor's day, on the same database, with as many processes and the same pool each.
   let floorDay: DayResult | null = null;
   if (FLOOR) {
@@ -580,10 +622,13 @@ async function main(): Promise<void> {
     };
     await warmUp(target);
     const before = await cpu(floors.map((f) => f.c));
+    const [pgBefore, genBefore] = [pgCpu(), selfCpu()];
     floorDay = await runDay(target, fixture, arrivals, meanServiceMs);
+    const [pgUsed, genUsed] = [pgCpu() - pgBefore, selfCpu() - genBefore];
     const used = (await cpu(floors.map((f) => f.c))) - before;
     describeDay('floor', floorDay);
     console.log(`floor: server processes' CPU ${used.toFixed(1)} s, ${((used * 1000) / floorDay.requests).toFixed(3)} ms per request`);
+    otherCpu('floor', floorDay.requests, pgUsed, genUsed);
     await stopAll(floors.map((f) => f.c));
   }
 
@@ -605,7 +650,9 @@ async function main(): Promise<void> {
   await warmUp(guichet);
   const usedBefore = await indexUse();
   const cpuBefore = await cpu(children);
+  const [pgBefore, genBefore] = [pgCpu(), selfCpu()];
   const day = await runDay(guichet, fixture, arrivals, meanServiceMs);
+  const [pgUsed, genUsed] = [pgCpu() - pgBefore, selfCpu() - genBefore];
   const cpuAfter = await cpu(children);
   await sleep(1500); // backends send their statistics at most once a second
   const usedAfter = await indexUse();
@@ -653,6 +700,7 @@ async function main(): Promise<void> {
   const serverCpuS = cpuAfter - cpuBefore;
   describeDay('guichet', day);
   console.log(`guichet: server processes' CPU ${serverCpuS.toFixed(1)} s (${((serverCpuS / day.elapsed) * 100).toFixed(0)} % of one core), ${((serverCpuS * 1000) / day.requests).toFixed(3)} ms per request`);
+  otherCpu('guichet', day.requests, pgUsed, genUsed);
   console.log(`tickets: ${arrivals.length} arrived, ${day.created} created, ${day.served} served, ${stopped.total} in the database, ${stopped.notDone} not done`);
   const p99 = pct(day.callMs, 0.99);
   const floorP99 = floorDay ? pct(floorDay.callMs, 0.99) : NaN;

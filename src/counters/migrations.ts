@@ -213,4 +213,16 @@ export const migrations: Record<string, Migration> = {
       await sql`create index if not exists tickets_at_counter on tickets(counter_id) where status in ('called','serving','held')`.execute(db);
     },
   },
+  '006_no_unread_event_index': {
+    // Issue 20 (twelfth session): the ticket log (ticket_events) is written at every step of a ticket (created, called,
+    // done: three rows a ticket) and read by nothing in Guichet by office and time: ticket_events_office_at had no scan
+    // over a bench:queue day, and no query of any capability filters ticket_events by office. Its primary key and
+    // ticket_events_ticket stay (the latter serves the foreign key's cascade and a ticket's own history).
+    async up(db: Kysely<any>) {
+      await sql`drop index if exists ticket_events_office_at`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`create index if not exists ticket_events_office_at on ticket_events(office_id, at)`.execute(db);
+    },
+  },
 };

@@ -5,7 +5,7 @@
  * several) never call the same ticket.
  */
 import { sql } from 'kysely';
-import { reusable } from '../db/compiled';
+import { rawCompilable, reusable } from '../db/compiled';
 import type { Database } from '../db/database';
 import { isUuid } from '../db/ids';
 import { AppError, type FieldError } from '../http/errors';
@@ -436,8 +436,8 @@ const ELIGIBLE_SQL = sql.raw(`(c.collaboration_model = 'one_office_one_counter' 
  * (checked here: not found, not this agent's, busy), whether anything special waits (then nothing was claimed and the
  * general path runs), the claimed ticket's columns and the next few eligible tickets (for "your turn is near").
  */
-function usualCall(p: { officeId: string; counterId: string; staffId: string; now: Date }) {
-  return sql<UsualCallRow>`
+const usualCall = reusable((db, p: { officeId: string; counterId: string; staffId: string; now: Date }) => rawCompilable(db,
+  sql<UsualCallRow>`
     with c as (
       select counters.id, counters.office_id, counters.label, counters.org_id, counters.agent_id, su.org_id as agent_org,
         ap.skills, ap.languages, al.lent_to_org_id, o.collaboration_model,
@@ -474,8 +474,8 @@ function usualCall(p: { officeId: string; counterId: string; staffId: string; no
       k.pending_services as t_pending_services, k.language as t_language, k.priority as t_priority, k.counter_id as t_counter_id,
       k.arrived_at as t_arrived_at, k.called_at as t_called_at, k.served_at as t_served_at, k.done_at as t_done_at,
       k.recalls as t_recalls, k.result as t_result, k.case_id as t_case_id
-    from c left join claimed k on true`;
-}
+    from c left join claimed k on true`),
+);
 
 /**
  * Call next: the routing policy picks, SKIP LOCKED claims. The usual case (no priority or transfer waiting at the
@@ -493,9 +493,8 @@ export async function callNext(
   // `check`: the caller's authorisation, settled before anything is claimed (usually from its cache: no wait)
   if (policy.languageRequired) {
     await check;
-    const row = await usualCall({ officeId, counterId, staffId, now })
-      .execute(db)
-      .then((r) => r.rows[0])
+    const row = await usualCall
+      .first(db, 'default', { officeId, counterId, staffId, now })
       .catch((err) => {
         if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_BUSY');
         throw err;
@@ -725,26 +724,31 @@ async function ticketActionTx(
 async function completeInOneStatement(db: Database, officeId: string, ticketId: string, staffId: string, input: ActionInput, now: Date): Promise<CalledTicket | null> {
   if (!isUuid(ticketId)) throw new AppError(404, 'TICKET_NOT_FOUND');
   if (input.result && input.result.length > 500) throw new AppError(400, 'VALIDATION_ERROR', undefined, undefined, [{ field: 'result', code: 'tooLong' }]);
-  const result = input.result ?? null;
-  const r = await sql<CalledTicket>`
+  return completeStatement.first(db, 'default', {
+    officeId, ticketId, staffId, now, result: input.result ?? null, caseId: input.caseId ?? null, detail: JSON.stringify({ ...input }),
+  }).then((row) => row ?? null);
+}
+
+/** completeInOneStatement's statement, compiled once (src/db/compiled.ts). */
+const completeStatement = reusable((db, p: { officeId: string; ticketId: string; staffId: string; now: Date; result: string | null; caseId: string | null; detail: string }) => rawCompilable(db,
+  sql<CalledTicket>`
     with upd as (
-      update tickets set status = 'done', done_at = ${now}, result = ${result}, case_id = coalesce(${input.caseId ?? null}::text, case_id), updated_at = ${now}
-      where id = ${ticketId} and office_id = ${officeId} and agent_id = ${staffId} and status in ('called', 'serving')
+      update tickets set status = 'done', done_at = ${p.now}, result = ${p.result}, case_id = coalesce(${p.caseId}::text, case_id), updated_at = ${p.now}
+      where id = ${p.ticketId} and office_id = ${p.officeId} and agent_id = ${p.staffId} and status in ('called', 'serving')
         and cardinality(pending_services) = 0
       returning *
     ), v as (
       insert into ticket_visits (ticket_id, office_id, service_id, org_id, counter_id, agent_id, queued_at, called_at, served_at, done_at, outcome, result, case_id, wait_seconds, service_seconds)
-      select id, office_id, service_id, org_id, counter_id, agent_id, waiting_since, called_at, served_at, ${now}::timestamptz, 'served', ${result}::text, ${input.caseId ?? null}::text,
-        extract(epoch from (coalesce(called_at, ${now}::timestamptz) - waiting_since)),
-        extract(epoch from (${now}::timestamptz - coalesce(served_at, called_at)))
+      select id, office_id, service_id, org_id, counter_id, agent_id, waiting_since, called_at, served_at, ${p.now}::timestamptz, 'served', ${p.result}::text, ${p.caseId}::text,
+        extract(epoch from (coalesce(called_at, ${p.now}::timestamptz) - waiting_since)),
+        extract(epoch from (${p.now}::timestamptz - coalesce(served_at, called_at)))
       from upd
     ), e as (
       insert into ticket_events (ticket_id, office_id, kind, counter_id, agent_id, detail, at)
-      select id, office_id, 'complete', counter_id, ${staffId}::text, ${JSON.stringify({ ...input })}::jsonb, ${now}::timestamptz from upd
+      select id, office_id, 'complete', counter_id, ${p.staffId}::text, ${p.detail}::jsonb, ${p.now}::timestamptz from upd
     )
-    select ${CALLED_COLUMNS} from upd`.execute(db);
-  return r.rows[0] ?? null;
-}
+    select ${CALLED_COLUMNS} from upd`),
+);
 
 export interface QueueEstimate {
   position: number;

@@ -17,7 +17,7 @@
  *
  * Both database engines compile with Kysely's PostgreSQL compiler, so one compiled text serves both.
  */
-import { CompiledQuery, type Compilable } from 'kysely';
+import { CompiledQuery, type Compilable, type RawBuilder } from 'kysely';
 import type { Database } from './database';
 
 const STAND_IN = '\u0000guichet:value:';
@@ -90,4 +90,9 @@ export function reusable<P extends Record<string, unknown>, R, S extends string 
     rows: async (db, shape, values) => (await db.executeQuery(bind(db, shape, values))).rows,
     first: async (db, shape, values) => (await db.executeQuery(bind(db, shape, values))).rows[0],
   };
+}
+
+/** A raw `sql` query as a Compilable for reusable(): `reusable((db, p) => rawCompilable(db, sql\`... ${p.x} ...\`))`. */
+export function rawCompilable<R>(db: Database, query: RawBuilder<R>): Compilable<R> {
+  return { compile: () => query.compile(db) };
 }

@@ -13,6 +13,7 @@
  */
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import type { Database } from '../db/database';
 import { ttlCache } from '../db/ttl-cache';
 import { reusable } from '../db/compiled';
@@ -60,10 +61,28 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
 /** The CSRF token of a session: derived from its secret cookie token, so it is bound to that session. */
 export const csrfTokenFor = (sessionToken: string) => crypto.createHmac('sha256', sessionToken).update('guichet-csrf').digest('base64url');
 
+/**
+ * A session token's id (SHA-256, what the database keeps) and CSRF token (HMAC), kept per process for the tokens seen
+ * lately: the two hashes, computed on every request (three times on a form post), were about 4 % of a queue request's
+ * CPU (bench:queue, twelfth session). Bounded: emptied when DERIVED_MAX tokens are kept. It keeps nothing a request
+ * does not already carry; a sign-out drops its token.
+ */
+const DERIVED_MAX = 20_000;
+const derivedByToken = new Map<string, { id: string; csrf: string }>();
+function derived(token: string): { id: string; csrf: string } {
+  let d = derivedByToken.get(token);
+  if (!d) {
+    if (derivedByToken.size >= DERIVED_MAX) derivedByToken.clear();
+    d = { id: sha256(token), csrf: csrfTokenFor(token) };
+    derivedByToken.set(token, d);
+  }
+  return d;
+}
+
 /** The CSRF token this request must carry: its session's, or (signed out) its CSRF cookie's; null if none. */
 export function expectedCsrf(request: FastifyRequest): string | null {
   const token = request.cookies?.[SESSION_COOKIE];
-  if (request.session && token) return csrfTokenFor(token);
+  if (request.session && token) return derived(token).csrf;
   return request.cookies?.[CSRF_COOKIE] ?? null;
 }
 
@@ -85,7 +104,9 @@ const SESSION_CACHE_LISTENING_MS = SESSION_CACHE_MS === 0 ? 0 : Math.max(0, Numb
 export const SESSIONS_CHANNEL = 'guichet_sessions';
 type SessionRow = Awaited<ReturnType<typeof selectSession>>;
 const sessionCache = ttlCache<string, SessionRow>(SESSION_CACHE_MS, { maxEntries: 50_000 });
-const listeningCache = ttlCache<string, SessionRow>(SESSION_CACHE_LISTENING_MS, { maxEntries: 50_000 });
+// Each copy lives 80 to 100 % of the bound, drawn per read: sessions read together (a shift signing in, a process
+// starting) are not all read again in the same second, and none is kept longer than the bound.
+const listeningCache = ttlCache<string, SessionRow>(SESSION_CACHE_LISTENING_MS * 0.8, { maxEntries: 50_000, spread: 0.25 });
 /** The databases whose session changes this process is told of now (and by how many listeners). */
 const listening = new WeakMap<object, number>();
 
@@ -180,6 +201,9 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
       await stop?.();
     });
   }
+  app.addHook('preClose', async () => {
+    await flushTouches(db);
+  });
   app.decorateRequest('session', null);
   app.decorateRequest('staff', null);
   app.decorateRequest('client', null);
@@ -206,7 +230,7 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
 
     const token = cookies[SESSION_COOKIE];
     if (!token) return;
-    const id = sha256(token);
+    const { id, csrf: sessionCsrf } = derived(token);
     const row = await readSession(db, id);
     const now = Date.now();
     if (!row || row.revoked_at || row.expires_at.getTime() < now || row.last_seen_at.getTime() + IDLE_MS < now) {
@@ -215,7 +239,7 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
     }
     request.session = { id, kind: row.kind, subjectId: row.subject_id, data: row.data };
     // forms on pages of a signed-in user carry the session's own token
-    request.csrfValue = csrfTokenFor(token);
+    request.csrfValue = sessionCsrf;
     request.csrfReply = null;
     // Record activity (for the 30-minute idle timeout) at most about once a minute, after 60 to 90 s: each session
     // has its own delay in that range (from its id), so sessions started together (a shift signing in, a benchmark)
@@ -226,14 +250,10 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
       const previous = row.last_seen_at;
       const seen = new Date(now);
       row.last_seen_at = seen;
-      db.updateTable('sessions')
-        .set({ last_seen_at: seen })
-        .where('id', '=', id)
-        .execute()
-        .catch((err) => {
-          if (row.last_seen_at === seen) row.last_seen_at = previous;
-          request.log.warn({ err }, 'session activity not recorded');
-        });
+      touchLater(db, id, seen, (err) => {
+        if (row.last_seen_at === seen) row.last_seen_at = previous;
+        request.log.warn({ err }, 'session activity not recorded');
+      });
     }
     if (row.kind === 'staff') {
       if (row.staff_id && row.staff_active) {
@@ -261,6 +281,48 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
       throw new AppError(403, 'CSRF_INVALID');
     }
   });
+}
+
+/**
+ * Session activity to write, per database: the writes of a process go out together, ONE statement at most every
+ * TOUCH_FLUSH_MS (a statement per session was one round trip in thirty of a queue day: bench:queue, twelfth session).
+ * The request never waits for it; a failed write puts the session's copy back, so a later request tries again.
+ */
+const TOUCH_FLUSH_MS = 1_000;
+const touches = new WeakMap<Database, { pending: Map<string, { at: Date; failed: (err: unknown) => void }>; timer: NodeJS.Timeout | null }>();
+
+function touchLater(db: Database, id: string, at: Date, failed: (err: unknown) => void): void {
+  let t = touches.get(db);
+  if (!t) touches.set(db, (t = { pending: new Map(), timer: null }));
+  t.pending.set(id, { at, failed });
+  if (t.timer) return;
+  const batch = t;
+  batch.timer = setTimeout(() => {
+    batch.timer = null;
+    void flushTouches(db);
+  }, TOUCH_FLUSH_MS);
+  batch.timer.unref();
+}
+
+/** Writes the pending session activity of this database now (also before the app closes). */
+export async function flushTouches(db: Database): Promise<void> {
+  const t = touches.get(db);
+  if (!t || t.pending.size === 0) return;
+  if (t.timer) {
+    clearTimeout(t.timer);
+    t.timer = null;
+  }
+  const batch = [...t.pending];
+  t.pending.clear();
+  const ids = batch.map(([id]) => id);
+  const ats = batch.map(([, v]) => v.at.toISOString());
+  try {
+    await sql`update sessions s set last_seen_at = v.at
+      from unnest(${ids}::text[], ${ats}::timestamptz[]) as v(id, at)
+      where s.id = v.id and s.last_seen_at < v.at`.execute(db);
+  } catch (err) {
+    for (const [, v] of batch) v.failed(err);
+  }
 }
 
 /** Start a new session (rotating any previous one) and set the cookie. */
@@ -298,6 +360,8 @@ export async function endSession(db: Database, request: FastifyRequest, reply: F
     // Signing out everywhere forgets every cached session of this process (they are re-read at the next request).
     forgetSessions(db, everywhere ? undefined : [request.session.id]);
   }
+  const token = request.cookies?.[SESSION_COOKIE];
+  if (token) derivedByToken.delete(token);
   reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
 
