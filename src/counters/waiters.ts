@@ -8,7 +8,7 @@
  * How a new ticket reaches the right agent: once a ticket waits (a new ticket, a transfer, a client sent on to the
  * next service of the visit; after the commit), the process that wrote it calls ticketWaiting(): its own waiting
  * agents are woken at once, and a `NOTIFY counters_queue` tells the other processes (batched: one statement in
- * flight per process, at most one every 50 ms), which LISTEN on a connection of their own. Each process wakes ONE
+ * flight per process, at most one every FLUSH_MS, 250 ms), which LISTEN on a connection of their own. Each process wakes ONE
  * of its waiting agents who may serve that ticket (routing.isEligible: skills, language, organisation, target counter), the one waiting
  * longest.
  * Why not NOTIFY inside the ticket's own statement: PostgreSQL serialises the commits of every transaction that
@@ -39,8 +39,14 @@ export const QUEUE_CHANNEL = 'counters_queue';
 export const MAX_WAIT_SECONDS = 55;
 /** How often each process looks for waiting tickets its waiting agents may serve, whatever the notifications said. */
 export const SAFETY_SWEEP_MS = 30_000;
-/** The shortest time between two notifying statements of a process (its own agents are woken at once). */
-const FLUSH_MS = 50;
+/**
+ * The shortest time between two notifying statements of a process (its own agents are woken at once). Each statement
+ * is a round trip and a commit, and PostgreSQL delivers it to every listening process, the sender's own included:
+ * three wake-ups of a process. At 50 ms a busy office network sent one about every request in ten (bench:queue,
+ * twelfth session); at 250 ms, a fifth of that. An agent held by another process learns of a new ticket at most
+ * about a quarter of a second later, far less than a client takes to reach the counter.
+ */
+export const FLUSH_MS = 250;
 /** How long announcements are kept to check cursors (longer than a wait). */
 const LOG_MS = 120_000;
 /** How long a remembered counter (agent, skills, languages) stands in for a read when a cursor is accepted. */
@@ -136,7 +142,8 @@ export class QueueWaiters {
     this.lastFlush = Date.now();
     const items = this.pending.splice(0);
     try {
-      // payloads stay under PostgreSQL's 8,000 bytes
+      // payloads stay under PostgreSQL's 8,000 bytes; all of them go in ONE statement (one round trip, one commit)
+      const payloads: string[] = [];
       for (let i = 0; i < items.length; ) {
         const chunk: Item[] = [];
         let size = 40;
@@ -144,13 +151,14 @@ export class QueueWaiters {
           size += JSON.stringify(items[i]).length + 1;
           chunk.push(items[i++]);
         }
-        try {
-          // A notification is worth nothing after a crash (nobody listened to it then), so its commit does not wait
-          // for the WAL to reach the disk: the cluster-wide notify lock is held for microseconds, not an fsync.
-          await sql`select set_config('synchronous_commit', 'off', true), pg_notify(${QUEUE_CHANNEL}, ${JSON.stringify({ i: this.instance, t: chunk })})`.execute(this.db!);
-        } catch {
-          /* the database briefly away: the other processes' safety sweeps find these tickets */
-        }
+        payloads.push(JSON.stringify({ i: this.instance, t: chunk }));
+      }
+      try {
+        // A notification is worth nothing after a crash (nobody listened to it then), so its commit does not wait
+        // for the WAL to reach the disk: the cluster-wide notify lock is held for microseconds, not an fsync.
+        await sql`select set_config('synchronous_commit', 'off', true), pg_notify(${QUEUE_CHANNEL}, p) from unnest(${payloads}::text[]) as p`.execute(this.db!);
+      } catch {
+        /* the database briefly away: the other processes' safety sweeps find these tickets */
       }
     } finally {
       this.flushing = false;
