@@ -497,7 +497,7 @@ async function main(): Promise<void> {
   const pool = sim.results.find((r) => r.model === 'pooled')!;
   const gain = sep.meanWaitMin / pool.meanWaitMin;
 
-  // BENCH_PROFILE_DIR: Guichet's server processes write a V8 CPU profile there when they stop (node --cpu-prof)
+  // BENCH_PROFILE_DIR: every server process (floor and Guichet) writes a V8 CPU profile there when it stops (node --cpu-prof)
   const profiled = (who: string) => (process.env.BENCH_PROFILE_DIR ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, who)}`] : process.execArgv);
   const serverArgv = profiled('guichet');
   const child = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: 'server', NODE_ENV: 'test' }, execArgv: serverArgv, stdio: 'inherit' });
@@ -578,12 +578,14 @@ async function main(): Promise<void> {
 
   /**
    * CPU seconds used so far by PostgreSQL's processes on this machine (/proc, all `postgres` processes, plus what the
-   * postmaster's ended children used), and by this load generator; NaN where /proc is not there. The weather of the
+   * postmaster's ended children used; clock ticks of 1/100 s), and by this load generator; NaN where /proc is not there
+   * or no PostgreSQL process runs on this machine (a database elsewhere). The weather of the
    * machine: how much of the 2 cores each day's database work took, beside the servers' own.
    */
   const pgCpu = (): number => {
     try {
       let ticks = 0;
+      let found = false;
       for (const pid of fs.readdirSync('/proc')) {
         if (!/^\d+$/.test(pid)) continue;
         let stat: string;
@@ -594,10 +596,11 @@ async function main(): Promise<void> {
         }
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         if (comm !== 'postgres') continue;
+        found = true;
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
       }
-      return ticks / 100;
+      return found ? ticks / 100 : NaN;
     } catch {
       return NaN;
     }

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, staffCookie, type TestApp } from './support/app';
 import { allMessages } from '../src/i18n/index';
-import { forgetSessions, touchAfterMs } from '../src/http/session';
+import { flushTouches, forgetSessions, touchAfterMs } from '../src/http/session';
 import { waitFor } from './support/wait';
 
 describe('foundation', () => {
@@ -191,6 +191,26 @@ describe('foundation', () => {
     await new Promise((r) => setTimeout(r, 50));
     const after = (await t.db.selectFrom('sessions').select('last_seen_at').where('id', '=', id).executeTakeFirstOrThrow()).last_seen_at;
     assert.equal(after.getTime(), before.getTime());
+  });
+
+  it('writes the activity of several sessions together, later, and never moves a time backwards', async () => {
+    const cookies = [await staffCookie(t.app, 'staff-reviewer'), await staffCookie(t.app, 'staff-agent')];
+    const ids = cookies.map((c) => crypto.createHash('sha256').update(/guichet_sid=([^;]+)/.exec(c)![1]).digest('hex'));
+    const seen = async (id: string) => (await t.db.selectFrom('sessions').select('last_seen_at').where('id', '=', id).executeTakeFirstOrThrow()).last_seen_at.getTime();
+    const old = new Date(Date.now() - 120_000);
+    await t.db.updateTable('sessions').set({ last_seen_at: old }).where('id', 'in', ids).execute();
+    forgetSessions(t.db);
+    // not written by the request itself: it waits for the process's next write (at most a second)
+    assert.equal((await t.app.inject({ url: '/en/staff', headers: { cookie: cookies[0] } })).statusCode, 200);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await seen(ids[0]), old.getTime(), 'not written yet');
+    assert.equal((await t.app.inject({ url: '/en/staff', headers: { cookie: cookies[1] } })).statusCode, 200);
+    // meanwhile the second session was seen elsewhere, later than this process saw it: that time stays
+    const later = new Date(Date.now() + 60_000);
+    await t.db.updateTable('sessions').set({ last_seen_at: later }).where('id', '=', ids[1]).execute();
+    await flushTouches(t.db);
+    assert.ok((await seen(ids[0])) > Date.now() - 10_000, 'the first session written');
+    assert.equal(await seen(ids[1]), later.getTime(), 'the later time kept');
   });
 
   it('spreads the activity writes of sessions started together: each waits its own 60 to 90 s', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sql, type KyselyPlugin } from 'kysely';
 import { createTestDb, type TestDatabase } from '../../test/support/db';
-import { reusable } from './compiled';
+import { rawCompilable, reusable } from './compiled';
 /** A published catalogue status (the column's values; spelled out so that the plumbing's tests import no capability). */
 type ServiceStatus = 'draft' | 'in_review' | 'published' | 'withdrawn';
 
@@ -92,4 +92,20 @@ test('a value used inside an expression or written into the SQL stops the build 
   assert.throws(() => spread.bind(d.db, 'default', { id: 'a' }), /name each one/);
   const literal = reusable((q, p: { id: string }) => q.selectFrom('services').select('id').where('id', '=', sql.lit(p.id)));
   assert.throws(() => literal.bind(d.db, 'default', { id: 'a' }), /written into the SQL text/);
+});
+
+test('a raw sql statement (rawCompilable) is built once too, its values bound in their places; a value written into its text stops it', async () => {
+  const builds = countingBuilds();
+  const db = d.db.withPlugin(builds.plugin);
+  const byOwner = reusable((q, p: { org: string; id: string }) =>
+    rawCompilable(q, sql<{ id: string }>`select id from services where owner_org_id = ${p.org} and id <> ${p.id} order by id limit 1`),
+  );
+  const a = await byOwner.first(db, 'default', { org: 'on-mto', id: '' });
+  const b = await byOwner.first(db, 'default', { org: 'on-moh', id: '' });
+  const again = await byOwner.first(db, 'default', { org: 'on-mto', id: a!.id });
+  assert.ok(a && b && a.id !== b.id, 'each call answers with its own values');
+  assert.notEqual(again?.id, a!.id, 'the second value bound in its own place');
+  assert.equal(builds.count(), 1, 'built once for three calls');
+  const written = reusable((q, p: { org: string }) => rawCompilable(q, sql`select id from services where owner_org_id = '${sql.raw(p.org)}'`));
+  assert.throws(() => written.bind(d.db, 'default', { org: 'on-mto' }), /written into the SQL text/);
 });
