@@ -13,7 +13,8 @@ import { clientCookie, createTestClient } from '../../test/support/clients';
 import { buildApp, type App } from '../http/app';
 import { openDatabase, type OpenedDatabase } from '../db/database';
 import { book, cancel, checkIn, listSlots, walkInStatus } from './appointments';
-import { boardState, createTicket, estimateFor } from './queue';
+import { boardState, closeCounter, createTicket, estimateFor, openCounter } from './queue';
+import { addCounter } from './team';
 import { DEMO_OFFICE } from './demo';
 import { localParts } from './time';
 import { createNotifier } from './notify';
@@ -437,7 +438,8 @@ describe('counters: queue and appointments', () => {
     // with a counter open (the city agent serves the health card), and a ticket for two services
     await api(city, 'POST', `/api/v1/offices/${office}/counters/${counters['3']}/open`);
     two = await createTicket(t.db, office, { services: ['demo-health-card', 'demo-dog-licence'], language: 'en', channel: 'kiosk' });
-    await new Promise((r) => setTimeout(r, 2100)); // the estimate's open-counter read is kept 2 s per office
+    // no wait: the estimate's open counters are kept 10–15 s per office, but a counter opened by this process is
+    // seen at once (forgetOpenCounters)
     const e1 = await estimateFor(t.db, await lastInLine('demo-health-card'));
     const b1 = await boardState(t.db, office);
     const health = b1.services.find((s) => s.serviceId === 'demo-health-card')!;
@@ -460,6 +462,31 @@ describe('counters: queue and appointments', () => {
       for (const id of [tk0.id, two?.id].filter(Boolean) as string[]) await t.db.updateTable('tickets').set({ status: 'abandoned', counter_id: null }).where('id', '=', id).execute();
       await api(city, 'POST', `/api/v1/offices/${office}/counters/${counters['3']}/close`);
     }
+  });
+
+  it('sees a counter this process opens, closes or adds at once in the next estimate (the open counters are otherwise kept 10–15 s)', async () => {
+    // an office of its own, with no counter open: no minutes are promised
+    const tpl = await t.db.selectFrom('offices').selectAll().where('id', '=', 'ottawa-ben-franklin').executeTakeFirstOrThrow();
+    const office = 'estimate-forget-office';
+    await t.db.insertInto('offices').values({ ...tpl, id: office, name_en: 'Estimate office', name_fr: 'Bureau d’estimation', created_at: undefined as any }).execute();
+    await t.db.insertInto('office_services').values({ office_id: office, service_id: 'demo-health-card' }).execute();
+    await t.db.insertInto('office_organisations').values({ office_id: office, org_id: 'guichet' }).execute();
+    await t.db.insertInto('staff_users').values({ id: 'estimate-agent', email: 'estimate-agent@guichet.example', name: 'Estimate agent', org_id: 'guichet', roles: ['agent'], oidc_subject: null }).execute();
+    await t.db.insertInto('agent_profiles').values({ staff_id: 'estimate-agent', skills: [], languages: ['en', 'fr'] }).execute();
+    const first = await addCounter(t.db, office, { label: '1', orgId: null });
+    const waiting = await createTicket(t.db, office, { services: ['demo-health-card'], language: 'en', channel: 'api' });
+    const minutes = async () => (await estimateFor(t.db, waiting))!.waitMinutes;
+    assert.equal(await minutes(), null, 'no open counter: no minutes (and the open counters are now kept by this process)');
+    await openCounter(t.db, office, first.id, 'estimate-agent');
+    assert.equal(typeof (await minutes()), 'number', 'the counter just opened is seen without waiting for the copy to expire');
+    await closeCounter(t.db, office, first.id, 'estimate-agent');
+    assert.equal(await minutes(), null, 'and its closing too');
+    // a counter added is read again as well (here: still no agent at it, so still no minutes, but read anew)
+    const second = await addCounter(t.db, office, { label: '2', orgId: null });
+    await openCounter(t.db, office, second.id, 'estimate-agent');
+    assert.equal(typeof (await minutes()), 'number');
+    await closeCounter(t.db, office, second.id, 'estimate-agent');
+    await t.db.updateTable('tickets').set({ status: 'abandoned' }).where('id', '=', waiting.id).execute();
   });
 
   it('tells whether the office takes walk-ins now: hours (exceptions first) and counters', async () => {

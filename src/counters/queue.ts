@@ -363,7 +363,7 @@ export async function openCounter(db: Database, officeId: string, counterId: str
     await trx.updateTable('counters').set({ agent_id: null, opened_at: null }).where('agent_id', '=', staffId).where('id', '!=', counterId).execute();
     await trx.updateTable('counters').set({ agent_id: staffId, opened_at: now }).where('id', '=', counterId).execute();
     return loadCounter(trx, officeId, counterId);
-  });
+  }).finally(() => forgetOpenCounters(db, officeId));
 }
 
 export async function closeCounter(db: Database, officeId: string, counterId: string, staffId: string) {
@@ -373,7 +373,7 @@ export async function closeCounter(db: Database, officeId: string, counterId: st
     const busy = await trx.selectFrom('tickets').select('id').where('counter_id', '=', counterId).where('status', 'in', ['called', 'serving']).executeTakeFirst();
     if (busy) throw new AppError(409, 'COUNTER_BUSY');
     await trx.updateTable('counters').set({ agent_id: null, opened_at: null }).where('id', '=', counterId).execute();
-  });
+  }).finally(() => forgetOpenCounters(db, officeId));
 }
 
 /** What a call-next or ticket command answer uses of the ticket (their hot statements return these columns, not all 32). */
@@ -838,10 +838,22 @@ export async function estimateFor(db: Database, ticket: Ticket, now = new Date()
   return estimateOf(toWaiting(ticket), waiting, counters, poolingFor(office.collaboration_model), means, now.getTime());
 }
 
-const estimateCountersCache = ttlCache<string, Awaited<ReturnType<typeof openCounters>>>(2_000);
-/** The open counters as a wait estimate sees them: re-read at most every 2 s per office and process. */
+/**
+ * How long a process keeps an office's open counters for wait estimates: 10–15 s (spread, so offices filled together
+ * do not expire together). A change made by this process (a counter opened, closed, added, changed or removed, an
+ * agent lent) is seen at once (forgetOpenCounters); one made by another process within that time. An estimate is
+ * an estimate: a counter opened a few seconds ago elsewhere changes it by minutes at most. At 2 s, this read was one
+ * statement in 25 of bench:queue's day (docs/counters.md, thirteenth session).
+ */
+export const ESTIMATE_COUNTERS_MS = 10_000;
+const estimateCountersCache = ttlCache<string, Awaited<ReturnType<typeof openCounters>>>(ESTIMATE_COUNTERS_MS, { spread: 0.5 });
+/** The open counters as a wait estimate sees them: re-read at most every 10–15 s per office and process. */
 function openCountersForEstimate(db: Database, officeId: string): ReturnType<typeof openCounters> {
   return estimateCountersCache(db, officeId, () => openCounters(db, officeId));
+}
+/** After a change to an office's counters or agents made by this process (no office: an agent's profile, every office). */
+export function forgetOpenCounters(db: Database, officeId?: string): void {
+  estimateCountersCache.forget(db, officeId === undefined ? undefined : [officeId]);
 }
 
 export async function openCounters(db: Database, officeId: string) {

@@ -9,6 +9,7 @@ import { isUuid } from '../db/ids';
 import { AppError, type FieldError } from '../http/errors';
 import type { StaffPrincipal } from '../http/session';
 import { forgetLoans } from './owners';
+import { forgetOpenCounters } from './queue';
 
 /** Roles that may change counters, agent profiles and shifts. */
 export const MANAGER_ROLES = ['manager', 'admin'];
@@ -43,7 +44,9 @@ export async function addCounter(db: Database, officeId: string, input: CounterI
   const exists = await db.selectFrom('counters').select('id').where('office_id', '=', officeId).where('label', '=', label).where('active', '=', true).executeTakeFirst();
   if (exists) throw new AppError(409, 'COUNTER_EXISTS');
   try {
-    return await db.insertInto('counters').values({ office_id: officeId, label, org_id: input.orgId || null, agent_id: null, opened_at: null }).returning(['id', 'label', 'org_id']).executeTakeFirstOrThrow();
+    const row = await db.insertInto('counters').values({ office_id: officeId, label, org_id: input.orgId || null, agent_id: null, opened_at: null }).returning(['id', 'label', 'org_id']).executeTakeFirstOrThrow();
+    forgetOpenCounters(db, officeId);
+    return row;
   } catch (err) {
     // two managers adding the same label at the same time: unique (office_id, label) among active counters
     if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_EXISTS');
@@ -69,6 +72,7 @@ export async function changeCounter(db: Database, officeId: string, counterId: s
       .returning(['id', 'label', 'org_id'])
       .executeTakeFirst();
     if (!row) throw new AppError(404, 'COUNTER_NOT_FOUND');
+    forgetOpenCounters(db, officeId);
     return row;
   } catch (err) {
     if ((err as { code?: string }).code === '23505') throw new AppError(409, 'COUNTER_EXISTS');
@@ -92,7 +96,10 @@ export async function removeCounter(db: Database, officeId: string, counterId: s
     .selectFrom('c')
     .select((eb) => ['c.id', eb.selectFrom('s').select(eb.fn.countAll<number>().as('n')).as('shifts')])
     .executeTakeFirst();
-  if (done) return { id: done.id, shiftsMoved: Number(done.shifts) };
+  if (done) {
+    forgetOpenCounters(db, officeId);
+    return { id: done.id, shiftsMoved: Number(done.shifts) };
+  }
   const c = await db.selectFrom('counters').select(['agent_id']).where('id', '=', counterId).where('office_id', '=', officeId).where('active', '=', true).executeTakeFirst();
   if (!c) throw new AppError(404, 'COUNTER_NOT_FOUND');
   throw new AppError(409, 'COUNTER_IN_USE');
@@ -153,6 +160,7 @@ export async function setAgentProfile(db: Database, officeId: string, staffId: s
     }
   });
   forgetLoans(db);
+  forgetOpenCounters(db);
   return { staffId, skills, languages, lentToOrgId };
 }
 
