@@ -79,8 +79,32 @@ interface Fixture {
   offices: Array<{ id: string; counters: Array<{ id: string; cookie: string; csrf: string }> }>;
 }
 
+/**
+ * Garbage collection in a server process (floor or Guichet): pauses, their total and the longest since the last
+ * question (perf_hooks 'gc' entries), sent with the CPU answer.
+ */
+const gcSeen = { n: 0, ms: 0, max: 0, over5: 0 };
+async function observeGc(): Promise<void> {
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcSeen.n++;
+      gcSeen.ms += e.duration;
+      if (e.duration > gcSeen.max) gcSeen.max = e.duration;
+      if (e.duration > 5) gcSeen.over5++;
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
+/** The CPU answer of a server process: its CPU so far and its garbage collection (the longest pause since the last answer). */
+function cpuAnswer(): { type: 'cpu'; cpu: NodeJS.CpuUsage; gc: typeof gcSeen } {
+  const gc = { ...gcSeen };
+  gcSeen.max = 0;
+  return { type: 'cpu', cpu: process.cpuUsage(), gc };
+}
+
 /** A further server process over the database the first one prepared (BENCH_ROLE=replica, BENCH_DB=<url>). */
 async function replica(): Promise<void> {
+  await observeGc();
   const { database, app } = await benchReplica(process.env.BENCH_DB!, POOL);
   await serveChild(app, () => database.close());
 }
@@ -89,7 +113,7 @@ async function serveChild(app: { listen(o: { port: number; host: string }): Prom
   await app.listen({ port: 0, host: '127.0.0.1' });
   process.send!({ type: 'ready', port: (app.server.address() as { port: number }).port });
   process.on('message', async (m: { type: string }) => {
-    if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
+    if (m.type === 'cpu') process.send!(cpuAnswer());
     if (m.type === 'stop') {
       await app.close();
       await closeDb();
@@ -104,6 +128,7 @@ async function serveChild(app: { listen(o: { port: number; host: string }): Prom
  * could need, on the same tables and indexes. Its waiting agents are woken in memory by creates in this process.
  */
 async function floor(): Promise<void> {
+  await observeGc();
   const { default: Fastify } = await import('fastify');
   const pg = (await import('pg')).default;
   const pool = new pg.Pool({ connectionString: process.env.BENCH_DB, max: POOL, min: POOL, idleTimeoutMillis: 300_000 });
@@ -228,6 +253,7 @@ async function loadHistory(db: import('../src/db/database').Database): Promise<v
 }
 
 async function server(): Promise<void> {
+  await observeGc();
   const { database, config, app, db } = await benchServer(POOL);
   const { csrfTokenFor } = await import('../src/http/session');
   const sha = sha256;
@@ -260,7 +286,7 @@ async function server(): Promise<void> {
   fixture.ports = [fixture.port];
   process.send!({ type: 'ready', fixture });
   process.on('message', async (m: { type: string }) => {
-    if (m.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
+    if (m.type === 'cpu') process.send!(cpuAnswer());
     if (m.type === 'stop') {
       // the day's tickets only (the history's days are two days back or more)
       const today = sql<boolean>`day >= current_date - 1 and channel <> 'floor'`;
@@ -543,19 +569,38 @@ async function main(): Promise<void> {
       `simulated mean wait separate ${sep.meanWaitMin.toFixed(2)} min, pooled ${pool.meanWaitMin.toFixed(2)} min`,
   );
 
-  const cpuOf = (c: ChildProcess) =>
-    new Promise<number>((resolve) => {
-      const on = (m: { type: string; cpu: NodeJS.CpuUsage }) => {
+  const answerOf = (c: ChildProcess) =>
+    new Promise<ReturnType<typeof cpuAnswer>>((resolve) => {
+      const on = (m: ReturnType<typeof cpuAnswer>) => {
         if (m.type === 'cpu') {
           c.off('message', on);
-          resolve((m.cpu.user + m.cpu.system) / 1e6);
+          resolve(m);
         }
       };
       c.on('message', on);
       c.send({ type: 'cpu' });
     });
-  /** CPU seconds used so far by these processes */
-  const cpu = async (cs: ChildProcess[]) => (await Promise.all(cs.map(cpuOf))).reduce((a, b) => a + b, 0);
+  /** The processes' garbage collection so far (pauses, ms) and the longest pause since the last question. */
+  const lastGc = new Map<ChildProcess, typeof gcSeen>();
+  /** CPU seconds used so far by these processes (and their garbage collection, kept for describeGc) */
+  const cpu = async (cs: ChildProcess[]) =>
+    (await Promise.all(cs.map(async (c) => {
+      const a = await answerOf(c);
+      lastGc.set(c, a.gc);
+      return (a.cpu.user + a.cpu.system) / 1e6;
+    }))).reduce((a, b) => a + b, 0);
+  /** Garbage collection of these processes between two cpu() questions (before: the first one's lastGc copies). */
+  const describeGc = (name: string, cs: ChildProcess[], before: Map<ChildProcess, typeof gcSeen>, requests: number) => {
+    let n = 0, ms = 0, max = 0, over5 = 0;
+    for (const c of cs) {
+      const a = lastGc.get(c)!, b = before.get(c)!;
+      n += a.n - b.n;
+      ms += a.ms - b.ms;
+      over5 += a.over5 - b.over5;
+      max = Math.max(max, a.max);
+    }
+    console.log(`${name}: garbage collection in the server processes: ${n} pauses, ${(ms / 1000).toFixed(1)} s in all, ${((ms * 1000) / requests).toFixed(0)} µs per request, longest ${max.toFixed(1)} ms, ${over5} over 5 ms`);
+  };
   const stopAll = async (cs: ChildProcess[]) => {
     const exited = cs.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))));
     for (const c of cs) c.send({ type: 'stop' });
@@ -654,6 +699,7 @@ async function main(): Promise<void> {
     };
     await warmUp(target);
     const before = await cpu(floors.map((f) => f.c));
+    const gcBefore = new Map(lastGc);
     const maintenanceBefore = await maintenance();
     const [pgBefore, genBefore] = [pgCpu(), selfCpu()];
     floorDay = await runDay(target, fixture, arrivals, meanServiceMs);
@@ -662,6 +708,7 @@ async function main(): Promise<void> {
     describeDay('floor', floorDay);
     console.log(`floor: server processes' CPU ${used.toFixed(1)} s, ${((used * 1000) / floorDay.requests).toFixed(3)} ms per request`);
     otherCpu('floor', floorDay.requests, pgUsed, genUsed);
+    describeGc('floor', floors.map((f) => f.c), gcBefore, floorDay.requests);
     await describeMaintenance('floor', maintenanceBefore);
     await stopAll(floors.map((f) => f.c));
     await night();
@@ -683,6 +730,7 @@ async function main(): Promise<void> {
   const usedBefore = await indexUse();
   const maintenanceBefore = await maintenance();
   const cpuBefore = await cpu(children);
+  const gcBefore = new Map(lastGc);
   const [pgBefore, genBefore] = [pgCpu(), selfCpu()];
   const day = await runDay(guichet, fixture, arrivals, meanServiceMs);
   const [pgUsed, genUsed] = [pgCpu() - pgBefore, selfCpu() - genBefore];
@@ -734,6 +782,7 @@ async function main(): Promise<void> {
   describeDay('guichet', day);
   console.log(`guichet: server processes' CPU ${serverCpuS.toFixed(1)} s (${((serverCpuS / day.elapsed) * 100).toFixed(0)} % of one core), ${((serverCpuS * 1000) / day.requests).toFixed(3)} ms per request`);
   otherCpu('guichet', day.requests, pgUsed, genUsed);
+  describeGc('guichet', children, gcBefore, day.requests);
   console.log(`tickets: ${arrivals.length} arrived, ${day.created} created, ${day.served} served, ${stopped.total} in the database, ${stopped.notDone} not done`);
   const p99 = pct(day.callMs, 0.99);
   const floorP99 = floorDay ? pct(floorDay.callMs, 0.99) : NaN;
