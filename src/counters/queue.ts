@@ -845,7 +845,7 @@ export async function estimateFor(db: Database, ticket: Ticket, now = new Date()
  * an estimate: a counter opened a few seconds ago elsewhere changes it by minutes at most. At 2 s, this read was one
  * statement in 25 of bench:queue's day (docs/counters.md, thirteenth session).
  */
-export const ESTIMATE_COUNTERS_MS = 10_000;
+const ESTIMATE_COUNTERS_MS = 10_000;
 const estimateCountersCache = ttlCache<string, Awaited<ReturnType<typeof openCounters>>>(ESTIMATE_COUNTERS_MS, { spread: 0.5 });
 /** The open counters as a wait estimate sees them: re-read at most every 10–15 s per office and process. */
 function openCountersForEstimate(db: Database, officeId: string): ReturnType<typeof openCounters> {
