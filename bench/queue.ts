@@ -40,7 +40,9 @@
  * BENCH_CONNECTIONS (64, the HTTP keep-alive sockets of the load generator), BENCH_BASELINE_SECONDS (10), BENCH_POOL (6 connections per server process: docs/counters.md, fifth session),
  * BENCH_HISTORY_DAYS (10: previous days of done tickets loaded before the day, see loadHistory), BENCH_WAIT (55),
  * BENCH_FLOOR (1; 0 skips the floor run, and floor_p99_ms and p99_ratio print as NaN), BENCH_PROFILE_DIR (unset; a folder
- * where each server process writes a V8 CPU profile when it stops: <dir>/floor/, <dir>/guichet/).
+ * where each server process writes a V8 CPU profile when it stops: <dir>/floor/, <dir>/guichet/), BENCH_HEAP_PROFILE_DIR (unset; a
+ * folder where each server process writes a sampling heap profile of what outlived the young generation),
+ * BENCH_SERVER_FLAGS (Node/V8 flags for every server process, floor and Guichet alike).
  * Last line: bench:queue tickets=<n> call_next_p99_ms=<x> floor_p99_ms=<x> p99_ratio=<x> idle_polls=<n> rps=<x> baseline_rps=<x> pooled_wait_gain=<x>
  * (rps: requests per second of Guichet's day, drain included; baseline_rps: /healthz of the same processes.)
  */
@@ -83,21 +85,45 @@ interface Fixture {
  * Garbage collection in a server process (floor or Guichet): pauses, their total and the longest since the last
  * question (perf_hooks 'gc' entries), sent with the CPU answer.
  */
-const gcSeen = { n: 0, ms: 0, max: 0, over5: 0 };
+const gcSeen = { n: 0, ms: 0, max: 0, over5: 0, majorN: 0, majorMs: 0, majorOver5: 0, heapMb: 0 };
 async function observeGc(): Promise<void> {
-  const { PerformanceObserver } = await import('node:perf_hooks');
+  const heapDir = process.env.BENCH_HEAP_PROFILE_DIR;
+  if (heapDir) {
+    // what outlives a scavenge: allocations sampled, those freed by a young-generation collection left out; written
+    // when the process exits (<dir>/<role>-<pid>.heapprofile, for Chrome DevTools' Memory tab)
+    const inspector = await import('node:inspector');
+    const session = new inspector.Session();
+    session.connect();
+    session.post('HeapProfiler.enable');
+    session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+    process.on('exit', () => {
+      // the in-process session answers synchronously
+      session.post('HeapProfiler.stopSampling', (err, r) => {
+        if (err || !r) return;
+        fs.mkdirSync(heapDir, { recursive: true });
+        fs.writeFileSync(path.join(heapDir, `${process.env.BENCH_ROLE ?? 'main'}-${process.pid}.heapprofile`), JSON.stringify(r.profile));
+      });
+    });
+  }
+  const { PerformanceObserver, constants } = await import('node:perf_hooks');
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gcSeen.n++;
       gcSeen.ms += e.duration;
       if (e.duration > gcSeen.max) gcSeen.max = e.duration;
       if (e.duration > 5) gcSeen.over5++;
+      // a full (mark-compact) collection, as against a scavenge of the young generation
+      if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        gcSeen.majorN++;
+        gcSeen.majorMs += e.duration;
+        if (e.duration > 5) gcSeen.majorOver5++;
+      }
     }
   }).observe({ entryTypes: ['gc'] });
 }
 /** The CPU answer of a server process: its CPU so far and its garbage collection (the longest pause since the last answer). */
 function cpuAnswer(): { type: 'cpu'; cpu: NodeJS.CpuUsage; gc: typeof gcSeen } {
-  const gc = { ...gcSeen };
+  const gc = { ...gcSeen, heapMb: process.memoryUsage().heapUsed / 2 ** 20 };
   gcSeen.max = 0;
   return { type: 'cpu', cpu: process.cpuUsage(), gc };
 }
@@ -525,7 +551,9 @@ async function main(): Promise<void> {
   const gain = sep.meanWaitMin / pool.meanWaitMin;
 
   // BENCH_PROFILE_DIR: every server process (floor and Guichet) writes a V8 CPU profile there when it stops (node --cpu-prof)
-  const profiled = (who: string) => (process.env.BENCH_PROFILE_DIR ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, who)}`] : process.execArgv);
+  // BENCH_SERVER_FLAGS: Node/V8 flags for every server process, floor and Guichet alike (e.g. garbage-collector settings)
+  const serverFlags = (process.env.BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const profiled = (who: string) => [...process.execArgv, ...serverFlags, ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, who)}`] : [])];
   const serverArgv = profiled('guichet');
   const child = fork(process.argv[1], [], { env: { ...process.env, BENCH_ROLE: 'server', NODE_ENV: 'test' }, execArgv: serverArgv, stdio: 'inherit' });
   const fixture: Fixture = await new Promise((resolve, reject) => {
@@ -591,15 +619,20 @@ async function main(): Promise<void> {
     }))).reduce((a, b) => a + b, 0);
   /** Garbage collection of these processes between two cpu() questions (before: the first one's lastGc copies). */
   const describeGc = (name: string, cs: ChildProcess[], before: Map<ChildProcess, typeof gcSeen>, requests: number) => {
-    let n = 0, ms = 0, max = 0, over5 = 0;
+    let n = 0, ms = 0, max = 0, over5 = 0, majorN = 0, majorMs = 0, majorOver5 = 0;
+    const heaps: string[] = [];
     for (const c of cs) {
       const a = lastGc.get(c)!, b = before.get(c)!;
       n += a.n - b.n;
       ms += a.ms - b.ms;
       over5 += a.over5 - b.over5;
       max = Math.max(max, a.max);
+      majorN += a.majorN - b.majorN;
+      majorMs += a.majorMs - b.majorMs;
+      majorOver5 += a.majorOver5 - b.majorOver5;
+      heaps.push(a.heapMb.toFixed(0));
     }
-    console.log(`${name}: garbage collection in the server processes: ${n} pauses, ${(ms / 1000).toFixed(1)} s in all, ${((ms * 1000) / requests).toFixed(0)} µs per request, longest ${max.toFixed(1)} ms, ${over5} over 5 ms`);
+    console.log(`${name}: garbage collection in the server processes: ${n} pauses, ${(ms / 1000).toFixed(1)} s in all, ${((ms * 1000) / requests).toFixed(0)} µs per request, longest ${max.toFixed(1)} ms, ${over5} over 5 ms; of them full (mark-compact) ${majorN}, ${(majorMs / 1000).toFixed(1)} s, ${majorOver5} over 5 ms; heap used at the end ${heaps.join(' and ')} MB`);
   };
   const stopAll = async (cs: ChildProcess[]) => {
     const exited = cs.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))));

@@ -225,4 +225,36 @@ export const migrations: Record<string, Migration> = {
       await sql`create index if not exists ticket_events_office_at on ticket_events(office_id, at)`.execute(db);
     },
   },
+  '007_waiting_index_in_call_order': {
+    // Issue 20 (fourteenth session): call-next takes the first eligible waiting ticket in the order (queued_at, id),
+    // but tickets_waiting held (office_id, queued_at) only, so every call read ALL the office's waiting tickets and
+    // sorted them before claiming the first (twice: the claim and the "your turn is near" look-ahead), and its
+    // "does a priority or a transfer wait?" check read them all a third time. With id in the index the claim walks the
+    // line in order and stops at the first ticket it may lock; the check reads a partial index that holds only the
+    // waiting tickets with a priority or a target counter (usually none: a usual ticket writes no entry into it).
+    async up(db: Kysely<any>) {
+      await sql`drop index if exists tickets_waiting`.execute(db);
+      await sql`create index if not exists tickets_waiting on tickets(office_id, queued_at, id) where status = 'waiting'`.execute(db);
+      await sql`create index if not exists tickets_waiting_special on tickets(office_id) where status = 'waiting' and (priority <> 'none' or target_counter_id is not null)`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop index if exists tickets_waiting_special`.execute(db);
+      await sql`drop index if exists tickets_waiting`.execute(db);
+      await sql`create index if not exists tickets_waiting on tickets(office_id, queued_at) where status = 'waiting'`.execute(db);
+    },
+  },
+  '008_time_ordered_ticket_ids': {
+    // Issue 20 (fourteenth session): tickets and their visits are written all day; with random ids (v4) each new row's
+    // key lands on a random page of its primary key (and of the ticket_id indexes of ticket_events and ticket_visits),
+    // which after each checkpoint costs a full-page image in the write-ahead log. Time-ordered ids
+    // (uuid_time_ordered(), platform migration 004) put them at the end of those indexes. Existing ids stay as they are.
+    async up(db: Kysely<any>) {
+      await sql`alter table tickets alter column id set default uuid_time_ordered()`.execute(db);
+      await sql`alter table ticket_visits alter column id set default uuid_time_ordered()`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`alter table tickets alter column id set default gen_random_uuid()`.execute(db);
+      await sql`alter table ticket_visits alter column id set default gen_random_uuid()`.execute(db);
+    },
+  },
 };

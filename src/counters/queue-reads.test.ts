@@ -138,3 +138,38 @@ test("call next, usual case: the statement's eligibility (ELIGIBLE_SQL) is routi
     await sql`update tickets set status = 'done' where office_id = ${DEMO_OFFICE} and status in ('waiting', 'called', 'serving')`.execute(d.db);
   }
 });
+
+test('tickets and visits get time-ordered ids (UUID v7), and the waiting line is indexed in call order', async () => {
+  const v7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    ids.push((await createTicket(d.db, DEMO_OFFICE, { services: ['demo-health-card'], language: 'en', channel: 'kiosk' })).id);
+    await new Promise((r) => setTimeout(r, 3));
+  }
+  for (const id of ids) {
+    assert.match(id, v7);
+    const ms = parseInt(id.replace(/-/g, '').slice(0, 12), 16); // the first 48 bits: Unix time in milliseconds
+    assert.ok(Math.abs(ms - Date.now()) < 60_000, `${id}: made about now`);
+  }
+  assert.deepEqual([...ids].sort(), ids, 'later tickets sort after earlier ones');
+  const defaults = await sql<{ table_name: string; column_default: string }>`
+    select table_name, column_default from information_schema.columns where column_name = 'id' and table_name in ('tickets', 'ticket_visits') order by 1`.execute(d.db);
+  assert.deepEqual(defaults.rows.map((r) => [r.table_name, r.column_default]), [['ticket_visits', 'uuid_time_ordered()'], ['tickets', 'uuid_time_ordered()']]);
+  const many = await sql<{ id: string }>`select uuid_time_ordered()::text as id from generate_series(1, 2000)`.execute(d.db);
+  assert.equal(new Set(many.rows.map((r) => r.id)).size, 2000, 'no two alike');
+  assert.ok(many.rows.every((r) => v7.test(r.id)));
+  await sql`update tickets set status = 'done' where id = any(${ids}::uuid[])`.execute(d.db);
+
+  // call-next's shapes read the indexes in order: no sort of the line, and the "anything special waiting?" check
+  // reads the partial index of waiting tickets with a priority or a target counter (migration 007)
+  const plan = async (q: ReturnType<typeof sql>) =>
+    d.db.transaction().execute(async (trx) => {
+      await sql`set local enable_seqscan = off`.execute(trx);
+      return (await sql<Record<string, string>>`explain (costs off) ${q}`.execute(trx)).rows.map((r) => Object.values(r)[0]).join('\n');
+    });
+  const pick = await plan(sql`select id from tickets where office_id = ${sql.lit(DEMO_OFFICE)} and status = 'waiting' order by queued_at, id limit 1 for update skip locked`);
+  assert.match(pick, /tickets_waiting\b/);
+  assert.doesNotMatch(pick, /Sort/);
+  const special = await plan(sql`select exists (select 1 from tickets s where s.office_id = ${sql.lit(DEMO_OFFICE)} and s.status = 'waiting' and (s.priority <> 'none' or s.target_counter_id is not null))`);
+  assert.match(special, /tickets_waiting_special/);
+});

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -201,5 +202,22 @@ describe('QueueWaiters', () => {
     const q = w.wait('o1', counter, 'pooled', 5000);
     w.close();
     assert.equal(await q, 'closed');
+  });
+
+  it("lets an agent who leaves go: the answer's connection closing ends the hold and frees its place", async () => {
+    const w = new QueueWaiters();
+    const counter = { counterId: 'c1', counterOrgId: null, agentOrgIds: ['guichet'], skills: ['s1'], languages: ['en'] };
+    const connection = new EventEmitter();
+    const left = w.wait('o1', counter, 'pooled', 5000, connection);
+    const stays = w.wait('o1', { ...counter, counterId: 'c2' }, 'pooled', 5000, new EventEmitter());
+    assert.equal(w.size(), 2);
+    connection.emit('close');
+    assert.equal(await left, 'aborted');
+    assert.equal(w.size(), 1);
+    assert.equal(connection.listenerCount('close'), 0, 'nothing left listening on the connection');
+    // the next ticket goes to the agent still there
+    w.notify(JSON.stringify({ i: 'another-process', t: [['o1', 's1', 'guichet', 'en', null]] }));
+    assert.equal(await stays, 'ticket');
+    w.close();
   });
 });

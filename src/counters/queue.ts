@@ -203,7 +203,7 @@ const ticketInsert = reusable(
           floor(extract(epoch from w.queued_at) * 1000)::bigint, floor(extract(epoch from w.appointment_at) * 1000)::bigint,
           w.target_counter_id) order by w.queued_at, w.id), '[]'::json)
         from (select id, service_id, org_id, language, priority, queued_at, appointment_at, target_counter_id
-              from tickets where office_id = ${p.officeId} and status = 'waiting' order by queued_at limit 999) w)`.as('waiting_before')),
+              from tickets where office_id = ${p.officeId} and status = 'waiting' order by queued_at, id limit 999) w)`.as('waiting_before')),
 );
 
 type WaitingJson = [id: string, serviceId: string, orgId: string, language: string, priority: Priority, queuedAt: number, appointmentAt: number | null, targetCounterId: string | null];
@@ -306,7 +306,7 @@ const counterAndWaitingRead = reusable((db, p: { officeId: string; counterId: st
         floor(extract(epoch from w.queued_at) * 1000)::bigint, floor(extract(epoch from w.appointment_at) * 1000)::bigint,
         w.target_counter_id, not w.near_notified and (w.email is not null or w.phone is not null)) order by w.queued_at, w.id), '[]'::json)
       from (select id, service_id, org_id, language, priority, queued_at, appointment_at, target_counter_id, near_notified, email, phone
-            from tickets where office_id = ${p.officeId} and status = 'waiting' order by queued_at limit 1000) w)`.as('waiting')),
+            from tickets where office_id = ${p.officeId} and status = 'waiting' order by queued_at, id limit 1000) w)`.as('waiting')),
 );
 
 async function loadCounter(db: Trx, officeId: string, counterId: string): Promise<CounterCtx> {
@@ -803,6 +803,7 @@ const waitingRead = reusable((db, p: { officeId: string }) =>
     .where('office_id', '=', p.officeId)
     .where('status', '=', 'waiting')
     .orderBy('queued_at')
+    .orderBy('id')
     .limit(1000),
 );
 
@@ -894,7 +895,7 @@ export async function boardState(db: Database, officeId: string, now = new Date(
       .orderBy('tickets.called_at', 'desc').limit(8).execute(),
     db.selectFrom('tickets')
       .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id', 'pending_services', 'waiting_since'])
-      .where('office_id', '=', officeId).where('status', '=', 'waiting').orderBy('queued_at').limit(1000).execute(),
+      .where('office_id', '=', officeId).where('status', '=', 'waiting').orderBy('queued_at').orderBy('id').limit(1000).execute(),
     openCountersForEstimate(db, officeId), // the same read as the ticket's estimate, so the two agree
     meanServiceMinutes(db, officeId),
     officeServiceTitles(db, officeId),

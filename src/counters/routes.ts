@@ -21,6 +21,7 @@ import { waitStats } from './stats';
 import { MAX_WAIT_SECONDS, QUEUE_CHANNEL, QueueWaiters, SAFETY_SWEEP_MS } from './waiters';
 import { addCounter, addShift, changeCounter, changeShift, removeCounter, removeShift, setAgentProfile } from './team';
 import { localDate } from './time';
+import type { CallingCounter, Pooling } from './routing';
 import { CalendarDate, Nullable } from '../http/schema';
 import { withinLimit } from '../http/rate-limit';
 import { callerOffices, loanAt, officeOwner, officeOrgs, publicRoute } from './owners';
@@ -336,39 +337,45 @@ export async function routes(app: FastifyInstance, deps: AppDeps): Promise<void>
     let read = 0;
     if (held) await check;
     else {
-      const t0 = performance.now();
-      const cursor = waiters.cursor(); // before the read: a ticket announced during it is seen below
-      // the office check runs alongside call-next's reads; nothing is claimed before it passes
-      const r = await callNext(db, officeId, counterId, staff.id, new Date(), undefined, check);
-      read = performance.now() - t0;
-      sendNear(r.near, officeId);
-      waiters.remember(counterId, staff.id, r.calling.counter, r.calling.pooling);
-      // nobody claimed but tickets it may serve were waiting (other counters took the first ones): look again now
-      if (!r.ticket && wait > 0 && r.eligible > 0) {
+      // the read in a function of its own: what it allocates (the row, the result) is not kept by this handler while
+      // the answer is held (seconds; whatever a held request keeps alive outlives the garbage collector's young generation)
+      const looked = await lookForClient(officeId, counterId, staff.id, wait, check);
+      read = looked.read;
+      if (looked.answer) {
         reply.header('server-timing', `read;dur=${read.toFixed(1)}`);
-        return { ticket: null, woken: true };
+        return looked.answer;
       }
-      if (r.ticket || wait <= 0) {
-        reply.header('server-timing', `read;dur=${read.toFixed(1)}`);
-        return { ticket: r.ticket ? ticketJson(r.ticket) : null, ...(r.ticket ? {} : { cursor: waiters.cursor() }) };
-      }
-      // announced while we read: look again at once rather than wait
-      if (waiters.announcedSince(officeId, cursor, r.calling.counter, r.calling.pooling)) {
-        reply.header('server-timing', `read;dur=${read.toFixed(1)}`);
-        return { ticket: null, woken: true };
-      }
-      held = r.calling;
+      held = looked.held;
     }
     const t1 = performance.now();
-    const gone = new AbortController();
-    const onClose = () => gone.abort();
-    reply.raw.once('close', onClose);
-    const why = await waiters.wait(officeId, held.counter, held.pooling, wait * 1000, gone.signal);
-    reply.raw.off('close', onClose);
+    const why = await waiters.wait(officeId, held.counter, held.pooling, wait * 1000, reply.raw);
     reply.header('server-timing', `${read ? `read;dur=${read.toFixed(1)}, ` : ''}hold;dur=${(performance.now() - t1).toFixed(1)}`);
     if (why === 'ticket' || why === 'check') return { ticket: null, woken: true };
     return { ticket: null, woken: false, cursor: waiters.cursor() };
   });
+
+  /**
+   * Call-next's read: claims the next client, or says whom to hold for. `answer`: what to send now; `held`: the
+   * counter to hold the answer for (nobody it may serve waits, and none was announced during the read).
+   */
+  const lookForClient = async (
+    officeId: string, counterId: string, staffId: string, wait: number, check: Promise<unknown>,
+  ): Promise<{ read: number; answer?: object; held: { counter: CallingCounter; pooling: Pooling } }> => {
+    const t0 = performance.now();
+    const cursor = waiters.cursor(); // before the read: a ticket announced during it is seen below
+    // the office check runs alongside call-next's reads; nothing is claimed before it passes
+    const r = await callNext(db, officeId, counterId, staffId, new Date(), undefined, check);
+    const read = performance.now() - t0;
+    sendNear(r.near, officeId);
+    waiters.remember(counterId, staffId, r.calling.counter, r.calling.pooling);
+    const held = r.calling;
+    // nobody claimed but tickets it may serve were waiting (other counters took the first ones): look again now
+    if (!r.ticket && wait > 0 && r.eligible > 0) return { read, answer: { ticket: null, woken: true }, held };
+    if (r.ticket || wait <= 0) return { read, answer: { ticket: r.ticket ? ticketJson(r.ticket) : null, ...(r.ticket ? {} : { cursor: waiters.cursor() }) }, held };
+    // announced while we read: look again at once rather than wait
+    if (waiters.announcedSince(officeId, cursor, r.calling.counter, r.calling.pooling)) return { read, answer: { ticket: null, woken: true }, held };
+    return { read, held };
+  };
 
   const actions: Record<string, 'serve' | 'recall' | 'hold' | 'no_show' | 'complete' | 'transfer' | 'abandon'> = {
     serve: 'serve', recall: 'recall', hold: 'hold', 'no-show': 'no_show', complete: 'complete', transfer: 'transfer', abandon: 'abandon',

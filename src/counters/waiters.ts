@@ -261,10 +261,14 @@ export class QueueWaiters {
     return false;
   }
 
-  /** Hold until a ticket this counter may serve is announced, a gap, the end of `ms`, the signal, or close(). */
-  wait(officeId: string, counter: CallingCounter, pooling: Pooling, ms: number, signal?: AbortSignal): Promise<WakeReason> {
+  /**
+   * Hold until a ticket this counter may serve is announced, a gap, the end of `ms`, close(), or `gone` emitting
+   * 'close' (the HTTP answer's connection closed: the agent left). An emitter, not an AbortSignal: a held request
+   * lives for seconds, and all it keeps alive meanwhile passes through the young generation of the garbage collector
+   * (an AbortController and its signal were a sizeable part of what every held call-next kept).
+   */
+  wait(officeId: string, counter: CallingCounter, pooling: Pooling, ms: number, gone?: Pick<NodeJS.EventEmitter, 'once' | 'off'>): Promise<WakeReason> {
     if (this.closed) return Promise.resolve('closed');
-    if (signal?.aborted) return Promise.resolve('aborted');
     return new Promise<WakeReason>((resolve) => {
       let set = this.byOffice.get(officeId);
       if (!set) this.byOffice.set(officeId, (set = new Set()));
@@ -273,15 +277,15 @@ export class QueueWaiters {
         if (!ws.delete(w)) return;
         if (!ws.size) this.byOffice.delete(officeId);
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        gone?.off('close', onGone);
         if (why === 'ticket' || why === 'check') metrics.woken.inc({ reason: why });
         resolve(why);
       };
       const w: Waiter = { counter, pooling, done: finish };
-      const onAbort = () => finish('aborted');
+      const onGone = () => finish('aborted');
       const timer = setTimeout(() => finish('timeout'), Math.max(0, ms));
       ws.add(w);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      gone?.once('close', onGone);
     });
   }
 

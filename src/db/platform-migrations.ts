@@ -84,6 +84,24 @@ export const migrations: Record<string, Migration> = {
       await sql`drop trigger sessions_changed on sessions; drop trigger sessions_deleted on sessions; drop function guichet_session_changed()`.execute(db);
     },
   },
+  '004_time_ordered_uuid': {
+    // uuid_time_ordered(): a version 7 UUID (RFC 9562): 48 bits of Unix time in milliseconds, then 74 random bits
+    // (from gen_random_uuid). For the ids of tables written all day long (a capability sets it as its column's
+    // default): new keys go to the right-hand end of the primary key's B-tree instead of a random page of it, so a
+    // busy table's index stays in few hot pages and the write-ahead log carries fewer full-page images after each
+    // checkpoint. Still unguessable (74 random bits); it tells when the row was made, which such rows show anyway.
+    // PostgreSQL 18 has uuidv7(); this function gives the same on 15 (CI) and on PGlite alike.
+    async up(db: Kysely<any>) {
+      await sql`
+        create or replace function uuid_time_ordered() returns uuid language sql volatile parallel safe as $$
+          select encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+            placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid
+        $$`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop function if exists uuid_time_ordered()`.execute(db);
+    },
+  },
 };
 
 export interface IdempotencyKeysTable {
