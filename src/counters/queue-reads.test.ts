@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { sql, type KyselyPlugin } from 'kysely';
 import { createTestDb, type TestDatabase } from '../../test/support/db';
 import { DEMO_OFFICE } from './demo';
-import { MEAN_SERVICE_SAMPLE, callNext, callingCounter, createTicket, meanServiceMinutes, openCounter } from './queue';
+import { MEAN_SERVICE_SAMPLE, boardCalledRead, boardWaitingRead, callNext, callingCounter, createTicket, meanServiceMinutes, openCounter, waitingRead } from './queue';
 import { isEligible, poolingFor } from './routing';
 
 let d: TestDatabase;
@@ -172,4 +172,31 @@ test('tickets and visits get time-ordered ids (UUID v7), and the waiting line is
   assert.doesNotMatch(pick, /Sort/);
   const special = await plan(sql`select exists (select 1 from tickets s where s.office_id = ${sql.lit(DEMO_OFFICE)} and s.status = 'waiting' and (s.priority <> 'none' or s.target_counter_id is not null))`);
   assert.match(special, /tickets_waiting_special/);
+});
+
+test('the ticket page’s and the board’s line reads use the waiting line’s index in a generic plan', async () => {
+  // both are prepared statements (src/db/database.ts): after five executions PostgreSQL may keep a generic plan, in
+  // which the bound office is unknown; a partial index (… where status = 'waiting') serves that plan only if the
+  // statement says 'waiting' itself rather than binding it
+  const reads = [
+    ['waitingRead', waitingRead.bind(d.db, 'default', { officeId: DEMO_OFFICE }), /tickets_waiting\b/],
+    ['boardWaitingRead', boardWaitingRead.bind(d.db, 'default', { officeId: DEMO_OFFICE }), /tickets_waiting\b/],
+  ] as const;
+  // the board's tickets at counters: statuses as literals too (which index serves it depends on the table's size)
+  assert.deepEqual(boardCalledRead.bind(d.db, 'default', { officeId: DEMO_OFFICE, day: '2026-12-03' }).parameters, [DEMO_OFFICE, DEMO_OFFICE, '2026-12-03', 8]);
+  for (const [name, q, index] of reads) {
+    assert.ok(!q.parameters.some((v) => ['waiting', 'called', 'serving'].includes(v as string)), `${name}: the status is not bound`);
+    const plan = await d.db.transaction().execute(async (trx) => {
+      await sql`set local enable_seqscan = off`.execute(trx);
+      await sql`set local plan_cache_mode = force_generic_plan`.execute(trx);
+      await sql.raw(`prepare guichet_plan_test as ${q.sql}`).execute(trx);
+      try {
+        return (await sql<Record<string, string>>`explain (costs off) execute guichet_plan_test(${sql.join(q.parameters.map((v) => sql.lit(v)))})`.execute(trx)).rows.map((r) => Object.values(r)[0]).join('\n');
+      } finally {
+        await sql`deallocate guichet_plan_test`.execute(trx);
+      }
+    });
+    assert.match(plan, index, `${name}'s generic plan:\n${plan}`);
+    assert.doesNotMatch(plan, /Sort/, `${name}'s generic plan:\n${plan}`);
+  }
 });

@@ -12,7 +12,7 @@ import { AppError, type FieldError } from '../http/errors';
 import { DEFAULT_POLICY, estimateWaitMinutes, isEligible, poolingFor, rankTickets, type CallingCounter, type Pooling, type Priority, type RoutingPolicy, type WaitingTicket } from './routing';
 import { localDate } from './time';
 import { ttlCache } from '../db/ttl-cache';
-import type { TicketsTable } from './tables';
+import type { TicketStatus, TicketsTable } from './tables';
 import { ticketWaiting } from './waiters';
 import type { Selectable } from 'kysely';
 
@@ -795,13 +795,42 @@ async function computeMeanServiceMinutes(db: Database, officeId: string): Promis
   return new Map(rows.filter((r) => r.avg != null).map((r) => [r.service_id, Math.max(1, Number(r.avg) / 60)]));
 }
 
-/** The office's waiting tickets in order of arrival, at most 1,000 (compiled once: src/db/compiled.ts). */
-const waitingRead = reusable((db, p: { officeId: string }) =>
+/**
+ * The office's waiting tickets in order of arrival, at most 1,000 (compiled once: src/db/compiled.ts). The status is
+ * a literal, not a bound value: the statement is prepared, and a generic plan can use the partial index
+ * `tickets_waiting` (… where status = 'waiting') only when the statement says 'waiting' itself.
+ */
+export const waitingRead = reusable((db, p: { officeId: string }) =>
   db
     .selectFrom('tickets')
     .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id'])
     .where('office_id', '=', p.officeId)
-    .where('status', '=', 'waiting')
+    .where('status', '=', sql.lit('waiting'))
+    .orderBy('queued_at')
+    .orderBy('id')
+    .limit(1000),
+);
+
+/**
+ * The board's tickets at counters: from the office's counters to their current ticket. The statuses are literals (see
+ * waitingRead), so that a generic plan may go through the partial index `tickets_one_current_per_counter` (… where
+ * status in ('called', 'serving')) rather than the office's whole day; the planner chooses by the table's size.
+ */
+export const boardCalledRead = reusable((db, p: { officeId: string; day: string }) =>
+  db.selectFrom('counters').innerJoin('tickets', 'tickets.counter_id', 'counters.id')
+    .select(['tickets.number', 'counters.label', 'tickets.called_at', 'tickets.status', 'tickets.service_id', 'tickets.pending_services'])
+    .where('counters.office_id', '=', p.officeId).where('tickets.office_id', '=', p.officeId).where('tickets.day', '=', p.day)
+    .where('tickets.status', 'in', [sql.lit<TicketStatus>('called'), sql.lit<TicketStatus>('serving')])
+    .orderBy('tickets.called_at', 'desc').limit(8),
+);
+
+/** The board's read of the line: waitingRead's, with the visit's other services and the wait so far. */
+export const boardWaitingRead = reusable((db, p: { officeId: string }) =>
+  db
+    .selectFrom('tickets')
+    .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id', 'pending_services', 'waiting_since'])
+    .where('office_id', '=', p.officeId)
+    .where('status', '=', sql.lit('waiting'))
     .orderBy('queued_at')
     .orderBy('id')
     .limit(1000),
@@ -889,13 +918,8 @@ export async function boardState(db: Database, officeId: string, now = new Date(
   const day = localDate(now, office.timezone);
   const [called, waitingRows, counters, means, titles] = await Promise.all([
     // from the office's counters to their current ticket (tickets_one_current_per_counter), not over the day's tickets
-    db.selectFrom('counters').innerJoin('tickets', 'tickets.counter_id', 'counters.id')
-      .select(['tickets.number', 'counters.label', 'tickets.called_at', 'tickets.status', 'tickets.service_id', 'tickets.pending_services'])
-      .where('counters.office_id', '=', officeId).where('tickets.office_id', '=', officeId).where('tickets.day', '=', day).where('tickets.status', 'in', ['called', 'serving'])
-      .orderBy('tickets.called_at', 'desc').limit(8).execute(),
-    db.selectFrom('tickets')
-      .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id', 'pending_services', 'waiting_since'])
-      .where('office_id', '=', officeId).where('status', '=', 'waiting').orderBy('queued_at').orderBy('id').limit(1000).execute(),
+    boardCalledRead.rows(db, 'default', { officeId, day }),
+    boardWaitingRead.rows(db, 'default', { officeId }),
     openCountersForEstimate(db, officeId), // the same read as the ticket's estimate, so the two agree
     meanServiceMinutes(db, officeId),
     officeServiceTitles(db, officeId),

@@ -106,7 +106,16 @@ function spawnProcess(args: string[], env: Record<string, string>): ChildProcess
   return c;
 }
 
-async function waitHealthy(url: string, timeoutMs = 60_000) {
+/** The child processes' last lines of stderr (warnings aside): put in a failure's message, where CI shows it. */
+function childTail(n = 15): string {
+  if (!fs.existsSync(childLog)) return '(no child stderr)';
+  const lines = fs.readFileSync(childLog, 'utf8').split('\n').filter((l) => l && !/ExperimentalWarning|Deprecation|trace-warnings|oidc-provider WARNING/.test(l));
+  return lines.length ? `child stderr (last lines):\n${lines.slice(-n).join('\n')}` : '(child stderr empty)';
+}
+
+// Generous bounds: CI runs this beside other test files on 2 cores, and a cold start there also restores the
+// catalogue into a new data directory; a bound reached is a failure with the child's stderr in its message.
+async function waitHealthy(url: string, timeoutMs = 120_000) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     try {
@@ -117,7 +126,7 @@ async function waitHealthy(url: string, timeoutMs = 60_000) {
     }
     await sleep(100);
   }
-  throw new Error('server did not become healthy');
+  throw new Error(`server did not become healthy in ${timeoutMs / 1000} s\n${childTail()}`);
 }
 
 function killHard(c: ChildProcess): Promise<void> {
@@ -155,7 +164,7 @@ function assertExactlyOnce(noticeIds: string[], bySub: Map<string, string>, subs
   assert.ok(received >= applied);
 }
 
-test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? 'PostgreSQL: separate worker process' : 'PGlite: server process over a data dir'})`, { timeout: 240_000 }, async () => {
+test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? 'PostgreSQL: separate worker process' : 'PGlite: server process over a data dir'})`, { timeout: 480_000 }, async () => {
   if (!usePg) {
     // prepare a data directory: the seeded catalogue, a client, subscriptions pointing at our partners
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'guichet-crash-'));
@@ -210,9 +219,10 @@ test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? '
     // let it finish
     let bySub = new Map<string, string>();
     let ids: string[] = [];
-    const end = Date.now() + 120_000;
+    const end = Date.now() + 180_000;
     for (;;) {
       const r = await fetch(`${url}/api/v1/me/declarations`, { headers: { cookie } });
+      if (r.status !== 200) throw new Error(`the declarations answered ${r.status}: ${(await r.text()).slice(0, 300)}\n${childTail()}`);
       const decls = (await r.json()).declarations as Array<{ id: string; notices: Array<{ id: string; subscriptionId: string; status: string }> }>;
       const all = decls.flatMap((d) => d.notices);
       if (all.length && all.every((n) => n.status === 'delivered')) {
@@ -222,7 +232,7 @@ test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? '
         assert.ok(accepted.length >= 1);
         break;
       }
-      if (Date.now() > end) throw new Error(`not all delivered: ${JSON.stringify(all.map((n) => n.status))}`);
+      if (Date.now() > end) throw new Error(`not all delivered: ${JSON.stringify(all.map((n) => n.status))}\n${childTail()}`);
       await sleep(300);
     }
     child!.kill('SIGTERM');
@@ -255,11 +265,11 @@ test(`SIGKILL during a fan-out loses nothing and duplicates nothing (${usePg ? '
       await killHard(child!);
       startWorker();
     }
-    const end = Date.now() + 120_000;
+    const end = Date.now() + 180_000;
     for (;;) {
       const pending = await t.db.selectFrom('notices').select('id').where('status', '!=', 'delivered').execute();
       if (!pending.length) break;
-      if (Date.now() > end) throw new Error(`${pending.length} notices not delivered`);
+      if (Date.now() > end) throw new Error(`${pending.length} notices not delivered\n${childTail()}`);
       await sleep(300);
     }
     const all = await t.db.selectFrom('notices').select(['id', 'subscription_id']).execute();
