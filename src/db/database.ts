@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
@@ -84,16 +85,91 @@ export function preparedStatementName(text: string): string | undefined {
   return named;
 }
 
-class PreparingClient extends pg.Client {
+/**
+ * A prepared statement's row description, learnt once per connection (docs/decisions/0013). pg asks PostgreSQL to
+ * describe the result (Describe) on every execution of a prepared statement, and then parses the answer's column
+ * names and builds the row parsers again: for the queue's hot statements (17–32 columns) that was the largest
+ * JavaScript function of a request (bench:queue, fourteenth session) and garbage on every call. A statement prepared
+ * on a connection cannot change its result's columns there (PostgreSQL refuses: "cached plan must not change result
+ * type"), so after the first execution on a connection this query sends Bind and Execute only and reuses what it
+ * learnt; a data row whose width differs from it fails the query instead of being misread, and is forgotten.
+ */
+interface Described {
+  fields: unknown[];
+  parsers: unknown[];
+  prebuilt: Record<string, null>;
+}
+/** Exported for its test only. */
+export const describedByConnection = new WeakMap<object, Map<string, Described>>();
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue: (v: unknown) => unknown };
+
+class DescribedOnceQuery extends (pg.Query as unknown as new (config: object) => any) {
+  private connection: object | null = null;
+  private described: Described | null = null;
+
+  prepare(connection: any): void {
+    this.connection = connection;
+    const known = this.name && this.hasBeenParsed(connection) ? describedByConnection.get(connection)?.get(this.name) : undefined;
+    if (!known) return super.prepare(connection);
+    try {
+      connection.bind({ portal: this.portal, statement: this.name, values: this.values, binary: this.binary, valueMapper: prepareValue });
+    } catch (err) {
+      // as pg does: close the statement's use and report the error (a value that cannot be sent)
+      connection.close({ type: 'S', name: this.name });
+      connection.sync();
+      this.handleError(err, connection);
+      return;
+    }
+    this.described = known;
+    const result = this._result;
+    result.fields = known.fields;
+    result._parsers = known.parsers;
+    result._prebuiltEmptyResultObject = known.prebuilt;
+    this._accumulateRows = this.callback || !this.listeners('row').length;
+    this._getRows(connection, this.rows);
+  }
+
+  handleRowDescription(msg: { fields: unknown[] }): void {
+    super.handleRowDescription(msg);
+    if (!this.name || !this.connection) return;
+    let byName = describedByConnection.get(this.connection);
+    if (!byName) describedByConnection.set(this.connection, (byName = new Map()));
+    const result = this._result;
+    byName.set(this.name, { fields: result.fields, parsers: result._parsers, prebuilt: result._prebuiltEmptyResultObject });
+  }
+
+  handleDataRow(msg: { fields: unknown[] }): void {
+    if (this.described && msg.fields.length !== this.described.fields.length && !this._canceledDueToError) {
+      describedByConnection.get(this.connection!)?.delete(this.name);
+      this._canceledDueToError = new Error(`prepared statement ${this.name}: a row of ${msg.fields.length} columns, described with ${this.described.fields.length}`);
+      return;
+    }
+    super.handleDataRow(msg);
+  }
+}
+
+/** Exported for its test only: pg.Client with prepared statements (named on their second use) described once. */
+export class PreparingClient extends pg.Client {
   // pg's query() has many overloads; Kysely calls query(text, values) and uses the returned promise.
   override query(config: any, values?: any, callback?: any): any {
     if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && callback === undefined) {
       const name = preparedStatementName(config);
-      if (name) return super.query({ text: config, values, name });
+      if (name) {
+        if (describeOnce) {
+          // a submittable query: pg returns it as is, so the promise Kysely expects is made here
+          return new Promise((resolve, reject) => {
+            const q = new DescribedOnceQuery({ text: config, values, name, callback: (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res)) });
+            super.query(q as any);
+          });
+        }
+        return super.query({ text: config, values, name });
+      }
     }
     return super.query(config, values, callback);
   }
 }
+/** GUICHET_PG_DESCRIBE_ONCE=off: describe every execution again (pg's own behaviour), to compare. */
+const describeOnce = process.env.GUICHET_PG_DESCRIBE_ONCE !== 'off';
 
 /**
  * How long an unused pooled PostgreSQL connection stays open: GUICHET_PG_IDLE_MS, default 5 minutes. A value that is
