@@ -11,7 +11,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Database } from '../db/database';
 import { AppError, type FieldError } from '../http/errors';
 import { poolingFor } from './routing';
-import { createTicket, getOffice, type Ticket } from './queue';
+import { createTicket, getOffice, type CreatedTicket, type Ticket } from './queue';
 import { ticketWaiting } from './waiters';
 import type { AppointmentsTable, BookingChannel } from './tables';
 import { hhmmOf, isDate, localParts, minutesOf, zonedTime } from './time';
@@ -247,13 +247,13 @@ export async function reschedule(db: Database, reference: string, startsAt: stri
 }
 
 /** Check-in on arrival: a ticket with appointment priority, due at the appointment time. */
-export async function checkIn(db: Database, officeId: string, reference: string, now = new Date()): Promise<{ appointment: Appointment; ticket: Ticket }> {
+export async function checkIn(db: Database, officeId: string, reference: string, now = new Date()): Promise<{ appointment: Appointment; ticket: CreatedTicket }> {
   const r = await checkInTx(db, officeId, reference, now);
   ticketWaiting(r.ticket); // committed: wake an agent who may serve it (src/counters/waiters.ts)
   return r;
 }
 
-function checkInTx(db: Database, officeId: string, reference: string, now: Date): Promise<{ appointment: Appointment; ticket: Ticket }> {
+function checkInTx(db: Database, officeId: string, reference: string, now: Date): Promise<{ appointment: Appointment; ticket: CreatedTicket }> {
   return db.transaction().execute(async (trx) => {
     const a = await lockAppointment(trx, reference);
     if (a.office_id !== officeId) throw new AppError(404, 'APPOINTMENT_NOT_FOUND');

@@ -117,7 +117,7 @@ describe("the create answer's line (lineAtCreate)", () => {
     assert.equal(lineReads, 1, 'used once: the next estimate reads the line');
     assert.deepEqual(atCreate, read, 'the same estimate as from a read');
 
-    const late: Ticket = await create('demo-health-card');
+    const late = await create('demo-health-card');
     await sleep(1_100);
     lineReads = 0;
     const after1s = await estimateFor(db, late);

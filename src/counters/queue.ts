@@ -114,6 +114,12 @@ async function logEvent(db: Trx, e: { ticket_id: string; office_id: string; kind
  * createTicket's statement (compiled once: src/db/compiled.ts): draws the day's number, inserts the ticket and logs
  * the event.
  */
+/** The columns a create returns (CreatedTicket): not the whole row, whose 32 columns pg would read on every create. */
+const CREATED_COLUMNS = [
+  'id', 'office_id', 'number', 'status', 'service_id', 'org_id', 'pending_services', 'language', 'priority', 'counter_id', 'arrived_at', 'called_at',
+  'served_at', 'done_at', 'recalls', 'result', 'case_id', 'queued_at', 'appointment_at', 'target_counter_id',
+] as const;
+
 const ticketInsert = reusable(
   (
     db,
@@ -178,7 +184,7 @@ const ticketInsert = reusable(
               sql<Date>`${p.now}::timestamptz`.as('updated_at'),
             ]),
           )
-          .returningAll(),
+          .returning(CREATED_COLUMNS),
       )
       .with('e', (qc) =>
         qc
@@ -208,7 +214,7 @@ const ticketInsert = reusable(
 
 type WaitingJson = [id: string, serviceId: string, orgId: string, language: string, priority: Priority, queuedAt: number, appointmentAt: number | null, targetCounterId: string | null];
 /** The line a ticket joined, as its create statement saw it: used once, by the create answer's estimate. */
-const lineAtCreate = new WeakMap<Ticket, { at: number; waiting: WaitingTicket[] }>();
+const lineAtCreate = new WeakMap<object, { at: number; waiting: WaitingTicket[] }>();
 /** How long after its create a ticket's line may stand in for a read (the create answer's estimate). */
 const LINE_AT_CREATE_MS = 1_000;
 
@@ -218,7 +224,7 @@ const LINE_AT_CREATE_MS = 1_000;
  * number, inserts the ticket and logs the event. The per-office, per-day counter row is locked only for the length
  * of that statement, so arrivals at a busy office do not queue behind each other's transactions.
  */
-export async function createTicket(db: Database, officeId: string, input: NewTicket, now = new Date(), trx?: Trx, check?: Promise<unknown>): Promise<Ticket> {
+export async function createTicket(db: Database, officeId: string, input: NewTicket, now = new Date(), trx?: Trx, check?: Promise<unknown>): Promise<CreatedTicket> {
   validateNew(input);
   const exec = trx ?? db;
   // `check`: the caller's authorisation, read in parallel with the office and its services, settled before writing
@@ -250,14 +256,14 @@ export async function createTicket(db: Database, officeId: string, input: NewTic
   });
   if (!row) throw new Error('ticket not written');
   const { waiting_before: before, ...ticket } = row;
-  lineAtCreate.set(ticket as Ticket, {
+  lineAtCreate.set(ticket, {
     at: Date.now(),
     waiting: before.map(([id, serviceId, orgId, language, priority, queuedAt, appointmentAt, targetCounterId]) => ({ id, serviceId, orgId, language, priority, queuedAt, appointmentAt, targetCounterId })),
   });
   // committed (no transaction of the caller's): wake an agent who may serve it (src/counters/waiters.ts); a caller
   // with its own transaction calls ticketWaiting after its commit
-  if (!trx) ticketWaiting(ticket as Ticket);
-  return ticket as Ticket;
+  if (!trx) ticketWaiting(ticket);
+  return ticket;
 }
 
 export async function getTicket(db: Database, officeId: string, ticketId: string): Promise<Ticket> {
@@ -381,6 +387,8 @@ export type CalledTicket = Pick<
   Ticket,
   'id' | 'office_id' | 'number' | 'status' | 'service_id' | 'org_id' | 'pending_services' | 'language' | 'priority' | 'counter_id' | 'arrived_at' | 'called_at' | 'served_at' | 'done_at' | 'recalls' | 'result' | 'case_id'
 >;
+/** What a create answers with: the ticket as the API shows it, and what its wait estimate and the waiters need. */
+export type CreatedTicket = CalledTicket & Pick<Ticket, 'queued_at' | 'appointment_at' | 'target_counter_id'>;
 /** The claim's RETURNING list (CalledTicket). */
 const CALLED_COLUMNS = sql.raw('id, office_id, number, status, service_id, org_id, pending_services, language, priority, counter_id, arrived_at, called_at, served_at, done_at, recalls, result, case_id');
 
@@ -853,7 +861,7 @@ export function estimateOf(me: WaitingTicket, all: WaitingTicket[], counters: Es
 }
 
 /** Position and estimated wait of a waiting ticket (estimateOf over the office's waiting line). */
-export async function estimateFor(db: Database, ticket: Ticket, now = new Date()): Promise<QueueEstimate | null> {
+export async function estimateFor(db: Database, ticket: Pick<Ticket, 'status' | 'office_id' | 'id' | 'service_id' | 'org_id' | 'language' | 'priority' | 'queued_at' | 'appointment_at' | 'target_counter_id'>, now = new Date()): Promise<QueueEstimate | null> {
   if (ticket.status !== 'waiting') return null;
   // just created: the line its create statement saw, plus itself (one read fewer per ticket); else read the line
   const line = lineAtCreate.get(ticket);
