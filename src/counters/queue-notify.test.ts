@@ -92,7 +92,7 @@ describe("the create answer's line (lineAtCreate)", () => {
     let lineReads = 0;
     // reads of the office's waiting line (estimateFor's own read, told by its columns), counted as executed (a
     // query compiled once is built on its first call only: src/db/compiled.ts)
-    const LINE_COLUMNS = 'id,service_id,org_id,language,priority,queued_at,appointment_at,target_counter_id';
+    const LINE_COLUMNS = 'id,service_id,org_id,language,priority,queued_at,appointment_at,target_counter_id,pending_services,waiting_since';
     const counting: KyselyPlugin = {
       transformQuery: (a) => a.node,
       transformResult: async (a) => {

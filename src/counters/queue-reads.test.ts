@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { sql, type KyselyPlugin } from 'kysely';
 import { createTestDb, type TestDatabase } from '../../test/support/db';
 import { DEMO_OFFICE } from './demo';
-import { MEAN_SERVICE_SAMPLE, boardCalledRead, boardWaitingRead, callNext, callingCounter, createTicket, meanServiceMinutes, openCounter, waitingRead } from './queue';
+import { CREATED_COLUMNS, MEAN_SERVICE_SAMPLE, boardCalledRead, callNext, callingCounter, createTicket, meanServiceMinutes, openCounter, waitingRead } from './queue';
 import { isEligible, poolingFor } from './routing';
 
 let d: TestDatabase;
@@ -174,13 +174,12 @@ test('tickets and visits get time-ordered ids (UUID v7), and the waiting line is
   assert.match(special, /tickets_waiting_special/);
 });
 
-test('the ticket page’s and the board’s line reads use the waiting line’s index in a generic plan', async () => {
-  // both are prepared statements (src/db/database.ts): after five executions PostgreSQL may keep a generic plan, in
+test('the line read (ticket page, board) uses the waiting line’s index in a generic plan', async () => {
+  // a prepared statement (src/db/database.ts): after five executions PostgreSQL may keep a generic plan, in
   // which the bound office is unknown; a partial index (… where status = 'waiting') serves that plan only if the
   // statement says 'waiting' itself rather than binding it
   const reads = [
     ['waitingRead', waitingRead.bind(d.db, 'default', { officeId: DEMO_OFFICE }), /tickets_waiting\b/],
-    ['boardWaitingRead', boardWaitingRead.bind(d.db, 'default', { officeId: DEMO_OFFICE }), /tickets_waiting\b/],
   ] as const;
   // the board's tickets at counters: statuses as literals too (which index serves it depends on the table's size)
   assert.deepEqual(boardCalledRead.bind(d.db, 'default', { officeId: DEMO_OFFICE, day: '2026-12-03' }).parameters, [DEMO_OFFICE, DEMO_OFFICE, '2026-12-03', 8]);
@@ -198,5 +197,17 @@ test('the ticket page’s and the board’s line reads use the waiting line’s 
     });
     assert.match(plan, index, `${name}'s generic plan:\n${plan}`);
     assert.doesNotMatch(plan, /Sort/, `${name}'s generic plan:\n${plan}`);
+  }
+});
+
+test('a create returns the columns its answer, estimate and waiters use, not the whole ticket (contact details stay in the table)', async () => {
+  const t = await createTicket(d.db, DEMO_OFFICE, { services: ['demo-health-card'], language: 'en', email: 'camille@example.ca', phone: '613-555-0100', channel: 'kiosk' });
+  try {
+    assert.deepEqual(Object.keys(t).sort(), [...CREATED_COLUMNS].sort());
+    assert.ok(!('email' in t) && !('phone' in t));
+    assert.equal(t.status, 'waiting');
+    assert.ok(t.queued_at instanceof Date);
+  } finally {
+    await sql`update tickets set status = 'done' where id = ${t.id}`.execute(d.db);
   }
 });

@@ -110,16 +110,21 @@ async function logEvent(db: Trx, e: { ticket_id: string; office_id: string; kind
     .execute();
 }
 
+/** The columns of a ticket as the API shows it (CalledTicket): what a claim, a complete and a create return. */
+const ANSWER_COLUMNS = [
+  'id', 'office_id', 'number', 'status', 'service_id', 'org_id', 'pending_services', 'language', 'priority', 'counter_id', 'arrived_at', 'called_at',
+  'served_at', 'done_at', 'recalls', 'result', 'case_id',
+] as const;
+/**
+ * The columns a create returns (CreatedTicket): the answer's and what its estimate and the waiters need, not the
+ * whole 32-column row (pg reads every column returned).
+ */
+export const CREATED_COLUMNS = [...ANSWER_COLUMNS, 'queued_at', 'appointment_at', 'target_counter_id'] as const;
+
 /**
  * createTicket's statement (compiled once: src/db/compiled.ts): draws the day's number, inserts the ticket and logs
  * the event.
  */
-/** The columns a create returns (CreatedTicket): not the whole row, whose 32 columns pg would read on every create. */
-const CREATED_COLUMNS = [
-  'id', 'office_id', 'number', 'status', 'service_id', 'org_id', 'pending_services', 'language', 'priority', 'counter_id', 'arrived_at', 'called_at',
-  'served_at', 'done_at', 'recalls', 'result', 'case_id', 'queued_at', 'appointment_at', 'target_counter_id',
-] as const;
-
 const ticketInsert = reusable(
   (
     db,
@@ -390,7 +395,7 @@ export type CalledTicket = Pick<
 /** What a create answers with: the ticket as the API shows it, and what its wait estimate and the waiters need. */
 export type CreatedTicket = CalledTicket & Pick<Ticket, 'queued_at' | 'appointment_at' | 'target_counter_id'>;
 /** The claim's RETURNING list (CalledTicket). */
-const CALLED_COLUMNS = sql.raw('id, office_id, number, status, service_id, org_id, pending_services, language, priority, counter_id, arrived_at, called_at, served_at, done_at, recalls, result, case_id');
+const CALLED_COLUMNS = sql.raw(ANSWER_COLUMNS.join(', '));
 
 export interface CallResult {
   ticket: CalledTicket | null;
@@ -804,14 +809,15 @@ async function computeMeanServiceMinutes(db: Database, officeId: string): Promis
 }
 
 /**
- * The office's waiting tickets in order of arrival, at most 1,000 (compiled once: src/db/compiled.ts). The status is
- * a literal, not a bound value: the statement is prepared, and a generic plan can use the partial index
- * `tickets_waiting` (… where status = 'waiting') only when the statement says 'waiting' itself.
+ * The office's waiting tickets in order of arrival, at most 1,000 (compiled once: src/db/compiled.ts): the ticket
+ * page's estimate and the board. The status is a literal, not a bound value: the statement is prepared, and a
+ * generic plan can use the partial index `tickets_waiting` (… where status = 'waiting') only when the statement says
+ * 'waiting' itself.
  */
 export const waitingRead = reusable((db, p: { officeId: string }) =>
   db
     .selectFrom('tickets')
-    .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id'])
+    .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id', 'pending_services', 'waiting_since'])
     .where('office_id', '=', p.officeId)
     .where('status', '=', sql.lit('waiting'))
     .orderBy('queued_at')
@@ -832,17 +838,6 @@ export const boardCalledRead = reusable((db, p: { officeId: string; day: string 
     .orderBy('tickets.called_at', 'desc').limit(8),
 );
 
-/** The board's read of the line: waitingRead's, with the visit's other services and the wait so far. */
-export const boardWaitingRead = reusable((db, p: { officeId: string }) =>
-  db
-    .selectFrom('tickets')
-    .select(['id', 'service_id', 'org_id', 'language', 'priority', 'queued_at', 'appointment_at', 'target_counter_id', 'pending_services', 'waiting_since'])
-    .where('office_id', '=', p.officeId)
-    .where('status', '=', sql.lit('waiting'))
-    .orderBy('queued_at')
-    .orderBy('id')
-    .limit(1000),
-);
 
 type EstimateCounter = Awaited<ReturnType<typeof openCounters>>[number];
 
@@ -927,7 +922,7 @@ export async function boardState(db: Database, officeId: string, now = new Date(
   const [called, waitingRows, counters, means, titles] = await Promise.all([
     // from the office's counters to their current ticket (tickets_one_current_per_counter), not over the day's tickets
     boardCalledRead.rows(db, 'default', { officeId, day }),
-    boardWaitingRead.rows(db, 'default', { officeId }),
+    waitingRead.rows(db, 'default', { officeId }),
     openCountersForEstimate(db, officeId), // the same read as the ticket's estimate, so the two agree
     meanServiceMinutes(db, officeId),
     officeServiceTitles(db, officeId),

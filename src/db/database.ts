@@ -94,6 +94,8 @@ export function preparedStatementName(text: string): string | undefined {
  * type"), so after the first execution on a connection this query sends Bind and Execute only and reuses what it
  * learnt; a data row whose width differs from it fails the query instead of being misread, and is forgotten.
  */
+/** GUICHET_PG_DESCRIBE_ONCE=off: describe every execution again (pg's own behaviour), to compare. */
+const describeOnce = process.env.GUICHET_PG_DESCRIBE_ONCE !== 'off';
 interface Described {
   fields: unknown[];
   parsers: unknown[];
@@ -168,8 +170,6 @@ export class PreparingClient extends pg.Client {
     return super.query(config, values, callback);
   }
 }
-/** GUICHET_PG_DESCRIBE_ONCE=off: describe every execution again (pg's own behaviour), to compare. */
-const describeOnce = process.env.GUICHET_PG_DESCRIBE_ONCE !== 'off';
 
 /**
  * How long an unused pooled PostgreSQL connection stays open: GUICHET_PG_IDLE_MS, default 5 minutes. A value that is
