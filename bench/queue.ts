@@ -20,14 +20,20 @@
  * The servers run in child processes (BENCH_SERVERS, default 2: one per core, as production runs Node; both over
  * the same database, each office's calls going to one of them); the load generator runs here.
  *
- * The floor (issue 20): in the same invocation, the same day (the same arrivals, the same agents' behaviour) first runs
+ * The floor (issue 20): in the same invocation, the same day (the same arrivals, the same agents' behaviour) also runs
  * against a floor server: BENCH_SERVERS processes of Fastify with a pg pool of BENCH_POOL each, over the same
  * PostgreSQL database, tables and indexes, whose create is ONE INSERT into tickets, whose call-next is ONE
  * `UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`, and whose complete is one UPDATE: no
  * session, no routing, no events, no visits, no notification (its waiting agents are woken in memory by the creates
- * of their own process, which office affinity makes exact). call_next_p99_ms / floor_p99_ms is the ratio: the machine's
- * weather cancels out. The floor runs first, so Guichet's day runs on a table that the floor's day has grown; between
- * the two days a night (VACUUM ANALYZE and a checkpoint, as after the history) starts both days alike.
+ * of their own process, which office affinity makes exact). call_next_p99_ms / floor_p99_ms is the ratio.
+ * In turn, slice by slice (docs/decisions/0014): the day is cut into slices of BENCH_SLICE_SECONDS (120) of its time, and
+ * each slice's arrivals run against the floor and then Guichet, or Guichet and then the floor (each first in half of
+ * the slices), each until every ticket of the slice is served; a target's p99 is over all its slices. Both thus run
+ * in the same minutes of the machine's weather, which a floor's whole day followed by Guichet's did not give (on one
+ * commit the quarter day's ratio moved from 1.10 to 3.69 within an hour). Both sets of server processes live all day;
+ * each target's CPU while the other runs is printed (its background work). A night (VACUUM ANALYZE and a checkpoint,
+ * as after the history) comes before the day. BENCH_SLICE_SECONDS=0: the old order, the floor's whole day, a night,
+ * then Guichet's.
  *
  * Waiting agents (issue 20): an agent with nobody to call asks call-next with `?wait=BENCH_WAIT` (55 s): the server
  * holds the answer until a ticket comes (woken) or the wait ends (then the agent asks again with the answer's cursor,
@@ -39,7 +45,7 @@
  * Environment: BENCH_TICKETS (100000), BENCH_OFFICES (50), BENCH_COUNTERS (20), BENCH_DAY_SECONDS (960), BENCH_SERVERS (2),
  * BENCH_CONNECTIONS (64, the HTTP keep-alive sockets of the load generator), BENCH_BASELINE_SECONDS (10), BENCH_POOL (6 connections per server process: docs/counters.md, fifth session),
  * BENCH_HISTORY_DAYS (10: previous days of done tickets loaded before the day, see loadHistory), BENCH_WAIT (55),
- * BENCH_FLOOR (1; 0 skips the floor run, and floor_p99_ms and p99_ratio print as NaN), BENCH_PROFILE_DIR (unset; a folder
+ * BENCH_FLOOR (1; 0 skips the floor run, and floor_p99_ms and p99_ratio print as NaN), BENCH_SLICE_SECONDS (120), BENCH_PROFILE_DIR (unset; a folder
  * where each server process writes a V8 CPU profile when it stops: <dir>/floor/, <dir>/guichet/), BENCH_HEAP_PROFILE_DIR (unset; a
  * folder where each server process writes a sampling heap profile of what outlived the young generation),
  * BENCH_SERVER_FLAGS (Node/V8 flags for every server process, floor and Guichet alike).
@@ -68,6 +74,9 @@ const POOL = Number(process.env.BENCH_POOL ?? 6);
 const HISTORY_DAYS = Math.max(0, Number(process.env.BENCH_HISTORY_DAYS ?? 10));
 const WAIT = Math.max(0, Math.min(55, Number(process.env.BENCH_WAIT ?? 55)));
 const FLOOR = process.env.BENCH_FLOOR !== '0';
+/** The day in slices of this many seconds, each run against the floor and Guichet in turn (0: the floor's whole day, then Guichet's). */
+const SLICE_SECONDS = Math.max(0, Number(process.env.BENCH_SLICE_SECONDS ?? 120));
+const SLICES = FLOOR && SLICE_SECONDS > 0 ? Math.max(1, Math.round(DAY_SECONDS / SLICE_SECONDS)) : 1;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVICES = ['demo-dog-licence', 'demo-property-tax-address', 'demo-driver-licence', 'demo-health-card', 'gc-1292'];
 
@@ -393,15 +402,26 @@ interface DayResult {
   renewals: number;
   /** call-next answers that read the queue */
   reads: number;
+  /** call-next answers over 20 ms, by second of the wall clock (epoch seconds) */
   slowBySecond: Map<number, number>;
-  dayStartWall: number;
+}
+
+const emptyDay = (): DayResult => ({ callMs: [], readMs: [], createMs: [], completeMs: [], requests: 0, errors: 0, created: 0, served: 0, elapsed: 0, emptyAnswers: 0, idleReads: 0, woken: 0, renewals: 0, reads: 0, slowBySecond: new Map() });
+/** Adds a slice's day to the whole day of the same target. */
+function addDay(into: DayResult, d: DayResult): void {
+  into.callMs = into.callMs.concat(d.callMs);
+  into.readMs = into.readMs.concat(d.readMs);
+  into.createMs = into.createMs.concat(d.createMs);
+  into.completeMs = into.completeMs.concat(d.completeMs);
+  for (const k of ['requests', 'errors', 'created', 'served', 'elapsed', 'emptyAnswers', 'idleReads', 'woken', 'renewals', 'reads'] as const) into[k] += d[k];
+  for (const [sec, n] of d.slowBySecond) into.slowBySecond.set(sec, (into.slowBySecond.get(sec) ?? 0) + n);
 }
 
 /** One open-loop day against a target: the same arrivals, the same agents' behaviour. */
 async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], meanServiceMs: number): Promise<DayResult> {
   const portOf = (o: number) => target.ports[o % target.ports.length];
   const idleRecheckMs = meanServiceMs;
-  const r: DayResult = { callMs: [], readMs: [], createMs: [], completeMs: [], requests: 0, errors: 0, created: 0, served: 0, elapsed: 0, emptyAnswers: 0, idleReads: 0, woken: 0, renewals: 0, reads: 0, slowBySecond: new Map(), dayStartWall: Date.now() };
+  const r = emptyDay();
   const started = performance.now();
   const now = () => performance.now() - started;
   const expo = (mean: number) => -Math.log(1 - Math.random()) * mean;
@@ -465,7 +485,7 @@ async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], mea
         r.callMs.push(ms);
         r.readMs.push(x.read);
         if (ms > 20) {
-          const second = Math.floor(now() / 1000);
+          const second = Math.floor(Date.now() / 1000);
           r.slowBySecond.set(second, (r.slowBySecond.get(second) ?? 0) + 1);
         }
       }
@@ -532,8 +552,8 @@ function describeDay(name: string, d: DayResult): void {
   const slowTotal = [...d.slowBySecond.values()].reduce((a, b) => a + b, 0);
   const worst = [...d.slowBySecond].sort((a, b) => b[1] - a[1]).slice(0, 5);
   console.log(
-    `${name}: call-next over 20 ms: ${slowTotal} in ${d.slowBySecond.size} of the day's seconds; most in second ` +
-      worst.map(([sec, n]) => `${sec} (${n}, ${new Date(d.dayStartWall + sec * 1000).toISOString().slice(11, 19)} UTC)`).join(', '),
+    `${name}: call-next over 20 ms: ${slowTotal} in ${d.slowBySecond.size} of the day's seconds; most at ` +
+      worst.map(([sec, n]) => `${new Date(sec * 1000).toISOString().slice(11, 19)} UTC (${n})`).join(', '),
   );
 }
 
@@ -594,7 +614,8 @@ async function main(): Promise<void> {
     `${fixture.ports.length} server process(es) ready on :${fixture.ports.join(', :')}: ${fixture.offices.length} offices × ${COUNTERS} counters; ${TICKETS} tickets over ${DAY_SECONDS} s ` +
       `(${(TICKETS / DAY_SECONDS).toFixed(0)} arrivals/s on average, busiest hour ${((TICKETS * Math.max(...profile)) / total / (hourMs / 1000)).toFixed(0)}/s); ` +
       `mean service ${meanServiceMs.toFixed(0)} ms (compressed); agents wait ${WAIT ? `in held call-next answers of up to ${WAIT} s` : 'by looking again after one mean service time'}; ` +
-      `simulated mean wait separate ${sep.meanWaitMin.toFixed(2)} min, pooled ${pool.meanWaitMin.toFixed(2)} min`,
+      `simulated mean wait separate ${sep.meanWaitMin.toFixed(2)} min, pooled ${pool.meanWaitMin.toFixed(2)} min; ` +
+      (SLICES > 1 ? `the day in ${SLICES} slices of ${(DAY_SECONDS / SLICES).toFixed(0)} s, each against the floor and Guichet in turn` : FLOOR ? `the floor's whole day, then Guichet's` : `Guichet's day only`),
   );
 
   const answerOf = (c: ChildProcess) =>
@@ -617,23 +638,24 @@ async function main(): Promise<void> {
       lastGc.set(c, a.gc);
       return (a.cpu.user + a.cpu.system) / 1e6;
     }))).reduce((a, b) => a + b, 0);
-  /** Garbage collection of these processes between two cpu() questions (before: the first one's lastGc copies). */
-  const describeGc = (name: string, cs: ChildProcess[], before: Map<ChildProcess, typeof gcSeen>, requests: number) => {
-    let n = 0, ms = 0, max = 0, over5 = 0, majorN = 0, majorMs = 0, majorOver5 = 0;
-    const heaps: string[] = [];
+  /** Garbage collection of a target's server processes over its slices of the day. */
+  type GcTally = { n: number; ms: number; max: number; over5: number; majorN: number; majorMs: number; majorOver5: number; heaps: string[] };
+  /** Adds these processes' garbage collection between two cpu() questions (before: the first one's lastGc copies). */
+  const addGc = (into: GcTally, cs: ChildProcess[], before: Map<ChildProcess, typeof gcSeen>) => {
     for (const c of cs) {
       const a = lastGc.get(c)!, b = before.get(c)!;
-      n += a.n - b.n;
-      ms += a.ms - b.ms;
-      over5 += a.over5 - b.over5;
-      max = Math.max(max, a.max);
-      majorN += a.majorN - b.majorN;
-      majorMs += a.majorMs - b.majorMs;
-      majorOver5 += a.majorOver5 - b.majorOver5;
-      heaps.push(a.heapMb.toFixed(0));
+      into.n += a.n - b.n;
+      into.ms += a.ms - b.ms;
+      into.over5 += a.over5 - b.over5;
+      into.max = Math.max(into.max, a.max);
+      into.majorN += a.majorN - b.majorN;
+      into.majorMs += a.majorMs - b.majorMs;
+      into.majorOver5 += a.majorOver5 - b.majorOver5;
     }
-    console.log(`${name}: garbage collection in the server processes: ${n} pauses, ${(ms / 1000).toFixed(1)} s in all, ${((ms * 1000) / requests).toFixed(0)} µs per request, longest ${max.toFixed(1)} ms, ${over5} over 5 ms; of them full (mark-compact) ${majorN}, ${(majorMs / 1000).toFixed(1)} s, ${majorOver5} over 5 ms; heap used at the end ${heaps.join(' and ')} MB`);
+    into.heaps = cs.map((c) => lastGc.get(c)!.heapMb.toFixed(0));
   };
+  const describeGc = (name: string, g: GcTally, requests: number) =>
+    console.log(`${name}: garbage collection in the server processes: ${g.n} pauses, ${(g.ms / 1000).toFixed(1)} s in all, ${((g.ms * 1000) / requests).toFixed(0)} µs per request, longest ${g.max.toFixed(1)} ms, ${g.over5} over 5 ms; of them full (mark-compact) ${g.majorN}, ${(g.majorMs / 1000).toFixed(1)} s, ${g.majorOver5} over 5 ms; heap used at the end ${g.heaps.join(' and ')} MB`);
   const stopAll = async (cs: ChildProcess[]) => {
     const exited = cs.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))));
     for (const c of cs) c.send({ type: 'stop' });
@@ -688,14 +710,12 @@ async function main(): Promise<void> {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
   };
-  const otherCpu = (name: string, requests: number, pgS: number, genS: number) =>
-    console.log(`${name}: PostgreSQL's CPU ${pgS.toFixed(1)} s, ${((pgS * 1000) / requests).toFixed(3)} ms per request; load generator's CPU ${genS.toFixed(1)} s`);
 
-  // PostgreSQL's maintenance during a day (autovacuum and autoanalyze runs on the ticket tables, checkpoints), and the
-  // night between the two days: each day starts on a vacuumed, analysed and checkpointed database, as the floor's day
-  // does after loadHistory. Without it Guichet's day inherited the floor's dead rows and dirty pages: the autovacuum of
-  // the grown tickets table (its 20 % threshold crossed by the two days' updates together) and the floor's checkpoint
-  // then ran inside Guichet's day only (the late stall of the twelfth session's full day, docs/counters.md).
+  // PostgreSQL's maintenance during the day (autovacuum and autoanalyze runs on the ticket tables, checkpoints), and
+  // the night before the day: both targets start on a vacuumed, analysed and checkpointed database. (With one slice,
+  // the old order, a night also comes between the floor's day and Guichet's: without it Guichet's day inherited the
+  // floor's dead rows and dirty pages, and the autovacuum of the grown tickets table fell inside Guichet's day only:
+  // the late stall of the twelfth session's full day, docs/counters.md.)
   const pg = (await import('pg')).default;
   const stats = new pg.Client({ connectionString: fixture.databaseUrl });
   await stats.connect();
@@ -713,68 +733,125 @@ async function main(): Promise<void> {
     await stats.query('checkpoint').catch(() => {}); // needs a superuser or pg_checkpoint
     console.log(`night: vacuum analyze and checkpoint in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   };
-  const describeMaintenance = async (name: string, before: { autovacuums: number; checkpoints: number }) => {
-    await sleep(1500); // backends send their statistics at most once a second
-    const after = await maintenance();
-    console.log(`${name}: PostgreSQL's maintenance during the day: ${after.autovacuums - before.autovacuums} autovacuum/autoanalyze runs on the ticket tables, ${after.checkpoints - before.checkpoints} checkpoints`);
-  };
-
-  // 1. The floor's day, on the same database, with as many processes and the same pool each.
-  let floorDay: DayResult | null = null;
-  if (FLOOR) {
-    const floors = await Promise.all(Array.from({ length: SERVERS }, (_, i) => forkServer('floor', { BENCH_FLOOR_INDEX: String(i) })));
-    const target: Target = {
-      name: 'floor',
-      ports: floors.map((f) => f.port),
-      createUrl: (o) => `/floor/offices/${o}/tickets`,
-      callUrl: (o, c) => `/floor/offices/${o}/counters/${c}/call-next`,
-      completeUrl: (o, t) => `/floor/offices/${o}/tickets/${t}/complete`,
-    };
-    await warmUp(target);
-    const before = await cpu(floors.map((f) => f.c));
-    const gcBefore = new Map(lastGc);
-    const maintenanceBefore = await maintenance();
-    const [pgBefore, genBefore] = [pgCpu(), selfCpu()];
-    floorDay = await runDay(target, fixture, arrivals, meanServiceMs);
-    const [pgUsed, genUsed] = [pgCpu() - pgBefore, selfCpu() - genBefore];
-    const used = (await cpu(floors.map((f) => f.c))) - before;
-    describeDay('floor', floorDay);
-    console.log(`floor: server processes' CPU ${used.toFixed(1)} s, ${((used * 1000) / floorDay.requests).toFixed(3)} ms per request`);
-    otherCpu('floor', floorDay.requests, pgUsed, genUsed);
-    describeGc('floor', floors.map((f) => f.c), gcBefore, floorDay.requests);
-    await describeMaintenance('floor', maintenanceBefore);
-    await stopAll(floors.map((f) => f.c));
-    await night();
-  }
-
-  // 2. Guichet's day.
   const indexUse = async () =>
     new Map(
       (await stats.query<{ name: string; scans: number; tuples: number }>(`select relname || '.' || indexrelname as name, idx_scan::int as scans, idx_tup_read::bigint as tuples from pg_stat_user_indexes where relname in ('tickets', 'ticket_events', 'ticket_visits', 'ticket_sequences') order by 1`)).rows.map((r) => [r.name, r]),
     );
-  const guichet: Target = {
+
+  /** A target and what its slices of the day added up to. */
+  interface Side {
+    name: 'floor' | 'guichet';
+    target: Target;
+    procs: ChildProcess[];
+    day: DayResult;
+    /** CPU seconds of its server processes during its slices, and during the other target's slices (background work) */
+    serverCpu: number;
+    idleCpu: number;
+    idleSeconds: number;
+    pgCpu: number;
+    genCpu: number;
+    gc: GcTally;
+    autovacuums: number;
+    checkpoints: number;
+  }
+  const side = (name: Side['name'], target: Target, procs: ChildProcess[]): Side => ({
+    name, target, procs, day: emptyDay(), serverCpu: 0, idleCpu: 0, idleSeconds: 0, pgCpu: 0, genCpu: 0,
+    gc: { n: 0, ms: 0, max: 0, over5: 0, majorN: 0, majorMs: 0, majorOver5: 0, heaps: [] }, autovacuums: 0, checkpoints: 0,
+  });
+  const guichetSide = side('guichet', {
     name: 'guichet',
     ports: fixture.ports,
     createUrl: (o) => `/api/v1/offices/${o}/tickets`,
     callUrl: (o, c) => `/api/v1/offices/${o}/counters/${c}/call-next`,
     completeUrl: (o, t) => `/api/v1/offices/${o}/tickets/${t}/complete`,
-  };
-  await warmUp(guichet);
-  const usedBefore = await indexUse();
-  const maintenanceBefore = await maintenance();
-  const cpuBefore = await cpu(children);
-  const gcBefore = new Map(lastGc);
-  const [pgBefore, genBefore] = [pgCpu(), selfCpu()];
-  const day = await runDay(guichet, fixture, arrivals, meanServiceMs);
-  const [pgUsed, genUsed] = [pgCpu() - pgBefore, selfCpu() - genBefore];
-  const cpuAfter = await cpu(children);
-  await describeMaintenance('guichet', maintenanceBefore); // waits for the statistics
-  const usedAfter = await indexUse();
-  console.log(
-    `index use over Guichet's day (pg_stat_user_indexes, scans): ` +
-      [...usedAfter.values()].map((a) => `${a.name} ${a.scans - (usedBefore.get(a.name)?.scans ?? 0)}`).join(', '),
+  }, children);
+  // The floor: on the same database, with as many processes and the same pool each, alive beside Guichet's all day.
+  let floorSide: Side | undefined;
+  if (FLOOR) {
+    const floors = await Promise.all(Array.from({ length: SERVERS }, (_, i) => forkServer('floor', { BENCH_FLOOR_INDEX: String(i) })));
+    floorSide = side('floor', {
+      name: 'floor',
+      ports: floors.map((f) => f.port),
+      createUrl: (o) => `/floor/offices/${o}/tickets`,
+      callUrl: (o, c) => `/floor/offices/${o}/counters/${c}/call-next`,
+      completeUrl: (o, t) => `/floor/offices/${o}/tickets/${t}/complete`,
+    }, floors.map((f) => f.c));
+    await warmUp(floorSide.target);
+  }
+  await warmUp(guichetSide.target);
+  await night();
+
+  // The day in slices (BENCH_SLICE_SECONDS of the day each, docs/decisions/0014): each slice's arrivals run against one
+  // target and then the other, in the order floor, Guichet / Guichet, floor / floor, Guichet, … (each target first in
+  // half of the slices), each slice until every ticket of it is served. Both targets thus run in the same minutes of
+  // the machine's weather, in turn; a target's day is the sum of its slices.
+  const sliceMs = (DAY_SECONDS * 1000) / SLICES;
+  const parts = Array.from({ length: SLICES }, (_, k) =>
+    arrivals.filter((a) => a.at >= k * sliceMs && (a.at < (k + 1) * sliceMs || k === SLICES - 1)).map((a) => ({ ...a, at: a.at - k * sliceMs })),
   );
+  const indexScans = new Map<string, number>();
+  let lastMaintenance = await maintenance();
+  let lastSide: Side = guichetSide;
+  const runSlice = async (s: Side, other: Side | undefined, part: Arrival[], label: string) => {
+    const a0 = await cpu(s.procs);
+    const b0 = other ? await cpu(other.procs) : 0;
+    const gcBefore = new Map(lastGc);
+    const i0 = s === guichetSide ? await indexUse() : null;
+    const m0 = await maintenance();
+    // what the statistics showed since the last slice ended (they reach the view up to a second late) goes to that slice
+    lastSide.autovacuums += m0.autovacuums - lastMaintenance.autovacuums;
+    lastSide.checkpoints += m0.checkpoints - lastMaintenance.checkpoints;
+    const [pg0, gen0] = [pgCpu(), selfCpu()];
+    const d = await runDay(s.target, fixture, part, meanServiceMs);
+    const [pg1, gen1] = [pgCpu(), selfCpu()];
+    const a1 = await cpu(s.procs);
+    const b1 = other ? await cpu(other.procs) : 0;
+    addGc(s.gc, s.procs, gcBefore);
+    lastMaintenance = await maintenance();
+    s.autovacuums += lastMaintenance.autovacuums - m0.autovacuums;
+    s.checkpoints += lastMaintenance.checkpoints - m0.checkpoints;
+    lastSide = s;
+    if (i0) for (const [k, v] of await indexUse()) indexScans.set(k, (indexScans.get(k) ?? 0) + v.scans - (i0.get(k)?.scans ?? 0));
+    addDay(s.day, d);
+    s.serverCpu += a1 - a0;
+    s.pgCpu += pg1 - pg0;
+    s.genCpu += gen1 - gen0;
+    if (other) {
+      other.idleCpu += b1 - b0;
+      other.idleSeconds += d.elapsed;
+    }
+    console.log(
+      `  slice ${label} ${s.name}: ${d.created} tickets in ${d.elapsed.toFixed(1)} s, call-next p99 ${pct(d.callMs, 0.99).toFixed(1)} ms; per request: server CPU ` +
+        `${(((a1 - a0) * 1000) / d.requests).toFixed(3)} ms, PostgreSQL ${(((pg1 - pg0) * 1000) / d.requests).toFixed(3)} ms; load generator ${(gen1 - gen0).toFixed(1)} s`,
+    );
+  };
+  for (let k = 0; k < SLICES; k++) {
+    const order = !floorSide ? [guichetSide] : k % 2 === 0 ? [floorSide, guichetSide] : [guichetSide, floorSide];
+    for (const [i, s] of order.entries()) {
+      if (SLICES === 1 && i > 0) await night();
+      await runSlice(s, order.find((o) => o !== s), parts[k], `${k + 1}/${SLICES}`);
+    }
+  }
+  await sleep(1500); // backends send their statistics at most once a second
+  const endMaintenance = await maintenance();
+  lastSide.autovacuums += endMaintenance.autovacuums - lastMaintenance.autovacuums;
+  lastSide.checkpoints += endMaintenance.checkpoints - lastMaintenance.checkpoints;
+
+  const describeSide = (s: Side) => {
+    describeDay(s.name, s.day);
+    console.log(`${s.name}: server processes' CPU ${s.serverCpu.toFixed(1)} s (${((s.serverCpu / s.day.elapsed) * 100).toFixed(0)} % of one core), ${((s.serverCpu * 1000) / s.day.requests).toFixed(3)} ms per request` +
+      (s.idleSeconds ? `; ${s.idleCpu.toFixed(1)} s (${((s.idleCpu / s.idleSeconds) * 100).toFixed(1)} % of one core) while the other target ran` : ''));
+    console.log(`${s.name}: PostgreSQL's CPU ${s.pgCpu.toFixed(1)} s, ${((s.pgCpu * 1000) / s.day.requests).toFixed(3)} ms per request; load generator's CPU ${s.genCpu.toFixed(1)} s`);
+    describeGc(s.name, s.gc, s.day.requests);
+    console.log(`${s.name}: PostgreSQL's maintenance during its slices (about: statistics come up to a second late): ${s.autovacuums} autovacuum/autoanalyze runs on the ticket tables, ${s.checkpoints} checkpoints`);
+  };
+  if (floorSide) {
+    describeSide(floorSide);
+    await stopAll(floorSide.procs);
+  }
+  console.log(`index use over Guichet's day (pg_stat_user_indexes, scans): ` + [...indexScans].map(([name, n]) => `${name} ${n}`).join(', '));
   await stats.end();
+  const day = guichetSide.day;
   const rps = day.requests / day.elapsed;
 
   // The server's own view (Prometheus /metrics): time from request to reply per route, event-loop lag, waiting agents.
@@ -811,14 +888,10 @@ async function main(): Promise<void> {
     child.send({ type: 'stop' });
   });
   agent.destroy();
-  const serverCpuS = cpuAfter - cpuBefore;
-  describeDay('guichet', day);
-  console.log(`guichet: server processes' CPU ${serverCpuS.toFixed(1)} s (${((serverCpuS / day.elapsed) * 100).toFixed(0)} % of one core), ${((serverCpuS * 1000) / day.requests).toFixed(3)} ms per request`);
-  otherCpu('guichet', day.requests, pgUsed, genUsed);
-  describeGc('guichet', children, gcBefore, day.requests);
+  describeSide(guichetSide);
   console.log(`tickets: ${arrivals.length} arrived, ${day.created} created, ${day.served} served, ${stopped.total} in the database, ${stopped.notDone} not done`);
   const p99 = pct(day.callMs, 0.99);
-  const floorP99 = floorDay ? pct(floorDay.callMs, 0.99) : NaN;
+  const floorP99 = floorSide ? pct(floorSide.day.callMs, 0.99) : NaN;
   const idlePolls = day.idleReads + sweeps;
   console.log(`idle polls: ${day.idleReads} queue reads by agents already told nobody was there + ${sweeps} safety sweeps = ${idlePolls}`);
   console.log(
