@@ -28,7 +28,9 @@
  * of their own process, which office affinity makes exact). call_next_p99_ms / floor_p99_ms is the ratio.
  * In turn, slice by slice (docs/decisions/0014): the day is cut into slices of BENCH_SLICE_SECONDS (120) of its time, and
  * each slice's arrivals run against the floor and then Guichet, or Guichet and then the floor (each first in half of
- * the slices), each until every ticket of the slice is served; a target's p99 is over all its slices. Both thus run
+ * the slices), each until every ticket of the slice is served; a target's p99 is over all its slices. Before each slice
+ * the target's agents sit down (one call-next each, not measured, over 2 s): their sockets and sessions were idle for
+ * the other target's slice. Both thus run
  * in the same minutes of the machine's weather, which a floor's whole day followed by Guichet's did not give (on one
  * commit the quarter day's ratio moved from 1.10 to 3.69 within an hour). Both sets of server processes live all day;
  * each target's CPU while the other runs is printed (its background work). A night (VACUUM ANALYZE and a checkpoint,
@@ -417,6 +419,24 @@ function addDay(into: DayResult, d: DayResult): void {
   for (const [sec, n] of d.slowBySecond) into.slowBySecond.set(sec, (into.slowBySecond.get(sec) ?? 0) + n);
 }
 
+/**
+ * The agents sit down at their counters before a slice (not measured): each asks call-next once, without waiting,
+ * spread over `ms`, on an empty line (the slice before was served to its last ticket). Between two slices of a target
+ * its agents were away for the other target's slice (2–3 minutes): their keep-alive sockets and the server's copies of
+ * their sessions and offices had expired, so the first minutes of each slice were a cold start, which a continuous
+ * day has once, not at every hour (docs/decisions/0014).
+ */
+async function sitDown(target: Target, fixture: Fixture, ms: number): Promise<void> {
+  const all = fixture.offices.flatMap((office, o) => office.counters.map((k) => ({ office, o, k })));
+  await Promise.all(
+    all.map(async ({ office, o, k }, i) => {
+      await sleep((i * ms) / all.length);
+      const x = await post(target.ports[o % target.ports.length], target.callUrl(office.id, k.id), k.cookie, k.csrf).catch(() => null);
+      if (x?.json?.ticket) throw new Error(`${target.name}: a ticket was waiting before the slice`);
+    }),
+  );
+}
+
 /** One open-loop day against a target: the same arrivals, the same agents' behaviour. */
 async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], meanServiceMs: number): Promise<DayResult> {
   const portOf = (o: number) => target.ports[o % target.ports.length];
@@ -793,6 +813,8 @@ async function main(): Promise<void> {
   let lastMaintenance = await maintenance();
   let lastSide: Side = guichetSide;
   const runSlice = async (s: Side, other: Side | undefined, part: Arrival[], label: string) => {
+    if (SLICES > 1) await sitDown(s.target, fixture, 2000);
+    const at = new Date().toISOString().slice(11, 19);
     const a0 = await cpu(s.procs);
     const b0 = other ? await cpu(other.procs) : 0;
     const gcBefore = new Map(lastGc);
@@ -821,7 +843,7 @@ async function main(): Promise<void> {
       other.idleSeconds += d.elapsed;
     }
     console.log(
-      `  slice ${label} ${s.name}: ${d.created} tickets in ${d.elapsed.toFixed(1)} s, call-next p99 ${pct(d.callMs, 0.99).toFixed(1)} ms; per request: server CPU ` +
+      `  slice ${label} ${s.name} from ${at} UTC: ${d.created} tickets in ${d.elapsed.toFixed(1)} s, call-next p99 ${pct(d.callMs, 0.99).toFixed(1)} ms; per request: server CPU ` +
         `${(((a1 - a0) * 1000) / d.requests).toFixed(3)} ms, PostgreSQL ${(((pg1 - pg0) * 1000) / d.requests).toFixed(3)} ms; load generator ${(gen1 - gen0).toFixed(1)} s`,
     );
   };
