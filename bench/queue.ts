@@ -30,7 +30,8 @@
  * each slice's arrivals run against the floor and then Guichet, or Guichet and then the floor (each first in half of
  * the slices), each until every ticket of the slice is served; a target's p99 is over all its slices. Before each slice
  * the target's agents sit down (one call-next each, not measured, over 2 s): their sockets and sessions were idle for
- * the other target's slice. Both thus run
+ * the other target's slice. Each slice's line and each target's summary also give the machine's busy and stolen
+ * (steal: taken by the hypervisor) shares of CPU, from /proc/stat. Both thus run
  * in the same minutes of the machine's weather, which a floor's whole day followed by Guichet's did not give (on one
  * commit the quarter day's ratio moved from 1.10 to 3.69 within an hour). Both sets of server processes live all day;
  * each target's CPU while the other runs is printed (its background work). A night (VACUUM ANALYZE and a checkpoint,
@@ -726,6 +727,22 @@ async function main(): Promise<void> {
       return NaN;
     }
   };
+  /**
+   * The machine's CPU time so far (/proc/stat, all cores, clock ticks): busy (user, nice, system, irq, softirq) and
+   * stolen by the hypervisor (steal: a virtual machine whose host is busy with other guests). null without /proc.
+   */
+  const machineCpu = (): { busy: number; steal: number; all: number } | null => {
+    try {
+      const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      const [user, nice, system, , , irq, softirq, steal] = f;
+      return { busy: user + nice + system + irq + softirq, steal: steal ?? 0, all: f.slice(0, 8).reduce((a, b) => a + (b || 0), 0) };
+    } catch {
+      return null;
+    }
+  };
+  /** Busy and stolen shares of the machine between two machineCpu() readings, e.g. "busy 31 %, steal 12 %". */
+  const machineShare = (a: ReturnType<typeof machineCpu>, b: ReturnType<typeof machineCpu>) =>
+    a && b && b.all > a.all ? `machine busy ${((100 * (b.busy - a.busy)) / (b.all - a.all)).toFixed(0)} %, steal ${((100 * (b.steal - a.steal)) / (b.all - a.all)).toFixed(0)} %` : 'machine n/a';
   const selfCpu = () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
@@ -768,6 +785,8 @@ async function main(): Promise<void> {
     serverCpu: number;
     idleCpu: number;
     idleSeconds: number;
+    /** the machine's CPU ticks during its slices: busy, stolen, all */
+    machine: { busy: number; steal: number; all: number };
     pgCpu: number;
     genCpu: number;
     gc: GcTally;
@@ -775,7 +794,7 @@ async function main(): Promise<void> {
     checkpoints: number;
   }
   const side = (name: Side['name'], target: Target, procs: ChildProcess[]): Side => ({
-    name, target, procs, day: emptyDay(), serverCpu: 0, idleCpu: 0, idleSeconds: 0, pgCpu: 0, genCpu: 0,
+    name, target, procs, day: emptyDay(), serverCpu: 0, idleCpu: 0, idleSeconds: 0, pgCpu: 0, genCpu: 0, machine: { busy: 0, steal: 0, all: 0 },
     gc: { n: 0, ms: 0, max: 0, over5: 0, majorN: 0, majorMs: 0, majorOver5: 0, heaps: [] }, autovacuums: 0, checkpoints: 0,
   });
   const guichetSide = side('guichet', {
@@ -823,9 +842,10 @@ async function main(): Promise<void> {
     // what the statistics showed since the last slice ended (they reach the view up to a second late) goes to that slice
     lastSide.autovacuums += m0.autovacuums - lastMaintenance.autovacuums;
     lastSide.checkpoints += m0.checkpoints - lastMaintenance.checkpoints;
-    const [pg0, gen0] = [pgCpu(), selfCpu()];
+    const [pg0, gen0, m0cpu] = [pgCpu(), selfCpu(), machineCpu()];
     const d = await runDay(s.target, fixture, part, meanServiceMs);
-    const [pg1, gen1] = [pgCpu(), selfCpu()];
+    const [pg1, gen1, m1cpu] = [pgCpu(), selfCpu(), machineCpu()];
+    if (m0cpu && m1cpu) for (const k of ['busy', 'steal', 'all'] as const) s.machine[k] += m1cpu[k] - m0cpu[k];
     const a1 = await cpu(s.procs);
     const b1 = other ? await cpu(other.procs) : 0;
     addGc(s.gc, s.procs, gcBefore);
@@ -844,7 +864,7 @@ async function main(): Promise<void> {
     }
     console.log(
       `  slice ${label} ${s.name} from ${at} UTC: ${d.created} tickets in ${d.elapsed.toFixed(1)} s, call-next p99 ${pct(d.callMs, 0.99).toFixed(1)} ms; per request: server CPU ` +
-        `${(((a1 - a0) * 1000) / d.requests).toFixed(3)} ms, PostgreSQL ${(((pg1 - pg0) * 1000) / d.requests).toFixed(3)} ms; load generator ${(gen1 - gen0).toFixed(1)} s`,
+        `${(((a1 - a0) * 1000) / d.requests).toFixed(3)} ms, PostgreSQL ${(((pg1 - pg0) * 1000) / d.requests).toFixed(3)} ms; load generator ${(gen1 - gen0).toFixed(1)} s; ${machineShare(m0cpu, m1cpu)}`,
     );
   };
   for (let k = 0; k < SLICES; k++) {
@@ -863,7 +883,7 @@ async function main(): Promise<void> {
     describeDay(s.name, s.day);
     console.log(`${s.name}: server processes' CPU ${s.serverCpu.toFixed(1)} s (${((s.serverCpu / s.day.elapsed) * 100).toFixed(0)} % of one core), ${((s.serverCpu * 1000) / s.day.requests).toFixed(3)} ms per request` +
       (s.idleSeconds ? `; ${s.idleCpu.toFixed(1)} s (${((s.idleCpu / s.idleSeconds) * 100).toFixed(1)} % of one core) while the other target ran` : ''));
-    console.log(`${s.name}: PostgreSQL's CPU ${s.pgCpu.toFixed(1)} s, ${((s.pgCpu * 1000) / s.day.requests).toFixed(3)} ms per request; load generator's CPU ${s.genCpu.toFixed(1)} s`);
+    console.log(`${s.name}: PostgreSQL's CPU ${s.pgCpu.toFixed(1)} s, ${((s.pgCpu * 1000) / s.day.requests).toFixed(3)} ms per request; load generator's CPU ${s.genCpu.toFixed(1)} s; ${machineShare({ busy: 0, steal: 0, all: 0 }, s.machine)}`);
     describeGc(s.name, s.gc, s.day.requests);
     console.log(`${s.name}: PostgreSQL's maintenance during its slices (about: statistics come up to a second late): ${s.autovacuums} autovacuum/autoanalyze runs on the ticket tables, ${s.checkpoints} checkpoints`);
   };
