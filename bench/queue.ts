@@ -28,12 +28,12 @@
  * of their own process, which office affinity makes exact). call_next_p99_ms / floor_p99_ms is the ratio.
  * In turn, slice by slice (docs/decisions/0014): the day is cut into slices of BENCH_SLICE_SECONDS (120) of its time, and
  * each slice's arrivals run against the floor and then Guichet, or Guichet and then the floor (each first in half of
- * the slices), each until every ticket of the slice is served; a target's p99 is over all its slices. Before each slice
- * the target's agents sit down (one call-next each, not measured, over 2 s): their sockets and sessions were idle for
- * the other target's slice. Each slice's line and each target's summary also give the machine's busy and stolen
- * (steal: taken by the hypervisor) shares of CPU, from /proc/stat. Both thus run
+ * the slices), each until every ticket of the slice is served; a target's p99 is over all its slices. Both thus run
  * in the same minutes of the machine's weather, which a floor's whole day followed by Guichet's did not give (on one
- * commit the quarter day's ratio moved from 1.10 to 3.69 within an hour). Both sets of server processes live all day;
+ * commit the quarter day's ratio moved from 1.10 to 3.69 within an hour). Before each slice the target's agents sit
+ * down (one call-next each, not measured, over 2 s): their sockets and sessions were idle for the other target's
+ * slice. Each slice's line and each target's summary also give the machine's busy and stolen (steal: taken by the
+ * hypervisor) shares of CPU, from /proc/stat (bench/support.ts, machineCpu). Both sets of server processes live all day;
  * each target's CPU while the other runs is printed (its background work). A night (VACUUM ANALYZE and a checkpoint,
  * as after the history) comes before the day. BENCH_SLICE_SECONDS=0: the old order, the floor's whole day, a night,
  * then Guichet's.
@@ -63,7 +63,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import { benchReplica, benchServer, percentile, sha256 } from './support';
+import { benchReplica, benchServer, machineCpu, machineShare, percentile, sha256 } from './support';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 100_000);
 const OFFICES = Number(process.env.BENCH_OFFICES ?? 50);
@@ -727,22 +727,6 @@ async function main(): Promise<void> {
       return NaN;
     }
   };
-  /**
-   * The machine's CPU time so far (/proc/stat, all cores, clock ticks): busy (user, nice, system, irq, softirq) and
-   * stolen by the hypervisor (steal: a virtual machine whose host is busy with other guests). null without /proc.
-   */
-  const machineCpu = (): { busy: number; steal: number; all: number } | null => {
-    try {
-      const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-      const [user, nice, system, , , irq, softirq, steal] = f;
-      return { busy: user + nice + system + irq + softirq, steal: steal ?? 0, all: f.slice(0, 8).reduce((a, b) => a + (b || 0), 0) };
-    } catch {
-      return null;
-    }
-  };
-  /** Busy and stolen shares of the machine between two machineCpu() readings, e.g. "busy 31 %, steal 12 %". */
-  const machineShare = (a: ReturnType<typeof machineCpu>, b: ReturnType<typeof machineCpu>) =>
-    a && b && b.all > a.all ? `machine busy ${((100 * (b.busy - a.busy)) / (b.all - a.all)).toFixed(0)} %, steal ${((100 * (b.steal - a.steal)) / (b.all - a.all)).toFixed(0)} %` : 'machine n/a';
   const selfCpu = () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;

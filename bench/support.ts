@@ -72,6 +72,27 @@ export function processCpuMs(match: (name: string, pid: number) => boolean): num
   return ticks * 10;
 }
 
+/**
+ * The machine's CPU time so far (Linux /proc/stat, all cores, clock ticks): busy (user, nice, system, irq, softirq)
+ * and stolen by the hypervisor (steal: a virtual machine whose host is busy with other guests). null without /proc.
+ */
+export function machineCpu(): { busy: number; steal: number; all: number } | null {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return { busy: user + nice + system + irq + softirq, steal: steal ?? 0, all: f.slice(0, 8).reduce((a, b) => a + (b || 0), 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** Busy and stolen shares of the machine between two machineCpu() readings: "machine busy 31 %, steal 12 %". */
+export function machineShare(a: ReturnType<typeof machineCpu>, b: ReturnType<typeof machineCpu>): string {
+  return a && b && b.all > a.all
+    ? `machine busy ${((100 * (b.busy - a.busy)) / (b.all - a.all)).toFixed(0)} %, steal ${((100 * (b.steal - a.steal)) / (b.all - a.all)).toFixed(0)} %`
+    : 'machine n/a';
+}
+
 /** PostgreSQL's server processes on this machine (all of them: a benchmark's database should be the only busy one). */
 export const postgresCpuMs = () => processCpuMs((name) => name === 'postgres' || name.startsWith('postgres:'));
 
