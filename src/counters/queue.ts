@@ -838,7 +838,6 @@ export const boardCalledRead = reusable((db, p: { officeId: string; day: string 
     .orderBy('tickets.called_at', 'desc').limit(8),
 );
 
-
 type EstimateCounter = Awaited<ReturnType<typeof openCounters>>[number];
 
 /**

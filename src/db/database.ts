@@ -85,6 +85,9 @@ export function preparedStatementName(text: string): string | undefined {
   return named;
 }
 
+/** GUICHET_PG_DESCRIBE_ONCE=off: describe every execution again (pg's own behaviour), to compare. */
+const describeOnce = process.env.GUICHET_PG_DESCRIBE_ONCE !== 'off';
+
 /**
  * A prepared statement's row description, learnt once per connection (docs/decisions/0013). pg asks PostgreSQL to
  * describe the result (Describe) on every execution of a prepared statement, and then parses the answer's column
@@ -94,8 +97,6 @@ export function preparedStatementName(text: string): string | undefined {
  * type"), so after the first execution on a connection this query sends Bind and Execute only and reuses what it
  * learnt; a data row whose width differs from it fails the query instead of being misread, and is forgotten.
  */
-/** GUICHET_PG_DESCRIBE_ONCE=off: describe every execution again (pg's own behaviour), to compare. */
-const describeOnce = process.env.GUICHET_PG_DESCRIBE_ONCE !== 'off';
 interface Described {
   fields: unknown[];
   parsers: unknown[];
