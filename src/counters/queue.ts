@@ -39,7 +39,12 @@ export interface OfficeInfo {
 
 /** How long a process reuses what it read of an office (description, services offered, open counters for estimates). */
 const OFFICE_TTL_MS = 5_000;
-const officeCache = ttlCache<string, OfficeInfo>(OFFICE_TTL_MS);
+/**
+ * The last part of such a copy's life in which a request that uses it also reads it again, in the background
+ * (src/db/ttl-cache.ts, refreshAhead): at a busy office no request waits for these reads.
+ */
+export const OFFICE_READ_AHEAD = 0.4;
+const officeCache = ttlCache<string, OfficeInfo>(OFFICE_TTL_MS, { refreshAhead: OFFICE_READ_AHEAD });
 
 /** The office (404 OFFICE_NOT_FOUND if none); read once every few seconds per process: every ticket needs it. */
 export function getOffice(db: Database, officeId: string): Promise<OfficeInfo> {
@@ -89,7 +94,7 @@ function validateNew(t: NewTicket): void {
 }
 
 /** Services offered at the office, with their owning organisation (checked on every ticket; cached like the office). */
-const officeServicesCache = ttlCache<string, Map<string, string>>(OFFICE_TTL_MS);
+const officeServicesCache = ttlCache<string, Map<string, string>>(OFFICE_TTL_MS, { refreshAhead: OFFICE_READ_AHEAD });
 async function officeServiceOrgs(db: Trx, officeId: string, serviceIds: string[]): Promise<Map<string, string>> {
   const all = await officeServicesCache(db, officeId, async () => {
     const rows = await db
@@ -878,7 +883,7 @@ export async function estimateFor(db: Database, ticket: Pick<Ticket, 'status' | 
  * statement in 25 of bench:queue's day (docs/counters.md, thirteenth session).
  */
 const ESTIMATE_COUNTERS_MS = 10_000;
-const estimateCountersCache = ttlCache<string, Awaited<ReturnType<typeof openCounters>>>(ESTIMATE_COUNTERS_MS, { spread: 0.5 });
+const estimateCountersCache = ttlCache<string, Awaited<ReturnType<typeof openCounters>>>(ESTIMATE_COUNTERS_MS, { spread: 0.5, refreshAhead: OFFICE_READ_AHEAD });
 /** The open counters as a wait estimate sees them: re-read at most every 10–15 s per office and process. */
 function openCountersForEstimate(db: Database, officeId: string): ReturnType<typeof openCounters> {
   return estimateCountersCache(db, officeId, () => openCounters(db, officeId));
@@ -960,7 +965,7 @@ export async function boardState(db: Database, officeId: string, now = new Date(
 }
 
 /** Titles of the services an office offers (the board and the ticket name every service of a visit). */
-const titlesCache = ttlCache<string, Map<string, { title_en: string; title_fr: string }>>(OFFICE_TTL_MS);
+const titlesCache = ttlCache<string, Map<string, { title_en: string; title_fr: string }>>(OFFICE_TTL_MS, { refreshAhead: OFFICE_READ_AHEAD });
 export function officeServiceTitles(db: Database, officeId: string): Promise<Map<string, { title_en: string; title_fr: string }>> {
   return titlesCache(db, officeId, async () => {
     const rows = await db.selectFrom('office_services').innerJoin('services', 'services.id', 'office_services.service_id')

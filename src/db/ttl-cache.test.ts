@@ -86,3 +86,52 @@ test('spread: entries filled together expire at different moments within ttl × 
     mock.timers.reset();
   }
 });
+
+test('read ahead: in the last part of its life a value is served at once while ONE background read replaces it; none is served past its life', async () => {
+  const cached = ttlCache<string, number>(100, { refreshAhead: 0.5 });
+  const db = {};
+  let reads = 0;
+  let release: () => void = () => {};
+  const slow = () => new Promise<number>((r) => (release = () => r(++reads)));
+  const first = cached(db, 'k', slow);
+  release();
+  assert.equal(await first, 1);
+  assert.equal(await cached(db, 'k', slow), 1, 'young: no read');
+  assert.equal(reads, 1);
+  await new Promise((r) => setTimeout(r, 60)); // past half of its life, not expired
+  const [a, b] = await Promise.all([cached(db, 'k', slow), cached(db, 'k', slow)]);
+  assert.deepEqual([a, b], [1, 1], 'served at once, without waiting for the read ahead');
+  release(); // the one read ahead (the second caller did not start another)
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(reads, 2);
+  assert.equal(await cached(db, 'k', slow), 2, 'then the new value');
+
+  // a failed read ahead keeps the value until it expires, is not retried before, and the caller after expiry reads and waits
+  const failing = ttlCache<string, number>(80, { refreshAhead: 0.5 });
+  let tries = 0;
+  assert.equal(await failing(db, 'k', async () => 10), 10);
+  await new Promise((r) => setTimeout(r, 50));
+  const boom = async () => {
+    tries++;
+    throw new Error('down');
+  };
+  assert.equal(await failing(db, 'k', boom), 10);
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(await failing(db, 'k', boom), 10, 'still served before expiry');
+  assert.equal(tries, 1, 'not retried before expiry');
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(await failing(db, 'k', async () => 11), 11, 'expired: read again, and waited for');
+});
+
+test('read ahead: a value forgotten while its read ahead runs is not brought back by it', async () => {
+  const cached = ttlCache<string, string>(60, { refreshAhead: 0.5 });
+  const db = {};
+  assert.equal(await cached(db, 'k', async () => 'old'), 'old');
+  await new Promise((r) => setTimeout(r, 40));
+  let release: (v: string) => void = () => {};
+  assert.equal(await cached(db, 'k', () => new Promise<string>((r) => (release = r))), 'old');
+  cached.forget(db, ['k']); // a change announced (a session revoked)
+  release('read before the change');
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(await cached(db, 'k', async () => 'new'), 'new');
+});

@@ -17,29 +17,59 @@ export interface TtlCacheOptions {
    * office at start) do not all expire, and read again, in the same second.
    */
   spread?: number;
+  /**
+   * Read ahead: a caller who finds a value in the last `refreshAhead` part of its time to live (0.25: the last
+   * quarter) gets it at once and starts ONE background read that replaces it. A key read often is then never
+   * expired when a caller comes, so no request waits for its read, and no value served is older than its time to live
+   * (unlike staleWhileRevalidate, which serves values past it). A failed read ahead is not retried before expiry.
+   */
+  refreshAhead?: number;
 }
 
 export function ttlCache<K, V>(ttlMs: number, options: TtlCacheOptions = {}) {
-  const { maxEntries = 10_000, staleWhileRevalidate = false, spread = 0 } = options;
-  const perDb = new WeakMap<object, Map<K, { until: number; value: Promise<V>; settled: boolean; refreshing: boolean }>>();
+  const { maxEntries = 10_000, staleWhileRevalidate = false, spread = 0, refreshAhead = 0 } = options;
+  /** `ahead`: from when a caller starts the read ahead (never, without refreshAhead) */
+  type Entry = { until: number; ahead: number; value: Promise<V>; settled: boolean; refreshing: boolean };
+  const perDb = new WeakMap<object, Map<K, Entry>>();
   const lifetime = () => ttlMs * (1 + spread * Math.random());
+  const entry = (from: number, value: Promise<V>, settled: boolean): Entry => {
+    const life = lifetime();
+    return { until: from + life, ahead: refreshAhead > 0 ? from + life * (1 - refreshAhead) : Infinity, value, settled, refreshing: false };
+  };
   function cached(db: object, key: K, load: () => Promise<V>): Promise<V> {
     let cache = perDb.get(db);
     if (!cache) perDb.set(db, (cache = new Map()));
     const hit = cache.get(key);
     const now = Date.now();
-    if (hit && now < hit.until) return hit.value;
+    if (hit && now < hit.until) {
+      if (now >= hit.ahead && hit.settled && !hit.refreshing) {
+        hit.refreshing = true;
+        const c = cache;
+        // the new value's age counts from the start of its read: what it says is at most that old
+        load().then(
+          (v) => {
+            if (c.get(key) === hit) c.set(key, entry(now, Promise.resolve(v), true));
+          },
+          () => {
+            /* kept until it expires; then a caller reads (and waits) as usual */
+          },
+        );
+      }
+      return hit.value;
+    }
     if (hit && staleWhileRevalidate && hit.settled) {
       if (!hit.refreshing) {
         hit.refreshing = true;
         const c = cache;
         load().then(
           (v) => {
-            if (c.get(key) === hit) c.set(key, { until: Date.now() + lifetime(), value: Promise.resolve(v), settled: true, refreshing: false });
+            if (c.get(key) === hit) c.set(key, entry(Date.now(), Promise.resolve(v), true));
           },
           () => {
+            const next = entry(Date.now(), hit.value, true);
             hit.refreshing = false;
-            hit.until = Date.now() + lifetime();
+            hit.until = next.until;
+            hit.ahead = next.ahead;
           },
         );
       }
@@ -47,15 +77,15 @@ export function ttlCache<K, V>(ttlMs: number, options: TtlCacheOptions = {}) {
     }
     const value = load();
     if (cache.size >= maxEntries) cache.clear();
-    const entry = { until: now + lifetime(), value, settled: false, refreshing: false };
-    cache.set(key, entry);
+    const fresh = entry(now, value, false);
+    cache.set(key, fresh);
     const c = cache;
     value.then(
       () => {
-        entry.settled = true;
+        fresh.settled = true;
       },
       () => {
-        if (c.get(key) === entry) c.delete(key);
+        if (c.get(key) === fresh) c.delete(key);
       },
     );
     return value;
