@@ -9,6 +9,31 @@ function counting(ttlMs: number) {
   return { cached: ttlCache<string, number>(ttlMs), dbA: {}, dbB: {}, load: async () => ++reads, reads: () => reads };
 }
 
+/** A loader each read of which waits for release(); each read answers the number of reads so far. */
+function gated() {
+  const g = { reads: 0, release: () => {}, slow: () => new Promise<number>((r) => (g.release = () => r(++g.reads))) };
+  return g;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The first read (waited for), then `later` two callers get its value at once while ONE background read runs
+ * (the second caller starts no other); answers the first read's value.
+ */
+async function servedWhileOneReads(cached: ReturnType<typeof ttlCache<string, number>>, db: object, g: ReturnType<typeof gated>, later: () => unknown) {
+  const first = cached(db, 'k', g.slow);
+  g.release();
+  const v = await first;
+  assert.equal(v, 1, 'the first caller waits for the first read');
+  await later();
+  const [a, b] = await Promise.all([cached(db, 'k', g.slow), cached(db, 'k', g.slow)]);
+  assert.deepEqual([a, b], [v, v], 'the old value, without waiting');
+  g.release();
+  await sleep(5);
+  assert.equal(g.reads, 2, 'one background read');
+  return v;
+}
+
 test('concurrent callers share one read; the value is reused until it expires; each database has its own', async () => {
   const { cached, dbA, dbB, load, reads } = counting(80);
   const [x, y] = await Promise.all([cached(dbA, 'k', load), cached(dbA, 'k', load)]);
@@ -43,19 +68,9 @@ test('forget drops the given keys, or every key, of one database only', async ()
 test('stale while revalidate: an expired value is served at once while one background read replaces it', async () => {
   const cached = ttlCache<string, number>(50, { staleWhileRevalidate: true });
   const db = {};
-  let reads = 0;
-  let release: () => void = () => {};
-  const slow = () => new Promise<number>((r) => (release = () => r(++reads)));
-  const first = cached(db, 'k', slow);
-  release();
-  assert.equal(await first, 1, 'the first caller waits for the first read');
-  await new Promise((r) => setTimeout(r, 70));
-  const [a, b] = await Promise.all([cached(db, 'k', slow), cached(db, 'k', slow)]);
-  assert.deepEqual([a, b], [1, 1], 'expired: the old value, without waiting');
-  release(); // the one background read (a second caller did not start another)
-  await new Promise((r) => setTimeout(r, 5));
-  assert.equal(reads, 2);
-  assert.equal(await cached(db, 'k', slow), 2, 'then the new value');
+  const g = gated();
+  await servedWhileOneReads(cached, db, g, () => sleep(70)); // expired
+  assert.equal(await cached(db, 'k', g.slow), 2, 'then the new value');
 
   await new Promise((r) => setTimeout(r, 70));
   assert.equal(await cached(db, 'k', () => Promise.reject(new Error('down'))), 2, 'a failed refresh keeps the old value');
@@ -87,51 +102,54 @@ test('spread: entries filled together expire at different moments within ttl × 
   }
 });
 
-test('read ahead: in the last part of its life a value is served at once while ONE background read replaces it; none is served past its life', async () => {
-  const cached = ttlCache<string, number>(100, { refreshAhead: 0.5 });
-  const db = {};
-  let reads = 0;
-  let release: () => void = () => {};
-  const slow = () => new Promise<number>((r) => (release = () => r(++reads)));
-  const first = cached(db, 'k', slow);
-  release();
-  assert.equal(await first, 1);
-  assert.equal(await cached(db, 'k', slow), 1, 'young: no read');
-  assert.equal(reads, 1);
-  await new Promise((r) => setTimeout(r, 60)); // past half of its life, not expired
-  const [a, b] = await Promise.all([cached(db, 'k', slow), cached(db, 'k', slow)]);
-  assert.deepEqual([a, b], [1, 1], 'served at once, without waiting for the read ahead');
-  release(); // the one read ahead (the second caller did not start another)
-  await new Promise((r) => setTimeout(r, 5));
-  assert.equal(reads, 2);
-  assert.equal(await cached(db, 'k', slow), 2, 'then the new value');
+/** Runs `body` with Date.now() under the test's control (timers and promises run as usual). */
+async function withClock(body: (tick: (ms: number) => void) => Promise<void>) {
+  mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  try {
+    await body((ms) => mock.timers.tick(ms));
+  } finally {
+    mock.timers.reset();
+  }
+}
 
-  // a failed read ahead keeps the value until it expires, is not retried before, and the caller after expiry reads and waits
-  const failing = ttlCache<string, number>(80, { refreshAhead: 0.5 });
-  let tries = 0;
-  assert.equal(await failing(db, 'k', async () => 10), 10);
-  await new Promise((r) => setTimeout(r, 50));
-  const boom = async () => {
-    tries++;
-    throw new Error('down');
-  };
-  assert.equal(await failing(db, 'k', boom), 10);
-  await new Promise((r) => setTimeout(r, 5));
-  assert.equal(await failing(db, 'k', boom), 10, 'still served before expiry');
-  assert.equal(tries, 1, 'not retried before expiry');
-  await new Promise((r) => setTimeout(r, 40));
-  assert.equal(await failing(db, 'k', async () => 11), 11, 'expired: read again, and waited for');
-});
+test('read ahead: in the last part of its life a value is served at once while ONE background read replaces it; none is served past its life', () =>
+  withClock(async (tick) => {
+    const cached = ttlCache<string, number>(100, { refreshAhead: 0.5 });
+    const db = {};
+    const g = gated();
+    await servedWhileOneReads(cached, db, g, () => tick(60)); // past half of its life, not expired
+    assert.equal(await cached(db, 'k', g.slow), 2, 'then the new value');
+    tick(40);
+    assert.equal(await cached(db, 'k', g.slow), 2, 'its life counts from the start of its read: young still');
+    assert.equal(g.reads, 2);
 
-test('read ahead: a value forgotten while its read ahead runs is not brought back by it', async () => {
-  const cached = ttlCache<string, string>(60, { refreshAhead: 0.5 });
-  const db = {};
-  assert.equal(await cached(db, 'k', async () => 'old'), 'old');
-  await new Promise((r) => setTimeout(r, 40));
-  let release: (v: string) => void = () => {};
-  assert.equal(await cached(db, 'k', () => new Promise<string>((r) => (release = r))), 'old');
-  cached.forget(db, ['k']); // a change announced (a session revoked)
-  release('read before the change');
-  await new Promise((r) => setTimeout(r, 5));
-  assert.equal(await cached(db, 'k', async () => 'new'), 'new');
-});
+    // a failed read ahead keeps the value until it expires, is not retried before, and the caller after expiry reads and waits
+    const failing = ttlCache<string, number>(80, { refreshAhead: 0.5 });
+    let tries = 0;
+    assert.equal(await failing(db, 'k', async () => 10), 10);
+    tick(50);
+    const boom = async () => {
+      tries++;
+      throw new Error('down');
+    };
+    assert.equal(await failing(db, 'k', boom), 10);
+    await sleep(1);
+    assert.equal(await failing(db, 'k', boom), 10, 'still served before expiry');
+    assert.equal(tries, 1, 'not retried before expiry');
+    tick(30);
+    assert.equal(await failing(db, 'k', async () => 11), 11, 'expired: read again, and waited for');
+  }));
+
+test('read ahead: a value forgotten while its read ahead runs is not brought back by it', () =>
+  withClock(async (tick) => {
+    const cached = ttlCache<string, string>(60, { refreshAhead: 0.5 });
+    const db = {};
+    assert.equal(await cached(db, 'k', async () => 'old'), 'old');
+    tick(40);
+    let release: (v: string) => void = () => {};
+    assert.equal(await cached(db, 'k', () => new Promise<string>((r) => (release = r))), 'old');
+    cached.forget(db, ['k']); // a change announced (a session revoked)
+    release('read before the change');
+    await sleep(1);
+    assert.equal(await cached(db, 'k', async () => 'new'), 'new');
+  }));
