@@ -93,6 +93,31 @@ export function machineShare(a: ReturnType<typeof machineCpu>, b: ReturnType<typ
     : 'machine n/a';
 }
 
+/**
+ * The machine's stolen share of CPU second by second (/proc/stat, read every second): share(s) is the steal over the
+ * reading taken in wall-clock second s (about the second before it). calm(s): the readings of second s and the next
+ * (which together cover s) both exist and are under `limit` (a share, 0.05 = 5 %).
+ */
+export function stealBySecond() {
+  const shares = new Map<number, number>();
+  let last = machineCpu();
+  const timer = setInterval(() => {
+    const now = machineCpu();
+    if (last && now && now.all > last.all) shares.set(Math.floor(Date.now() / 1000), (now.steal - last.steal) / (now.all - last.all));
+    last = now;
+  }, 1000);
+  timer.unref();
+  return {
+    share: (s: number) => shares.get(s),
+    calm: (s: number, limit: number) => {
+      const a = shares.get(s);
+      const b = shares.get(s + 1);
+      return a !== undefined && b !== undefined && a < limit && b < limit;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
 /** PostgreSQL's server processes on this machine (all of them: a benchmark's database should be the only busy one). */
 export const postgresCpuMs = () => processCpuMs((name) => name === 'postgres' || name.startsWith('postgres:'));
 
