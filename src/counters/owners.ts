@@ -14,12 +14,12 @@ export const MANAGER_ROLES = ['manager', 'admin'];
 
 /**
  * An office's hosted organisations, reused 5 s per process (changes when an office's partners change). A request in
- * a copy's last 2 s reads it again in the background (refreshAhead): at a busy office no request waits for it, and
+ * a copy's last half second reads it again in the background (refreshAhead): at a busy office no request waits for it, and
  * no copy older than 5 s is used.
  */
-const hostedCache = ttlCache<string, string[] | null>(5_000, { refreshAhead: 0.4 });
+const hostedCache = ttlCache<string, string[] | null>(5_000, { refreshAhead: 0.1 });
 /** Whether a staff member is lent at an office to one of its organisations, reused 5 s (as the office check). */
-const loanCache = ttlCache<string, string | null>(5_000, { refreshAhead: 0.4 });
+const loanCache = ttlCache<string, string | null>(5_000, { refreshAhead: 0.1 });
 
 export async function officeOrgs(db: Database, officeId: unknown): Promise<string[] | null> {
   // (a NUL byte or an over-long id is no office)
