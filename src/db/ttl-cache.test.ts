@@ -153,3 +153,19 @@ test('read ahead: a value forgotten while its read ahead runs is not brought bac
     await sleep(1);
     assert.equal(await cached(db, 'k', async () => 'new'), 'new');
   }));
+
+test('read ahead with stale while revalidate: after a failed read ahead, the expired copy is still refreshed in the background', () =>
+  withClock(async (tick) => {
+    const cached = ttlCache<string, number>(100, { refreshAhead: 0.5, staleWhileRevalidate: true });
+    const db = {};
+    assert.equal(await cached(db, 'k', async () => 1), 1);
+    tick(60);
+    assert.equal(await cached(db, 'k', async () => Promise.reject(new Error('down'))), 1, 'the read ahead fails');
+    await sleep(1);
+    tick(50); // expired
+    let reads = 0;
+    assert.equal(await cached(db, 'k', async () => ++reads + 1), 1, 'the expired copy, at once');
+    await sleep(1);
+    assert.equal(reads, 1, 'and one background read');
+    assert.equal(await cached(db, 'k', async () => 99), 2, 'then its value');
+  }));

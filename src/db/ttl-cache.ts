@@ -41,40 +41,33 @@ export function ttlCache<K, V>(ttlMs: number, options: TtlCacheOptions = {}) {
     if (!cache) perDb.set(db, (cache = new Map()));
     const hit = cache.get(key);
     const now = Date.now();
-    if (hit && now < hit.until) {
-      if (now >= hit.ahead && hit.settled && !hit.refreshing) {
-        hit.refreshing = true;
-        const c = cache;
-        // the new value's age counts from the start of its read: what it says is at most that old
-        load().then(
-          (v) => {
-            if (c.get(key) === hit) c.set(key, entry(now, Promise.resolve(v), true));
-          },
-          () => {
-            /* kept until it expires; then a caller reads (and waits) as usual */
-          },
-        );
-      }
-      return hit.value;
-    }
-    if (hit && staleWhileRevalidate && hit.settled) {
+    const young = hit !== undefined && now < hit.until;
+    // ONE background read replaces a settled copy: in the last part of its life (refreshAhead), or once it has
+    // expired (staleWhileRevalidate); meanwhile every caller gets the copy at once
+    if (hit && hit.settled && (young ? now >= hit.ahead : staleWhileRevalidate)) {
       if (!hit.refreshing) {
         hit.refreshing = true;
         const c = cache;
         load().then(
+          // the new value's age counts from the start of its read: what it says is at most that old
           (v) => {
-            if (c.get(key) === hit) c.set(key, entry(Date.now(), Promise.resolve(v), true));
+            if (c.get(key) === hit) c.set(key, entry(now, Promise.resolve(v), true));
           },
           () => {
-            const next = entry(Date.now(), hit.value, true);
             hit.refreshing = false;
-            hit.until = next.until;
-            hit.ahead = next.ahead;
+            if (young) hit.ahead = Infinity; // a failed read ahead: not again before expiry, then a caller reads and waits
+            else {
+              // a failed refresh of an expired copy: the old one is kept for another life
+              const next = entry(Date.now(), hit.value, true);
+              hit.until = next.until;
+              hit.ahead = next.ahead;
+            }
           },
         );
       }
       return hit.value;
     }
+    if (young) return hit!.value;
     const value = load();
     if (cache.size >= maxEntries) cache.clear();
     const fresh = entry(now, value, false);
