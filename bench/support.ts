@@ -94,9 +94,9 @@ export function machineShare(a: ReturnType<typeof machineCpu>, b: ReturnType<typ
 }
 
 /**
- * The machine's stolen share of CPU second by second (/proc/stat, read every second): share(s) is the steal over the
- * reading taken in wall-clock second s (about the second before it). calm(s): the readings of second s and the next
- * (which together cover s) both exist and are under `limit` (a share, 0.05 = 5 %).
+ * The machine's stolen share of CPU second by second (/proc/stat, read every second; the reading taken in wall-clock
+ * second s covers about the second before it). calm(s, limit): the readings taken in second s and the next (which
+ * together cover s) both exist and are under `limit` (a share: 0.05 = 5 %).
  */
 export function stealBySecond() {
   const shares = new Map<number, number>();
@@ -108,7 +108,6 @@ export function stealBySecond() {
   }, 1000);
   timer.unref();
   return {
-    share: (s: number) => shares.get(s),
     calm: (s: number, limit: number) => {
       const a = shares.get(s);
       const b = shares.get(s + 1);

@@ -106,9 +106,9 @@ type SessionRow = Awaited<ReturnType<typeof selectSession>>;
 const sessionCache = ttlCache<string, SessionRow>(SESSION_CACHE_MS, { maxEntries: 50_000, refreshAhead: 0.5 });
 // Each copy lives 80 to 100 % of the bound, drawn per read: sessions read together (a shift signing in, a process
 // starting) are not all read again in the same second, and none is kept longer than the bound. A request in the last
-// part of a copy's life (the last half of the short time, the last 15 % of the long one: 7–9 s, longer than an agent
-// at work goes between two requests) reads the session again in
-// the background (refreshAhead): an agent at work does not wait for that read, and no copy is used past its time.
+// part of a copy's life (the last half of the short time; the last 15 % of the long one, 7–9 s, longer than an agent
+// at work goes between two requests) reads the session again in the background (refreshAhead): an agent at work does
+// not wait for that read, and no copy is used past its time.
 const listeningCache = ttlCache<string, SessionRow>(SESSION_CACHE_LISTENING_MS * 0.8, { maxEntries: 50_000, spread: 0.25, refreshAhead: 0.15 });
 /** The databases whose session changes this process is told of now (and by how many listeners). */
 const listening = new WeakMap<object, number>();
