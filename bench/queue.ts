@@ -52,7 +52,8 @@
  * where each server process writes a V8 CPU profile when it stops: <dir>/floor/, <dir>/guichet/), BENCH_HEAP_PROFILE_DIR (unset; a
  * folder where each server process writes a sampling heap profile of what outlived the young generation),
  * BENCH_SERVER_FLAGS (Node/V8 flags for every server process, floor and Guichet alike), BENCH_CALM_STEAL (10: the
- * steal share, in %, under which a second counts as calm; see below).
+ * steal share, in %, under which a second counts as calm; see below), BENCH_DUMP_DIR (unset; a folder where every measured
+ * call-next answer is written to calls.csv: target, slice start, answer time (epoch ms), duration, server read).
  * Calm seconds (docs/decisions/0015): the machine's steal is read every second; each target's summary and a line
  * before the last also give the call-next p99 over the answers of calm seconds only. The hypervisor's bursts of steal
  * (up to 35 % of the 2 cores for 10–30 s) decided whole runs; this figure shows the code's gap without them. It is
@@ -86,6 +87,8 @@ const FLOOR = process.env.BENCH_FLOOR !== '0';
 const SLICE_SECONDS = Math.max(0, Number(process.env.BENCH_SLICE_SECONDS ?? 120));
 const SLICES = FLOOR && SLICE_SECONDS > 0 ? Math.max(1, Math.round(DAY_SECONDS / SLICE_SECONDS)) : 1;
 /** A second is calm when the hypervisor took less than this share of the machine in it (docs/decisions/0015). */
+/** BENCH_DUMP_DIR: a folder where every call-next answer is written (calls.csv: target, slice start, answer time, ms, read) */
+const DUMP_DIR = process.env.BENCH_DUMP_DIR;
 const CALM_STEAL = Math.max(0, Number(process.env.BENCH_CALM_STEAL ?? 10)) / 100;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVICES = ['demo-dog-licence', 'demo-property-tax-address', 'demo-driver-licence', 'demo-health-card', 'gc-1292'];
@@ -416,13 +419,16 @@ interface DayResult {
   slowBySecond: Map<number, number>;
   /** the wall-clock second (epoch) of each call-next time in callMs, in the same order */
   callSec: number[];
+  /** the wall-clock time (epoch ms) of each call-next answer in callMs, in the same order (BENCH_DUMP_DIR) */
+  callAt: number[];
 }
 
-const emptyDay = (): DayResult => ({ callMs: [], readMs: [], createMs: [], completeMs: [], requests: 0, errors: 0, created: 0, served: 0, elapsed: 0, emptyAnswers: 0, idleReads: 0, woken: 0, renewals: 0, reads: 0, slowBySecond: new Map(), callSec: [] });
+const emptyDay = (): DayResult => ({ callMs: [], readMs: [], createMs: [], completeMs: [], requests: 0, errors: 0, created: 0, served: 0, elapsed: 0, emptyAnswers: 0, idleReads: 0, woken: 0, renewals: 0, reads: 0, slowBySecond: new Map(), callSec: [], callAt: [] });
 /** Adds a slice's day to the whole day of the same target. */
 function addDay(into: DayResult, d: DayResult): void {
   into.callMs = into.callMs.concat(d.callMs);
   into.callSec = into.callSec.concat(d.callSec);
+  into.callAt = into.callAt.concat(d.callAt);
   into.readMs = into.readMs.concat(d.readMs);
   into.createMs = into.createMs.concat(d.createMs);
   into.completeMs = into.completeMs.concat(d.completeMs);
@@ -430,26 +436,45 @@ function addDay(into: DayResult, d: DayResult): void {
   for (const [sec, n] of d.slowBySecond) into.slowBySecond.set(sec, (into.slowBySecond.get(sec) ?? 0) + n);
 }
 
+/** An agent's call-next held since the sit-down (BENCH_WAIT > 0): the slice goes on from it (docs/decisions/0016). */
+interface Seat {
+  ac: AbortController;
+  answer: Promise<Answer | null>;
+}
+
 /**
- * The agents sit down at their counters before a slice (not measured): each asks call-next once, without waiting,
- * spread over `ms`, on an empty line (the slice before was served to its last ticket). Between two slices of a target
- * its agents were away for the other target's slice (2–3 minutes): their keep-alive sockets and the server's copies of
- * their sessions and offices had expired, so the first minutes of each slice were a cold start, which a continuous
- * day has once, not at every hour (docs/decisions/0014).
+ * The agents sit down at their counters before a slice (not measured), spread over `ms`, on an empty line (the slice
+ * before was served to its last ticket). Between two slices of a target its agents were away for the other target's
+ * slice (2–3 minutes): their keep-alive sockets and the server's copies of their sessions and offices had expired, so
+ * the first minutes of each slice were a cold start, which a continuous day has once, not at every hour
+ * (docs/decisions/0014). With BENCH_WAIT > 0 each one's call-next asks to wait, finds nobody and is held, as an idle
+ * agent's is in the middle of a day, and the slice goes on from these held answers (runDay's `seats`; returned once
+ * the last one has had time to be read). Before, each asked once without waiting and began the slice with one more
+ * read: a thousand reads in the slice's first seconds that a continuous day does not have (docs/decisions/0016).
+ * With BENCH_WAIT=0: one plain call-next each.
  */
-async function sitDown(target: Target, fixture: Fixture, ms: number): Promise<void> {
+async function sitDown(target: Target, fixture: Fixture, ms: number): Promise<Map<string, Seat>> {
   const all = fixture.offices.flatMap((office, o) => office.counters.map((k) => ({ office, o, k })));
+  const seats = new Map<string, Seat>();
   await Promise.all(
     all.map(async ({ office, o, k }, i) => {
       await sleep((i * ms) / all.length);
-      const x = await post(target.ports[o % target.ports.length], target.callUrl(office.id, k.id), k.cookie, k.csrf).catch(() => null);
+      const port = target.ports[o % target.ports.length];
+      if (WAIT > 0) {
+        const ac = new AbortController();
+        seats.set(k.id, { ac, answer: post(port, `${target.callUrl(office.id, k.id)}?wait=${WAIT}`, k.cookie, k.csrf, undefined, ac.signal).catch(() => null) });
+        return;
+      }
+      const x = await post(port, target.callUrl(office.id, k.id), k.cookie, k.csrf).catch(() => null);
       if (x?.json?.ticket) throw new Error(`${target.name}: a ticket was waiting before the slice`);
     }),
   );
+  if (WAIT > 0) await sleep(1000); // the last ones read and held
+  return seats;
 }
 
 /** One open-loop day against a target: the same arrivals, the same agents' behaviour. */
-async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], meanServiceMs: number): Promise<DayResult> {
+async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], meanServiceMs: number, seats?: Map<string, Seat>): Promise<DayResult> {
   const portOf = (o: number) => target.ports[o % target.ports.length];
   const idleRecheckMs = meanServiceMs;
   const r = emptyDay();
@@ -492,14 +517,27 @@ async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], mea
   const counter = async (o: number, c: number) => {
     const office = fixture.offices[o];
     const k = office.counters[c];
-    await sleep(Math.random() * idleRecheckMs); // agents do not all start on the same millisecond
-    let idle = false;
+    // seated: the agent's held call-next from the sit-down is the slice's first answer (its read came before the
+    // slice: not measured); otherwise agents do not all start on the same millisecond
+    let seat = seats?.get(k.id);
+    if (seat) held.add(seat.ac);
+    else await sleep(Math.random() * idleRecheckMs);
+    let idle = Boolean(seat);
     let cursor = '';
     for (;;) {
-      const ac = new AbortController();
-      held.add(ac);
-      const q = WAIT > 0 ? `?wait=${WAIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}` : '';
-      const x = await post(portOf(o), target.callUrl(office.id, k.id) + q, k.cookie, k.csrf, undefined, ac.signal).catch(() => null);
+      const measured = !seat;
+      let ac: AbortController;
+      let x: Answer | null;
+      if (seat) {
+        ac = seat.ac;
+        x = await seat.answer;
+        seat = undefined;
+      } else {
+        ac = new AbortController();
+        held.add(ac);
+        const q = WAIT > 0 ? `?wait=${WAIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}` : '';
+        x = await post(portOf(o), target.callUrl(office.id, k.id) + q, k.cookie, k.csrf, undefined, ac.signal).catch(() => null);
+      }
       held.delete(ac);
       if (ac.signal.aborted) return; // the day is over
       r.requests++;
@@ -510,18 +548,19 @@ async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], mea
         await sleep(idleRecheckMs);
         continue;
       }
-      if (x.read !== undefined) {
+      if (measured && x.read !== undefined) {
         r.reads++;
         const ms = x.ms - (x.hold ?? 0);
         const second = Math.floor(Date.now() / 1000);
         r.callMs.push(ms);
         r.callSec.push(second);
+        r.callAt.push(Date.now());
         r.readMs.push(x.read);
         if (ms > 20) r.slowBySecond.set(second, (r.slowBySecond.get(second) ?? 0) + 1);
       }
       if (!x.json.ticket) {
         r.emptyAnswers++;
-        if (idle && x.read !== undefined) r.idleReads++;
+        if (measured && idle && x.read !== undefined) r.idleReads++;
         idle = true;
         if (x.json.woken === true) {
           r.woken++;
@@ -825,7 +864,7 @@ async function main(): Promise<void> {
   let lastMaintenance = await maintenance();
   let lastSide: Side = guichetSide;
   const runSlice = async (s: Side, other: Side | undefined, part: Arrival[], label: string) => {
-    if (SLICES > 1) await sitDown(s.target, fixture, 2000);
+    const seats = SLICES > 1 ? await sitDown(s.target, fixture, 2000) : undefined;
     const at = new Date().toISOString().slice(11, 19);
     const a0 = await cpu(s.procs);
     const b0 = other ? await cpu(other.procs) : 0;
@@ -836,8 +875,14 @@ async function main(): Promise<void> {
     lastSide.autovacuums += m0.autovacuums - lastMaintenance.autovacuums;
     lastSide.checkpoints += m0.checkpoints - lastMaintenance.checkpoints;
     const [pg0, gen0, m0cpu] = [pgCpu(), selfCpu(), machineCpu()];
-    const d = await runDay(s.target, fixture, part, meanServiceMs);
+    const d = await runDay(s.target, fixture, part, meanServiceMs, seats);
     const [pg1, gen1, m1cpu] = [pgCpu(), selfCpu(), machineCpu()];
+    if (DUMP_DIR) {
+      // every call-next answer of the slice, for analysis elsewhere: target, slice start (epoch ms), answer time, ms, read
+      fs.mkdirSync(DUMP_DIR, { recursive: true });
+      const started = Date.now() - d.elapsed * 1000;
+      fs.appendFileSync(path.join(DUMP_DIR, 'calls.csv'), d.callMs.map((ms, i) => `${s.name},${Math.round(started)},${d.callAt[i]},${ms.toFixed(2)},${d.readMs[i]?.toFixed(2) ?? ''}\n`).join(''));
+    }
     if (m0cpu && m1cpu) for (const k of ['busy', 'steal', 'all'] as const) s.machine[k] += m1cpu[k] - m0cpu[k];
     const a1 = await cpu(s.procs);
     const b1 = other ? await cpu(other.procs) : 0;
