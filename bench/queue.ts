@@ -86,9 +86,9 @@ const FLOOR = process.env.BENCH_FLOOR !== '0';
 /** The day in slices of this many seconds, each run against the floor and Guichet in turn (0: the floor's whole day, then Guichet's). */
 const SLICE_SECONDS = Math.max(0, Number(process.env.BENCH_SLICE_SECONDS ?? 120));
 const SLICES = FLOOR && SLICE_SECONDS > 0 ? Math.max(1, Math.round(DAY_SECONDS / SLICE_SECONDS)) : 1;
-/** A second is calm when the hypervisor took less than this share of the machine in it (docs/decisions/0015). */
-/** BENCH_DUMP_DIR: a folder where every call-next answer is written (calls.csv: target, slice start, answer time, ms, read) */
+/** BENCH_DUMP_DIR: a folder where every measured call-next answer is written (calls.csv; see runSlice). */
 const DUMP_DIR = process.env.BENCH_DUMP_DIR;
+/** A second is calm when the hypervisor took less than this share of the machine in it (docs/decisions/0015). */
 const CALM_STEAL = Math.max(0, Number(process.env.BENCH_CALM_STEAL ?? 10)) / 100;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVICES = ['demo-dog-licence', 'demo-property-tax-address', 'demo-driver-licence', 'demo-health-card', 'gc-1292'];
@@ -417,17 +417,14 @@ interface DayResult {
   reads: number;
   /** call-next answers over 20 ms, by second of the wall clock (epoch seconds) */
   slowBySecond: Map<number, number>;
-  /** the wall-clock second (epoch) of each call-next time in callMs, in the same order */
-  callSec: number[];
-  /** the wall-clock time (epoch ms) of each call-next answer in callMs, in the same order (BENCH_DUMP_DIR) */
+  /** the wall-clock time (epoch ms) of each call-next answer in callMs, in the same order (calm seconds, BENCH_DUMP_DIR) */
   callAt: number[];
 }
 
-const emptyDay = (): DayResult => ({ callMs: [], readMs: [], createMs: [], completeMs: [], requests: 0, errors: 0, created: 0, served: 0, elapsed: 0, emptyAnswers: 0, idleReads: 0, woken: 0, renewals: 0, reads: 0, slowBySecond: new Map(), callSec: [], callAt: [] });
+const emptyDay = (): DayResult => ({ callMs: [], readMs: [], createMs: [], completeMs: [], requests: 0, errors: 0, created: 0, served: 0, elapsed: 0, emptyAnswers: 0, idleReads: 0, woken: 0, renewals: 0, reads: 0, slowBySecond: new Map(), callAt: [] });
 /** Adds a slice's day to the whole day of the same target. */
 function addDay(into: DayResult, d: DayResult): void {
   into.callMs = into.callMs.concat(d.callMs);
-  into.callSec = into.callSec.concat(d.callSec);
   into.callAt = into.callAt.concat(d.callAt);
   into.readMs = into.readMs.concat(d.readMs);
   into.createMs = into.createMs.concat(d.createMs);
@@ -551,10 +548,10 @@ async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], mea
       if (measured && x.read !== undefined) {
         r.reads++;
         const ms = x.ms - (x.hold ?? 0);
-        const second = Math.floor(Date.now() / 1000);
+        const at = Date.now();
+        const second = Math.floor(at / 1000);
         r.callMs.push(ms);
-        r.callSec.push(second);
-        r.callAt.push(Date.now());
+        r.callAt.push(at);
         r.readMs.push(x.read);
         if (ms > 20) r.slowBySecond.set(second, (r.slowBySecond.get(second) ?? 0) + 1);
       }
@@ -862,6 +859,11 @@ async function main(): Promise<void> {
   );
   const indexScans = new Map<string, number>();
   let lastMaintenance = await maintenance();
+  const dumpFile = DUMP_DIR ? path.join(DUMP_DIR, 'calls.csv') : null;
+  if (dumpFile) {
+    fs.mkdirSync(DUMP_DIR!, { recursive: true });
+    fs.writeFileSync(dumpFile, ''); // this run's answers only
+  }
   let lastSide: Side = guichetSide;
   const runSlice = async (s: Side, other: Side | undefined, part: Arrival[], label: string) => {
     const seats = SLICES > 1 ? await sitDown(s.target, fixture, 2000) : undefined;
@@ -875,13 +877,13 @@ async function main(): Promise<void> {
     lastSide.autovacuums += m0.autovacuums - lastMaintenance.autovacuums;
     lastSide.checkpoints += m0.checkpoints - lastMaintenance.checkpoints;
     const [pg0, gen0, m0cpu] = [pgCpu(), selfCpu(), machineCpu()];
+    const started = Date.now();
     const d = await runDay(s.target, fixture, part, meanServiceMs, seats);
     const [pg1, gen1, m1cpu] = [pgCpu(), selfCpu(), machineCpu()];
-    if (DUMP_DIR) {
-      // every call-next answer of the slice, for analysis elsewhere: target, slice start (epoch ms), answer time, ms, read
-      fs.mkdirSync(DUMP_DIR, { recursive: true });
-      const started = Date.now() - d.elapsed * 1000;
-      fs.appendFileSync(path.join(DUMP_DIR, 'calls.csv'), d.callMs.map((ms, i) => `${s.name},${Math.round(started)},${d.callAt[i]},${ms.toFixed(2)},${d.readMs[i]?.toFixed(2) ?? ''}\n`).join(''));
+    if (dumpFile) {
+      // every measured call-next answer of the slice, for analysis elsewhere: target, slice start and answer time
+      // (epoch ms), time as the agent saw it and the server's read (ms); the file is emptied when the run starts
+      fs.appendFileSync(dumpFile, d.callMs.map((ms, i) => `${s.name},${started},${d.callAt[i]},${ms.toFixed(2)},${d.readMs[i].toFixed(2)}\n`).join(''));
     }
     if (m0cpu && m1cpu) for (const k of ['busy', 'steal', 'all'] as const) s.machine[k] += m1cpu[k] - m0cpu[k];
     const a1 = await cpu(s.procs);
@@ -908,7 +910,7 @@ async function main(): Promise<void> {
   const steal = stealBySecond();
   /** A day's call-next p99 over the answers given in calm seconds only, and how many those were. */
   const calmP99 = (d: DayResult) => {
-    const calm = d.callMs.filter((_, i) => steal.calm(d.callSec[i], CALM_STEAL));
+    const calm = d.callMs.filter((_, i) => steal.calm(Math.floor(d.callAt[i] / 1000), CALM_STEAL));
     return { p99: pct(calm, 0.99), n: calm.length, of: d.callMs.length };
   };
   for (let k = 0; k < SLICES; k++) {
