@@ -117,7 +117,7 @@ async function observeGc(): Promise<void> {
     const session = new inspector.Session();
     session.connect();
     session.post('HeapProfiler.enable');
-    session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+    session.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.BENCH_HEAP_ALL === '1' });
     process.on('exit', () => {
       // the in-process session answers synchronously
       session.post('HeapProfiler.stopSampling', (err, r) => {

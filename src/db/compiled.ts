@@ -18,7 +18,7 @@
  * Both database engines compile with Kysely's PostgreSQL compiler, so one compiled text serves both.
  */
 import { CompiledQuery, type Compilable, type RawBuilder } from 'kysely';
-import type { Database } from './database';
+import { directRows, type Database } from './database';
 
 const STAND_IN = '\u0000guichet:value:';
 
@@ -70,12 +70,15 @@ function compileShape<P, R>(db: Database, shape: string, build: (db: Database, p
  */
 export function reusable<P extends Record<string, unknown>, R, S extends string = 'default'>(build: (db: Database, p: P, shape: S) => Compilable<R>): Reusable<P, R, S> {
   const shapes = new Map<string, Shape>();
-  const bind = (db: Database, shape: S, values: P): CompiledQuery<R> => {
+  const shapeOf = (db: Database, shape: S): Shape => {
     let s = shapes.get(shape);
     if (!s) {
       s = compileShape(db, shape, build as (db: Database, p: P, shape: string) => Compilable<R>);
       shapes.set(shape, s);
     }
+    return s;
+  };
+  const parametersOf = (s: Shape, shape: S, values: P): unknown[] => {
     const parameters = s.parameters.slice();
     for (const [i, name] of s.slots) {
       const v = values[name];
@@ -83,12 +86,24 @@ export function reusable<P extends Record<string, unknown>, R, S extends string 
       if (v === undefined) throw new Error(`reusable query (shape ${shape}): no value for ${name}`);
       parameters[i] = v;
     }
-    return { ...s.compiled, sql: s.sql, parameters } as CompiledQuery<R>;
+    return parameters;
+  };
+  const bind = (db: Database, shape: S, values: P): CompiledQuery<R> => {
+    const s = shapeOf(db, shape);
+    return { ...s.compiled, sql: s.sql, parameters: parametersOf(s, shape, values) } as CompiledQuery<R>;
+  };
+  // PostgreSQL: straight to the pool (directRows); otherwise (PGlite, a transaction, plugins) through Kysely
+  const rows = async (db: Database, shape: S, values: P): Promise<R[]> => {
+    const s = shapeOf(db, shape);
+    const parameters = parametersOf(s, shape, values);
+    const direct = directRows(db, s.sql, parameters);
+    if (direct) return (await direct) as R[];
+    return (await db.executeQuery({ ...s.compiled, sql: s.sql, parameters } as CompiledQuery<R>)).rows;
   };
   return {
     bind,
-    rows: async (db, shape, values) => (await db.executeQuery(bind(db, shape, values))).rows,
-    first: async (db, shape, values) => (await db.executeQuery(bind(db, shape, values))).rows[0],
+    rows,
+    first: async (db, shape, values) => (await rows(db, shape, values))[0],
   };
 }
 

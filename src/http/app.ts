@@ -23,6 +23,7 @@ import { installIdempotency } from './idempotency';
 import { installInputChecks } from './input';
 import { loggerOptions } from './logging';
 import { installRateLimits } from './rate-limit';
+import { installRouteInfo } from './route-info';
 import { installPages, renderErrorPage } from '../web/render';
 import { ensureAssets } from '../web/assets';
 import type { AppDeps } from './deps';
@@ -111,7 +112,10 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   });
 
   app.decorateRequest('lang', 'en');
-  app.addHook('onRequest', async (request) => {
+  installRouteInfo(app);
+  // The plumbing's hooks that finish at once are written with `done` rather than `async`: an async hook costs a
+  // promise and a turn of the microtask queue on every request, whether it does anything or not (docs/architecture.md).
+  app.addHook('onRequest', (request, _reply, done) => {
     const seg = request.url.slice(1, 3);
     const next = request.url.charAt(3);
     if ((seg === 'fr' || seg === 'en') && (next === '' || next === '/' || next === '?')) request.lang = seg;
@@ -120,6 +124,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       const qlang = q && typeof q === 'object' ? q.lang : undefined;
       request.lang = isLang(qlang) ? qlang : langFromHeader(request.headers['accept-language']);
     }
+    done();
   });
 
   // Nothing personal stays in a browser's or a proxy's cache (issue 16: Back after sign-out showed the previous
@@ -128,12 +133,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   // Authorization header (the public CPSV-AP export's ETag). An answer to a request with a session or a key is always
   // no-store, whatever the route said: the layout of every page names the person signed in. test/no-store.test.ts
   // checks every registered route. (docs/architecture.md, "Caching")
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.url.startsWith('/assets/')) return payload;
-    if (request.session || request.headers.authorization || request.headers.cookie?.includes('guichet_sid=') || !reply.hasHeader('cache-control')) {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.url.startsWith('/assets/') && (request.session || request.headers.authorization || request.headers.cookie?.includes('guichet_sid=') || !reply.hasHeader('cache-control'))) {
       reply.header('Cache-Control', 'no-store');
     }
-    return payload;
+    done(null, payload);
   });
 
   await app.register(cookie);
@@ -143,9 +147,9 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   installMetrics(app, { token: config.metricsToken });
   if (config.publicBaseUrl.startsWith('https://')) {
     // behind https, browsers keep to https for a year (HSTS); not on plain http, where it would be ignored anyway
-    app.addHook('onSend', async (_request, reply, payload) => {
+    app.addHook('onSend', (_request, reply, payload, done) => {
       reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-      return payload;
+      done(null, payload);
     });
   }
   installInputChecks(app);

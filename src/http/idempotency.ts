@@ -17,9 +17,10 @@
  */
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database';
 import { AppError } from './errors';
+import { routeInfo } from './route-info';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -59,15 +60,22 @@ export function installIdempotency(app: FastifyInstance, db: Database) {
   app.decorateRequest('idempotency', null);
 
   // after the session, CSRF and ownership hooks (registered before this one)
-  app.addHook('preHandler', async (request, reply) => {
-    if ((request.routeOptions.config as { idempotent?: true | 'command' } | undefined)?.idempotent !== true) return;
+  app.addHook('preHandler', (request, reply, done) => {
+    // most requests carry no key for this hook: they pass without a promise
     const header = request.headers['idempotency-key'];
-    if (header === undefined) return;
+    if (header === undefined || routeInfo(request).config?.idempotent !== true) return done();
+    // a replayed answer is sent by takeKey: then the request goes no further (done is not called)
+    takeKey(request, reply, header).then((replayed) => {
+      if (!replayed) done();
+    }, done);
+  });
+
+  const takeKey = async (request: FastifyRequest, reply: FastifyReply, header: string | string[]): Promise<boolean> => {
     const key = Array.isArray(header) ? header[0] : header;
     if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key)) throw new AppError(400, 'IDEMPOTENCY_KEY_INVALID');
     const scope = callerScope(request);
-    if (!scope) return;
-    const route = `${request.method} ${request.routeOptions.url}`;
+    if (!scope) return false;
+    const route = `${request.method} ${routeInfo(request).url}`;
     const hash = sha256(canonical(request.body));
     // take the key: a new one, or one expired or abandoned
     const taken = await sql<{ key: string }>`
@@ -80,7 +88,7 @@ export function installIdempotency(app: FastifyInstance, db: Database) {
       returning key`.execute(db);
     if (taken.rows.length) {
       request.idempotency = { scope, route, key };
-      return;
+      return false;
     }
     const first = await db
       .selectFrom('idempotency_keys')
@@ -94,12 +102,17 @@ export function installIdempotency(app: FastifyInstance, db: Database) {
     if (first.status === null) throw new AppError(409, 'IDEMPOTENCY_KEY_IN_PROGRESS');
     reply.code(first.status).header('idempotent-replayed', 'true');
     if (first.content_type) reply.header('content-type', first.content_type);
-    return reply.send(first.response ?? '');
+    reply.send(first.response ?? '');
+    return true;
+  };
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.idempotency) return done(null, payload);
+    keepAnswer(request, reply, payload).then((p) => done(null, p), done);
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    const k = request.idempotency;
-    if (!k) return payload;
+  const keepAnswer = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const k = request.idempotency!;
     request.idempotency = null;
     const where = (q: any) => q.where('scope', '=', k.scope).where('route', '=', k.route).where('key', '=', k.key);
     if (reply.statusCode >= 200 && reply.statusCode < 300 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
@@ -108,13 +121,13 @@ export function installIdempotency(app: FastifyInstance, db: Database) {
       await where(db.deleteFrom('idempotency_keys')).execute();
     }
     return payload;
-  });
+  };
 
   // an answer that never reached onSend (the request failed in a way that skipped it) frees its key
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     const k = request.idempotency;
-    if (!k) return;
+    if (!k) return done();
     request.idempotency = null;
-    await db.deleteFrom('idempotency_keys').where('scope', '=', k.scope).where('route', '=', k.route).where('key', '=', k.key).where('status', 'is', null).execute();
+    db.deleteFrom('idempotency_keys').where('scope', '=', k.scope).where('route', '=', k.route).where('key', '=', k.key).where('status', 'is', null).execute().then(() => done(), done);
   });
 }

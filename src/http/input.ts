@@ -41,7 +41,35 @@ export function unstorableFields(value: unknown, prefix = '', max = 10): string[
   return found;
 }
 
+/**
+ * Whether any string (value or key) in `value` cannot be stored: the same walk as unstorableFields without the paths,
+ * so that the usual request (nothing wrong) allocates nothing more than a small stack.
+ */
+function anyUnstorable(value: unknown): boolean {
+  if (typeof value === 'string') return UNSTORABLE.test(value);
+  if (!value || typeof value !== 'object') return false;
+  const stack: unknown[] = [value];
+  let visited = 0;
+  while (stack.length) {
+    const v = stack.pop();
+    // past the guard: unstorableFields decides (with the same guard)
+    if (++visited > 200_000) return true;
+    if (typeof v === 'string') {
+      if (UNSTORABLE.test(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+    } else if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
+      for (const k of Object.keys(v)) {
+        if (UNSTORABLE.test(k)) return true;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return false;
+}
+
 function check(request: FastifyRequest) {
+  if (!anyUnstorable(request.params) && !anyUnstorable(request.query) && !anyUnstorable(request.body)) return;
   const fields = [
     ...unstorableFields(request.params, 'params'),
     ...unstorableFields(request.query, 'querystring'),
@@ -54,14 +82,21 @@ function check(request: FastifyRequest) {
 }
 
 export function installInputChecks(app: FastifyInstance) {
-  app.addHook('preValidation', async (request) => check(request));
+  app.addHook('preValidation', (request, _reply, done) => {
+    try {
+      check(request);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
+  });
   // A redirect target built from input (a path with non-ASCII text in it) must not break the answer: Node refuses a
   // header with characters above U+00FF. Such a Location is percent-encoded here, whatever route built it.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     const location = reply.getHeader('location');
     if (typeof location === 'string' && /[^\x21-\x7e]/.test(location)) {
       reply.header('location', location.replace(/[^\x21-\x7e]+/g, (s) => (isStorableText(s) ? encodeURIComponent(s) : '')));
     }
-    return payload;
+    done(null, payload);
   });
 }

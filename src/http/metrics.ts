@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import client from 'prom-client';
 import { AppError } from './errors';
+import { routeInfo } from './route-info';
 
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry, prefix: 'guichet_' });
@@ -47,9 +48,10 @@ export function mayReadMetrics(request: FastifyRequest, token: string | undefine
 }
 
 export function installMetrics(app: FastifyInstance, opts: { token?: string } = {}) {
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = routeInfo(request).url ?? 'unmatched';
     httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', { config: { owner: 'none' }, schema: { hide: true } }, async (request, reply) => {
     if (!mayReadMetrics(request, opts.token)) throw new AppError(403, 'FORBIDDEN');

@@ -26,6 +26,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from './errors';
+import { routeInfo } from './route-info';
 
 /** The one-stop organisation (demo and production id). */
 export const ONE_STOP_ORG = 'guichet';
@@ -91,12 +92,15 @@ export async function checkOwner(request: FastifyRequest, owner: OrgOwner): Prom
 
 /** The one hook: every staff request on a route with an organisation owner is checked before its handler. */
 export function installOwnership(app: FastifyInstance) {
-  app.addHook('preHandler', async (request) => {
-    const owner = ownerOf(request.routeOptions.config);
-    if (!request.staff || !owner || typeof owner === 'string') return;
-    const verdict = await checkOwner(request, owner);
-    if (verdict === 'forbidden') throw new AppError(403, 'FORBIDDEN');
-    if (verdict === 'hidden') throw new AppError(404, owner.notFound ?? 'NOT_FOUND');
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (!request.staff) return done();
+    const owner = ownerOf(routeInfo(request).config);
+    if (!owner || typeof owner === 'string') return done();
+    checkOwner(request, owner).then((verdict) => {
+      if (verdict === 'forbidden') done(new AppError(403, 'FORBIDDEN'));
+      else if (verdict === 'hidden') done(new AppError(404, owner.notFound ?? 'NOT_FOUND'));
+      else done();
+    }, done);
   });
 }
 

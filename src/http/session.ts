@@ -18,6 +18,7 @@ import type { Database } from '../db/database';
 import { ttlCache } from '../db/ttl-cache';
 import { reusable } from '../db/compiled';
 import { AppError } from './errors';
+import { routeInfo } from './route-info';
 
 export const SESSION_COOKIE = 'guichet_sid';
 export const CSRF_COOKIE = 'guichet_csrf';
@@ -268,22 +269,25 @@ export function installSessions(app: FastifyInstance, db: Database, opts: { secu
   });
 
   // CSRF check on every state-changing browser request.
-  app.addHook('preHandler', async (request) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-    const hasSessionCookie = Boolean(request.cookies?.[SESSION_COOKIE]);
-    const usesCookies = hasSessionCookie || !request.url.startsWith('/api/');
-    if (!usesCookies) return;
-    // bearer / API key calls are exempt only WITHOUT a session cookie: a browser sends the cookie on a forged request
-    // whatever other header the page adds
-    if (request.headers.authorization && !hasSessionCookie) return;
-    if (request.routeOptions.config && (request.routeOptions.config as any).csrf === false) return;
-    const body = request.body as Record<string, unknown> | undefined;
-    const sent = (typeof body?._csrf === 'string' ? body._csrf : undefined) ?? (request.headers['x-csrf-token'] as string | undefined);
-    const expected = expectedCsrf(request);
-    if (!sent || !expected || sent.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) {
-      throw new AppError(403, 'CSRF_INVALID');
-    }
+  app.addHook('preHandler', (request, _reply, done) => {
+    done(csrfRefused(request) ? new AppError(403, 'CSRF_INVALID') : undefined);
   });
+}
+
+/** Whether a state-changing browser request lacks the right CSRF token (the session's, or the browser's cookie's). */
+function csrfRefused(request: FastifyRequest): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return false;
+  const hasSessionCookie = Boolean(request.cookies?.[SESSION_COOKIE]);
+  const usesCookies = hasSessionCookie || !request.url.startsWith('/api/');
+  if (!usesCookies) return false;
+  // bearer / API key calls are exempt only WITHOUT a session cookie: a browser sends the cookie on a forged request
+  // whatever other header the page adds
+  if (request.headers.authorization && !hasSessionCookie) return false;
+  if ((routeInfo(request).config as { csrf?: boolean } | undefined)?.csrf === false) return false;
+  const body = request.body as Record<string, unknown> | undefined;
+  const sent = (typeof body?._csrf === 'string' ? body._csrf : undefined) ?? (request.headers['x-csrf-token'] as string | undefined);
+  const expected = expectedCsrf(request);
+  return !sent || !expected || sent.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
 }
 
 /**

@@ -98,9 +98,10 @@ export function installPages(app: FastifyInstance) {
       return (this.cspNonceValue ||= crypto.randomBytes(12).toString('base64'));
     },
   });
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'same-origin');
+    done();
   });
   app.decorateReply('page', function (this: FastifyReply, template: string, context: PageContext = {}, status = 200) {
     const request = this.request;
