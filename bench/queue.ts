@@ -50,7 +50,8 @@
  * BENCH_HISTORY_DAYS (10: previous days of done tickets loaded before the day, see loadHistory), BENCH_WAIT (55),
  * BENCH_FLOOR (1; 0 skips the floor run, and floor_p99_ms and p99_ratio print as NaN), BENCH_SLICE_SECONDS (120), BENCH_PROFILE_DIR (unset; a folder
  * where each server process writes a V8 CPU profile when it stops: <dir>/floor/, <dir>/guichet/), BENCH_HEAP_PROFILE_DIR (unset; a
- * folder where each server process writes a sampling heap profile of what outlived the young generation),
+ * folder where each server process writes a sampling heap profile of what outlived the young generation; with
+ * BENCH_HEAP_ALL=1, of everything allocated, the young generation's garbage included),
  * BENCH_SERVER_FLAGS (Node/V8 flags for every server process, floor and Guichet alike), BENCH_CALM_STEAL (10: the
  * steal share, in %, under which a second counts as calm; see below), BENCH_DUMP_DIR (unset; a folder where every measured
  * call-next answer is written to calls.csv: target, slice start, answer time (epoch ms), duration, server read).
