@@ -500,11 +500,14 @@ async function runDay(target: Target, fixture: Fixture, arrivals: Arrival[], mea
         (x) => {
           r.requests++;
           r.createMs.push(x.ms);
-          if (x.status !== 201) r.errors++;
-          else r.created++;
+          if (x.status !== 201) {
+            r.errors++;
+            if (r.errors <= 5) console.log(`  create answered ${x.status}: ${JSON.stringify(x.json)}`);
+          } else r.created++;
         },
-        () => {
+        (err: unknown) => {
           r.errors++;
+          if (r.errors <= 5) console.log(`  create got no answer: ${(err as Error)?.message ?? String(err)}`);
         },
       ).finally(() => createsInFlight--);
       pendingCreates.add(p);
